@@ -1,0 +1,89 @@
+# kvmini: see README.md. `make` builds, `make check` tests, `make run` boots the default guest.
+
+BUILD      := build
+CC         := gcc
+CFLAGS     := -O2 -g
+WARNINGS   := -Wall -Wextra -Werror
+CPPFLAGS   := -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP
+SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+KVMINI_BENCH_MODE ?= auto
+
+SRC        := $(sort $(wildcard src/*.c src/*/*.c))
+LIB_SRC    := $(filter-out src/main.c,$(SRC))
+OBJ        := $(SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
+GUEST_SRC  := $(wildcard guests/tiny/*.S)
+GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
+
+.PHONY: all check run unit unit-asan boot-tests clean FORCE
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/kvmini $(GUESTS)
+
+# One static binary: it runs unchanged inside the nested test bench's initramfs.
+$(BUILD)/kvmini: $(OBJ)
+	$(CC) -static -pthread -o $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -c $< -o $@
+
+# The version comes from git at every build, so only this object is always rebuilt.
+$(BUILD)/obj/src/cmd/version.o: src/cmd/version.c FORCE
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -DKVMINI_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(BUILD)/asan/src/cmd/version.o: src/cmd/version.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -DKVMINI_VERSION='"test"' -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -c $< -o $@
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $^ -lcmocka -pthread
+
+$(BUILD)/unit-asan/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $^ -lcmocka -pthread
+
+# Tiny freestanding test guests, linked as PVH ELF kernels.
+$(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
+	@mkdir -p $(dir $@)
+	$(CC) -c -Iguests/tiny -o $(@:.elf=.o) $<
+	ld -m elf_x86_64 -nostdlib -T guests/tiny/pvh.ld -o $@ $(@:.elf=.o)
+
+unit: $(UNIT_BIN)
+	@for t in $^; do echo "== $$t"; $$t || exit 1; done
+
+unit-asan: $(ASAN_BIN)
+	@for t in $^; do echo "== $$t (ASan+UBSan)"; $$t || exit 1; done
+
+boot-tests: all
+	tests/bench/run.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results --mode $(KVMINI_BENCH_MODE)
+
+# The README's two set-up commands: each installs what it is missing first.
+check:
+	scripts/install-deps.sh check
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) boot-tests
+
+run:
+	scripts/install-deps.sh run
+	$(MAKE) all
+	tests/bench/run-interactive.sh --kvmini $(BUILD)/kvmini
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/test-results
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Linux x86 boot protocol (Documentation/arch/x86/boot.rst), 64-bit entry. */
+#ifndef KVMINI_BOOT_BZIMAGE_H
+#define KVMINI_BOOT_BZIMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+
+#define BZIMAGE_MIN_PROTOCOL 0x0206
+
+struct bzimage_info {
+	uint16_t protocol;
+	size_t setup_size;   /* real-mode part, including the boot sector */
+	size_t kernel_size;  /* protected-mode part, loaded at 1 MiB */
+	size_t header_end;   /* offset just past the setup header in the file */
+	uint32_t init_size;  /* memory the kernel needs from its load address while it decompresses */
+	uint32_t initrd_addr_max;
+	uint32_t cmdline_max; /* without the terminating NUL */
+};
+
+/* True when the image has the boot protocol's "HdrS" signature (and so is worth parsing as one). */
+int bzimage_probe(const uint8_t *img, size_t len);
+/* Validates the setup header; a rejected image gets a reason in *e. Pure. */
+int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *info, struct errmsg *e);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kvmini's subcommands, git-style: one source file each under src/cmd/. */
+#ifndef KVMINI_COMMANDS_H
+#define KVMINI_COMMANDS_H
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+	void (*usage)(void);
+};
+
+int cmd_run(int argc, char **argv);
+void cmd_run_usage(void);
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+extern const struct command commands[];
+const struct command *command_find(const char *name);
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "vm_config.h"
+
+/*
+ * `kvmini run`'s options into a vm_config; -EINVAL with the reason for a usage
+ * error. host_ram bounds --mem. Pure (getopt state aside), for the unit tests.
+ */
+int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e);
+#endif

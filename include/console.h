@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The host side of the guest console: guest output to stdout (buffered, never
+ * dropped), host input to the guest's console device. On a terminal, raw mode
+ * and the Ctrl-A escape: Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A.
+ */
+#ifndef KVMINI_CONSOLE_H
+#define KVMINI_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct console;
+
+/* Sees every complete line the guest prints (without the line ending); runs under the console lock. */
+typedef void (*console_line_fn)(void *ctx, const char *line, size_t len);
+/* Takes input for the guest; returns how many bytes it accepted. */
+typedef size_t (*console_input_fn)(void *ctx, const uint8_t *buf, size_t len);
+
+int console_open(struct console **out, int in_fd, int out_fd);
+/* Flushes and, if it was changed, puts the terminal back as it was. */
+void console_close(struct console *c);
+/* On a terminal: raw mode while the guest owns it (kvmini's own messages then end in CR LF). */
+int console_enter_raw(struct console *c);
+void console_leave_raw(struct console *c);
+
+void console_write(struct console *c, const uint8_t *buf, size_t len);
+void console_flush(struct console *c);
+int console_add_line_watcher(struct console *c, console_line_fn fn, void *ctx);
+
+void console_set_input(struct console *c, console_input_fn fn, void *ctx);
+int console_input_fd(const struct console *c);
+/* Reads what is ready on the input fd. Returns false once input has ended (EOF). */
+bool console_read_input(struct console *c);
+/* Offers held-back input to the guest again; true while some is still held back. */
+bool console_retry_input(struct console *c);
+bool console_quit_requested(const struct console *c);
+
+/* The escape filter on its own, for tests: returns the bytes to pass on (at most 2 per input byte). */
+struct console_escape {
+	bool armed;
+};
+size_t console_escape_filter(struct console_escape *st, const uint8_t *in, size_t len, uint8_t *out, bool *quit);
+
+#define CONSOLE_ESCAPE_KEY 0x01 /* Ctrl-A */
+
+#endif

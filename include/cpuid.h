@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The CPUID a vCPU sees: the host KVM's supported set, with topology made consistent with --cpus. */
+#ifndef KVMINI_CPUID_H
+#define KVMINI_CPUID_H
+
+#include <linux/kvm.h>
+
+/*
+ * Rewrites, in place, the leaves that describe topology (1, 4, 0xB, 0x1F,
+ * 0x80000001, 0x80000008, 0x8000001E) for the vCPU with this APIC ID in a
+ * single-socket machine of nr_cpus cores, one thread each, and sets the
+ * hypervisor bit. Pure.
+ */
+void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigned apic_id, unsigned nr_cpus);
+/* Bits needed to number nr_cpus APIC IDs: 1 -> 0, 2 -> 1, 3..4 -> 2, ... */
+unsigned cpuid_id_bits(unsigned nr_cpus);
+
+#endif

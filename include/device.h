@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Devices register themselves with DEVICE_REGISTER(ops); the core initialises
+ * them in ascending `level` order once the VM exists and tears them down in
+ * reverse, so no device is wired by hand in main.
+ */
+#ifndef KVMINI_DEVICE_H
+#define KVMINI_DEVICE_H
+
+#include "errmsg.h"
+
+struct vm;
+struct aml;
+
+enum device_level {
+	DEVICE_LEVEL_PLATFORM = 10, /* power, reset, legacy ports */
+	DEVICE_LEVEL_CONSOLE = 20,
+};
+
+struct device_ops {
+	const char *name;
+	int level;
+	/* Claims ports/MMIO, returns its state in *data. */
+	int (*init)(struct vm *vm, void **data, struct errmsg *e);
+	void (*exit)(struct vm *vm, void *data);
+	/* Optional: declares the device in the ACPI DSDT (inside \_SB). */
+	int (*describe_acpi)(void *data, struct aml *aml);
+};
+
+struct device_instance {
+	const struct device_ops *ops;
+	void *data;
+};
+
+#define DEVICES_MAX 32
+
+#define DEVICE_REGISTER(ops_)                                                                              \
+	static const struct device_ops *const device_entry_##ops_                                          \
+		__attribute__((used, section("kvmini_devices"), aligned(sizeof(void *)))) = &(ops_)
+
+int devices_init(struct vm *vm, struct errmsg *e);
+void devices_exit(struct vm *vm);
+int devices_describe_acpi(struct aml *aml, void *vm);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest RAM: one host mapping, seen by the guest as at most two regions,
+ * below the 3-4 GiB hole (where the LAPIC, IOAPIC and device windows live) and above it.
+ */
+#ifndef KVMINI_GUEST_MEM_H
+#define KVMINI_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_MEM_MIN (64ULL << 20)
+#define GUEST_HOLE_START (3ULL << 30)
+#define GUEST_HOLE_END (4ULL << 30)
+
+struct guest_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct guest_mem {
+	uint8_t *base;
+	uint64_t size;
+	bool mapped; /* base came from mmap and is ours to unmap */
+	unsigned nr_regions;
+	struct guest_region regions[2];
+};
+
+/* Splits ram_size around the hole; returns the number of regions. Pure. */
+unsigned guest_mem_layout(uint64_t ram_size, struct guest_region regions[2]);
+/* Maps anonymous memory (huge pages if asked) and lays it out. */
+int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size, bool hugepages);
+/* Lays out a caller's buffer as guest memory (unit tests, builders). */
+void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size);
+void guest_mem_free(struct guest_mem *mem);
+/* Host pointer for [gpa, gpa+len), or NULL unless the whole range lies in one RAM region. */
+void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+/* End of the RAM region that starts at 0 (the highest address a 32-bit loader may use, exclusive). */
+uint64_t guest_mem_low_end(const struct guest_mem *mem);
+
+#endif

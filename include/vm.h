@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A VM and its lifecycle. The one state machine (docs/architecture.md):
+ *
+ *   CREATED --vm_start--> RUNNING --vm_request_stop--> STOPPING --vm_join--> STOPPED
+ *
+ * Any thread may request a stop (a vCPU on poweroff or a fault, a device, the
+ * main loop on a signal); the first request decides the exit reason and code,
+ * later ones are ignored. vm_join, on the main thread, parks every vCPU and
+ * moves to STOPPED.
+ */
+#ifndef KVMINI_VM_H
+#define KVMINI_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "errmsg.h"
+#include "guest_mem.h"
+#include "io_bus.h"
+#include "kvm.h"
+#include "vm_config.h"
+
+struct console;
+struct vcpu;
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_STOPPED };
+
+enum vm_stop_kind {
+	VM_STOP_NONE,
+	VM_STOP_POWEROFF,
+	VM_STOP_REBOOT,
+	VM_STOP_PANIC,
+	VM_STOP_GUEST_FAULT, /* triple fault, KVM internal error, failed entry */
+	VM_STOP_SIGNAL,
+	VM_STOP_QUIT,        /* Ctrl-A x */
+	VM_STOP_VMM_ERROR,
+};
+
+struct vm {
+	struct vm_config cfg;
+	struct kvm kvm;
+	int fd;
+	struct guest_mem mem;
+	struct io_bus pio;
+	struct io_bus mmio;
+	struct console *console;
+
+	unsigned nr_vcpus;
+	struct vcpu *vcpus;
+
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	unsigned coalesced_max;
+	pthread_mutex_t coalesced_lock;
+
+	unsigned nr_devices;
+	struct device_instance devices[DEVICES_MAX];
+
+	pthread_mutex_t lock; /* guards everything below */
+	enum vm_state state;
+	enum vm_stop_kind stop_kind;
+	int exit_code;
+	char stop_message[256];
+	bool panic_seen;
+	uint64_t panic_deadline_ms; /* stop this long after a panic was noticed, if the guest does not end itself */
+	int stop_fd;                /* eventfd, readable once a stop was requested */
+};
+
+/* Creates the VM, its memory, vCPUs and devices; takes over the open kvm handle. */
+int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
+	      struct errmsg *e);
+void vm_destroy(struct vm *vm);
+int vm_start(struct vm *vm, struct errmsg *e);
+/* Parks all vCPUs after a stop was requested; returns the exit code. */
+int vm_join(struct vm *vm);
+
+void vm_request_stop(struct vm *vm, enum vm_stop_kind kind, int exit_code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The guest said it panicked (pvpanic, or its banner on the console); `final` when nothing more will follow. */
+void vm_note_panic(struct vm *vm, const char *how, bool final);
+/* Periodic work on the main thread: flushes coalesced writes, enforces the panic grace period. */
+void vm_tick(struct vm *vm);
+
+int vm_irq_line(struct vm *vm, unsigned irq, bool level);
+/* Lets KVM batch writes to a port instead of exiting for each (when the host offers it). */
+int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len);
+/* Replays batched writes to their devices, in order. Safe from any thread. */
+void vm_drain_coalesced(struct vm *vm);
+
+#endif

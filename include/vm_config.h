@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a VM is made of, however it was asked for (command line now, the API later). */
+#ifndef KVMINI_VM_CONFIG_H
+#define KVMINI_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The largest vCPU count kvmini describes: xAPIC IDs 0..253, the IOAPIC takes the next one. */
+#define VM_MAX_CPUS 254
+
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path; /* NULL: none */
+	const char *cmdline;     /* appended to the defaults; NULL: none */
+	uint64_t mem_size;
+	unsigned nr_cpus;
+	bool acpi;
+	bool hugepages;
+};
+
+#endif

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("kvmini %s\n", KVMINI_VERSION);
+	return 0;
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+
+#include "device.h"
+#include "vm.h"
+
+/* The linker gathers every DEVICE_REGISTER entry between these two symbols. */
+extern const struct device_ops *const __start_kvmini_devices[];
+extern const struct device_ops *const __stop_kvmini_devices[];
+
+static int by_level(const void *a, const void *b)
+{
+	const struct device_ops *x = *(const struct device_ops *const *)a, *y = *(const struct device_ops *const *)b;
+
+	return (x->level > y->level) - (x->level < y->level);
+}
+
+int devices_init(struct vm *vm, struct errmsg *e)
+{
+	const struct device_ops *order[DEVICES_MAX];
+	size_t n = (size_t)(__stop_kvmini_devices - __start_kvmini_devices);
+
+	if (n > DEVICES_MAX)
+		return errmsg_set(e, ENOSPC, "%zu devices registered, at most %d supported", n, DEVICES_MAX);
+	for (size_t i = 0; i < n; i++)
+		order[i] = __start_kvmini_devices[i];
+	qsort(order, n, sizeof(order[0]), by_level);
+
+	for (size_t i = 0; i < n; i++) {
+		struct device_instance *d = &vm->devices[vm->nr_devices];
+		int err;
+
+		d->ops = order[i];
+		d->data = NULL;
+		err = d->ops->init(vm, &d->data, e);
+		if (err) {
+			devices_exit(vm);
+			return err;
+		}
+		vm->nr_devices++;
+	}
+	return 0;
+}
+
+void devices_exit(struct vm *vm)
+{
+	while (vm->nr_devices) {
+		struct device_instance *d = &vm->devices[--vm->nr_devices];
+
+		if (d->ops->exit)
+			d->ops->exit(vm, d->data);
+	}
+}
+
+int devices_describe_acpi(struct aml *aml, void *opaque)
+{
+	struct vm *vm = opaque;
+
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		const struct device_instance *d = &vm->devices[i];
+		int err = d->ops->describe_acpi ? d->ops->describe_acpi(d->data, aml) : 0;
+
+		if (err)
+			return err;
+	}
+	return 0;
+}

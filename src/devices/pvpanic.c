@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The pvpanic I/O port: a guest with the driver writes here when it panics, before its console says so. */
+#include "boot/acpi.h"
+#include "device.h"
+#include "vm.h"
+
+#define PVPANIC_PORT 0x505
+#define PVPANIC_PANICKED (1 << 0)
+#define PVPANIC_CRASH_LOADED (1 << 1)
+
+static void pvpanic_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size, bool is_write)
+{
+	struct vm *vm = opaque;
+
+	(void)offset;
+	if (!is_write) {
+		/* The events we understand; the driver only reports those. */
+		data[0] = PVPANIC_PANICKED | PVPANIC_CRASH_LOADED;
+		for (unsigned i = 1; i < size; i++)
+			data[i] = 0;
+		return;
+	}
+	if (data[0] & PVPANIC_PANICKED)
+		vm_note_panic(vm, "pvpanic", false);
+}
+
+static int pvpanic_init(struct vm *vm, void **data, struct errmsg *e)
+{
+	int err = io_bus_register(&vm->pio, PVPANIC_PORT, 1, "pvpanic", pvpanic_io, vm);
+
+	*data = NULL;
+	return err ? errmsg_set(e, -err, "pvpanic: port %#x is taken", PVPANIC_PORT) : 0;
+}
+
+static int pvpanic_describe(void *data, struct aml *aml)
+{
+	(void)data;
+	return acpi_describe_pvpanic(aml, PVPANIC_PORT);
+}
+
+static const struct device_ops pvpanic_device = {
+	.name = "pvpanic",
+	.level = DEVICE_LEVEL_PLATFORM,
+	.init = pvpanic_init,
+	.describe_acpi = pvpanic_describe,
+};
+DEVICE_REGISTER(pvpanic_device);

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "guest_mem.h"
+
+unsigned guest_mem_layout(uint64_t ram_size, struct guest_region regions[2])
+{
+	regions[0] = (struct guest_region){ .gpa = 0, .size = ram_size };
+	if (ram_size <= GUEST_HOLE_START)
+		return 1;
+	regions[0].size = GUEST_HOLE_START;
+	regions[1] = (struct guest_region){ .gpa = GUEST_HOLE_END, .size = ram_size - GUEST_HOLE_START };
+	return 2;
+}
+
+static void guest_mem_place(struct guest_mem *mem)
+{
+	uint64_t offset = 0;
+
+	mem->nr_regions = guest_mem_layout(mem->size, mem->regions);
+	for (unsigned i = 0; i < mem->nr_regions; i++) {
+		mem->regions[i].host = mem->base + offset;
+		offset += mem->regions[i].size;
+	}
+}
+
+int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size, bool hugepages)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	void *p;
+
+	if (hugepages)
+		flags |= MAP_HUGETLB;
+	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* Guest RAM is never worth a core dump of gigabytes, and must not be shared with a fork. */
+	madvise(p, ram_size, MADV_DONTDUMP);
+	madvise(p, ram_size, MADV_DONTFORK);
+	memset(mem, 0, sizeof(*mem));
+	mem->base = p;
+	mem->size = ram_size;
+	mem->mapped = true;
+	guest_mem_place(mem);
+	return 0;
+}
+
+void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size)
+{
+	memset(mem, 0, sizeof(*mem));
+	mem->base = buf;
+	mem->size = size;
+	guest_mem_place(mem);
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	if (mem->mapped && mem->base)
+		munmap(mem->base, mem->size);
+	memset(mem, 0, sizeof(*mem));
+}
+
+void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < mem->nr_regions; i++) {
+		const struct guest_region *r = &mem->regions[i];
+
+		/* Written so that no sum can overflow, whatever gpa and len the guest supplied. */
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return r->host + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+uint64_t guest_mem_low_end(const struct guest_mem *mem)
+{
+	return mem->regions[0].size;
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "log.h"
+
+const struct command commands[] = {
+	{ "run", "boot a kernel and attach its serial console", cmd_run, cmd_run_usage },
+	{ "help", "show help for kvmini or one of its commands", cmd_help, NULL },
+	{ "version", "print kvmini's version", cmd_version, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct command *command_find(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2)
+		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc - 1, argv + 1);
+	cmd = command_find(argv[1]);
+	if (!cmd) {
+		log_error("'%s' is not a kvmini command (see 'kvmini help')", argv[1]);
+		return EXIT_USAGE;
+	}
+	return cmd->main(argc - 1, argv + 1);
+}

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "console.h"
+#include "exit_codes.h"
+#include "log.h"
+#include "vcpu.h"
+#include "vm.h"
+
+/* Addresses in the 3-4 GiB hole that Intel's KVM needs for real-mode emulation. */
+#define KVM_TSS_ADDR 0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+/* How long a panicking guest may keep printing (its trace) before kvmini ends it. */
+#define PANIC_GRACE_MS 1000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int vm_set_memory(struct vm *vm, struct errmsg *e)
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		const struct guest_region *r = &vm->mem.regions[i];
+		struct kvm_userspace_memory_region region = {
+			.slot = i, .guest_phys_addr = r->gpa, .memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->host,
+		};
+
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
+			return errmsg_set(e, errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int vm_create_platform(struct vm *vm, struct errmsg *e)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR))
+		return errmsg_set(e, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
+	if (ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &identity))
+		return errmsg_set(e, errno, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
+		return errmsg_set(e, errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit))
+		return errmsg_set(e, errno, "KVM_CREATE_PIT2: %s", strerror(errno));
+	return 0;
+}
+
+/* The coalesced-write ring is one page shared by the VM, reachable through any vCPU's mapping. */
+static void vm_map_coalesced_ring(struct vm *vm)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int offset = kvm_check_extension(&vm->kvm, KVM_CAP_COALESCED_MMIO);
+
+	if (offset <= 0 || !vm->kvm.coalesced_pio)
+		return;
+	vm->coalesced_ring = (void *)((uint8_t *)vm->vcpus[0].run + (size_t)offset * page);
+	vm->coalesced_max = (page - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio);
+}
+
+static int vm_create_vcpus(struct vm *vm, struct errmsg *e)
+{
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return errmsg_set(e, ENOMEM, "out of memory for %u vCPUs", vm->nr_vcpus);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		int err = vcpu_create(vm, &vm->vcpus[i], i, e);
+
+		if (err)
+			return err;
+	}
+	vm_map_coalesced_ring(vm);
+	return 0;
+}
+
+/* Without the pvpanic driver, the console is how a guest tells us it panicked. */
+static void vm_watch_console(void *ctx, const char *line, size_t len)
+{
+	(void)len;
+	if (strstr(line, "---[ end Kernel panic"))
+		vm_note_panic(ctx, "console", true);
+	else if (strstr(line, "Kernel panic - not syncing"))
+		vm_note_panic(ctx, "console", false);
+}
+
+int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
+	      struct errmsg *e)
+{
+	int err;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->console = console;
+	vm->fd = -1;
+	vm->stop_fd = -1;
+	vm->kvm = *kvm;
+	kvm->fd = -1;
+	kvm->supported_cpuid = NULL;
+	vm->nr_vcpus = cfg->nr_cpus;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	io_bus_init(&vm->pio, "port");
+	io_bus_init(&vm->mmio, "MMIO");
+
+	if ((err = console_add_line_watcher(console, vm_watch_console, vm)))
+		return errmsg_set(e, -err, "cannot watch the console");
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return errmsg_set(e, errno, "eventfd: %s", strerror(errno));
+	vm->fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		return errmsg_set(e, errno, "KVM_CREATE_VM: %s", strerror(errno));
+	if ((err = vm_create_platform(vm, e)))
+		return err;
+
+	err = guest_mem_alloc(&vm->mem, cfg->mem_size, cfg->hugepages);
+	if (err == -ENOMEM && cfg->hugepages)
+		return errmsg_set(e, ENOMEM, "--hugepages: not enough free huge pages for %llu MiB "
+				  "(see /proc/sys/vm/nr_hugepages)", (unsigned long long)(cfg->mem_size >> 20));
+	if (err)
+		return errmsg_set(e, -err, "cannot map %llu MiB of guest memory: %s",
+				  (unsigned long long)(cfg->mem_size >> 20), strerror(-err));
+	if ((err = vm_set_memory(vm, e)))
+		return err;
+	if ((err = vm_create_vcpus(vm, e)))
+		return err;
+	return devices_init(vm, e);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	devices_exit(vm);
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	guest_mem_free(&vm->mem);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	kvm_close(&vm->kvm);
+	vm->fd = vm->stop_fd = -1;
+}
+
+int vm_start(struct vm *vm, struct errmsg *e)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->state = VM_RUNNING;
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		int err = vcpu_start(&vm->vcpus[i]);
+
+		if (err) {
+			vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot start vCPU thread %u", i);
+			return errmsg_set(e, -err, "vCPU %u: cannot start its thread: %s", i, strerror(-err));
+		}
+	}
+	return 0;
+}
+
+int vm_join(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_kick(&vm->vcpus[i]);
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
+	}
+	vm_drain_coalesced(vm);
+	console_flush(vm->console);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_regs regs;
+
+		if (!ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &regs))
+			log_debug("vCPU %u stopped at rip=%#llx", i, (unsigned long long)regs.rip);
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->state = VM_STOPPED;
+	pthread_mutex_unlock(&vm->lock);
+	return vm->exit_code;
+}
+
+static void vm_stop_locked(struct vm *vm, enum vm_stop_kind kind, int exit_code, const char *fmt, va_list ap)
+{
+	uint64_t one = 1;
+
+	if (vm->stop_kind != VM_STOP_NONE)
+		return;
+	/* A guest that panicked and then rebooted (panic=-1) or halted: the panic is the news. */
+	if (vm->panic_seen && (kind == VM_STOP_REBOOT || kind == VM_STOP_POWEROFF)) {
+		kind = VM_STOP_PANIC;
+		exit_code = EXIT_GUEST_PANIC;
+		snprintf(vm->stop_message, sizeof(vm->stop_message), "guest kernel panicked");
+	} else {
+		vsnprintf(vm->stop_message, sizeof(vm->stop_message), fmt, ap);
+	}
+	vm->stop_kind = kind;
+	vm->exit_code = exit_code;
+	if (vm->state == VM_RUNNING || vm->state == VM_CREATED)
+		vm->state = VM_STOPPING;
+	if (write(vm->stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_error("cannot wake the main loop: %s", strerror(errno));
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_kind kind, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&vm->lock);
+	vm_stop_locked(vm, kind, exit_code, fmt, ap);
+	pthread_mutex_unlock(&vm->lock);
+	va_end(ap);
+}
+
+void vm_note_panic(struct vm *vm, const char *how, bool final)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->panic_seen) {
+		vm->panic_seen = true;
+		vm->panic_deadline_ms = now_ms() + PANIC_GRACE_MS;
+		log_debug("guest panic noticed (%s)", how);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (final)
+		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked (%s)", how);
+}
+
+void vm_tick(struct vm *vm)
+{
+	bool overdue;
+
+	vm_drain_coalesced(vm);
+	pthread_mutex_lock(&vm->lock);
+	overdue = vm->panic_seen && now_ms() >= vm->panic_deadline_ms;
+	pthread_mutex_unlock(&vm->lock);
+	if (overdue)
+		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked");
+}
+
+int vm_irq_line(struct vm *vm, unsigned irq, bool level)
+{
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	return ioctl(vm->fd, KVM_IRQ_LINE, &line) ? -errno : 0;
+}
+
+int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = port, .size = len, .pio = 1 };
+
+	if (!vm->coalesced_ring)
+		return -ENOTSUP;
+	return ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &zone) ? -errno : 0;
+}
+
+void vm_drain_coalesced(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->coalesced_ring;
+
+	if (!ring)
+		return;
+	pthread_mutex_lock(&vm->coalesced_lock);
+	for (;;) {
+		uint32_t first = ring->first, last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+		struct kvm_coalesced_mmio *w;
+
+		if (first == last || first >= vm->coalesced_max)
+			break;
+		w = &ring->coalesced_mmio[first];
+		io_bus_access(w->pio ? &vm->pio : &vm->mmio, w->phys_addr, w->data,
+			      w->len <= sizeof(w->data) ? w->len : sizeof(w->data), true);
+		__atomic_store_n(&ring->first, (first + 1) % vm->coalesced_max, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->coalesced_lock);
+}
