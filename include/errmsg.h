@@ -13,5 +13,7 @@ struct errmsg {
 
 /* Formats the message and returns -err_no (err_no > 0), so callers can `return errmsg_set(...)`. */
 int errmsg_set(struct errmsg *e, int err_no, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Puts context in front of the message already there ("kernel 'x': " + "truncated"); returns -err_no. */
+int errmsg_prefix(struct errmsg *e, int err_no, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -31,8 +31,9 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size, bool hugepages)
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	void *p;
 
+	/* Huge pages are reserved at mmap time, so a shortage fails here rather than as SIGBUS in a vCPU. */
 	if (hugepages)
-		flags |= MAP_HUGETLB;
+		flags = (flags & ~MAP_NORESERVE) | MAP_HUGETLB;
 	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;

@@ -143,6 +143,14 @@ static uint64_t vcpu_rip(struct vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_GET_REGS, &regs) ? 0 : regs.rip;
 }
 
+/* After a shutdown, KVM on AMD reinitialises the vCPU: it then sits at the reset vector. */
+static bool vcpu_was_reset(struct vcpu *vcpu)
+{
+	struct kvm_sregs sregs;
+
+	return !ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) && sregs.cs.base == 0xffff0000 && vcpu_rip(vcpu) == 0xfff0;
+}
+
 static void vcpu_handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -210,8 +218,9 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 			vm_note_panic(vm, "reset after panic", true);
 		else
 			vm_request_stop(vm, VM_STOP_GUEST_FAULT, EXIT_RUNTIME_ERROR,
-					"vCPU %u: triple fault (KVM_EXIT_SHUTDOWN), rip=%#llx", vcpu->id,
-					(unsigned long long)vcpu_rip(vcpu));
+					"vCPU %u: triple fault (KVM_EXIT_SHUTDOWN), rip=%#llx%s", vcpu->id,
+					(unsigned long long)vcpu_rip(vcpu), vcpu_was_reset(vcpu) ?
+					" (AMD's KVM resets the vCPU on shutdown, so the faulting RIP is lost)" : "");
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		vm_request_stop(vm, VM_STOP_GUEST_FAULT, EXIT_RUNTIME_ERROR,

@@ -12,17 +12,16 @@
 #include "boot/aml.h"
 
 /*
- * Hardware-reduced sleep control register (ACPI 6.x 4.8.3.7): the guest writes
- * (SLP_TYP << 2) | SLP_EN, with SLP_TYP taken from the first element of \_Sx.
+ * Hardware-reduced sleep control register (ACPI 6.x "Sleep Control and Status
+ * Registers"): the guest writes (SLP_TYP << 2) | SLP_EN, with SLP_TYP taken
+ * from the first element of \_Sx.
  * Powering off writes ACPI_SLEEP_CTL_S5 (0x34) to sleep_ctl_port; just before,
- * Linux writes ACPI_SLEEP_STS_WAK_STS to sleep_sts_port to clear the wake status.
+ * Linux writes WAK_STS (bit 7) to sleep_sts_port to clear the wake status.
  */
 #define ACPI_SLEEP_TYP_S5 5
 #define ACPI_SLEEP_CTL_TYP_SHIFT 2
-#define ACPI_SLEEP_CTL_TYP_MASK (7u << ACPI_SLEEP_CTL_TYP_SHIFT)
 #define ACPI_SLEEP_CTL_SLP_EN (1u << 5)
 #define ACPI_SLEEP_CTL_S5 ((ACPI_SLEEP_TYP_S5 << ACPI_SLEEP_CTL_TYP_SHIFT) | ACPI_SLEEP_CTL_SLP_EN)
-#define ACPI_SLEEP_STS_WAK_STS (1u << 7)
 
 struct acpi_platform {
 	unsigned nr_cpus;           /* APIC IDs 0..nr_cpus-1, ACPI processor UIDs the same */

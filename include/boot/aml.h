@@ -37,7 +37,8 @@ struct aml {
 };
 
 void aml_init(struct aml *aml, uint8_t *buf, size_t cap);
-/* Returns the number of bytes written, aml->err, or -EINVAL if a construct is still open. */
+/* Returns the number of bytes written, aml->err, or -EINVAL if a construct is still open
+   (-EOVERFLOW past INT_MAX bytes). */
 int aml_finish(const struct aml *aml);
 
 /* Scope (path) { ... } and Device (path) { ... }; close each with aml_end(). */

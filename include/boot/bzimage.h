@@ -15,14 +15,16 @@ struct bzimage_info {
 	size_t setup_size;   /* real-mode part, including the boot sector */
 	size_t kernel_size;  /* protected-mode part, loaded at 1 MiB */
 	size_t header_end;   /* offset just past the setup header in the file */
-	uint32_t init_size;  /* memory the kernel needs from its load address while it decompresses */
+	uint32_t init_size;  /* memory the kernel needs from where it runs while it decompresses */
+	/* End of what decompression uses when loaded at 1 MiB: a relocatable kernel moves up to its preferred address. */
+	uint64_t decompress_end;
 	uint32_t initrd_addr_max;
 	uint32_t cmdline_max; /* without the terminating NUL */
 };
 
 /* True when the image has the boot protocol's "HdrS" signature (and so is worth parsing as one). */
 int bzimage_probe(const uint8_t *img, size_t len);
-/* Validates the setup header; a rejected image gets a reason in *e. Pure. */
-int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *info, struct errmsg *e);
+/* Validates the setup header of an image to be loaded at load_addr; a rejected image gets a reason in *e. Pure. */
+int bzimage_parse(const uint8_t *img, size_t len, uint64_t load_addr, struct bzimage_info *info, struct errmsg *e);
 
 #endif

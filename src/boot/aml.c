@@ -2,6 +2,7 @@
 #include "boot/aml.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 /* Opcodes and name prefixes, ACPI 6.x section 20.2. */
@@ -53,7 +54,7 @@ int aml_finish(const struct aml *aml)
 		return aml->err;
 	if (aml->depth)
 		return -EINVAL;
-	return (int)aml->len;
+	return aml->len > INT_MAX ? -EOVERFLOW : (int)aml->len;
 }
 
 static void fail(struct aml *aml, int err)

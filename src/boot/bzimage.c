@@ -27,7 +27,7 @@ int bzimage_probe(const uint8_t *img, size_t len)
 	return len >= HDR_MAGIC + 4 && !memcmp(img + HDR_MAGIC, "HdrS", 4);
 }
 
-int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *info, struct errmsg *e)
+int bzimage_parse(const uint8_t *img, size_t len, uint64_t load_addr, struct bzimage_info *info, struct errmsg *e)
 {
 	struct setup_header hdr;
 	unsigned setup_sects;
@@ -68,6 +68,9 @@ int bzimage_parse(const uint8_t *img, size_t len, struct bzimage_info *info, str
 	info->init_size = hdr.init_size;
 	if (info->init_size < info->kernel_size)
 		info->init_size = info->kernel_size;
+	info->decompress_end = load_addr + info->init_size;
+	if (info->protocol >= 0x020a && hdr.relocatable_kernel && hdr.pref_address > load_addr)
+		info->decompress_end = hdr.pref_address + info->init_size;
 	info->initrd_addr_max = hdr.initrd_addr_max;
 	info->cmdline_max = hdr.cmdline_size;
 	return 0;

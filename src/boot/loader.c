@@ -156,18 +156,18 @@ static int load_bzimage(struct vm *vm, const struct image *k, struct boot_entry 
 	uint64_t initrd_addr, initrd_size, limit, rsdp;
 	int n, err;
 
-	if ((err = bzimage_parse(k->data, k->len, &info, e)))
-		return errmsg_set(e, -err, "kernel '%s': %s", k->path, e->text);
-	if (LAYOUT_KERNEL + info.init_size > guest_mem_low_end(&vm->mem))
-		return errmsg_set(e, ENOMEM, "kernel '%s' needs %u MiB to decompress, more than guest memory has",
-				  k->path, info.init_size >> 20);
+	if ((err = bzimage_parse(k->data, k->len, LAYOUT_KERNEL, &info, e)))
+		return errmsg_prefix(e, -err, "kernel '%s': ", k->path);
+	if (info.decompress_end > guest_mem_low_end(&vm->mem))
+		return errmsg_set(e, ENOMEM, "kernel '%s' decompresses up to %llu MiB, more than guest memory has",
+				  k->path, (unsigned long long)(info.decompress_end >> 20));
 	if (copy_to_guest(vm, LAYOUT_KERNEL, k->data + info.setup_size, info.kernel_size, 0))
 		return errmsg_set(e, EFAULT, "kernel '%s': does not fit in guest memory", k->path);
 
 	limit = guest_mem_low_end(&vm->mem);
 	if (info.initrd_addr_max && info.initrd_addr_max + 1ULL < limit)
 		limit = info.initrd_addr_max + 1ULL;
-	if ((err = load_initrd(vm, LAYOUT_KERNEL + info.init_size, limit, &initrd_addr, &initrd_size, e)))
+	if ((err = load_initrd(vm, info.decompress_end, limit, &initrd_addr, &initrd_size, e)))
 		return err;
 	if ((err = build_cmdline(vm, info.cmdline_max, e)) || (err = build_platform_tables(vm, &rsdp, e)))
 		return err;
@@ -202,7 +202,7 @@ static int load_pvh(struct vm *vm, const struct image *k, struct boot_entry *ent
 	int n, err;
 
 	if ((err = pvh_parse(k->data, k->len, &info, e)))
-		return errmsg_set(e, -err, "kernel '%s': %s", k->path, e->text);
+		return errmsg_prefix(e, -err, "kernel '%s': ", k->path);
 	for (unsigned i = 0; i < info.nr_segments; i++) {
 		const struct pvh_segment *s = &info.segments[i];
 
