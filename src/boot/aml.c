@@ -63,25 +63,8 @@ static void fail(struct aml *aml, int err)
 		aml->err = err;
 }
 
-static void emit(struct aml *aml, const void *bytes, size_t n)
-{
-	if (aml->err)
-		return;
-	if (n > aml->cap - aml->len) {
-		aml->err = -ENOSPC;
-		return;
-	}
-	memcpy(aml->buf + aml->len, bytes, n);
-	aml->len += n;
-}
-
-static void emit_byte(struct aml *aml, uint8_t b)
-{
-	emit(aml, &b, 1);
-}
-
 /* Lengths are only known once a construct is closed, so they are inserted in front of its body. */
-static void insert(struct aml *aml, size_t at, const uint8_t *bytes, size_t n)
+static void insert(struct aml *aml, size_t at, const void *bytes, size_t n)
 {
 	if (aml->err)
 		return;
@@ -92,6 +75,16 @@ static void insert(struct aml *aml, size_t at, const uint8_t *bytes, size_t n)
 	memmove(aml->buf + at + n, aml->buf + at, aml->len - at);
 	memcpy(aml->buf + at, bytes, n);
 	aml->len += n;
+}
+
+static void emit(struct aml *aml, const void *bytes, size_t n)
+{
+	insert(aml, aml->len, bytes, n);
+}
+
+static void emit_byte(struct aml *aml, uint8_t b)
+{
+	emit(aml, &b, 1);
 }
 
 static void put_le(uint8_t *out, uint64_t v, size_t n)
