@@ -4,7 +4,7 @@ BUILD      := build
 CC         := gcc
 CFLAGS     := -O2 -g
 WARNINGS   := -Wall -Wextra -Werror
-CPPFLAGS   := -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP
+CPPFLAGS   := -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -MMD -MP
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 KVMINI_BENCH_MODE ?= auto
@@ -33,26 +33,36 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -c $< -o $@
 
-# The version comes from git at every build, so only this object is always rebuilt.
-$(BUILD)/obj/src/cmd/version.o: src/cmd/version.c FORCE
+# The version comes from git; the header is rewritten only when it changes, so builds stay incremental.
+$(BUILD)/version.h: FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -DKVMINI_VERSION='"$(VERSION)"' -c $< -o $@
+	@echo '#define KVMINI_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/asan/src/cmd/version.o: src/cmd/version.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -DKVMINI_VERSION='"test"' -c $< -o $@
+$(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o: $(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -c $< -o $@
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $^ -lcmocka -pthread
+# Unit tests link against archives, so a test pulls in only the objects it needs
+# (src/cmd/help.o needs the command table in main.c, which tests leave out).
+$(BUILD)/libkvmini.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/unit-asan/%: tests/unit/%.c $(ASAN_OBJ)
+$(BUILD)/libkvmini-asan.a: $(ASAN_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# $< and the archive only: the generated .d file adds headers to the prerequisites.
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libkvmini.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $^ -lcmocka -pthread
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(BUILD)/libkvmini.a -lcmocka -pthread
+
+$(BUILD)/unit-asan/%: tests/unit/%.c $(BUILD)/libkvmini-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(BUILD)/libkvmini-asan.a -lcmocka -pthread
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -82,7 +92,7 @@ run:
 	tests/bench/run-interactive.sh --kvmini $(BUILD)/kvmini
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/test-results
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/libkvmini.a $(BUILD)/libkvmini-asan.a $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/test-results
 
 FORCE:
 

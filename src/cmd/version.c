@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "version.h"
 
 int cmd_version(int argc, char **argv)
 {
