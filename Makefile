@@ -27,11 +27,13 @@ all: $(BUILD)/kvmini $(GUESTS)
 
 # One static binary: it runs unchanged inside the nested test bench's initramfs.
 $(BUILD)/kvmini: $(OBJ)
-	$(CC) -static -pthread -o $@ $^
+	@echo '  LINK    $@'
+	@$(CC) -static -pthread -o $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -c $< -o $@
+	@echo '  CC      $<'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -c $< -o $@
 
 # The version comes from git; the header is rewritten only when it changes, so builds stay incremental.
 $(BUILD)/version.h: FORCE
@@ -43,26 +45,25 @@ $(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o: $(BUILD)/version
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -c $< -o $@
+	@echo '  CC      $<'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -c $< -o $@
 
-# Unit tests link against archives, so a test pulls in only the objects it needs
-# (src/cmd/help.o needs the command table in main.c, which tests leave out).
-$(BUILD)/libkvmini.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+# Unit tests link every library object, as kvmini does (the device table is a linker
+# section filled by whichever objects are linked), except src/cmd/help.o, which
+# needs the command table in main.c. $< and the objects only: the generated .d
+# file adds headers to the prerequisites.
+UNIT_OBJ   := $(filter-out $(BUILD)/obj/src/cmd/help.o,$(LIB_OBJ))
+UNIT_ASAN_OBJ := $(filter-out $(BUILD)/asan/src/cmd/help.o,$(ASAN_OBJ))
 
-$(BUILD)/libkvmini-asan.a: $(ASAN_OBJ)
-	rm -f $@
-	ar rcs $@ $^
-
-# $< and the archive only: the generated .d file adds headers to the prerequisites.
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libkvmini.a
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(BUILD)/libkvmini.a -lcmocka -pthread
+	@echo '  LINK    $@'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(UNIT_OBJ) -lcmocka -pthread
 
-$(BUILD)/unit-asan/%: tests/unit/%.c $(BUILD)/libkvmini-asan.a
+$(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(BUILD)/libkvmini-asan.a -lcmocka -pthread
+	@echo '  LINK    $@'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(UNIT_ASAN_OBJ) -lcmocka -pthread
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -92,7 +93,7 @@ run:
 	tests/bench/run-interactive.sh --kvmini $(BUILD)/kvmini
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/libkvmini.a $(BUILD)/libkvmini-asan.a $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/test-results
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/test-results
 
 FORCE:
 

@@ -48,8 +48,8 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 
 		switch (e->function) {
 		case 1:
-			/* APIC ID, and the number of IDs the package spans (a power of two). */
-			e->ebx = (e->ebx & 0xffff) | (apic_id << 24) | ((1U << bits) << 16);
+			/* APIC ID, and the number of IDs the package spans (a power of two, in 8 bits). */
+			e->ebx = (e->ebx & 0xffff) | (apic_id << 24) | ((bits < 8 ? 1U << bits : 0xffU) << 16);
 			e->ecx |= CPUID_1_ECX_HYPERVISOR;
 			if (nr_cpus > 1)
 				e->edx |= CPUID_1_EDX_HTT;
@@ -59,7 +59,7 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 		case 4:
 			/* Intel: cores per package - 1, and one thread sharing each cache. */
 			if (e->eax & 0x1f)
-				e->eax = (e->eax & 0x3fff) | ((nr_cpus - 1) & 0x3f) << 26;
+				e->eax = (e->eax & 0x3fff) | (nr_cpus - 1 < 0x3f ? nr_cpus - 1 : 0x3f) << 26;
 			break;
 		case 0xb:
 		case 0x1f:

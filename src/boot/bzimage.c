@@ -69,7 +69,8 @@ int bzimage_parse(const uint8_t *img, size_t len, uint64_t load_addr, struct bzi
 	if (info->init_size < info->kernel_size)
 		info->init_size = info->kernel_size;
 	info->decompress_end = load_addr + info->init_size;
-	if (info->protocol >= 0x020a && hdr.relocatable_kernel && hdr.pref_address > load_addr)
+	/* Both kinds end up at pref_address: a relocatable one moves there if loaded lower, the other must run there. */
+	if (info->protocol >= 0x020a && hdr.pref_address > load_addr)
 		info->decompress_end = hdr.pref_address + info->init_size;
 	info->initrd_addr_max = hdr.initrd_addr_max;
 	info->cmdline_max = hdr.cmdline_size;

@@ -60,10 +60,14 @@ int pvh_parse(const uint8_t *img, size_t len, struct pvh_info *info, struct errm
 
 	if (len < EI_NIDENT || !pvh_probe(img, len))
 		return errmsg_set(e, EINVAL, "not an ELF file");
-	if (img[EI_CLASS] != ELFCLASS64 || len < sizeof(eh))
+	if (img[EI_CLASS] != ELFCLASS64)
 		return errmsg_set(e, EINVAL, "a 32-bit ELF; kvmini boots 64-bit x86 ELF kernels");
+	if (len < sizeof(eh))
+		return errmsg_set(e, EINVAL, "truncated ELF header (%zu bytes)", len);
+	if (img[EI_DATA] != ELFDATA2LSB)
+		return errmsg_set(e, EINVAL, "a big-endian ELF, not x86-64");
 	memcpy(&eh, img, sizeof(eh));
-	if (img[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64)
+	if (eh.e_machine != EM_X86_64)
 		return errmsg_set(e, EINVAL, "an ELF for machine %u (%s), not x86-64", eh.e_machine,
 				  machine_name(eh.e_machine));
 	if (eh.e_type != ET_EXEC)

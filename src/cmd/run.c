@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* kvmini run: boot a kernel with its serial console on stdin/stdout until the guest ends. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -122,6 +123,9 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 		case ':':
 			return usage_error(e, "run: %s needs a value", argv[optind - 1]);
 		default:
+			/* For a short option inside a group (-xv), argv[optind - 1] is not the culprit: optopt is. */
+			if (optopt > 0 && optopt < 128 && isprint(optopt))
+				return errmsg_set(e, EINVAL, "run: unknown option '-%c' (see 'kvmini help run')", optopt);
 			return usage_error(e, "run: unknown option '%s' (see 'kvmini help run')", argv[optind - 1]);
 		}
 	}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+#define HOST_RAM (16 * GiB)
+#define MAX_ARGS 16
+
+/*
+ * One run of run_parse_args. getopt permutes argv and the config points into it,
+ * so the arguments are writable copies that live until the test is done with them.
+ */
+struct parsed {
+	int argc;
+	char *argv[MAX_ARGS + 2];
+	char *owned[MAX_ARGS + 1];
+	struct vm_config cfg;
+	bool verbose;
+	struct errmsg e;
+	int ret;
+};
+
+static struct parsed p;
+
+static void parse_with(uint64_t host_ram, const char *const *args)
+{
+	memset(&p, 0, sizeof(p));
+	p.argv[p.argc++] = p.owned[0] = strdup("run");
+	for (; *args; args++) {
+		assert_true(p.argc <= MAX_ARGS);
+		p.argv[p.argc] = p.owned[p.argc] = strdup(*args);
+		assert_non_null(p.argv[p.argc]);
+		p.argc++;
+	}
+	p.ret = run_parse_args(p.argc, p.argv, host_ram, &p.cfg, &p.verbose, &p.e);
+}
+
+#define PARSE(...) parse_with(HOST_RAM, (const char *const[]){ __VA_ARGS__, NULL })
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i <= MAX_ARGS; i++)
+		free(p.owned[i]);
+	memset(&p, 0, sizeof(p));
+	return 0;
+}
+
+static void expect_usage_error(const char *fragment1, const char *fragment2)
+{
+	assert_int_equal(p.ret, -EINVAL);
+	if (!strstr(p.e.text, fragment1) || (fragment2 && !strstr(p.e.text, fragment2)))
+		fail_msg("error \"%s\" does not mention \"%s\"%s%s", p.e.text, fragment1, fragment2 ? " and " : "",
+			 fragment2 ? fragment2 : "");
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "bzImage");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.cfg.kernel_path, "bzImage");
+	assert_null(p.cfg.initrd_path);
+	assert_null(p.cfg.cmdline);
+	assert_int_equal(p.cfg.mem_size, 512 * MiB);
+	assert_int_equal(p.cfg.nr_cpus, 1);
+	assert_true(p.cfg.acpi);
+	assert_false(p.cfg.hugepages);
+	assert_false(p.verbose);
+}
+
+static void test_all_options(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "vmlinux", "--initrd", "initrd.img", "--cmdline", "quiet panic=0", "--mem", "2G", "--cpus",
+	      "4", "--no-acpi", "--hugepages", "-v");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.cfg.kernel_path, "vmlinux");
+	assert_string_equal(p.cfg.initrd_path, "initrd.img");
+	assert_string_equal(p.cfg.cmdline, "quiet panic=0");
+	assert_int_equal(p.cfg.mem_size, 2 * GiB);
+	assert_int_equal(p.cfg.nr_cpus, 4);
+	assert_false(p.cfg.acpi);
+	assert_true(p.cfg.hugepages);
+	assert_true(p.verbose);
+}
+
+static void test_option_forms(void **state)
+{
+	(void)state;
+	PARSE("--mem=1G", "--cpus=2", "--verbose", "--kernel=k");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.mem_size, 1 * GiB);
+	assert_int_equal(p.cfg.nr_cpus, 2);
+	assert_true(p.verbose);
+	assert_string_equal(p.cfg.kernel_path, "k");
+}
+
+static void test_flags_alone(void **state)
+{
+	(void)state;
+	PARSE("--no-acpi", "--kernel", "k");
+	assert_int_equal(p.ret, 0);
+	assert_false(p.cfg.acpi);
+	assert_false(p.cfg.hugepages);
+	assert_false(p.verbose);
+	teardown(NULL);
+
+	PARSE("--hugepages", "--kernel", "k");
+	assert_int_equal(p.ret, 0);
+	assert_true(p.cfg.acpi);
+	assert_true(p.cfg.hugepages);
+	teardown(NULL);
+
+	PARSE("-v", "--kernel", "k");
+	assert_int_equal(p.ret, 0);
+	assert_true(p.verbose);
+	assert_true(p.cfg.acpi);
+}
+
+static void test_mem_limits_accepted(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--mem", "64M");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.mem_size, 64 * MiB);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--mem", "16G");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.mem_size, HOST_RAM);
+}
+
+static void test_mem_not_a_size(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--mem", "12Q");
+	expect_usage_error("--mem", "12Q");
+}
+
+static void test_mem_below_minimum(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--mem", "1M");
+	expect_usage_error("--mem 1M", "64M");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--mem", "0");
+	expect_usage_error("--mem 0", "minimum");
+}
+
+static void test_mem_above_host(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--mem", "32G");
+	expect_usage_error("--mem 32G", "16384 MiB");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--mem", "99999999999T");
+	expect_usage_error("--mem", "99999999999T");
+}
+
+static void test_mem_not_whole_pages(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--mem", "65537K");
+	expect_usage_error("--mem 65537K", "4 KiB");
+}
+
+static void test_cpus_out_of_range(void **state)
+{
+	static const char *const bad[] = { "0", "255", "100000", "abc", "-1", "4x", "" };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char quoted[32];
+
+		PARSE("--kernel", "k", "--cpus", bad[i]);
+		snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
+		expect_usage_error("--cpus", quoted);
+		teardown(NULL);
+	}
+
+	PARSE("--kernel", "k", "--cpus", "254");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.nr_cpus, 254);
+}
+
+static void test_unknown_option(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--bogus");
+	expect_usage_error("unknown option", "'--bogus'");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "-x");
+	expect_usage_error("unknown option", "'-x'");
+	teardown(NULL);
+
+	/* Inside a group, the unknown letter is named, not the argument before it. */
+	PARSE("--kernel", "k", "-xv");
+	expect_usage_error("unknown option", "'-x'");
+	teardown(NULL);
+
+	/* A flag that takes no value, given one. */
+	PARSE("--kernel", "k", "--no-acpi=1");
+	expect_usage_error("unknown option", "--no-acpi=1");
+}
+
+static void test_missing_value(void **state)
+{
+	(void)state;
+	PARSE("--kernel");
+	expect_usage_error("--kernel", "needs a value");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--mem");
+	expect_usage_error("--mem", "needs a value");
+}
+
+static void test_missing_kernel(void **state)
+{
+	(void)state;
+	PARSE("--mem", "1G");
+	expect_usage_error("--kernel", "required");
+	teardown(NULL);
+
+	parse_with(HOST_RAM, (const char *const[]){ NULL });
+	expect_usage_error("--kernel", "required");
+}
+
+static void test_stray_argument(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "stray");
+	expect_usage_error("unexpected argument", "'stray'");
+	teardown(NULL);
+
+	/* getopt moves non-options to the end; the first one is still the one named. */
+	PARSE("stray", "--kernel", "k", "other");
+	expect_usage_error("unexpected argument", "'stray'");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--", "--mem");
+	expect_usage_error("unexpected argument", "'--mem'");
+}
+
+static void test_help(void **state)
+{
+	(void)state;
+	PARSE("--help");
+	assert_int_equal(p.ret, -ECANCELED);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "-h");
+	assert_int_equal(p.ret, -ECANCELED);
+}
+
+/* getopt keeps state between calls; each parse must start afresh. */
+static void test_repeated_parses(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		PARSE("--cpus", "2", "--kernel", "k");
+		assert_int_equal(p.ret, 0);
+		assert_int_equal(p.cfg.nr_cpus, 2);
+		teardown(NULL);
+		PARSE("--kernel", "k", "--mem", "12Q");
+		assert_int_equal(p.ret, -EINVAL);
+		teardown(NULL);
+	}
+}
+
+#define T(fn) cmocka_unit_test_teardown(fn, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_defaults),
+		T(test_all_options),
+		T(test_option_forms),
+		T(test_flags_alone),
+		T(test_mem_limits_accepted),
+		T(test_mem_not_a_size),
+		T(test_mem_below_minimum),
+		T(test_mem_above_host),
+		T(test_mem_not_whole_pages),
+		T(test_cpus_out_of_range),
+		T(test_unknown_option),
+		T(test_missing_value),
+		T(test_missing_kernel),
+		T(test_stray_argument),
+		T(test_help),
+		T(test_repeated_parses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
