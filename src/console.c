@@ -25,6 +25,7 @@ struct console {
 	uint8_t out[CONSOLE_OUT_BUF];
 	size_t out_len;
 	bool out_broken;
+	bool mid_line; /* the guest's last byte out was not a newline */
 	char line[CONSOLE_LINE_MAX];
 	size_t line_len;
 	struct {
@@ -102,6 +103,9 @@ void console_leave_raw(struct console *c)
 {
 	if (!c->raw)
 		return;
+	/* kvmini's closing message should not start after a guest's unfinished line (a prompt). */
+	if (c->mid_line)
+		console_write(c, (const uint8_t *)"\r\n", 2);
 	console_flush(c);
 	tcsetattr(c->in_fd, TCSAFLUSH, &c->saved);
 	c->raw = false;
@@ -161,6 +165,7 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 		if (c->out_len == sizeof(c->out))
 			flush_locked(c);
 		c->out[c->out_len++] = buf[i];
+		c->mid_line = buf[i] != '\n';
 		if (buf[i] == '\n') {
 			newline = true;
 			end_line(c);
