@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reference AML shared by the AML and ACPI tests. */
+#ifndef KVMINI_TEST_AML_REFS_H
+#define KVMINI_TEST_AML_REFS_H
+
+#include <stdint.h>
+
+/* The COM1 device as iasl 20200925 compiles it from the equivalent ASL. */
+static const uint8_t com1_ref[] = {
+	0x5B, 0x82, 0x2B, 'C', 'O', 'M', '1',
+	0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x05, 0x01,
+	0x08, '_', 'U', 'I', 'D', 0x01,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x10, 0x0A, 0x0D,
+	0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x01, 0x08,
+	0x22, 0x10, 0x00,
+	0x79, 0x00,
+};
+
+#endif
