@@ -26,6 +26,8 @@ int console_enter_raw(struct console *c);
 void console_leave_raw(struct console *c);
 
 void console_write(struct console *c, const uint8_t *buf, size_t len);
+/* monotonic_ns() of the guest's first console byte, 0 if none yet. */
+uint64_t console_first_output_ns(struct console *c);
 void console_flush(struct console *c);
 int console_add_line_watcher(struct console *c, console_line_fn fn, void *ctx);
 

@@ -66,6 +66,7 @@ struct vm {
 	bool panic_seen;
 	uint64_t panic_deadline_ms; /* stop this long after a panic was noticed, if the guest does not end itself */
 	int stop_fd;                /* eventfd, readable once a stop was requested */
+	uint64_t boot_timer_ns;     /* when the guest's init first wrote the boot-timer port (0: not yet) */
 };
 
 /* Creates the VM, its memory, vCPUs and devices; takes over the open kvm handle. */

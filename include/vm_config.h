@@ -11,7 +11,9 @@
 
 struct vm_config {
 	const char *kernel_path;
-	const char *initrd_path; /* NULL: none */
+	const char *initrd_path; /* NULL: none, or initrd_data */
+	const uint8_t *initrd_data; /* an initramfs already in memory (smoke's built-in one) */
+	size_t initrd_size;
 	const char *cmdline;     /* appended to the defaults; NULL: none */
 	uint64_t mem_size;
 	unsigned nr_cpus;

@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "console.h"
 #include "log.h"
 
@@ -26,6 +27,7 @@ struct console {
 	size_t out_len;
 	bool out_broken;
 	bool mid_line; /* the guest's last byte out was not a newline */
+	uint64_t first_output_ns;
 	char line[CONSOLE_LINE_MAX];
 	size_t line_len;
 	struct {
@@ -161,6 +163,8 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 	bool newline = false;
 
 	pthread_mutex_lock(&c->lock);
+	if (!c->first_output_ns && len)
+		c->first_output_ns = monotonic_ns();
 	for (size_t i = 0; i < len; i++) {
 		if (c->out_len == sizeof(c->out))
 			flush_locked(c);
@@ -177,6 +181,16 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 	if (newline)
 		flush_locked(c);
 	pthread_mutex_unlock(&c->lock);
+}
+
+uint64_t console_first_output_ns(struct console *c)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&c->lock);
+	t = c->first_output_ns;
+	pthread_mutex_unlock(&c->lock);
+	return t;
 }
 
 int console_add_line_watcher(struct console *c, console_line_fn fn, void *ctx)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 
+#include "clock.h"
 #include "event_loop.h"
 
 int event_loop_init(struct event_loop *loop)
@@ -65,21 +65,13 @@ int event_loop_remove(struct event_loop *loop, int fd)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 void event_loop_run(struct event_loop *loop, int tick_ms, void (*tick)(void *ctx), void *ctx)
 {
-	long long next_tick = now_ms() + tick_ms;
+	uint64_t next_tick = monotonic_ms() + tick_ms;
 
 	while (!loop->done) {
 		struct epoll_event events[EVENT_LOOP_MAX];
-		long long wait = next_tick - now_ms();
+		int64_t wait = (int64_t)(next_tick - monotonic_ms());
 		int n = epoll_wait(loop->epfd, events, EVENT_LOOP_MAX, wait > 0 ? (int)wait : 0);
 
 		for (int i = 0; i < n; i++) {
@@ -88,9 +80,9 @@ void event_loop_run(struct event_loop *loop, int tick_ms, void (*tick)(void *ctx
 			if (s)
 				s->fn(s->ctx, events[i].events);
 		}
-		if (now_ms() >= next_tick) {
+		if (monotonic_ms() >= next_tick) {
 			tick(ctx);
-			next_tick = now_ms() + tick_ms;
+			next_tick = monotonic_ms() + tick_ms;
 		}
 	}
 }

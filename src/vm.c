@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "clock.h"
 #include "console.h"
 #include "exit_codes.h"
 #include "log.h"
@@ -21,14 +21,6 @@
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
 /* How long a panicking guest may keep printing (its trace) before kvmini ends it. */
 #define PANIC_GRACE_MS 1000
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int vm_set_memory(struct vm *vm, struct errmsg *e)
 {
@@ -238,7 +230,7 @@ void vm_note_panic(struct vm *vm, const char *how, bool final)
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->panic_seen) {
 		vm->panic_seen = true;
-		vm->panic_deadline_ms = now_ms() + PANIC_GRACE_MS;
+		vm->panic_deadline_ms = monotonic_ms() + PANIC_GRACE_MS;
 		log_debug("guest panic noticed (%s)", how);
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -252,7 +244,7 @@ void vm_tick(struct vm *vm)
 
 	vm_drain_coalesced(vm);
 	pthread_mutex_lock(&vm->lock);
-	overdue = vm->panic_seen && now_ms() >= vm->panic_deadline_ms;
+	overdue = vm->panic_seen && monotonic_ms() >= vm->panic_deadline_ms;
 	pthread_mutex_unlock(&vm->lock);
 	if (overdue)
 		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked");

@@ -79,37 +79,44 @@ static int copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, uint64_t 
 	return 0;
 }
 
-/* Reads the initrd straight into the top of RAM below `limit`, above `floor`. */
+/* Copies the initrd to the top of RAM below `limit`, above `floor`. */
+static int place_initrd(struct vm *vm, const struct image *img, uint64_t floor, uint64_t limit, uint64_t *addr,
+			struct errmsg *e)
+{
+	uint8_t *dst;
+
+	if (img->len > limit || ((limit - img->len) & ~0xfffULL) < floor)
+		return errmsg_set(e, E2BIG, "initrd '%s': %zu MiB does not fit in guest memory (%llu MiB free for it "
+				  "below %#llx)", img->path, img->len >> 20,
+				  (unsigned long long)((limit > floor ? limit - floor : 0) >> 20),
+				  (unsigned long long)limit);
+	*addr = (limit - img->len) & ~0xfffULL;
+	dst = guest_ptr(&vm->mem, *addr, img->len);
+	if (!dst)
+		return errmsg_set(e, EFAULT, "initrd '%s': placement outside guest memory", img->path);
+	memcpy(dst, img->data, img->len);
+	return 0;
+}
+
+/* The initrd from its file, or the one the configuration holds in memory; none is fine. */
 static int load_initrd(struct vm *vm, uint64_t floor, uint64_t limit, uint64_t *addr, uint64_t *size,
 		       struct errmsg *e)
 {
-	const char *path = vm->cfg.initrd_path;
-	struct image img;
-	uint8_t *dst;
+	struct image img = { .path = "built-in", .data = (uint8_t *)vm->cfg.initrd_data, .len = vm->cfg.initrd_size };
 	int err;
 
 	*addr = *size = 0;
-	if (!path)
-		return 0;
-	if ((err = image_map(&img, "initrd", path, e)))
-		return err;
-	if (img.len > limit || ((limit - img.len) & ~0xfffULL) < floor) {
+	if (vm->cfg.initrd_path) {
+		if ((err = image_map(&img, "initrd", vm->cfg.initrd_path, e)))
+			return err;
+		err = place_initrd(vm, &img, floor, limit, addr, e);
 		image_unmap(&img);
-		return errmsg_set(e, E2BIG, "initrd '%s': %zu MiB does not fit in guest memory (%llu MiB free for it "
-				  "below %#llx)", path, img.len >> 20,
-				  (unsigned long long)((limit > floor ? limit - floor : 0) >> 20),
-				  (unsigned long long)limit);
+	} else {
+		err = img.len ? place_initrd(vm, &img, floor, limit, addr, e) : 0;
 	}
-	*addr = (limit - img.len) & ~0xfffULL;
-	*size = img.len;
-	dst = guest_ptr(&vm->mem, *addr, img.len);
-	if (!dst) {
-		image_unmap(&img);
-		return errmsg_set(e, EFAULT, "initrd '%s': placement outside guest memory", path);
-	}
-	memcpy(dst, img.data, img.len);
-	image_unmap(&img);
-	return 0;
+	if (!err)
+		*size = img.len;
+	return err;
 }
 
 static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)

@@ -2,27 +2,19 @@
 /* kvmini run: boot a kernel with its serial console on stdin/stdout until the guest ends. */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 
 #include "boot/cmdline.h"
-#include "boot/loader.h"
 #include "commands.h"
-#include "console.h"
-#include "event_loop.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "parse.h"
-#include "vcpu.h"
-#include "vm.h"
+#include "runner.h"
 
 #define DEFAULT_MEM (512ULL << 20)
-#define TICK_MS 20
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_NO_ACPI, OPT_HUGEPAGES };
 
@@ -136,134 +128,14 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 	return 0;
 }
 
-struct run_loop {
-	struct vm *vm;
-	struct console *console;
-	struct event_loop loop;
-	int signal_fd;
-	bool input_paused;
-};
-
-static void on_signal(void *ctx, uint32_t events)
-{
-	struct run_loop *r = ctx;
-	struct signalfd_siginfo si;
-
-	(void)events;
-	if (read(r->signal_fd, &si, sizeof(si)) == sizeof(si))
-		vm_request_stop(r->vm, VM_STOP_SIGNAL, EXIT_SIGNAL_BASE + (int)si.ssi_signo, "stopped by %s",
-				sigabbrev_np(si.ssi_signo) ? sigabbrev_np(si.ssi_signo) : "a signal");
-}
-
-static void on_stop(void *ctx, uint32_t events)
-{
-	struct run_loop *r = ctx;
-
-	(void)events;
-	r->loop.done = true;
-}
-
-static void on_input(void *ctx, uint32_t events)
-{
-	struct run_loop *r = ctx;
-	int fd = console_input_fd(r->console);
-
-	(void)events;
-	if (!console_read_input(r->console)) {
-		event_loop_remove(&r->loop, fd);
-		return;
-	}
-	if (console_quit_requested(r->console)) {
-		vm_request_stop(r->vm, VM_STOP_QUIT, EXIT_GUEST_OK, "quit (Ctrl-A x)");
-		return;
-	}
-	/* Input the guest has not taken yet: stop reading until it has (see on_tick). */
-	if (console_retry_input(r->console) && !event_loop_set_events(&r->loop, fd, 0))
-		r->input_paused = true;
-}
-
-static void on_tick(void *ctx)
-{
-	struct run_loop *r = ctx;
-
-	vm_tick(r->vm);
-	console_flush(r->console);
-	if (r->input_paused && !console_retry_input(r->console) &&
-	    !event_loop_set_events(&r->loop, console_input_fd(r->console), EPOLLIN))
-		r->input_paused = false;
-}
-
-static int run_setup_loop(struct run_loop *r, const sigset_t *stop_signals, struct errmsg *e)
-{
-	int err;
-
-	r->signal_fd = signalfd(-1, stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r->signal_fd < 0)
-		return errmsg_set(e, errno, "signalfd: %s", strerror(errno));
-	if ((err = event_loop_init(&r->loop)))
-		return errmsg_set(e, -err, "epoll: %s", strerror(-err));
-	err = event_loop_add(&r->loop, r->signal_fd, EPOLLIN, on_signal, r);
-	err = err ?: event_loop_add(&r->loop, r->vm->stop_fd, EPOLLIN, on_stop, r);
-	if (err)
-		return errmsg_set(e, -err, "event loop: %s", strerror(-err));
-	/* stdin may be /dev/null or a file, which epoll refuses: then there is simply no input. */
-	if (event_loop_add(&r->loop, console_input_fd(r->console), EPOLLIN, on_input, r))
-		log_debug("console input is not pollable; the guest gets no input");
-	return 0;
-}
-
-static int run_vm(const struct vm_config *cfg, struct console *console, const sigset_t *stop_signals)
-{
-	struct kvm kvm;
-	struct vm vm;
-	struct run_loop r = { .vm = &vm, .console = console, .signal_fd = -1 };
-	struct errmsg e;
-	int err, code;
-
-	if ((err = kvm_open(&kvm, &e))) {
-		log_error("%s", e.text);
-		return EXIT_RUNTIME_ERROR;
-	}
-	if (cfg->nr_cpus > kvm.max_vcpus) {
-		log_error("--cpus %u: this host's KVM allows at most %u", cfg->nr_cpus, kvm.max_vcpus);
-		kvm_close(&kvm);
-		return EXIT_USAGE;
-	}
-	r.loop.epfd = -1;
-	err = vm_create(&vm, &kvm, cfg, console, &e);
-	err = err ?: boot_load(&vm, &e);
-	err = err ?: run_setup_loop(&r, stop_signals, &e);
-	if (!err && (err = console_enter_raw(console)))
-		errmsg_set(&e, -err, "cannot put the terminal in raw mode: %s", strerror(-err));
-	err = err ?: vm_start(&vm, &e);
-	if (err) {
-		log_error("%s", e.text);
-		code = EXIT_RUNTIME_ERROR;
-		if (vm.state == VM_CREATED)
-			goto out;
-	}
-	event_loop_run(&r.loop, TICK_MS, on_tick, &r);
-	code = vm_join(&vm);
-	console_leave_raw(console);
-	if (!err)
-		log_info("%s", vm.stop_message);
-out:
-	event_loop_close(&r.loop);
-	if (r.signal_fd >= 0)
-		close(r.signal_fd);
-	vm_destroy(&vm);
-	return code;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
-	struct console *console;
+	struct runner_result res;
 	struct errmsg e;
-	sigset_t blocked;
 	bool verbose;
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
-	int err, code;
+	int err;
 
 	err = run_parse_args(argc, argv, host_ram, &cfg, &verbose, &e);
 	if (err == -ECANCELED) {
@@ -275,26 +147,10 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_verbose(verbose);
-
-	/*
-	 * Stop signals are taken synchronously by the main loop (so the terminal is
-	 * always restored); the kick signal only ever reaches vCPU threads.
-	 */
-	sigemptyset(&blocked);
-	sigaddset(&blocked, SIGINT);
-	sigaddset(&blocked, SIGTERM);
-	sigaddset(&blocked, SIGHUP);
-	sigaddset(&blocked, SIGQUIT);
-	signal(SIGPIPE, SIG_IGN);
-	if ((err = vcpu_install_kick_handler()) || (err = console_open(&console, STDIN_FILENO, STDOUT_FILENO))) {
-		log_error("cannot set up the console: %s", strerror(-err));
-		return EXIT_RUNTIME_ERROR;
-	}
-	sigset_t all = blocked;
-	sigaddset(&all, VCPU_KICK_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-
-	code = run_vm(&cfg, console, &blocked);
-	console_close(console);
-	return code;
+	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, NULL, &res);
+	if (res.booted)
+		log_info("%s", res.message);
+	else
+		log_error("%s", res.message);
+	return res.exit_code;
 }

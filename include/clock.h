@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef KVMINI_CLOCK_H
+#define KVMINI_CLOCK_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC: for deadlines and for timing a boot, never for wall-clock dates. */
+uint64_t monotonic_ns(void);
+
+static inline uint64_t monotonic_ms(void)
+{
+	return monotonic_ns() / 1000000;
+}
+
+#endif
