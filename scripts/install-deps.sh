@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, and only those missing.
+# Usage: install-deps.sh build|check|run
+# Quiet and quick when everything is there; needs root to install.
+set -eu
+
+build="gcc make libc6-dev libcmocka-dev binutils"
+# The real-KVM bench: QEMU for the nested L1, busybox and cpio for the
+# initramfs images, kmod for depmod on the fetched kernel, libxml2-utils
+# (xmllint) for checking JUnit output.
+bench="qemu-system-x86 busybox-static cpio gzip kmod libxml2-utils"
+
+case "${1:-}" in
+build) want=$build ;;
+check | run) want="$build $bench" ;;
+*)
+	echo "usage: install-deps.sh build|check|run" >&2
+	exit 2
+	;;
+esac
+
+missing=
+for pkg in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	case $status in
+	*" installed") ;;
+	*) missing="$missing $pkg" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing Debian packages:$missing; run as root, or: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # one package per word
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,130 @@
+# Host-side helpers shared by run.sh and run-interactive.sh (bash, sourced).
+# They find or fetch the stock Debian kernel, build the guest and L1
+# initramfs images, and decide whether /dev/kvm can be used directly.
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/../.." && pwd)
+BUILD=$ROOT/build
+CACHE=$BUILD/cache
+WORK=$BUILD/bench
+mkdir -p "$CACHE" "$WORK"
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# The L1 QEMU machine of the nested mode: software emulation of an AMD CPU
+# with SVM and nested paging, so KVM works inside it on any host. 4 GiB,
+# because kvmini refuses guests larger than its host's RAM and mem-3584m
+# asks for 3.5 GiB; QEMU allocates only what L1 touches.
+L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
+	-m 4096 -smp 2 -nographic -no-reboot -nic none)
+# quiet keeps the slow emulated serial line free for the bench's markers;
+# a crashed L1 (oops or panic) powers off at once instead of hanging.
+L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1"
+
+# apt_get ARGS...: apt-get, quietly; its output is shown only on failure.
+apt_get() {
+	local log
+	log=$(apt-get "$@" 2>&1) || { echo "$log" | tail -n 5 >&2; return 1; }
+}
+
+# resolve_kernel: set KERNEL_PKG, KERNEL_VER, KERNEL_TREE (the unpacked
+# package) and VMLINUZ. The package is whatever linux-image-amd64 depends on
+# today; once unpacked under build/cache it is never downloaded again.
+resolve_kernel() {
+	KERNEL_PKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+	if [ -z "$KERNEL_PKG" ]; then
+		# No package lists yet: use what is cached, else fetch the lists.
+		KERNEL_PKG=$(cd "$CACHE" && ls -d linux-image-*-amd64 2>/dev/null | sort -V | tail -n 1)
+		if [ -z "$KERNEL_PKG" ]; then
+			apt_get update || die "apt-get update failed; cannot resolve linux-image-amd64"
+			KERNEL_PKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+				sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+			[ -n "$KERNEL_PKG" ] || die "apt-cache cannot resolve linux-image-amd64"
+		fi
+	fi
+	KERNEL_VER=${KERNEL_PKG#linux-image-}
+	KERNEL_TREE=$CACHE/$KERNEL_PKG
+	VMLINUZ=$KERNEL_TREE/boot/vmlinuz-$KERNEL_VER
+	[ -f "$VMLINUZ" ] && [ -f "$KERNEL_TREE/lib/modules/$KERNEL_VER/modules.dep" ] && return
+
+	echo "bench: fetching $KERNEL_PKG into build/cache (once)"
+	local tmp
+	tmp=$(mktemp -d "$CACHE/fetch.XXXXXX")
+	if ! (cd "$tmp" && apt_get download "$KERNEL_PKG"); then
+		apt_get update || { rm -rf "$tmp"; die "apt-get update failed; cannot download $KERNEL_PKG"; }
+		(cd "$tmp" && apt_get download "$KERNEL_PKG") ||
+			{ rm -rf "$tmp"; die "apt-get download $KERNEL_PKG failed"; }
+	fi
+	dpkg-deb -x "$tmp"/"$KERNEL_PKG"_*.deb "$tmp/tree" || { rm -rf "$tmp"; die "cannot unpack $KERNEL_PKG"; }
+	# The package ships no modules.dep (the postinst makes it); build it.
+	depmod -b "$tmp/tree" "$KERNEL_VER" || { rm -rf "$tmp"; die "depmod failed for $KERNEL_PKG"; }
+	rm -rf "$KERNEL_TREE"
+	mv "$tmp/tree" "$KERNEL_TREE"
+	rm -rf "$tmp"
+	[ -f "$VMLINUZ" ] || die "$KERNEL_PKG has no boot/vmlinuz-$KERNEL_VER"
+}
+
+# module_files NAME...: the files of these modules and of everything they
+# depend on, each once, dependencies first (from modules.dep).
+module_files() {
+	local moddir=$KERNEL_TREE/lib/modules/$KERNEL_VER
+	awk -v want="$*" '
+		function norm(p) { sub(/.*\//, "", p); sub(/\.ko.*/, "", p); gsub(/-/, "_", p); return p }
+		function load(m,   n, d, i) {
+			if (m in done) return
+			done[m] = 1
+			n = split(deps[m], d, " ")
+			for (i = n; i >= 1; i--) load(norm(d[i]))
+			print path[m]
+		}
+		{ sub(/:$/, "", $1); m = norm($1); path[m] = $1; deps[m] = ""
+		  for (i = 2; i <= NF; i++) deps[m] = deps[m] " " $i }
+		END {
+			n = split(want, w, " ")
+			for (i = 1; i <= n; i++) {
+				m = norm(w[i])
+				if (!(m in path)) { print "missing module " w[i] > "/dev/stderr"; exit 1 }
+				load(m)
+			}
+		}' "$moddir/modules.dep" | sed "s|^|$moddir/|"
+}
+
+# build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs.
+build_guest_initrd() {
+	GUEST_INITRD=$WORK/guest-initramfs.cpio.gz
+	"$ROOT/guests/busybox/build-initramfs.sh" "$GUEST_INITRD" ||
+		die "cannot build the guest initramfs"
+}
+
+# build_probe: PROBE, the static kvm-probe helper.
+build_probe() {
+	PROBE=$WORK/kvm-probe
+	if [ ! -x "$PROBE" ] || [ "$BENCH_DIR/kvm-probe.c" -nt "$PROBE" ]; then
+		gcc -static -O2 -Wall -o "$PROBE" "$BENCH_DIR/kvm-probe.c" ||
+			die "cannot build kvm-probe (needs gcc and libc6-dev)"
+	fi
+}
+
+# kvm_usable: true when /dev/kvm can run guests here at hardware speed;
+# else KVM_REASON says why not, and KVM_STATUS is 3 if it works but slowly.
+kvm_usable() {
+	KVM_REASON=$("$PROBE" 2>&1)
+	KVM_STATUS=$?
+	KVM_REASON=${KVM_REASON#kvm-probe: }
+	[ "$KVM_STATUS" -eq 0 ]
+}
+
+# build_l1_initrd: L1_INITRD, the nested bench's L1 initramfs.
+build_l1_initrd() {
+	local modules
+	L1_INITRD=$WORK/l1-initramfs.cpio
+	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk) ||
+		die "cannot resolve the L1 kernel modules"
+	# shellcheck disable=SC2086 # one path per word, no spaces in them
+	"$BENCH_DIR/build-l1-initramfs.sh" "$L1_INITRD" "$KVMINI" "$VMLINUZ" \
+		"$GUEST_INITRD" "$PROBE" $modules || die "cannot build the L1 initramfs"
+}

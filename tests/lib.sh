@@ -1,0 +1,93 @@
+# Helpers for tests/boot/*.sh; source with  . "$(dirname "$0")/../lib.sh"
+# POSIX sh: tests run under busybox sh, on the host (direct mode) and in
+# the nested L1 alike.
+#
+# The runner (tests/bench/run-tests.sh) gives every test, with $T as its
+# working directory:
+#   KVMINI        the kvmini binary under test
+#   GUEST_KERNEL  the stock Debian kernel (bzImage)
+#   GUEST_INITRD  the busybox initramfs (guests/busybox)
+#   GUESTS_DIR    the tiny test guests (build/guests)
+#   T             this test's scratch and log directory
+# A test passes when it exits 0. fail and the expect_* helpers write the
+# reason to $T/reasons, which the runner shows in the FAIL line, and exit.
+
+for v in KVMINI GUEST_KERNEL GUEST_INITRD GUESTS_DIR T; do
+	eval "[ -n \"\${$v:-}\" ]" || { echo "lib.sh: $v is not set (run tests through tests/bench/run.sh)" >&2; exit 1; }
+done
+
+# Sub-case name: prefixes reasons and the log file names (see run_case).
+CASE=
+
+# fail REASON...: record why this test (or sub-case) failed, and exit.
+fail() {
+	echo "${CASE:+$CASE: }$*" >>"$T/reasons"
+	echo "FAIL: ${CASE:+$CASE: }$*" >&2
+	exit 1
+}
+
+# run_kvmini ARGS...: run "$KVMINI" ARGS with no stdin, the guest console
+# (stdout) to $CONSOLE and kvmini's stderr to $STDERR, both in $T;
+# its exit code goes to $EXIT.
+run_kvmini() {
+	CONSOLE="$T/${CASE:+$CASE.}console.log"
+	STDERR="$T/${CASE:+$CASE.}stderr.log"
+	echo "+ kvmini $*"
+	"$KVMINI" "$@" </dev/null >"$CONSOLE" 2>"$STDERR"
+	EXIT=$?
+	echo "  exit $EXIT; stderr: $(head -n 3 "$STDERR")"
+}
+
+# boot_guest [ARGS...]: boot the stock kernel with the busybox initramfs.
+boot_guest() {
+	run_kvmini run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" "$@"
+}
+
+# expect_exit N: kvmini's last exit code was N.
+expect_exit() {
+	[ "$EXIT" = "$1" ] ||
+		fail "exit code $EXIT, expected $1 (stderr: $(head -n 1 "$STDERR"))"
+}
+
+# expect_console ERE: some console line matches (carriage returns removed).
+expect_console() {
+	tr -d '\r' <"$CONSOLE" | grep -Eq -- "$1" ||
+		fail "no console line matches '$1' (console ends: $(tr -d '\r' <"$CONSOLE" | tail -n 1))"
+}
+
+# expect_stderr ERE: some line of kvmini's stderr matches, ignoring case.
+expect_stderr() {
+	grep -Eiq -- "$1" "$STDERR" ||
+		fail "stderr has no line matching '$1' (stderr: $(head -n 1 "$STDERR"))"
+}
+
+# expect_one_message: kvmini's stderr is exactly one "kvmini: " line.
+expect_one_message() {
+	n=$(wc -l <"$STDERR")
+	[ "$n" -eq 1 ] || fail "stderr has $n lines, expected one (first: $(head -n 1 "$STDERR"))"
+	grep -q '^kvmini: ' "$STDERR" || fail "stderr line lacks the 'kvmini: ' prefix: $(cat "$STDERR")"
+}
+
+# console_value NAME: the value of the guest's first "NAME=value" line.
+console_value() {
+	tr -d '\r' <"$CONSOLE" | sed -n "s/^$1=//p" | head -n 1
+}
+
+# expect_value NAME VALUE: the guest printed NAME=VALUE.
+expect_value() {
+	got=$(console_value "$1")
+	[ "$got" = "$2" ] || fail "guest printed $1='$got', expected '$2'"
+}
+
+# run_case NAME FUNCTION: run FUNCTION as sub-case NAME in a subshell, so
+# one failing sub-case is reported and the others still run. Finish the
+# test with end_cases.
+CASES_FAILED=0
+run_case() {
+	(CASE=$1 && "$2") || CASES_FAILED=$((CASES_FAILED + 1))
+}
+
+# end_cases: exit 1 if any sub-case failed.
+end_cases() {
+	[ "$CASES_FAILED" -eq 0 ] || exit 1
+}
