@@ -20,7 +20,7 @@ ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run unit unit-asan boot-tests clean FORCE
+.PHONY: all check run unit unit-asan bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(GUESTS)
@@ -77,6 +77,10 @@ unit: $(UNIT_BIN)
 unit-asan: $(ASAN_BIN)
 	@for t in $^; do echo "== $$t (ASan+UBSan)"; $$t || exit 1; done
 
+# The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
+bench-selftest: all
+	tests/bench/selftest.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results/selftest
+
 boot-tests: all
 	tests/bench/run.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results --mode $(KVMINI_BENCH_MODE)
 
@@ -85,6 +89,7 @@ check:
 	scripts/install-deps.sh check
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) bench-selftest
 	$(MAKE) boot-tests
 
 run:

@@ -22,7 +22,9 @@ L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
 	-m 4096 -smp 2 -nographic -no-reboot -nic none)
 # quiet keeps the slow emulated serial line free for the bench's markers;
 # a crashed L1 (oops or panic) powers off at once instead of hanging.
-L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1"
+# KVMINI_BENCH_L1_APPEND adds to it; tests/bench/selftest.sh uses that to make
+# L1 fail on purpose.
+L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1${KVMINI_BENCH_L1_APPEND:+ $KVMINI_BENCH_L1_APPEND}"
 
 # apt_get ARGS...: apt-get, quietly; its output is shown only on failure.
 apt_get() {
