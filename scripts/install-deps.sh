@@ -4,11 +4,12 @@
 # Quiet and quick when everything is there; needs root to install.
 set -eu
 
-build="gcc make libc6-dev libcmocka-dev binutils"
+# xmllint (libxml2-utils) checks the JUnit writer in the unit tests.
+build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
 # The real-KVM bench: QEMU for the nested L1, busybox and cpio for the
-# initramfs images, kmod for depmod on the fetched kernel, libxml2-utils
-# (xmllint) for checking JUnit output.
-bench="qemu-system-x86 busybox-static cpio gzip kmod libxml2-utils"
+# initramfs images, xz-utils and zstd for compressed kernel modules, kmod
+# for depmod on the fetched kernel.
+bench="qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod"
 
 case "${1:-}" in
 build) want=$build ;;
