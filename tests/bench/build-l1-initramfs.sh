@@ -45,6 +45,16 @@ cp "$root/tests/lib.sh" "$o/bench/tests/"
 cp "$root"/tests/boot/*.sh "$o/bench/tests/boot/"
 cp "$here/run-tests.sh" "$o/bench/tests/bench/"
 chmod 0755 "$o/init" "$o/bin/kvm-probe" "$o/bench/kvmini"
+# Host tools the tests need that busybox lacks, with their shared libraries
+# at the same paths (the dynamic loader included).
+for tool in $BENCH_HOST_TOOLS; do
+	path=$(command -v "$tool") || die "$tool not found on the host"
+	cp "$path" "$o/bin/$tool"
+	for lib in $(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$o$(dirname "$lib")"
+		cp -L "$lib" "$o$lib"
+	done
+done
 # bad-inputs runs kvmini as nobody (su needs both files).
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$o/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$o/etc/group"

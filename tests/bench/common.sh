@@ -9,6 +9,9 @@ CACHE=$BUILD/cache
 WORK=$BUILD/bench
 mkdir -p "$CACHE" "$WORK"
 
+# Tools from the host that tests may use besides busybox (smoke-junit: xmllint).
+export BENCH_HOST_TOOLS="xmllint"
+
 die() {
 	echo "bench: $*" >&2
 	exit 1

@@ -94,6 +94,7 @@ run_direct() {
 	rm -rf "$bin"
 	mkdir -p "$bin"
 	for applet in $(/bin/busybox --list); do ln -s /bin/busybox "$bin/$applet"; done
+	for applet in $BENCH_HOST_TOOLS; do ln -s "$(command -v "$applet")" "$bin/$applet"; done
 	while IFS= read -r line; do
 		case $line in
 		"KVMINI-BENCH: "*) report "${line#KVMINI-BENCH: }" ;;
@@ -115,7 +116,7 @@ L1_GAP_LIMIT=120
 # why; test failures are not bench failures.
 l1_attempt() {
 	local console=$OUT/l1-console.log img=$WORK/results.img
-	local qpid chunk= line rest carry= ended= alive now limit t0=$EPOCHREALTIME
+	local qpid chunk= line rest carry= ended= alive now limit why t0=$EPOCHREALTIME
 	local overall=$((L1_BOOT_LIMIT + L1_GAP_LIMIT)) deadline next
 	for t in "${TESTS[@]}"; do
 		limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\) *$/\1/p' "$ROOT/tests/boot/$t.sh" 2>/dev/null | head -n 1)
@@ -133,6 +134,8 @@ l1_attempt() {
 		-drive "file=$img,format=raw,if=virtio" \
 		</dev/null >"$console" 2>"$OUT/l1-qemu.log" &
 	qpid=$!
+	# Not a job any more: bash would print a notice when QEMU is killed.
+	disown "$qpid"
 	exec 3<"$console"
 	deadline=$((SECONDS + overall))
 	next=$((SECONDS + L1_BOOT_LIMIT))
@@ -162,7 +165,10 @@ l1_attempt() {
 		if [ -n "$BENCH_FAILURE" ] || [ -n "$ended" ]; then
 			break
 		elif [ -z "$alive" ]; then
-			BENCH_FAILURE="L1 stopped before the end marker (QEMU: $(tail -n 1 "$OUT/l1-qemu.log"))"
+			BENCH_FAILURE="L1 stopped before the end marker"
+			# QEMU's last word, if it was more than a CPU feature warning.
+			rest=$(grep -v 'warning: TCG doesn.t support' "$OUT/l1-qemu.log" | tail -n 1)
+			[ -z "$rest" ] || BENCH_FAILURE="$BENCH_FAILURE (QEMU: $rest)"
 		elif [ "$now" -ge "$deadline" ]; then
 			BENCH_FAILURE="L1 did not finish within $overall s"
 		elif [ "$now" -ge "$next" ]; then
@@ -177,10 +183,18 @@ l1_attempt() {
 		[ -n "$ended" ] || break
 		sleep 1
 	done
+	# Stopped for good before the results disk is read; SIGKILL if a hung
+	# QEMU ignores SIGTERM for 10 s.
 	kill "$qpid" 2>/dev/null
-	wait "$qpid" 2>/dev/null
-	if [ -z "$BENCH_FAILURE" ] && ! tar -xf "$img" -C "$OUT" 2>/dev/null; then
-		BENCH_FAILURE="the results disk from L1 is unreadable"
+	for _ in $(seq 50); do
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$qpid" 2>/dev/null
+	while kill -0 "$qpid" 2>/dev/null; do sleep 0.2; done
+	if [ -z "$BENCH_FAILURE" ] && ! why=$(tar -xf "$img" -C "$OUT" 2>&1); then
+		BENCH_FAILURE="the results disk from L1 is unreadable ($(echo "$why" | head -n 1)); kept as $OUT/results.img"
+		mv "$img" "$OUT/results.img"
 	fi
 	rm -f "$img"
 }
