@@ -71,6 +71,26 @@ $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
 	$(CC) -c -Iguests/tiny -o $(@:.elf=.o) $<
 	ld -m elf_x86_64 -nostdlib -T guests/tiny/pvh.ld -o $@ $(@:.elf=.o)
 
+# Built-in smoke init: a freestanding static program (no libc), PID 1 of `kvmini smoke`'s initramfs.
+INIT_CFLAGS := -ffreestanding -nostdlib -static -fno-pie -no-pie -fno-stack-protector \
+	       -fno-asynchronous-unwind-tables -O2
+$(BUILD)/guests/init: guests/init/start.S guests/init/init.c include/devices/boot_timer.h
+	@mkdir -p $(dir $@)
+	@echo '  CC      $@'
+	@$(CC) -std=gnu11 -Iinclude $(WARNINGS) $(INIT_CFLAGS) -o $@ guests/init/start.S guests/init/init.c
+	@strip $@
+
+# Built-in smoke init, embedded into kvmini
+# (.incbin is not seen by -MMD, hence the explicit prerequisite; unit tests link the blob too.)
+INIT_BLOB_OBJ := $(BUILD)/obj/src/boot/init_blob.o
+$(INIT_BLOB_OBJ): src/boot/init_blob.S $(BUILD)/guests/init
+	@mkdir -p $(dir $@)
+	@echo '  AS      $<'
+	@$(CC) -c -DINIT_BLOB_PATH='"$(BUILD)/guests/init"' -o $@ $<
+$(BUILD)/kvmini $(UNIT_BIN) $(ASAN_BIN): $(INIT_BLOB_OBJ)
+UNIT_OBJ += $(INIT_BLOB_OBJ)
+UNIT_ASAN_OBJ += $(INIT_BLOB_OBJ)
+
 unit: $(UNIT_BIN)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
 

@@ -12,6 +12,8 @@ struct command {
 
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(void);
+int cmd_smoke(int argc, char **argv);
+void cmd_smoke_usage(void);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -33,9 +33,11 @@ enum vm_stop_kind {
 	VM_STOP_POWEROFF,
 	VM_STOP_REBOOT,
 	VM_STOP_PANIC,
-	VM_STOP_GUEST_FAULT, /* triple fault, KVM internal error, failed entry */
+	VM_STOP_TRIPLE_FAULT,
+	VM_STOP_GUEST_FAULT, /* KVM internal error, failed entry, unexpected exit */
 	VM_STOP_SIGNAL,
 	VM_STOP_QUIT,        /* Ctrl-A x */
+	VM_STOP_HOST,        /* the host side ended it: smoke's deadline or a fatal console line */
 	VM_STOP_VMM_ERROR,
 };
 

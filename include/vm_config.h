@@ -21,4 +21,12 @@ struct vm_config {
 	bool hugepages;
 };
 
+#include "errmsg.h"
+
+/*
+ * A --mem value: a size of at least GUEST_MEM_MIN, at most host_ram, in whole
+ * pages. -EINVAL with the message a user sees (it quotes the value).
+ */
+int vm_config_parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struct errmsg *e);
+
 #endif

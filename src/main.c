@@ -8,6 +8,7 @@
 
 const struct command commands[] = {
 	{ "run", "boot a kernel and attach its serial console", cmd_run, cmd_run_usage },
+	{ "smoke", "boot a kernel and say whether it passed (for CI)", cmd_smoke, cmd_smoke_usage },
 	{ "help", "show help for kvmini or one of its commands", cmd_help, NULL },
 	{ "version", "print kvmini's version", cmd_version, NULL },
 	{ NULL, NULL, NULL, NULL },

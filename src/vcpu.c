@@ -217,7 +217,7 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		if (vm->panic_seen)
 			vm_note_panic(vm, "reset after panic", true);
 		else
-			vm_request_stop(vm, VM_STOP_GUEST_FAULT, EXIT_RUNTIME_ERROR,
+			vm_request_stop(vm, VM_STOP_TRIPLE_FAULT, EXIT_RUNTIME_ERROR,
 					"vCPU %u: triple fault (KVM_EXIT_SHUTDOWN), rip=%#llx%s", vcpu->id,
 					(unsigned long long)vcpu_rip(vcpu), vcpu_was_reset(vcpu) ?
 					" (AMD's KVM resets the vCPU on shutdown, so the faulting RIP is lost)" : "");

@@ -55,22 +55,6 @@ static int usage_error(struct errmsg *e, const char *fmt, const char *arg)
 	return errmsg_set(e, EINVAL, fmt, arg);
 }
 
-static int parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struct errmsg *e)
-{
-	int err = parse_size(arg, mem);
-
-	if (err == -EINVAL)
-		return usage_error(e, "--mem '%s': not a size (a number with K, M or G, e.g. 512M)", arg);
-	if (err || *mem > host_ram)
-		return errmsg_set(e, EINVAL, "--mem %s: more than this host's %llu MiB of RAM", arg,
-				  (unsigned long long)(host_ram >> 20));
-	if (*mem < GUEST_MEM_MIN)
-		return usage_error(e, "--mem %s: below the minimum of 64M", arg);
-	if (*mem & 0xfff)
-		return usage_error(e, "--mem %s: not a whole number of 4 KiB pages", arg);
-	return 0;
-}
-
 int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e)
 {
 	uint64_t cpus;
@@ -92,7 +76,7 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 			cfg->cmdline = optarg;
 			break;
 		case OPT_MEM:
-			if ((err = parse_mem(optarg, host_ram, &cfg->mem_size, e)))
+			if ((err = vm_config_parse_mem(optarg, host_ram, &cfg->mem_size, e)))
 				return err;
 			break;
 		case OPT_CPUS:

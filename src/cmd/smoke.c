@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kvmini smoke: does this kernel boot? Each combination of --cpus and --mem
+ * runs in a child process of its own (so runs can go in parallel and a
+ * crashing run cannot take the others down); the parent collects their
+ * consoles and verdicts, prints one line per run, and writes --log and --junit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "boot/initramfs.h"
+#include "clock.h"
+#include "commands.h"
+#include "log.h"
+#include "parse.h"
+#include "smoke/junit.h"
+#include "smoke/matrix.h"
+#include "smoke/run_one.h"
+
+#define SMOKE_MAX_PATTERNS 16
+#define SMOKE_DEFAULT_TIMEOUT 60
+#define SMOKE_TAIL_LINES 50
+/* A child that outlives its own deadline by this much is killed. */
+#define SMOKE_KILL_MARGIN_MS 30000
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_NO_ACPI, OPT_EXPECT, OPT_FAIL,
+       OPT_TIMEOUT, OPT_JUNIT, OPT_LOG, OPT_JOBS };
+
+static const struct option smoke_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "fail", required_argument, NULL, OPT_FAIL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct smoke_opts {
+	struct vm_config base;
+	struct matrix matrix;
+	char mem_list[256];
+	const char *expect[SMOKE_MAX_PATTERNS];
+	size_t n_expect;
+	const char *fail[SMOKE_MAX_PATTERNS];
+	size_t n_fail;
+	unsigned timeout_s;
+	const char *junit_path;
+	const char *log_path;
+	bool verbose;
+	unsigned jobs;
+};
+
+struct smoke_job {
+	char name[160];
+	unsigned cpus;
+	uint64_t mem;
+	pid_t pid;
+	int console_fd; /* -1 once at EOF */
+	int result_fd;  /* -1 once at EOF */
+	size_t result_got;
+	struct smoke_result result;
+	FILE *console; /* everything the guest printed */
+	uint64_t kill_at_ms;
+	bool done;
+};
+
+void cmd_smoke_usage(void)
+{
+	printf("usage: kvmini smoke --kernel PATH [options]\n"
+	       "\n"
+	       "Boots the kernel and says whether it passed. Without --initrd, kvmini's built-in init\n"
+	       "prints the kernel release, CPUs and memory, then KVMINI-SMOKE-OK, and powers off.\n"
+	       "\n"
+	       "  --kernel PATH      the kernel (bzImage, or an ELF vmlinux with a PVH entry)\n"
+	       "  --initrd PATH      your own initramfs instead of the built-in init\n"
+	       "  --cmdline STR      kernel parameters, as for kvmini run\n"
+	       "  --cpus LIST        vCPU counts, e.g. 1,2,4 (default 1)\n"
+	       "  --mem LIST         memory sizes, e.g. 256M,1G (default 512M); every combination runs\n"
+	       "  --no-acpi          describe the machine with an MP table\n"
+	       "  --expect REGEX     a console line that must appear (repeatable; default ^KVMINI-SMOKE-OK$)\n"
+	       "  --fail REGEX       a console line that fails the run (repeatable; panics, Oopses, BUGs,\n"
+	       "                     general protection faults, soft lockups and hung tasks always do)\n"
+	       "  --timeout SECONDS  per run (default %d)\n"
+	       "  --jobs N           runs at once (default: the host's CPU count)\n"
+	       "  --junit FILE       write a JUnit XML report\n"
+	       "  --log FILE         keep the whole console\n"
+	       "  -v, --verbose      stream the console\n"
+	       "\n"
+	       "Exit status: 0 pass, 1 fail, 2 usage error, 3 timeout, 4 panic (the worst run decides).\n",
+	       SMOKE_DEFAULT_TIMEOUT);
+}
+
+static int add_pattern(const char **list, size_t *n, const char *opt, const char *regex, struct errmsg *e)
+{
+	if (*n == SMOKE_MAX_PATTERNS)
+		return errmsg_set(e, EINVAL, "%s: at most %d of them", opt, SMOKE_MAX_PATTERNS);
+	list[(*n)++] = regex;
+	return 0;
+}
+
+static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct errmsg *e)
+{
+	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *cpus = "1", *mem = "512M";
+	uint64_t n;
+	int opt, err;
+
+	memset(o, 0, sizeof(*o));
+	o->base.acpi = true;
+	o->timeout_s = SMOKE_DEFAULT_TIMEOUT;
+	o->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":vh", smoke_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_KERNEL: o->base.kernel_path = optarg; break;
+		case OPT_INITRD: o->base.initrd_path = optarg; break;
+		case OPT_CMDLINE: o->base.cmdline = optarg; break;
+		case OPT_MEM: mem = optarg; break;
+		case OPT_CPUS: cpus = optarg; break;
+		case OPT_NO_ACPI: o->base.acpi = false; break;
+		case OPT_JUNIT: o->junit_path = optarg; break;
+		case OPT_LOG: o->log_path = optarg; break;
+		case 'v': o->verbose = true; break;
+		case 'h': return -ECANCELED;
+		case OPT_EXPECT:
+			if ((err = add_pattern(o->expect, &o->n_expect, "--expect", optarg, e)))
+				return err;
+			break;
+		case OPT_FAIL:
+			if ((err = add_pattern(o->fail, &o->n_fail, "--fail", optarg, e)))
+				return err;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_uint(optarg, 1, 86400, &n))
+				return errmsg_set(e, EINVAL, "--timeout '%s': must be a number of seconds from 1 to 86400",
+						  optarg);
+			o->timeout_s = n;
+			break;
+		case OPT_JOBS:
+			if (parse_uint(optarg, 1, 256, &n))
+				return errmsg_set(e, EINVAL, "--jobs '%s': must be a number from 1 to 256", optarg);
+			o->jobs = n;
+			break;
+		case ':':
+			return errmsg_set(e, EINVAL, "smoke: %s needs a value", argv[optind - 1]);
+		default:
+			return errmsg_set(e, EINVAL, "smoke: unknown option '%s' (see 'kvmini help smoke')", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return errmsg_set(e, EINVAL, "smoke: unexpected argument '%s' (see 'kvmini help smoke')", argv[optind]);
+	if (!o->base.kernel_path)
+		return errmsg_set(e, EINVAL, "smoke: --kernel is required (see 'kvmini help smoke')");
+	if ((err = matrix_parse_cpus(&o->matrix, cpus, VM_MAX_CPUS, e)))
+		return err;
+	if (strlen(mem) >= sizeof(o->mem_list))
+		return errmsg_set(e, EINVAL, "--mem: list too long");
+	strcpy(o->mem_list, mem);
+	return matrix_parse_mem(&o->matrix, o->mem_list, host_ram, e);
+}
+
+static struct verdict_config verdict_config_of(const struct smoke_opts *o)
+{
+	return (struct verdict_config){
+		.expect = o->expect, .n_expect = o->n_expect, .fail = o->fail, .n_fail = o->n_fail,
+		.initrd = true, /* the built-in init is an initramfs too */
+		.timeout_s = o->timeout_s,
+	};
+}
+
+static void job_name(const struct smoke_opts *o, struct smoke_job *j, const char *mem_text)
+{
+	char kernel[128];
+
+	snprintf(kernel, sizeof(kernel), "%s", o->base.kernel_path);
+	snprintf(j->name, sizeof(j->name), "%s %u vCPU%s%s%s", basename(kernel), j->cpus, j->cpus == 1 ? "" : "s",
+		 o->matrix.n_mem > 1 ? " " : "", o->matrix.n_mem > 1 ? mem_text : "");
+}
+
+/* The child: one run, its result written whole to result_fd. */
+static void __attribute__((noreturn)) job_child(const struct smoke_opts *o, const struct smoke_job *j,
+						 int console_fd, int result_fd)
+{
+	struct vm_config cfg = o->base;
+	struct verdict_config vcfg = verdict_config_of(o);
+	struct smoke_result res;
+
+	/* A parent that dies must not leave VMs running. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	cfg.nr_cpus = j->cpus;
+	cfg.mem_size = j->mem;
+	smoke_run_one(&cfg, &vcfg, console_fd, &res);
+	if (write(result_fd, &res, sizeof(res)) != sizeof(res))
+		_exit(1);
+	_exit(0);
+}
+
+static int job_start(const struct smoke_opts *o, struct smoke_job *j)
+{
+	int console[2], result[2];
+
+	if (pipe2(console, O_CLOEXEC))
+		return -errno;
+	if (pipe2(result, O_CLOEXEC)) {
+		close(console[0]);
+		close(console[1]);
+		return -errno;
+	}
+	j->console = tmpfile();
+	if (j->console)
+		j->pid = fork();
+	if (!j->console || j->pid < 0) {
+		int err = j->console ? errno : ENOMEM;
+
+		close(console[0]);
+		close(console[1]);
+		close(result[0]);
+		close(result[1]);
+		return -err;
+	}
+	if (j->pid == 0) {
+		close(console[0]);
+		close(result[0]);
+		job_child(o, j, console[1], result[1]);
+	}
+	close(console[1]);
+	close(result[1]);
+	j->console_fd = console[0];
+	j->result_fd = result[0];
+	j->kill_at_ms = monotonic_ms() + o->timeout_s * 1000ULL + SMOKE_KILL_MARGIN_MS;
+	return 0;
+}
+
+/* Reads what is ready from one of the job's pipes; closes it at EOF. */
+static void job_read(const struct smoke_opts *o, struct smoke_job *j, int *fd)
+{
+	char buf[8192];
+	ssize_t n;
+
+	if (fd == &j->result_fd) {
+		n = read(*fd, (char *)&j->result + j->result_got, sizeof(j->result) - j->result_got);
+		if (n > 0)
+			j->result_got += n;
+	} else {
+		n = read(*fd, buf, sizeof(buf));
+		if (n > 0) {
+			fwrite(buf, 1, n, j->console);
+			if (o->verbose)
+				fwrite(buf, 1, n, stdout);
+		}
+	}
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* The last `lines` lines of the console, into a malloc'd string (NULL if empty). */
+static char *console_tail(FILE *f, unsigned lines, size_t *len)
+{
+	long size;
+	char *all, *start;
+
+	fflush(f);
+	size = ftell(f);
+	*len = 0;
+	if (size <= 0 || !(all = malloc(size + 1)))
+		return NULL;
+	rewind(f);
+	size = (long)fread(all, 1, size, f);
+	all[size] = '\0';
+	start = all + size;
+	/* Walk back over `lines` line ends, not counting a final one. */
+	for (unsigned seen = 0; start > all; start--)
+		if (start[-1] == '\n' && start != all + size && ++seen == lines)
+			break;
+	*len = all + size - start;
+	memmove(all, start, *len + 1);
+	return all;
+}
+
+static void job_report(struct smoke_job *j)
+{
+	const struct smoke_result *r = &j->result;
+	char *tail;
+	size_t len;
+
+	if (r->status == VERDICT_PASS && r->init_s >= 0)
+		printf("PASS %s: init after %.2f s (first console output after %.2f s)\n", j->name, r->init_s,
+		       r->first_output_s);
+	else if (r->status == VERDICT_PASS)
+		printf("PASS %s: in %.2f s (the init did not report its start)\n", j->name, r->elapsed_s);
+	else
+		printf("%s %s: %s\n", verdict_status_name(r->status), j->name, r->reason);
+	if (r->status != VERDICT_PASS && (tail = console_tail(j->console, SMOKE_TAIL_LINES, &len))) {
+		printf("--- last %d console lines of %s ---\n%s%s--- end of console ---\n", SMOKE_TAIL_LINES, j->name,
+		       tail, len && tail[len - 1] != '\n' ? "\n" : "");
+		free(tail);
+	}
+	fflush(stdout);
+}
+
+static void job_finish(struct smoke_job *j)
+{
+	int status;
+
+	waitpid(j->pid, &status, 0);
+	if (j->result_got != sizeof(j->result)) {
+		j->result = (struct smoke_result){ .status = VERDICT_ERROR, .first_output_s = -1, .init_s = -1 };
+		if (WIFSIGNALED(status))
+			snprintf(j->result.reason, sizeof(j->result.reason), "the run was killed by signal %d%s",
+				 WTERMSIG(status), WTERMSIG(status) == SIGKILL ? " (it did not stop at its timeout)" : "");
+		else
+			snprintf(j->result.reason, sizeof(j->result.reason), "the run ended without a result");
+	}
+	j->done = true;
+	job_report(j);
+}
+
+/* Runs every job, at most o->jobs at once. */
+static int run_jobs(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
+{
+	size_t next = 0, finished = 0;
+
+	while (finished < n) {
+		struct pollfd pfd[2 * 256];
+		int *fds[2 * 256];
+		struct smoke_job *owner[2 * 256];
+		unsigned active = 0, np = 0;
+		uint64_t now = monotonic_ms();
+
+		for (size_t i = 0; i < next; i++) {
+			struct smoke_job *j = &jobs[i];
+
+			if (j->done)
+				continue;
+			if (j->console_fd < 0 && j->result_fd < 0) {
+				job_finish(j);
+				finished++;
+				continue;
+			}
+			active++;
+			if (now >= j->kill_at_ms)
+				kill(j->pid, SIGKILL);
+			for (int *fd = &j->console_fd; fd; fd = fd == &j->console_fd ? &j->result_fd : NULL)
+				if (*fd >= 0) {
+					pfd[np] = (struct pollfd){ .fd = *fd, .events = POLLIN };
+					fds[np] = fd;
+					owner[np++] = j;
+				}
+		}
+		if (next < n && active < o->jobs) {
+			int err = job_start(o, &jobs[next]);
+
+			if (err) {
+				log_error("smoke: cannot start run '%s': %s", jobs[next].name, strerror(-err));
+				return -err;
+			}
+			next++;
+			continue;
+		}
+		if (!np)
+			continue;
+		if (poll(pfd, np, 200) < 0 && errno != EINTR)
+			return -errno;
+		for (unsigned k = 0; k < np; k++)
+			if (pfd[k].revents)
+				job_read(o, owner[k], fds[k]);
+	}
+	return 0;
+}
+
+static void write_log(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
+{
+	FILE *f = fopen(o->log_path, "w");
+
+	if (!f) {
+		log_error("--log '%s': %s", o->log_path, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char buf[65536];
+		size_t got;
+
+		if (n > 1)
+			fprintf(f, "=== %s ===\n", jobs[i].name);
+		fflush(jobs[i].console);
+		rewind(jobs[i].console);
+		while ((got = fread(buf, 1, sizeof(buf), jobs[i].console)))
+			fwrite(buf, 1, got, f);
+	}
+	if (fclose(f))
+		log_error("--log '%s': %s", o->log_path, strerror(errno));
+}
+
+static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
+{
+	struct junit_case *cases = calloc(n, sizeof(*cases));
+	char **texts = calloc(n, sizeof(*texts));
+	FILE *f = NULL;
+	int err = -ENOMEM;
+
+	if (!cases || !texts)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct smoke_result *r = &jobs[i].result;
+		size_t tail_len;
+		char *tail = console_tail(jobs[i].console, SMOKE_TAIL_LINES, &tail_len);
+		int len;
+
+		/* The boot timings lead the console text, where a CI page shows them with it. */
+		len = asprintf(&texts[i], "kvmini: first console output after %.2f s, init after %.2f s\n%s",
+			       r->first_output_s, r->init_s, tail ? tail : "");
+		free(tail);
+		if (len < 0) {
+			texts[i] = NULL;
+			goto out;
+		}
+		cases[i] = (struct junit_case){
+			.name = jobs[i].name,
+			.classname = "kvmini.smoke",
+			.time_s = r->elapsed_s,
+			.result = r->status == VERDICT_PASS ? JUNIT_PASS :
+				  r->status == VERDICT_ERROR ? JUNIT_ERROR : JUNIT_FAILURE,
+			.type = verdict_status_name(r->status),
+			.message = r->status == VERDICT_PASS ? NULL : r->reason,
+			.console = texts[i],
+			.console_len = (size_t)len,
+		};
+	}
+	f = fopen(o->junit_path, "w");
+	err = f ? junit_write(f, "kvmini smoke", cases, n) : -errno;
+	if (f && fclose(f) && !err)
+		err = -errno;
+out:
+	for (size_t i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(cases);
+	if (err)
+		log_error("--junit '%s': %s", o->junit_path, strerror(-err));
+	return err;
+}
+
+int cmd_smoke(int argc, char **argv)
+{
+	struct smoke_opts o;
+	struct verdict *check;
+	struct verdict_config vcfg;
+	struct smoke_job *jobs;
+	struct errmsg e;
+	enum verdict_status worst = VERDICT_PASS;
+	uint8_t *initramfs = NULL;
+	size_t n;
+	int err;
+
+	err = smoke_parse_args(argc, argv, &o, &e);
+	if (err == -ECANCELED) {
+		cmd_smoke_usage();
+		return 0;
+	}
+	vcfg = verdict_config_of(&o);
+	/* A regex that does not compile is a usage error, found before anything boots. */
+	if (!err && !(err = verdict_create(&vcfg, &check, &e)))
+		verdict_destroy(check);
+	if (err) {
+		log_error("%s", e.text);
+		return VERDICT_EXIT_USAGE;
+	}
+	log_set_verbose(o.verbose);
+	if (!o.base.initrd_path) {
+		if ((err = builtin_initramfs(&initramfs, &o.base.initrd_size))) {
+			log_error("cannot build the built-in initramfs: %s", strerror(-err));
+			return VERDICT_EXIT_FAIL;
+		}
+		o.base.initrd_data = initramfs;
+	}
+
+	n = matrix_runs(&o.matrix);
+	jobs = calloc(n, sizeof(*jobs));
+	if (!jobs) {
+		free(initramfs);
+		log_error("smoke: out of memory");
+		return VERDICT_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *mem_text;
+
+		matrix_run(&o.matrix, i, &jobs[i].cpus, &jobs[i].mem, &mem_text);
+		job_name(&o, &jobs[i], mem_text);
+		jobs[i].console_fd = jobs[i].result_fd = -1;
+	}
+	/* Children inherit stdout's buffer: empty it before any fork. */
+	fflush(stdout);
+	err = run_jobs(&o, jobs, n);
+	for (size_t i = 0; i < n && !err; i++)
+		worst = verdict_worst(worst, jobs[i].result.status);
+	if (!err && o.log_path)
+		write_log(&o, jobs, n);
+	if (!err && o.junit_path && write_junit(&o, jobs, n))
+		err = -EIO;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].console)
+			fclose(jobs[i].console);
+	free(jobs);
+	free(initramfs);
+	return err ? VERDICT_EXIT_FAIL : verdict_exit_code(worst);
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+
+#include "guest_mem.h"
+#include "parse.h"
+#include "vm_config.h"
+
+int vm_config_parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struct errmsg *e)
+{
+	int err = parse_size(arg, mem);
+
+	if (err == -EINVAL)
+		return errmsg_set(e, EINVAL, "--mem '%s': not a size (a number with K, M or G, e.g. 512M)", arg);
+	if (err || *mem > host_ram)
+		return errmsg_set(e, EINVAL, "--mem %s: more than this host's %llu MiB of RAM", arg,
+				  (unsigned long long)(host_ram >> 20));
+	if (*mem < GUEST_MEM_MIN)
+		return errmsg_set(e, EINVAL, "--mem %s: below the minimum of 64M", arg);
+	if (*mem & 0xfff)
+		return errmsg_set(e, EINVAL, "--mem %s: not a whole number of 4 KiB pages", arg);
+	return 0;
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# smoke-bad-inputs: smoke refuses what run refuses, with the same messages,
+# and a regex that does not compile is a usage error naming it.
+# timeout: 60
+. "$(dirname "$0")/../lib.sh"
+
+bad_regex() {
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --expect 'boot (ok'
+	expect_exit 2
+	expect_one_message
+	expect_stderr "boot \\(ok"
+}
+
+missing_kernel() {
+	run_kvmini smoke --kernel /nonexistent/bzImage
+	expect_exit 1
+	expect_console "^ERROR bzImage 1 vCPU: .*kernel '/nonexistent/bzImage': No such file or directory"
+}
+
+bad_values() {
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --cpus 0
+	expect_exit 2
+	expect_stderr "--cpus '0'"
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --mem 12Q
+	expect_exit 2
+	expect_stderr "--mem '12Q': not a size"
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --timeout 0
+	expect_exit 2
+	expect_stderr "--timeout '0'"
+}
+
+run_case bad-regex bad_regex
+run_case missing-kernel missing_kernel
+run_case bad-values bad_values
+end_cases

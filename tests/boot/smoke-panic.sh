@@ -1,0 +1,25 @@
+#!/bin/sh
+# smoke-panic: a kernel that panics gives exit 4 and its panic lines, both
+# when init is missing and when the guest crashes itself through sysrq.
+# timeout: 240
+. "$(dirname "$0")/../lib.sh"
+
+no_init() {
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
+		--cmdline "rdinit=/nonexistent init=/nonexistent"
+	expect_exit 4
+	expect_console '^PANIC vmlinuz 1 vCPU: '
+	expect_console 'Kernel panic - not syncing'
+}
+
+sysrq() {
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
+		--cmdline KVMINI_ACTION=panic
+	expect_exit 4
+	expect_console '^PANIC vmlinuz 1 vCPU: kernel panic: .*sysrq'
+	expect_console 'Kernel panic - not syncing: sysrq triggered crash'
+}
+
+run_case no-init no_init
+run_case sysrq sysrq
+end_cases
