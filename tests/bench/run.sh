@@ -117,6 +117,7 @@ L1_GAP_LIMIT=120
 l1_attempt() {
 	local console=$OUT/l1-console.log img=$WORK/results.img
 	local qpid chunk= line rest carry= ended= alive now limit why t0=$EPOCHREALTIME
+	local waiting_for="its first test"
 	local overall=$((L1_BOOT_LIMIT + L1_GAP_LIMIT)) deadline next
 	for t in "${TESTS[@]}"; do
 		limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\) *$/\1/p' "$ROOT/tests/boot/$t.sh" 2>/dev/null | head -n 1)
@@ -151,8 +152,16 @@ l1_attempt() {
 				rest=${line#*KVMINI-BENCH: }
 				case $rest in
 				READY) echo "bench: L1 up after $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" ;;
-				START\ *) next=$((SECONDS + ${rest##* } + L1_GAP_LIMIT)) ;;
-				PASS\ * | FAIL\ *) report "$rest"; next=$((SECONDS + L1_GAP_LIMIT)) ;;
+				START\ *)
+					next=$((SECONDS + ${rest##* } + L1_GAP_LIMIT))
+					rest=${rest#START }
+					waiting_for="the result of ${rest% *}"
+					;;
+				PASS\ * | FAIL\ *)
+					report "$rest"
+					next=$((SECONDS + L1_GAP_LIMIT))
+					waiting_for="its next test or end marker"
+					;;
 				ABORT\ *) BENCH_FAILURE="L1 gave up: ${rest#ABORT }" ;;
 				END) ended=1 ;;
 				esac
@@ -172,7 +181,7 @@ l1_attempt() {
 		elif [ "$now" -ge "$deadline" ]; then
 			BENCH_FAILURE="L1 did not finish within $overall s"
 		elif [ "$now" -ge "$next" ]; then
-			BENCH_FAILURE="L1 stalled: no progress on its console for too long"
+			BENCH_FAILURE="L1 stalled: no sign of $waiting_for in time"
 		fi
 	done
 	exec 3<&-
