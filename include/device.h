@@ -14,7 +14,9 @@ struct aml;
 
 enum device_level {
 	DEVICE_LEVEL_PLATFORM = 10, /* power, reset, legacy ports */
+	DEVICE_LEVEL_BUS = 15,      /* PCI host bridge, virtio-mmio windows: before the devices on them */
 	DEVICE_LEVEL_CONSOLE = 20,
+	DEVICE_LEVEL_VIRTIO = 30,   /* virtio devices, attached to the bus the VM's transport names */
 };
 
 struct device_ops {

@@ -8,7 +8,7 @@
 
 typedef void (*event_fn)(void *ctx, uint32_t events);
 
-#define EVENT_LOOP_MAX 16
+#define EVENT_LOOP_MAX 64
 
 struct event_loop {
 	int epfd;

@@ -33,6 +33,8 @@ void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);
 /* Makes the thread leave KVM_RUN soon (it then sees the VM is stopping). */
 void vcpu_kick(struct vcpu *vcpu);
+/* With --verbose: how many exits of each kind the vCPU took ("vCPU 0 exits: io 812, mmio 305"). */
+void vcpu_log_exits(const struct vcpu *vcpu);
 /* The installed handler for the kick signal; call once per process. */
 int vcpu_install_kick_handler(void);
 

@@ -20,10 +20,12 @@
 #include "errmsg.h"
 #include "guest_mem.h"
 #include "io_bus.h"
+#include "io_thread.h"
 #include "kvm.h"
 #include "vm_config.h"
 
 struct console;
+struct irq_routing;
 struct vcpu;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_STOPPED };
@@ -57,6 +59,11 @@ struct vm {
 	unsigned coalesced_max;
 	pthread_mutex_t coalesced_lock;
 
+	struct irq_routing *irq; /* src/irq.c */
+	struct io_thread io;     /* device work: src/io_thread.c */
+	/* Kernel parameters devices ask for (virtio_mmio.device=...), put after the defaults. */
+	char cmdline_extra[512];
+
 	unsigned nr_devices;
 	struct device_instance devices[DEVICES_MAX];
 
@@ -87,6 +94,8 @@ void vm_note_panic(struct vm *vm, const char *how, bool final);
 void vm_tick(struct vm *vm);
 
 int vm_irq_line(struct vm *vm, unsigned irq, bool level);
+/* Adds a kernel parameter for the guest (devices, during init). -E2BIG when there is no room. */
+int vm_append_cmdline(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Lets KVM batch writes to a port instead of exiting for each (when the host offers it). */
 int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len);
 /* Replays batched writes to their devices, in order. Safe from any thread. */

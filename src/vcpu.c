@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,6 +190,39 @@ static void vcpu_handle_system_event(struct vcpu *vcpu)
 		vm_note_panic(vcpu->vm, "KVM system event", true);
 		break;
 	}
+}
+
+static const char *const exit_names[VCPU_EXIT_REASONS] = {
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+	[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
+};
+
+void vcpu_log_exits(const struct vcpu *vcpu)
+{
+	char line[512];
+	size_t len = 0;
+
+	for (unsigned r = 0; r < VCPU_EXIT_REASONS && len < sizeof(line); r++) {
+		const char *name = exit_names[r];
+		char unnamed[16];
+
+		if (!vcpu->exits[r])
+			continue;
+		if (!name) {
+			snprintf(unnamed, sizeof(unnamed), "reason %u", r);
+			name = unnamed;
+		}
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %" PRIu64, len ? ", " : "", name,
+					vcpu->exits[r]);
+	}
+	log_debug("vCPU %u exits: %s", vcpu->id, len ? line : "none");
 }
 
 /* Handles one exit; false when the vCPU must stop running. */

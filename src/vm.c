@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "console.h"
 #include "exit_codes.h"
+#include "irq.h"
 #include "log.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -102,6 +103,8 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 	vm->console = console;
 	vm->fd = -1;
 	vm->stop_fd = -1;
+	vm->io.loop.epfd = -1;
+	vm->io.wake_fd = -1;
 	vm->kvm = *kvm;
 	kvm->fd = -1;
 	kvm->supported_cpuid = NULL;
@@ -133,12 +136,19 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 		return err;
 	if ((err = vm_create_vcpus(vm, e)))
 		return err;
+	if ((err = irq_init(vm, e)))
+		return err;
+	if ((err = io_thread_init(&vm->io)))
+		return errmsg_set(e, -err, "cannot set up the I/O thread: %s", strerror(-err));
 	return devices_init(vm, e);
 }
 
 void vm_destroy(struct vm *vm)
 {
+	io_thread_stop(&vm->io);
 	devices_exit(vm);
+	io_thread_close(&vm->io);
+	irq_exit(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -154,13 +164,17 @@ void vm_destroy(struct vm *vm)
 
 int vm_start(struct vm *vm, struct errmsg *e)
 {
+	int err;
+
 	pthread_mutex_lock(&vm->lock);
 	vm->state = VM_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
+	if ((err = io_thread_start(&vm->io))) {
+		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot start the I/O thread");
+		return errmsg_set(e, -err, "cannot start the I/O thread: %s", strerror(-err));
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		int err = vcpu_start(&vm->vcpus[i]);
-
-		if (err) {
+		if ((err = vcpu_start(&vm->vcpus[i]))) {
 			vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot start vCPU thread %u", i);
 			return errmsg_set(e, -err, "vCPU %u: cannot start its thread: %s", i, strerror(-err));
 		}
@@ -176,6 +190,8 @@ int vm_join(struct vm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
+	/* Device work stops with the guest: nothing completes into a guest that no longer runs. */
+	io_thread_stop(&vm->io);
 	vm_drain_coalesced(vm);
 	console_flush(vm->console);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -183,6 +199,7 @@ int vm_join(struct vm *vm)
 
 		if (!ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &regs))
 			log_debug("vCPU %u stopped at rip=%#llx", i, (unsigned long long)regs.rip);
+		vcpu_log_exits(&vm->vcpus[i]);
 	}
 	pthread_mutex_lock(&vm->lock);
 	vm->state = VM_STOPPED;
@@ -255,6 +272,22 @@ int vm_irq_line(struct vm *vm, unsigned irq, bool level)
 	struct kvm_irq_level line = { .irq = irq, .level = level };
 
 	return ioctl(vm->fd, KVM_IRQ_LINE, &line) ? -errno : 0;
+}
+
+int vm_append_cmdline(struct vm *vm, const char *fmt, ...)
+{
+	size_t used = strlen(vm->cmdline_extra), room = sizeof(vm->cmdline_extra) - used;
+	char param[sizeof(vm->cmdline_extra)];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(param, sizeof(param), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n + (used ? 1 : 0) >= room)
+		return -E2BIG;
+	snprintf(vm->cmdline_extra + used, room, "%s%s", used ? " " : "", param);
+	return 0;
 }
 
 int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len)

@@ -56,6 +56,12 @@ int aml_name_eisaid(struct aml *aml, const char *name, const char *id);
 /* Name (name, Package () { values... }), at most 255 integers. */
 int aml_name_package(struct aml *aml, const char *name, const uint64_t *values, unsigned count);
 
+/*
+ * Name (name, Package () { Package () { row 0 }, Package () { row 1 }, ... }):
+ * `rows` packages of `cols` integers each, read row by row from values (a PCI _PRT).
+ */
+int aml_name_package_rows(struct aml *aml, const char *name, const uint64_t *values, unsigned rows, unsigned cols);
+
 /* Compresses a 7-character EISA id ("PNP0501") into the 32-bit value AML
    carries (0x0105D041 for "PNP0501"). Returns 0 or -EINVAL. */
 int aml_eisaid(const char *id, uint32_t *out);
@@ -73,5 +79,14 @@ int aml_res_irq(struct aml *aml, unsigned irq);
 int aml_res_mem32_fixed(struct aml *aml, uint32_t base, uint32_t size, bool writable);
 /* Interrupt (ResourceConsumer, Level or Edge, ActiveHigh, Exclusive) { gsi }. */
 int aml_res_ext_irq(struct aml *aml, uint32_t gsi, bool level);
+
+/*
+ * The ranges a bridge hands down to the devices behind it (ResourceProducer, MinFixed, MaxFixed,
+ * PosDecode, granularity and translation 0, length max - min + 1):
+ * WordBusNumber (...), WordIO (..., EntireRange, ...), DWordMemory (..., NonCacheable, ReadWrite, ...).
+ */
+int aml_res_word_bus(struct aml *aml, uint16_t min, uint16_t max);
+int aml_res_word_io(struct aml *aml, uint16_t min, uint16_t max);
+int aml_res_dword_mem(struct aml *aml, uint32_t min, uint32_t max);
 
 #endif

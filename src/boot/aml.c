@@ -31,11 +31,19 @@ enum {
 	RES_IO = 0x47,            /* small item 0x8, 7 data bytes */
 	RES_END = 0x79,           /* small item 0xF, 1 data byte */
 	RES_MEM32_FIXED = 0x86,   /* large item 0x6 */
+	RES_DWORD_ADDR = 0x87,    /* large item 0x7: DWord address space */
+	RES_WORD_ADDR = 0x88,     /* large item 0x8: Word address space */
 	RES_EXT_IRQ = 0x89,       /* large item 0x9 */
 	RES_IO_DECODE16 = 0x01,
 	RES_MEM_WRITABLE = 0x01,
 	RES_EXT_IRQ_CONSUMER = 0x01,
 	RES_EXT_IRQ_EDGE = 0x02,  /* clear: level; polarity and sharing bits clear: active-high, exclusive */
+	RES_ADDR_MEMORY = 0,      /* address space resource types */
+	RES_ADDR_IO = 1,
+	RES_ADDR_BUS = 2,
+	RES_ADDR_FIXED = 0x0C,    /* general flags: _MIF and _MAF set; producer, positive decode */
+	RES_ADDR_IO_ENTIRE = 0x03,   /* I/O flags: _RNG, both ISA and non-ISA ranges */
+	RES_ADDR_MEM_RW = 0x01,      /* memory flags: read-write, non-cacheable */
 };
 
 enum {
@@ -353,10 +361,31 @@ int aml_name_eisaid(struct aml *aml, const char *name, const char *id)
 	return aml_name_int(aml, name, v);
 }
 
+/* Package () { values... }; NumElements is a single byte. */
+static void emit_package(struct aml *aml, const uint64_t *values, unsigned count)
+{
+	emit_byte(aml, AML_PACKAGE);
+	open_construct(aml, OPEN_PACKAGE);
+	emit_byte(aml, (uint8_t)count);
+	for (unsigned i = 0; i < count; i++)
+		emit_int(aml, values[i]);
+	aml_end(aml);
+}
+
 int aml_name_package(struct aml *aml, const char *name, const uint64_t *values, unsigned count)
 {
-	/* NumElements is a single byte. */
 	if (count > UINT8_MAX || (count && !values)) {
+		fail(aml, -EINVAL);
+		return aml->err;
+	}
+	if (begin_name(aml, name))
+		emit_package(aml, values, count);
+	return aml->err;
+}
+
+int aml_name_package_rows(struct aml *aml, const char *name, const uint64_t *values, unsigned rows, unsigned cols)
+{
+	if (rows > UINT8_MAX || cols > UINT8_MAX || (rows && cols && !values)) {
 		fail(aml, -EINVAL);
 		return aml->err;
 	}
@@ -364,9 +393,9 @@ int aml_name_package(struct aml *aml, const char *name, const uint64_t *values, 
 		return aml->err;
 	emit_byte(aml, AML_PACKAGE);
 	open_construct(aml, OPEN_PACKAGE);
-	emit_byte(aml, (uint8_t)count);
-	for (unsigned i = 0; i < count; i++)
-		emit_int(aml, values[i]);
+	emit_byte(aml, (uint8_t)rows);
+	for (unsigned r = 0; r < rows; r++)
+		emit_package(aml, values + (size_t)r * cols, cols);
 	return aml_end(aml);
 }
 
@@ -431,5 +460,46 @@ int aml_res_ext_irq(struct aml *aml, uint32_t gsi, bool level)
 	d[3] = RES_EXT_IRQ_CONSUMER | (level ? 0 : RES_EXT_IRQ_EDGE);
 	d[4] = 1;  /* interrupt table length */
 	put_le(d + 5, gsi, 4);
+	return emit_resource(aml, d, sizeof(d));
+}
+
+/* Word address space descriptor (ACPI 6.x 6.4.3.5.3): a producer range with fixed bounds, no translation. */
+static int emit_word_range(struct aml *aml, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+{
+	uint8_t d[16] = { RES_WORD_ADDR, 13, 0, type, RES_ADDR_FIXED, type_flags };
+
+	/* The length field is 16 bits too, so the whole 0-0xFFFF space cannot be described. */
+	if (min > max || (min == 0 && max == UINT16_MAX)) {
+		fail(aml, -EINVAL);
+		return aml->err;
+	}
+	put_le(d + 8, min, 2);
+	put_le(d + 10, max, 2);
+	put_le(d + 14, max - min + 1, 2);
+	return emit_resource(aml, d, sizeof(d));
+}
+
+int aml_res_word_bus(struct aml *aml, uint16_t min, uint16_t max)
+{
+	return emit_word_range(aml, RES_ADDR_BUS, 0, min, max);
+}
+
+int aml_res_word_io(struct aml *aml, uint16_t min, uint16_t max)
+{
+	return emit_word_range(aml, RES_ADDR_IO, RES_ADDR_IO_ENTIRE, min, max);
+}
+
+int aml_res_dword_mem(struct aml *aml, uint32_t min, uint32_t max)
+{
+	/* DWord address space descriptor (ACPI 6.x 6.4.3.5.2). */
+	uint8_t d[26] = { RES_DWORD_ADDR, 23, 0, RES_ADDR_MEMORY, RES_ADDR_FIXED, RES_ADDR_MEM_RW };
+
+	if (min > max || (min == 0 && max == UINT32_MAX)) {  /* the same limit on 32-bit lengths */
+		fail(aml, -EINVAL);
+		return aml->err;
+	}
+	put_le(d + 10, min, 4);
+	put_le(d + 14, max, 4);
+	put_le(d + 22, max - min + 1, 4);
 	return emit_resource(aml, d, sizeof(d));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -122,7 +123,13 @@ static int load_initrd(struct vm *vm, uint64_t floor, uint64_t limit, uint64_t *
 static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)
 {
 	char *dst = guest_ptr(&vm->mem, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);
-	int len = cmdline_build(CMDLINE_DEFAULTS, vm->cfg.cmdline, dst, LAYOUT_CMDLINE_MAX, max_len);
+	char defaults[sizeof(CMDLINE_DEFAULTS) + sizeof(vm->cmdline_extra)];
+	int len;
+
+	/* What devices asked for counts as a default: --cmdline can still override it. */
+	snprintf(defaults, sizeof(defaults), "%s%s%s", CMDLINE_DEFAULTS, vm->cmdline_extra[0] ? " " : "",
+		 vm->cmdline_extra);
+	len = cmdline_build(defaults, vm->cfg.cmdline, dst, LAYOUT_CMDLINE_MAX, max_len);
 
 	if (len == -EINVAL)
 		return errmsg_set(e, EINVAL, "--cmdline: unterminated quote");

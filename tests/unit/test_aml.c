@@ -305,6 +305,74 @@ static void test_misuse(void **state)
 	assert_int_equal(aml_device(&a, "DEV0"), -EINVAL);
 }
 
+static void test_bridge_ranges(void **state)
+{
+	struct aml a;
+	(void)state;
+
+	/* WordBusNumber 0-0xFF, WordIO 0xD00-0xFFFF (EntireRange), DWordMemory 0xC0000000-0xCFFFFFFF
+	   (NonCacheable, ReadWrite), all producers with fixed bounds, as iasl compiles them. */
+	aml_init(&a, out, sizeof(out));
+	aml_resource_template(&a, "_CRS");
+	aml_res_word_bus(&a, 0, 0xFF);
+	aml_res_word_io(&a, 0xD00, 0xFFFF);
+	aml_res_dword_mem(&a, 0xC0000000, 0xCFFFFFFF);
+	aml_end(&a);
+	expect_output(&a, BYTES(0x08, '_', 'C', 'R', 'S', 0x11, 0x3F, 0x0A, 0x3C,
+				0x88, 0x0D, 0x00, 0x02, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0x00,
+				0x00, 0x00, 0x00, 0x01,
+				0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0x00, 0x00, 0x00, 0x0D, 0xFF, 0xFF,
+				0x00, 0x00, 0x00, 0xF3,
+				0x87, 0x17, 0x00, 0x00, 0x0C, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0,
+				0xFF, 0xFF, 0xFF, 0xCF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+				0x79, 0x00));
+
+	/* Empty or inverted ranges, lengths that do not fit, and use outside a template. */
+	aml_init(&a, out, sizeof(out));
+	aml_resource_template(&a, "_CRS");
+	assert_int_equal(aml_res_word_io(&a, 0x100, 0xFF), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	aml_resource_template(&a, "_CRS");
+	assert_int_equal(aml_res_word_io(&a, 0, 0xFFFF), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	aml_resource_template(&a, "_CRS");
+	assert_int_equal(aml_res_dword_mem(&a, 0, 0xFFFFFFFF), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	aml_resource_template(&a, "_CRS");
+	assert_int_equal(aml_res_dword_mem(&a, 2, 1), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(aml_res_word_bus(&a, 0, 0), -EINVAL);
+}
+
+static void test_package_rows(void **state)
+{
+	static const uint64_t prt[2][4] = { { 0x1FFFF, 0, 0, 16 }, { 0x1FFFF, 1, 0, 17 } };
+	static const uint64_t zeros[256];
+	struct aml a;
+	(void)state;
+
+	/* Name (_PRT, Package () { Package () { 0x1FFFF, Zero, Zero, 0x10 }, Package () { 0x1FFFF, One, Zero, 0x11 } }) */
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(aml_name_package_rows(&a, "_PRT", &prt[0][0], 2, 4), 0);
+	expect_output(&a, BYTES(0x08, '_', 'P', 'R', 'T', 0x12, 0x1A, 0x02,
+				0x12, 0x0B, 0x04, 0x0C, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0x00, 0x0A, 0x10,
+				0x12, 0x0B, 0x04, 0x0C, 0xFF, 0xFF, 0x01, 0x00, 0x01, 0x00, 0x0A, 0x11));
+
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(aml_name_package_rows(&a, "PKGA", zeros, 0, 4), 0);
+	expect_output(&a, BYTES(0x08, 'P', 'K', 'G', 'A', 0x12, 0x02, 0x00));
+
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(aml_name_package_rows(&a, "PKGA", zeros, 256, 1), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(aml_name_package_rows(&a, "PKGA", zeros, 1, 256), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(aml_name_package_rows(&a, "PKGA", NULL, 1, 1), -EINVAL);
+	aml_init(&a, out, sizeof(out));
+	aml_resource_template(&a, "_CRS");
+	assert_int_equal(aml_name_package_rows(&a, "PKGA", zeros, 1, 1), -EINVAL);
+}
+
 /* Every buffer shorter than the output fails with -ENOSPC, inside its bounds (run under ASan). */
 static void test_enospc_every_size(void **state)
 {
@@ -341,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_resource_template_io_irq),
 		cmocka_unit_test(test_resource_template_mem_and_ext_irq),
 		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_bridge_ranges),
+		cmocka_unit_test(test_package_rows),
 		cmocka_unit_test(test_enospc_every_size),
 	};
 

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The I/O thread: device work (virtqueue kicks through ioeventfds, tap
+ * input, disk requests) runs here, driven by epoll, so a vCPU thread never
+ * waits on a disk or the network. Sources are added while the VM is built;
+ * the thread runs from vm_start to vm_join.
+ */
+#ifndef KVMINI_IO_THREAD_H
+#define KVMINI_IO_THREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "event_loop.h"
+
+struct io_thread {
+	struct event_loop loop;
+	int wake_fd; /* eventfd: ends the thread */
+	pthread_t thread;
+	bool started;
+};
+
+int io_thread_init(struct io_thread *io);
+/* fn(ctx, events) runs on the I/O thread whenever fd has `events`. Only before io_thread_start. */
+int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, void *ctx);
+int io_thread_start(struct io_thread *io);
+/* Ends the thread and waits for it; the sources stay registered until io_thread_close. */
+void io_thread_stop(struct io_thread *io);
+void io_thread_close(struct io_thread *io);
+
+#endif

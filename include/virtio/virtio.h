@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A virtio 1.x device, independent of its transport. Each device (blk, net,
+ * console, rng) fills a struct virtio_dev and calls virtio_dev_add; the core
+ * attaches it to the VM's transport (virtio-pci by default, virtio-mmio with
+ * --transport mmio) and wires its queue notifications to the I/O thread.
+ *
+ * Both transports keep the driver-visible state here and change it only
+ * through the virtio_*() functions below, so feature negotiation, the status
+ * state machine and reset behave the same on PCI and MMIO.
+ *
+ * Threads: register accesses come from vCPU threads, queue work runs on the
+ * I/O thread; both hold dev->lock. Device callbacks are called with it held.
+ */
+#ifndef KVMINI_VIRTIO_VIRTIO_H
+#define KVMINI_VIRTIO_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#include "device.h"
+#include "errmsg.h"
+#include "log.h"
+#include "virtio/virtqueue.h"
+
+struct vm;
+struct vm_config;
+struct virtio_dev;
+
+#define VIRTIO_QUEUES_MAX 4
+/* VIRTIO_MSI_NO_VECTOR */
+#define VIRTIO_NO_VECTOR 0xffff
+/* The `queue` argument of transport->interrupt for a configuration change. */
+#define VIRTIO_CONFIG_IRQ (-1)
+/* ISR status bits (PCI ISR capability, MMIO InterruptStatus). */
+#define VIRTIO_ISR_QUEUE 0x1
+#define VIRTIO_ISR_CONFIG 0x2
+
+struct virtio_dev_ops {
+	/* The driver made buffers available on queue q (or the device's own fd is ready). I/O thread. */
+	void (*queue_notify)(struct virtio_dev *dev, unsigned q);
+	/* Optional: the driver wrote the device configuration space (already bounds-checked, stored in config). */
+	void (*config_write)(struct virtio_dev *dev, uint32_t offset, unsigned size);
+	/* Optional: the driver reset the device; drop any in-flight state. */
+	void (*reset)(struct virtio_dev *dev);
+	/* Optional: frees what the device owns, at VM teardown. */
+	void (*destroy)(struct virtio_dev *dev);
+};
+
+/* Filled in by the transport that carries the device. */
+struct virtio_transport_ops {
+	const char *name; /* "pci" or "mmio" */
+	/* Interrupts the driver: for used buffers on queue q, or VIRTIO_CONFIG_IRQ. dev->isr is already set. */
+	void (*interrupt)(struct virtio_dev *dev, int queue);
+};
+
+struct virtio_dev {
+	/* Set by the device before virtio_dev_add. */
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	uint16_t device_id;       /* VIRTIO_ID_BLOCK, ... */
+	char name[24];            /* for messages and ACPI: "virtio-blk0" */
+	unsigned nr_queues;       /* 1..VIRTIO_QUEUES_MAX */
+	uint64_t device_features; /* device-specific bits; the core adds VERSION_1, INDIRECT_DESC, EVENT_IDX */
+	uint8_t *config;          /* device configuration space, owned by the device */
+	uint32_t config_size;
+
+	/* Set by the core. */
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint64_t driver_features;
+	uint8_t status;
+	uint8_t isr;
+	uint32_t config_generation;
+	struct virtqueue vqs[VIRTIO_QUEUES_MAX];
+	int kick_fd[VIRTIO_QUEUES_MAX]; /* eventfds; the transport makes them KVM ioeventfds */
+	struct virtio_kick {
+		struct virtio_dev *dev;
+		unsigned queue;
+	} kicks[VIRTIO_QUEUES_MAX];     /* the I/O thread's context for each kick_fd */
+	struct log_limit error_log;
+	char error_what[48];            /* "further virtio-blk0 errors", for error_log */
+	uint64_t notifications;         /* queue notifications the I/O thread took */
+	uint64_t exit_notifications;    /* ...of which reached kvmini as a vCPU exit rather than an ioeventfd */
+
+	/* Set by the transport. */
+	const struct virtio_transport_ops *transport;
+	void *transport_data;
+	uint16_t msix_config; /* virtio-pci: the configuration-change vector */
+};
+
+/*
+ * A kind of virtio device (blk, net, ...): how many of it the configuration
+ * asks for, and how to make the index-th. create fills in a struct virtio_dev
+ * (ops, priv, device_id, name, queues, features, config) and everything the
+ * device owns; on failure it frees what it made. The device's ops->destroy
+ * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM.
+ */
+struct virtio_kind {
+	const char *name;
+	unsigned (*count)(const struct vm_config *cfg);
+	int (*create)(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e);
+};
+
+/* The device_ops hooks of every virtio kind: make and add count() devices; remove them in reverse. */
+int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e);
+void virtio_kind_exit(struct vm *vm, void *data);
+
+#define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
+	static const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),        \
+								  .create = (create_) };                     \
+	static int virtio_init_##create_(struct vm *vm, void **data, struct errmsg *e)                         \
+	{                                                                                                      \
+		return virtio_kind_init(&virtio_kind_##create_, vm, data, e);                                  \
+	}                                                                                                      \
+	static const struct device_ops virtio_device_##create_ = {                                             \
+		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
+		.exit = virtio_kind_exit,                                                                      \
+	};                                                                                                     \
+	DEVICE_REGISTER(virtio_device_##create_)
+
+/*
+ * Registers dev with the VM: creates its kick eventfds, puts them on the I/O
+ * thread and attaches dev to the VM's transport. virtio_kind_init calls it;
+ * the device must stay allocated until its ops->destroy.
+ */
+int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+/* Closes what virtio_dev_add opened, logs the notification counts (-v), then calls ops->destroy. */
+void virtio_dev_remove(struct virtio_dev *dev);
+
+/* --- For transports: the driver-visible state, with dev->lock held. --- */
+
+/* 32 bits of the offered features: word 0 is bits 0-31, word 1 bits 32-63; later words are 0. */
+uint32_t virtio_device_features(const struct virtio_dev *dev, uint32_t word);
+/* Accepted features, taken only between DRIVER and FEATURES_OK. */
+void virtio_set_driver_features(struct virtio_dev *dev, uint32_t word, uint32_t value);
+/*
+ * The driver writes the status byte: 0 resets the device; FEATURES_OK is
+ * refused (stays clear) unless the accepted features are a subset of the
+ * offered ones and include VERSION_1; DRIVER_OK starts every enabled queue.
+ */
+void virtio_set_status(struct virtio_dev *dev, uint8_t status);
+/* The driver enabled queue q (PCI queue_enable, MMIO QueueReady); started now if DRIVER_OK is set. */
+void virtio_enable_queue(struct virtio_dev *dev, unsigned q);
+/* Device configuration space accesses; out-of-range reads give 0, writes are dropped. */
+void virtio_config_read(struct virtio_dev *dev, uint32_t offset, uint8_t *data, unsigned size);
+void virtio_config_write(struct virtio_dev *dev, uint32_t offset, const uint8_t *data, unsigned size);
+/* The ISR byte is read-to-clear. */
+uint8_t virtio_read_isr(struct virtio_dev *dev);
+/* A queue notification that reached kvmini as a vCPU exit (no ioeventfd took it): counted, then handled as any kick. */
+void virtio_exit_notify(struct virtio_dev *dev, unsigned q);
+
+/* --- For devices, with dev->lock held. --- */
+
+/* After pushing used buffers on queue q: interrupts the driver if it wants one. */
+void virtio_queue_done(struct virtio_dev *dev, unsigned q);
+/*
+ * Serves one request chain: returns 0 with the bytes written into the
+ * chain's writable part in *written, or -EIO after reporting a broken
+ * request with virtio_device_error.
+ */
+typedef int (*virtio_serve_fn)(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written);
+/*
+ * Serves every chain the driver made available on queue q, hands each back,
+ * interrupts the driver once, and asks to be notified of the next one. A
+ * malformed chain is a device error.
+ */
+void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serve);
+/* The device changed its configuration space: new generation, and a configuration interrupt once DRIVER_OK. */
+void virtio_config_changed(struct virtio_dev *dev);
+/*
+ * The guest broke the protocol (a malformed chain, an impossible request):
+ * logs one rate-limited line naming the device, sets NEEDS_RESET and raises a
+ * configuration interrupt. The device does no more work until reset.
+ */
+void virtio_device_error(struct virtio_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether the driver finished setting up (DRIVER_OK) and the device has not failed. */
+bool virtio_device_live(const struct virtio_dev *dev);
+
+#endif

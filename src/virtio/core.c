@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * What every virtio device shares, whatever its transport: feature
+ * negotiation, the status byte and reset, queue start-up, interrupts after
+ * used buffers, and the kick eventfds the I/O thread waits on.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "virtio/transport.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+/* What the core offers on top of every device's own features. */
+#define VIRTIO_CORE_FEATURES                                                                                    \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_RING_F_EVENT_IDX))
+/* Error lines one device may print before it goes quiet: a broken guest can repeat itself forever. */
+#define VIRTIO_ERROR_BURST 5
+
+static bool has_feature(const struct virtio_dev *dev, unsigned bit)
+{
+	return dev->driver_features & (1ULL << bit);
+}
+
+static void virtio_kick(struct virtio_dev *dev, unsigned q)
+{
+	uint64_t one = 1;
+
+	/* Fails only if the counter would overflow, and then a kick is pending anyway. */
+	(void)!write(dev->kick_fd[q], &one, sizeof(one));
+}
+
+/* Runs on the I/O thread whenever the guest kicked the queue (or the core, when the queue started). */
+static void virtio_on_kick(void *ctx, uint32_t events)
+{
+	struct virtio_kick *kick = ctx;
+	struct virtio_dev *dev = kick->dev;
+	uint64_t count;
+
+	(void)events;
+	if (read(dev->kick_fd[kick->queue], &count, sizeof(count)) != sizeof(count))
+		return;
+	pthread_mutex_lock(&dev->lock);
+	/* An eventfd adds up the writes it got: count is every kick since the last read. */
+	dev->notifications += count;
+	if (virtio_device_live(dev) && dev->vqs[kick->queue].started)
+		dev->ops->queue_notify(dev, kick->queue);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+{
+	int err;
+
+	dev->vm = vm;
+	dev->device_features |= VIRTIO_CORE_FEATURES;
+	dev->driver_features = 0;
+	dev->status = dev->isr = 0;
+	dev->msix_config = VIRTIO_NO_VECTOR;
+	snprintf(dev->error_what, sizeof(dev->error_what), "%s errors", dev->name);
+	dev->error_log = (struct log_limit)LOG_LIMIT(dev->error_what, VIRTIO_ERROR_BURST);
+	pthread_mutex_init(&dev->lock, NULL);
+	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++) {
+		vq_reset(&dev->vqs[q]);
+		dev->kick_fd[q] = -1;
+	}
+	if (dev->nr_queues < 1 || dev->nr_queues > VIRTIO_QUEUES_MAX)
+		return errmsg_set(e, EINVAL, "%s: %u queues, at most %d supported", dev->name, dev->nr_queues,
+				  VIRTIO_QUEUES_MAX);
+
+	for (unsigned q = 0; q < dev->nr_queues; q++) {
+		dev->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (dev->kick_fd[q] < 0)
+			return errmsg_set(e, errno, "%s: eventfd: %s", dev->name, strerror(errno));
+		dev->kicks[q] = (struct virtio_kick){ .dev = dev, .queue = q };
+		if ((err = io_thread_add(&vm->io, dev->kick_fd[q], EPOLLIN, virtio_on_kick, &dev->kicks[q])))
+			return errmsg_set(e, -err, "%s: cannot watch queue %u: %s", dev->name, q, strerror(-err));
+	}
+	if (vm->cfg.transport == VIRTIO_TRANSPORT_MMIO)
+		return virtio_mmio_attach(vm, dev, e);
+	return virtio_pci_attach(vm, dev, e);
+}
+
+void virtio_dev_remove(struct virtio_dev *dev)
+{
+	if (dev->notifications)
+		log_debug("%s: %" PRIu64 " queue notifications, %" PRIu64 " of them through a vCPU exit", dev->name,
+			  dev->notifications, dev->exit_notifications);
+	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++) {
+		if (dev->kick_fd[q] < 0)
+			continue;
+		event_loop_remove(&dev->vm->io.loop, dev->kick_fd[q]);
+		close(dev->kick_fd[q]);
+		dev->kick_fd[q] = -1;
+	}
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
+}
+
+struct virtio_kind_devices {
+	unsigned nr;
+	struct virtio_dev *devs[];
+};
+
+int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e)
+{
+	unsigned n = kind->count(&vm->cfg);
+	struct virtio_kind_devices *all;
+	int err;
+
+	*data = NULL;
+	if (!n)
+		return 0;
+	all = calloc(1, sizeof(*all) + n * sizeof(all->devs[0]));
+	if (!all)
+		return errmsg_set(e, ENOMEM, "%s: out of memory", kind->name);
+	for (unsigned i = 0; i < n; i++) {
+		struct virtio_dev *dev;
+
+		if ((err = kind->create(vm, i, &dev, e)))
+			goto fail;
+		if ((err = virtio_dev_add(vm, dev, e))) {
+			virtio_dev_remove(dev);
+			goto fail;
+		}
+		all->devs[all->nr++] = dev;
+	}
+	*data = all;
+	return 0;
+fail:
+	virtio_kind_exit(vm, all);
+	return err;
+}
+
+void virtio_kind_exit(struct vm *vm, void *data)
+{
+	struct virtio_kind_devices *all = data;
+
+	(void)vm;
+	if (!all)
+		return;
+	while (all->nr)
+		virtio_dev_remove(all->devs[--all->nr]);
+	free(all);
+}
+
+uint32_t virtio_device_features(const struct virtio_dev *dev, uint32_t word)
+{
+	return word < 2 ? (uint32_t)(dev->device_features >> (32 * word)) : 0;
+}
+
+void virtio_set_driver_features(struct virtio_dev *dev, uint32_t word, uint32_t value)
+{
+	/* The spec allows feature writes only between DRIVER and FEATURES_OK. */
+	if (!(dev->status & VIRTIO_CONFIG_S_DRIVER) || (dev->status & VIRTIO_CONFIG_S_FEATURES_OK) || word > 1)
+		return;
+	dev->driver_features &= ~(0xffffffffULL << (32 * word));
+	dev->driver_features |= (uint64_t)value << (32 * word);
+}
+
+static void virtio_reset(struct virtio_dev *dev)
+{
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
+	for (unsigned q = 0; q < dev->nr_queues; q++)
+		vq_reset(&dev->vqs[q]);
+	dev->driver_features = 0;
+	dev->status = 0;
+	dev->isr = 0;
+	dev->msix_config = VIRTIO_NO_VECTOR;
+}
+
+static void virtio_start_queue(struct virtio_dev *dev, unsigned q)
+{
+	struct virtqueue *vq = &dev->vqs[q];
+
+	if (vq->started || !vq->enabled)
+		return;
+	if (vq_start(vq, &dev->vm->mem, has_feature(dev, VIRTIO_RING_F_EVENT_IDX),
+		     has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC))) {
+		virtio_device_error(dev, "queue %u: size %u or ring addresses (%#llx, %#llx, %#llx) are not usable", q,
+				    vq->size, (unsigned long long)vq->desc_gpa, (unsigned long long)vq->avail_gpa,
+				    (unsigned long long)vq->used_gpa);
+		return;
+	}
+	/* Buffers the driver made available before it said DRIVER_OK (receive queues) are work too. */
+	virtio_kick(dev, q);
+}
+
+void virtio_set_status(struct virtio_dev *dev, uint8_t status)
+{
+	uint8_t was = dev->status;
+
+	if (status == 0) {
+		virtio_reset(dev);
+		return;
+	}
+	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) && !(was & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    ((dev->driver_features & ~dev->device_features) || !has_feature(dev, VIRTIO_F_VERSION_1)))
+		status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+	/* NEEDS_RESET is the device's to set; only a reset clears it. */
+	dev->status = status | (was & VIRTIO_CONFIG_S_NEEDS_RESET);
+	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) && !(was & VIRTIO_CONFIG_S_DRIVER_OK))
+		for (unsigned q = 0; q < dev->nr_queues; q++)
+			virtio_start_queue(dev, q);
+}
+
+void virtio_enable_queue(struct virtio_dev *dev, unsigned q)
+{
+	if (q >= dev->nr_queues)
+		return;
+	dev->vqs[q].enabled = true;
+	if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		virtio_start_queue(dev, q);
+}
+
+static bool config_range_ok(const struct virtio_dev *dev, uint32_t offset, unsigned size)
+{
+	return offset <= dev->config_size && size <= dev->config_size - offset;
+}
+
+void virtio_config_read(struct virtio_dev *dev, uint32_t offset, uint8_t *data, unsigned size)
+{
+	if (config_range_ok(dev, offset, size))
+		memcpy(data, dev->config + offset, size);
+	else
+		memset(data, 0, size);
+}
+
+void virtio_config_write(struct virtio_dev *dev, uint32_t offset, const uint8_t *data, unsigned size)
+{
+	if (!config_range_ok(dev, offset, size) || !dev->ops->config_write)
+		return;
+	memcpy(dev->config + offset, data, size);
+	dev->ops->config_write(dev, offset, size);
+}
+
+uint8_t virtio_read_isr(struct virtio_dev *dev)
+{
+	uint8_t isr = dev->isr;
+
+	dev->isr = 0;
+	return isr;
+}
+
+void virtio_exit_notify(struct virtio_dev *dev, unsigned q)
+{
+	if (q >= dev->nr_queues)
+		return;
+	dev->exit_notifications++;
+	virtio_kick(dev, q);
+}
+
+void virtio_queue_done(struct virtio_dev *dev, unsigned q)
+{
+	if (!vq_should_interrupt(&dev->vqs[q]))
+		return;
+	dev->isr |= VIRTIO_ISR_QUEUE;
+	dev->transport->interrupt(dev, (int)q);
+}
+
+void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serve)
+{
+	struct virtqueue *vq = &dev->vqs[q];
+	struct vq_chain chain;
+	bool pushed = false;
+	int got;
+
+	do {
+		while ((got = vq_pop(vq, &chain)) > 0) {
+			uint32_t written = 0;
+
+			if (serve(dev, &chain, &written))
+				break;
+			vq_push(vq, chain.head, written);
+			pushed = true;
+		}
+		if (got < 0)
+			virtio_device_error(dev, "queue %u: malformed descriptor chain", q);
+	} while (got == 0 && vq_arm_notify(vq));
+	if (pushed)
+		virtio_queue_done(dev, q);
+}
+
+void virtio_config_changed(struct virtio_dev *dev)
+{
+	dev->config_generation++;
+	if (!(dev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return;
+	dev->isr |= VIRTIO_ISR_CONFIG;
+	dev->transport->interrupt(dev, VIRTIO_CONFIG_IRQ);
+}
+
+void virtio_device_error(struct virtio_dev *dev, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_limited(&dev->error_log, "%s: %s; the device needs a reset", dev->name, what);
+	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;
+	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	virtio_config_changed(dev);
+}
+
+bool virtio_device_live(const struct virtio_dev *dev)
+{
+	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
