@@ -16,7 +16,20 @@
 
 #define DEFAULT_MEM (512ULL << 20)
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_NO_ACPI, OPT_HUGEPAGES };
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_MEM,
+	OPT_CPUS,
+	OPT_NO_ACPI,
+	OPT_HUGEPAGES,
+	OPT_DRIVE,
+	OPT_NET,
+	OPT_RNG,
+	OPT_TRANSPORT,
+	OPT_CONSOLE,
+};
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -26,6 +39,11 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+	{ "drive", required_argument, NULL, OPT_DRIVE },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -43,11 +61,21 @@ void cmd_run_usage(void)
 	       "  --cpus N         vCPUs (default 1)\n"
 	       "  --no-acpi        describe the machine with an MP table instead of ACPI\n"
 	       "  --hugepages      back guest RAM with huge pages\n"
+	       "  --drive path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME]\n"
+	       "                   a virtio-blk disk backed by FILE (raw image or block device);\n"
+	       "                   repeatable, up to %d; id (at most 20 characters) is its serial\n"
+	       "  --net tap=NAME[,mac=52:54:00:12:34:56]\n"
+	       "                   a virtio-net interface on host tap NAME; repeatable, up to %d\n"
+	       "  --rng            a virtio-rng device fed from the host's getrandom()\n"
+	       "  --transport pci|mmio\n"
+	       "                   virtio devices as PCI functions (default) or virtio-mmio windows\n"
+	       "  --console serial|virtio\n"
+	       "                   virtio: the console is also hvc0 (virtio-console), and input goes there\n"
 	       "  -v, --verbose    say more about what kvmini does\n"
 	       "\n"
 	       "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
 	       "Exit status: 0 guest powered off or rebooted, 1 error, 2 usage error, 4 guest panic.\n",
-	       CMDLINE_DEFAULTS);
+	       CMDLINE_DEFAULTS, VM_MAX_DRIVES, VM_MAX_NETS);
 }
 
 static int usage_error(struct errmsg *e, const char *fmt, const char *arg)
@@ -90,6 +118,25 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 			break;
 		case OPT_HUGEPAGES:
 			cfg->hugepages = true;
+			break;
+		case OPT_DRIVE:
+			if ((err = vm_config_add_drive(cfg, optarg, e)))
+				return err;
+			break;
+		case OPT_NET:
+			if ((err = vm_config_add_net(cfg, optarg, e)))
+				return err;
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
+			break;
+		case OPT_TRANSPORT:
+			if ((err = vm_config_parse_transport(optarg, &cfg->transport, e)))
+				return err;
+			break;
+		case OPT_CONSOLE:
+			if ((err = vm_config_parse_console(optarg, &cfg->virtio_console, e)))
+				return err;
 			break;
 		case 'v':
 			*verbose = true;

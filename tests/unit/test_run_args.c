@@ -78,6 +78,11 @@ static void test_defaults(void **state)
 	assert_true(p.cfg.acpi);
 	assert_false(p.cfg.hugepages);
 	assert_false(p.verbose);
+	assert_int_equal(p.cfg.nr_drives, 0);
+	assert_int_equal(p.cfg.nr_nets, 0);
+	assert_false(p.cfg.rng);
+	assert_false(p.cfg.virtio_console);
+	assert_int_equal(p.cfg.transport, VIRTIO_TRANSPORT_PCI);
 }
 
 static void test_all_options(void **state)
@@ -282,6 +287,83 @@ static void test_repeated_parses(void **state)
 	}
 }
 
+static void test_virtio_options(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--drive", "path=root.img,id=root", "--drive=path=data.img,readonly=on,cache=none",
+	      "--net", "tap=tap0", "--net", "tap=tap1,mac=52:54:00:12:34:56", "--rng", "--transport", "mmio",
+	      "--console", "virtio");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.nr_drives, 2);
+	assert_string_equal(p.cfg.drives[0].path, "root.img");
+	assert_string_equal(p.cfg.drives[0].id, "root");
+	assert_false(p.cfg.drives[0].readonly);
+	assert_string_equal(p.cfg.drives[1].path, "data.img");
+	assert_string_equal(p.cfg.drives[1].id, "drive1");
+	assert_true(p.cfg.drives[1].readonly);
+	assert_true(p.cfg.drives[1].direct);
+	assert_int_equal(p.cfg.nr_nets, 2);
+	assert_string_equal(p.cfg.nets[0].tap, "tap0");
+	assert_false(p.cfg.nets[0].mac_set);
+	assert_string_equal(p.cfg.nets[1].tap, "tap1");
+	assert_true(p.cfg.nets[1].mac_set);
+	assert_int_equal(p.cfg.nets[1].mac[5], 0x56);
+	assert_true(p.cfg.rng);
+	assert_int_equal(p.cfg.transport, VIRTIO_TRANSPORT_MMIO);
+	assert_true(p.cfg.virtio_console);
+	teardown(NULL);
+
+	/* The last --transport and --console win, as with the other single-valued options. */
+	PARSE("--kernel", "k", "--transport", "mmio", "--transport", "pci", "--console", "virtio", "--console",
+	      "serial");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.transport, VIRTIO_TRANSPORT_PCI);
+	assert_false(p.cfg.virtio_console);
+}
+
+static void test_virtio_option_errors(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--drive", "path=x,foo=1");
+	expect_usage_error("--drive 'path=x,foo=1': ", "unknown key 'foo'");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--drive", "x.img");
+	expect_usage_error("--drive 'x.img': ", "key=value");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--net", "tap=t0,mac=01:02:03:04:05:06");
+	expect_usage_error("--net 'tap=t0,mac=01:02:03:04:05:06': ", "multicast");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--net", "tap=t0", "--net", "tap=t0");
+	expect_usage_error("--net 'tap=t0'", "already used");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--transport", "virtio");
+	expect_usage_error("--transport 'virtio'", "pci or mmio");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--console", "tty");
+	expect_usage_error("--console 'tty'", "serial or virtio");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--drive");
+	expect_usage_error("--drive", "needs a value");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--rng=1");
+	expect_usage_error("unknown option", "--rng=1");
+}
+
+static void test_too_many_drives(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a",
+	      "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a");
+	expect_usage_error("--drive", "at most 8");
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
 int main(void)
@@ -303,6 +385,9 @@ int main(void)
 		T(test_stray_argument),
 		T(test_help),
 		T(test_repeated_parses),
+		T(test_virtio_options),
+		T(test_virtio_option_errors),
+		T(test_too_many_drives),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-blk (src/virtio/blk.c): one device per --drive. The request
+ * handling is apart from the queue, so the unit tests run it over a chain of
+ * plain buffers and a temporary file.
+ */
+#ifndef KVMINI_VIRTIO_BLK_H
+#define KVMINI_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_blk.h>
+
+#include "errmsg.h"
+#include "log.h"
+#include "virtio/virtqueue.h"
+#include "vm_config.h"
+
+#define BLK_SECTOR_SIZE 512
+
+/* The host side of one drive. */
+struct blk_disk {
+	int fd;
+	const char *path;  /* for messages */
+	uint64_t sectors;  /* capacity in 512-byte sectors */
+	bool readonly;
+	bool direct;       /* fd has O_DIRECT: data goes through `bounce`, which is aligned */
+	uint8_t *bounce;
+	char id[VIRTIO_BLK_ID_BYTES]; /* NUL-padded, not NUL-terminated when 20 characters long */
+	struct log_limit io_log; /* host I/O errors and requests the guest should not make */
+};
+
+/*
+ * Opens the drive's file or block device as asked (read-only, O_DIRECT) and
+ * sizes it. The message names the drive: "drive 'x.img': No such file or directory".
+ */
+int blk_disk_open(struct blk_disk *disk, const struct drive_config *cfg, struct errmsg *e);
+void blk_disk_close(struct blk_disk *disk);
+
+/*
+ * Carries out one request chain: the header from the readable part, the
+ * status in the last byte of the writable part. Returns the status written
+ * (VIRTIO_BLK_S_*) with the bytes written into the chain in *written, or
+ * -EIO when the chain cannot hold a request (header and status), which the
+ * device treats as a broken driver.
+ */
+int blk_request(struct blk_disk *disk, const struct vq_chain *chain, uint32_t *written);
+
+#endif

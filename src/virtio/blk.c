@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * virtio-blk: one device per --drive, backed by a raw image file or a block
+ * device. Requests are carried out synchronously on the I/O thread, one chain
+ * at a time, so nothing is in flight when the driver resets the device.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+
+#include "virtio/blk.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+/* O_DIRECT data goes through this much aligned memory at a time. */
+#define BLK_BOUNCE_SIZE (256 * 1024)
+#define BLK_BOUNCE_ALIGN 4096
+#define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr)
+/* Host I/O errors and impossible requests a drive may log before it goes quiet. */
+#define BLK_IO_ERROR_BURST 10
+
+static int blk_disk_size(struct blk_disk *disk, uint64_t *bytes, struct errmsg *e)
+{
+	struct stat st;
+
+	if (fstat(disk->fd, &st))
+		return errmsg_set(e, errno, "drive '%s': %s", disk->path, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*bytes = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(disk->fd, BLKGETSIZE64, bytes))
+			return errmsg_set(e, errno, "drive '%s': cannot read its size: %s", disk->path,
+					  strerror(errno));
+		return 0;
+	}
+	return errmsg_set(e, EINVAL, "drive '%s': not a regular file or a block device", disk->path);
+}
+
+/*
+ * Some file systems accept O_DIRECT at open and refuse it at the first read,
+ * or need more than 512-byte alignment; better to say so now than fail every
+ * guest request.
+ */
+static int blk_disk_probe_direct(struct blk_disk *disk, struct errmsg *e)
+{
+	if (posix_memalign((void **)&disk->bounce, BLK_BOUNCE_ALIGN, BLK_BOUNCE_SIZE)) {
+		disk->bounce = NULL;
+		return errmsg_set(e, ENOMEM, "drive '%s': no memory for its O_DIRECT buffer", disk->path);
+	}
+	if (disk->sectors && pread(disk->fd, disk->bounce, BLK_SECTOR_SIZE, 0) < 0)
+		return errmsg_set(e, errno, "drive '%s': cache=none: a 512-byte O_DIRECT read fails (%s); "
+				  "use cache=writeback", disk->path, strerror(errno));
+	return 0;
+}
+
+int blk_disk_open(struct blk_disk *disk, const struct drive_config *cfg, struct errmsg *e)
+{
+	int flags = (cfg->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (cfg->direct ? O_DIRECT : 0);
+	uint64_t bytes;
+	int err;
+
+	*disk = (struct blk_disk){
+		.fd = -1,
+		.path = cfg->path,
+		.readonly = cfg->readonly,
+		.direct = cfg->direct,
+		.io_log = LOG_LIMIT("virtio-blk I/O errors", BLK_IO_ERROR_BURST),
+	};
+	memcpy(disk->id, cfg->id, strnlen(cfg->id, sizeof(disk->id)));
+	disk->fd = open(cfg->path, flags);
+	if (disk->fd < 0) {
+		err = errno;
+		if (err == EINVAL && cfg->direct)
+			return errmsg_set(e, err, "drive '%s': cache=none: the file system refuses O_DIRECT; "
+					  "use cache=writeback", cfg->path);
+		if (err == EROFS || (err == EACCES && !cfg->readonly && !access(cfg->path, R_OK)))
+			return errmsg_set(e, err, "drive '%s': %s (readonly=on opens it read-only)", cfg->path,
+					  strerror(err));
+		return errmsg_set(e, err, "drive '%s': %s", cfg->path, strerror(err));
+	}
+	/* Two writers (or a writer and a reader) of one image corrupt what the guests see. */
+	if (flock(disk->fd, (cfg->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		err = errmsg_set(e, errno, "drive '%s': %s", cfg->path,
+				 errno == EWOULDBLOCK ? "in use by another drive or program" : strerror(errno));
+		goto fail;
+	}
+	if ((err = blk_disk_size(disk, &bytes, e)))
+		goto fail;
+	if (bytes % BLK_SECTOR_SIZE)
+		log_debug("drive '%s': its size, %llu bytes, is not a whole number of sectors; the guest sees %llu",
+			  cfg->path, (unsigned long long)bytes,
+			  (unsigned long long)(bytes / BLK_SECTOR_SIZE * BLK_SECTOR_SIZE));
+	disk->sectors = bytes / BLK_SECTOR_SIZE;
+	if (cfg->direct && (err = blk_disk_probe_direct(disk, e)))
+		goto fail;
+	return 0;
+fail:
+	blk_disk_close(disk);
+	return err;
+}
+
+void blk_disk_close(struct blk_disk *disk)
+{
+	if (disk->fd >= 0)
+		close(disk->fd);
+	disk->fd = -1;
+	free(disk->bounce);
+	disk->bounce = NULL;
+}
+
+/* The iovecs covering bytes [skip, skip + len) of iov[0, n); returns how many were filled in out. */
+static unsigned iov_slice(const struct iovec *iov, unsigned n, size_t skip, size_t len, struct iovec *out)
+{
+	unsigned nr = 0;
+
+	for (unsigned i = 0; i < n && len; i++) {
+		size_t part = iov[i].iov_len;
+
+		if (skip >= part) {
+			skip -= part;
+			continue;
+		}
+		part -= skip;
+		if (part > len)
+			part = len;
+		out[nr++] = (struct iovec){ .iov_base = (uint8_t *)iov[i].iov_base + skip, .iov_len = part };
+		skip = 0;
+		len -= part;
+	}
+	return nr;
+}
+
+/* Straight between the guest's buffers and the page cache. Bytes done, or -errno. */
+static ssize_t blk_buffered_io(struct blk_disk *disk, const struct vq_chain *c, size_t len, off_t off, bool write)
+{
+	struct iovec iov[VQ_CHAIN_MAX];
+	unsigned n;
+	ssize_t done;
+
+	if (write)
+		n = iov_slice(c->iov, c->nr_out, BLK_HDR_SIZE, len, iov);
+	else
+		n = iov_slice(c->iov + c->nr_out, c->nr_in, 0, len, iov);
+	do
+		done = write ? pwritev(disk->fd, iov, (int)n, off) : preadv(disk->fd, iov, (int)n, off);
+	while (done < 0 && errno == EINTR);
+	return done < 0 ? -errno : done;
+}
+
+/* O_DIRECT wants aligned memory, which guest buffers need not be: through the bounce buffer. */
+static ssize_t blk_direct_io(struct blk_disk *disk, const struct vq_chain *c, size_t len, off_t off, bool write)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t want = len - done < BLK_BOUNCE_SIZE ? len - done : BLK_BOUNCE_SIZE;
+		ssize_t got;
+
+		if (write)
+			vq_chain_read(c, BLK_HDR_SIZE + done, disk->bounce, want);
+		do
+			got = write ? pwrite(disk->fd, disk->bounce, want, off + (off_t)done)
+				    : pread(disk->fd, disk->bounce, want, off + (off_t)done);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return -errno;
+		if (!write)
+			vq_chain_write(c, done, disk->bounce, (size_t)got);
+		done += (size_t)got;
+		if ((size_t)got < want)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+static uint8_t blk_rw(struct blk_disk *disk, const struct vq_chain *c, uint64_t sector, bool write)
+{
+	size_t len = write ? c->out_len - BLK_HDR_SIZE : c->in_len - 1;
+	const char *what = write ? "write" : "read";
+	ssize_t done;
+
+	if (len % BLK_SECTOR_SIZE) {
+		log_limited(&disk->io_log, "drive '%s': a %s of %zu bytes, not whole sectors", disk->path, what, len);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (sector > disk->sectors || len / BLK_SECTOR_SIZE > disk->sectors - sector) {
+		log_limited(&disk->io_log, "drive '%s': a %s of %zu bytes at sector %llu, beyond its %llu sectors",
+			    disk->path, what, len, (unsigned long long)sector, (unsigned long long)disk->sectors);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (write && disk->readonly) {
+		log_limited(&disk->io_log, "drive '%s': the guest wrote to a read-only drive", disk->path);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (disk->direct)
+		done = blk_direct_io(disk, c, len, (off_t)(sector * BLK_SECTOR_SIZE), write);
+	else
+		done = blk_buffered_io(disk, c, len, (off_t)(sector * BLK_SECTOR_SIZE), write);
+	if (done < 0) {
+		log_limited(&disk->io_log, "drive '%s': %s of %zu bytes at sector %llu: %s", disk->path, what, len,
+			    (unsigned long long)sector, strerror((int)-done));
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if ((size_t)done != len) {
+		log_limited(&disk->io_log, "drive '%s': short %s at sector %llu: %zd of %zu bytes (did it shrink?)",
+			    disk->path, what, (unsigned long long)sector, done, len);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_flush(struct blk_disk *disk)
+{
+	if (!fdatasync(disk->fd))
+		return VIRTIO_BLK_S_OK;
+	log_limited(&disk->io_log, "drive '%s': flush: %s", disk->path, strerror(errno));
+	return VIRTIO_BLK_S_IOERR;
+}
+
+int blk_request(struct blk_disk *disk, const struct vq_chain *chain, uint32_t *written)
+{
+	struct virtio_blk_outhdr hdr;
+	size_t status_at, id_len;
+	uint8_t status;
+
+	if (chain->out_len < sizeof(hdr) || chain->in_len < 1)
+		return -EIO;
+	vq_chain_read(chain, 0, &hdr, sizeof(hdr));
+	status_at = chain->in_len - 1;
+	*written = 1;
+	switch (le32toh(hdr.type)) {
+	case VIRTIO_BLK_T_IN:
+		status = blk_rw(disk, chain, le64toh(hdr.sector), false);
+		/* Only a successful read fills the buffers; it is then less than 2 GiB (one preadv). */
+		if (status == VIRTIO_BLK_S_OK)
+			*written = (uint32_t)chain->in_len;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		status = blk_rw(disk, chain, le64toh(hdr.sector), true);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		status = blk_flush(disk);
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		id_len = status_at < sizeof(disk->id) ? status_at : sizeof(disk->id);
+		vq_chain_write(chain, 0, disk->id, id_len);
+		*written += (uint32_t)id_len;
+		status = VIRTIO_BLK_S_OK;
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	vq_chain_write(chain, status_at, &status, 1);
+	return status;
+}
+
+/* --- The virtio device around a disk. --- */
+
+struct blk_dev {
+	struct virtio_dev vdev;
+	struct virtio_blk_config config;
+	struct blk_disk disk;
+};
+
+static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
+{
+	struct blk_dev *blk = dev->priv;
+
+	if (blk_request(&blk->disk, chain, written) >= 0)
+		return 0;
+	virtio_device_error(dev, "a request of %zu readable and %zu writable bytes has no room for its header and status",
+			    chain->out_len, chain->in_len);
+	return -EIO;
+}
+
+static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
+{
+	virtio_queue_serve(dev, q, blk_serve);
+}
+
+static void blk_destroy(struct virtio_dev *dev)
+{
+	struct blk_dev *blk = dev->priv;
+
+	blk_disk_close(&blk->disk);
+	free(blk);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.queue_notify = blk_queue_notify,
+	.destroy = blk_destroy,
+};
+
+static unsigned blk_count(const struct vm_config *cfg)
+{
+	return cfg->nr_drives;
+}
+
+static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
+{
+	const struct drive_config *cfg = &vm->cfg.drives[index];
+	struct blk_dev *blk = calloc(1, sizeof(*blk));
+	int err;
+
+	if (!blk)
+		return errmsg_set(e, ENOMEM, "drive '%s': out of memory", cfg->path);
+	if ((err = blk_disk_open(&blk->disk, cfg, e))) {
+		free(blk);
+		return err;
+	}
+	blk->config.capacity = htole64(blk->disk.sectors);
+	blk->config.seg_max = htole32(VQ_CHAIN_MAX - 2); /* the header and the status take one descriptor each */
+	blk->config.blk_size = htole32(BLK_SECTOR_SIZE);
+	blk->vdev.ops = &blk_ops;
+	blk->vdev.priv = blk;
+	blk->vdev.device_id = VIRTIO_ID_BLOCK;
+	snprintf(blk->vdev.name, sizeof(blk->vdev.name), "virtio-blk%u", index);
+	blk->vdev.nr_queues = 1;
+	blk->vdev.device_features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+				    (1ULL << VIRTIO_BLK_F_FLUSH) | (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
+	blk->vdev.config = (uint8_t *)&blk->config;
+	blk->vdev.config_size = sizeof(blk->config);
+	log_debug("%s: drive '%s', %llu sectors%s%s, id '%s'", blk->vdev.name, cfg->path,
+		  (unsigned long long)blk->disk.sectors, cfg->readonly ? ", read-only" : "",
+		  cfg->direct ? ", O_DIRECT" : "", cfg->id);
+	*dev = &blk->vdev;
+	return 0;
+}
+
+VIRTIO_DEVICE_REGISTER("virtio-blk", blk_count, blk_create);

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * virtio-net: one device per --net, joined to a host tap interface. Frames
+ * go straight between the guest's buffers and the tap (readv/writev), each
+ * with the 12-byte virtio_net_hdr_v1 in front, which the tap itself produces
+ * and consumes (IFF_VNET_HDR). No offloads are offered or enabled, so every
+ * header says "no checksum to finish, no segmentation".
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+#include "virtio/virtio.h"
+#include "vm.h"
+
+enum { NET_RXQ, NET_TXQ, NET_QUEUES };
+#define NET_HDR_SIZE sizeof(struct virtio_net_hdr_v1)
+/* Dropped frames a device may log before it goes quiet. */
+#define NET_DROP_BURST 10
+
+struct net_dev {
+	struct virtio_dev vdev;
+	struct virtio_net_config config;
+	const char *tap; /* its name, for messages */
+	int tap_fd;
+	bool tap_watched; /* the I/O thread waits for frames on tap_fd */
+	bool tap_failed;  /* the tap went away: the link is down for good and tap_fd is off the I/O thread */
+	bool rx_held;     /* rx_chain was taken from the receive queue and waits for a frame */
+	struct vq_chain rx_chain; /* a receive buffer held across calls (rx_held) */
+	struct log_limit drops;
+};
+
+/* The tap cannot be used any more (its interface was deleted): link down, frames from the guest dropped. */
+static void net_link_down(struct net_dev *net, const char *why)
+{
+	if (net->tap_failed)
+		return;
+	log_error("%s: tap '%s': %s; the link is down", net->vdev.name, net->tap, why);
+	net->tap_failed = true;
+	net->tap_watched = false;
+	event_loop_remove(&net->vdev.vm->io.loop, net->tap_fd);
+	net->config.status = htole16(0);
+	virtio_config_changed(&net->vdev);
+}
+
+/* Whether the I/O thread should wake us for frames: not while the guest has no buffer to put them in. */
+static void net_watch_tap(struct net_dev *net, bool on)
+{
+	if (net->tap_failed || net->tap_watched == on)
+		return;
+	if (!event_loop_set_events(&net->vdev.vm->io.loop, net->tap_fd, on ? EPOLLIN : 0))
+		net->tap_watched = on;
+}
+
+/* Moves frames from the tap into receive buffers until one side runs out. dev->lock held. */
+static void net_rx(struct net_dev *net)
+{
+	struct virtio_dev *dev = &net->vdev;
+	struct virtqueue *vq = &dev->vqs[NET_RXQ];
+	const uint16_t one_buffer = htole16(1);
+	bool pushed = false;
+
+	if (net->tap_failed)
+		return;
+	if (!virtio_device_live(dev) || !vq->started) {
+		net_watch_tap(net, false); /* a kick on the receive queue after DRIVER_OK starts it again */
+		return;
+	}
+	for (;;) {
+		struct vq_chain *c = &net->rx_chain;
+		ssize_t len;
+
+		if (!net->rx_held) {
+			int got = vq_pop(vq, c);
+
+			if (got < 0) {
+				virtio_device_error(dev, "malformed descriptor chain on the receive queue");
+				break;
+			}
+			if (!got) {
+				if (vq_arm_notify(vq))
+					continue;
+				/* Frames wait in the tap until the driver adds buffers and kicks queue 0. */
+				net_watch_tap(net, false);
+				break;
+			}
+			if (c->in_len < NET_HDR_SIZE) {
+				virtio_device_error(dev, "a %zu-byte receive buffer, smaller than the %zu-byte header",
+						    c->in_len, NET_HDR_SIZE);
+				break;
+			}
+			net->rx_held = true;
+		}
+		len = readv(net->tap_fd, c->iov + c->nr_out, (int)c->nr_in);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0 && errno == EAGAIN) {
+			net_watch_tap(net, true);
+			break;
+		}
+		if (len < 0 && (errno == EFAULT || errno == EINVAL)) {
+			/* The tap drops a frame that does not fit; the buffer stays ours for the next one. */
+			log_limited(&net->drops, "%s: a frame larger than the %zu-byte receive buffer was dropped",
+				    dev->name, c->in_len);
+			continue;
+		}
+		if (len < 0) {
+			net_link_down(net, strerror(errno));
+			break;
+		}
+		/* The tap leaves num_buffers alone; without VIRTIO_NET_F_MRG_RXBUF it is always 1. */
+		vq_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &one_buffer, sizeof(one_buffer));
+		vq_push(vq, c->head, (uint32_t)len);
+		net->rx_held = false;
+		pushed = true;
+	}
+	if (pushed)
+		virtio_queue_done(dev, NET_RXQ);
+}
+
+static void net_send(struct net_dev *net, const struct vq_chain *c)
+{
+	ssize_t sent;
+
+	if (net->tap_failed)
+		return;
+	do
+		sent = writev(net->tap_fd, c->iov, (int)c->nr_out);
+	while (sent < 0 && errno == EINTR);
+	if (sent >= 0)
+		return;
+	if (errno == EBADFD) {
+		net_link_down(net, strerror(errno));
+		return;
+	}
+	/* EAGAIN (queue full), EIO (host interface down), EINVAL (a frame it refuses): dropped, as a switch would. */
+	log_limited(&net->drops, "%s: a %zu-byte frame to tap '%s' was dropped: %s", net->vdev.name,
+		    c->out_len - NET_HDR_SIZE, net->tap, strerror(errno));
+}
+
+/* One frame from the driver: sent, or dropped; either way its buffer goes back at once. */
+static int net_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
+{
+	if (chain->out_len < NET_HDR_SIZE) {
+		virtio_device_error(dev, "a frame of %zu bytes, smaller than the %zu-byte header", chain->out_len,
+				    NET_HDR_SIZE);
+		return -EIO;
+	}
+	net_send(dev->priv, chain);
+	*written = 0;
+	return 0;
+}
+
+static void net_queue_notify(struct virtio_dev *dev, unsigned q)
+{
+	if (q == NET_RXQ)
+		net_rx(dev->priv);
+	else
+		virtio_queue_serve(dev, q, net_tx);
+}
+
+/* The tap has frames (or failed). I/O thread. */
+static void net_on_tap(void *ctx, uint32_t events)
+{
+	struct net_dev *net = ctx;
+
+	pthread_mutex_lock(&net->vdev.lock);
+	if (events & (EPOLLERR | EPOLLHUP))
+		net_link_down(net, "the interface is gone");
+	else
+		net_rx(net);
+	pthread_mutex_unlock(&net->vdev.lock);
+}
+
+static void net_reset(struct virtio_dev *dev)
+{
+	struct net_dev *net = dev->priv;
+
+	/* A held receive buffer belongs to the old rings. */
+	net->rx_held = false;
+}
+
+static void net_destroy(struct virtio_dev *dev)
+{
+	struct net_dev *net = dev->priv;
+
+	/* Still open, so no other source can have its number: removing it is safe even if it was never added. */
+	if (net->tap_fd >= 0) {
+		event_loop_remove(&dev->vm->io.loop, net->tap_fd);
+		close(net->tap_fd);
+	}
+	free(net);
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.queue_notify = net_queue_notify,
+	.reset = net_reset,
+	.destroy = net_destroy,
+};
+
+/* The error a user can act on when the tap cannot be had. */
+static int net_tap_error(const char *tap, int err, struct errmsg *e)
+{
+	switch (err) {
+	case EPERM:
+		return errmsg_set(e, err, "tap '%s': %s (create it for this user first: ip tuntap add %s mode tap user "
+				  "$USER)", tap, strerror(err), tap);
+	case EBUSY:
+		return errmsg_set(e, err, "tap '%s': %s (another program has it open)", tap, strerror(err));
+	case EINVAL:
+		return errmsg_set(e, err, "tap '%s': %s (is it a tun interface, or multi-queue?)", tap, strerror(err));
+	default:
+		return errmsg_set(e, err, "tap '%s': %s", tap, strerror(err));
+	}
+}
+
+static int net_open_tap(struct net_dev *net, struct errmsg *e)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr_size = NET_HDR_SIZE;
+
+	int err;
+
+	net->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (net->tap_fd < 0) {
+		err = errno;
+		return errmsg_set(e, err, "tap '%s': /dev/net/tun: %s%s", net->tap, strerror(err),
+				  err == ENOENT ? " (load the tun module: modprobe tun)" : "");
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", net->tap);
+	if (ioctl(net->tap_fd, TUNSETIFF, &ifr))
+		return net_tap_error(net->tap, errno, e);
+	if (ioctl(net->tap_fd, TUNSETVNETHDRSZ, &hdr_size))
+		return errmsg_set(e, errno, "tap '%s': TUNSETVNETHDRSZ: %s", net->tap, strerror(errno));
+	/* A persistent tap keeps offloads an earlier user enabled; the guest was offered none. */
+	if (ioctl(net->tap_fd, TUNSETOFFLOAD, 0))
+		return errmsg_set(e, errno, "tap '%s': TUNSETOFFLOAD: %s", net->tap, strerror(errno));
+	return 0;
+}
+
+/* 52:54:00 and three random bytes: locally administered, unicast. */
+static void net_random_mac(uint8_t mac[6])
+{
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	if (getrandom(mac + 3, 3, 0) != 3) {
+		/* Only without a seeded pool this early; any address will do, unique within this process. */
+		static unsigned counter;
+
+		mac[3] = 0x12;
+		mac[4] = (uint8_t)getpid();
+		mac[5] = (uint8_t)__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static unsigned net_count(const struct vm_config *cfg)
+{
+	return cfg->nr_nets;
+}
+
+static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
+{
+	const struct net_config *cfg = &vm->cfg.nets[index];
+	struct net_dev *net = calloc(1, sizeof(*net));
+	const uint8_t *m;
+	int err;
+
+	if (!net)
+		return errmsg_set(e, ENOMEM, "tap '%s': out of memory", cfg->tap);
+	net->tap = cfg->tap;
+	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
+	if ((err = net_open_tap(net, e))) {
+		if (net->tap_fd >= 0)
+			close(net->tap_fd);
+		free(net);
+		return err;
+	}
+	if (cfg->mac_set)
+		memcpy(net->config.mac, cfg->mac, sizeof(net->config.mac));
+	else
+		net_random_mac(net->config.mac);
+	net->config.status = htole16(VIRTIO_NET_S_LINK_UP);
+	net->vdev.ops = &net_ops;
+	net->vdev.priv = net;
+	net->vdev.device_id = VIRTIO_ID_NET;
+	snprintf(net->vdev.name, sizeof(net->vdev.name), "virtio-net%u", index);
+	net->vdev.nr_queues = NET_QUEUES;
+	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS);
+	net->vdev.config = (uint8_t *)&net->config;
+	net->vdev.config_size = sizeof(net->config);
+	if ((err = io_thread_add(&vm->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
+		errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
+		close(net->tap_fd);
+		free(net);
+		return err;
+	}
+	net->tap_watched = true;
+	m = net->config.mac;
+	log_debug("%s: tap '%s', mac %02x:%02x:%02x:%02x:%02x:%02x", net->vdev.name, cfg->tap, m[0], m[1], m[2], m[3],
+		  m[4], m[5]);
+	*dev = &net->vdev;
+	return 0;
+}
+
+VIRTIO_DEVICE_REGISTER("virtio-net", net_count, net_create);

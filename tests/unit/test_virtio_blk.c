@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "virtio/blk.h"
+
+#define SECTORS 64
+#define SECTOR BLK_SECTOR_SIZE
+
+static char path[64];
+static struct drive_config cfg;
+static struct blk_disk disk;
+static struct vq_chain chain;
+static uint32_t written;
+
+/* Byte i of the image: its sector number plus its offset in the sector, so misplaced data shows. */
+static uint8_t image_byte(size_t i)
+{
+	return (uint8_t)(i / SECTOR * 7 + i % SECTOR);
+}
+
+static int make_image(const char *dir, size_t size)
+{
+	uint8_t *buf = malloc(size);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/kvmini-blk-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0 || !buf)
+		return -1;
+	for (size_t i = 0; i < size; i++)
+		buf[i] = image_byte(i);
+	if (write(fd, buf, size) != (ssize_t)size)
+		size = 0;
+	free(buf);
+	close(fd);
+	return size ? 0 : -1;
+}
+
+static int open_disk(bool readonly, bool direct)
+{
+	snprintf(cfg.path, sizeof(cfg.path), "%s", path);
+	snprintf(cfg.id, sizeof(cfg.id), "test-disk");
+	cfg.readonly = readonly;
+	cfg.direct = direct;
+	struct errmsg e;
+	int err = blk_disk_open(&disk, &cfg, &e);
+
+	if (err)
+		print_message("blk_disk_open: %s\n", e.text);
+	return err;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&chain, 0, sizeof(chain));
+	if (make_image(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", SECTORS * SECTOR))
+		return -1;
+	return open_disk(false, false);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	blk_disk_close(&disk);
+	unlink(path);
+	return 0;
+}
+
+static void add_out(void *buf, size_t len)
+{
+	assert_int_equal(chain.nr_in, 0);
+	chain.iov[chain.nr_out++] = (struct iovec){ .iov_base = buf, .iov_len = len };
+	chain.out_len += len;
+}
+
+static void add_in(void *buf, size_t len)
+{
+	chain.iov[chain.nr_out + chain.nr_in++] = (struct iovec){ .iov_base = buf, .iov_len = len };
+	chain.in_len += len;
+}
+
+static struct virtio_blk_outhdr header(uint32_t type, uint64_t sector)
+{
+	return (struct virtio_blk_outhdr){ .type = htole32(type), .sector = htole64(sector) };
+}
+
+static int request(void)
+{
+	written = 0xdeadbeef;
+	return blk_request(&disk, &chain, &written);
+}
+
+static void expect_image(size_t offset, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (data[i] != image_byte(offset + i))
+			fail_msg("byte %zu: %#x, want %#x", offset + i, data[i], image_byte(offset + i));
+}
+
+static void test_open_sizes_the_disk(void **state)
+{
+	(void)state;
+	assert_int_equal(disk.sectors, SECTORS);
+	assert_false(disk.readonly);
+	assert_memory_equal(disk.id, "test-disk\0\0\0\0\0\0\0\0\0\0\0", VIRTIO_BLK_ID_BYTES);
+}
+
+static void test_open_rounds_down(void **state)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "tail", 4), 4);
+	close(fd);
+	blk_disk_close(&disk);
+	assert_int_equal(open_disk(false, false), 0);
+	assert_int_equal(disk.sectors, SECTORS);
+}
+
+static void test_open_missing_file(void **state)
+{
+	struct drive_config missing = { .path = "/nonexistent/x.img" };
+	struct blk_disk d;
+	struct errmsg e;
+
+	(void)state;
+	assert_int_equal(blk_disk_open(&d, &missing, &e), -ENOENT);
+	assert_string_equal(e.text, "drive '/nonexistent/x.img': No such file or directory");
+	assert_int_equal(d.fd, -1);
+}
+
+static void test_open_directory(void **state)
+{
+	struct drive_config dir = { .path = "/", .readonly = true };
+	struct blk_disk d;
+	struct errmsg e;
+
+	(void)state;
+	assert_int_equal(blk_disk_open(&d, &dir, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "not a regular file or a block device"));
+}
+
+/* One image, two writers: refused; two readers: fine. */
+static void test_open_locks_the_image(void **state)
+{
+	struct blk_disk second;
+	struct errmsg e;
+
+	(void)state;
+	assert_int_equal(blk_disk_open(&second, &cfg, &e), -EWOULDBLOCK);
+	assert_non_null(strstr(e.text, "in use"));
+	cfg.readonly = true;
+	assert_int_equal(blk_disk_open(&second, &cfg, &e), -EWOULDBLOCK);
+
+	blk_disk_close(&disk);
+	assert_int_equal(open_disk(true, false), 0);
+	assert_int_equal(blk_disk_open(&second, &cfg, &e), 0);
+	blk_disk_close(&second);
+}
+
+/* The data split over buffers of odd sizes, the status sharing the last one. */
+static void test_read(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_IN, 3);
+	uint8_t a[100], b[900], c[24 + 1];
+
+	(void)state;
+	add_out(&hdr, sizeof(hdr));
+	add_in(a, sizeof(a));
+	add_in(b, sizeof(b));
+	add_in(c, sizeof(c));
+	c[24] = 0xff;
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_int_equal(c[24], VIRTIO_BLK_S_OK);
+	assert_int_equal(written, 2 * SECTOR + 1);
+	expect_image(3 * SECTOR, a, sizeof(a));
+	expect_image(3 * SECTOR + 100, b, sizeof(b));
+	expect_image(3 * SECTOR + 1000, c, 24);
+}
+
+static void test_read_last_sector(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_IN, SECTORS - 1);
+	uint8_t data[SECTOR], status = 0xff;
+
+	(void)state;
+	add_out(&hdr, sizeof(hdr));
+	add_in(data, sizeof(data));
+	add_in(&status, 1);
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_int_equal(status, VIRTIO_BLK_S_OK);
+	expect_image((SECTORS - 1) * SECTOR, data, sizeof(data));
+}
+
+/* Header and data in one readable buffer. */
+static void test_write(void **state)
+{
+	uint8_t req[sizeof(struct virtio_blk_outhdr) + 2 * SECTOR], back[2 * SECTOR], status = 0xff;
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_OUT, 10);
+	int fd;
+
+	(void)state;
+	memcpy(req, &hdr, sizeof(hdr));
+	for (size_t i = 0; i < 2 * SECTOR; i++)
+		req[sizeof(hdr) + i] = (uint8_t)(0xa5 ^ i);
+	add_out(req, sizeof(req));
+	add_in(&status, 1);
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_int_equal(status, VIRTIO_BLK_S_OK);
+	assert_int_equal(written, 1);
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, back, sizeof(back), 10 * SECTOR), sizeof(back));
+	close(fd);
+	assert_memory_equal(back, req + sizeof(hdr), sizeof(back));
+}
+
+static void test_flush(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_FLUSH, 0);
+	uint8_t status = 0xff;
+
+	(void)state;
+	add_out(&hdr, sizeof(hdr));
+	add_in(&status, 1);
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_int_equal(status, VIRTIO_BLK_S_OK);
+	assert_int_equal(written, 1);
+}
+
+static void test_get_id(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_GET_ID, 0);
+	uint8_t id[VIRTIO_BLK_ID_BYTES + 1];
+
+	(void)state;
+	memset(id, 0xee, sizeof(id));
+	add_out(&hdr, sizeof(hdr));
+	add_in(id, sizeof(id));
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_memory_equal(id, "test-disk\0\0\0\0\0\0\0\0\0\0\0", VIRTIO_BLK_ID_BYTES);
+	assert_int_equal(id[VIRTIO_BLK_ID_BYTES], VIRTIO_BLK_S_OK);
+	assert_int_equal(written, VIRTIO_BLK_ID_BYTES + 1);
+
+	/* A 20-character id has no NUL; a smaller buffer gets what fits. */
+	blk_disk_close(&disk);
+	snprintf(cfg.id, sizeof(cfg.id), "%s", "abcdefghijklmnopqrst");
+	assert_int_equal(blk_disk_open(&disk, &cfg, &(struct errmsg){ 0 }), 0);
+	memset(&chain, 0, sizeof(chain));
+	memset(id, 0xee, sizeof(id));
+	add_out(&hdr, sizeof(hdr));
+	add_in(id, 6);
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_memory_equal(id, "abcde", 5);
+	assert_int_equal(id[5], VIRTIO_BLK_S_OK);
+	assert_int_equal(id[6], 0xee);
+	assert_int_equal(written, 6);
+}
+
+static void expect_rw_status(uint32_t type, uint64_t sector, size_t len, uint8_t want)
+{
+	struct virtio_blk_outhdr hdr = header(type, sector);
+	static uint8_t data[4 * SECTOR];
+	uint8_t status = 0xff;
+
+	memset(&chain, 0, sizeof(chain));
+	add_out(&hdr, sizeof(hdr));
+	if (type == VIRTIO_BLK_T_OUT)
+		add_out(data, len);
+	else
+		add_in(data, len);
+	add_in(&status, 1);
+	if (request() != want || status != want)
+		fail_msg("type %u sector %llu len %zu: status %u, want %u", type, (unsigned long long)sector, len,
+			 status, want);
+	if (want != VIRTIO_BLK_S_OK)
+		assert_int_equal(written, 1);
+}
+
+static void test_out_of_range(void **state)
+{
+	static const uint32_t types[] = { VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT };
+	(void)state;
+
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t t = types[i];
+
+		expect_rw_status(t, SECTORS - 2, 2 * SECTOR, VIRTIO_BLK_S_OK);
+		expect_rw_status(t, SECTORS - 1, 2 * SECTOR, VIRTIO_BLK_S_IOERR);
+		expect_rw_status(t, SECTORS, SECTOR, VIRTIO_BLK_S_IOERR);
+		expect_rw_status(t, SECTORS, 0, VIRTIO_BLK_S_OK);
+		expect_rw_status(t, SECTORS + 1, 0, VIRTIO_BLK_S_IOERR);
+		/* sector * 512 and sector + count would wrap around. */
+		expect_rw_status(t, UINT64_MAX, SECTOR, VIRTIO_BLK_S_IOERR);
+		expect_rw_status(t, UINT64_MAX / SECTOR + 2, SECTOR, VIRTIO_BLK_S_IOERR);
+		expect_rw_status(t, 1ULL << 63, 4 * SECTOR, VIRTIO_BLK_S_IOERR);
+		/* Not whole sectors. */
+		expect_rw_status(t, 0, 100, VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static void test_readonly(void **state)
+{
+	uint8_t back[SECTOR];
+	int fd;
+
+	(void)state;
+	blk_disk_close(&disk);
+	assert_int_equal(open_disk(true, false), 0);
+	assert_true(disk.readonly);
+	expect_rw_status(VIRTIO_BLK_T_OUT, 0, SECTOR, VIRTIO_BLK_S_IOERR);
+	expect_rw_status(VIRTIO_BLK_T_IN, 0, SECTOR, VIRTIO_BLK_S_OK);
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, back, sizeof(back), 0), sizeof(back));
+	close(fd);
+	expect_image(0, back, sizeof(back));
+}
+
+static void test_unsupported(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_DISCARD, 0);
+	uint8_t seg[16] = { 0 }, status = 0xff;
+
+	(void)state;
+	add_out(&hdr, sizeof(hdr));
+	add_out(seg, sizeof(seg));
+	add_in(&status, 1);
+	assert_int_equal(request(), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(status, VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(written, 1);
+}
+
+static void test_short_chain(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_IN, 0);
+	uint8_t data[SECTOR + 1];
+
+	(void)state;
+	/* No writable byte for the status. */
+	add_out(&hdr, sizeof(hdr));
+	assert_int_equal(request(), -EIO);
+
+	/* A header cut short. */
+	memset(&chain, 0, sizeof(chain));
+	add_out(&hdr, sizeof(hdr) - 1);
+	add_in(data, sizeof(data));
+	assert_int_equal(request(), -EIO);
+
+	/* The header in the writable part. */
+	memset(&chain, 0, sizeof(chain));
+	add_in(data, sizeof(data));
+	assert_int_equal(request(), -EIO);
+}
+
+/* The file shrank under the guest: a short read is an I/O error, not garbage. */
+static void test_short_read(void **state)
+{
+	(void)state;
+	assert_int_equal(truncate(path, 8 * SECTOR + 100), 0);
+	expect_rw_status(VIRTIO_BLK_T_IN, 7, 2 * SECTOR, VIRTIO_BLK_S_IOERR);
+	expect_rw_status(VIRTIO_BLK_T_IN, 20, SECTOR, VIRTIO_BLK_S_IOERR);
+	expect_rw_status(VIRTIO_BLK_T_IN, 7, SECTOR, VIRTIO_BLK_S_OK);
+}
+
+/* An errno from the host (here EISDIR) fails the request, not kvmini. */
+static void test_host_error(void **state)
+{
+	(void)state;
+	close(disk.fd);
+	disk.fd = open("/", O_RDONLY | O_DIRECTORY);
+	assert_true(disk.fd >= 0);
+	expect_rw_status(VIRTIO_BLK_T_IN, 0, SECTOR, VIRTIO_BLK_S_IOERR);
+	expect_rw_status(VIRTIO_BLK_T_OUT, 0, SECTOR, VIRTIO_BLK_S_IOERR);
+}
+
+/*
+ * cache=none: O_DIRECT through the bounce buffer, with guest buffers that are
+ * not aligned. Where the file system refuses O_DIRECT, the error must say so.
+ */
+static void test_direct(void **state)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_IN, 5);
+	static uint8_t buf[3 * SECTOR + 8];
+	uint8_t *odd = buf + 3;
+	struct errmsg e;
+	int err;
+
+	(void)state;
+	blk_disk_close(&disk);
+	unlink(path);
+	assert_int_equal(make_image("/var/tmp", SECTORS * SECTOR), 0);
+	snprintf(cfg.path, sizeof(cfg.path), "%s", path);
+	cfg.direct = true;
+	err = blk_disk_open(&disk, &cfg, &e);
+	if (err) {
+		assert_non_null(strstr(e.text, "cache="));
+		skip();
+	}
+	assert_non_null(disk.bounce);
+	add_out(&hdr, sizeof(hdr));
+	add_in(odd, 3 * SECTOR - 7);
+	add_in(odd + 3 * SECTOR - 7, 8);
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+	assert_int_equal(odd[3 * SECTOR], VIRTIO_BLK_S_OK);
+	expect_image(5 * SECTOR, odd, 3 * SECTOR);
+
+	expect_rw_status(VIRTIO_BLK_T_OUT, 1, 4 * SECTOR, VIRTIO_BLK_S_OK);
+	expect_rw_status(VIRTIO_BLK_T_IN, SECTORS - 1, 2 * SECTOR, VIRTIO_BLK_S_IOERR);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_sizes_the_disk),
+		T(test_open_rounds_down),
+		T(test_open_missing_file),
+		T(test_open_directory),
+		T(test_open_locks_the_image),
+		T(test_read),
+		T(test_read_last_sector),
+		T(test_write),
+		T(test_flush),
+		T(test_get_id),
+		T(test_out_of_range),
+		T(test_readonly),
+		T(test_unsupported),
+		T(test_short_chain),
+		T(test_short_read),
+		T(test_host_error),
+		T(test_direct),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
