@@ -96,6 +96,8 @@ int pci_function_add_cap(struct pci_function *fn, uint8_t id, unsigned len);
 
 /* A bus with no devices but its host bridge; lines are the INTx GSIs (1..PCI_INTX_LINES of them). */
 void pci_bus_init(struct pci_bus *bus, const unsigned *lines, unsigned nr_lines);
+/* The GSI that INT(A + pin)# of the device in `slot` reaches (pin 0-3): the swizzle the _PRT and MP table state. */
+unsigned pci_bus_intx_gsi(const struct pci_bus *bus, unsigned slot, unsigned pin);
 /* Releases every function (their release hooks) and the bus lock. */
 void pci_bus_exit(struct pci_bus *bus);
 /* Claims the configuration ports and the memory window. */

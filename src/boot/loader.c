@@ -19,7 +19,9 @@
 #include "boot/mptable.h"
 #include "boot/pvh.h"
 #include "boot/x86_cpu.h"
+#include "devices/pci.h"
 #include "devices/power.h"
+#include "irq.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -139,6 +141,27 @@ static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)
 	return 0;
 }
 
+_Static_assert(PCI_SLOTS <= MPTABLE_PCI_SLOTS, "the MP table describes every PCI slot");
+
+/* The device lines for the MP table: the PCI bus's INTx routes; every other line is level-triggered, active high. */
+static void mptable_device_lines(struct vm *vm, struct mptable_config *cfg)
+{
+	struct pci_bus *pci = pci_bus_of(vm);
+	uint32_t pci_pins = 0;
+
+	if (pci) {
+		cfg->pci_bus = true;
+		for (unsigned slot = 1; slot < PCI_SLOTS; slot++)
+			for (unsigned pin = 0; pin < MPTABLE_PCI_PINS; pin++) {
+				cfg->pci_intx[slot][pin] = (uint8_t)pci_bus_intx_gsi(pci, slot, pin);
+				pci_pins |= 1u << cfg->pci_intx[slot][pin];
+			}
+	}
+	for (unsigned gsi = IRQ_LINE_FIRST; gsi <= IRQ_LINE_LAST; gsi++)
+		if (!(pci_pins & 1u << gsi))
+			cfg->level_high_pins |= 1u << gsi;
+}
+
 static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e)
 {
 	uint8_t *acpi = guest_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
@@ -147,7 +170,14 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 
 	*rsdp = 0;
 	if (!vm->cfg.acpi) {
-		err = mptable_build(mp, LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE, vm->nr_vcpus, IOAPIC_ADDR, vm->nr_vcpus);
+		struct mptable_config mp_cfg = {
+			.nr_cpus = vm->nr_vcpus,
+			.ioapic_addr = IOAPIC_ADDR,
+			.ioapic_id = vm->nr_vcpus,
+		};
+
+		mptable_device_lines(vm, &mp_cfg);
+		err = mptable_build(mp, LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE, &mp_cfg);
 		return err < 0 ? errmsg_set(e, -err, "cannot build the MP table: %s", strerror(-err)) : 0;
 	}
 	struct acpi_platform platform = {

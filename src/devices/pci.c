@@ -246,6 +246,11 @@ int pci_bus_register(struct pci_bus *bus, struct io_bus *pio, struct io_bus *mmi
 	return 0;
 }
 
+unsigned pci_bus_intx_gsi(const struct pci_bus *bus, unsigned slot, unsigned pin)
+{
+	return bus->lines[(slot + pin) % bus->nr_lines];
+}
+
 int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, struct errmsg *e)
 {
 	uint64_t next = bus->next_bar;
@@ -269,7 +274,7 @@ int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, struct errmsg *e)
 	pthread_mutex_lock(&bus->lock);
 	bus->next_bar = next;
 	fn->slot = slot;
-	fn->gsi = bus->lines[slot % bus->nr_lines];
+	fn->gsi = pci_bus_intx_gsi(bus, slot, 0);
 	pci_cfg_set(fn, PCI_INTERRUPT_LINE, 1, fn->gsi);
 	bus->slots[slot] = fn;
 	pthread_mutex_unlock(&bus->lock);
@@ -287,7 +292,7 @@ int pci_bus_describe(const struct pci_bus *bus, struct aml *aml)
 			prt[rows][0] = (uint64_t)slot << 16 | 0xFFFF;
 			prt[rows][1] = pin;
 			prt[rows][2] = 0;
-			prt[rows][3] = bus->lines[(slot + pin) % bus->nr_lines];
+			prt[rows][3] = pci_bus_intx_gsi(bus, slot, pin);
 		}
 	aml_device(aml, "PCI0");
 	aml_name_eisaid(aml, "_HID", "PNP0A03");
