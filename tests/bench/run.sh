@@ -2,7 +2,7 @@
 # The real-KVM test bench: runs every tests/boot/*.sh against a kvmini
 # binary and real KVM. See docs/testing.md.
 #
-# Usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME]
+# Usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME[,NAME...]]
 #   direct  run the tests here; /dev/kvm must work
 #   nested  run them inside an L1 Linux under QEMU's software emulation of
 #           an AMD CPU with SVM, whose own KVM then runs the guests
@@ -13,7 +13,7 @@ set -u
 source "$(dirname "$0")/common.sh"
 
 usage() {
-	echo "usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME]" >&2
+	echo "usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME[,NAME...]]" >&2
 	exit 2
 }
 
@@ -43,7 +43,7 @@ build_probe
 
 # The tests this run should report on.
 if [ -n "$ONLY" ]; then
-	TESTS=("$ONLY")
+	IFS=, read -r -a TESTS <<<"$ONLY"
 else
 	TESTS=()
 	for t in "$ROOT"/tests/boot/*.sh; do TESTS+=("$(basename "$t" .sh)"); done
@@ -111,27 +111,29 @@ run_direct() {
 L1_BOOT_LIMIT=180
 L1_GAP_LIMIT=120
 
-# l1_attempt EXTRA: one L1 run, EXTRA appended to L1's command line. Result lines are reported as they arrive. On a
-# bench failure (L1 crashed, stalled or never finished) BENCH_FAILURE says
-# why; test failures are not bench failures.
+# l1_attempt EXTRA NAME...: one L1 run of these tests, EXTRA appended to L1's
+# command line. Result lines are reported as they arrive. On a bench failure
+# (L1 crashed, stalled or never finished) BENCH_FAILURE says why; test
+# failures are not bench failures.
 l1_attempt() {
+	local extra=$1 only
+	shift
+	only=$(IFS=,; echo "$*")
 	local console=$OUT/l1-console.log img=$WORK/results.img
 	local qpid chunk= line rest carry= ended= alive now limit why t0=$EPOCHREALTIME
 	local waiting_for="its first test"
 	local overall=$((L1_BOOT_LIMIT + L1_GAP_LIMIT)) deadline next
-	for t in "${TESTS[@]}"; do
+	for t in "$@"; do
 		limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\) *$/\1/p' "$ROOT/tests/boot/$t.sh" 2>/dev/null | head -n 1)
 		overall=$((overall + ${limit:-0} + L1_GAP_LIMIT))
 	done
 	BENCH_FAILURE=
-	PASSED=0 FAILED=0
-	REPORTED=()
 
 	rm -f "$img"
 	truncate -s 256M "$img"
 	: >"$console"
 	"${L1_QEMU[@]}" -kernel "$VMLINUZ" -initrd "$L1_INITRD" \
-		-append "$L1_CMDLINE KVMINI_BENCH=test${ONLY:+ KVMINI_ONLY=$ONLY}$1" \
+		-append "$L1_CMDLINE KVMINI_BENCH=test KVMINI_ONLY=$only$extra" \
 		-drive "file=$img,format=raw,if=virtio" \
 		</dev/null >"$console" 2>"$OUT/l1-qemu.log" &
 	qpid=$!
@@ -208,21 +210,36 @@ l1_attempt() {
 	rm -f "$img"
 }
 
+# The tests with no result yet.
+unreported() {
+	local t
+	for t in "${TESTS[@]}"; do
+		[ -n "${REPORTED[$t]:-}" ] || echo "$t"
+	done
+}
+
 run_nested() {
-	local why=$1 attempt
+	local why=$1 attempt rest
 	echo "bench: nested mode ($why): the tests run in an L1 Linux under QEMU/TCG"
 	build_l1_initrd
 	for attempt in 1 2; do
 		# KVMINI_BENCH_L1_APPEND_ONCE: a flake on the first attempt only (selftest.sh).
+		# A retry runs only the tests that have no result: a test that failed
+		# before the bench did keeps its FAIL, one that passed is not run again.
+		mapfile -t rest < <(unreported)
+		if [ "${#rest[@]}" -eq 0 ]; then
+			echo "bench failure after every test had its result: $BENCH_FAILURE; nothing to retry"
+			return
+		fi
 		if [ "$attempt" -eq 1 ]; then
-			l1_attempt "${KVMINI_BENCH_L1_APPEND_ONCE:+ $KVMINI_BENCH_L1_APPEND_ONCE}"
+			l1_attempt "${KVMINI_BENCH_L1_APPEND_ONCE:+ $KVMINI_BENCH_L1_APPEND_ONCE}" "${rest[@]}"
 		else
-			l1_attempt ""
+			l1_attempt "" "${rest[@]}"
 		fi
 		[ -n "$BENCH_FAILURE" ] || break
 		mv "$OUT/l1-console.log" "$OUT/l1-console.attempt$attempt.log"
 		if [ "$attempt" -eq 1 ]; then
-			echo "bench failure (not a test failure): $BENCH_FAILURE; L1 console in $OUT/l1-console.attempt1.log; retrying the L1 run once"
+			echo "bench failure (not a test failure): $BENCH_FAILURE; L1 console in $OUT/l1-console.attempt1.log; retrying the L1 run once, for the tests without a result: $(unreported | paste -sd ' ')"
 		else
 			echo "bench failure again: $BENCH_FAILURE; L1 console in $OUT/l1-console.attempt2.log"
 			report_missing "not run (bench failure)"
