@@ -8,8 +8,9 @@ set -eu
 build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
 # The real-KVM bench: QEMU for the nested L1, busybox and cpio for the
 # initramfs images, xz-utils and zstd for compressed kernel modules, kmod
-# for depmod on the fetched kernel.
-bench="qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod"
+# for depmod on the fetched kernel, e2fsprogs for the virtio-blk test's disk
+# images (mkfs.ext4 -d, debugfs, e2fsck).
+bench="qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod e2fsprogs"
 
 case "${1:-}" in
 build) want=$build ;;

@@ -91,3 +91,80 @@ run_case() {
 end_cases() {
 	[ "$CASES_FAILED" -eq 0 ] || exit 1
 }
+
+# start_guest [ARGS...]: boot_guest in the background, with the guest
+# console's input a FIFO that send_input writes to. Then wait_console, and
+# wait_kvmini to collect the exit code.
+start_guest() {
+	CONSOLE="$T/${CASE:+$CASE.}console.log"
+	STDERR="$T/${CASE:+$CASE.}stderr.log"
+	INPUT="$T/${CASE:+$CASE.}input"
+	KVMINI_DONE="$T/${CASE:+$CASE.}exit"
+	KVMINI_PIDFILE="$T/${CASE:+$CASE.}pid"
+	rm -f "$INPUT" "$KVMINI_DONE" "$KVMINI_PIDFILE"
+	mkfifo "$INPUT" || fail "cannot make the FIFO $INPUT"
+	echo "+ kvmini run --kernel $GUEST_KERNEL --initrd $GUEST_INITRD $* (in the background)"
+	# The exit code goes to a file: a finished child lingers as a zombie
+	# that kill -0 cannot tell from a running one.
+	(
+		"$KVMINI" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" "$@" \
+			<"$INPUT" >"$CONSOLE" 2>"$STDERR" &
+		echo $! >"$KVMINI_PIDFILE"
+		wait $!
+		echo $? >"$KVMINI_DONE"
+	) &
+	KVMINI_PID=$!
+	# Opening the writing end waits for kvmini's reading end; it stays open
+	# so kvmini sees no end of input. Writing after kvmini is gone must not
+	# kill the test with SIGPIPE.
+	trap '' PIPE
+	exec 9>"$INPUT"
+}
+
+# send_input TEXT: TEXT (printf format) to the console input of start_guest's kvmini.
+send_input() {
+	# shellcheck disable=SC2059 # TEXT is a format on purpose
+	printf "$1" >&9 2>/dev/null
+}
+
+# wait_console ERE SECONDS: wait until a console line matches ERE (true),
+# or kvmini has exited or SECONDS have passed without one (false).
+wait_console() {
+	waited=0
+	while :; do
+		tr -d '\r' <"$CONSOLE" | grep -Eq -- "$1" && return 0
+		if [ -e "$KVMINI_DONE" ] || [ "$waited" -ge "$2" ]; then
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	tr -d '\r' <"$CONSOLE" | grep -Eq -- "$1"
+}
+
+# wait_kvmini SECONDS: wait for start_guest's kvmini to exit, its exit code
+# to EXIT; after SECONDS it is killed and the test fails.
+wait_kvmini() {
+	waited=0
+	while [ ! -e "$KVMINI_DONE" ]; do
+		if [ "$waited" -ge "$1" ]; then
+			kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null
+			wait "$KVMINI_PID"
+			exec 9>&-
+			fail "kvmini did not exit within $1 s (console ends: $(tr -d '\r' <"$CONSOLE" | tail -n 1))"
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$KVMINI_PID"
+	exec 9>&-
+	EXIT=$(cat "$KVMINI_DONE")
+	echo "  exit $EXIT; stderr: $(head -n 3 "$STDERR")"
+}
+
+# stop_kvmini SECONDS: stop start_guest's kvmini with SIGTERM, as a user
+# would, and wait_kvmini SECONDS for its exit code (128 + 15 if it obeyed).
+stop_kvmini() {
+	kill -TERM "$(cat "$KVMINI_PIDFILE")" 2>/dev/null
+	wait_kvmini "$1"
+}

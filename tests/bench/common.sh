@@ -6,11 +6,15 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 BUILD=$ROOT/build
 CACHE=$BUILD/cache
-WORK=$BUILD/bench
+# KVMINI_BENCH_WORK: a scratch folder of its own, so two bench runs can share a tree.
+WORK=${KVMINI_BENCH_WORK:-$BUILD/bench}
 mkdir -p "$CACHE" "$WORK"
 
-# Tools from the host that tests may use besides busybox (smoke-junit: xmllint).
-export BENCH_HOST_TOOLS="xmllint"
+# Tools from the host that tests may use besides busybox (smoke-junit:
+# xmllint; virtio-blk: mkfs.ext4, debugfs and e2fsck from e2fsprogs, named
+# so because busybox's own mke2fs, which cannot fill an image from a folder,
+# would shadow e2fsprogs' under that name).
+export BENCH_HOST_TOOLS="xmllint mkfs.ext4 debugfs e2fsck"
 
 die() {
 	echo "bench: $*" >&2
@@ -24,10 +28,12 @@ die() {
 L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
 	-m 4096 -smp 2 -nographic -no-reboot -nic none)
 # quiet keeps the slow emulated serial line free for the bench's markers;
-# a crashed L1 (oops or panic) powers off at once instead of hanging.
+# a crashed L1 (oops or panic) powers off at once instead of hanging, and so
+# does one whose CPUs lock up (seen under QEMU's emulated SVM: a vCPU thread
+# stuck in KVM_RUN for minutes), so the bench sees a bench failure in seconds.
 # KVMINI_BENCH_L1_APPEND adds to it; tests/bench/selftest.sh uses that to make
 # L1 fail on purpose.
-L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1${KVMINI_BENCH_L1_APPEND:+ $KVMINI_BENCH_L1_APPEND}"
+L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1 softlockup_panic=1${KVMINI_BENCH_L1_APPEND:+ $KVMINI_BENCH_L1_APPEND}"
 
 # apt_get ARGS...: apt-get, quietly; its output is shown only on failure.
 apt_get() {
@@ -98,10 +104,20 @@ module_files() {
 		}' "$moddir/modules.dep" | sed "s|^|$moddir/|"
 }
 
+# The guest's drivers for kvmini's virtio devices, all modules in Debian's
+# kernel: both transports, blk, net, console, rng, and ext4 for the disk
+# test (crc32c_generic: ext4's metadata checksums ask for it at mount time,
+# and the guest has no modprobe to fetch it then).
+GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng crc32c_generic ext4"
+
 # build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs.
 build_guest_initrd() {
+	local modules
 	GUEST_INITRD=$WORK/guest-initramfs.cpio.gz
-	"$ROOT/guests/busybox/build-initramfs.sh" "$GUEST_INITRD" ||
+	# shellcheck disable=SC2086 # one module name per word
+	modules=$(module_files $GUEST_MODULES) || die "cannot resolve the guest kernel modules"
+	# shellcheck disable=SC2086 # one path per word, no spaces in them
+	"$ROOT/guests/busybox/build-initramfs.sh" "$GUEST_INITRD" $modules ||
 		die "cannot build the guest initramfs"
 }
 
@@ -127,7 +143,7 @@ kvm_usable() {
 build_l1_initrd() {
 	local modules
 	L1_INITRD=$WORK/l1-initramfs.cpio
-	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk) ||
+	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun) ||
 		die "cannot resolve the L1 kernel modules"
 	# shellcheck disable=SC2086 # one path per word, no spaces in them
 	"$BENCH_DIR/build-l1-initramfs.sh" "$L1_INITRD" "$KVMINI" "$VMLINUZ" \
