@@ -24,15 +24,17 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
-	uint64_t exits[VCPU_EXIT_REASONS]; /* by KVM_EXIT_* reason */
+	uint64_t exits[VCPU_EXIT_REASONS]; /* by KVM_EXIT_* reason; written by the vCPU thread only, atomically */
 };
 
 /* Creates the vCPU and gives it its CPUID, MSRs and local APIC wiring. */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned id, struct errmsg *e);
 void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);
-/* Makes the thread leave KVM_RUN soon (it then sees the VM is stopping). */
+/* Makes the thread leave KVM_RUN soon (it then sees the VM is stopping, or parks for a pause). */
 void vcpu_kick(struct vcpu *vcpu);
+/* "io", "mmio", ... for a KVM_EXIT_* reason; NULL for one kvmini has no name for. */
+const char *vcpu_exit_name(unsigned reason);
 /* With --verbose: how many exits of each kind the vCPU took ("vCPU 0 exits: io 812, mmio 305"). */
 void vcpu_log_exits(const struct vcpu *vcpu);
 /* The installed handler for the kick signal; call once per process. */

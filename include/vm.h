@@ -3,6 +3,9 @@
  * A VM and its lifecycle. The one state machine (docs/architecture.md):
  *
  *   CREATED --vm_start--> RUNNING --vm_request_stop--> STOPPING --vm_join--> STOPPED
+ *                          |    ^                        ^
+ *                 vm_pause v    | vm_resume              | vm_request_stop
+ *                          PAUSED -----------------------+
  *
  * Any thread may request a stop (a vCPU on poweroff or a fault, a device, the
  * main loop on a signal); the first request decides the exit reason and code,
@@ -22,13 +25,14 @@
 #include "io_bus.h"
 #include "io_thread.h"
 #include "kvm.h"
+#include "vcpu.h"
 #include "vm_config.h"
 
 struct console;
 struct irq_routing;
 struct vcpu;
 
-enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPING, VM_STOPPED };
+enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPING, VM_STOPPED };
 
 enum vm_stop_kind {
 	VM_STOP_NONE,
@@ -76,6 +80,13 @@ struct vm {
 	uint64_t panic_deadline_ms; /* stop this long after a panic was noticed, if the guest does not end itself */
 	int stop_fd;                /* eventfd, readable once a stop was requested */
 	uint64_t boot_timer_ns;     /* when the guest's init first wrote the boot-timer port (0: not yet) */
+	uint64_t start_ms;          /* monotonic_ms() at vm_start */
+	/* Pausing: vCPU threads see pause_requested (also read without the lock), park and count themselves. */
+	bool pause_requested;
+	unsigned vcpus_parked;
+	pthread_cond_t cond; /* broadcast when vcpus_parked, pause_requested or state change */
+	/* Serialises start, pause, resume and vm_join's stop of the I/O thread; taken before `lock`. */
+	pthread_mutex_t control_lock;
 };
 
 /* Creates the VM, its memory, vCPUs and devices; takes over the open kvm handle. */
@@ -90,6 +101,40 @@ void vm_request_stop(struct vm *vm, enum vm_stop_kind kind, int exit_code, const
 	__attribute__((format(printf, 4, 5)));
 /* The guest said it panicked (pvpanic, or its banner on the console); `final` when nothing more will follow. */
 void vm_note_panic(struct vm *vm, const char *how, bool final);
+/*
+ * Control (the API socket; any thread). vm_pause returns once every vCPU
+ * thread is out of KVM_RUN and parked and the I/O thread has stopped
+ * touching guest memory; the guest is told through KVM_KVMCLOCK_CTRL so its
+ * watchdogs do not fire on resume. Pausing a paused VM and resuming a
+ * running one are no-ops (0); -EINVAL before start or once stopping.
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+enum vm_state vm_get_state(struct vm *vm);
+/* vCPU n's registers: only while paused (-EBUSY otherwise), -ENOENT for no such vCPU. */
+int vm_get_vcpu_regs(struct vm *vm, unsigned n, struct kvm_regs *regs, struct kvm_sregs *sregs);
+/* Presses and releases Ctrl-Alt-Del on the guest's i8042 keyboard (Linux then reboots). */
+int vm_send_ctrl_alt_del(struct vm *vm);
+
+/* What GET /vm/stats reports; counters are read racily but never torn. */
+#define VM_STATS_VIRTIO_MAX 16
+struct vm_stats {
+	enum vm_state state;
+	uint64_t uptime_ms; /* since vm_start (0 before) */
+	uint64_t rss_kib;   /* the VMM process's resident set, guest RAM it touched included */
+	unsigned nr_vcpus;
+	uint64_t (*vcpu_exits)[VCPU_EXIT_REASONS]; /* nr_vcpus rows by KVM_EXIT_* reason (vcpu_exit_name) */
+	unsigned nr_virtio;
+	struct vm_virtio_stats {
+		char name[24];          /* "virtio-blk0" */
+		uint64_t notifications; /* queue notifications the device took */
+	} virtio[VM_STATS_VIRTIO_MAX];
+};
+
+/* Fills *out (any thread, any state after vm_create); -ENOMEM. Free it with vm_stats_free. */
+int vm_get_stats(struct vm *vm, struct vm_stats *out);
+void vm_stats_free(struct vm_stats *stats);
+
 /* Periodic work on the main thread: flushes coalesced writes, enforces the panic grace period. */
 void vm_tick(struct vm *vm);
 

@@ -18,8 +18,11 @@ static void io_thread_idle(void *ctx)
 static void io_thread_wake(void *ctx, uint32_t events)
 {
 	struct io_thread *io = ctx;
+	uint64_t count;
 
 	(void)events;
+	/* Consumed, so that a thread started again (after a pause) does not see the old wake-up. */
+	(void)!read(io->wake_fd, &count, sizeof(count));
 	io->loop.done = true;
 }
 
@@ -52,7 +55,12 @@ static void *io_thread_main(void *arg)
 
 int io_thread_start(struct io_thread *io)
 {
-	int err = pthread_create(&io->thread, NULL, io_thread_main, io);
+	int err;
+
+	if (io->started)
+		return 0;
+	io->loop.done = false;
+	err = pthread_create(&io->thread, NULL, io_thread_main, io);
 
 	if (err)
 		return -err;

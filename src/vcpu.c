@@ -204,6 +204,11 @@ static const char *const exit_names[VCPU_EXIT_REASONS] = {
 	[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
 };
 
+const char *vcpu_exit_name(unsigned reason)
+{
+	return reason < VCPU_EXIT_REASONS ? exit_names[reason] : NULL;
+}
+
 void vcpu_log_exits(const struct vcpu *vcpu)
 {
 	char line[512];
@@ -231,8 +236,9 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	struct vm *vm = vcpu->vm;
 
+	/* Only this thread writes the counter; the atomic store keeps a concurrent stats reader from seeing it torn. */
 	if (run->exit_reason < VCPU_EXIT_REASONS)
-		vcpu->exits[run->exit_reason]++;
+		__atomic_store_n(&vcpu->exits[run->exit_reason], vcpu->exits[run->exit_reason] + 1, __ATOMIC_RELAXED);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(vcpu);
@@ -281,6 +287,20 @@ static bool vcpu_should_stop(struct vcpu *vcpu)
 	return __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING;
 }
 
+/* Out of KVM_RUN, with this exit handled: wait here while the VM is paused, unless it stops meanwhile. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->vcpus_parked++;
+	pthread_cond_broadcast(&vm->cond);
+	while (vm->pause_requested && (vm->state == VM_RUNNING || vm->state == VM_PAUSED))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	vm->vcpus_parked--;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -291,10 +311,18 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
-	while (!vcpu_should_stop(vcpu)) {
+	for (;;) {
+		/*
+		 * Sequentially consistent with vm_pause's store and kick: either this load sees the
+		 * request, or the kick's immediate_exit lands after our reset below and KVM_RUN returns at once.
+		 */
+		if (__atomic_load_n(&vm->pause_requested, __ATOMIC_SEQ_CST))
+			vcpu_park(vcpu);
+		if (vcpu_should_stop(vcpu))
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				vcpu->run->immediate_exit = 0;
+				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 				continue;
 			}
 			vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "vCPU %u: KVM_RUN: %s, rip=%#llx",
@@ -321,7 +349,7 @@ int vcpu_start(struct vcpu *vcpu)
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (vcpu->started)
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }

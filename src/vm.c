@@ -11,10 +11,12 @@
 
 #include "clock.h"
 #include "console.h"
+#include "devices/i8042.h"
 #include "exit_codes.h"
 #include "irq.h"
 #include "log.h"
 #include "vcpu.h"
+#include "virtio/virtio.h"
 #include "vm.h"
 
 /* Addresses in the 3-4 GiB hole that Intel's KVM needs for real-mode emulation. */
@@ -110,6 +112,8 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 	kvm->supported_cpuid = NULL;
 	vm->nr_vcpus = cfg->nr_cpus;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	pthread_mutex_init(&vm->control_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	io_bus_init(&vm->pio, "port");
 	io_bus_init(&vm->mmio, "MMIO");
@@ -164,22 +168,29 @@ void vm_destroy(struct vm *vm)
 
 int vm_start(struct vm *vm, struct errmsg *e)
 {
-	int err;
+	int err = 0;
 
+	/* A pause that came in now would otherwise see RUNNING before the threads it must stop exist. */
+	pthread_mutex_lock(&vm->control_lock);
 	pthread_mutex_lock(&vm->lock);
 	vm->state = VM_RUNNING;
+	vm->start_ms = monotonic_ms();
 	pthread_mutex_unlock(&vm->lock);
 	if ((err = io_thread_start(&vm->io))) {
 		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot start the I/O thread");
-		return errmsg_set(e, -err, "cannot start the I/O thread: %s", strerror(-err));
+		errmsg_set(e, -err, "cannot start the I/O thread: %s", strerror(-err));
+		goto out;
 	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		if ((err = vcpu_start(&vm->vcpus[i]))) {
 			vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot start vCPU thread %u", i);
-			return errmsg_set(e, -err, "vCPU %u: cannot start its thread: %s", i, strerror(-err));
+			errmsg_set(e, -err, "vCPU %u: cannot start its thread: %s", i, strerror(-err));
+			goto out;
 		}
 	}
-	return 0;
+out:
+	pthread_mutex_unlock(&vm->control_lock);
+	return err;
 }
 
 int vm_join(struct vm *vm)
@@ -191,7 +202,9 @@ int vm_join(struct vm *vm)
 		vm->vcpus[i].started = false;
 	}
 	/* Device work stops with the guest: nothing completes into a guest that no longer runs. */
+	pthread_mutex_lock(&vm->control_lock);
 	io_thread_stop(&vm->io);
+	pthread_mutex_unlock(&vm->control_lock);
 	vm_drain_coalesced(vm);
 	console_flush(vm->console);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -223,8 +236,10 @@ static void vm_stop_locked(struct vm *vm, enum vm_stop_kind kind, int exit_code,
 	}
 	vm->stop_kind = kind;
 	vm->exit_code = exit_code;
-	if (vm->state == VM_RUNNING || vm->state == VM_CREATED)
+	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm->state == VM_CREATED)
 		vm->state = VM_STOPPING;
+	/* Parked vCPUs wake and leave; a vm_pause waiting for them gives up. */
+	pthread_cond_broadcast(&vm->cond);
 	if (write(vm->stop_fd, &one, sizeof(one)) != sizeof(one))
 		log_error("cannot wake the main loop: %s", strerror(errno));
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
@@ -253,6 +268,181 @@ void vm_note_panic(struct vm *vm, const char *how, bool final)
 	pthread_mutex_unlock(&vm->lock);
 	if (final)
 		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked (%s)", how);
+}
+
+/* Tells KVM the guest was paused, so its watchdogs do not take the lost time for a lockup. */
+static void vm_kvmclock_ctrl(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		/* EINVAL: the guest has not set up kvm-clock on this vCPU, so there is no one to tell. */
+		if (ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0) && errno != EINVAL)
+			log_debug("vCPU %u: KVM_KVMCLOCK_CTRL: %s", i, strerror(errno));
+	}
+}
+
+int vm_pause(struct vm *vm)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&vm->control_lock);
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == VM_PAUSED)
+		goto out;
+	if (vm->state != VM_RUNNING) {
+		err = -EINVAL;
+		goto out;
+	}
+	__atomic_store_n(&vm->pause_requested, true, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	while (vm->state == VM_RUNNING && vm->vcpus_parked < vm->nr_vcpus)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	if (vm->state != VM_RUNNING) {
+		err = -EINVAL; /* a stop came first; vm_join finishes the job */
+		goto out;
+	}
+	pthread_mutex_unlock(&vm->lock);
+
+	/* No vCPU runs: replay the writes KVM batched before the kicks, then let the device work finish. */
+	vm_drain_coalesced(vm);
+	io_thread_stop(&vm->io);
+	console_flush(vm->console);
+	vm_kvmclock_ctrl(vm);
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == VM_RUNNING)
+		vm->state = VM_PAUSED;
+	else
+		err = -EINVAL;
+	pthread_cond_broadcast(&vm->cond);
+out:
+	pthread_mutex_unlock(&vm->lock);
+	pthread_mutex_unlock(&vm->control_lock);
+	return err;
+}
+
+int vm_resume(struct vm *vm)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&vm->control_lock);
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != VM_PAUSED) {
+		err = vm->state == VM_RUNNING ? 0 : -EINVAL;
+		goto out;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if ((err = io_thread_start(&vm->io))) {
+		/* Without device work the guest cannot go on: end it rather than run it half-alive. */
+		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot restart the I/O thread: %s",
+				strerror(-err));
+		pthread_mutex_unlock(&vm->control_lock);
+		return err;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == VM_PAUSED) {
+		vm->state = VM_RUNNING;
+		__atomic_store_n(&vm->pause_requested, false, __ATOMIC_SEQ_CST);
+		pthread_cond_broadcast(&vm->cond);
+	} else {
+		err = -EINVAL;
+	}
+out:
+	pthread_mutex_unlock(&vm->lock);
+	pthread_mutex_unlock(&vm->control_lock);
+	return err;
+}
+
+enum vm_state vm_get_state(struct vm *vm)
+{
+	enum vm_state state;
+
+	pthread_mutex_lock(&vm->lock);
+	state = vm->state;
+	pthread_mutex_unlock(&vm->lock);
+	return state;
+}
+
+int vm_get_vcpu_regs(struct vm *vm, unsigned n, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	int err = 0;
+
+	if (n >= vm->nr_vcpus)
+		return -ENOENT;
+	/* Holding control_lock keeps the VM paused (no resume can start) while KVM is asked. */
+	pthread_mutex_lock(&vm->control_lock);
+	if (vm_get_state(vm) != VM_PAUSED)
+		err = -EBUSY;
+	else if (ioctl(vm->vcpus[n].fd, KVM_GET_REGS, regs) || ioctl(vm->vcpus[n].fd, KVM_GET_SREGS, sregs))
+		err = -errno;
+	pthread_mutex_unlock(&vm->control_lock);
+	return err;
+}
+
+int vm_send_ctrl_alt_del(struct vm *vm)
+{
+	enum vm_state state = vm_get_state(vm);
+
+	/* While paused the keys wait in the keyboard's buffer, and their interrupt in KVM's irqchip. */
+	if (state != VM_RUNNING && state != VM_PAUSED)
+		return -EINVAL;
+	return i8042_press_ctrl_alt_del(vm);
+}
+
+/* The resident set from /proc/self/statm (its second field, in pages). */
+static uint64_t vm_rss_kib(void)
+{
+	unsigned long long size, resident;
+	FILE *f = fopen("/proc/self/statm", "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	return n == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024 : 0;
+}
+
+int vm_get_stats(struct vm *vm, struct vm_stats *out)
+{
+	uint64_t start_ms;
+
+	memset(out, 0, sizeof(*out));
+	out->vcpu_exits = calloc(vm->nr_vcpus, sizeof(out->vcpu_exits[0]));
+	if (!out->vcpu_exits)
+		return -ENOMEM;
+	pthread_mutex_lock(&vm->lock);
+	out->state = vm->state;
+	start_ms = vm->start_ms;
+	pthread_mutex_unlock(&vm->lock);
+	out->uptime_ms = start_ms ? monotonic_ms() - start_ms : 0;
+	out->rss_kib = vm_rss_kib();
+	out->nr_vcpus = vm->nr_vcpus;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
+			out->vcpu_exits[i][r] = __atomic_load_n(&vm->vcpus[i].exits[r], __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *dev;
+
+		if (vm->devices[i].ops->exit != virtio_kind_exit)
+			continue;
+		for (unsigned j = 0; (dev = virtio_kind_device(vm->devices[i].data, j)); j++) {
+			struct vm_virtio_stats *v = &out->virtio[out->nr_virtio];
+
+			if (out->nr_virtio == VM_STATS_VIRTIO_MAX)
+				break;
+			snprintf(v->name, sizeof(v->name), "%s", dev->name);
+			v->notifications = __atomic_load_n(&dev->notifications, __ATOMIC_RELAXED);
+			out->nr_virtio++;
+		}
+	}
+	return 0;
+}
+
+void vm_stats_free(struct vm_stats *stats)
+{
+	free(stats->vcpu_exits);
+	stats->vcpu_exits = NULL;
 }
 
 void vm_tick(struct vm *vm)

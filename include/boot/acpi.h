@@ -54,6 +54,13 @@ int acpi_describe_uart(struct aml *aml, const char *name, unsigned uid, uint16_t
 /* The pvpanic device Linux's pvpanic driver binds by _HID QEMU0001: one I/O port. */
 int acpi_describe_pvpanic(struct aml *aml, uint16_t port);
 
+/*
+ * The PC keyboard controller as Linux's i8042 driver looks for it (_HID
+ * PNP0303): its data and command ports and ISA IRQ. Under hardware-reduced
+ * ACPI (no 8042 flag in the FADT) Linux probes no controller it is not shown.
+ */
+int acpi_describe_i8042(struct aml *aml, uint16_t data_port, uint16_t cmd_port, uint8_t irq);
+
 /* The byte that makes len bytes sum to zero mod 256, as ACPI and the MP spec require. */
 uint8_t acpi_checksum(const uint8_t *bytes, size_t len);
 

@@ -109,6 +109,8 @@ struct virtio_kind {
 /* The device_ops hooks of every virtio kind: make and add count() devices; remove them in reverse. */
 int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e);
 void virtio_kind_exit(struct vm *vm, void *data);
+/* For stats: the index-th device of a kind (data as virtio_kind_init made it), NULL past the last. */
+struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
 #define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
 	static const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),        \

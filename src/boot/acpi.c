@@ -362,6 +362,18 @@ int acpi_describe_uart(struct aml *aml, const char *name, unsigned uid, uint16_t
 	return aml_end(aml);
 }
 
+int acpi_describe_i8042(struct aml *aml, uint16_t data_port, uint16_t cmd_port, uint8_t irq)
+{
+	aml_device(aml, "PS2K");
+	aml_name_eisaid(aml, "_HID", "PNP0303");
+	aml_resource_template(aml, "_CRS");
+	aml_res_io(aml, data_port, 1);
+	aml_res_io(aml, cmd_port, 1);
+	aml_res_irq(aml, irq);
+	aml_end(aml);
+	return aml_end(aml);
+}
+
 int acpi_describe_pvpanic(struct aml *aml, uint16_t port)
 {
 	aml_device(aml, "PEVT");

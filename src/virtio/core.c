@@ -151,6 +151,13 @@ void virtio_kind_exit(struct vm *vm, void *data)
 	free(all);
 }
 
+struct virtio_dev *virtio_kind_device(void *data, unsigned index)
+{
+	struct virtio_kind_devices *all = data;
+
+	return all && index < all->nr ? all->devs[index] : NULL;
+}
+
 uint32_t virtio_device_features(const struct virtio_dev *dev, uint32_t word)
 {
 	return word < 2 ? (uint32_t)(dev->device_features >> (32 * word)) : 0;
