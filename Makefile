@@ -20,7 +20,7 @@ ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run unit unit-asan bench-selftest boot-tests clean FORCE
+.PHONY: all check run unit unit-asan fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(GUESTS)
@@ -97,6 +97,22 @@ unit: $(UNIT_BIN)
 unit-asan: $(ASAN_BIN)
 	@for t in $^; do echo "== $$t (ASan+UBSan)"; $$t || exit 1; done
 
+# libFuzzer on what a control socket client sends: the HTTP parser, the router over a fake backend, the JSON
+# reader (clang only). FUZZ_TIME seconds; what it learns stays in $(BUILD)/fuzz/corpus, a crash lands in $(BUILD)/fuzz/.
+FUZZ_TIME  := 60
+FUZZ_SRC   := tests/fuzz/fuzz_api.c src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/parse.c \
+	      src/vm_config.c
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRC) $(wildcard include/*.h include/api/*.h)
+	@mkdir -p $(dir $@)
+	@echo '  CLANG   $@'
+	@clang -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(FUZZ_SRC)
+
+fuzz: $(BUILD)/fuzz/fuzz_api
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$< -max_total_time=$(FUZZ_TIME) -max_len=12288 -dict=tests/fuzz/api.dict -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+
 # The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
 bench-selftest: all
 	tests/bench/selftest.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results/selftest
@@ -109,6 +125,7 @@ check:
 	scripts/install-deps.sh check
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	if command -v clang >/dev/null; then $(MAKE) fuzz; else echo 'check: no clang, fuzzing skipped'; fi
 	$(MAKE) bench-selftest
 	$(MAKE) boot-tests
 
@@ -118,7 +135,8 @@ run:
 	tests/bench/run-interactive.sh --kvmini $(BUILD)/kvmini
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/test-results
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini \
+	       $(BUILD)/test-results $(BUILD)/fuzz
 
 FORCE:
 

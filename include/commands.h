@@ -16,6 +16,14 @@ int cmd_smoke(int argc, char **argv);
 void cmd_smoke_usage(void);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* kvmini daemon: a VM configured and started through the API socket (src/cmd/daemon.c). */
+int cmd_daemon(int argc, char **argv);
+void cmd_daemon_usage(void);
+/* kvmini pause|resume|stop|status|stats|regs: a client of the API socket (src/cmd/ctl.c); argv[0] says which. */
+int cmd_ctl(int argc, char **argv);
+void cmd_ctl_usage(void);
+/* The version string, e.g. for the API's vmm_version. */
+const char *kvmini_version(void);
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);

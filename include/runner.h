@@ -18,6 +18,8 @@
 struct runner_hooks {
 	console_line_fn on_line; /* sees every guest console line; may call vm_request_stop */
 	void (*on_tick)(void *ctx, struct vm *vm); /* on the main thread, about every 20 ms */
+	/* The VM once it runs, and NULL before it is destroyed (the API socket's backend holds it in between). */
+	void (*on_vm)(void *ctx, struct vm *vm);
 	void *ctx;
 };
 

@@ -51,6 +51,7 @@ struct vm_config {
 	struct net_config nets[VM_MAX_NETS];
 	bool rng;            /* --rng: virtio-rng */
 	bool virtio_console; /* --console virtio: the host console on hvc0 (virtio-console) as well */
+	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */
 };
 
 #include "errmsg.h"

@@ -9,12 +9,15 @@ build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
 # The real-KVM bench: QEMU for the nested L1, busybox and cpio for the
 # initramfs images, xz-utils and zstd for compressed kernel modules, kmod
 # for depmod on the fetched kernel, e2fsprogs for the virtio-blk test's disk
-# images (mkfs.ext4 -d, debugfs, e2fsck).
-bench="qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod e2fsprogs"
+# images (mkfs.ext4 -d, debugfs, e2fsck), curl for the API tests (curl --unix-socket).
+bench="qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod e2fsprogs curl"
+# `make fuzz`: clang, and its libFuzzer runtime (only recommended by clang, so named here).
+fuzz="clang libclang-rt-14-dev"
 
 case "${1:-}" in
 build) want=$build ;;
-check | run) want="$build $bench" ;;
+check) want="$build $bench $fuzz" ;;
+run) want="$build $bench" ;;
 *)
 	echo "usage: install-deps.sh build|check|run" >&2
 	exit 2

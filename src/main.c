@@ -9,6 +9,13 @@
 const struct command commands[] = {
 	{ "run", "boot a kernel and attach its serial console", cmd_run, cmd_run_usage },
 	{ "smoke", "boot a kernel and say whether it passed (for CI)", cmd_smoke, cmd_smoke_usage },
+	{ "daemon", "serve the API socket; configure and start a VM through it", cmd_daemon, cmd_daemon_usage },
+	{ "pause", "pause a VM through its API socket", cmd_ctl, cmd_ctl_usage },
+	{ "resume", "resume a paused VM", cmd_ctl, cmd_ctl_usage },
+	{ "stop", "stop a VM at once", cmd_ctl, cmd_ctl_usage },
+	{ "status", "show a VM's state", cmd_ctl, cmd_ctl_usage },
+	{ "stats", "show a VM's counters (uptime, vCPU exits, memory, devices)", cmd_ctl, cmd_ctl_usage },
+	{ "regs", "show a paused VM's vCPU registers", cmd_ctl, cmd_ctl_usage },
 	{ "help", "show help for kvmini or one of its commands", cmd_help, NULL },
 	{ "version", "print kvmini's version", cmd_version, NULL },
 	{ NULL, NULL, NULL, NULL },

@@ -164,6 +164,8 @@ static void run_vm(struct runner *r, const struct vm_config *cfg, struct runner_
 		if (vm->state == VM_CREATED)
 			goto out;
 	}
+	if (!err && r->hooks && r->hooks->on_vm)
+		r->hooks->on_vm(r->hooks->ctx, vm);
 	event_loop_run(&r->loop, TICK_MS, on_tick, r);
 	res->exit_code = vm_join(vm);
 	console_leave_raw(r->console);
@@ -175,6 +177,8 @@ static void run_vm(struct runner *r, const struct vm_config *cfg, struct runner_
 		res->init_s = seconds_between(t0, vm->boot_timer_ns);
 	}
 out:
+	if (r->hooks && r->hooks->on_vm)
+		r->hooks->on_vm(r->hooks->ctx, NULL);
 	event_loop_close(&r->loop);
 	if (r->signal_fd >= 0)
 		close(r->signal_fd);

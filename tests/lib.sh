@@ -168,3 +168,31 @@ stop_kvmini() {
 	kill -TERM "$(cat "$KVMINI_PIDFILE")" 2>/dev/null
 	wait_kvmini "$1"
 }
+
+# api METHOD PATH [JSON]: one request to the control socket $API_SOCK with
+# curl; the status to API_STATUS ("000": no answer), the body to API_BODY.
+api() {
+	if [ $# -ge 3 ]; then
+		API_STATUS=$(curl -s --max-time 30 --unix-socket "$API_SOCK" -o "$T/api.body" -w '%{http_code}' \
+			-X "$1" -H 'Content-Type: application/json' --data "$3" "http://localhost$2")
+	else
+		API_STATUS=$(curl -s --max-time 30 --unix-socket "$API_SOCK" -o "$T/api.body" -w '%{http_code}' \
+			-X "$1" "http://localhost$2")
+	fi
+	API_BODY=$(cat "$T/api.body" 2>/dev/null)
+	echo "  $1 $2 -> $API_STATUS $API_BODY" | cut -c 1-300
+}
+
+# expect_api STATUS METHOD PATH [JSON]: api, and the answer had STATUS.
+expect_api() {
+	want=$1
+	shift
+	api "$@"
+	[ "$API_STATUS" = "$want" ] || fail "$1 $2: status $API_STATUS, expected $want ($API_BODY)"
+}
+
+# expect_state STATE: GET / says the VM is in STATE (Not started, Running, Paused).
+expect_state() {
+	expect_api 200 GET /
+	echo "$API_BODY" | grep -q "\"state\":\"$1\"" || fail "GET /: state is not $1: $API_BODY"
+}

@@ -24,6 +24,7 @@ int cmd_help(int argc, char **argv)
 	printf("usage: kvmini <command> [options]\n\ncommands:\n");
 	for (cmd = commands; cmd->name; cmd++)
 		printf("  %-10s %s\n", cmd->name, cmd->summary);
-	printf("\n'kvmini help <command>' shows a command's options.\n");
+	printf("\n'kvmini help <command>' shows a command's options. pause, resume, stop, status, stats and regs\n"
+	       "talk to a kvmini started with --api-sock (Firecracker's API; see docs/api.md).\n");
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/backend.h"
+#include "api/server.h"
 #include "boot/cmdline.h"
 #include "commands.h"
 #include "exit_codes.h"
@@ -29,6 +31,7 @@ enum {
 	OPT_RNG,
 	OPT_TRANSPORT,
 	OPT_CONSOLE,
+	OPT_API_SOCK,
 };
 
 static const struct option run_options[] = {
@@ -44,6 +47,7 @@ static const struct option run_options[] = {
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -71,6 +75,8 @@ void cmd_run_usage(void)
 	       "                   virtio devices as PCI functions (default) or virtio-mmio windows\n"
 	       "  --console serial|virtio\n"
 	       "                   virtio: the console is also hvc0 (virtio-console), and input goes there\n"
+	       "  --api-sock PATH  serve the control API (Firecracker's, docs/api.md) on this Unix socket:\n"
+	       "                   kvmini pause|resume|stop|status --sock PATH, or curl --unix-socket PATH\n"
 	       "  -v, --verbose    say more about what kvmini does\n"
 	       "\n"
 	       "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
@@ -138,6 +144,9 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 			if ((err = vm_config_parse_console(optarg, &cfg->virtio_console, e)))
 				return err;
 			break;
+		case OPT_API_SOCK:
+			cfg->api_sock = optarg;
+			break;
 		case 'v':
 			*verbose = true;
 			break;
@@ -159,6 +168,39 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 	return 0;
 }
 
+static void report(const struct runner_result *res)
+{
+	if (res->booted)
+		log_info("%s", res->message);
+	else
+		log_error("%s", res->message);
+}
+
+/* The API socket serves from before the VM exists until after it is gone, so no exit path leaves the file. */
+static int run_with_api(const struct vm_config *cfg)
+{
+	static struct api_ctl ctl;
+	struct runner_hooks hooks = { .on_vm = api_ctl_attach, .ctx = &ctl };
+	struct api_server *server;
+	struct runner_result res;
+	struct errmsg e;
+
+	if (api_ctl_init(&ctl, false, cfg, &e)) {
+		log_error("%s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
+	if (api_server_start(&server, cfg->api_sock, &api_vm_backend, &ctl, &e)) {
+		log_error("%s", e.text);
+		api_ctl_destroy(&ctl);
+		return EXIT_RUNTIME_ERROR;
+	}
+	runner_run(cfg, STDIN_FILENO, STDOUT_FILENO, &hooks, &res);
+	api_server_stop(server);
+	api_ctl_destroy(&ctl);
+	report(&res);
+	return res.exit_code;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -178,10 +220,9 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_verbose(verbose);
+	if (cfg.api_sock)
+		return run_with_api(&cfg);
 	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, NULL, &res);
-	if (res.booted)
-		log_info("%s", res.message);
-	else
-		log_error("%s", res.message);
+	report(&res);
 	return res.exit_code;
 }

@@ -4,6 +4,11 @@
 #include "commands.h"
 #include "version.h"
 
+const char *kvmini_version(void)
+{
+	return KVMINI_VERSION;
+}
+
 int cmd_version(int argc, char **argv)
 {
 	(void)argc;

@@ -13,8 +13,9 @@ mkdir -p "$CACHE" "$WORK"
 # Tools from the host that tests may use besides busybox (smoke-junit:
 # xmllint; virtio-blk: mkfs.ext4, debugfs and e2fsck from e2fsprogs, named
 # so because busybox's own mke2fs, which cannot fill an image from a folder,
-# would shadow e2fsprogs' under that name).
-export BENCH_HOST_TOOLS="xmllint mkfs.ext4 debugfs e2fsck"
+# would shadow e2fsprogs' under that name; api-*: curl, the real one, for
+# its --unix-socket).
+export BENCH_HOST_TOOLS="xmllint mkfs.ext4 debugfs e2fsck curl"
 
 die() {
 	echo "bench: $*" >&2

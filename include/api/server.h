@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The control socket: HTTP/1.1 on a Unix stream socket, served by a thread
+ * of its own with one epoll loop, so no client (slow, silent, gone, or one
+ * that never reads its answer) can hold up the VM or the other clients.
+ * Every request goes through api_route with the backend given here.
+ */
+#ifndef KVMINI_API_SERVER_H
+#define KVMINI_API_SERVER_H
+
+#include "api/router.h"
+#include "errmsg.h"
+
+/* Clients served at once; one more is told 503 and closed. */
+#define API_SERVER_CLIENTS 32
+/* A request must arrive whole within this; a response be taken within this. */
+#define API_REQUEST_TIMEOUT_MS 10000
+/* An idle keep-alive connection is closed after this. */
+#define API_IDLE_TIMEOUT_MS 60000
+
+struct api_server;
+
+/*
+ * Creates the socket at path (mode 0600) and starts serving. A stale socket
+ * file (nothing answers on it) is replaced; a live one, or a path that is
+ * not a socket, is refused with a message saying so.
+ */
+int api_server_start(struct api_server **server, const char *path, const struct api_backend *backend,
+		     void *backend_ctx, struct errmsg *e);
+/* Stops serving, closes every connection and removes the socket file. NULL is fine. */
+void api_server_stop(struct api_server *server);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "api/backend.h"
+#include "commands.h"
+#include "exit_codes.h"
+#include "log.h"
+#include "vcpu.h"
+
+#define MSG_NOT_STARTED "The microVM has not been started yet."
+
+static enum api_state state_of(struct api_ctl *ctl)
+{
+	if (!ctl->vm)
+		return API_STATE_NOT_STARTED;
+	switch (vm_get_state(ctl->vm)) {
+	case VM_CREATED:
+		return API_STATE_NOT_STARTED;
+	case VM_PAUSED:
+		return API_STATE_PAUSED;
+	case VM_RUNNING:
+	case VM_STOPPING:
+	case VM_STOPPED:
+		break;
+	}
+	/* Firecracker has no stopping state; the process ends moments later. */
+	return API_STATE_RUNNING;
+}
+
+static void describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
+{
+	struct api_ctl *ctl = ctx;
+
+	pthread_mutex_lock(&ctl->lock);
+	*state = state_of(ctl);
+	snprintf(id, id_size, "%s", ctl->id);
+	pthread_mutex_unlock(&ctl->lock);
+	*version = kvmini_version();
+}
+
+static int set_paused(void *ctx, bool paused, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->vm)
+		err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
+	else if ((err = paused ? vm_pause(ctl->vm) : vm_resume(ctl->vm)))
+		errmsg_set(e, -err, "cannot %s the microVM: %s", paused ? "pause" : "resume",
+			   err == -EINVAL ? "it is stopping" : strerror(-err));
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
+}
+
+static void wake_main(struct api_ctl *ctl)
+{
+	uint64_t one = 1;
+
+	if (write(ctl->start_fd, &one, sizeof(one)) != sizeof(one))
+		log_error("api: cannot wake the main thread: %s", strerror(errno));
+}
+
+/* Called with the lock held; waits (without it) until the main thread has the VM running or gave up. */
+static int instance_start(struct api_ctl *ctl, struct errmsg *e)
+{
+	struct vm_config vm;
+	char cmdline[API_BOOT_ARGS_MAX + 32];
+	int err;
+
+	if (!ctl->daemon || ctl->start != API_START_IDLE)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	if ((err = api_config_to_vm(&ctl->cfg, &vm, cmdline, sizeof(cmdline), e)))
+		return err;
+	ctl->start = API_START_REQUESTED;
+	wake_main(ctl);
+	while (ctl->start == API_START_REQUESTED)
+		pthread_cond_wait(&ctl->cond, &ctl->lock);
+	if (ctl->start == API_START_DONE)
+		return 0;
+	errmsg_set(e, EINVAL, "the microVM did not start: %s", ctl->start_error);
+	ctl->start = API_START_IDLE;
+	return -EINVAL;
+}
+
+static int action(void *ctx, enum api_action action, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	int err = 0;
+
+	pthread_mutex_lock(&ctl->lock);
+	switch (action) {
+	case API_ACTION_INSTANCE_START:
+		err = instance_start(ctl, e);
+		break;
+	case API_ACTION_SEND_CTRL_ALT_DEL:
+		if (!ctl->vm)
+			err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
+		else if ((err = vm_send_ctrl_alt_del(ctl->vm)))
+			errmsg_set(e, -err, "SendCtrlAltDel: %s", strerror(-err));
+		break;
+	case API_ACTION_STOP:
+		if (ctl->vm) {
+			vm_request_stop(ctl->vm, VM_STOP_QUIT, EXIT_GUEST_OK, "stopped through the API");
+		} else if (ctl->daemon && ctl->start == API_START_IDLE) {
+			ctl->stop_requested = true;
+			wake_main(ctl);
+		} else {
+			err = errmsg_set(e, EINVAL, "the microVM is starting; try again");
+		}
+		break;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
+}
+
+static int configure(void *ctx, const struct api_config_change *change, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->daemon || ctl->start != API_START_IDLE)
+		err = errmsg_set(e, EPERM, API_MSG_STARTED);
+	else if (change->kind == API_CONFIG_MACHINE && change->machine.mem_size_mib << 20 > ctl->host_ram)
+		err = errmsg_set(e, EINVAL, "'mem_size_mib' %llu: more than this host's %llu MiB of RAM",
+				 (unsigned long long)change->machine.mem_size_mib,
+				 (unsigned long long)(ctl->host_ram >> 20));
+	else
+		err = api_config_apply(&ctl->cfg, change, e);
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
+}
+
+static void get_config(void *ctx, struct api_config *cfg)
+{
+	struct api_ctl *ctl = ctx;
+
+	pthread_mutex_lock(&ctl->lock);
+	*cfg = ctl->cfg;
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static const char *state_name(enum vm_state s)
+{
+	static const char *const names[] = { "Not started", "Running", "Paused", "Stopping", "Stopped" };
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static void put_stats(struct json_out *j, const struct vm_stats *st)
+{
+	json_put_string(j, "state", state_name(st->state));
+	json_put_uint(j, "uptime_ms", st->uptime_ms);
+	json_put_uint(j, "rss_kib", st->rss_kib);
+	json_array_begin(j, "vcpus");
+	for (unsigned v = 0; v < st->nr_vcpus; v++) {
+		uint64_t total = 0;
+		char unnamed[16];
+
+		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
+			total += st->vcpu_exits[v][r];
+		json_object_begin(j, NULL);
+		json_put_uint(j, "id", v);
+		json_put_uint(j, "exits_total", total);
+		json_object_begin(j, "exits");
+		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++) {
+			const char *name = vcpu_exit_name(r);
+
+			if (!st->vcpu_exits[v][r])
+				continue;
+			if (!name) {
+				snprintf(unnamed, sizeof(unnamed), "reason-%u", r);
+				name = unnamed;
+			}
+			json_put_uint(j, name, st->vcpu_exits[v][r]);
+		}
+		json_object_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_array_begin(j, "devices");
+	for (unsigned i = 0; i < st->nr_virtio && i < VM_STATS_VIRTIO_MAX; i++) {
+		json_object_begin(j, NULL);
+		json_put_string(j, "name", st->virtio[i].name);
+		json_put_uint(j, "notifications", st->virtio[i].notifications);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static int get_stats(void *ctx, struct json_out *j, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	struct vm_stats st;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->vm)
+		err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
+	else if ((err = vm_get_stats(ctl->vm, &st)))
+		errmsg_set(e, -err, "cannot read the statistics: %s", strerror(-err));
+	pthread_mutex_unlock(&ctl->lock);
+	if (err)
+		return err;
+	put_stats(j, &st);
+	vm_stats_free(&st);
+	return 0;
+}
+
+static int get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->vm)
+		err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
+	else if ((err = vm_get_vcpu_regs(ctl->vm, vcpu, regs, sregs)) == -EBUSY)
+		errmsg_set(e, EBUSY, "registers can be read only while the microVM is paused "
+				     "(PATCH /vm {\"state\": \"Paused\"} first)");
+	else if (err == -ENOENT)
+		errmsg_set(e, ENOENT, "there is no vCPU %u", vcpu);
+	else if (err)
+		errmsg_set(e, -err, "cannot read vCPU %u's registers: %s", vcpu, strerror(-err));
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
+}
+
+const struct api_backend api_vm_backend = {
+	.describe = describe,
+	.set_paused = set_paused,
+	.action = action,
+	.configure = configure,
+	.get_config = get_config,
+	.get_stats = get_stats,
+	.get_regs = get_regs,
+};
+
+int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_cfg, struct errmsg *e)
+{
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->daemon = daemon;
+	ctl->start_fd = eventfd(0, EFD_CLOEXEC);
+	if (ctl->start_fd < 0)
+		return errmsg_set(e, errno, "eventfd: %s", strerror(errno));
+	pthread_mutex_init(&ctl->lock, NULL);
+	pthread_cond_init(&ctl->cond, NULL);
+	ctl->host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	snprintf(ctl->id, sizeof(ctl->id), "kvmini-%d", (int)getpid());
+	if (run_cfg)
+		api_config_from_vm(&ctl->cfg, run_cfg);
+	else
+		api_config_init(&ctl->cfg);
+	return 0;
+}
+
+void api_ctl_destroy(struct api_ctl *ctl)
+{
+	close(ctl->start_fd);
+	pthread_cond_destroy(&ctl->cond);
+	pthread_mutex_destroy(&ctl->lock);
+}
+
+void api_ctl_attach(void *ctx, struct vm *vm)
+{
+	struct api_ctl *ctl = ctx;
+
+	pthread_mutex_lock(&ctl->lock);
+	ctl->vm = vm;
+	if (vm && ctl->start == API_START_REQUESTED) {
+		ctl->start = API_START_DONE;
+		pthread_cond_broadcast(&ctl->cond);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+void api_ctl_start_failed(struct api_ctl *ctl, const char *msg)
+{
+	pthread_mutex_lock(&ctl->lock);
+	if (ctl->start == API_START_REQUESTED) {
+		snprintf(ctl->start_error, sizeof(ctl->start_error), "%s", msg);
+		ctl->start = API_START_FAILED;
+		pthread_cond_broadcast(&ctl->cond);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+}

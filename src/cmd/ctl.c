@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kvmini pause|resume|stop|status|stats|regs --sock PATH [--json]: one
+ * request to a running kvmini's API socket (the same HTTP any client sends),
+ * its answer as text, or as the raw JSON with --json.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "api/http.h"
+#include "api/router.h"
+#include "commands.h"
+#include "exit_codes.h"
+#include "log.h"
+#include "parse.h"
+
+#define CTL_TIMEOUT_S 30
+
+enum { OPT_SOCK = 256, OPT_JSON, OPT_VCPU };
+
+static const struct option ctl_options[] = {
+	{ "sock", required_argument, NULL, OPT_SOCK },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "vcpu", required_argument, NULL, OPT_VCPU },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct ctl_request {
+	const char *command, *method, *path, *body, *done;
+};
+
+static const struct ctl_request requests[] = {
+	{ "pause", "PATCH", "/vm", "{\"state\": \"Paused\"}", "paused" },
+	{ "resume", "PATCH", "/vm", "{\"state\": \"Resumed\"}", "resumed" },
+	{ "stop", "PUT", "/actions", "{\"action_type\": \"Stop\"}", "stopped" },
+	{ "status", "GET", "/", NULL, NULL },
+	{ "stats", "GET", "/vm/stats", NULL, NULL },
+	{ "regs", "GET", NULL, NULL, NULL },
+};
+
+void cmd_ctl_usage(void)
+{
+	printf("usage: kvmini pause|resume|stop|status|stats|regs --sock PATH [--json] [--vcpu N]\n"
+	       "\n"
+	       "Talks to a kvmini started with --api-sock PATH (kvmini run or kvmini daemon):\n"
+	       "  pause    pause the guest (its vCPUs and devices stop)\n"
+	       "  resume   resume a paused guest\n"
+	       "  stop     stop the guest at once (kvmini exits 0)\n"
+	       "  status   the VM's state: Not started, Running or Paused\n"
+	       "  stats    uptime, vCPU exits by reason, memory, device counters\n"
+	       "  regs     vCPU N's registers (default 0); the guest must be paused\n"
+	       "\n"
+	       "  --json   print the API's JSON answer as it is\n"
+	       "Exit status: 0 done, 1 the API refused (its fault_message is printed) or no answer, 2 usage error.\n");
+}
+
+static int connect_socket(const char *path, struct errmsg *e)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = CTL_TIMEOUT_S };
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return errmsg_set(e, ENAMETOOLONG, "--sock %s: the path is too long", path);
+	memcpy(addr.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errmsg_set(e, errno, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		return fd;
+	errmsg_set(e, errno, "cannot connect to %s: %s%s", path, strerror(errno),
+		   errno == ENOENT ? " (is kvmini running with --api-sock there?)"
+		   : errno == ECONNREFUSED ? " (nothing serves it: a stale socket?)" : "");
+	close(fd);
+	return -1;
+}
+
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* One exchange; the answer's body lands in buf. */
+static int exchange(const char *sock, const char *method, const char *path, const char *body, char *buf,
+		    size_t cap, int *status, const char **resp, size_t *resp_len, struct errmsg *e)
+{
+	size_t len = 0;
+	int fd, n;
+
+	n = snprintf(buf, cap,
+		     "%s %s HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		     method, path, body ? strlen(body) : 0, body ? body : "");
+	if (n < 0 || (size_t)n >= cap)
+		return errmsg_set(e, E2BIG, "the request is too long");
+	if ((fd = connect_socket(sock, e)) < 0)
+		return -1;
+	if (!send_all(fd, buf, (size_t)n)) {
+		errmsg_set(e, errno, "cannot send to %s: %s", sock, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t got = recv(fd, buf + len, cap - len, 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			errmsg_set(e, errno, "no answer from %s: %s", sock,
+				   errno == EAGAIN ? "timed out" : strerror(errno));
+			break;
+		}
+		len += (size_t)got;
+		n = http_parse_response(buf, len, status, resp, resp_len);
+		if (n > 0) {
+			close(fd);
+			return 0;
+		}
+		if (n < 0 || !got || len == cap) {
+			errmsg_set(e, EPROTO, "%s answered with %s", sock,
+				   n < 0 ? "a malformed response" : !got ? "an incomplete response" : "too much");
+			break;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+/* ---- the answer as text: "key: value" lines, nested objects and arrays indented ---- */
+
+struct printer {
+	unsigned indent;
+};
+
+static int print_value(struct printer *p, const char *key, size_t key_len, const char *v, size_t len,
+		       struct errmsg *e);
+
+static int print_member(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
+			struct errmsg *e)
+{
+	return print_value(ctx, key, key_len, value, value_len, e);
+}
+
+static int print_value(struct printer *p, const char *key, size_t key_len, const char *v, size_t len,
+		       struct errmsg *e)
+{
+	int err;
+
+	printf("%*s", (int)p->indent * 2, "");
+	if (key)
+		printf("%.*s:", (int)key_len, key);
+	else
+		printf("-");
+	if (len && (*v == '{' || *v == '[')) {
+		printf("\n");
+		p->indent++;
+		err = api_json_for_each(v, len, *v == '{', print_member, p, e);
+		p->indent--;
+		return err;
+	}
+	if (len >= 2 && *v == '"')
+		printf(" %.*s\n", (int)len - 2, v + 1);
+	else
+		printf(" %.*s\n", (int)len, v);
+	return 0;
+}
+
+static int print_text(const char *body, size_t len)
+{
+	struct printer p = { 0 };
+	struct errmsg e;
+
+	if (api_json_for_each(body, len, true, print_member, &p, &e)) {
+		log_error("the answer is not the JSON expected: %s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
+	return 0;
+}
+
+static void print_fault(int status, const char *body, size_t len)
+{
+	char msg[1024] = "";
+	const struct json_field f[] = {
+		{ .name = "fault_message", .type = JSON_STRING, .str = msg, .str_cap = sizeof(msg) },
+	};
+	struct errmsg e;
+
+	if (!body || json_read_object(body, len, f, 1, &e) || !msg[0])
+		snprintf(msg, sizeof(msg), "%.*s", (int)(len > 200 ? 200 : len), body ? body : "");
+	log_error("%d %s: %s", status, http_reason(status), msg);
+}
+
+int cmd_ctl(int argc, char **argv)
+{
+	static char buf[HTTP_HEAD_MAX + API_BODY_MAX];
+	const struct ctl_request *req = NULL;
+	const char *sock = NULL, *resp;
+	char regs_path[32];
+	uint64_t vcpu = 0;
+	bool json = false;
+	struct errmsg e;
+	size_t resp_len;
+	int opt, status;
+
+	for (unsigned i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (!strcmp(argv[0], requests[i].command))
+			req = &requests[i];
+	if (!req) {
+		log_error("'%s' is not an API command", argv[0]);
+		return EXIT_USAGE;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", ctl_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SOCK:
+			sock = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_VCPU:
+			if (parse_uint(optarg, 0, VM_MAX_CPUS - 1, &vcpu)) {
+				log_error("%s: --vcpu '%s': must be a number from 0 to %d", req->command, optarg,
+					  VM_MAX_CPUS - 1);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			cmd_ctl_usage();
+			return 0;
+		case ':':
+			log_error("%s: %s needs a value", req->command, argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			log_error("%s: unknown option '%s' (see 'kvmini help %s')", req->command, argv[optind - 1],
+				  req->command);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("%s: unexpected argument '%s'", req->command, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!sock) {
+		log_error("%s: --sock PATH is required (the --api-sock of the kvmini to talk to)", req->command);
+		return EXIT_USAGE;
+	}
+	snprintf(regs_path, sizeof(regs_path), "/vcpu/%u/regs", (unsigned)vcpu);
+	if (exchange(sock, req->method, req->path ? req->path : regs_path, req->body, buf, sizeof(buf), &status,
+		     &resp, &resp_len, &e)) {
+		log_error("%s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
+	if (status < 200 || status > 299) {
+		print_fault(status, resp, resp_len);
+		if (json && resp)
+			printf("%.*s\n", (int)resp_len, resp);
+		return EXIT_RUNTIME_ERROR;
+	}
+	if (json) {
+		if (resp && resp_len)
+			printf("%.*s\n", (int)resp_len, resp);
+		return 0;
+	}
+	if (req->done) {
+		printf("%s\n", req->done);
+		return 0;
+	}
+	return resp ? print_text(resp, resp_len) : 0;
+}

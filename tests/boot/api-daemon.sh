@@ -1,0 +1,101 @@
+#!/bin/sh
+# api-daemon: `kvmini daemon` boots what it is told through the API.
+# Cases: curl-config: before InstanceStart GET / says "Not started" and
+# PATCH /vm is 400; PUT /boot-source and /machine-config (2 vCPUs, 256 MiB)
+# with curl, then InstanceStart: the stock kernel reaches init with that
+# configuration, GET / says Running, GET /vm/config shows it, and a second
+# PUT /boot-source is 400; SendCtrlAltDel makes the guest power off
+# (KVMINI_ACTION=counter traps it): exit 0. config-file: --config-file
+# boots at once, GET /vm/config gives back the file's settings, and
+# PUT /actions Stop ends kvmini at once with exit 0. stop-before-start:
+# Stop before InstanceStart ends the daemon with 0 and removes the socket.
+# timeout: 400
+. "$(dirname "$0")/../lib.sh"
+
+# start_daemon [ARGS...]: kvmini daemon --api-sock $API_SOCK ARGS in the
+# background, as start_guest does for run; wait_console and wait_kvmini work.
+start_daemon() {
+	API_SOCK=$T/$CASE.sock
+	CONSOLE="$T/$CASE.console.log"
+	STDERR="$T/$CASE.stderr.log"
+	KVMINI_DONE="$T/$CASE.exit"
+	KVMINI_PIDFILE="$T/$CASE.pid"
+	rm -f "$KVMINI_DONE" "$KVMINI_PIDFILE"
+	echo "+ kvmini daemon --api-sock $API_SOCK $* (in the background)"
+	(
+		"$KVMINI" daemon --api-sock "$API_SOCK" "$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
+		echo $! >"$KVMINI_PIDFILE"
+		wait $!
+		echo $? >"$KVMINI_DONE"
+	) &
+	KVMINI_PID=$!
+	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	# Until the socket is there.
+	waited=0
+	while [ ! -S "$API_SOCK" ]; do
+		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
+
+curl_config() {
+	start_daemon
+	expect_state "Not started"
+	expect_api 400 PATCH /vm '{"state": "Paused"}'
+	expect_api 204 PUT /boot-source \
+		"{\"kernel_image_path\": \"$GUEST_KERNEL\", \"initrd_path\": \"$GUEST_INITRD\", \"boot_args\": \"KVMINI_ACTION=counter\"}"
+	expect_api 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256}'
+	expect_api 200 GET /machine-config
+	[ "$API_BODY" = '{"vcpu_count":2,"mem_size_mib":256,"smt":false}' ] || fail "GET /machine-config: $API_BODY"
+	expect_api 204 PUT /actions '{"action_type": "InstanceStart"}'
+	wait_console '^COUNTER 5$' 200 || fail "the guest never counted to 5 ($(head -n 1 "$STDERR"))"
+	expect_value nproc 2
+	expect_state Running
+	expect_api 200 GET /vm/config
+	echo "$API_BODY" | grep -q '"machine-config":{"vcpu_count":2,"mem_size_mib":256' ||
+		fail "GET /vm/config: $API_BODY"
+	expect_api 400 PUT /boot-source "{\"kernel_image_path\": \"$GUEST_KERNEL\"}"
+	expect_api 400 PUT /actions '{"action_type": "InstanceStart"}'
+	expect_api 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
+	wait_kvmini 60
+	expect_exit 0
+	expect_console '^COUNTER-CTRL-ALT-DEL'
+	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
+}
+
+config_file() {
+	cat >"$T/vm.json" <<EOF2
+{
+  "boot-source": {
+    "kernel_image_path": "$GUEST_KERNEL",
+    "initrd_path": "$GUEST_INITRD",
+    "boot_args": "KVMINI_ACTION=counter"
+  },
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 384 },
+  "drives": [],
+  "network-interfaces": []
+}
+EOF2
+	start_daemon --config-file "$T/vm.json"
+	wait_console '^COUNTER 5$' 200 || fail "the guest never counted to 5 ($(head -n 1 "$STDERR"))"
+	expect_api 200 GET /vm/config
+	echo "$API_BODY" | grep -q "\"kernel_image_path\":\"$GUEST_KERNEL\"" || fail "GET /vm/config: $API_BODY"
+	echo "$API_BODY" | grep -q '"mem_size_mib":384' || fail "GET /vm/config: $API_BODY"
+	expect_api 204 PUT /actions '{"action_type": "Stop"}'
+	wait_kvmini 10
+	expect_exit 0
+}
+
+stop_before_start() {
+	start_daemon
+	expect_api 204 PUT /actions '{"action_type": "Stop"}'
+	wait_kvmini 10
+	expect_exit 0
+	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
+}
+
+run_case curl-config curl_config
+run_case config-file config_file
+run_case stop-before-start stop_before_start
+end_cases

@@ -1,0 +1,123 @@
+#!/bin/sh
+# api-pause: `kvmini run --api-sock` pauses and resumes a guest that prints
+# a counter every 100 ms (KVMINI_ACTION=counter).
+# Cases: pause-resume, through curl: the socket is mode 0600; GET / says
+# Running, then Paused; while paused no counter line comes for 2 s, the
+# vCPU exit counters of GET /vm/stats stand still, and vCPU 0's RIP is in
+# the guest kernel; once resumed the lines and the counters go on and the
+# registers are 409; PUT /actions Stop ends kvmini at once with exit 0 and
+# removes the socket. cycles, through the CLI: 50 `kvmini pause`/`kvmini
+# resume` cycles, then the counter has no gap and keeps counting, `kvmini
+# status` says Running, `kvmini stop` ends kvmini with exit 0.
+# timeout: 500
+. "$(dirname "$0")/../lib.sh"
+
+# counter_lines: how many counter lines the guest printed so far.
+counter_lines() {
+	tr -d '\r' <"$CONSOLE" | grep -c '^COUNTER [0-9]*$'
+}
+
+# last_counter: the last counter value printed.
+last_counter() {
+	tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' | tail -n 1
+}
+
+# exits_total: vCPU 0's exits so far, from GET /vm/stats.
+exits_total() {
+	expect_api 200 GET /vm/stats >&2
+	echo "$API_BODY" | sed -n 's/.*"exits_total":\([0-9]*\).*/\1/p' | head -n 1
+}
+
+# start_counter: boot the counter guest with the socket and wait for its first lines.
+start_counter() {
+	API_SOCK=$T/$CASE.sock
+	start_guest --api-sock "$API_SOCK" --cmdline KVMINI_ACTION=counter
+	# A failing case must not leave its guest running into the next one.
+	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	wait_console '^COUNTER 10$' 200 || {
+		stop_kvmini 20
+		fail "the guest never counted to 10 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
+	}
+}
+
+# expect_counter_grows SECONDS: a new counter line comes within SECONDS.
+expect_counter_grows() {
+	last=$(last_counter)
+	wait_console "^COUNTER $((last + 3))\$" "$1" || fail "the counter stays at $last"
+}
+
+# expect_kernel_rip: paused, vCPU 0's RIP is in the kernel's half (>= 0xffffffff80000000).
+# The guest may be caught in its user space: then try again a few times.
+expect_kernel_rip() {
+	tries=0
+	while :; do
+		expect_api 200 GET /vcpu/0/regs
+		rip=$(echo "$API_BODY" | sed -n 's/.*"rip":"0x\([0-9a-f]*\)".*/\1/p')
+		case $rip in
+		ffffffff[89a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) return 0 ;;
+		esac
+		tries=$((tries + 1))
+		[ "$tries" -lt 5 ] || fail "vCPU 0's RIP 0x$rip is not in the kernel"
+		expect_api 204 PATCH /vm '{"state": "Resumed"}'
+		sleep 0.3
+		expect_api 204 PATCH /vm '{"state": "Paused"}'
+	done
+}
+
+pause_resume() {
+	start_counter
+	mode=$(stat -c %a "$API_SOCK")
+	[ "$mode" = 600 ] || fail "the socket's mode is $mode, expected 600"
+	expect_state Running
+	expect_api 204 PATCH /vm '{"state": "Paused"}'
+	expect_state Paused
+	# Pausing again is fine, as in Firecracker.
+	expect_api 204 PATCH /vm '{"state": "Paused"}'
+	sleep 0.5 # a line already in the console's buffers
+	n1=$(counter_lines)
+	x1=$(exits_total)
+	sleep 2
+	n2=$(counter_lines)
+	x2=$(exits_total)
+	[ "$n1" = "$n2" ] || fail "paused, the guest printed $((n2 - n1)) lines in 2 s"
+	[ -n "$x1" ] && [ "$x1" = "$x2" ] || fail "paused, vCPU 0's exits went from $x1 to $x2"
+	expect_kernel_rip
+	expect_api 204 PATCH /vm '{"state": "Resumed"}'
+	expect_state Running
+	expect_counter_grows 10
+	x3=$(exits_total)
+	sleep 1
+	x4=$(exits_total)
+	[ "$x4" -gt "$x3" ] || fail "running, vCPU 0's exits stay at $x3"
+	expect_api 409 GET /vcpu/0/regs
+	echo "$API_BODY" | grep -q fault_message || fail "409 without a fault_message: $API_BODY"
+	expect_api 204 PUT /actions '{"action_type": "Stop"}'
+	wait_kvmini 10
+	expect_exit 0
+	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
+}
+
+cycles() {
+	start_counter
+	i=0
+	while [ "$i" -lt 50 ]; do
+		out=$("$KVMINI" pause --sock "$API_SOCK" 2>&1) || fail "cycle $i: kvmini pause: $out"
+		out=$("$KVMINI" resume --sock "$API_SOCK" 2>&1) || fail "cycle $i: kvmini resume: $out"
+		i=$((i + 1))
+	done
+	expect_counter_grows 20
+	expect_counter_grows 20
+	gaps=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' |
+		awk 'NR == 1 && $1 != 0 { print "starts at " $1 } NR > 1 && $1 != prev + 1 { print prev "->" $1 }
+			{ prev = $1 }' | head -n 5)
+	[ -z "$gaps" ] || fail "counter lines missing or out of order: $gaps"
+	"$KVMINI" status --sock "$API_SOCK" | grep -q '^state: Running$' || fail "kvmini status does not say Running"
+	"$KVMINI" stop --sock "$API_SOCK" >/dev/null || fail "kvmini stop failed"
+	wait_kvmini 10
+	expect_exit 0
+	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
+}
+
+run_case pause-resume pause_resume
+run_case cycles cycles
+end_cases

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The control socket over real Unix sockets in a scratch folder, with a fake backend. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "api/http.h"
+#include "api/server.h"
+
+static char dir[48], path[96];
+static struct api_server *server;
+
+static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
+{
+	(void)ctx;
+	*state = API_STATE_RUNNING;
+	snprintf(id, id_size, "test");
+	*version = "0";
+}
+
+static int fake_refuse(void *ctx, bool paused, struct errmsg *e)
+{
+	(void)ctx;
+	(void)paused;
+	return errmsg_set(e, EINVAL, "no");
+}
+
+static const struct api_backend backend = { .describe = fake_describe, .set_paused = fake_refuse };
+
+static int setup(void **state)
+{
+	struct errmsg e;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/kvmini-api-test.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/api.sock", dir);
+	if (api_server_start(&server, path, &backend, NULL, &e))
+		fail_msg("cannot start the server: %s", e.text);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	api_server_stop(server);
+	server = NULL;
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static int client(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 2 };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void send_str(int fd, const char *s)
+{
+	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
+}
+
+/* One response from fd (2 s at most); returns its status. */
+static int read_status(int fd)
+{
+	static char buf[65536];
+	size_t len = 0, body_len;
+	const char *body;
+	int status;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+
+		if (n <= 0)
+			fail_msg("no complete response (%zu bytes, recv %zd, %s)", len, n, strerror(errno));
+		len += (size_t)n;
+		if (http_parse_response(buf, len, &status, &body, &body_len) > 0)
+			return status;
+	}
+}
+
+static bool closed_by_server(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, 0) == 0;
+}
+
+#define GET_ROOT "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+static void test_serves_and_cleans_up(void **state)
+{
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	/* Keep-alive: a second request on the same connection. */
+	send_str(fd, "PATCH /vm HTTP/1.1\r\nContent-Length: 19\r\n\r\n{\"state\": \"Paused\"}");
+	assert_int_equal(read_status(fd), 400);
+	close(fd);
+	api_server_stop(server);
+	server = NULL;
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void test_live_socket_refused(void **state)
+{
+	struct api_server *second;
+	struct errmsg e;
+	int fd;
+
+	(void)state;
+	assert_int_equal(api_server_start(&second, path, &backend, NULL, &e), -EADDRINUSE);
+	assert_non_null(strstr(e.text, "another process"));
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+}
+
+static void test_stale_socket_replaced(void **state)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct errmsg e;
+	int fd;
+
+	(void)state;
+	api_server_stop(server);
+	/* What a killed kvmini leaves: a socket file nobody listens on. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	close(fd);
+	if (api_server_start(&server, path, &backend, NULL, &e))
+		fail_msg("a stale socket was not replaced: %s", e.text);
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+}
+
+static void test_other_file_kept(void **state)
+{
+	struct errmsg e;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	api_server_stop(server);
+	server = NULL;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("data", f);
+	fclose(f);
+	assert_int_equal(api_server_start(&server, path, &backend, NULL, &e), -EEXIST);
+	assert_non_null(strstr(e.text, "not a socket"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	assert_int_equal(api_server_start(&server, "/tmp/a-path-longer-than-sun_path-allows-aaaaaaaaaaaaaaaaaaaaaaaaa"
+						   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
+					  &backend, NULL, &e),
+			 -ENAMETOOLONG);
+}
+
+/* Many clients with half a request each do not keep another from its answer, and all get theirs. */
+static void test_many_partial_clients(void **state)
+{
+	int fds[24], fd;
+
+	(void)state;
+	for (unsigned i = 0; i < 24; i++) {
+		fds[i] = client();
+		send_str(fds[i], "GET / HT");
+	}
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+	for (unsigned i = 0; i < 24; i++) {
+		send_str(fds[i], "TP/1.1\r\n\r\n");
+		assert_int_equal(read_status(fds[i]), 200);
+		close(fds[i]);
+	}
+}
+
+/* A client that sends and never reads fills its own socket, not the server's time. */
+static void test_client_that_never_reads(void **state)
+{
+	char many[sizeof(GET_ROOT) * 256];
+	int hog, fd;
+
+	(void)state;
+	many[0] = '\0';
+	for (unsigned i = 0; i < 256; i++)
+		strcat(many, GET_ROOT);
+	hog = client();
+	for (unsigned round = 0; round < 40; round++)
+		if (send(hog, many, strlen(many), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+	close(hog);
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+}
+
+static void test_bad_requests_close(void **state)
+{
+	int fd;
+
+	(void)state;
+	fd = client();
+	send_str(fd, "GARBAGE\r\n\r\n");
+	assert_int_equal(read_status(fd), 400);
+	assert_true(closed_by_server(fd));
+	close(fd);
+
+	fd = client();
+	send_str(fd, "PUT /actions HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
+	assert_int_equal(read_status(fd), 413);
+	assert_true(closed_by_server(fd));
+	close(fd);
+
+	/* Connection: close is honoured. */
+	fd = client();
+	send_str(fd, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+	assert_int_equal(read_status(fd), 200);
+	assert_true(closed_by_server(fd));
+	close(fd);
+}
+
+/* Clients that go away mid-request, and more clients than slots: the server goes on. */
+static void test_abandoned_and_too_many(void **state)
+{
+	int fds[API_SERVER_CLIENTS + 8], fd, busy = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 50; i++) {
+		fd = client();
+		send_str(fd, "PATCH /vm HTTP/1.1\r\nContent-Length: 50\r\n\r\n{\"sta");
+		close(fd);
+	}
+	for (unsigned i = 0; i < API_SERVER_CLIENTS + 8; i++)
+		fds[i] = client();
+	for (unsigned i = 0; i < API_SERVER_CLIENTS + 8; i++) {
+		/* A client over the limit may have been answered and closed already: its send can fail. */
+		if (send(fds[i], GET_ROOT, strlen(GET_ROOT), MSG_NOSIGNAL) < 0)
+			assert_int_equal(errno, EPIPE);
+		if (read_status(fds[i]) == 503)
+			busy++;
+	}
+	for (unsigned i = 0; i < API_SERVER_CLIENTS + 8; i++)
+		close(fds[i]);
+	assert_true(busy >= 8);
+	usleep(300 * 1000); /* the server sees those connections end */
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_serves_and_cleans_up),
+		T(test_live_socket_refused),
+		T(test_stale_socket_replaced),
+		T(test_other_file_kept),
+		T(test_many_partial_clients),
+		T(test_client_that_never_reads),
+		T(test_bad_requests_close),
+		T(test_abandoned_and_too_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
