@@ -109,6 +109,8 @@ void vm_note_panic(struct vm *vm, const char *how, bool final);
  * running one are no-ops (0); -EINVAL before start or once stopping.
  */
 int vm_pause(struct vm *vm);
+/* A pause was asked for and not undone: devices working outside the I/O thread leave guest memory alone. */
+bool vm_pause_requested(struct vm *vm);
 int vm_resume(struct vm *vm);
 enum vm_state vm_get_state(struct vm *vm);
 /* vCPU n's registers: only while paused (-EBUSY otherwise), -ENOENT for no such vCPU. */
@@ -128,6 +130,7 @@ struct vm_stats {
 	struct vm_virtio_stats {
 		char name[24];          /* "virtio-blk0" */
 		uint64_t notifications; /* queue notifications the device took */
+		uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
 	} virtio[VM_STATS_VIRTIO_MAX];
 };
 

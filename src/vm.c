@@ -270,6 +270,31 @@ void vm_note_panic(struct vm *vm, const char *how, bool final)
 		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked (%s)", how);
 }
 
+/* Calls fn on every virtio device of the VM, in device order. */
+static void vm_each_virtio(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *ctx), void *ctx)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
+		struct virtio_dev *dev;
+
+		if (vm->devices[i].ops->exit != virtio_kind_exit)
+			continue;
+		for (unsigned j = 0; (dev = virtio_kind_device(vm->devices[i].data, j)); j++)
+			fn(dev, ctx);
+	}
+}
+
+/*
+ * Waits out whoever holds a virtio device's lock: with the vCPUs parked and
+ * the I/O thread stopped, only the main thread's console input (virtio-console)
+ * can be inside one, and once pause_requested is set it touches no guest memory.
+ */
+static void vm_virtio_quiesce(struct virtio_dev *dev, void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_unlock(&dev->lock);
+}
+
 /* Tells KVM the guest was paused, so its watchdogs do not take the lost time for a lockup. */
 static void vm_kvmclock_ctrl(struct vm *vm)
 {
@@ -306,6 +331,7 @@ int vm_pause(struct vm *vm)
 	/* No vCPU runs: replay the writes KVM batched before the kicks, then let the device work finish. */
 	vm_drain_coalesced(vm);
 	io_thread_stop(&vm->io);
+	vm_each_virtio(vm, vm_virtio_quiesce, NULL);
 	console_flush(vm->console);
 	vm_kvmclock_ctrl(vm);
 
@@ -351,6 +377,11 @@ out:
 	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_unlock(&vm->control_lock);
 	return err;
+}
+
+bool vm_pause_requested(struct vm *vm)
+{
+	return __atomic_load_n(&vm->pause_requested, __ATOMIC_SEQ_CST);
 }
 
 enum vm_state vm_get_state(struct vm *vm)
@@ -403,6 +434,20 @@ static uint64_t vm_rss_kib(void)
 	return n == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024 : 0;
 }
 
+static void vm_virtio_stats(struct virtio_dev *dev, void *ctx)
+{
+	struct vm_stats *out = ctx;
+	struct vm_virtio_stats *v = &out->virtio[out->nr_virtio];
+
+	if (out->nr_virtio == VM_STATS_VIRTIO_MAX)
+		return;
+	snprintf(v->name, sizeof(v->name), "%s", dev->name);
+	v->notifications = __atomic_load_n(&dev->notifications, __ATOMIC_RELAXED);
+	v->bytes_from_guest = __atomic_load_n(&dev->bytes_from_guest, __ATOMIC_RELAXED);
+	v->bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
+	out->nr_virtio++;
+}
+
 int vm_get_stats(struct vm *vm, struct vm_stats *out)
 {
 	uint64_t start_ms;
@@ -421,21 +466,7 @@ int vm_get_stats(struct vm *vm, struct vm_stats *out)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
 			out->vcpu_exits[i][r] = __atomic_load_n(&vm->vcpus[i].exits[r], __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < vm->nr_devices; i++) {
-		struct virtio_dev *dev;
-
-		if (vm->devices[i].ops->exit != virtio_kind_exit)
-			continue;
-		for (unsigned j = 0; (dev = virtio_kind_device(vm->devices[i].data, j)); j++) {
-			struct vm_virtio_stats *v = &out->virtio[out->nr_virtio];
-
-			if (out->nr_virtio == VM_STATS_VIRTIO_MAX)
-				break;
-			snprintf(v->name, sizeof(v->name), "%s", dev->name);
-			v->notifications = __atomic_load_n(&dev->notifications, __ATOMIC_RELAXED);
-			out->nr_virtio++;
-		}
-	}
+	vm_each_virtio(vm, vm_virtio_stats, out);
 	return 0;
 }
 

@@ -86,6 +86,8 @@ struct virtio_dev {
 	char error_what[48];            /* "further virtio-blk0 errors", for error_log */
 	uint64_t notifications;         /* queue notifications the I/O thread took */
 	uint64_t exit_notifications;    /* ...of which reached kvmini as a vCPU exit rather than an ioeventfd */
+	uint64_t bytes_from_guest;      /* read out of the driver's buffers (requests, frames sent, output) */
+	uint64_t bytes_to_guest;        /* written into them (data read, frames received, input) */
 
 	/* Set by the transport. */
 	const struct virtio_transport_ops *transport;

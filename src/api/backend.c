@@ -188,6 +188,8 @@ static void put_stats(struct json_out *j, const struct vm_stats *st)
 		json_object_begin(j, NULL);
 		json_put_string(j, "name", st->virtio[i].name);
 		json_put_uint(j, "notifications", st->virtio[i].notifications);
+		json_put_uint(j, "bytes_from_guest", st->virtio[i].bytes_from_guest);
+		json_put_uint(j, "bytes_to_guest", st->virtio[i].bytes_to_guest);
 		json_object_end(j);
 	}
 	json_array_end(j);

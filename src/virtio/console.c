@@ -54,7 +54,8 @@ static size_t vcon_receive(void *ctx, const uint8_t *buf, size_t len)
 	size_t taken = 0;
 
 	pthread_mutex_lock(&dev->lock);
-	while (taken < len && virtio_device_live(dev) && vq->started) {
+	/* A paused guest's memory stays as it was: the console holds the input until the resume. */
+	while (taken < len && virtio_device_live(dev) && vq->started && !vm_pause_requested(vc->vm)) {
 		int r = vq_pop(vq, &chain);
 
 		if (r < 0) {
@@ -72,6 +73,7 @@ static size_t vcon_receive(void *ctx, const uint8_t *buf, size_t len)
 		size_t n = vq_chain_write(&chain, 0, buf + taken, len - taken);
 
 		vq_push(vq, chain.head, (uint32_t)n);
+		dev->bytes_to_guest += n;
 		taken += n;
 	}
 	if (taken)

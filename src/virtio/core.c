@@ -287,6 +287,8 @@ void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serv
 			if (serve(dev, &chain, &written))
 				break;
 			vq_push(vq, chain.head, written);
+			dev->bytes_from_guest += chain.out_len;
+			dev->bytes_to_guest += written;
 			pushed = true;
 		}
 		if (got < 0)

@@ -123,6 +123,7 @@ static void net_rx(struct net_dev *net)
 		/* The tap leaves num_buffers alone; without VIRTIO_NET_F_MRG_RXBUF it is always 1. */
 		vq_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &one_buffer, sizeof(one_buffer));
 		vq_push(vq, c->head, (uint32_t)len);
+		dev->bytes_to_guest += (uint64_t)len;
 		net->rx_held = false;
 		pushed = true;
 	}
