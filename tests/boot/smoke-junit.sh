@@ -2,11 +2,15 @@
 # smoke-junit: the stock kernel with kvmini's built-in init passes in a 2x2
 # matrix (1 and 2 vCPUs, 256M and 512M): what the init reports matches each
 # run's options, and the JUnit file has one testcase per run, parses with
-# xmllint, and its counts match.
+# xmllint, and its counts match. One run at a time (--jobs 1): two VMs
+# running at once in the nested bench's L1 crash L1 itself (a kernel stack
+# overflow in L1 while kvmini is in KVM_RUN, seen in 3 of 5 runs, from QEMU's
+# emulation of SVM). So the bench does not cover smoke's parallel runs; they
+# are separate child processes, one VM each.
 # timeout: 400
 . "$(dirname "$0")/../lib.sh"
 
-run_kvmini smoke --kernel "$GUEST_KERNEL" --cpus 1,2 --mem 256M,512M --timeout 150 \
+run_kvmini smoke --kernel "$GUEST_KERNEL" --cpus 1,2 --mem 256M,512M --timeout 150 --jobs 1 \
 	--junit "$T/report.xml" --log "$T/smoke.log"
 expect_exit 0
 n=$(grep -c '^PASS vmlinuz .*: init after [0-9.]* s' "$CONSOLE")
