@@ -26,8 +26,15 @@ die() {
 # with SVM and nested paging, so KVM works inside it on any host. 4 GiB,
 # because kvmini refuses guests larger than its host's RAM and mem-3584m
 # asks for 3.5 GiB; QEMU allocates only what L1 touches.
+# One CPU: with two, an L1 CPU running a guest under QEMU's emulated SVM
+# now and then never takes an IPI from the other, which waits for it with
+# interrupts off (seen 2026-12-02: L1 soft lockup in
+# smp_call_function_many_cond, 1 in 24 runs of a 2-vCPU guest; before that,
+# L2 guests that hung or triple-faulted late in long L1 runs). With one L1
+# CPU there are no IPIs between L1 CPUs; L2 guests with several vCPUs
+# still work, their threads taking turns. KVMINI_BENCH_L1_CPUS overrides it.
 L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
-	-m 4096 -smp 2 -nographic -no-reboot -nic none)
+	-m 4096 -smp "${KVMINI_BENCH_L1_CPUS:-1}" -nographic -no-reboot -nic none)
 # quiet keeps the slow emulated serial line free for the bench's markers;
 # a crashed L1 (oops or panic) powers off at once instead of hanging, and so
 # does one whose CPUs lock up (seen under QEMU's emulated SVM: a vCPU thread
@@ -149,4 +156,94 @@ build_l1_initrd() {
 	# shellcheck disable=SC2086 # one path per word, no spaces in them
 	"$BENCH_DIR/build-l1-initramfs.sh" "$L1_INITRD" "$KVMINI" "$VMLINUZ" \
 		"$GUEST_INITRD" "$PROBE" $modules || die "cannot build the L1 initramfs"
+}
+
+# Seconds L1 may take from power-on to its first sign of work (a test's
+# START, say), and by default from one sign to the next.
+L1_BOOT_LIMIT=180
+L1_GAP_LIMIT=120
+
+# l1_run HANDLER OVERALL ARGS: one run of the L1 machine, ARGS appended to
+# its command line (KVMINI_BENCH=... tells tests/bench/l1-init what to do),
+# with a 256 MiB results disk that L1 fills with a tar archive, unpacked
+# into $OUT at the end. Every "KVMINI-BENCH: " line L1 prints, marker
+# removed, goes to HANDLER, which may set L1_NEXT (the deadline for the next
+# sign of work, in $SECONDS) and L1_WAITING_FOR (what that sign is, for the
+# message). A bench failure (L1 panicked, gave up, stopped, stalled, took
+# over OVERALL seconds, or its results disk is unreadable) is left in
+# BENCH_FAILURE, empty if none.
+l1_run() {
+	local handler=$1 overall=$2 args=$3
+	local console=$OUT/l1-console.log img=$WORK/results.img
+	local qpid chunk= line rest carry= ended= alive now why deadline t0=$EPOCHREALTIME
+	BENCH_FAILURE=
+
+	rm -f "$img"
+	truncate -s 256M "$img"
+	: >"$console"
+	"${L1_QEMU[@]}" -kernel "$VMLINUZ" -initrd "$L1_INITRD" -append "$L1_CMDLINE $args" \
+		-drive "file=$img,format=raw,if=virtio" </dev/null >"$console" 2>"$OUT/l1-qemu.log" &
+	qpid=$!
+	# Not a job any more: bash would print a notice when QEMU is killed.
+	disown "$qpid"
+	exec 3<"$console"
+	deadline=$((SECONDS + overall))
+	L1_NEXT=$((SECONDS + L1_BOOT_LIMIT))
+	while [ -z "$BENCH_FAILURE" ] && [ -z "$ended" ]; do
+		sleep 1
+		kill -0 "$qpid" 2>/dev/null && alive=1 || alive=
+		# Complete lines only: a partial last line waits in carry.
+		while IFS= read -r chunk <&3; do
+			line=$carry$chunk
+			carry=
+			line=${line%$'\r'}
+			if [[ $line == *"KVMINI-BENCH: "* ]]; then
+				rest=${line#*KVMINI-BENCH: }
+				case $rest in
+				READY) echo "bench: L1 up after $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" ;;
+				ABORT\ *) BENCH_FAILURE="L1 gave up: ${rest#ABORT }" ;;
+				END) ended=1 ;;
+				*) "$handler" "$rest" ;;
+				esac
+			elif [[ $line == *"Kernel panic - not syncing"* ]]; then
+				BENCH_FAILURE="L1 panicked: ${line#*Kernel panic - not syncing: }"
+			fi
+		done
+		carry=$carry$chunk
+		now=$SECONDS
+		if [ -n "$BENCH_FAILURE" ] || [ -n "$ended" ]; then
+			break
+		elif [ -z "$alive" ]; then
+			BENCH_FAILURE="L1 stopped before the end marker"
+			# QEMU's last word, if it was more than a CPU feature warning.
+			rest=$(grep -v 'warning: TCG doesn.t support' "$OUT/l1-qemu.log" | tail -n 1)
+			[ -z "$rest" ] || BENCH_FAILURE="$BENCH_FAILURE (QEMU: $rest)"
+		elif [ "$now" -ge "$deadline" ]; then
+			BENCH_FAILURE="L1 did not finish within $overall s"
+		elif [ "$now" -ge "$L1_NEXT" ]; then
+			BENCH_FAILURE="L1 stalled: no sign of $L1_WAITING_FOR in time"
+		fi
+	done
+	exec 3<&-
+
+	# After the end marker L1 powers off by itself; give it a moment.
+	for _ in $(seq 30); do
+		kill -0 "$qpid" 2>/dev/null || break
+		[ -n "$ended" ] || break
+		sleep 1
+	done
+	# Stopped for good before the results disk is read; SIGKILL if a hung
+	# QEMU ignores SIGTERM for 10 s.
+	kill "$qpid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$qpid" 2>/dev/null
+	while kill -0 "$qpid" 2>/dev/null; do sleep 0.2; done
+	if [ -z "$BENCH_FAILURE" ] && ! why=$(tar -xf "$img" -C "$OUT" 2>&1); then
+		BENCH_FAILURE="the results disk from L1 is unreadable ($(echo "$why" | head -n 1)); kept as $OUT/results.img"
+		mv "$img" "$OUT/results.img"
+	fi
+	rm -f "$img"
 }

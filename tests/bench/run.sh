@@ -66,13 +66,14 @@ esac
 
 PASSED=0 FAILED=0
 declare -A REPORTED=()
+FAILED_TESTS=()
 
 # report LINE: one result line from run-tests.sh, marker removed.
 report() {
 	local name
 	case $1 in
 	PASS\ *) name=${1#PASS }; name=${name%% *}; PASSED=$((PASSED + 1)) ;;
-	FAIL\ *) name=${1#FAIL }; name=${name%%:*}; FAILED=$((FAILED + 1)) ;;
+	FAIL\ *) name=${1#FAIL }; name=${name%%:*}; FAILED=$((FAILED + 1)); FAILED_TESTS+=("$name") ;;
 	*) return ;;
 	esac
 	REPORTED[$name]=1
@@ -106,108 +107,37 @@ run_direct() {
 	report_missing "no result from run-tests.sh"
 }
 
-# Seconds L1 may take from power-on to its first test, and from one
-# result line to the next START or the end marker.
-L1_BOOT_LIMIT=180
-L1_GAP_LIMIT=120
+# on_test_line LINE: a marker line from run-tests.sh in L1 (see l1_run).
+on_test_line() {
+	local rest
+	case $1 in
+	START\ *)
+		L1_NEXT=$((SECONDS + ${1##* } + L1_GAP_LIMIT))
+		rest=${1#START }
+		L1_WAITING_FOR="the result of ${rest% *}"
+		;;
+	PASS\ * | FAIL\ *)
+		report "$1"
+		L1_NEXT=$((SECONDS + L1_GAP_LIMIT))
+		L1_WAITING_FOR="its next test or end marker"
+		;;
+	esac
+}
 
 # l1_attempt EXTRA NAME...: one L1 run of these tests, EXTRA appended to L1's
 # command line. Result lines are reported as they arrive. On a bench failure
 # (L1 crashed, stalled or never finished) BENCH_FAILURE says why; test
 # failures are not bench failures.
 l1_attempt() {
-	local extra=$1 only
+	local extra=$1 only t limit overall=$((L1_BOOT_LIMIT + L1_GAP_LIMIT))
 	shift
 	only=$(IFS=,; echo "$*")
-	local console=$OUT/l1-console.log img=$WORK/results.img
-	local qpid chunk= line rest carry= ended= alive now limit why t0=$EPOCHREALTIME
-	local waiting_for="its first test"
-	local overall=$((L1_BOOT_LIMIT + L1_GAP_LIMIT)) deadline next
 	for t in "$@"; do
 		limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\) *$/\1/p' "$ROOT/tests/boot/$t.sh" 2>/dev/null | head -n 1)
 		overall=$((overall + ${limit:-0} + L1_GAP_LIMIT))
 	done
-	BENCH_FAILURE=
-
-	rm -f "$img"
-	truncate -s 256M "$img"
-	: >"$console"
-	"${L1_QEMU[@]}" -kernel "$VMLINUZ" -initrd "$L1_INITRD" \
-		-append "$L1_CMDLINE KVMINI_BENCH=test KVMINI_ONLY=$only$extra" \
-		-drive "file=$img,format=raw,if=virtio" \
-		</dev/null >"$console" 2>"$OUT/l1-qemu.log" &
-	qpid=$!
-	# Not a job any more: bash would print a notice when QEMU is killed.
-	disown "$qpid"
-	exec 3<"$console"
-	deadline=$((SECONDS + overall))
-	next=$((SECONDS + L1_BOOT_LIMIT))
-	while [ -z "$BENCH_FAILURE" ] && [ -z "$ended" ]; do
-		sleep 1
-		kill -0 "$qpid" 2>/dev/null && alive=1 || alive=
-		# Complete lines only: a partial last line waits in carry.
-		while IFS= read -r chunk <&3; do
-			line=$carry$chunk
-			carry=
-			line=${line%$'\r'}
-			if [[ $line == *"KVMINI-BENCH: "* ]]; then
-				rest=${line#*KVMINI-BENCH: }
-				case $rest in
-				READY) echo "bench: L1 up after $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" ;;
-				START\ *)
-					next=$((SECONDS + ${rest##* } + L1_GAP_LIMIT))
-					rest=${rest#START }
-					waiting_for="the result of ${rest% *}"
-					;;
-				PASS\ * | FAIL\ *)
-					report "$rest"
-					next=$((SECONDS + L1_GAP_LIMIT))
-					waiting_for="its next test or end marker"
-					;;
-				ABORT\ *) BENCH_FAILURE="L1 gave up: ${rest#ABORT }" ;;
-				END) ended=1 ;;
-				esac
-			elif [[ $line == *"Kernel panic - not syncing"* ]]; then
-				BENCH_FAILURE="L1 panicked: ${line#*Kernel panic - not syncing: }"
-			fi
-		done
-		carry=$carry$chunk
-		now=$SECONDS
-		if [ -n "$BENCH_FAILURE" ] || [ -n "$ended" ]; then
-			break
-		elif [ -z "$alive" ]; then
-			BENCH_FAILURE="L1 stopped before the end marker"
-			# QEMU's last word, if it was more than a CPU feature warning.
-			rest=$(grep -v 'warning: TCG doesn.t support' "$OUT/l1-qemu.log" | tail -n 1)
-			[ -z "$rest" ] || BENCH_FAILURE="$BENCH_FAILURE (QEMU: $rest)"
-		elif [ "$now" -ge "$deadline" ]; then
-			BENCH_FAILURE="L1 did not finish within $overall s"
-		elif [ "$now" -ge "$next" ]; then
-			BENCH_FAILURE="L1 stalled: no sign of $waiting_for in time"
-		fi
-	done
-	exec 3<&-
-
-	# After the end marker L1 powers off by itself; give it a moment.
-	for _ in $(seq 30); do
-		kill -0 "$qpid" 2>/dev/null || break
-		[ -n "$ended" ] || break
-		sleep 1
-	done
-	# Stopped for good before the results disk is read; SIGKILL if a hung
-	# QEMU ignores SIGTERM for 10 s.
-	kill "$qpid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$qpid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL "$qpid" 2>/dev/null
-	while kill -0 "$qpid" 2>/dev/null; do sleep 0.2; done
-	if [ -z "$BENCH_FAILURE" ] && ! why=$(tar -xf "$img" -C "$OUT" 2>&1); then
-		BENCH_FAILURE="the results disk from L1 is unreadable ($(echo "$why" | head -n 1)); kept as $OUT/results.img"
-		mv "$img" "$OUT/results.img"
-	fi
-	rm -f "$img"
+	L1_WAITING_FOR="its first test"
+	l1_run on_test_line "$overall" "KVMINI_BENCH=test KVMINI_ONLY=$only$extra"
 }
 
 # The tests with no result yet.
@@ -249,10 +179,27 @@ run_nested() {
 	report_missing "no result from L1"
 }
 
+# show_failure_logs: the end of each failed test's newest console log and of
+# its output.log, when they came back, so a CI log alone shows what happened.
+show_failure_logs() {
+	local t console
+	for t in "${FAILED_TESTS[@]}"; do
+		[ -f "$OUT/$t/output.log" ] || continue
+		console=$(ls -t "$OUT/$t"/*console.log 2>/dev/null | head -n 1)
+		if [ -n "$console" ]; then
+			echo "--- $t: last lines of ${console#"$OUT"/}"
+			tr -d '\r' <"$console" | tail -n 15 | sed 's/^/  | /'
+		fi
+		echo "--- $t: last lines of $t/output.log"
+		tail -n 8 "$OUT/$t/output.log" | sed 's/^/  | /'
+	done
+}
+
 if [ "$MODE" = direct ]; then
 	run_direct
 else
 	run_nested "$KVM_REASON"
 fi
+show_failure_logs
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
