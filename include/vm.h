@@ -71,6 +71,10 @@ struct vm {
 	unsigned nr_devices;
 	struct device_instance devices[DEVICES_MAX];
 
+	/* Written by vCPU 0's thread just before its first KVM_RUN, read after vm_join (0: never ran). */
+	uint64_t first_run_ns;     /* monotonic_ns() */
+	uint64_t first_run_cpu_ns; /* process_cpu_ns() */
+
 	pthread_mutex_t lock; /* guards everything below */
 	enum vm_state state;
 	enum vm_stop_kind stop_kind;

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "clock.h"
 #include "console.h"
 #include "cpuid.h"
 #include "exit_codes.h"
@@ -320,6 +321,10 @@ static void *vcpu_thread(void *arg)
 			vcpu_park(vcpu);
 		if (vcpu_should_stop(vcpu))
 			break;
+		if (vcpu->id == 0 && !vm->first_run_ns) {
+			vm->first_run_cpu_ns = process_cpu_ns();
+			vm->first_run_ns = monotonic_ns();
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);

@@ -34,7 +34,7 @@
 #define SMOKE_KILL_MARGIN_MS 30000
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_NO_ACPI, OPT_EXPECT, OPT_FAIL,
-       OPT_TIMEOUT, OPT_JUNIT, OPT_LOG, OPT_JOBS };
+       OPT_TIMEOUT, OPT_JUNIT, OPT_LOG, OPT_JOBS, OPT_SAVE_INITRD };
 
 static const struct option smoke_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -49,6 +49,7 @@ static const struct option smoke_options[] = {
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "save-initrd", required_argument, NULL, OPT_SAVE_INITRD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -65,6 +66,7 @@ struct smoke_opts {
 	unsigned timeout_s;
 	const char *junit_path;
 	const char *log_path;
+	const char *save_initrd_path;
 	bool verbose;
 	unsigned jobs;
 };
@@ -104,6 +106,8 @@ void cmd_smoke_usage(void)
 	       "  --junit FILE       write a JUnit XML report\n"
 	       "  --log FILE         keep the whole console\n"
 	       "  -v, --verbose      stream the console\n"
+	       "  --save-initrd FILE write the built-in init's initramfs to FILE and boot nothing\n"
+	       "                     (to boot the very same init under another VMM)\n"
 	       "\n"
 	       "Exit status: 0 pass, 1 fail, 2 usage error, 3 timeout, 4 panic (the worst run decides).\n",
 	       SMOKE_DEFAULT_TIMEOUT);
@@ -141,6 +145,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 		case OPT_NO_ACPI: o->base.acpi = false; break;
 		case OPT_JUNIT: o->junit_path = optarg; break;
 		case OPT_LOG: o->log_path = optarg; break;
+		case OPT_SAVE_INITRD: o->save_initrd_path = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -ECANCELED;
 		case OPT_EXPECT:
@@ -170,6 +175,8 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	}
 	if (optind < argc)
 		return errmsg_set(e, EINVAL, "smoke: unexpected argument '%s' (see 'kvmini help smoke')", argv[optind]);
+	if (o->save_initrd_path)
+		return 0;
 	if (!o->base.kernel_path)
 		return errmsg_set(e, EINVAL, "smoke: --kernel is required (see 'kvmini help smoke')");
 	if ((err = matrix_parse_cpus(&o->matrix, cpus, VM_MAX_CPUS, e)))
@@ -463,6 +470,37 @@ out:
 	return err;
 }
 
+/* --save-initrd: the built-in initramfs, byte for byte what smoke boots, as a file. */
+static int save_initrd(const char *path, struct errmsg *e)
+{
+	uint8_t *initramfs;
+	size_t len, done = 0;
+	int fd, err;
+
+	if ((err = builtin_initramfs(&initramfs, &len)))
+		return errmsg_set(e, -err, "cannot build the built-in initramfs: %s", strerror(-err));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = errno;
+		free(initramfs);
+		return errmsg_set(e, err, "--save-initrd '%s': %s", path, strerror(err));
+	}
+	while (done < len && !err) {
+		ssize_t n = write(fd, initramfs + done, len - done);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			err = n == 0 ? EIO : errno;
+	}
+	if (close(fd) && !err)
+		err = errno;
+	free(initramfs);
+	if (err)
+		return errmsg_set(e, err, "--save-initrd '%s': %s", path, strerror(err));
+	return 0;
+}
+
 int cmd_smoke(int argc, char **argv)
 {
 	struct smoke_opts o;
@@ -487,6 +525,13 @@ int cmd_smoke(int argc, char **argv)
 	if (err) {
 		log_error("%s", e.text);
 		return VERDICT_EXIT_USAGE;
+	}
+	if (o.save_initrd_path) {
+		if (save_initrd(o.save_initrd_path, &e)) {
+			log_error("%s", e.text);
+			return VERDICT_EXIT_FAIL;
+		}
+		return VERDICT_EXIT_PASS;
 	}
 	log_set_verbose(o.verbose);
 	if (!o.base.initrd_path) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # smoke-bad-inputs: smoke refuses what run refuses, with the same messages,
-# and a regex that does not compile is a usage error naming it.
+# a regex that does not compile is a usage error naming it, and
+# --save-initrd to a folder that does not exist is one clear error.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 
@@ -29,7 +30,15 @@ bad_values() {
 	expect_stderr "--timeout '0'"
 }
 
+unwritable_initrd() {
+	run_kvmini smoke --save-initrd /nonexistent/initrd.cpio
+	expect_exit 1
+	expect_one_message
+	expect_stderr "--save-initrd '/nonexistent/initrd.cpio': No such file or directory"
+}
+
 run_case bad-regex bad_regex
 run_case missing-kernel missing_kernel
 run_case bad-values bad_values
+run_case unwritable-initrd unwritable_initrd
 end_cases

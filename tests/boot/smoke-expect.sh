@@ -1,7 +1,9 @@
 #!/bin/sh
 # smoke-expect: an --expect line the guest never prints fails the run (exit 1)
-# and the verdict names it; a --fail match fails it too.
-# timeout: 240
+# and the verdict names it; a --fail match fails it too. The built-in init
+# saved with --save-initrd and given back as --initrd passes like the
+# built-in one (it is the same archive, as make bench boots it under QEMU).
+# timeout: 360
 . "$(dirname "$0")/../lib.sh"
 
 never() {
@@ -17,6 +19,15 @@ fail_regex() {
 	expect_console '^FAIL vmlinuz 1 vCPU: .*kvmini-init: cpus'
 }
 
+saved_initrd() {
+	run_kvmini smoke --save-initrd "$T/saved.cpio"
+	expect_exit 0
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$T/saved.cpio" --timeout 120
+	expect_exit 0
+	expect_console '^PASS vmlinuz 1 vCPU: init after [0-9.]* s'
+}
+
 run_case never never
 run_case fail-regex fail_regex
+run_case saved-initrd saved_initrd
 end_cases
