@@ -20,7 +20,7 @@ ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run unit unit-asan fuzz bench-selftest boot-tests clean FORCE
+.PHONY: all check run bench unit unit-asan fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(GUESTS)
@@ -134,10 +134,17 @@ run:
 	$(MAKE) all
 	tests/bench/run-interactive.sh --kvmini $(BUILD)/kvmini
 
+# kvmini side by side with QEMU (microvm and pc) on the same guest; not part of check (docs/benchmarks.md).
+bench:
+	scripts/install-deps.sh bench
+	$(MAKE) all
+	bench/perf.sh --kvmini $(BUILD)/kvmini
+
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini \
-	       $(BUILD)/test-results $(BUILD)/fuzz
+	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only kvmini's own dependency files: build/cache holds unpacked trees (a kernel's) with .d folders of their own.
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan -name '*.d' -type f 2>/dev/null)

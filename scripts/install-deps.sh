@@ -1,25 +1,30 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-# Usage: install-deps.sh build|check|run
+# Usage: install-deps.sh build|check|run|bench
 # Quiet and quick when everything is there; needs root to install.
 set -eu
 
 # xmllint (libxml2-utils) checks the JUnit writer in the unit tests.
 build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
-# The real-KVM bench: QEMU for the nested L1, busybox and cpio for the
+# The real-KVM bench: QEMU and SeaBIOS (only recommended by QEMU) for the nested L1, busybox and cpio for the
 # initramfs images, xz-utils and zstd for compressed kernel modules, kmod
 # for depmod on the fetched kernel, e2fsprogs for the virtio-blk test's disk
 # images (mkfs.ext4 -d, debugfs, e2fsck), curl for the API tests (curl --unix-socket).
-bench="qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod e2fsprogs curl"
+bench="qemu-system-x86 seabios busybox-static cpio gzip xz-utils zstd kmod e2fsprogs curl"
 # `make fuzz`: clang, and its libFuzzer runtime (only recommended by clang, so named here).
 fuzz="clang libclang-rt-14-dev"
+# `make bench`: Debian's kernel source and what building the minimal guest
+# kernel from it needs (bc, bison, flex; libelf-dev for objtool), and gnuplot
+# for the chart (gnuplot-nox is the smallest that has the png terminal).
+benchmark="linux-source-6.1 bc bison flex libelf-dev gnuplot-nox"
 
 case "${1:-}" in
 build) want=$build ;;
 check) want="$build $bench $fuzz" ;;
 run) want="$build $bench" ;;
+bench) want="$build $bench $benchmark" ;;
 *)
-	echo "usage: install-deps.sh build|check|run" >&2
+	echo "usage: install-deps.sh build|check|run|bench" >&2
 	exit 2
 	;;
 esac

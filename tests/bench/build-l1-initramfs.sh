@@ -3,6 +3,8 @@
 #
 # Usage: build-l1-initramfs.sh OUT KVMINI GUEST_KERNEL GUEST_INITRD KVM_PROBE MODULE...
 # MODULEs are L1 kernel modules in load order (dependencies first).
+# Environment: BENCH_HOST_TOOLS (host programs to copy, with their
+# libraries), L1_EXTRA (a folder whose contents are added at /).
 #
 # The image is two cpio archives back to back, which the kernel unpacks in
 # order: the busybox guest image (guests/busybox, with the modules), then an
@@ -55,6 +57,10 @@ for tool in $BENCH_HOST_TOOLS; do
 		cp -L "$lib" "$o$lib"
 	done
 done
+# make bench's own files (bench/perf.sh), as a folder laid out like L1's root.
+if [ -n "${L1_EXTRA:-}" ]; then
+	cp -R "$L1_EXTRA/." "$o/"
+fi
 # bad-inputs runs kvmini as nobody (su needs both files).
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$o/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$o/etc/group"

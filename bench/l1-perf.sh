@@ -1,0 +1,180 @@
+#!/bin/sh
+# make bench, the measuring half: boots the same guest under kvmini and
+# under QEMU (-M microvm and -M pc, both -accel kvm), alternating, and
+# appends one raw record per measurement to OUT/raw.txt (the format is in
+# bench/report.sh). POSIX sh: it runs under busybox inside the nested
+# bench's L1, or on a host whose /dev/kvm works. See docs/benchmarks.md.
+#
+# Usage: l1-perf.sh OUT
+# Environment: KVMINI QEMU METER API_RTT STOCK_KERNEL MINI_KERNEL
+#   SMOKE_INITRD GUEST_INITRD, and optionally RUNS (5) MEM_MIB (256)
+#   CPUS (1) PARALLEL (10) BLK_MIB (64) API_ROUNDS (50).
+set -u
+
+out=$1
+raw=$out/raw.txt
+work=$out/work
+RUNS=${RUNS:-5} MEM_MIB=${MEM_MIB:-256} CPUS=${CPUS:-1}
+PARALLEL=${PARALLEL:-10} BLK_MIB=${BLK_MIB:-64} API_ROUNDS=${API_ROUNDS:-50}
+VMMS="kvmini qemu-microvm qemu-pc"
+# Every VMM boots with exactly this command line (kvmini adds the same
+# defaults, console=ttyS0 reboot=k panic=-1, in front of its --cmdline).
+DEFAULTS="console=ttyS0 reboot=k panic=-1"
+# What the built-in init prints once everything it checked worked.
+MARKER=KVMINI-SMOKE-OK
+mkdir -p "$work"
+
+mark() { echo "KVMINI-BENCH: $*"; }
+record() { echo "$*" >>"$raw"; }
+
+# vmm_cmd VMM KERNEL INITRD EXTRA [VMM OPTIONS...]: sets CMD, the command
+# (no spaces inside arguments) that boots KERNEL with INITRD under VMM.
+# The command line itself is left to the caller: it has spaces.
+vmm_cmd() {
+	case $1 in
+	kvmini)
+		CMD="$KVMINI run -v --kernel $2 --initrd $3 --mem ${MEM_MIB}M --cpus $CPUS"
+		;;
+	qemu-*)
+		# -L: QEMU looks for firmware relative to its own binary, which L1
+		# keeps in /bin; the files are at Debian's paths.
+		CMD="$QEMU -M ${1#qemu-} -accel kvm -cpu host -m $MEM_MIB -smp $CPUS -nodefaults -no-user-config"
+		CMD="$CMD -L /usr/share/qemu -L /usr/share/seabios"
+		CMD="$CMD -display none -monitor none -serial stdio -no-reboot -kernel $2 -initrd $3"
+		;;
+	esac
+	shift 4
+	CMD="$CMD $*"
+}
+
+# meter NAME VMM KERNEL INITRD EXTRA [VMM OPTIONS...]: one boot under
+# boot-meter; its figures in METERED, the console in $work/NAME.console
+# and the VMM's stderr in $work/NAME.stderr.
+meter() {
+	name=$1
+	shift
+	vmm_cmd "$@"
+	case $1 in
+	kvmini) set -- --cmdline "$4" ;;
+	*) set -- -append "$DEFAULTS $4" ;;
+	esac
+	# shellcheck disable=SC2086 # CMD is split into words on purpose
+	METERED=$("$METER" --marker "$MARKER" --mem-mib "$MEM_MIB" --console "$work/$name.console" \
+		--timeout "${METER_TIMEOUT:-180}" -- $CMD "$@" 2>"$work/$name.stderr")
+	[ -n "$METERED" ] || METERED="status=-1 error=boot-meter_failed"
+}
+
+# kvmini_startup NAME: kvmini -v's own start-up figures from its stderr.
+kvmini_startup() {
+	awk '/startup: first KVM_RUN/ { printf " first_run_ms=%s first_run_cpu_ms=%s", $6, $12 }
+	     /boot timer: init started/ { printf " boot_timer_ms=%s", $7 }' "$work/$1.stderr"
+}
+
+boot_runs() {
+	for run in $(seq "$RUNS"); do
+		for kernel in stock minimal; do
+			[ "$kernel" = stock ] && k=$STOCK_KERNEL || k=$MINI_KERNEL
+			for vmm in $VMMS; do
+				name=boot-$kernel-$vmm-$run
+				meter "$name" "$vmm" "$k" "$SMOKE_INITRD" quiet
+				extra=
+				[ "$vmm" != kvmini ] || extra=$(kvmini_startup "$name")
+				record "kind=boot vmm=$vmm kernel=$kernel run=$run $METERED$extra"
+				mark "PROGRESS $name: $METERED"
+			done
+		done
+	done
+}
+
+# PARALLEL VMs started at once, each under its own boot-meter. They share
+# the bench's CPUs, so each may take PARALLEL times as long as one alone.
+parallel_runs() {
+	METER_TIMEOUT=$((180 * PARALLEL))
+	for vmm in kvmini qemu-microvm; do
+		pids=
+		for i in $(seq "$PARALLEL"); do
+			(meter "par-$vmm-$i" "$vmm" "$STOCK_KERNEL" "$SMOKE_INITRD" quiet
+			 echo "$METERED" >"$work/par-$vmm-$i.result") &
+			pids="$pids $!"
+		done
+		# shellcheck disable=SC2086
+		wait $pids
+		line=$(cat "$work"/par-"$vmm"-*.result | awk -v n="$PARALLEL" '
+			{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			  if (v["status"] == "0" && v["marker_ms"] >= 0) { ok++; if (v["marker_ms"] > last) last = v["marker_ms"] } }
+			END { printf "vms=%d reached=%d last_marker_ms=%s status=%d", n, ok, ok ? last : -1, ok == n ? 0 : 1 }')
+		record "kind=parallel vmm=$vmm kernel=stock $line"
+		mark "PROGRESS parallel $vmm: $line"
+	done
+	unset METER_TIMEOUT
+}
+
+# Sequential read of BLK_MIB MiB inside the guest (busybox init's blk-read).
+blk_runs() {
+	disk=$work/disk.img
+	dd if=/dev/zero of="$disk" bs=1M count="$((BLK_MIB + 1))" 2>/dev/null
+	for run in $(seq 3); do
+		for vmm in $VMMS; do
+			case $vmm in
+			kvmini) dev="--drive path=$disk" ;;
+			qemu-microvm) dev="-drive id=d0,file=$disk,format=raw,if=none -device virtio-blk-device,drive=d0" ;;
+			qemu-pc) dev="-drive file=$disk,format=raw,if=virtio" ;;
+			esac
+			name=blk-$vmm-$run
+			MARKER=blk-read-done
+			# shellcheck disable=SC2086
+			meter "$name" "$vmm" "$STOCK_KERNEL" "$GUEST_INITRD" \
+				"quiet KVMINI_ACTION=blk-read KVMINI_BLK_READ_MIB=$BLK_MIB" $dev
+			MARKER=KVMINI-SMOKE-OK
+			ms=$(tr -d '\r' <"$work/$name.console" | sed -n 's/^blk_read_ms=//p')
+			records=$(tr -d '\r' <"$work/$name.console" | sed -n 's/^blk_read_records=//p')
+			# Every 64 KiB request read in full, or the figure means nothing.
+			status=1
+			[ "$records" != "$((BLK_MIB * 16))+0" ] || [ -z "$ms" ] || status=0
+			record "kind=blk vmm=$vmm kernel=stock run=$run mib=$BLK_MIB read_ms=${ms:--1} status=$status"
+			mark "PROGRESS $name: read_ms=${ms:--1} status=$status"
+		done
+	done
+	rm -f "$disk"
+}
+
+# Pause + resume over the control socket, with a guest that sleeps.
+api_runs() {
+	for vmm in kvmini qemu-microvm; do
+		sock=$work/$vmm.sock
+		rm -f "$sock"
+		case $vmm in
+		kvmini) set -- --api-sock "$sock" --cmdline "quiet KVMINI_ACTION=sleep" ;;
+		*) set -- -qmp "unix:$sock,server=on,wait=off" -append "$DEFAULTS quiet KVMINI_ACTION=sleep" ;;
+		esac
+		vmm_cmd "$vmm" "$STOCK_KERNEL" "$GUEST_INITRD" ""
+		# shellcheck disable=SC2086
+		$CMD "$@" </dev/null >"$work/api-$vmm.console" 2>"$work/api-$vmm.stderr" &
+		pid=$!
+		for _ in $(seq 120); do
+			grep -q KVMINI-GUEST-UP "$work/api-$vmm.console" && break
+			sleep 1
+		done
+		proto=kvmini
+		[ "$vmm" = kvmini ] || proto=qmp
+		if result=$("$API_RTT" "$proto" "$sock" "$API_ROUNDS" 2>&1); then
+			record "kind=api vmm=$vmm $result status=0"
+		else
+			record "kind=api vmm=$vmm rounds=$API_ROUNDS median_us=-1 min_us=-1 max_us=-1 status=1"
+			result="failed: $result"
+		fi
+		mark "PROGRESS api $vmm: $result"
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rm -f "$sock"
+	done
+}
+
+record "kind=info guest_mem_mib=$MEM_MIB guest_cpus=$CPUS runs=$RUNS cmdline=$(echo "$DEFAULTS quiet" | tr ' ' '_')"
+record "kind=info kvmini_version=$("$KVMINI" version | awk '{ print $NF; exit }') qemu_version=$("$QEMU" -version | awk '{ print $4; exit }')"
+record "kind=info bench_cpus=$(grep -c ^processor /proc/cpuinfo) bench_kernel=$(uname -r)"
+boot_runs
+parallel_runs
+blk_runs
+api_runs
+mark "PROGRESS done"

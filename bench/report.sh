@@ -1,0 +1,589 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# report.sh: turns the raw results of `make bench` into a report.
+#
+#   bench/report.sh RAW OUTDIR
+#
+# RAW holds one record per line, space-separated key=value pairs (-1: not
+# measured, lines starting with # are comments); kinds info, boot, parallel,
+# blk, api and unavailable. Writes OUTDIR/latest.md (also printed on
+# stdout), OUTDIR/latest.json and, when gnuplot is installed,
+# OUTDIR/latest.png. Figures that could not be measured read n/a (null in
+# JSON); rows with nothing measured yet read "not yet available".
+#
+# Exit status: 0 report written, 1 RAW has no benchmark records (a "no data"
+# report is still written), 2 usage error, unreadable RAW or unwritable OUTDIR.
+
+set -uo pipefail
+
+prog=report.sh
+die() {
+	printf '%s: %s\n' "$prog" "$1" >&2
+	exit 2
+}
+
+[ $# -eq 2 ] || die "usage: bench/report.sh RAW OUTDIR"
+raw=$1
+out=$2
+[ -e "$raw" ] || die "$raw: no such file"
+if [ ! -f "$raw" ] || [ ! -r "$raw" ]; then
+	die "$raw: not a readable file"
+fi
+mkdir -p -- "$out" 2>/dev/null || die "$out: cannot create the output directory"
+tmp=$(mktemp -d "$out/.report.XXXXXX" 2>/dev/null) || die "$out: cannot write there"
+trap 'rm -rf -- "$tmp"' EXIT
+
+# The chart needs gnuplot; pngcairo draws nicer than the libgd png terminal.
+term=
+if command -v gnuplot >/dev/null 2>&1; then
+	if gnuplot -e 'set terminal pngcairo' </dev/null >/dev/null 2>&1; then
+		term=pngcairo
+	elif gnuplot -e 'set terminal png' </dev/null >/dev/null 2>&1; then
+		term=png
+	fi
+fi
+
+chart_line='![Median boot time and VMM memory per VMM](latest.png)'
+
+# One awk pass reads RAW and writes latest.md, latest.json and, when there
+# is data, the chart's data file and gnuplot script. Written for mawk (no
+# gawk extensions): Debian's default awk.
+read -r -d '' awk_prog <<'AWK'
+function addk(k) { if (!(k in kseen)) { kseen[k] = 1; kord[++nk] = k } }
+function addv(v) { if (!(v in vseen)) { vseen[v] = 1; vord[++nv] = v } }
+function fig(key, label, kind, konly) {
+	fkey[++nf] = key; flab[key] = label; fkind[key] = kind; fonly[key] = konly
+}
+function isnum(s) { return s ~ /^-?[0-9]+(\.[0-9]+)?$/ }
+function measured(s) { return isnum(s) && s + 0 >= 0 }
+function field(name) { return (name in F) ? F[name] : "" }
+
+# Display width: the only multi-byte characters printed are these.
+function dw(s) { gsub(/–|—/, "-", s); gsub(/µ/, "u", s); return length(s) }
+function pad(s, w, right,   n) {
+	n = w - dw(s)
+	while (n-- > 0) s = right ? " " s : s " "
+	return s
+}
+
+# Numbers for people: ms and counts as integers (one decimal if a median
+# of two falls between), KiB as MiB with two decimals, MB/s one decimal.
+function fmt(x, kind) {
+	if (kind == "mib") return sprintf("%.2f", x / 1024)
+	if (kind == "mbs") return sprintf("%.1f", x)
+	if (x == int(x)) return sprintf("%.0f", x)
+	return sprintf("%.1f", x)
+}
+# Numbers for JSON: integers exact, others to 4 decimals.
+function jn(x,   s) {
+	if (x == int(x)) return sprintf("%.0f", x)
+	s = sprintf("%.4f", x); sub(/0+$/, "", s); return s
+}
+function jraw(s) { return measured(s) ? jn(s + 0) : "null" }
+function jint(s) { return isnum(s) ? jn(s + 0) : "null" }
+function js(s,   i, c, o) {
+	o = ""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\"" || c == "\\") o = o "\\" c
+		else if (c == "\t") o = o "\\t"
+		else o = o c
+	}
+	return "\"" o "\""
+}
+
+function store(K, x,   c) { c = ++cnt[K]; val[K, c] = x }
+function stats(K,   n, i, j, t, a) {
+	n = cnt[K]
+	for (i = 1; i <= n; i++) a[i] = val[K, i]
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	MED[K] = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	MIN[K] = a[1]; MAX[K] = a[n]
+}
+# "median (min–max)", or one value when all runs agree.
+function rng(K, kind) {
+	if (MIN[K] == MAX[K]) return fmt(MED[K], kind)
+	return fmt(MED[K], kind) " (" fmt(MIN[K], kind) "–" fmt(MAX[K], kind) ")"
+}
+function ratio(K1, K2) {
+	if (!(K1 in MED) || !(K2 in MED) || MED[K1] == 0 || MED[K2] == 0) return "n/a"
+	return sprintf("%.2f", MED[K1] / MED[K2])
+}
+function jratio(K1, K2,   r) { r = ratio(K1, K2); return r == "n/a" ? "null" : r + 0 }
+function jstat(K) {
+	if (!(K in MED)) return "\"median\": null, \"min\": null, \"max\": null"
+	return "\"median\": " jn(MED[K]) ", \"min\": " jn(MIN[K]) ", \"max\": " jn(MAX[K])
+}
+function short(v) { sub(/^qemu-/, "", v); return v }
+
+# Markdown tables: T[row, col], row 0 the header; first column left-aligned.
+function tstart(   c) {
+	delete T; TR = 0
+	T[0, 1] = "figure"
+	for (c = 1; c <= nv; c++) T[0, c + 1] = vord[c]
+	T[0, nv + 2] = "kvmini/" short(B1); T[0, nv + 3] = "kvmini/" short(B2)
+	TC = nv + 3
+}
+# A section: its heading, then TEXT as a paragraph unless empty.
+function heading(title, text) {
+	print "## " title > MD
+	print "" > MD
+	if (text != "") { print text > MD; print "" > MD }
+}
+# The two ratio columns of row TR: kvmini's median of F over each peer's.
+function ratio_cols(k, f) {
+	T[TR, nv + 2] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP B1 SUBSEP f)
+	T[TR, nv + 3] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP B2 SUBSEP f)
+}
+function tprint(   r, c, w, line, x) {
+	for (c = 1; c <= TC; c++) {
+		w[c] = 3
+		for (r = 0; r <= TR; r++) { x = dw(T[r, c]); if (x > w[c]) w[c] = x }
+	}
+	for (r = 0; r <= TR; r++) {
+		line = "|"
+		for (c = 1; c <= TC; c++) line = line " " pad(T[r, c], w[c], r > 0 && c > 1) " |"
+		print line > MD
+		if (r == 0) {
+			line = "|"
+			for (c = 1; c <= TC; c++) {
+				x = ""; while (length(x) < w[c] - 1) x = x "-"
+				line = line " " x (c > 1 ? ":" : "-") " |"
+			}
+			print line > MD
+		}
+	}
+	print "" > MD
+}
+
+function bootcell(k, v, f,   K) {
+	if (fonly[f] && v != "kvmini") return "n/a"
+	if (!((k, v) in runs)) return NYA
+	K = k SUBSEP v SUBSEP f
+	if (K in MED) return rng(K, fkind[f])
+	if (!((k, f) in rep)) return NYA
+	return "n/a"
+}
+
+BEGIN {
+	NYA = "not yet available"
+	B1 = "qemu-microvm"; B2 = "qemu-pc"
+	addk("stock"); addk("minimal")
+	addv("kvmini"); addv(B1); addv(B2)
+	fig("marker_ms", "boot to init marker (ms)", "ms", 0)
+	fig("first_output_ms", "first console output (ms)", "ms", 0)
+	fig("exit_ms", "exit after poweroff (ms)", "ms", 0)
+	fig("mem_beyond_guest_kb", "VMM memory beyond guest RAM (MiB)", "mib", 0)
+	fig("maxrss_kb", "peak RSS of the VMM (MiB)", "mib", 0)
+	fig("exits", "VM exits during boot, all", "n", 0)
+	fig("io_exits", "VM exits: port I/O", "n", 0)
+	fig("mmio_exits", "VM exits: MMIO", "n", 0)
+	fig("halt_exits", "VM exits: HLT", "n", 0)
+	fig("boot_timer_ms", "kvmini: init's boot-timer write (ms)", "ms", 1)
+	fig("first_run_cpu_ms", "kvmini: CPU time to 1st KVM_RUN (ms)", "ms", 1)
+	fig("first_run_ms", "kvmini: time to 1st KVM_RUN (ms)", "ms", 1)
+	ni = 0; data = 0; bad = 0; nu = 0; np = 0
+}
+
+{ sub(/\r$/, "") }
+/^[ \t]*(#|$)/ { next }
+{
+	delete F
+	for (i = 1; i <= NF; i++) {
+		p = index($i, "=")
+		if (p > 1) F[substr($i, 1, p - 1)] = substr($i, p + 1)
+	}
+	kind = field("kind")
+	if (kind == "info") {
+		for (i = 1; i <= NF; i++) {
+			p = index($i, "=")
+			if (p < 2) continue
+			key = substr($i, 1, p - 1)
+			if (key == "kind") continue
+			if (!(key in info)) iord[++ni] = key
+			info[key] = substr($i, p + 1)
+		}
+		next
+	}
+	if (kind == "unavailable") {
+		w = field("what"); gsub(/_/, " ", w)
+		uwhat[++nu] = w == "" ? "(unnamed figure)" : w
+		ureason[nu] = field("reason")
+		next
+	}
+	v = field("vmm"); k = field("kernel")
+	if (v == "" || (kind != "api" && k == "")) { bad++; next }
+	if (kind == "boot") {
+		addk(k); addv(v); data++
+		n = ++runs[k, v]
+		st = field("status"); to = field("timed_out") == "1"
+		ok = st == "0" && !to
+		if (ok) okc[k, v]++
+		else {
+			r = field("run") != "" ? field("run") : n
+			why = to ? "timed out" : (st == "" ? "no status" : "status " st)
+			fails[k, v] = fails[k, v] (fails[k, v] == "" ? "" : ", ") "run " r " " why
+			jf = "{\"run\": " (isnum(r) ? r + 0 : js(r)) ", \"status\": " jint(st) ", \"timed_out\": " (to ? "true" : "false") "}"
+			jfails[k, v] = jfails[k, v] (jfails[k, v] == "" ? "" : ", ") jf
+		}
+		F["mem_beyond_guest_kb"] = (measured(field("hwm_kb")) && measured(field("guest_rss_kb"))) ? F["hwm_kb"] - F["guest_rss_kb"] : -1
+		for (i = 1; i <= nf; i++) {
+			f = fkey[i]
+			if (!measured(field(f))) continue
+			rep[k, f] = 1
+			if (ok) store(k SUBSEP v SUBSEP f, F[f] + 0)
+		}
+	} else if (kind == "parallel") {
+		addk(k); addv(v); data++
+		np++
+		pk[np] = k; pv[np] = v
+		pvms[np] = field("vms"); preach[np] = field("reached")
+		plast[np] = field("last_marker_ms"); pst[np] = field("status")
+		# Shown in the table: the last run that succeeded, else the last run.
+		if (pst[np] == "0") { pidx[k, v] = np; pok[k, v] = 1 }
+		else if (!((k, v) in pok)) pidx[k, v] = np
+		if (pst[np] == "0" && measured(plast[np])) store(k SUBSEP v SUBSEP "parallel_last_marker_ms", plast[np] + 0)
+	} else if (kind == "blk") {
+		addk(k); addv(v); data++
+		brun[k, v]++
+		mib = field("mib"); ms = field("read_ms")
+		if (measured(mib) && !((k) in bmib)) bmib[k] = mib
+		if (field("status") == "0" && measured(mib) && mib > 0 && measured(ms) && ms > 0) {
+			bok[k, v]++
+			store(k SUBSEP v SUBSEP "blk_mb_s", mib * 1.048576 / (ms / 1000))
+			store(k SUBSEP v SUBSEP "blk_read_ms", ms + 0)
+		}
+	} else if (kind == "api") {
+		addv(v); data++
+		st = field("status")
+		if (st == "0" || !(v in aok)) {
+			ar[v] = field("rounds"); amed[v] = field("median_us")
+			amin[v] = field("min_us"); amax[v] = field("max_us"); ast[v] = st
+			if (st == "0") aok[v] = 1
+		}
+		if (st == "0" && measured(amed[v])) {
+			MED["api", v] = amed[v] + 0
+		}
+	} else bad++
+}
+
+END {
+	MD = out "/latest.md"; JS = out "/latest.json"
+	for (K in cnt) stats(K)
+
+	# ---- latest.md
+	print "# kvmini benchmark report" > MD
+	print "" > MD
+	if (ni == 0) print "- no facts recorded (no kind=info lines)" > MD
+	for (i = 1; i <= ni; i++) print "- " iord[i] ": " info[iord[i]] > MD
+	print "" > MD
+
+	if (!data) {
+		print "**No data:** the raw results hold no boot, parallel, blk or api records." > MD
+		print "" > MD
+	} else {
+		print "Each cell: median over the runs that succeeded, then (min–max). Ratios compare" > MD
+		print "medians: below 1, kvmini is faster or smaller (for MB/s, above 1 is faster)." > MD
+		print "" > MD
+	}
+
+	for (ki = 1; data && ki <= nk; ki++) {
+		k = kord[ki]
+		heading("Boot, " k " kernel", "")
+		tstart()
+		TR++; T[TR, 1] = "runs ok"
+		for (c = 1; c <= nv; c++) {
+			v = vord[c]
+			T[TR, c + 1] = ((k, v) in runs) ? (okc[k, v] + 0) " of " runs[k, v] : NYA
+		}
+		T[TR, nv + 2] = ""; T[TR, nv + 3] = ""
+		for (i = 1; i <= nf; i++) {
+			f = fkey[i]
+			TR++; T[TR, 1] = flab[f]
+			for (c = 1; c <= nv; c++) T[TR, c + 1] = bootcell(k, vord[c], f)
+			if (fonly[f]) { T[TR, nv + 2] = "n/a"; T[TR, nv + 3] = "n/a" }
+			else ratio_cols(k, f)
+		}
+		tprint()
+		line = ""
+		for (c = 1; c <= nv; c++) if ((k, vord[c]) in fails)
+			line = line (line == "" ? "" : "; ") vord[c] " " fails[k, vord[c]]
+		if (line != "") { print "Failed runs, left out: " line "." > MD; print "" > MD }
+	}
+
+	if (data) {
+		print "## Parallel boot" > MD
+		print "" > MD
+		vms = ""
+		for (i = 1; i <= np; i++) if (measured(pvms[i])) { vms = pvms[i]; break }
+		print (vms == "" ? "Several" : vms) " VMs started at once; how many reached the init marker, and when the last one did." > MD
+		print "" > MD
+		tstart()
+		for (ki = 1; ki <= nk; ki++) {
+			k = kord[ki]
+			TR++; T[TR, 1] = "VMs reaching init, " k
+			TR++; T[TR, 1] = "time until the last one did (ms), " k
+			for (c = 1; c <= nv; c++) {
+				v = vord[c]
+				if (!((k, v) in pidx)) { T[TR - 1, c + 1] = NYA; T[TR, c + 1] = NYA; continue }
+				i = pidx[k, v]
+				x = isnum(preach[i]) && preach[i] >= 0 ? preach[i] + 0 : "n/a"
+				if (measured(pvms[i])) x = x " of " pvms[i]
+				if (pst[i] != "0") x = x " (" (pst[i] == "" ? "no status" : "status " pst[i]) ")"
+				T[TR - 1, c + 1] = x
+				K = k SUBSEP v SUBSEP "parallel_last_marker_ms"
+				T[TR, c + 1] = (K in MED) ? rng(K, "ms") : "n/a"
+			}
+			T[TR - 1, nv + 2] = ""; T[TR - 1, nv + 3] = ""
+			ratio_cols(k, "parallel_last_marker_ms")
+		}
+		tprint()
+
+		heading("Block device read", "Sequential read inside the guest; MB/s (higher is better).")
+		tstart()
+		for (ki = 1; ki <= nk; ki++) {
+			k = kord[ki]
+			TR++; T[TR, 1] = "read" ((k in bmib) ? " of " bmib[k] " MiB" : "") " (MB/s), " k
+			for (c = 1; c <= nv; c++) {
+				v = vord[c]
+				K = k SUBSEP v SUBSEP "blk_mb_s"
+				if (!((k, v) in brun)) x = NYA
+				else {
+					x = (K in MED) ? rng(K, "mbs") : "n/a"
+					if (bok[k, v] + 0 < brun[k, v]) x = x ", " (bok[k, v] + 0) " of " brun[k, v] " ok"
+				}
+				T[TR, c + 1] = x
+			}
+			ratio_cols(k, "blk_mb_s")
+		}
+		tprint()
+
+		heading("Control API", "Pause + resume round trip over the VMM's control socket.")
+		tstart()
+		rounds = ""
+		for (c = 1; c <= nv; c++) if ((vord[c] in ar) && measured(ar[vord[c]])) { rounds = ar[vord[c]]; break }
+		TR++; T[TR, 1] = "pause+resume (µs)" (rounds == "" ? "" : ", " rounds " rounds")
+		for (c = 1; c <= nv; c++) {
+			v = vord[c]
+			if (!(v in ast)) x = NYA
+			else if (ast[v] != "0") x = "n/a (" (ast[v] == "" ? "no status" : "status " ast[v]) ")"
+			else if (!measured(amed[v])) x = "n/a"
+			else {
+				x = fmt(amed[v] + 0, "n")
+				if (measured(amin[v]) && measured(amax[v]) && amin[v] != amax[v])
+					x = x " (" fmt(amin[v] + 0, "n") "–" fmt(amax[v] + 0, "n") ")"
+			}
+			T[TR, c + 1] = x
+		}
+		T[TR, nv + 2] = ratio("api" SUBSEP "kvmini", "api" SUBSEP B1)
+		T[TR, nv + 3] = ratio("api" SUBSEP "kvmini", "api" SUBSEP B2)
+		tprint()
+	}
+
+	heading("Not measured this time", "")
+	if (nu == 0) print "- nothing reported as unavailable" > MD
+	for (i = 1; i <= nu; i++) {
+		x = ureason[i]; gsub(/_/, " ", x)
+		print "- " uwhat[i] (x == "" ? "" : ": " x) > MD
+	}
+	print "" > MD
+	if (data && chart) { print CHART > MD; print "" > MD }
+	# On real KVM (mode other than nested) the absolute times are real ones.
+	if (data && (!("mode" in info) || info["mode"] == "nested"))
+		print "Absolute times are emulation times in the nested bench; compare ratios." > MD
+	close(MD)
+
+	# ---- latest.json
+	printf "{\n  \"info\": {" > JS
+	for (i = 1; i <= ni; i++) {
+		x = info[iord[i]]
+		printf "%s%s: %s", (i > 1 ? ", " : ""), js(iord[i]), \
+			(x ~ /^-?[0-9]+$/ && iord[i] !~ /version/ && length(x) < 16 ? x + 0 : js(x)) > JS
+	}
+	printf "},\n" > JS
+
+	printf "  \"boot\": {" > JS
+	for (ki = 1; ki <= nk; ki++) {
+		k = kord[ki]
+		printf "%s\n    %s: {", (ki > 1 ? "," : ""), js(k) > JS
+		for (c = 1; c <= nv; c++) {
+			v = vord[c]
+			n = runs[k, v] + 0; o = okc[k, v] + 0
+			printf "%s\n      %s: {\n        \"runs\": %d, \"ok\": %d, \"failed\": [%s]", \
+				(c > 1 ? "," : ""), js(v), n, o, jfails[k, v] > JS
+			for (i = 1; i <= nf; i++) {
+				f = fkey[i]
+				if (fonly[f] && v != "kvmini") continue
+				K = k SUBSEP v SUBSEP f
+				printf ",\n        %s: {%s, \"runs\": %d, \"ok\": %d, \"measured\": %d}", \
+					js(f), jstat(K), n, o, cnt[K] + 0 > JS
+			}
+			printf "\n      }" > JS
+		}
+		printf "\n    }" > JS
+	}
+	printf "\n  },\n" > JS
+
+	printf "  \"ratios\": {" > JS
+	for (ki = 1; ki <= nk; ki++) {
+		k = kord[ki]
+		printf "%s\n    %s: {", (ki > 1 ? "," : ""), js(k) > JS
+		for (b = 1; b <= 2; b++) {
+			bv = b == 1 ? B1 : B2
+			printf "%s\n      %s: {", (b > 1 ? "," : ""), js("kvmini/" bv) > JS
+			sep = ""
+			for (i = 1; i <= nf; i++) {
+				f = fkey[i]
+				if (fonly[f]) continue
+				printf "%s%s: %s", sep, js(f), jratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP bv SUBSEP f) > JS
+				sep = ", "
+			}
+			printf ", \"parallel_last_marker_ms\": %s", jratio(k SUBSEP "kvmini" SUBSEP "parallel_last_marker_ms", k SUBSEP bv SUBSEP "parallel_last_marker_ms") > JS
+			printf ", \"blk_mb_s\": %s}", jratio(k SUBSEP "kvmini" SUBSEP "blk_mb_s", k SUBSEP bv SUBSEP "blk_mb_s") > JS
+		}
+		printf "\n    }" > JS
+	}
+	printf ",\n    \"api\": {\"kvmini/%s\": {\"median_us\": %s}, \"kvmini/%s\": {\"median_us\": %s}}", \
+		B1, jratio("api" SUBSEP "kvmini", "api" SUBSEP B1), B2, jratio("api" SUBSEP "kvmini", "api" SUBSEP B2) > JS
+	printf "\n  },\n" > JS
+
+	printf "  \"parallel\": [" > JS
+	for (i = 1; i <= np; i++)
+		printf "%s\n    {\"vmm\": %s, \"kernel\": %s, \"vms\": %s, \"reached\": %s, \"last_marker_ms\": %s, \"status\": %s}", \
+			(i > 1 ? "," : ""), js(pv[i]), js(pk[i]), jraw(pvms[i]), jraw(preach[i]), jraw(plast[i]), jint(pst[i]) > JS
+	printf "%s],\n" , (np ? "\n  " : "") > JS
+
+	printf "  \"blk\": {" > JS
+	for (ki = 1; ki <= nk; ki++) {
+		k = kord[ki]
+		printf "%s\n    %s: {", (ki > 1 ? "," : ""), js(k) > JS
+		for (c = 1; c <= nv; c++) {
+			v = vord[c]
+			printf "%s\n      %s: {\"mib\": %s, \"runs\": %d, \"ok\": %d, \"mb_s\": {%s}, \"read_ms\": {%s}}", \
+				(c > 1 ? "," : ""), js(v), ((k in bmib) ? jraw(bmib[k]) : "null"), brun[k, v] + 0, bok[k, v] + 0, \
+				jstat(k SUBSEP v SUBSEP "blk_mb_s"), jstat(k SUBSEP v SUBSEP "blk_read_ms") > JS
+		}
+		printf "\n    }" > JS
+	}
+	printf "\n  },\n" > JS
+
+	printf "  \"api\": {" > JS
+	for (c = 1; c <= nv; c++) {
+		v = vord[c]
+		printf "%s\n    %s: ", (c > 1 ? "," : ""), js(v) > JS
+		if (!(v in ast)) { printf "null" > JS; continue }
+		good = ast[v] == "0"
+		printf "{\"rounds\": %s, \"median_us\": %s, \"min_us\": %s, \"max_us\": %s, \"status\": %s}", \
+			jraw(ar[v]), good ? jraw(amed[v]) : "null", good ? jraw(amin[v]) : "null", good ? jraw(amax[v]) : "null", jint(ast[v]) > JS
+	}
+	printf "\n  },\n" > JS
+
+	printf "  \"unavailable\": [" > JS
+	for (i = 1; i <= nu; i++)
+		printf "%s\n    {\"what\": %s, \"reason\": %s}", (i > 1 ? "," : ""), js(uwhat[i]), \
+			(ureason[i] == "" ? "null" : js(ureason[i])) > JS
+	printf "%s]\n}\n", (nu ? "\n  " : "") > JS
+	close(JS)
+
+	if (bad) printf "report.sh: ignored %d unrecognised line(s) in the raw results\n", bad > "/dev/stderr"
+	if (!data) exit 3
+
+	# ---- chart: data file (one line per kernel) and gnuplot script
+	if (!chart) exit 0
+	DAT = out "/chart.dat"; GP = out "/chart.gp"   # gnuplot runs in out
+	for (ki = 1; ki <= nk; ki++) {
+		k = kord[ki]; line = k
+		for (g = 1; g <= 2; g++) {
+			f = g == 1 ? "marker_ms" : "mem_beyond_guest_kb"; d = g == 1 ? 1000 : 1024
+			for (c = 1; c <= nv; c++) {
+				K = k SUBSEP vord[c] SUBSEP f
+				if (K in MED) { line = line sprintf(" %.4f %.4f %.4f", MED[K] / d, MIN[K] / d, MAX[K] / d); have[g] = 1 }
+				else line = line " ? ? ?"
+			}
+		}
+		print line > DAT
+	}
+	close(DAT)
+	split("#1f77b4 #ff7f0e #2ca02c #9467bd #8c564b #e377c2 #7f7f7f #bcbd22", col, " ")
+	print "set terminal " TERM " size 1200,520" (TERM == "pngcairo" ? " font 'sans,11'" : "") > GP
+	print "set output 'latest.png'" > GP
+	print "set datafile missing '?'" > GP
+	print "set style data histograms" > GP
+	print "set style histogram errorbars gap 1 lw 1" > GP
+	print "set style fill solid 0.85 border -1" > GP
+	print "set boxwidth 0.9" > GP
+	print "set grid ytics" > GP
+	print "set key top left" > GP
+	print "set yrange [0:*]" > GP
+	print "set offsets 0, 0, graph 0.08, 0" > GP
+	print "set xrange [-0.6:" nk - 0.4 "]" > GP
+	print "set xlabel 'guest kernel'" > GP
+	t = "kvmini bench: medians, error bars min to max"
+	if ("date" in info) t = t " (" info["date"] (("mode" in info) ? ", " info["mode"] : "") ")"
+	gsub(/'/, "''", t)
+	print "set multiplot layout 1,2 title '" t "'" > GP
+	for (g = 1; g <= 2; g++) {
+		print "set title '" (g == 1 ? "boot to init marker (s)" : "VMM memory beyond guest RAM (MiB)") "'" > GP
+		if (!have[g]) {
+			print "set label 1 'no data' at graph 0.5, 0.5 center" > GP
+			print "unset tics; set xrange [0:1]; set yrange [0:1]; plot -1 notitle" > GP
+			print "unset label 1; set tics; unset x2tics; unset y2tics; set grid ytics" > GP
+			print "set xrange [-0.6:" nk - 0.4 "]; set yrange [0:*]" > GP
+			continue
+		}
+		line = "plot"
+		for (c = 1; c <= nv; c++) {
+			x = 2 + 3 * nv * (g - 1) + 3 * (c - 1)
+			line = line (c > 1 ? "," : "") " 'chart.dat' using " x ":" x + 1 ":" x + 2 (c == 1 ? ":xtic(1)" : "") \
+				" title '" vord[c] "' lc rgb '" col[(c - 1) % 8 + 1] "'"
+		}
+		print line > GP
+	}
+	print "unset multiplot" > GP
+	close(GP)
+}
+AWK
+
+chart=0
+[ -z "$term" ] || chart=1
+awk -v out="$tmp" -v chart="$chart" -v TERM="$term" -v CHART="$chart_line" \
+	"$awk_prog" "$raw"
+rc=$?
+case $rc in
+0) status=0 ;;
+3) status=1 ;;
+*) die "$raw: could not be read into a report (awk exit status $rc)" ;;
+esac
+
+# latest.png: drawn now; a stale one from an earlier run never survives.
+rm -f -- "$out/latest.png"
+if [ "$status" -eq 0 ]; then
+	if [ -z "$term" ]; then
+		if command -v gnuplot >/dev/null 2>&1; then
+			echo "$prog: gnuplot has no png terminal; chart latest.png skipped" >&2
+		else
+			echo "$prog: gnuplot is not installed; chart latest.png skipped" >&2
+		fi
+	elif (cd "$tmp" && gnuplot chart.gp) >"$tmp/gnuplot.log" 2>&1 && [ -s "$tmp/latest.png" ]; then
+		mv -f -- "$tmp/latest.png" "$out/latest.png" ||
+			die "$out: cannot write latest.png"
+	else
+		echo "$prog: gnuplot failed ($(grep -m1 . "$tmp/gnuplot.log" 2>/dev/null || echo 'no output')); chart latest.png skipped" >&2
+	fi
+fi
+if [ ! -f "$out/latest.png" ]; then
+	grep -vxF -- "$chart_line" "$tmp/latest.md" >"$tmp/latest.md.new"
+	mv -f -- "$tmp/latest.md.new" "$tmp/latest.md"
+fi
+
+if ! mv -f -- "$tmp/latest.json" "$out/latest.json" || ! mv -f -- "$tmp/latest.md" "$out/latest.md"; then
+	die "$out: cannot write latest.md / latest.json"
+fi
+cat -- "$out/latest.md"
+[ "$status" -eq 0 ] || echo "$prog: no benchmark records in $raw; wrote a no-data report" >&2
+exit "$status"
