@@ -192,6 +192,24 @@ static void test_ptr_adjacent_regions(void **state)
 	assert_null(guest_ptr(&mem, 0, 8192));
 }
 
+/* KVM maps guest RAM with 2 MiB pages only if host and guest addresses agree modulo 2 MiB. */
+static void test_alloc_is_2mib_aligned(void **state)
+{
+	struct guest_mem mem;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		/* Odd sizes, so earlier mappings leave the next mmap unaligned. */
+		assert_int_equal(guest_mem_alloc(&mem, (64ULL << 20) + (uint64_t)i * 4096, false), 0);
+		assert_int_equal((uintptr_t)mem.base % (2u << 20), 0);
+		((volatile uint8_t *)mem.base)[mem.size - 1] = 1; /* the whole size is usable */
+		guest_mem_free(&mem);
+		assert_int_equal(guest_mem_alloc(&mem, 8192, false), 0);
+		assert_int_equal((uintptr_t)mem.base % (2u << 20), 0);
+		guest_mem_free(&mem);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_ptr_in_hole),
 		cmocka_unit_test(test_ptr_crossing_regions),
 		cmocka_unit_test(test_ptr_adjacent_regions),
+		cmocka_unit_test(test_alloc_is_2mib_aligned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
