@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 
 #include "io_thread.h"
+#include "thread.h"
 
 /* Device work is driven by its fds alone; the loop's periodic tick has nothing to do here. */
 #define IO_THREAD_TICK_MS 1000
@@ -60,10 +61,9 @@ int io_thread_start(struct io_thread *io)
 	if (io->started)
 		return 0;
 	io->loop.done = false;
-	err = pthread_create(&io->thread, NULL, io_thread_main, io);
-
+	err = thread_start(&io->thread, io_thread_main, io);
 	if (err)
-		return -err;
+		return err;
 	io->started = true;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "cpuid.h"
 #include "exit_codes.h"
 #include "log.h"
+#include "thread.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -346,10 +347,10 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int err = thread_start(&vcpu->thread, vcpu_thread, vcpu);
 
 	vcpu->started = !err;
-	return -err;
+	return err;
 }
 
 void vcpu_kick(struct vcpu *vcpu)

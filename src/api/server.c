@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "log.h"
+#include "thread.h"
 
 #define TICK_MS 100
 #define BACKLOG 64
@@ -420,7 +421,7 @@ int api_server_start(struct api_server **server, const char *path, const struct 
 	/* Stop signals belong to the main thread's signalfd; this thread must never take one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = -pthread_create(&s->thread, NULL, server_thread, s);
+	err = thread_start(&s->thread, server_thread, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		errmsg_set(e, -err, "api: cannot start its thread: %s", strerror(-err));
