@@ -66,8 +66,10 @@ meter() {
 
 # kvmini_startup NAME: kvmini -v's own start-up figures from its stderr.
 kvmini_startup() {
-	awk '/startup: first KVM_RUN/ { printf " first_run_ms=%s first_run_cpu_ms=%s", $6, $12 }
-	     /boot timer: init started/ { printf " boot_timer_ms=%s", $7 }' "$work/$1.stderr"
+	# "kvmini: startup: first KVM_RUN X ms after process start, after Y ms of CPU time"
+	# "kvmini: boot timer: init started Z ms after process start"
+	awk '/startup: first KVM_RUN/ { printf " first_run_ms=%s first_run_cpu_ms=%s", $5, $11 }
+	     /boot timer: init started/ { printf " boot_timer_ms=%s", $6 }' "$work/$1.stderr"
 }
 
 boot_runs() {
