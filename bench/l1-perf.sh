@@ -28,12 +28,14 @@ mark() { echo "KVMINI-BENCH: $*"; }
 record() { echo "$*" >>"$raw"; }
 
 # vmm_cmd VMM KERNEL INITRD EXTRA [VMM OPTIONS...]: sets CMD, the command
-# (no spaces inside arguments) that boots KERNEL with INITRD under VMM.
-# The command line itself is left to the caller: it has spaces.
+# (no spaces inside arguments) that boots KERNEL with INITRD under VMM, and
+# CMDLINE_OPT and CMDLINE, the option and the kernel command line
+# "$DEFAULTS EXTRA" to add to it (one argument: it has spaces).
 vmm_cmd() {
 	case $1 in
 	kvmini)
 		CMD="$KVMINI run -v --kernel $2 --initrd $3 --mem ${MEM_MIB}M --cpus $CPUS"
+		CMDLINE_OPT=--cmdline CMDLINE=$4
 		;;
 	qemu-*)
 		# -L: QEMU looks for firmware relative to its own binary, which L1
@@ -41,6 +43,7 @@ vmm_cmd() {
 		CMD="$QEMU -M ${1#qemu-} -accel kvm -cpu host -m $MEM_MIB -smp $CPUS -nodefaults -no-user-config"
 		CMD="$CMD -L /usr/share/qemu -L /usr/share/seabios"
 		CMD="$CMD -display none -monitor none -serial stdio -no-reboot -kernel $2 -initrd $3"
+		CMDLINE_OPT=-append CMDLINE="$DEFAULTS $4"
 		;;
 	esac
 	shift 4
@@ -54,13 +57,9 @@ meter() {
 	name=$1
 	shift
 	vmm_cmd "$@"
-	case $1 in
-	kvmini) set -- --cmdline "$4" ;;
-	*) set -- -append "$DEFAULTS $4" ;;
-	esac
 	# shellcheck disable=SC2086 # CMD is split into words on purpose
 	METERED=$("$METER" --marker "$MARKER" --mem-mib "$MEM_MIB" --console "$work/$name.console" \
-		--timeout "${METER_TIMEOUT:-180}" -- $CMD "$@" 2>"$work/$name.stderr")
+		--timeout "${METER_TIMEOUT:-180}" -- $CMD "$CMDLINE_OPT" "$CMDLINE" 2>"$work/$name.stderr")
 	[ -n "$METERED" ] || METERED="status=-1 error=boot-meter_failed"
 }
 
@@ -148,12 +147,13 @@ api_runs() {
 		sock=$work/$vmm.sock
 		rm -f "$sock"
 		case $vmm in
-		kvmini) set -- --api-sock "$sock" --cmdline "quiet KVMINI_ACTION=sleep" ;;
-		*) set -- -qmp "unix:$sock,server=on,wait=off" -append "$DEFAULTS quiet KVMINI_ACTION=sleep" ;;
+		kvmini) control="--api-sock $sock" ;;
+		*) control="-qmp unix:$sock,server=on,wait=off" ;;
 		esac
-		vmm_cmd "$vmm" "$STOCK_KERNEL" "$GUEST_INITRD" ""
+		# shellcheck disable=SC2086 # one option and its value per word
+		vmm_cmd "$vmm" "$STOCK_KERNEL" "$GUEST_INITRD" "quiet KVMINI_ACTION=sleep" $control
 		# shellcheck disable=SC2086
-		$CMD "$@" </dev/null >"$work/api-$vmm.console" 2>"$work/api-$vmm.stderr" &
+		$CMD "$CMDLINE_OPT" "$CMDLINE" </dev/null >"$work/api-$vmm.console" 2>"$work/api-$vmm.stderr" &
 		pid=$!
 		for _ in $(seq 120); do
 			grep -q KVMINI-GUEST-UP "$work/api-$vmm.console" && break
