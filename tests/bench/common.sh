@@ -35,13 +35,26 @@ die() {
 # still work, their threads taking turns. KVMINI_BENCH_L1_CPUS overrides it.
 L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
 	-m 4096 -smp "${KVMINI_BENCH_L1_CPUS:-1}" -nographic -no-reboot -nic none)
+# KVMINI_BENCH_L1_QMP=PATH: a QMP socket on L1's QEMU, to look into a stuck L1
+# (human-monitor-command "info lapic", "info registers").
+[ -z "${KVMINI_BENCH_L1_QMP:-}" ] || L1_QEMU+=(-qmp "unix:$KVMINI_BENCH_L1_QMP,server=on,wait=off")
 # quiet keeps the slow emulated serial line free for the bench's markers;
 # a crashed L1 (oops or panic) powers off at once instead of hanging, and so
 # does one whose CPUs lock up (seen under QEMU's emulated SVM: a vCPU thread
 # stuck in KVM_RUN for minutes), so the bench sees a bench failure in seconds.
+# nohz=off highres=off: L1's local APIC timer ticks periodically instead of
+# being re-armed by each interrupt. Now and then QEMU 7.2 loses a timer
+# interrupt of L1: its vector sits in the APIC's IRR, deliverable, but the
+# CPU is never told (most likely QEMU's unlocked update of the CPU's
+# pending-interrupt word at every exit from L2, racing with the timer
+# thread; upstream made it a locked update in September 2025). A one-shot
+# timer is then never re-armed, and an idle L1 sleeps for good (seen
+# 2026-12-02 in 3 of 4 L1 runs of the api tests: CPU halted with IF set,
+# IRR 236, PPR 0x10, QEMU's main loop waiting 9 hours). A periodic timer
+# fires again 4 ms later, and the lost vector goes with it.
 # KVMINI_BENCH_L1_APPEND adds to it; tests/bench/selftest.sh uses that to make
 # L1 fail on purpose.
-L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1 softlockup_panic=1${KVMINI_BENCH_L1_APPEND:+ $KVMINI_BENCH_L1_APPEND}"
+L1_CMDLINE="console=ttyS0 quiet oops=panic panic=-1 softlockup_panic=1 nohz=off highres=off${KVMINI_BENCH_L1_APPEND:+ $KVMINI_BENCH_L1_APPEND}"
 
 # apt_get ARGS...: apt-get, quietly; its output is shown only on failure.
 apt_get() {
