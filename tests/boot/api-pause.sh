@@ -4,8 +4,8 @@
 # Cases: pause-resume, through curl: the socket is mode 0600; GET / says
 # Running, then Paused; while paused no counter line comes for 2 s, the
 # vCPU exit counters of GET /vm/stats stand still, and vCPU 0's RIP is in
-# the guest kernel; once resumed the lines and the counters go on and the
-# registers are 409; PUT /actions Stop ends kvmini at once with exit 0 and
+# the guest kernel; once resumed the lines and the counters go on, the
+# registers are 409, and the stats' rss_kib covers the guest's RAM; PUT /actions Stop ends kvmini at once with exit 0 and
 # removes the socket. cycles, through the CLI: 50 `kvmini pause`/`kvmini
 # resume` cycles, then the counter has no gap and keeps counting, `kvmini
 # status` says Running, `kvmini stop` ends kvmini with exit 0.
@@ -89,6 +89,10 @@ pause_resume() {
 	sleep 1
 	x4=$(exits_total)
 	[ "$x4" -gt "$x3" ] || fail "running, vCPU 0's exits stay at $x3"
+	# kvmini's resident set holds the guest RAM the booted kernel touched: tens of MiB.
+	expect_api 200 GET /vm/stats
+	rss=$(echo "$API_BODY" | sed -n 's/.*"rss_kib":\([0-9]*\).*/\1/p')
+	[ "${rss:-0}" -ge 10240 ] || fail "GET /vm/stats: rss_kib is '$rss', expected at least 10240"
 	expect_api 409 GET /vcpu/0/regs
 	echo "$API_BODY" | grep -q fault_message || fail "409 without a fault_message: $API_BODY"
 	expect_api 204 PUT /actions '{"action_type": "Stop"}'
