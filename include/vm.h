@@ -48,7 +48,8 @@ enum vm_stop_kind {
 };
 
 struct vm {
-	struct vm_config cfg;
+	/* The caller's, not a copy (33 KiB, mostly drive paths): it outlives the VM. */
+	const struct vm_config *cfg;
 	struct kvm kvm;
 	int fd;
 	struct guest_mem mem;
@@ -93,7 +94,8 @@ struct vm {
 	pthread_mutex_t control_lock;
 };
 
-/* Creates the VM, its memory, vCPUs and devices; takes over the open kvm handle. */
+/* Creates the VM, its memory, vCPUs and devices; takes over the open kvm handle.
+ * cfg is kept, not copied: it must outlive the VM (vm_destroy). */
 int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
 	      struct errmsg *e);
 void vm_destroy(struct vm *vm);

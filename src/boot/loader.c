@@ -105,12 +105,12 @@ static int place_initrd(struct vm *vm, const struct image *img, uint64_t floor, 
 static int load_initrd(struct vm *vm, uint64_t floor, uint64_t limit, uint64_t *addr, uint64_t *size,
 		       struct errmsg *e)
 {
-	struct image img = { .path = "built-in", .data = (uint8_t *)vm->cfg.initrd_data, .len = vm->cfg.initrd_size };
+	struct image img = { .path = "built-in", .data = (uint8_t *)vm->cfg->initrd_data, .len = vm->cfg->initrd_size };
 	int err;
 
 	*addr = *size = 0;
-	if (vm->cfg.initrd_path) {
-		if ((err = image_map(&img, "initrd", vm->cfg.initrd_path, e)))
+	if (vm->cfg->initrd_path) {
+		if ((err = image_map(&img, "initrd", vm->cfg->initrd_path, e)))
 			return err;
 		err = place_initrd(vm, &img, floor, limit, addr, e);
 		image_unmap(&img);
@@ -131,7 +131,7 @@ static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)
 	/* What devices asked for counts as a default: --cmdline can still override it. */
 	snprintf(defaults, sizeof(defaults), "%s%s%s", CMDLINE_DEFAULTS, vm->cmdline_extra[0] ? " " : "",
 		 vm->cmdline_extra);
-	len = cmdline_build(defaults, vm->cfg.cmdline, dst, LAYOUT_CMDLINE_MAX, max_len);
+	len = cmdline_build(defaults, vm->cfg->cmdline, dst, LAYOUT_CMDLINE_MAX, max_len);
 
 	if (len == -EINVAL)
 		return errmsg_set(e, EINVAL, "--cmdline: unterminated quote");
@@ -169,7 +169,7 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 	int err;
 
 	*rsdp = 0;
-	if (!vm->cfg.acpi) {
+	if (!vm->cfg->acpi) {
 		struct mptable_config mp_cfg = {
 			.nr_cpus = vm->nr_vcpus,
 			.ioapic_addr = IOAPIC_ADDR,
@@ -313,7 +313,7 @@ int boot_load(struct vm *vm, struct errmsg *e)
 	struct boot_entry entry;
 	int err;
 
-	if ((err = image_map(&kernel, "kernel", vm->cfg.kernel_path, e)))
+	if ((err = image_map(&kernel, "kernel", vm->cfg->kernel_path, e)))
 		return err;
 	if (bzimage_probe(kernel.data, kernel.len))
 		err = load_bzimage(vm, &kernel, &entry, e);

@@ -35,7 +35,7 @@ static int legacy_init(struct vm *vm, void **data, struct errmsg *e)
 	for (size_t i = 0; i < sizeof(absent_ports) / sizeof(absent_ports[0]); i++) {
 		int err;
 
-		if (absent_ports[i].base == 0xcf8 && vm->cfg.transport == VIRTIO_TRANSPORT_PCI)
+		if (absent_ports[i].base == 0xcf8 && vm->cfg->transport == VIRTIO_TRANSPORT_PCI)
 			continue;
 		err = io_bus_register(&vm->pio, absent_ports[i].base, absent_ports[i].len, absent_ports[i].name, NULL,
 				      NULL);

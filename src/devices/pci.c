@@ -317,7 +317,7 @@ static int pci_host_init(struct vm *vm, void **data, struct errmsg *e)
 	int err;
 
 	*data = NULL;
-	if (vm->cfg.transport != VIRTIO_TRANSPORT_PCI)
+	if (vm->cfg->transport != VIRTIO_TRANSPORT_PCI)
 		return 0;
 	for (; n < PCI_INTX_LINES; n++) {
 		int line = irq_alloc_line(vm);

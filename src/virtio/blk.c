@@ -309,7 +309,7 @@ static unsigned blk_count(const struct vm_config *cfg)
 
 static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
 {
-	const struct drive_config *cfg = &vm->cfg.drives[index];
+	const struct drive_config *cfg = &vm->cfg->drives[index];
 	struct blk_dev *blk = calloc(1, sizeof(*blk));
 	int err;
 

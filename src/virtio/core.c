@@ -83,7 +83,7 @@ int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 		if ((err = io_thread_add(&vm->io, dev->kick_fd[q], EPOLLIN, virtio_on_kick, &dev->kicks[q])))
 			return errmsg_set(e, -err, "%s: cannot watch queue %u: %s", dev->name, q, strerror(-err));
 	}
-	if (vm->cfg.transport == VIRTIO_TRANSPORT_MMIO)
+	if (vm->cfg->transport == VIRTIO_TRANSPORT_MMIO)
 		return virtio_mmio_attach(vm, dev, e);
 	return virtio_pci_attach(vm, dev, e);
 }
@@ -111,7 +111,7 @@ struct virtio_kind_devices {
 
 int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e)
 {
-	unsigned n = kind->count(&vm->cfg);
+	unsigned n = kind->count(vm->cfg);
 	struct virtio_kind_devices *all;
 	int err;
 

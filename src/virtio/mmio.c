@@ -339,7 +339,7 @@ int virtio_mmio_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 	err = io_bus_register(&vm->mmio, base, VIRTIO_MMIO_WINDOW, dev->name, mmio_io, m);
 	if (err)
 		return errmsg_set(e, -err, "%s: MMIO window %#x is taken", dev->name, base);
-	if (!vm->cfg.acpi) {
+	if (!vm->cfg->acpi) {
 		virtio_mmio_cmdline_param(param, sizeof(param), base, (unsigned)gsi);
 		if ((err = vm_append_cmdline(vm, "%s", param)))
 			return errmsg_set(e, -err, "%s: no room on the kernel command line for %s", dev->name, param);
@@ -359,7 +359,7 @@ static int mmio_bus_init(struct vm *vm, void **data, struct errmsg *e)
 {
 	struct virtio_mmio_bus *bus;
 
-	if (vm->cfg.transport != VIRTIO_TRANSPORT_MMIO)
+	if (vm->cfg->transport != VIRTIO_TRANSPORT_MMIO)
 		return 0;
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)

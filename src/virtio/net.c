@@ -274,7 +274,7 @@ static unsigned net_count(const struct vm_config *cfg)
 
 static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
 {
-	const struct net_config *cfg = &vm->cfg.nets[index];
+	const struct net_config *cfg = &vm->cfg->nets[index];
 	struct net_dev *net = calloc(1, sizeof(*net));
 	const uint8_t *m;
 	int err;

@@ -379,6 +379,7 @@ extern const struct device_ops *const __start_kvmini_devices[];
 extern const struct device_ops *const __stop_kvmini_devices[];
 
 static struct vm vm;
+static const struct vm_config vm_cfg = { .transport = VIRTIO_TRANSPORT_PCI };
 static struct virtio_dev dev;
 static uint8_t config[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static const struct virtio_dev_ops dev_ops;
@@ -400,7 +401,7 @@ static int vp_setup(void **state)
 	(void)state;
 	memset(&vm, 0, sizeof(vm));
 	vm.fd = -1;
-	vm.cfg.transport = VIRTIO_TRANSPORT_PCI;
+	vm.cfg = &vm_cfg;
 	io_bus_init(&vm.pio, "port");
 	io_bus_init(&vm.mmio, "MMIO");
 	assert_int_equal(irq_init(&vm, &e), 0);
