@@ -15,14 +15,22 @@
 /* KVM's own defaults for an in-kernel irqchip: GSIs 0-15 reach both the PICs and the IOAPIC, 16-23 the IOAPIC. */
 #define DEFAULT_ROUTES (LEGACY_GSIS * 2 + (IOAPIC_PINS - LEGACY_GSIS))
 #define MSI_ROUTES_MAX (IRQ_GSI_MAX - IRQ_MSI_FIRST)
+/* Room for MSI routes grows by doubling from this: a full table is 50 KiB, a VM uses a few dozen. */
+#define MSI_ROUTES_FIRST 4
 
 struct irq_routing {
 	pthread_mutex_t lock;
 	unsigned next_line;
 	unsigned nr_msi;
+	unsigned msi_room; /* MSI routes the table has room for */
 	/* The table as KVM takes it: the default routes, then MSI route i for GSI IRQ_MSI_FIRST + i. */
 	struct kvm_irq_routing *table;
 };
+
+static size_t table_bytes(unsigned msi_routes)
+{
+	return sizeof(struct kvm_irq_routing) + (DEFAULT_ROUTES + msi_routes) * sizeof(struct kvm_irq_routing_entry);
+}
 
 static struct kvm_irq_routing_entry irqchip_route(unsigned gsi, unsigned chip, unsigned pin)
 {
@@ -48,7 +56,7 @@ int irq_init(struct vm *vm, struct errmsg *e)
 	unsigned n = 0;
 
 	if (r)
-		r->table = calloc(1, sizeof(*r->table) + (DEFAULT_ROUTES + MSI_ROUTES_MAX) * sizeof(r->table->entries[0]));
+		r->table = calloc(1, table_bytes(MSI_ROUTES_FIRST));
 	if (!r || !r->table) {
 		free(r);
 		return errmsg_set(e, ENOMEM, "out of memory for the interrupt routing table");
@@ -60,6 +68,7 @@ int irq_init(struct vm *vm, struct errmsg *e)
 							       gsi % 8);
 	}
 	r->table->nr = n;
+	r->msi_room = MSI_ROUTES_FIRST;
 	pthread_mutex_init(&r->lock, NULL);
 	r->next_line = IRQ_LINE_FIRST;
 	vm->irq = r;
@@ -92,6 +101,19 @@ int irq_alloc_line(struct vm *vm)
 	return line;
 }
 
+/* Doubles the room for MSI routes, up to MSI_ROUTES_MAX; called with the lock held. */
+static int grow_table(struct irq_routing *r)
+{
+	unsigned room = r->msi_room * 2 < MSI_ROUTES_MAX ? r->msi_room * 2 : MSI_ROUTES_MAX;
+	struct kvm_irq_routing *table = realloc(r->table, table_bytes(room));
+
+	if (!table)
+		return -ENOMEM;
+	r->table = table;
+	r->msi_room = room;
+	return 0;
+}
+
 static int irq_commit(struct vm *vm)
 {
 	return ioctl(vm->fd, KVM_SET_GSI_ROUTING, vm->irq->table) ? -errno : 0;
@@ -109,6 +131,10 @@ int irq_alloc_msi(struct vm *vm, uint64_t address, uint32_t data)
 	if (r->nr_msi == MSI_ROUTES_MAX) {
 		pthread_mutex_unlock(&r->lock);
 		return -ENOSPC;
+	}
+	if (r->nr_msi == r->msi_room && (err = grow_table(r))) {
+		pthread_mutex_unlock(&r->lock);
+		return err;
 	}
 	gsi = IRQ_MSI_FIRST + r->nr_msi;
 	r->table->entries[r->table->nr++] = msi_route(gsi, address, data);
