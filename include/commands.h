@@ -35,8 +35,10 @@ const struct command *command_find(const char *name);
 #include "vm_config.h"
 
 /*
- * `kvmini run`'s options into a vm_config; -EINVAL with the reason for a usage
- * error. host_ram bounds --mem. Pure (getopt state aside), for the unit tests.
+ * `kvmini run`'s options into a vm_config, which must come zeroed (the
+ * caller's static one is, without touching its 33 KiB of drive slots);
+ * -EINVAL with the reason for a usage error. host_ram bounds --mem. Pure
+ * (getopt state aside), for the unit tests.
  */
 int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e);
 #endif

@@ -94,7 +94,9 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 	uint64_t cpus;
 	int opt, err;
 
-	*cfg = (struct vm_config){ .mem_size = DEFAULT_MEM, .nr_cpus = 1, .acpi = true };
+	cfg->mem_size = DEFAULT_MEM;
+	cfg->nr_cpus = 1;
+	cfg->acpi = true;
 	*verbose = false;
 	optind = 0; /* restart getopt: it keeps state between calls */
 	opterr = 0;
@@ -203,7 +205,8 @@ static int run_with_api(const struct vm_config *cfg)
 
 int cmd_run(int argc, char **argv)
 {
-	struct vm_config cfg;
+	/* Static, so zeroed for free: the drive slots' pages stay untouched unless used. */
+	static struct vm_config cfg;
 	struct runner_result res;
 	struct errmsg e;
 	bool verbose;
