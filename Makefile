@@ -39,11 +39,19 @@ $(BUILD)/obj/%.o: %.c
 	@echo '  CC      $<'
 	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -c $< -o $@
 
-# The version comes from git; the header is rewritten only when it changes, so builds stay incremental.
+# $(call write_if_changed,TEXT): the target gets TEXT, rewritten only when
+# TEXT changes, so what depends on it is rebuilt then and only then.
+write_if_changed = mkdir -p $(dir $@) && echo '$(1)' > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+# The version comes from git.
 $(BUILD)/version.h: FORCE
-	@mkdir -p $(dir $@)
-	@echo '#define KVMINI_VERSION "$(VERSION)"' > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+	@$(call write_if_changed,#define KVMINI_VERSION "$(VERSION)")
+
+# The compiler and its flags: objects are rebuilt when these change too.
+$(BUILD)/flags: FORCE
+	@$(call write_if_changed,$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS))
+
+$(OBJ): $(BUILD)/flags
 
 $(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o: $(BUILD)/version.h
 
