@@ -126,8 +126,9 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *cpus = "1", *mem = "512M";
+	const char *boot_option = NULL; /* the first option that only a boot uses */
 	uint64_t n;
-	int opt, err;
+	int opt, err, index;
 
 	memset(o, 0, sizeof(*o));
 	o->base.acpi = true;
@@ -135,7 +136,9 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	o->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", smoke_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":vh", smoke_options, &index)) != -1) {
+		if (!boot_option && opt != OPT_SAVE_INITRD && opt > 0xff)
+			boot_option = smoke_options[index].name;
 		switch (opt) {
 		case OPT_KERNEL: o->base.kernel_path = optarg; break;
 		case OPT_INITRD: o->base.initrd_path = optarg; break;
@@ -175,6 +178,9 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	}
 	if (optind < argc)
 		return errmsg_set(e, EINVAL, "smoke: unexpected argument '%s' (see 'kvmini help smoke')", argv[optind]);
+	if (o->save_initrd_path && boot_option)
+		return errmsg_set(e, EINVAL, "smoke: --save-initrd boots nothing, so --%s has no use with it",
+				  boot_option);
 	if (o->save_initrd_path)
 		return 0;
 	if (!o->base.kernel_path)

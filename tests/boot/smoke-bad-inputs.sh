@@ -1,7 +1,8 @@
 #!/bin/sh
 # smoke-bad-inputs: smoke refuses what run refuses, with the same messages,
 # a regex that does not compile is a usage error naming it, and
-# --save-initrd to a folder that does not exist is one clear error.
+# --save-initrd to a folder that does not exist is one clear error, and so
+# is --save-initrd with an option that only a boot would use.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 
@@ -37,8 +38,17 @@ unwritable_initrd() {
 	expect_stderr "--save-initrd '/nonexistent/initrd.cpio': No such file or directory"
 }
 
+save_initrd_with_boot_options() {
+	run_kvmini smoke --save-initrd "$T/saved.cpio" --kernel "$GUEST_KERNEL"
+	expect_exit 2
+	expect_one_message
+	expect_stderr "--save-initrd boots nothing, so --kernel has no use with it"
+	[ ! -e "$T/saved.cpio" ] || fail "--save-initrd with --kernel wrote $T/saved.cpio anyway"
+}
+
 run_case bad-regex bad_regex
 run_case missing-kernel missing_kernel
 run_case bad-values bad_values
 run_case unwritable-initrd unwritable_initrd
+run_case save-initrd-with-boot-options save_initrd_with_boot_options
 end_cases
