@@ -79,6 +79,21 @@ expect_value() {
 	[ "$got" = "$2" ] || fail "guest printed $1='$got', expected '$2'"
 }
 
+# expect_kernel_mem MIB: the total Y of the kernel's "Memory: X/YK available"
+# line (the guest prints it as kernel_mem_kb) is within 5% of MIB MiB.
+expect_kernel_mem() {
+	want=$(($1 * 1024))
+	got=$(console_value kernel_mem_kb)
+	echo "kernel_mem_kb=$got memtotal_kb=$(console_value memtotal_kb) want=$want"
+	case $got in
+	'' | *[!0-9]*) fail "guest printed kernel_mem_kb='$got', not a number" ;;
+	esac
+	diff=$((got - want))
+	[ "$diff" -ge 0 ] || diff=$((-diff))
+	[ $((diff * 100)) -le $((want * 5)) ] ||
+		fail "kernel sees $got KiB, want $want KiB within 5%"
+}
+
 # run_case NAME FUNCTION: run FUNCTION as sub-case NAME in a subshell, so
 # one failing sub-case is reported and the others still run. Finish the
 # test with end_cases.
