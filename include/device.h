@@ -11,6 +11,7 @@
 
 struct vm;
 struct aml;
+struct virtio_dev;
 
 enum device_level {
 	DEVICE_LEVEL_PLATFORM = 10, /* power, reset, legacy ports */
@@ -27,6 +28,8 @@ struct device_ops {
 	void (*exit)(struct vm *vm, void *data);
 	/* Optional: declares the device in the ACPI DSDT (inside \_SB). */
 	int (*describe_acpi)(void *data, struct aml *aml);
+	/* Virtio kinds only: the index-th virtio device of this entry, NULL past the last. */
+	struct virtio_dev *(*virtio_device)(void *data, unsigned index);
 };
 
 struct device_instance {

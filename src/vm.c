@@ -290,9 +290,9 @@ static void vm_each_virtio(struct vm *vm, void (*fn)(struct virtio_dev *dev, voi
 	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		struct virtio_dev *dev;
 
-		if (vm->devices[i].ops->exit != virtio_kind_exit)
+		if (!vm->devices[i].ops->virtio_device)
 			continue;
-		for (unsigned j = 0; (dev = virtio_kind_device(vm->devices[i].data, j)); j++)
+		for (unsigned j = 0; (dev = vm->devices[i].ops->virtio_device(vm->devices[i].data, j)); j++)
 			fn(dev, ctx);
 	}
 }

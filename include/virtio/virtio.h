@@ -111,7 +111,7 @@ struct virtio_kind {
 /* The device_ops hooks of every virtio kind: make and add count() devices; remove them in reverse. */
 int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e);
 void virtio_kind_exit(struct vm *vm, void *data);
-/* For stats: the index-th device of a kind (data as virtio_kind_init made it), NULL past the last. */
+/* device_ops.virtio_device: the index-th device of a kind (data as virtio_kind_init made it). */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
 #define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
@@ -123,7 +123,7 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 	}                                                                                                      \
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
-		.exit = virtio_kind_exit,                                                                      \
+		.exit = virtio_kind_exit, .virtio_device = virtio_kind_device,                                 \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)
 
