@@ -5,10 +5,11 @@
 # Running, then Paused; while paused no counter line comes for 2 s, the
 # vCPU exit counters of GET /vm/stats stand still, and vCPU 0's RIP is in
 # the guest kernel; once resumed the lines and the counters go on, the
-# registers are 409, and the stats' rss_kib covers the guest's RAM; PUT /actions Stop ends kvmini at once with exit 0 and
-# removes the socket. cycles, through the CLI: 50 `kvmini pause`/`kvmini
-# resume` cycles, then the counter has no gap and keeps counting, `kvmini
-# status` says Running, `kvmini stop` ends kvmini with exit 0.
+# registers are 409, and the stats' rss_kib covers the guest's RAM; PUT
+# /actions Stop ends kvmini at once with exit 0 and removes the socket.
+# cycles, through the CLI: 50 `kvmini pause`/`kvmini resume` cycles, then
+# the counter has no gap and keeps counting, `kvmini status` says Running,
+# `kvmini stop` ends kvmini with exit 0.
 # timeout: 500
 . "$(dirname "$0")/../lib.sh"
 
@@ -22,10 +23,15 @@ last_counter() {
 	tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' | tail -n 1
 }
 
+# body_uint NAME: the first "NAME":<digits> of the last API answer.
+body_uint() {
+	echo "$API_BODY" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d : -f 2
+}
+
 # exits_total: vCPU 0's exits so far, from GET /vm/stats.
 exits_total() {
 	expect_api 200 GET /vm/stats >&2
-	echo "$API_BODY" | sed -n 's/.*"exits_total":\([0-9]*\).*/\1/p' | head -n 1
+	body_uint exits_total
 }
 
 # start_counter: boot the counter guest with the socket and wait for its first lines.
@@ -91,7 +97,7 @@ pause_resume() {
 	[ "$x4" -gt "$x3" ] || fail "running, vCPU 0's exits stay at $x3"
 	# kvmini's resident set holds the guest RAM the booted kernel touched: tens of MiB.
 	expect_api 200 GET /vm/stats
-	rss=$(echo "$API_BODY" | sed -n 's/.*"rss_kib":\([0-9]*\).*/\1/p')
+	rss=$(body_uint rss_kib)
 	[ "${rss:-0}" -ge 10240 ] || fail "GET /vm/stats: rss_kib is '$rss', expected at least 10240"
 	expect_api 409 GET /vcpu/0/regs
 	echo "$API_BODY" | grep -q fault_message || fail "409 without a fault_message: $API_BODY"
