@@ -126,7 +126,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *cpus = "1", *mem = "512M";
-	const char *boot_option = NULL; /* the first option that only a boot uses */
+	const char *boot_option = NULL; /* the first long option other than --save-initrd: only a boot uses it */
 	uint64_t n;
 	int opt, err, index;
 
@@ -137,7 +137,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":vh", smoke_options, &index)) != -1) {
-		if (!boot_option && opt != OPT_SAVE_INITRD && opt > 0xff)
+		if (!boot_option && opt >= OPT_KERNEL && opt != OPT_SAVE_INITRD)
 			boot_option = smoke_options[index].name;
 		switch (opt) {
 		case OPT_KERNEL: o->base.kernel_path = optarg; break;
