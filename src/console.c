@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,6 +13,13 @@
 #include "log.h"
 
 #define CONSOLE_OUT_BUF 8192
+/*
+ * How long guest output may wait for the host's stdout to take anything.
+ * Past that, stdout is stalled (a pipe nobody reads, a terminal on XOFF):
+ * guest output is dropped, and counted, until stdout takes some again, so a
+ * vCPU never waits on it for longer, and a pause or stop always gets through.
+ */
+#define CONSOLE_STALL_MS 1000
 #define CONSOLE_LINE_MAX 512
 #define CONSOLE_IN_BUF 4096
 #define CONSOLE_MAX_WATCHERS 4
@@ -26,6 +34,12 @@ struct console {
 	uint8_t out[CONSOLE_OUT_BUF];
 	size_t out_len;
 	bool out_broken;
+	bool out_stalled;     /* see CONSOLE_STALL_MS */
+	uint64_t out_dropped; /* bytes dropped since stdout stalled */
+	/* A device told that the console had no room (console_has_room) is called back once it has. */
+	bool room_wanted;
+	console_room_fn on_room;
+	void *room_ctx;
 	bool mid_line; /* the guest's last byte out was not a newline */
 	uint64_t first_output_ns;
 	char line[CONSOLE_LINE_MAX];
@@ -108,43 +122,122 @@ void console_leave_raw(struct console *c)
 	/* kvmini's closing message should not start after a guest's unfinished line (a prompt). */
 	if (c->mid_line)
 		console_write(c, (const uint8_t *)"\r\n", 2);
-	console_flush(c);
+	console_drain(c);
 	tcsetattr(c->in_fd, TCSAFLUSH, &c->saved);
 	c->raw = false;
 	log_set_raw_terminal(false);
 }
 
-static void write_all(struct console *c, const uint8_t *buf, size_t len)
+/*
+ * Writes out buffered output for up to timeout_ms (0: only what stdout takes
+ * at once), until the buffer is empty or, unless `all`, some of it went.
+ * Each write is at most PIPE_BUF bytes after poll said writable, which a
+ * pipe or terminal takes without blocking even when stdout is a blocking fd
+ * (it is not ours to make non-blocking). Returns the bytes written.
+ */
+static size_t drain_locked(struct console *c, int timeout_ms, bool all)
 {
-	while (len && !c->out_broken) {
-		ssize_t n = write(c->out_fd, buf, len);
+	uint64_t deadline = monotonic_ms() + (uint64_t)timeout_ms;
+	size_t done = 0;
 
+	while (c->out_len && !c->out_broken && (all || !done)) {
+		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+		int64_t left = (int64_t)(deadline - monotonic_ms());
+		int ready = poll(&p, 1, left > 0 ? (int)left : 0);
+		ssize_t n;
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			break;
+		n = write(c->out_fd, c->out, c->out_len < PIPE_BUF ? c->out_len : PIPE_BUF);
 		if (n > 0) {
-			buf += n;
-			len -= n;
-		} else if (n < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
-
-			poll(&p, 1, -1);
-		} else if (n < 0 && errno != EINTR) {
+			memmove(c->out, c->out + n, c->out_len - (size_t)n);
+			c->out_len -= (size_t)n;
+			done += (size_t)n;
+		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (!timeout_ms)
+				break;
+		} else {
 			c->out_broken = true;
-			log_error("guest console output stopped: %s", strerror(errno));
+			c->out_len = 0;
+			log_error("guest console output stopped: %s", n ? strerror(errno) : "stdout took nothing");
 		}
 	}
+	if (done && c->out_stalled) {
+		c->out_stalled = false;
+		log_error("guest console: stdout takes output again; %llu bytes of guest output were dropped",
+			  (unsigned long long)c->out_dropped);
+		c->out_dropped = 0;
+	}
+	return done;
 }
 
-static void flush_locked(struct console *c)
+/* The buffer is full: waits (boundedly) for stdout to take some, or drops from now on (CONSOLE_STALL_MS). */
+static void make_room_locked(struct console *c)
 {
-	write_all(c, c->out, c->out_len);
-	c->out_len = 0;
+	if (drain_locked(c, c->out_stalled ? 0 : CONSOLE_STALL_MS, false) || c->out_stalled || c->out_broken)
+		return;
+	c->out_stalled = true;
+	log_error("guest console: stdout took nothing for %d ms; dropping guest output until it does",
+		  CONSOLE_STALL_MS);
+}
+
+static bool has_room_locked(const struct console *c)
+{
+	/* Stalled or broken, output is dropped anyway: the guest need not wait for it. */
+	return c->out_len < sizeof(c->out) || c->out_stalled || c->out_broken;
+}
+
+/* Drains, then tells a device that was turned away that it may send again (outside the lock: it takes its own). */
+static void flush_for(struct console *c, int timeout_ms)
+{
+	console_room_fn notify = NULL;
+	void *ctx = NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	drain_locked(c, timeout_ms, true);
+	if (c->room_wanted && has_room_locked(c)) {
+		c->room_wanted = false;
+		notify = c->on_room;
+		ctx = c->room_ctx;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (notify)
+		notify(ctx);
 }
 
 void console_flush(struct console *c)
 {
-	if (!c)
-		return;
+	flush_for(c, 0);
+}
+
+void console_drain(struct console *c)
+{
+	flush_for(c, CONSOLE_STALL_MS);
+}
+
+bool console_has_room(struct console *c)
+{
+	bool room;
+
 	pthread_mutex_lock(&c->lock);
-	flush_locked(c);
+	if (c->out_len == sizeof(c->out))
+		drain_locked(c, 0, false);
+	room = has_room_locked(c);
+	if (!room)
+		c->room_wanted = true;
+	pthread_mutex_unlock(&c->lock);
+	return room;
+}
+
+void console_set_room_callback(struct console *c, console_room_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->on_room = fn;
+	c->room_ctx = ctx;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -167,8 +260,11 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 		c->first_output_ns = monotonic_ns();
 	for (size_t i = 0; i < len; i++) {
 		if (c->out_len == sizeof(c->out))
-			flush_locked(c);
-		c->out[c->out_len++] = buf[i];
+			make_room_locked(c);
+		if (c->out_len < sizeof(c->out))
+			c->out[c->out_len++] = buf[i];
+		else if (!c->out_broken)
+			c->out_dropped++;
 		c->mid_line = buf[i] != '\n';
 		if (buf[i] == '\n') {
 			newline = true;
@@ -177,9 +273,9 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 			c->line[c->line_len++] = buf[i];
 		}
 	}
-	/* Whole lines go out at once; partial ones (a prompt, an echo) on the next tick. */
+	/* Whole lines go out at once, as far as stdout takes them; partial ones (a prompt, an echo) on the next tick. */
 	if (newline)
-		flush_locked(c);
+		drain_locked(c, 0, true);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -211,7 +307,7 @@ void console_close(struct console *c)
 	if (!c)
 		return;
 	console_leave_raw(c);
-	console_flush(c);
+	console_drain(c);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

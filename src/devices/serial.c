@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * A 16550A UART at COM1, wired to the host console. Transmission is instant
- * (THR is always empty again right after a write), so the guest never waits;
- * reception has a 16-byte FIFO fed from the console. The IRQ line follows the
- * interrupt-pending state, which the edge-triggered ISA IRQ turns into one
- * interrupt per new cause.
+ * while the console has room: THR is empty again right after a write. When
+ * the host's stdout does not keep up, THR stays full (LSR's THRE and TEMT
+ * clear) until the console has room again, and then the THR-empty interrupt
+ * fires: the guest waits, as on a real line, instead of a vCPU blocking on
+ * the host. Reception has a 16-byte FIFO fed from the console. The IRQ line
+ * follows the interrupt-pending state, which the edge-triggered ISA IRQ
+ * turns into one interrupt per new cause.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -117,7 +120,8 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 			s->thri_pending = true;
 		} else {
 			console_write(s->vm->console, &v, 1);
-			s->thri_pending = true;
+			/* Without room, serial_on_room raises it once there is. */
+			s->thri_pending = console_has_room(s->vm->console);
 		}
 		break;
 	case REG_IER:
@@ -127,7 +131,7 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 		}
 		/* Enabling the THR interrupt while THR is empty raises it at once, as on the real part. */
 		if ((v & IER_THRI) && !(s->ier & IER_THRI))
-			s->thri_pending = true;
+			s->thri_pending = console_has_room(s->vm->console);
 		s->ier = v & 0x0f;
 		break;
 	case REG_IIR_FCR:
@@ -171,7 +175,7 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 	case REG_MCR:
 		return s->mcr;
 	case REG_LSR:
-		return LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+		return (console_has_room(s->vm->console) ? LSR_THRE | LSR_TEMT : 0) | (s->rx_count ? LSR_DR : 0);
 	case REG_MSR:
 		return serial_msr(s);
 	default:
@@ -190,6 +194,17 @@ static void serial_io(void *opaque, uint64_t offset, uint8_t *data, unsigned siz
 		data[0] = serial_read(s, offset);
 	for (unsigned i = 1; !is_write && i < size; i++)
 		data[i] = 0xff;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The console has room again after turning the guest away: THR is empty now. */
+static void serial_on_room(void *ctx)
+{
+	struct serial *s = ctx;
+
+	pthread_mutex_lock(&s->lock);
+	s->thri_pending = true;
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -228,6 +243,7 @@ static int serial_init(struct vm *vm, void **data, struct errmsg *e)
 	if (err && err != -ENOTSUP)
 		log_debug("serial: cannot batch writes to %#x: %s", COM1_PORT, strerror(-err));
 	console_set_input(vm->console, serial_receive, s);
+	console_set_room_callback(vm->console, serial_on_room, s);
 	*data = s;
 	return 0;
 }
@@ -237,6 +253,7 @@ static void serial_exit(struct vm *vm, void *data)
 	struct serial *s = data;
 
 	console_set_input(vm->console, NULL, NULL);
+	console_set_room_callback(vm->console, NULL, NULL);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
