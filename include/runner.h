@@ -20,6 +20,9 @@ struct runner_hooks {
 	void (*on_tick)(void *ctx, struct vm *vm); /* on the main thread, about every 20 ms */
 	/* The VM once it runs, and NULL before it is destroyed (the API socket's backend holds it in between). */
 	void (*on_vm)(void *ctx, struct vm *vm);
+	/* Optional: on the main thread whenever control_fd (an eventfd, read here) is readable. */
+	void (*on_control)(void *ctx, struct vm *vm);
+	int control_fd;
 	void *ctx;
 };
 

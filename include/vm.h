@@ -3,14 +3,16 @@
  * A VM and its lifecycle. The one state machine (docs/architecture.md):
  *
  *   CREATED --vm_start--> RUNNING --vm_request_stop--> STOPPING --vm_join--> STOPPED
- *                          |    ^                        ^
- *                 vm_pause v    | vm_resume              | vm_request_stop
- *                          PAUSED -----------------------+
+ *      |                   |    ^                        ^ ^
+ *      |          vm_pause v    | vm_resume              | | vm_request_stop
+ *      |                   PAUSED -----------------------+ |
+ *      +------------ vm_request_stop / vm_join ------------+
  *
- * Any thread may request a stop (a vCPU on poweroff or a fault, a device, the
- * main loop on a signal); the first request decides the exit reason and code,
- * later ones are ignored. vm_join, on the main thread, parks every vCPU and
- * moves to STOPPED.
+ * Every change of state goes through one function in vm.c (vm_enter_state),
+ * which refuses any other move. Any thread may request a stop (a vCPU on
+ * poweroff or a fault, a device, the main loop on a signal, the API); the
+ * first request decides the exit reason and code, later ones are ignored.
+ * vm_join, on the main thread, parks every vCPU and moves to STOPPED.
  */
 #ifndef KVMINI_VM_H
 #define KVMINI_VM_H
@@ -76,12 +78,18 @@ struct vm {
 	uint64_t first_run_ns;     /* monotonic_ns() */
 	uint64_t first_run_cpu_ns; /* process_cpu_ns() */
 
-	pthread_mutex_t lock; /* guards everything below */
+	/*
+	 * Guards everything below. Three fields are also read without it, with
+	 * atomic loads, by threads that must not wait for it: `state` (vCPU
+	 * threads, each loop), `pause_requested` (vCPU threads, devices) and
+	 * `panic_seen` (vCPU threads); they are written with atomic stores under it.
+	 */
+	pthread_mutex_t lock;
 	enum vm_state state;
 	enum vm_stop_kind stop_kind;
 	int exit_code;
 	char stop_message[256];
-	bool panic_seen;
+	bool panic_seen; /* read without the lock: vm_panic_seen */
 	uint64_t panic_deadline_ms; /* stop this long after a panic was noticed, if the guest does not end itself */
 	int stop_fd;                /* eventfd, readable once a stop was requested */
 	uint64_t boot_timer_ns;     /* when the guest's init first wrote the boot-timer port (0: not yet) */
@@ -89,7 +97,7 @@ struct vm {
 	/* Pausing: vCPU threads see pause_requested (also read without the lock), park and count themselves. */
 	bool pause_requested;
 	unsigned vcpus_parked;
-	pthread_cond_t cond; /* broadcast when vcpus_parked, pause_requested or state change */
+	pthread_cond_t cond; /* CLOCK_MONOTONIC; broadcast when vcpus_parked, pause_requested or state change */
 	/* Serialises start, pause, resume and vm_join's stop of the I/O thread; taken before `lock`. */
 	pthread_mutex_t control_lock;
 };
@@ -107,16 +115,23 @@ void vm_request_stop(struct vm *vm, enum vm_stop_kind kind, int exit_code, const
 	__attribute__((format(printf, 4, 5)));
 /* The guest said it panicked (pvpanic, or its banner on the console); `final` when nothing more will follow. */
 void vm_note_panic(struct vm *vm, const char *how, bool final);
+/* How long vm_pause waits for every vCPU to park before it gives up (-ETIMEDOUT). */
+#define VM_PAUSE_TIMEOUT_MS 3000
 /*
- * Control (the API socket; any thread). vm_pause returns once every vCPU
- * thread is out of KVM_RUN and parked and the I/O thread has stopped
- * touching guest memory; the guest is told through KVM_KVMCLOCK_CTRL so its
- * watchdogs do not fire on resume. Pausing a paused VM and resuming a
- * running one are no-ops (0); -EINVAL before start or once stopping.
+ * Control, on the thread that owns the VM (the runner's main loop; the API
+ * hands its requests there). vm_pause returns once every vCPU thread is out
+ * of KVM_RUN and parked and the I/O thread has stopped touching guest
+ * memory; the guest is told through KVM_KVMCLOCK_CTRL so its watchdogs do
+ * not fire on resume. A vCPU that does not park within VM_PAUSE_TIMEOUT_MS
+ * (stuck in an exit) makes it give up: -ETIMEDOUT, and the guest runs on.
+ * Pausing a paused VM and resuming a running one are no-ops (0); -EINVAL
+ * before start or once stopping.
  */
 int vm_pause(struct vm *vm);
 /* A pause was asked for and not undone: devices working outside the I/O thread leave guest memory alone. */
 bool vm_pause_requested(struct vm *vm);
+/* Whether the guest was seen to panic (any thread, without the lock). */
+bool vm_panic_seen(struct vm *vm);
 int vm_resume(struct vm *vm);
 enum vm_state vm_get_state(struct vm *vm);
 /* vCPU n's registers: only while paused (-EBUSY otherwise), -ENOENT for no such vCPU. */

@@ -46,6 +46,17 @@ static void on_stop(void *ctx, uint32_t events)
 	r->loop.done = true;
 }
 
+/* Work handed over by another thread (the API's pause and resume), done here, where the VM is owned. */
+static void on_control(void *ctx, uint32_t events)
+{
+	struct runner *r = ctx;
+	uint64_t count;
+
+	(void)events;
+	if (read(r->hooks->control_fd, &count, sizeof(count)) == sizeof(count))
+		r->hooks->on_control(r->hooks->ctx, r->vm);
+}
+
 static void on_input(void *ctx, uint32_t events)
 {
 	struct runner *r = ctx;
@@ -89,6 +100,8 @@ static int setup_loop(struct runner *r, const sigset_t *stop_signals, struct err
 		return errmsg_set(e, -err, "epoll: %s", strerror(-err));
 	err = event_loop_add(&r->loop, r->signal_fd, EPOLLIN, on_signal, r);
 	err = err ?: event_loop_add(&r->loop, r->vm->stop_fd, EPOLLIN, on_stop, r);
+	if (!err && r->hooks && r->hooks->on_control)
+		err = event_loop_add(&r->loop, r->hooks->control_fd, EPOLLIN, on_control, r);
 	if (err)
 		return errmsg_set(e, -err, "event loop: %s", strerror(-err));
 	/* stdin may be /dev/null or a file, which epoll refuses: then there is simply no input. */

@@ -257,7 +257,7 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		return false;
 	case KVM_EXIT_SHUTDOWN:
 		/* A guest that panicked and then reset the hard way still panicked. */
-		if (vm->panic_seen)
+		if (vm_panic_seen(vm))
 			vm_note_panic(vm, "reset after panic", true);
 		else
 			vm_request_stop(vm, VM_STOP_TRIPLE_FAULT, EXIT_RUNTIME_ERROR,

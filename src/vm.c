@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -20,11 +21,34 @@
 #include "virtio/virtio.h"
 #include "vm.h"
 
+/*
+ * The lifecycle's only legal moves (include/vm.h draws them): every change of
+ * vm->state goes through vm_enter_state, with vm->lock held.
+ */
+static const unsigned vm_transitions[] = {
+	[VM_CREATED] = 1u << VM_RUNNING | 1u << VM_STOPPING,
+	[VM_RUNNING] = 1u << VM_PAUSED | 1u << VM_STOPPING,
+	[VM_PAUSED] = 1u << VM_RUNNING | 1u << VM_STOPPING,
+	[VM_STOPPING] = 1u << VM_STOPPED,
+	[VM_STOPPED] = 0,
+};
+
 /* Addresses in the 3-4 GiB hole that Intel's KVM needs for real-mode emulation. */
 #define KVM_TSS_ADDR 0xfffbd000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
 /* How long a panicking guest may keep printing (its trace) before kvmini ends it. */
 #define PANIC_GRACE_MS 1000
+
+/* Moves to `to` if the lifecycle allows it (false otherwise) and wakes every waiter. With vm->lock held. */
+static bool vm_enter_state(struct vm *vm, enum vm_state to)
+{
+	if (!(vm_transitions[vm->state] & (1u << to)))
+		return false;
+	/* Atomic: vCPU threads read the state without the lock (vcpu_should_stop). */
+	__atomic_store_n(&vm->state, to, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->cond);
+	return true;
+}
 
 static int vm_set_memory(struct vm *vm, struct errmsg *e)
 {
@@ -113,7 +137,12 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 	kvm->supported_cpuid = NULL;
 	vm->nr_vcpus = cfg->nr_cpus;
 	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
+	/* Deadlines (vm_pause) are monotonic: a clock change must not stretch or cut them. */
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_mutex_init(&vm->control_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	io_bus_init(&vm->pio, "port");
@@ -174,7 +203,11 @@ int vm_start(struct vm *vm, struct errmsg *e)
 	/* A pause that came in now would otherwise see RUNNING before the threads it must stop exist. */
 	pthread_mutex_lock(&vm->control_lock);
 	pthread_mutex_lock(&vm->lock);
-	vm->state = VM_RUNNING;
+	if (!vm_enter_state(vm, VM_RUNNING)) {
+		pthread_mutex_unlock(&vm->lock);
+		pthread_mutex_unlock(&vm->control_lock);
+		return errmsg_set(e, EINVAL, "the VM was stopped before it started");
+	}
 	vm->start_ms = monotonic_ms();
 	pthread_mutex_unlock(&vm->lock);
 	if ((err = io_thread_start(&vm->io))) {
@@ -219,7 +252,7 @@ int vm_join(struct vm *vm)
 	io_thread_stop(&vm->io);
 	pthread_mutex_unlock(&vm->control_lock);
 	vm_drain_coalesced(vm);
-	console_flush(vm->console);
+	console_drain(vm->console);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct kvm_regs regs;
 
@@ -229,7 +262,9 @@ int vm_join(struct vm *vm)
 	}
 	vm_log_startup(vm);
 	pthread_mutex_lock(&vm->lock);
-	vm->state = VM_STOPPED;
+	/* A VM that never started (an error before vm_start) was stopped without a request. */
+	vm_enter_state(vm, VM_STOPPING);
+	vm_enter_state(vm, VM_STOPPED);
 	pthread_mutex_unlock(&vm->lock);
 	return vm->exit_code;
 }
@@ -250,10 +285,8 @@ static void vm_stop_locked(struct vm *vm, enum vm_stop_kind kind, int exit_code,
 	}
 	vm->stop_kind = kind;
 	vm->exit_code = exit_code;
-	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm->state == VM_CREATED)
-		vm->state = VM_STOPPING;
 	/* Parked vCPUs wake and leave; a vm_pause waiting for them gives up. */
-	pthread_cond_broadcast(&vm->cond);
+	vm_enter_state(vm, VM_STOPPING);
 	if (write(vm->stop_fd, &one, sizeof(one)) != sizeof(one))
 		log_error("cannot wake the main loop: %s", strerror(errno));
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
@@ -275,7 +308,7 @@ void vm_note_panic(struct vm *vm, const char *how, bool final)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->panic_seen) {
-		vm->panic_seen = true;
+		__atomic_store_n(&vm->panic_seen, true, __ATOMIC_RELEASE);
 		vm->panic_deadline_ms = monotonic_ms() + PANIC_GRACE_MS;
 		log_debug("guest panic noticed (%s)", how);
 	}
@@ -319,8 +352,17 @@ static void vm_kvmclock_ctrl(struct vm *vm)
 	}
 }
 
+/* Waits on vm->cond until deadline_ms (monotonic); false once it has passed. With vm->lock held. */
+static bool vm_wait_until(struct vm *vm, uint64_t deadline_ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000 };
+
+	return pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) != ETIMEDOUT;
+}
+
 int vm_pause(struct vm *vm)
 {
+	uint64_t deadline_ms = monotonic_ms() + VM_PAUSE_TIMEOUT_MS;
 	int err = 0;
 
 	pthread_mutex_lock(&vm->control_lock);
@@ -335,7 +377,13 @@ int vm_pause(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	while (vm->state == VM_RUNNING && vm->vcpus_parked < vm->nr_vcpus)
-		pthread_cond_wait(&vm->cond, &vm->lock);
+		if (!vm_wait_until(vm, deadline_ms) && vm->vcpus_parked < vm->nr_vcpus) {
+			/* A vCPU is stuck in an exit (host output that does not drain): give up, the guest runs on. */
+			__atomic_store_n(&vm->pause_requested, false, __ATOMIC_SEQ_CST);
+			pthread_cond_broadcast(&vm->cond);
+			err = -ETIMEDOUT;
+			goto out;
+		}
 	if (vm->state != VM_RUNNING) {
 		err = -EINVAL; /* a stop came first; vm_join finishes the job */
 		goto out;
@@ -350,11 +398,8 @@ int vm_pause(struct vm *vm)
 	vm_kvmclock_ctrl(vm);
 
 	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_RUNNING)
-		vm->state = VM_PAUSED;
-	else
+	if (!vm_enter_state(vm, VM_PAUSED))
 		err = -EINVAL;
-	pthread_cond_broadcast(&vm->cond);
 out:
 	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_unlock(&vm->control_lock);
@@ -380,17 +425,20 @@ int vm_resume(struct vm *vm)
 		return err;
 	}
 	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_PAUSED) {
-		vm->state = VM_RUNNING;
+	/* The flag first: vCPUs woken by the state change must see that they may go on. */
+	if (vm->state == VM_PAUSED)
 		__atomic_store_n(&vm->pause_requested, false, __ATOMIC_SEQ_CST);
-		pthread_cond_broadcast(&vm->cond);
-	} else {
+	if (!vm_enter_state(vm, VM_RUNNING))
 		err = -EINVAL;
-	}
 out:
 	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_unlock(&vm->control_lock);
 	return err;
+}
+
+bool vm_panic_seen(struct vm *vm)
+{
+	return __atomic_load_n(&vm->panic_seen, __ATOMIC_ACQUIRE);
 }
 
 bool vm_pause_requested(struct vm *vm)

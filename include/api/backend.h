@@ -5,6 +5,14 @@
  * arrives. The VM is reachable only between runner hooks: api_ctl_attach
  * sets it once it runs and clears it before it is destroyed, under the lock
  * every endpoint takes.
+ *
+ * The API thread never waits on the guest without a deadline, and never
+ * holds the lock while it waits (so GET / always answers): InstanceStart,
+ * pause and resume are handed to the main thread, which owns the VM (the
+ * daemon's start wait, the runner's loop through api_ctl_hooks), and the API
+ * thread waits for the outcome at most API_VM_TIMEOUT_MS; then it answers
+ * with an error saying the VM did not get there in time. Stop needs no
+ * hand-over: vm_request_stop only sets a flag and wakes the threads.
  */
 #ifndef KVMINI_API_BACKEND_H
 #define KVMINI_API_BACKEND_H
@@ -14,19 +22,31 @@
 #include <stdint.h>
 
 #include "api/router.h"
+#include "runner.h"
 #include "vm.h"
 
+/* The longest an API request waits for the VM's thread to start, pause or resume it. */
+#define API_VM_TIMEOUT_MS 5000
+
 enum api_start { API_START_IDLE, API_START_REQUESTED, API_START_DONE, API_START_FAILED };
+/* A pause or resume on its way to the main thread. */
+enum api_vm_request { API_REQUEST_NONE, API_REQUEST_PAUSE, API_REQUEST_RESUME };
 
 struct api_ctl {
 	pthread_mutex_t lock; /* guards everything below */
-	pthread_cond_t cond;  /* broadcast when `start` changes */
+	pthread_cond_t cond;  /* CLOCK_MONOTONIC; broadcast when `start` or `request_done` changes */
 	struct vm *vm;        /* while it runs */
 	bool daemon;          /* configured through the API and started by InstanceStart */
 	bool stop_requested;  /* Stop before InstanceStart: the daemon ends */
 	enum api_start start;
+	bool start_abandoned; /* the InstanceStart request timed out: nobody waits for this start */
 	char start_error[256];
 	int start_fd;         /* eventfd: the daemon's main thread wakes for InstanceStart or Stop */
+	enum api_vm_request request; /* waiting for, or being carried out by, the main thread */
+	bool request_taken;   /* the main thread is carrying it out: it cannot be withdrawn any more */
+	uint64_t request_seq, request_done; /* the last request made, the last one finished */
+	int request_result;   /* of request_done: 0 or a negative errno */
+	int request_fd;       /* eventfd: the runner's loop wakes for a request */
 	uint64_t host_ram;
 	char id[API_ID_MAX];
 	struct api_config cfg;
@@ -40,6 +60,8 @@ extern const struct api_backend api_vm_backend;
  */
 int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_cfg, struct errmsg *e);
 void api_ctl_destroy(struct api_ctl *ctl);
+/* The runner's hooks for a VM the API controls: attaches it (api_ctl_attach) and carries out its requests. */
+struct runner_hooks api_ctl_hooks(struct api_ctl *ctl);
 /* The runner's on_vm hook: the running VM, or NULL before it is destroyed. */
 void api_ctl_attach(void *ctl, struct vm *vm);
 /* For the daemon's main thread: the InstanceStart it was woken for failed (msg) or ended. */

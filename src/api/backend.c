@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 
 #include "api/backend.h"
+#include "clock.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "log.h"
@@ -42,27 +44,102 @@ static void describe(void *ctx, enum api_state *state, char *id, size_t id_size,
 	*version = kvmini_version();
 }
 
+static void wake(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		log_error("api: cannot wake the main thread: %s", strerror(errno));
+}
+
+/* Waits (the lock released meanwhile) until done() or the deadline; false when the deadline came first. */
+static bool wait_until(struct api_ctl *ctl, uint64_t deadline_ms, bool (*done)(const struct api_ctl *ctl, uint64_t arg),
+		       uint64_t arg)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_ms / 1000), .tv_nsec = (long)(deadline_ms % 1000) * 1000000 };
+
+	while (!done(ctl, arg))
+		if (pthread_cond_timedwait(&ctl->cond, &ctl->lock, &ts) == ETIMEDOUT)
+			return done(ctl, arg);
+	return true;
+}
+
+static bool request_finished(const struct api_ctl *ctl, uint64_t seq)
+{
+	return ctl->request_done >= seq;
+}
+
 static int set_paused(void *ctx, bool paused, struct errmsg *e)
 {
 	struct api_ctl *ctl = ctx;
+	const char *verb = paused ? "pause" : "resume";
+	uint64_t seq;
 	int err;
 
 	pthread_mutex_lock(&ctl->lock);
-	if (!ctl->vm)
+	if (!ctl->vm) {
 		err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
-	else if ((err = paused ? vm_pause(ctl->vm) : vm_resume(ctl->vm)))
-		errmsg_set(e, -err, "cannot %s the microVM: %s", paused ? "pause" : "resume",
-			   err == -EINVAL ? "it is stopping" : strerror(-err));
+		goto out;
+	}
+	if (ctl->request != API_REQUEST_NONE) {
+		err = errmsg_set(e, EBUSY, "an earlier pause or resume is still under way; try again");
+		goto out;
+	}
+	ctl->request = paused ? API_REQUEST_PAUSE : API_REQUEST_RESUME;
+	seq = ++ctl->request_seq;
+	wake(ctl->request_fd);
+	if (wait_until(ctl, monotonic_ms() + API_VM_TIMEOUT_MS, request_finished, seq)) {
+		if ((err = ctl->request_result))
+			errmsg_set(e, -err, "cannot %s the microVM: %s", verb,
+				   err == -EINVAL	 ? "it is stopping"
+				   : err == -ETIMEDOUT ? "a vCPU did not stop in time (is it waiting on host output?)"
+							 : strerror(-err));
+		goto out;
+	}
+	/* Not taken yet: withdrawn, so it cannot happen after the client was told it did not. */
+	if (!ctl->request_taken)
+		ctl->request = API_REQUEST_NONE;
+	err = errmsg_set(e, ETIMEDOUT, "cannot %s the microVM: its thread did not get there within %d ms%s", verb,
+			 API_VM_TIMEOUT_MS, ctl->request_taken ? " (it is still trying; GET / tells the outcome)" : "");
+out:
 	pthread_mutex_unlock(&ctl->lock);
 	return err;
 }
 
-static void wake_main(struct api_ctl *ctl)
+/* Hands the VM's owner (the runner's loop) the pending request and reports the outcome to the waiting client. */
+static void run_request(void *ctx, struct vm *vm)
 {
-	uint64_t one = 1;
+	struct api_ctl *ctl = ctx;
+	enum api_vm_request req;
+	int err;
 
-	if (write(ctl->start_fd, &one, sizeof(one)) != sizeof(one))
-		log_error("api: cannot wake the main thread: %s", strerror(errno));
+	pthread_mutex_lock(&ctl->lock);
+	req = ctl->request;
+	ctl->request_taken = req != API_REQUEST_NONE;
+	pthread_mutex_unlock(&ctl->lock);
+	if (req == API_REQUEST_NONE)
+		return;
+	err = req == API_REQUEST_PAUSE ? vm_pause(vm) : vm_resume(vm);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->request_result = err;
+	ctl->request_done = ctl->request_seq;
+	ctl->request = API_REQUEST_NONE;
+	ctl->request_taken = false;
+	pthread_cond_broadcast(&ctl->cond);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+struct runner_hooks api_ctl_hooks(struct api_ctl *ctl)
+{
+	return (struct runner_hooks){
+		.on_vm = api_ctl_attach, .on_control = run_request, .control_fd = ctl->request_fd, .ctx = ctl,
+	};
+}
+
+static bool start_finished(const struct api_ctl *ctl, uint64_t unused)
+{
+	(void)unused;
+	return ctl->start != API_START_REQUESTED;
 }
 
 /* Called with the lock held; waits (without it) until the main thread has the VM running or gave up. */
@@ -77,9 +154,13 @@ static int instance_start(struct api_ctl *ctl, struct errmsg *e)
 	if ((err = api_config_to_vm(&ctl->cfg, &vm, cmdline, sizeof(cmdline), e)))
 		return err;
 	ctl->start = API_START_REQUESTED;
-	wake_main(ctl);
-	while (ctl->start == API_START_REQUESTED)
-		pthread_cond_wait(&ctl->cond, &ctl->lock);
+	ctl->start_abandoned = false;
+	wake(ctl->start_fd);
+	if (!wait_until(ctl, monotonic_ms() + API_VM_TIMEOUT_MS, start_finished, 0)) {
+		ctl->start_abandoned = true;
+		return errmsg_set(e, ETIMEDOUT, "the microVM is still starting after %d ms; GET / tells when it runs",
+				  API_VM_TIMEOUT_MS);
+	}
 	if (ctl->start == API_START_DONE)
 		return 0;
 	errmsg_set(e, EINVAL, "the microVM did not start: %s", ctl->start_error);
@@ -108,7 +189,7 @@ static int action(void *ctx, enum api_action action, struct errmsg *e)
 			vm_request_stop(ctl->vm, VM_STOP_QUIT, EXIT_GUEST_OK, "stopped through the API");
 		} else if (ctl->daemon && ctl->start == API_START_IDLE) {
 			ctl->stop_requested = true;
-			wake_main(ctl);
+			wake(ctl->start_fd);
 		} else {
 			err = errmsg_set(e, EINVAL, "the microVM is starting; try again");
 		}
@@ -247,11 +328,22 @@ int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_c
 {
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->daemon = daemon;
+	ctl->request_fd = -1;
 	ctl->start_fd = eventfd(0, EFD_CLOEXEC);
 	if (ctl->start_fd < 0)
 		return errmsg_set(e, errno, "eventfd: %s", strerror(errno));
+	ctl->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ctl->request_fd < 0) {
+		close(ctl->start_fd);
+		return errmsg_set(e, errno, "eventfd: %s", strerror(errno));
+	}
 	pthread_mutex_init(&ctl->lock, NULL);
-	pthread_cond_init(&ctl->cond, NULL);
+	/* The API's deadlines are monotonic: a clock change must not stretch or cut them. */
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctl->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	ctl->host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
 	snprintf(ctl->id, sizeof(ctl->id), "kvmini-%d", (int)getpid());
 	if (run_cfg)
@@ -264,6 +356,7 @@ int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_c
 void api_ctl_destroy(struct api_ctl *ctl)
 {
 	close(ctl->start_fd);
+	close(ctl->request_fd);
 	pthread_cond_destroy(&ctl->cond);
 	pthread_mutex_destroy(&ctl->lock);
 }
@@ -274,10 +367,15 @@ void api_ctl_attach(void *ctx, struct vm *vm)
 
 	pthread_mutex_lock(&ctl->lock);
 	ctl->vm = vm;
-	if (vm && ctl->start == API_START_REQUESTED) {
+	if (vm && ctl->start == API_START_REQUESTED)
 		ctl->start = API_START_DONE;
-		pthread_cond_broadcast(&ctl->cond);
+	/* The VM is going: a request its thread never took will not be carried out. */
+	if (!vm && ctl->request != API_REQUEST_NONE) {
+		ctl->request = API_REQUEST_NONE;
+		ctl->request_result = -EINVAL;
+		ctl->request_done = ctl->request_seq;
 	}
+	pthread_cond_broadcast(&ctl->cond);
 	pthread_mutex_unlock(&ctl->lock);
 }
 
@@ -286,7 +384,8 @@ void api_ctl_start_failed(struct api_ctl *ctl, const char *msg)
 	pthread_mutex_lock(&ctl->lock);
 	if (ctl->start == API_START_REQUESTED) {
 		snprintf(ctl->start_error, sizeof(ctl->start_error), "%s", msg);
-		ctl->start = API_START_FAILED;
+		/* A client that gave up waiting is not there to read why: ready for the next InstanceStart. */
+		ctl->start = ctl->start_abandoned ? API_START_IDLE : API_START_FAILED;
 		pthread_cond_broadcast(&ctl->cond);
 	}
 	pthread_mutex_unlock(&ctl->lock);

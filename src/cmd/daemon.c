@@ -116,7 +116,7 @@ static bool wait_for_start(struct api_ctl *ctl, int signal_fd, int *exit_code)
 /* Boots what ctl is configured with; false when it did not start (the client that asked is told why). */
 static bool boot(struct api_ctl *ctl, struct runner_result *res)
 {
-	struct runner_hooks hooks = { .on_vm = api_ctl_attach, .ctx = ctl };
+	struct runner_hooks hooks = api_ctl_hooks(ctl);
 	static char cmdline[API_BOOT_ARGS_MAX + 32];
 	struct vm_config cfg;
 	struct errmsg e;

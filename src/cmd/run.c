@@ -182,7 +182,7 @@ static void report(const struct runner_result *res)
 static int run_with_api(const struct vm_config *cfg)
 {
 	static struct api_ctl ctl;
-	struct runner_hooks hooks = { .on_vm = api_ctl_attach, .ctx = &ctl };
+	struct runner_hooks hooks;
 	struct api_server *server;
 	struct runner_result res;
 	struct errmsg e;
@@ -196,6 +196,7 @@ static int run_with_api(const struct vm_config *cfg)
 		api_ctl_destroy(&ctl);
 		return EXIT_RUNTIME_ERROR;
 	}
+	hooks = api_ctl_hooks(&ctl);
 	runner_run(cfg, STDIN_FILENO, STDOUT_FILENO, &hooks, &res);
 	api_server_stop(server);
 	api_ctl_destroy(&ctl);
