@@ -10,7 +10,11 @@
 # cycles, through the CLI: 50 `kvmini pause`/`kvmini resume` cycles, then
 # the counter has no gap and keeps counting, `kvmini status` says Running,
 # `kvmini stop` ends kvmini with exit 0.
-# timeout: 500
+# stress: four clients at once (two pausing and resuming, one reading
+# /vm/stats, one GET /), 40 requests each, while the guest counts: every
+# request gets its success answer, the counter has no gap afterwards, and
+# Stop ends kvmini with exit 0.
+# timeout: 700
 . "$(dirname "$0")/../lib.sh"
 
 # counter_lines: how many counter lines the guest printed so far.
@@ -107,6 +111,14 @@ pause_resume() {
 	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
 }
 
+# expect_no_gaps: the counter lines so far are 0, 1, 2, ... in order.
+expect_no_gaps() {
+	gaps=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' |
+		awk 'NR == 1 && $1 != 0 { print "starts at " $1 } NR > 1 && $1 != prev + 1 { print prev "->" $1 }
+			{ prev = $1 }' | head -n 5)
+	[ -z "$gaps" ] || fail "counter lines missing or out of order: $gaps"
+}
+
 cycles() {
 	start_counter
 	i=0
@@ -117,10 +129,7 @@ cycles() {
 	done
 	expect_counter_grows 20
 	expect_counter_grows 20
-	gaps=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' |
-		awk 'NR == 1 && $1 != 0 { print "starts at " $1 } NR > 1 && $1 != prev + 1 { print prev "->" $1 }
-			{ prev = $1 }' | head -n 5)
-	[ -z "$gaps" ] || fail "counter lines missing or out of order: $gaps"
+	expect_no_gaps
 	"$KVMINI" status --sock "$API_SOCK" | grep -q '^state: Running$' || fail "kvmini status does not say Running"
 	"$KVMINI" stop --sock "$API_SOCK" >/dev/null || fail "kvmini stop failed"
 	wait_kvmini 10
@@ -128,6 +137,57 @@ cycles() {
 	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
 }
 
+# client NAME COUNT METHOD PATH [JSON...]: COUNT requests, cycling through the
+# JSON bodies given (or none); each answer's status goes to $T/NAME.codes.
+client() {
+	name=$1 count=$2 method=$3 path=$4
+	shift 4
+	i=0
+	while [ "$i" -lt "$count" ]; do
+		if [ $# -gt 0 ]; then
+			body=$1
+			shift
+			set -- "$@" "$body"
+			curl -s --max-time 30 --unix-socket "$API_SOCK" -o /dev/null -w '%{http_code}\n' -X "$method" \
+				-H 'Content-Type: application/json' --data "$body" "http://localhost$path"
+		else
+			curl -s --max-time 30 --unix-socket "$API_SOCK" -o /dev/null -w '%{http_code}\n' -X "$method" \
+				"http://localhost$path"
+		fi
+		i=$((i + 1))
+	done >"$T/$name.codes"
+}
+
+# expect_codes NAME WANT: every answer client NAME got was WANT.
+expect_codes() {
+	got=$(sort "$T/$1.codes" | uniq -c | tr -s ' \n' ' ')
+	[ "$(grep -c "^$2\$" "$T/$1.codes")" = 40 ] || fail "client $1: answers were$got, expected 40 x $2"
+}
+
+stress() {
+	start_counter
+	client pause1 40 PATCH /vm '{"state": "Paused"}' '{"state": "Resumed"}' &
+	p1=$!
+	client pause2 40 PATCH /vm '{"state": "Resumed"}' '{"state": "Paused"}' &
+	p2=$!
+	client stats 40 GET /vm/stats &
+	p3=$!
+	client root 40 GET / &
+	p4=$!
+	wait "$p1" "$p2" "$p3" "$p4"
+	expect_codes pause1 204
+	expect_codes pause2 204
+	expect_codes stats 200
+	expect_codes root 200
+	expect_api 204 PATCH /vm '{"state": "Resumed"}'
+	expect_counter_grows 20
+	expect_no_gaps
+	expect_api 204 PUT /actions '{"action_type": "Stop"}'
+	wait_kvmini 10
+	expect_exit 0
+}
+
 run_case pause-resume pause_resume
 run_case cycles cycles
+run_case stress stress
 end_cases
