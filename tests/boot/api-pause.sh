@@ -11,7 +11,7 @@
 # the counter has no gap and keeps counting, `kvmini status` says Running,
 # `kvmini stop` ends kvmini with exit 0.
 # stress: four clients at once (two pausing and resuming, one reading
-# /vm/stats, one GET /), 40 requests each, while the guest counts: every
+# /vm/stats, one GET /), 25 requests each, while the guest counts: every
 # request gets its success answer, the counter has no gap afterwards, and
 # Stop ends kvmini with exit 0.
 # timeout: 700
@@ -161,18 +161,18 @@ client() {
 # expect_codes NAME WANT: every answer client NAME got was WANT.
 expect_codes() {
 	got=$(sort "$T/$1.codes" | uniq -c | tr -s ' \n' ' ')
-	[ "$(grep -c "^$2\$" "$T/$1.codes")" = 40 ] || fail "client $1: answers were$got, expected 40 x $2"
+	[ "$(grep -c "^$2\$" "$T/$1.codes")" = 25 ] || fail "client $1: answers were$got, expected 25 x $2"
 }
 
 stress() {
 	start_counter
-	client pause1 40 PATCH /vm '{"state": "Paused"}' '{"state": "Resumed"}' &
+	client pause1 25 PATCH /vm '{"state": "Paused"}' '{"state": "Resumed"}' &
 	p1=$!
-	client pause2 40 PATCH /vm '{"state": "Resumed"}' '{"state": "Paused"}' &
+	client pause2 25 PATCH /vm '{"state": "Resumed"}' '{"state": "Paused"}' &
 	p2=$!
-	client stats 40 GET /vm/stats &
+	client stats 25 GET /vm/stats &
 	p3=$!
-	client root 40 GET / &
+	client root 25 GET / &
 	p4=$!
 	wait "$p1" "$p2" "$p3" "$p4"
 	expect_codes pause1 204
