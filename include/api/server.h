@@ -21,9 +21,10 @@
 struct api_server;
 
 /*
- * Creates the socket at path (mode 0600) and starts serving. A stale socket
- * file (nothing answers on it) is replaced; a live one, or a path that is
- * not a socket, is refused with a message saying so.
+ * Creates the socket at path (mode 0600 from the start; the path is never
+ * followed) and starts serving. A stale socket file (nothing answers on it)
+ * is replaced; a live one, or anything at path that is not a socket, is
+ * refused with a message saying so and left alone.
  */
 int api_server_start(struct api_server **server, const char *path, const struct api_backend *backend,
 		     void *backend_ctx, struct errmsg *e);

@@ -386,24 +386,25 @@ static int open_socket(struct api_server *s, struct errmsg *e)
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0)
 		return errmsg_set(e, errno, "socket: %s", strerror(errno));
-	/* Linux creates the file with the socket inode's mode: 0600 from the start, no window. */
+	/*
+	 * Linux's unix_bind creates the file with the socket inode's mode less
+	 * the umask: after this fchmod, 0600 (or less, if the umask takes owner
+	 * bits too) from the moment the file exists. Nothing here changes the
+	 * file by its path afterwards: whoever can write the folder could have
+	 * put a symbolic link to some other file there by then.
+	 */
 	if (fchmod(s->listen_fd, 0600))
 		return errmsg_set(e, errno, "--api-sock %s: fchmod: %s", s->path, strerror(errno));
 	if (bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)))
 		return errmsg_set(e, errno, "--api-sock %s: %s", s->path, strerror(errno));
-	if (chmod(s->path, 0600) || stat(s->path, &st)) {
-		err = errno;
-		unlink(s->path);
-		return errmsg_set(e, err, "--api-sock %s: %s", s->path, strerror(err));
-	}
+	/* Which file is ours, to remove at the end; lstat, as a path is never followed here. */
+	if (lstat(s->path, &st) || !S_ISSOCK(st.st_mode))
+		return errmsg_set(e, EEXIST, "--api-sock %s: replaced by something else as it was made", s->path);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	if (listen(s->listen_fd, BACKLOG)) {
-		err = errno;
-		unlink(s->path);
-		s->ino = 0;
-		return errmsg_set(e, err, "--api-sock %s: listen: %s", s->path, strerror(err));
-	}
+	/* On failure, destroy() removes the file. */
+	if (listen(s->listen_fd, BACKLOG))
+		return errmsg_set(e, errno, "--api-sock %s: listen: %s", s->path, strerror(errno));
 	return 0;
 }
 

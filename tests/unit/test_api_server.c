@@ -170,27 +170,94 @@ static void test_stale_socket_replaced(void **state)
 	close(fd);
 }
 
-static void test_other_file_kept(void **state)
+/* What is at the path, unless it is a socket, stays as it is, and the server says why it does not start. */
+static void refused_and_kept(const char *what)
 {
 	struct errmsg e;
+
+	assert_int_equal(api_server_start(&server, path, &backend, NULL, &e), -EEXIST);
+	if (!strstr(e.text, "exists and is not a socket; not replacing it") || !strstr(e.text, path))
+		fail_msg("%s at the path: unexpected message '%s'", what, e.text);
+	assert_null(server);
+}
+
+static void test_other_files_kept(void **state)
+{
+	char target[128], link[128];
 	struct stat st;
+	ssize_t n;
 	FILE *f;
 
 	(void)state;
 	api_server_stop(server);
 	server = NULL;
+
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("data", f);
 	fclose(f);
-	assert_int_equal(api_server_start(&server, path, &backend, NULL, &e), -EEXIST);
-	assert_non_null(strstr(e.text, "not a socket"));
-	assert_int_equal(stat(path, &st), 0);
+	refused_and_kept("a regular file");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_size, 4);
-	assert_int_equal(api_server_start(&server, "/tmp/a-path-longer-than-sun_path-allows-aaaaaaaaaaaaaaaaaaaaaaaaa"
+	unlink(path);
+
+	/* A link to a file the server must not touch (a socket file, even, could be someone else's). */
+	snprintf(target, sizeof(target), "%s/target", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fclose(f);
+	chmod(target, 0644);
+	assert_int_equal(symlink(target, path), 0);
+	refused_and_kept("a symbolic link");
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_string_equal(link, target);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	unlink(path);
+	unlink(target);
+
+	assert_int_equal(symlink("/nonexistent", path), 0);
+	refused_and_kept("a dangling symbolic link");
+	unlink(path);
+
+	assert_int_equal(mkdir(path, 0700), 0);
+	refused_and_kept("a directory");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	rmdir(path);
+}
+
+static void test_path_too_long(void **state)
+{
+	struct api_server *second;
+	struct errmsg e;
+
+	(void)state;
+	assert_int_equal(api_server_start(&second, "/tmp/a-path-longer-than-sun_path-allows-aaaaaaaaaaaaaaaaaaaaaaaaa"
 						   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
 					  &backend, NULL, &e),
 			 -ENAMETOOLONG);
+}
+
+/* 0600 whatever the umask leaves (it may only take bits away, and this one takes none of the owner's). */
+static void test_socket_mode(void **state)
+{
+	mode_t old = umask(0);
+	struct errmsg e;
+	struct stat st;
+
+	(void)state;
+	api_server_stop(server);
+	server = NULL;
+	if (api_server_start(&server, path, &backend, NULL, &e))
+		fail_msg("cannot start the server: %s", e.text);
+	umask(old);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
 /* Many clients with half a request each do not keep another from its answer, and all get theirs. */
@@ -400,7 +467,9 @@ int main(void)
 		T(test_serves_and_cleans_up),
 		T(test_live_socket_refused),
 		T(test_stale_socket_replaced),
-		T(test_other_file_kept),
+		T(test_other_files_kept),
+		T(test_path_too_long),
+		T(test_socket_mode),
 		T(test_many_partial_clients),
 		T(test_client_that_never_reads),
 		T(test_pipelined_flood),
