@@ -31,4 +31,17 @@ int api_server_start(struct api_server **server, const char *path, const struct 
 /* Stops serving, closes every connection and removes the socket file. NULL is fine. */
 void api_server_stop(struct api_server *server);
 
+/*
+ * Test seam for tests/fuzz/fuzz_server.c, which drives the connection
+ * handling on its own thread, step by step: a server with no socket file
+ * and no thread that serves fd, one connected stream socket it takes over
+ * (and closes). Each api_server_turn handles what is ready, without
+ * waiting, as one round of the server thread's loop would, deadlines
+ * included; false once the server has closed the connection.
+ * api_server_stop ends it.
+ */
+int api_server_adopt(struct api_server **server, int fd, const struct api_backend *backend, void *backend_ctx,
+		     struct errmsg *e);
+bool api_server_turn(struct api_server *server);
+
 #endif

@@ -268,35 +268,39 @@ static void refuse_busy(int fd)
 	close(fd);
 }
 
+/* A new client in a free slot; false when there is none (or no memory): the caller still has fd. */
+static bool conn_add(struct api_server *s, int fd)
+{
+	unsigned slot;
+	struct conn *c;
+
+	for (slot = 0; slot < API_SERVER_CLIENTS && s->conns[slot]; slot++)
+		;
+	if (slot == API_SERVER_CLIENTS || !(c = malloc(sizeof(*c))))
+		return false;
+	c->server = s;
+	c->fd = fd;
+	c->phase = CONN_READING;
+	c->close_after = c->peer_closed = false;
+	c->in_len = c->out_len = c->out_sent = 0;
+	c->deadline_ms = monotonic_ms() + API_IDLE_TIMEOUT_MS;
+	if (event_loop_add(&s->loop, fd, EPOLLIN, on_conn, c)) {
+		free(c);
+		return false;
+	}
+	s->conns[slot] = c;
+	return true;
+}
+
 static void on_listen(void *ctx, uint32_t events)
 {
 	struct api_server *s = ctx;
 	int fd;
 
 	(void)events;
-	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		unsigned slot;
-		struct conn *c;
-
-		for (slot = 0; slot < API_SERVER_CLIENTS && s->conns[slot]; slot++)
-			;
-		if (slot == API_SERVER_CLIENTS || !(c = malloc(sizeof(*c)))) {
+	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		if (!conn_add(s, fd))
 			refuse_busy(fd);
-			continue;
-		}
-		c->server = s;
-		c->fd = fd;
-		c->phase = CONN_READING;
-		c->close_after = c->peer_closed = false;
-		c->in_len = c->out_len = c->out_sent = 0;
-		c->deadline_ms = monotonic_ms() + API_IDLE_TIMEOUT_MS;
-		if (event_loop_add(&s->loop, fd, EPOLLIN, on_conn, c)) {
-			free(c);
-			refuse_busy(fd);
-			continue;
-		}
-		s->conns[slot] = c;
-	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
 		log_debug("api: accept: %s", strerror(errno));
 }
@@ -333,9 +337,6 @@ static void *server_thread(void *arg)
 	struct api_server *s = arg;
 
 	event_loop_run(&s->loop, TICK_MS, on_tick, s);
-	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
-		if (s->conns[i])
-			conn_close(s->conns[i]);
 	return NULL;
 }
 
@@ -419,6 +420,9 @@ static void remove_socket_file(struct api_server *s)
 
 static void destroy(struct api_server *s)
 {
+	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
+		if (s->conns[i])
+			conn_close(s->conns[i]);
 	remove_socket_file(s);
 	event_loop_close(&s->loop);
 	if (s->listen_fd >= 0)
@@ -428,20 +432,30 @@ static void destroy(struct api_server *s)
 	free(s);
 }
 
+/* A server with no socket, no thread and no connection yet. */
+static struct api_server *create(const struct api_backend *backend, void *backend_ctx)
+{
+	struct api_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->listen_fd = s->wake_fd = -1;
+	s->loop.epfd = -1;
+	s->backend = backend;
+	s->backend_ctx = backend_ctx;
+	return s;
+}
+
 int api_server_start(struct api_server **server, const char *path, const struct api_backend *backend,
 		     void *backend_ctx, struct errmsg *e)
 {
-	struct api_server *s = calloc(1, sizeof(*s));
+	struct api_server *s = create(backend, backend_ctx);
 	sigset_t all, old;
 	int err;
 
 	*server = NULL;
 	if (!s)
 		return errmsg_set(e, ENOMEM, "out of memory");
-	s->listen_fd = s->wake_fd = -1;
-	s->loop.epfd = -1;
-	s->backend = backend;
-	s->backend_ctx = backend_ctx;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (strlen(path) >= sizeof(s->path)) {
 		free(s);
@@ -476,15 +490,49 @@ fail:
 	return err;
 }
 
+int api_server_adopt(struct api_server **server, int fd, const struct api_backend *backend, void *backend_ctx,
+		     struct errmsg *e)
+{
+	struct api_server *s = create(backend, backend_ctx);
+	int err;
+
+	*server = NULL;
+	if (!s)
+		return errmsg_set(e, ENOMEM, "out of memory");
+	if ((err = event_loop_init(&s->loop))) {
+		destroy(s);
+		return errmsg_set(e, -err, "api: event loop: %s", strerror(-err));
+	}
+	if (!conn_add(s, fd)) {
+		destroy(s);
+		return errmsg_set(e, ENOMEM, "api: cannot serve fd %d", fd);
+	}
+	*server = s;
+	return 0;
+}
+
+bool api_server_turn(struct api_server *s)
+{
+	event_loop_dispatch(&s->loop, 0);
+	on_tick(s);
+	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
+		if (s->conns[i])
+			return true;
+	return false;
+}
+
 void api_server_stop(struct api_server *s)
 {
 	uint64_t one = 1;
 
 	if (!s)
 		return;
-	if (write(s->wake_fd, &one, sizeof(one)) != sizeof(one))
-		log_error("api: cannot stop the server thread: %s", strerror(errno));
-	else
-		pthread_join(s->thread, NULL);
+	/* An adopted server has no thread (nor wake_fd). */
+	if (s->wake_fd >= 0) {
+		if (write(s->wake_fd, &one, sizeof(one)) != sizeof(one))
+			log_error("api: cannot stop the server thread: %s", strerror(errno));
+		else
+			pthread_join(s->thread, NULL);
+	}
 	destroy(s);
 }
