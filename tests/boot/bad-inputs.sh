@@ -130,9 +130,10 @@ kvm_permission() {
 	expect_stderr 'permission'
 }
 
-# run_bounded ARGS...: run_kvmini, killed after 30 s (then the exit code is not 1).
+# run_bounded ARGS...: run_kvmini, killed after 30 s (then the exit code is not 1). SIGKILL: kvmini
+# blocks SIGTERM for its signalfd, so a kvmini stuck in open() would outlive a plain timeout.
 run_bounded() {
-	printf '#!/bin/sh\nexec timeout 30 "%s" "$@"\n' "$KVMINI" >"$T/kvmini-bounded"
+	printf '#!/bin/sh\nexec timeout -s KILL 30 "%s" "$@"\n' "$KVMINI" >"$T/kvmini-bounded"
 	chmod 0755 "$T/kvmini-bounded"
 	KVMINI=$T/kvmini-bounded run_kvmini "$@"
 }
