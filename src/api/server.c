@@ -81,7 +81,7 @@ static bool conn_watch(struct conn *c, uint32_t events)
 	return false;
 }
 
-/* Puts an answer in the output buffer; conn_run sends it. */
+/* Puts an answer in the output buffer for conn_run to send; false when the connection had to close. */
 static bool conn_answer(struct conn *c, int status, const char *body, bool close_after)
 {
 	int len = http_format_response(c->out, sizeof(c->out), status, body, close_after);
