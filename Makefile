@@ -110,20 +110,27 @@ unit-asan: $(ASAN_BIN)
 	@for t in $^; do echo "== $$t (ASan+UBSan)"; $$t || exit 1; done
 
 # libFuzzer on what a control socket client sends: the HTTP parser, the router over a fake backend, the JSON
-# reader (clang only). FUZZ_TIME seconds; what it learns stays in $(BUILD)/fuzz/corpus, a crash lands in $(BUILD)/fuzz/.
-FUZZ_TIME  := 60
+# reader; and the server's connection handling, one client on a socketpair (clang only). FUZZ_TIME seconds
+# each; what they learn stays in $(BUILD)/fuzz/corpus*, a crash lands in $(BUILD)/fuzz/.
+FUZZ_TIME  := 30
 FUZZ_SRC   := tests/fuzz/fuzz_api.c src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/parse.c \
-	      src/vm_config.c
-$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRC) $(wildcard include/*.h include/api/*.h)
+	      src/vm_config.c tests/fuzz/fake_backend.c
+FUZZ_SERVER_SRC := tests/fuzz/fuzz_server.c $(filter-out tests/fuzz/fuzz_api.c,$(FUZZ_SRC)) src/api/server.c \
+		   src/clock.c src/event_loop.c src/log.c src/thread.c
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRC)
+$(BUILD)/fuzz/fuzz_server: $(FUZZ_SERVER_SRC)
+$(BUILD)/fuzz/fuzz_api $(BUILD)/fuzz/fuzz_server: $(wildcard include/*.h include/api/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CLANG   $@'
 	@clang -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $(FUZZ_SRC)
+		-fno-sanitize-recover=all -o $@ $(filter %.c,$^)
 
-fuzz: $(BUILD)/fuzz/fuzz_api
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$< -max_total_time=$(FUZZ_TIME) -max_len=12288 -dict=tests/fuzz/api.dict -artifact_prefix=$(BUILD)/fuzz/ \
-		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+fuzz: $(BUILD)/fuzz/fuzz_api $(BUILD)/fuzz/fuzz_server
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus-server
+	$(BUILD)/fuzz/fuzz_api -max_total_time=$(FUZZ_TIME) -max_len=12288 -dict=tests/fuzz/api.dict \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_server -max_total_time=$(FUZZ_TIME) -max_len=16384 -timeout=10 -dict=tests/fuzz/api.dict \
+		-artifact_prefix=$(BUILD)/fuzz/server- $(BUILD)/fuzz/corpus-server tests/fuzz/corpus-server
 
 # The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
 bench-selftest: all

@@ -27,6 +27,8 @@ int event_loop_add(struct event_loop *loop, int fd, uint32_t events, event_fn fn
 /* Changes what fd waits for; 0 pauses it without removing it. */
 int event_loop_set_events(struct event_loop *loop, int fd, uint32_t events);
 int event_loop_remove(struct event_loop *loop, int fd);
+/* Waits up to timeout_ms for events and calls their callbacks, once. */
+void event_loop_dispatch(struct event_loop *loop, int timeout_ms);
 /* Runs until loop->done, calling tick(ctx) about every tick_ms. */
 void event_loop_run(struct event_loop *loop, int tick_ms, void (*tick)(void *ctx), void *ctx);
 

@@ -25,6 +25,7 @@ struct drive_config {
 	char id[DRIVE_ID_MAX + 1]; /* VIRTIO_BLK_T_GET_ID; default "driveN" */
 	bool readonly;
 	bool direct; /* cache=none: O_DIRECT */
+	bool path_from_api; /* named by an API client: it may not end in a symbolic link (include/open_file.h) */
 };
 
 /* --net tap=NAME[,mac=52:54:00:12:34:56] */
@@ -37,6 +38,7 @@ struct net_config {
 struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path; /* NULL: none, or initrd_data */
+	bool paths_from_api;     /* kernel_path and initrd_path were named by an API client: as path_from_api */
 	const uint8_t *initrd_data; /* an initramfs already in memory (smoke's built-in one) */
 	size_t initrd_size;
 	const char *cmdline;     /* appended to the defaults; NULL: none */

@@ -65,21 +65,27 @@ int event_loop_remove(struct event_loop *loop, int fd)
 	return 0;
 }
 
+void event_loop_dispatch(struct event_loop *loop, int timeout_ms)
+{
+	struct epoll_event events[EVENT_LOOP_MAX];
+	int n = epoll_wait(loop->epfd, events, EVENT_LOOP_MAX, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		struct event_source *s = find(loop, events[i].data.fd);
+
+		if (s)
+			s->fn(s->ctx, events[i].events);
+	}
+}
+
 void event_loop_run(struct event_loop *loop, int tick_ms, void (*tick)(void *ctx), void *ctx)
 {
 	uint64_t next_tick = monotonic_ms() + tick_ms;
 
 	while (!loop->done) {
-		struct epoll_event events[EVENT_LOOP_MAX];
 		int64_t wait = (int64_t)(next_tick - monotonic_ms());
-		int n = epoll_wait(loop->epfd, events, EVENT_LOOP_MAX, wait > 0 ? (int)wait : 0);
 
-		for (int i = 0; i < n; i++) {
-			struct event_source *s = find(loop, events[i].data.fd);
-
-			if (s)
-				s->fn(s->ctx, events[i].events);
-		}
+		event_loop_dispatch(loop, wait > 0 ? (int)wait : 0);
 		if (monotonic_ms() >= next_tick) {
 			tick(ctx);
 			next_tick = monotonic_ms() + tick_ms;

@@ -21,13 +21,27 @@
 struct api_server;
 
 /*
- * Creates the socket at path (mode 0600) and starts serving. A stale socket
- * file (nothing answers on it) is replaced; a live one, or a path that is
- * not a socket, is refused with a message saying so.
+ * Creates the socket at path (mode 0600 from the start; the path is never
+ * followed) and starts serving. A stale socket file (nothing answers on it)
+ * is replaced; a live one, or anything at path that is not a socket, is
+ * refused with a message saying so and left alone.
  */
 int api_server_start(struct api_server **server, const char *path, const struct api_backend *backend,
 		     void *backend_ctx, struct errmsg *e);
 /* Stops serving, closes every connection and removes the socket file. NULL is fine. */
 void api_server_stop(struct api_server *server);
+
+/*
+ * Test seam for tests/fuzz/fuzz_server.c, which drives the connection
+ * handling on its own thread, step by step: a server with no socket file
+ * and no thread that serves fd, one connected stream socket it takes over
+ * (and closes). Each api_server_turn handles what is ready, without
+ * waiting, as one round of the server thread's loop would, deadlines
+ * included; false once the server has closed the connection.
+ * api_server_stop ends it.
+ */
+int api_server_adopt(struct api_server **server, int fd, const struct api_backend *backend, void *backend_ctx,
+		     struct errmsg *e);
+bool api_server_turn(struct api_server *server);
 
 #endif

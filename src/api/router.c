@@ -204,6 +204,9 @@ int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *c
 	*vm = cfg->vm;
 	vm->kernel_path = cfg->kernel_path;
 	vm->initrd_path = cfg->initrd_path[0] ? cfg->initrd_path : NULL;
+	vm->paths_from_api = true;
+	for (unsigned i = 0; i < vm->nr_drives; i++)
+		vm->drives[i].path_from_api = true;
 	if (cfg->root_drive >= 0)
 		n = snprintf(cmdline_buf, cmdline_size, "%s%sroot=/dev/vd%c %s", cfg->boot_args,
 			     cfg->boot_args[0] ? " " : "", 'a' + cfg->root_drive,

@@ -25,6 +25,8 @@
 #define LINGER_MS 2000
 #define IN_CAP (HTTP_HEAD_MAX + HTTP_BODY_MAX)
 #define OUT_CAP (API_BODY_MAX + 512)
+/* Requests a connection has answered (or 4 KiB reads it drops while lingering) before the others' turn. */
+#define CONN_TURN_BUDGET 16
 
 enum conn_phase {
 	CONN_READING, /* waiting for (the rest of) a request */
@@ -79,37 +81,7 @@ static bool conn_watch(struct conn *c, uint32_t events)
 	return false;
 }
 
-static bool conn_serve(struct conn *c);
-
-/* Sends what the socket takes; when all is out, goes on with the next request. False when closed. */
-static bool conn_flush(struct conn *c)
-{
-	while (c->out_sent < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return conn_watch(c, EPOLLOUT);
-		if (n <= 0) {
-			conn_close(c);
-			return false;
-		}
-		c->out_sent += (size_t)n;
-	}
-	if (c->close_after) {
-		shutdown(c->fd, SHUT_WR);
-		c->phase = CONN_LINGER;
-		c->deadline_ms = monotonic_ms() + LINGER_MS;
-		return conn_watch(c, EPOLLIN);
-	}
-	c->phase = CONN_READING;
-	c->deadline_ms = monotonic_ms() + (c->in_len ? API_REQUEST_TIMEOUT_MS : API_IDLE_TIMEOUT_MS);
-	if (!conn_watch(c, c->peer_closed ? 0 : EPOLLIN))
-		return false;
-	return conn_serve(c);
-}
-
+/* Puts an answer in the output buffer for conn_run to send; false when the connection had to close. */
 static bool conn_answer(struct conn *c, int status, const char *body, bool close_after)
 {
 	int len = http_format_response(c->out, sizeof(c->out), status, body, close_after);
@@ -123,7 +95,7 @@ static bool conn_answer(struct conn *c, int status, const char *body, bool close
 	c->close_after = close_after;
 	c->phase = CONN_WRITING;
 	c->deadline_ms = monotonic_ms() + API_REQUEST_TIMEOUT_MS;
-	return conn_flush(c);
+	return true;
 }
 
 /* An error answer; the connection closes after it (what follows in the stream cannot be trusted). */
@@ -133,87 +105,155 @@ static bool conn_fault(struct conn *c, int status, const char *msg)
 	return conn_answer(c, status, c->body, true);
 }
 
-/* Answers the complete requests in the buffer, each once the answer before it is out. False when closed. */
-static bool conn_serve(struct conn *c)
+enum io_result { IO_DONE, IO_BLOCKED, IO_CLOSED };
+
+/* Sends what the socket takes of the answer; once it is all out, the connection reads or lingers. */
+static enum io_result conn_send(struct conn *c)
 {
-	while (c->phase == CONN_READING && c->in_len) {
+	while (c->out_sent < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return conn_watch(c, EPOLLOUT) ? IO_BLOCKED : IO_CLOSED;
+		if (n <= 0) {
+			conn_close(c);
+			return IO_CLOSED;
+		}
+		c->out_sent += (size_t)n;
+	}
+	if (c->close_after) {
+		shutdown(c->fd, SHUT_WR);
+		c->phase = CONN_LINGER;
+		c->deadline_ms = monotonic_ms() + LINGER_MS;
+		return conn_watch(c, EPOLLIN) ? IO_BLOCKED : IO_CLOSED;
+	}
+	c->phase = CONN_READING;
+	c->deadline_ms = monotonic_ms() + (c->in_len ? API_REQUEST_TIMEOUT_MS : API_IDLE_TIMEOUT_MS);
+	return IO_DONE;
+}
+
+/* Takes what the client sent into the input buffer, up to its end: IO_DONE when something came. */
+static enum io_result conn_receive(struct conn *c)
+{
+	enum io_result got = IO_BLOCKED;
+
+	while (c->in_len < sizeof(c->in)) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			conn_close(c);
+			return IO_CLOSED;
+		}
+		if (n == 0) {
+			c->peer_closed = true;
+			break;
+		}
+		if (!c->in_len)
+			c->deadline_ms = monotonic_ms() + API_REQUEST_TIMEOUT_MS;
+		c->in_len += (size_t)n;
+		got = IO_DONE;
+	}
+	return got;
+}
+
+/* After an error answer: drops what the client still sends, a bounded amount per turn, until it closes. */
+static void conn_drain(struct conn *c)
+{
+	char scratch[4096];
+
+	for (unsigned i = 0; i < CONN_TURN_BUDGET; i++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+/*
+ * One turn of a connection: receives, answers and sends until the socket
+ * would block or CONN_TURN_BUDGET requests were answered, then returns to the
+ * event loop so that other clients get their turn. Complete requests left in
+ * the buffer raise no event of their own: the connection then waits for
+ * EPOLLOUT, which a socket with room to send reports at once, so its next
+ * turn comes on the next round of the loop (a client that does not read its
+ * answers is not served more until it does, which is fair).
+ */
+static void conn_run(struct conn *c)
+{
+	unsigned answered = 0;
+
+	for (;;) {
 		struct http_request req;
 		struct errmsg e = { "" };
-		int status, len, used = http_parse_request(c->in, c->in_len, &req, &e);
+		int used, status, len;
 
+		if (c->phase == CONN_LINGER) {
+			conn_drain(c);
+			return;
+		}
+		if (c->phase == CONN_WRITING) {
+			if (conn_send(c) != IO_DONE)
+				return;
+			continue;
+		}
+		used = http_parse_request(c->in, c->in_len, &req, &e);
+		if (used == 0 && !c->peer_closed) {
+			enum io_result got = conn_receive(c);
+
+			if (got == IO_CLOSED)
+				return;
+			if (got == IO_DONE || c->peer_closed)
+				continue;
+		}
 		if (used == 0) {
-			if (c->in_len == sizeof(c->in))
-				return conn_fault(c, 431, "the request does not fit in the server's buffer");
-			break;
+			if (c->in_len == sizeof(c->in)) {
+				if (!conn_fault(c, 431, "the request does not fit in the server's buffer"))
+					return;
+				continue;
+			}
+			/* Half a request (or none) and nothing more to come. */
+			if (c->peer_closed)
+				conn_close(c);
+			else
+				conn_watch(c, EPOLLIN);
+			return;
 		}
 		if (used < 0) {
 			log_debug("api: bad request (%d): %s", -used, e.text);
-			return conn_fault(c, -used, e.text[0] ? e.text : "malformed request");
+			if (!conn_fault(c, -used, e.text[0] ? e.text : "malformed request"))
+				return;
+			continue;
+		}
+		if (answered++ == CONN_TURN_BUDGET) {
+			conn_watch(c, EPOLLOUT);
+			return;
 		}
 		len = api_route(c->server->backend, c->server->backend_ctx, &req, c->body, sizeof(c->body), &status);
 		/* The answer is in c->body now: the request's bytes can go. */
 		memmove(c->in, c->in + used, c->in_len - (size_t)used);
 		c->in_len -= (size_t)used;
 		if (!conn_answer(c, status, len > 0 ? c->body : NULL, req.close))
-			return false;
+			return;
 	}
-	if (c->phase == CONN_READING && c->peer_closed) {
-		/* Half a request and nothing more to come. */
-		conn_close(c);
-		return false;
-	}
-	return true;
 }
 
-static void conn_read(struct conn *c)
-{
-	char scratch[4096];
-
-	for (;;) {
-		bool linger = c->phase == CONN_LINGER;
-		char *dst = linger ? scratch : c->in + c->in_len;
-		size_t room = linger ? sizeof(scratch) : sizeof(c->in) - c->in_len;
-		ssize_t n;
-
-		if (!room)
-			break;
-		n = recv(c->fd, dst, room, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0 || linger) {
-			if (n <= 0) {
-				conn_close(c);
-				return;
-			}
-			continue;
-		}
-		if (n == 0) {
-			c->peer_closed = true;
-			if (!conn_watch(c, 0))
-				return;
-			break;
-		}
-		if (!c->in_len)
-			c->deadline_ms = monotonic_ms() + API_REQUEST_TIMEOUT_MS;
-		c->in_len += (size_t)n;
-	}
-	if (c->phase == CONN_READING)
-		conn_serve(c);
-}
-
+/* Whatever the event, the connection's turn finds out what it can do without blocking. */
 static void on_conn(void *ctx, uint32_t events)
 {
-	struct conn *c = ctx;
-
-	if (c->phase == CONN_WRITING) {
-		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			conn_flush(c);
-		return;
-	}
-	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-		conn_read(c);
+	(void)events;
+	conn_run(ctx);
 }
 
 static void refuse_busy(int fd)
@@ -228,35 +268,39 @@ static void refuse_busy(int fd)
 	close(fd);
 }
 
+/* A new client in a free slot; false when there is none (or no memory): the caller still has fd. */
+static bool conn_add(struct api_server *s, int fd)
+{
+	unsigned slot;
+	struct conn *c;
+
+	for (slot = 0; slot < API_SERVER_CLIENTS && s->conns[slot]; slot++)
+		;
+	if (slot == API_SERVER_CLIENTS || !(c = malloc(sizeof(*c))))
+		return false;
+	c->server = s;
+	c->fd = fd;
+	c->phase = CONN_READING;
+	c->close_after = c->peer_closed = false;
+	c->in_len = c->out_len = c->out_sent = 0;
+	c->deadline_ms = monotonic_ms() + API_IDLE_TIMEOUT_MS;
+	if (event_loop_add(&s->loop, fd, EPOLLIN, on_conn, c)) {
+		free(c);
+		return false;
+	}
+	s->conns[slot] = c;
+	return true;
+}
+
 static void on_listen(void *ctx, uint32_t events)
 {
 	struct api_server *s = ctx;
 	int fd;
 
 	(void)events;
-	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		unsigned slot;
-		struct conn *c;
-
-		for (slot = 0; slot < API_SERVER_CLIENTS && s->conns[slot]; slot++)
-			;
-		if (slot == API_SERVER_CLIENTS || !(c = malloc(sizeof(*c)))) {
+	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		if (!conn_add(s, fd))
 			refuse_busy(fd);
-			continue;
-		}
-		c->server = s;
-		c->fd = fd;
-		c->phase = CONN_READING;
-		c->close_after = c->peer_closed = false;
-		c->in_len = c->out_len = c->out_sent = 0;
-		c->deadline_ms = monotonic_ms() + API_IDLE_TIMEOUT_MS;
-		if (event_loop_add(&s->loop, fd, EPOLLIN, on_conn, c)) {
-			free(c);
-			refuse_busy(fd);
-			continue;
-		}
-		s->conns[slot] = c;
-	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
 		log_debug("api: accept: %s", strerror(errno));
 }
@@ -280,9 +324,10 @@ static void on_tick(void *ctx)
 
 		if (!c || now < c->deadline_ms)
 			continue;
-		if (c->phase == CONN_READING && c->in_len && !c->peer_closed)
-			conn_fault(c, 408, "the request did not arrive in time");
-		else
+		if (c->phase == CONN_READING && c->in_len && !c->peer_closed) {
+			if (conn_fault(c, 408, "the request did not arrive in time"))
+				conn_run(c);
+		} else
 			conn_close(c);
 	}
 }
@@ -292,9 +337,6 @@ static void *server_thread(void *arg)
 	struct api_server *s = arg;
 
 	event_loop_run(&s->loop, TICK_MS, on_tick, s);
-	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
-		if (s->conns[i])
-			conn_close(s->conns[i]);
 	return NULL;
 }
 
@@ -345,24 +387,25 @@ static int open_socket(struct api_server *s, struct errmsg *e)
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0)
 		return errmsg_set(e, errno, "socket: %s", strerror(errno));
-	/* Linux creates the file with the socket inode's mode: 0600 from the start, no window. */
+	/*
+	 * Linux's unix_bind creates the file with the socket inode's mode less
+	 * the umask: after this fchmod, 0600 (or less, if the umask takes owner
+	 * bits too) from the moment the file exists. Nothing here changes the
+	 * file by its path afterwards: whoever can write the folder could have
+	 * put a symbolic link to some other file there by then.
+	 */
 	if (fchmod(s->listen_fd, 0600))
 		return errmsg_set(e, errno, "--api-sock %s: fchmod: %s", s->path, strerror(errno));
 	if (bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)))
 		return errmsg_set(e, errno, "--api-sock %s: %s", s->path, strerror(errno));
-	if (chmod(s->path, 0600) || stat(s->path, &st)) {
-		err = errno;
-		unlink(s->path);
-		return errmsg_set(e, err, "--api-sock %s: %s", s->path, strerror(err));
-	}
+	/* Which file is ours, to remove at the end; lstat, as a path is never followed here. */
+	if (lstat(s->path, &st) || !S_ISSOCK(st.st_mode))
+		return errmsg_set(e, EEXIST, "--api-sock %s: replaced by something else as it was made", s->path);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	if (listen(s->listen_fd, BACKLOG)) {
-		err = errno;
-		unlink(s->path);
-		s->ino = 0;
-		return errmsg_set(e, err, "--api-sock %s: listen: %s", s->path, strerror(err));
-	}
+	/* On failure, destroy() removes the file. */
+	if (listen(s->listen_fd, BACKLOG))
+		return errmsg_set(e, errno, "--api-sock %s: listen: %s", s->path, strerror(errno));
 	return 0;
 }
 
@@ -377,6 +420,9 @@ static void remove_socket_file(struct api_server *s)
 
 static void destroy(struct api_server *s)
 {
+	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
+		if (s->conns[i])
+			conn_close(s->conns[i]);
 	remove_socket_file(s);
 	event_loop_close(&s->loop);
 	if (s->listen_fd >= 0)
@@ -386,20 +432,30 @@ static void destroy(struct api_server *s)
 	free(s);
 }
 
+/* A server with no socket, no thread and no connection yet. */
+static struct api_server *create(const struct api_backend *backend, void *backend_ctx)
+{
+	struct api_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->listen_fd = s->wake_fd = -1;
+	s->loop.epfd = -1;
+	s->backend = backend;
+	s->backend_ctx = backend_ctx;
+	return s;
+}
+
 int api_server_start(struct api_server **server, const char *path, const struct api_backend *backend,
 		     void *backend_ctx, struct errmsg *e)
 {
-	struct api_server *s = calloc(1, sizeof(*s));
+	struct api_server *s = create(backend, backend_ctx);
 	sigset_t all, old;
 	int err;
 
 	*server = NULL;
 	if (!s)
 		return errmsg_set(e, ENOMEM, "out of memory");
-	s->listen_fd = s->wake_fd = -1;
-	s->loop.epfd = -1;
-	s->backend = backend;
-	s->backend_ctx = backend_ctx;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (strlen(path) >= sizeof(s->path)) {
 		free(s);
@@ -434,15 +490,49 @@ fail:
 	return err;
 }
 
+int api_server_adopt(struct api_server **server, int fd, const struct api_backend *backend, void *backend_ctx,
+		     struct errmsg *e)
+{
+	struct api_server *s = create(backend, backend_ctx);
+	int err;
+
+	*server = NULL;
+	if (!s)
+		return errmsg_set(e, ENOMEM, "out of memory");
+	if ((err = event_loop_init(&s->loop))) {
+		destroy(s);
+		return errmsg_set(e, -err, "api: event loop: %s", strerror(-err));
+	}
+	if (!conn_add(s, fd)) {
+		destroy(s);
+		return errmsg_set(e, ENOMEM, "api: cannot serve fd %d", fd);
+	}
+	*server = s;
+	return 0;
+}
+
+bool api_server_turn(struct api_server *s)
+{
+	event_loop_dispatch(&s->loop, 0);
+	on_tick(s);
+	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
+		if (s->conns[i])
+			return true;
+	return false;
+}
+
 void api_server_stop(struct api_server *s)
 {
 	uint64_t one = 1;
 
 	if (!s)
 		return;
-	if (write(s->wake_fd, &one, sizeof(one)) != sizeof(one))
-		log_error("api: cannot stop the server thread: %s", strerror(errno));
-	else
-		pthread_join(s->thread, NULL);
+	/* An adopted server has no thread (nor wake_fd). */
+	if (s->wake_fd >= 0) {
+		if (write(s->wake_fd, &one, sizeof(one)) != sizeof(one))
+			log_error("api: cannot stop the server thread: %s", strerror(errno));
+		else
+			pthread_join(s->thread, NULL);
+	}
 	destroy(s);
 }

@@ -22,6 +22,7 @@
 #include "devices/pci.h"
 #include "devices/power.h"
 #include "irq.h"
+#include "open_file.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -36,19 +37,19 @@ struct image {
 	size_t len;
 };
 
-static int image_map(struct image *img, const char *what, const char *path, struct errmsg *e)
+static int image_map(struct image *img, const char *what, const char *path, bool no_follow, struct errmsg *e)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_file(what, path, O_RDONLY, OPEN_REGULAR, no_follow, e);
 
 	img->path = path;
 	img->data = NULL;
 	img->len = 0;
 	if (fd < 0)
-		return errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		return fd;
+	if (fstat(fd, &st)) {
 		close(fd);
-		return errmsg_set(e, EINVAL, "%s '%s': not a regular file", what, path);
+		return errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
 	}
 	if (st.st_size == 0) {
 		close(fd);
@@ -110,7 +111,7 @@ static int load_initrd(struct vm *vm, uint64_t floor, uint64_t limit, uint64_t *
 
 	*addr = *size = 0;
 	if (vm->cfg->initrd_path) {
-		if ((err = image_map(&img, "initrd", vm->cfg->initrd_path, e)))
+		if ((err = image_map(&img, "initrd", vm->cfg->initrd_path, vm->cfg->paths_from_api, e)))
 			return err;
 		err = place_initrd(vm, &img, floor, limit, addr, e);
 		image_unmap(&img);
@@ -313,7 +314,7 @@ int boot_load(struct vm *vm, struct errmsg *e)
 	struct boot_entry entry;
 	int err;
 
-	if ((err = image_map(&kernel, "kernel", vm->cfg->kernel_path, e)))
+	if ((err = image_map(&kernel, "kernel", vm->cfg->kernel_path, vm->cfg->paths_from_api, e)))
 		return err;
 	if (bzimage_probe(kernel.data, kernel.len))
 		err = load_bzimage(vm, &kernel, &entry, e);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 
+#include "open_file.h"
 #include "virtio/blk.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -33,17 +34,14 @@ static int blk_disk_size(struct blk_disk *disk, uint64_t *bytes, struct errmsg *
 
 	if (fstat(disk->fd, &st))
 		return errmsg_set(e, errno, "drive '%s': %s", disk->path, strerror(errno));
+	/* open_file took a regular file or a block device, nothing else. */
 	if (S_ISREG(st.st_mode)) {
 		*bytes = (uint64_t)st.st_size;
 		return 0;
 	}
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(disk->fd, BLKGETSIZE64, bytes))
-			return errmsg_set(e, errno, "drive '%s': cannot read its size: %s", disk->path,
-					  strerror(errno));
-		return 0;
-	}
-	return errmsg_set(e, EINVAL, "drive '%s': not a regular file or a block device", disk->path);
+	if (ioctl(disk->fd, BLKGETSIZE64, bytes))
+		return errmsg_set(e, errno, "drive '%s': cannot read its size: %s", disk->path, strerror(errno));
+	return 0;
 }
 
 /*
@@ -65,9 +63,8 @@ static int blk_disk_probe_direct(struct blk_disk *disk, struct errmsg *e)
 
 int blk_disk_open(struct blk_disk *disk, const struct drive_config *cfg, struct errmsg *e)
 {
-	int flags = (cfg->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (cfg->direct ? O_DIRECT : 0);
 	uint64_t bytes;
-	int err;
+	int fd, err;
 
 	*disk = (struct blk_disk){
 		.fd = -1,
@@ -77,16 +74,19 @@ int blk_disk_open(struct blk_disk *disk, const struct drive_config *cfg, struct 
 		.io_log = LOG_LIMIT("virtio-blk I/O errors", BLK_IO_ERROR_BURST),
 	};
 	memcpy(disk->id, cfg->id, strnlen(cfg->id, sizeof(disk->id)));
-	disk->fd = open(cfg->path, flags);
-	if (disk->fd < 0) {
-		err = errno;
-		if (err == EINVAL && cfg->direct)
-			return errmsg_set(e, err, "drive '%s': cache=none: the file system refuses O_DIRECT; "
-					  "use cache=writeback", cfg->path);
-		if (err == EROFS || (err == EACCES && !cfg->readonly && !access(cfg->path, R_OK)))
-			return errmsg_set(e, err, "drive '%s': %s (readonly=on opens it read-only)", cfg->path,
-					  strerror(err));
-		return errmsg_set(e, err, "drive '%s': %s", cfg->path, strerror(err));
+	fd = open_file("drive", cfg->path, cfg->readonly ? O_RDONLY : O_RDWR, OPEN_REGULAR | OPEN_BLOCK_DEV,
+		       cfg->path_from_api, e);
+	if (fd == -EROFS || (fd == -EACCES && !cfg->readonly && !access(cfg->path, R_OK)))
+		return errmsg_set(e, -fd, "drive '%s': %s (readonly=on opens it read-only)", cfg->path, strerror(-fd));
+	if (fd < 0)
+		return fd;
+	disk->fd = fd;
+	/* O_DIRECT only now: an open with it fails (EINVAL) on a FIFO or a directory before its kind is known. */
+	if (cfg->direct && fcntl(disk->fd, F_SETFL, O_DIRECT)) {
+		err = errno == EINVAL ? errmsg_set(e, EINVAL, "drive '%s': cache=none: the file system refuses O_DIRECT; "
+						   "use cache=writeback", cfg->path)
+				      : errmsg_set(e, errno, "drive '%s': %s", cfg->path, strerror(errno));
+		goto fail;
 	}
 	/* Two writers (or a writer and a reader) of one image corrupt what the guests see. */
 	if (flock(disk->fd, (cfg->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {

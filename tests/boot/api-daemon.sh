@@ -9,6 +9,10 @@
 # boots at once, GET /vm/config gives back the file's settings, and
 # PUT /actions Stop ends kvmini at once with exit 0. stop-before-start:
 # Stop before InstanceStart ends the daemon with 0 and removes the socket.
+# refused-files: InstanceStart with a kernel path that ends in a symbolic
+# link, then with a read-only drive that is a FIFO nobody writes to, is 400
+# at once with a message naming the path and what is wrong; the daemon
+# stays "Not started", ready for a fixed configuration.
 # timeout: 400
 . "$(dirname "$0")/../lib.sh"
 
@@ -95,7 +99,28 @@ stop_before_start() {
 	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
 }
 
+refused_files() {
+	ln -s "$GUEST_KERNEL" "$T/vmlinuz-link"
+	mkfifo "$T/drive-fifo"
+	start_daemon
+	expect_api 204 PUT /boot-source "{\"kernel_image_path\": \"$T/vmlinuz-link\", \"initrd_path\": \"$GUEST_INITRD\"}"
+	expect_api 400 PUT /actions '{"action_type": "InstanceStart"}'
+	echo "$API_BODY" | grep -q "kernel '$T/vmlinuz-link' is a symbolic link" ||
+		fail "InstanceStart with a symbolic link as the kernel: $API_BODY"
+	expect_api 204 PUT /boot-source "{\"kernel_image_path\": \"$GUEST_KERNEL\", \"initrd_path\": \"$GUEST_INITRD\"}"
+	expect_api 204 PUT /drives/fifo \
+		"{\"drive_id\": \"fifo\", \"path_on_host\": \"$T/drive-fifo\", \"is_root_device\": false, \"is_read_only\": true}"
+	expect_api 400 PUT /actions '{"action_type": "InstanceStart"}'
+	echo "$API_BODY" | grep -q "a FIFO, not a regular file or a block device" ||
+		fail "InstanceStart with a FIFO as a drive: $API_BODY"
+	expect_state "Not started"
+	expect_api 204 PUT /actions '{"action_type": "Stop"}'
+	wait_kvmini 10
+	expect_exit 0
+}
+
 run_case curl-config curl_config
 run_case config-file config_file
 run_case stop-before-start stop_before_start
+run_case refused-files refused_files
 end_cases

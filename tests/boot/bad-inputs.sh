@@ -2,7 +2,11 @@
 # bad-inputs: each bad input gets one "kvmini: " line on stderr and its
 # exit code (1 runtime error, 2 usage error), never a crash. Each sub-case
 # runs even if an earlier one failed, and reports its own name.
-# timeout: 120
+# fifo-kernel, config-symlink-kernel, config-fifo-drive: a FIFO nobody
+# writes to, or a symbolic link in a configuration file (paths an API
+# client names), is refused at once with a message saying what it is; each
+# run is bounded at 30 s, so a kvmini that waits on the FIFO fails the case.
+# timeout: 240
 . "$(dirname "$0")/../lib.sh"
 
 # hex_bytes HH...: write the given bytes.
@@ -126,6 +130,53 @@ kvm_permission() {
 	expect_stderr 'permission'
 }
 
+# run_bounded ARGS...: run_kvmini, killed after 30 s (then the exit code is not 1). SIGKILL: kvmini
+# blocks SIGTERM for its signalfd, so a kvmini stuck in open() would outlive a plain timeout.
+run_bounded() {
+	printf '#!/bin/sh\nexec timeout -s KILL 30 "%s" "$@"\n' "$KVMINI" >"$T/kvmini-bounded"
+	chmod 0755 "$T/kvmini-bounded"
+	KVMINI=$T/kvmini-bounded run_kvmini "$@"
+}
+
+fifo_kernel() {
+	mkfifo "$T/kernel-fifo"
+	run_bounded run --kernel "$T/kernel-fifo" --initrd "$GUEST_INITRD"
+	expect_exit 1
+	expect_one_message
+	expect_stderr "kernel '$T/kernel-fifo': a FIFO, not a regular file"
+}
+
+# config_file KERNEL [DRIVE]: a daemon configuration with that kernel (and a read-only drive).
+config_file() {
+	drives=
+	[ -z "${2:-}" ] || drives="{ \"drive_id\": \"d\", \"path_on_host\": \"$2\", \"is_root_device\": false, \"is_read_only\": true }"
+	cat >"$T/$CASE.json" <<EOF
+{
+  "boot-source": { "kernel_image_path": "$1", "initrd_path": "$GUEST_INITRD" },
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 },
+  "drives": [ $drives ]
+}
+EOF
+}
+
+config_symlink_kernel() {
+	ln -s "$GUEST_KERNEL" "$T/vmlinuz-link"
+	config_file "$T/vmlinuz-link"
+	run_bounded daemon --api-sock "$T/$CASE.sock" --config-file "$T/$CASE.json"
+	expect_exit 1
+	expect_one_message
+	expect_stderr "kernel '$T/vmlinuz-link' is a symbolic link; give the path of the file itself"
+}
+
+config_fifo_drive() {
+	mkfifo "$T/drive-fifo"
+	config_file "$GUEST_KERNEL" "$T/drive-fifo"
+	run_bounded daemon --api-sock "$T/$CASE.sock" --config-file "$T/$CASE.json"
+	expect_exit 1
+	expect_one_message
+	expect_stderr "drive '$T/drive-fifo': a FIFO, not a regular file or a block device"
+}
+
 run_case missing-kernel missing_kernel
 run_case empty-kernel empty_kernel
 run_case random-kernel random_kernel
@@ -138,4 +189,7 @@ run_case mem-1M mem_1M
 run_case initrd-too-big initrd_too_big
 run_case no-kvm no_kvm
 run_case kvm-permission kvm_permission
+run_case fifo-kernel fifo_kernel
+run_case config-symlink-kernel config_symlink_kernel
+run_case config-fifo-drive config_fifo_drive
 end_cases

@@ -17,6 +17,7 @@
 #include "api/http.h"
 #include "api/json.h"
 #include "api/router.h"
+#include "fake_backend.h"
 
 #define check(cond)                                                                        \
 	do {                                                                               \
@@ -25,98 +26,6 @@
 			abort();                                                           \
 		}                                                                          \
 	} while (0)
-
-/* A backend that keeps its state in memory, reset for every input so runs are reproducible. */
-struct fake {
-	enum api_state state;
-	struct api_config cfg;
-};
-
-static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
-{
-	struct fake *f = ctx;
-
-	*state = f->state;
-	snprintf(id, id_size, "fuzz");
-	*version = "0.0.0";
-}
-
-static int fake_set_paused(void *ctx, bool paused, struct errmsg *e)
-{
-	struct fake *f = ctx;
-
-	if (f->state == API_STATE_NOT_STARTED)
-		return errmsg_set(e, EPERM, "the VM has not started");
-	f->state = paused ? API_STATE_PAUSED : API_STATE_RUNNING;
-	return 0;
-}
-
-static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
-{
-	struct fake *f = ctx;
-
-	switch (action) {
-	case API_ACTION_INSTANCE_START:
-		if (f->state != API_STATE_NOT_STARTED)
-			return errmsg_set(e, EALREADY, "already started");
-		if (!f->cfg.kernel_path[0])
-			return errmsg_set(e, EINVAL, "no kernel");
-		f->state = API_STATE_RUNNING;
-		return 0;
-	case API_ACTION_SEND_CTRL_ALT_DEL:
-	case API_ACTION_STOP:
-		if (f->state == API_STATE_NOT_STARTED)
-			return errmsg_set(e, EPERM, "the VM has not started");
-		return action == API_ACTION_STOP ? -EIO : 0;
-	}
-	return -EINVAL;
-}
-
-static int fake_configure(void *ctx, const struct api_config_change *change, struct errmsg *e)
-{
-	struct fake *f = ctx;
-
-	if (f->state != API_STATE_NOT_STARTED)
-		return errmsg_set(e, EPERM, API_MSG_STARTED);
-	return api_config_apply(&f->cfg, change, e);
-}
-
-static void fake_get_config(void *ctx, struct api_config *cfg)
-{
-	*cfg = ((struct fake *)ctx)->cfg;
-}
-
-static int fake_get_stats(void *ctx, struct json_out *j, struct errmsg *e)
-{
-	struct fake *f = ctx;
-
-	(void)e;
-	json_put_uint(j, "uptime_ms", 1234);
-	json_put_uint(j, "drives", f->cfg.vm.nr_drives);
-	return 0;
-}
-
-static int fake_get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e)
-{
-	struct fake *f = ctx;
-
-	if (f->state == API_STATE_NOT_STARTED || vcpu >= f->cfg.vm.nr_cpus)
-		return errmsg_set(e, ENOENT, "no vCPU %u", vcpu);
-	memset(regs, 0, sizeof(*regs));
-	memset(sregs, 0, sizeof(*sregs));
-	regs->rip = 0xffffffff81000000ULL + vcpu;
-	return 0;
-}
-
-static const struct api_backend fake_backend = {
-	.describe = fake_describe,
-	.set_paused = fake_set_paused,
-	.action = fake_action,
-	.configure = fake_configure,
-	.get_config = fake_get_config,
-	.get_stats = fake_get_stats,
-	.get_regs = fake_get_regs,
-};
 
 /* The statuses http_parse_request may return, negated. */
 static bool parser_status(int status)
@@ -195,7 +104,7 @@ static void check_response(int status, const char *body, bool close)
 		check(got_len == strlen(body) && !memcmp(got_body, body, got_len));
 }
 
-static void serve_one(struct fake *fake, const struct http_request *req)
+static void serve_one(struct fake_vm *fake, const struct http_request *req)
 {
 	static char out[API_BODY_MAX];
 	int status = 0, len;
@@ -222,12 +131,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fake fake;
+	static struct fake_vm fake;
 	const char *buf = (const char *)data;
 	size_t pos = 0;
 
-	fake.state = API_STATE_NOT_STARTED;
-	api_config_init(&fake.cfg);
+	fake_vm_reset(&fake);
 	check_prefix_agrees(buf, size);
 
 	/* Pipelined requests, as one read from the socket would hold them. */

@@ -21,12 +21,14 @@
 
 static char dir[48], path[96];
 static struct api_server *server;
+/* The instance id is the count of answers so far: clients can tell answers apart and check their order. */
+static unsigned described;
 
 static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
 {
 	(void)ctx;
 	*state = API_STATE_RUNNING;
-	snprintf(id, id_size, "test");
+	snprintf(id, id_size, "%u", described++);
 	*version = "0";
 }
 
@@ -44,6 +46,7 @@ static int setup(void **state)
 	struct errmsg e;
 
 	(void)state;
+	described = 0;
 	snprintf(dir, sizeof(dir), "/tmp/kvmini-api-test.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/api.sock", dir);
@@ -167,27 +170,94 @@ static void test_stale_socket_replaced(void **state)
 	close(fd);
 }
 
-static void test_other_file_kept(void **state)
+/* What is at the path, unless it is a socket, stays as it is, and the server says why it does not start. */
+static void refused_and_kept(const char *what)
 {
 	struct errmsg e;
+
+	assert_int_equal(api_server_start(&server, path, &backend, NULL, &e), -EEXIST);
+	if (!strstr(e.text, "exists and is not a socket; not replacing it") || !strstr(e.text, path))
+		fail_msg("%s at the path: unexpected message '%s'", what, e.text);
+	assert_null(server);
+}
+
+static void test_other_files_kept(void **state)
+{
+	char target[128], link[128];
 	struct stat st;
+	ssize_t n;
 	FILE *f;
 
 	(void)state;
 	api_server_stop(server);
 	server = NULL;
+
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("data", f);
 	fclose(f);
-	assert_int_equal(api_server_start(&server, path, &backend, NULL, &e), -EEXIST);
-	assert_non_null(strstr(e.text, "not a socket"));
-	assert_int_equal(stat(path, &st), 0);
+	refused_and_kept("a regular file");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_size, 4);
-	assert_int_equal(api_server_start(&server, "/tmp/a-path-longer-than-sun_path-allows-aaaaaaaaaaaaaaaaaaaaaaaaa"
+	unlink(path);
+
+	/* A link to a file the server must not touch (a socket file, even, could be someone else's). */
+	snprintf(target, sizeof(target), "%s/target", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fclose(f);
+	chmod(target, 0644);
+	assert_int_equal(symlink(target, path), 0);
+	refused_and_kept("a symbolic link");
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_string_equal(link, target);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	unlink(path);
+	unlink(target);
+
+	assert_int_equal(symlink("/nonexistent", path), 0);
+	refused_and_kept("a dangling symbolic link");
+	unlink(path);
+
+	assert_int_equal(mkdir(path, 0700), 0);
+	refused_and_kept("a directory");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	rmdir(path);
+}
+
+static void test_path_too_long(void **state)
+{
+	struct api_server *second;
+	struct errmsg e;
+
+	(void)state;
+	assert_int_equal(api_server_start(&second, "/tmp/a-path-longer-than-sun_path-allows-aaaaaaaaaaaaaaaaaaaaaaaaa"
 						   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
 					  &backend, NULL, &e),
 			 -ENAMETOOLONG);
+}
+
+/* 0600 whatever the umask leaves (it may only take bits away, and this one takes none of the owner's). */
+static void test_socket_mode(void **state)
+{
+	mode_t old = umask(0);
+	struct errmsg e;
+	struct stat st;
+
+	(void)state;
+	api_server_stop(server);
+	server = NULL;
+	if (api_server_start(&server, path, &backend, NULL, &e))
+		fail_msg("cannot start the server: %s", e.text);
+	umask(old);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
 /* Many clients with half a request each do not keep another from its answer, and all get theirs. */
@@ -233,6 +303,94 @@ static void test_client_that_never_reads(void **state)
 	fd = client();
 	send_str(fd, GET_ROOT);
 	assert_int_equal(read_status(fd), 200);
+	close(fd);
+}
+
+/*
+ * Thousands of pipelined requests in one go, read back as fast as they come:
+ * every answer arrives, in order, and the server is still there. (Answering
+ * the next buffered request from the end of the previous send once nested a
+ * stack frame per answer, until the server thread overflowed its stack.)
+ */
+#define PIPELINED 8192
+
+static void test_pipelined_flood(void **state)
+{
+	static char requests[PIPELINED * (sizeof(GET_ROOT) - 1)], buf[65536];
+	size_t sent = 0, len = 0, total = sizeof(requests);
+	unsigned answers = 0;
+	int fd;
+
+	(void)state;
+	for (unsigned i = 0; i < PIPELINED; i++)
+		memcpy(requests + i * (sizeof(GET_ROOT) - 1), GET_ROOT, sizeof(GET_ROOT) - 1);
+	fd = client();
+	while (answers < PIPELINED) {
+		ssize_t n;
+
+		if (sent < total) {
+			n = send(fd, requests + sent, total - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno != EAGAIN)
+				fail_msg("send after %zu bytes: %s", sent, strerror(errno));
+			sent += n > 0 ? (size_t)n : 0;
+		}
+		n = recv(fd, buf + len, sizeof(buf) - len, sent < total ? MSG_DONTWAIT : 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			fail_msg("the server stopped after %u answers (recv %zd: %s)", answers, n, strerror(errno));
+		len += n > 0 ? (size_t)n : 0;
+		for (;;) {
+			const char *body;
+			size_t body_len;
+			int status, used = http_parse_response(buf, len, &status, &body, &body_len);
+
+			const char *id;
+
+			if (used <= 0)
+				break;
+			assert_int_equal(status, 200);
+			id = memmem(body, body_len, "\"id\":", 5);
+			assert_non_null(id);
+			assert_int_equal(strtoul(id + 5 + strspn(id + 5, " \""), NULL, 10), answers);
+			memmove(buf, buf + used, len - (size_t)used);
+			len -= (size_t)used;
+			answers++;
+		}
+	}
+	assert_int_equal(len, 0);
+	close(fd);
+	fd = client();
+	send_str(fd, GET_ROOT);
+	assert_int_equal(read_status(fd), 200);
+	close(fd);
+}
+
+/* More requests than one turn answers, then the client's end shut: all are answered, then the server closes. */
+static void test_pipelined_then_half_close(void **state)
+{
+	static char buf[65536];
+	size_t len = 0, pos = 0;
+	unsigned answers = 0;
+	int fd = client();
+	ssize_t n;
+
+	(void)state;
+	for (unsigned i = 0; i < 100; i++)
+		send_str(fd, GET_ROOT);
+	shutdown(fd, SHUT_WR);
+	while ((n = recv(fd, buf + len, sizeof(buf) - len, 0)) > 0)
+		len += (size_t)n;
+	assert_int_equal(n, 0);
+	while (pos < len) {
+		const char *body;
+		size_t body_len;
+		int status, used = http_parse_response(buf + pos, len - pos, &status, &body, &body_len);
+
+		assert_true(used > 0);
+		assert_int_equal(status, 200);
+		pos += (size_t)used;
+		answers++;
+	}
+	assert_int_equal(answers, 100);
 	close(fd);
 }
 
@@ -309,9 +467,13 @@ int main(void)
 		T(test_serves_and_cleans_up),
 		T(test_live_socket_refused),
 		T(test_stale_socket_replaced),
-		T(test_other_file_kept),
+		T(test_other_files_kept),
+		T(test_path_too_long),
+		T(test_socket_mode),
 		T(test_many_partial_clients),
 		T(test_client_that_never_reads),
+		T(test_pipelined_flood),
+		T(test_pipelined_then_half_close),
 		T(test_bad_requests_close),
 		T(test_abandoned_and_too_many),
 	};

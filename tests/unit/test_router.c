@@ -482,6 +482,9 @@ static void test_config_to_vm(void **state)
 	assert_int_equal(vm.nr_drives, 1);
 	assert_int_equal(vm.nr_nets, 1);
 	assert_true(vm.acpi);
+	/* Paths a client named: the files they end in are opened without following a symbolic link. */
+	assert_true(vm.paths_from_api);
+	assert_true(vm.drives[0].path_from_api);
 
 	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, 10, &e), -EINVAL);
 	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, sizeof(cmdline), &e), 0);

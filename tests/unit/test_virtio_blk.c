@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "virtio/blk.h"
 
@@ -151,7 +152,29 @@ static void test_open_directory(void **state)
 
 	(void)state;
 	assert_int_equal(blk_disk_open(&d, &dir, &e), -EINVAL);
-	assert_non_null(strstr(e.text, "not a regular file or a block device"));
+	assert_non_null(strstr(e.text, "a directory, not a regular file or a block device"));
+	/* cache=none does not hide what the file is (an open with O_DIRECT fails before that is known). */
+	dir.direct = true;
+	assert_int_equal(blk_disk_open(&d, &dir, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "a directory, not a regular file or a block device"));
+}
+
+/* A FIFO is not a disk, and one with no writer does not hold up the start (the alarm bounds this test). */
+static void test_open_fifo(void **state)
+{
+	struct drive_config fifo = { .readonly = true, .direct = true };
+	struct blk_disk d;
+	struct errmsg e;
+
+	(void)state;
+	snprintf(fifo.path, sizeof(fifo.path), "%s.fifo", path);
+	assert_int_equal(mkfifo(fifo.path, 0600), 0);
+	alarm(10);
+	assert_int_equal(blk_disk_open(&d, &fifo, &e), -EINVAL);
+	alarm(0);
+	unlink(fifo.path);
+	assert_non_null(strstr(e.text, "a FIFO, not a regular file or a block device"));
+	assert_int_equal(d.fd, -1);
 }
 
 /* One image, two writers: refused; two readers: fine. */
@@ -434,6 +457,7 @@ int main(void)
 		T(test_open_rounds_down),
 		T(test_open_missing_file),
 		T(test_open_directory),
+		T(test_open_fifo),
 		T(test_open_locks_the_image),
 		T(test_read),
 		T(test_read_last_sector),

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Opening the files a VM is made of (kernel, initrd, drive images) so that
+ * nothing at the path can make kvmini block or read what it should not: the
+ * kind of file is checked before anything is read from it, and a path an API
+ * client named may not end in a symbolic link.
+ */
+#ifndef KVMINI_OPEN_FILE_H
+#define KVMINI_OPEN_FILE_H
+
+#include <stdbool.h>
+
+#include "errmsg.h"
+
+/* The kinds of file a caller takes (a mask). */
+#define OPEN_REGULAR 1u
+#define OPEN_BLOCK_DEV 2u
+
+/*
+ * Opens path with access (O_RDONLY or O_RDWR) and returns the descriptor,
+ * close-on-exec and blocking. A FIFO cannot hold up the open, and a file of
+ * a kind not in `kinds` is refused with -EINVAL before anything reads it.
+ * no_follow: a symbolic link as the last component is refused (-ELOOP);
+ * for paths that come from an API client, which may not reach further than
+ * the path it gave. Messages start with what and the path: "kernel '/x': ...".
+ */
+int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e);
+
+#endif

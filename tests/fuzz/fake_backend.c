@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The fuzzers' VM: see fake_backend.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_backend.h"
+
+void fake_vm_reset(struct fake_vm *f)
+{
+	f->state = API_STATE_NOT_STARTED;
+	api_config_init(&f->cfg);
+}
+
+static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
+{
+	struct fake_vm *f = ctx;
+
+	*state = f->state;
+	snprintf(id, id_size, "fuzz");
+	*version = "0.0.0";
+}
+
+static int fake_set_paused(void *ctx, bool paused, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	if (f->state == API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, "the VM has not started");
+	f->state = paused ? API_STATE_PAUSED : API_STATE_RUNNING;
+	return 0;
+}
+
+static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	switch (action) {
+	case API_ACTION_INSTANCE_START:
+		if (f->state != API_STATE_NOT_STARTED)
+			return errmsg_set(e, EALREADY, "already started");
+		if (!f->cfg.kernel_path[0])
+			return errmsg_set(e, EINVAL, "no kernel");
+		f->state = API_STATE_RUNNING;
+		return 0;
+	case API_ACTION_SEND_CTRL_ALT_DEL:
+	case API_ACTION_STOP:
+		if (f->state == API_STATE_NOT_STARTED)
+			return errmsg_set(e, EPERM, "the VM has not started");
+		return action == API_ACTION_STOP ? -EIO : 0;
+	}
+	return -EINVAL;
+}
+
+static int fake_configure(void *ctx, const struct api_config_change *change, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	if (f->state != API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	return api_config_apply(&f->cfg, change, e);
+}
+
+static void fake_get_config(void *ctx, struct api_config *cfg)
+{
+	*cfg = ((struct fake_vm *)ctx)->cfg;
+}
+
+static int fake_get_stats(void *ctx, struct json_out *j, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	(void)e;
+	json_put_uint(j, "uptime_ms", 1234);
+	json_put_uint(j, "drives", f->cfg.vm.nr_drives);
+	return 0;
+}
+
+static int fake_get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	if (f->state == API_STATE_NOT_STARTED || vcpu >= f->cfg.vm.nr_cpus)
+		return errmsg_set(e, ENOENT, "no vCPU %u", vcpu);
+	memset(regs, 0, sizeof(*regs));
+	memset(sregs, 0, sizeof(*sregs));
+	regs->rip = 0xffffffff81000000ULL + vcpu;
+	return 0;
+}
+
+const struct api_backend fake_backend = {
+	.describe = fake_describe,
+	.set_paused = fake_set_paused,
+	.action = fake_action,
+	.configure = fake_configure,
+	.get_config = fake_get_config,
+	.get_stats = fake_get_stats,
+	.get_regs = fake_get_regs,
+};
