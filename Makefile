@@ -10,6 +10,9 @@ CFLAGS     := -Os -g -ffunction-sections -fdata-sections
 WARNINGS   := -Wall -Wextra -Werror
 CPPFLAGS   := -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -MMD -MP
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ThreadSanitizer cannot share a binary with ASan: the unit tests are built a third time for it. It does not
+# model fences (gcc warns), and kvmini's only fences order its accesses against the guest's, which it cannot see.
+TSAN       := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 KVMINI_BENCH_MODE ?= auto
 
@@ -18,13 +21,15 @@ LIB_SRC    := $(filter-out src/main.c,$(SRC))
 OBJ        := $(SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+TSAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/tsan/%.o)
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
+TSAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-tsan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run bench unit unit-asan fuzz bench-selftest boot-tests clean FORCE
+.PHONY: all check run bench unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(GUESTS)
@@ -53,7 +58,7 @@ $(BUILD)/flags: FORCE
 
 $(OBJ): $(BUILD)/flags
 
-$(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o \
+$(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o $(BUILD)/tsan/src/cmd/version.o \
 	$(BUILD)/fuzz/obj/src/cmd/version.o: $(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
@@ -61,12 +66,21 @@ $(BUILD)/asan/%.o: %.c
 	@echo '  CC      $<'
 	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -c $< -o $@
 
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -c $< -o $@
+
 # Unit tests link every library object, as kvmini does (the device table is a linker
 # section filled by whichever objects are linked), except src/cmd/help.o, which
 # needs the command table in main.c. $< and the objects only: the generated .d
 # file adds headers to the prerequisites.
 UNIT_OBJ   := $(filter-out $(BUILD)/obj/src/cmd/help.o,$(LIB_OBJ))
 UNIT_ASAN_OBJ := $(filter-out $(BUILD)/asan/src/cmd/help.o,$(ASAN_OBJ))
+UNIT_TSAN_OBJ := $(filter-out $(BUILD)/tsan/src/cmd/help.o,$(TSAN_OBJ))
+# Named only by pattern rules, make would take the sanitizer objects for intermediates and delete them after a
+# clean build, so the next run compiled them all again.
+.SECONDARY: $(ASAN_OBJ) $(TSAN_OBJ)
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(dir $@)
@@ -77,6 +91,11 @@ $(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
 	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(UNIT_ASAN_OBJ) -lcmocka -pthread
+
+$(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
+	@mkdir -p $(dir $@)
+	@echo '  LINK    $@'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $< $(UNIT_TSAN_OBJ) -lcmocka -pthread
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -100,15 +119,20 @@ $(INIT_BLOB_OBJ): src/boot/init_blob.S $(BUILD)/guests/init
 	@mkdir -p $(dir $@)
 	@echo '  AS      $<'
 	@$(CC) -c -DINIT_BLOB_PATH='"$(BUILD)/guests/init"' -o $@ $<
-$(BUILD)/kvmini $(UNIT_BIN) $(ASAN_BIN): $(INIT_BLOB_OBJ)
+$(BUILD)/kvmini $(UNIT_BIN) $(ASAN_BIN) $(TSAN_BIN): $(INIT_BLOB_OBJ)
 UNIT_OBJ += $(INIT_BLOB_OBJ)
 UNIT_ASAN_OBJ += $(INIT_BLOB_OBJ)
+UNIT_TSAN_OBJ += $(INIT_BLOB_OBJ)
 
 unit: $(UNIT_BIN)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
 
 unit-asan: $(ASAN_BIN)
 	@for t in $^; do echo "== $$t (ASan+UBSan)"; $$t || exit 1; done
+
+# halt_on_error: the first data race fails the test, as ASan's first error does.
+unit-tsan: $(TSAN_BIN)
+	@for t in $^; do echo "== $$t (TSan)"; TSAN_OPTIONS=halt_on_error=1 $$t || exit 1; done
 
 # libFuzzer targets (clang only): tests/fuzz/fuzz_NAME.c and the sources listed for it, each compiled once with
 # the sanitizers and fuzzer coverage into $(BUILD)/fuzz/obj. Adding a target is one `$(eval ...)` line; its seeds
@@ -179,6 +203,7 @@ check:
 	scripts/install-deps.sh check
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) unit-tsan
 	if command -v clang >/dev/null; then $(MAKE) fuzz; else echo 'check: no clang, fuzzing skipped'; fi
 	$(MAKE) bench-selftest
 	$(MAKE) boot-tests
@@ -195,11 +220,12 @@ bench:
 	bench/perf.sh --kvmini $(BUILD)/kvmini
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini \
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan $(BUILD)/version.h \
+	       $(BUILD)/guests $(BUILD)/kvmini \
 	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:
 
 # Only kvmini's own dependency files: build/cache holds unpacked trees (a kernel's) with .d folders of their own.
--include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan \
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan \
 	$(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)
