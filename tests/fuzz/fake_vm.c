@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,14 +36,22 @@ int fake_vm_init(struct fake_vm *f, void *ram, uint64_t ram_size, unsigned nr_vc
 	vm->vcpus = calloc(nr_vcpus ? nr_vcpus : 1, sizeof(*vm->vcpus));
 	for (unsigned i = 0; vm->vcpus && i < nr_vcpus; i++)
 		vm->vcpus[i] = (struct vcpu){ .vm = vm, .id = i, .fd = -1 };
-	if (vm->stop_fd < 0 || !vm->vcpus || pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK))
+	if (vm->stop_fd < 0 || !vm->vcpus || pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK)) {
+		fprintf(stderr, "fake_vm: out of memory or file descriptors: %s\n", strerror(errno));
 		return -1;
+	}
 	f->console_in = pipe_fds[1];
 	f->console_out = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (f->console_out < 0 || console_open(&vm->console, pipe_fds[0], f->console_out))
+	if (f->console_out < 0 || console_open(&vm->console, pipe_fds[0], f->console_out)) {
+		fprintf(stderr, "fake_vm: cannot make the console: %s\n", strerror(errno));
 		return -1;
-	if (irq_init(vm, &e) || io_thread_init(&vm->io)) {
+	}
+	if (irq_init(vm, &e)) {
 		fprintf(stderr, "fake_vm: %s\n", e.text);
+		return -1;
+	}
+	if (io_thread_init(&vm->io)) {
+		fprintf(stderr, "fake_vm: cannot make the I/O thread's epoll set: %s\n", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -5,11 +5,12 @@
  * (virtio-pci or virtio-mmio); the rest is a program of register accesses
  * (PCI configuration space, the BAR or the MMIO window), writes of ring
  * contents into guest RAM, queue kicks, host input (console bytes, frames
- * from the "tap") and a shortcut that negotiates features and sets up every
+ * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
  * queue the way a driver does. The device's work runs synchronously on the
  * fuzzer's thread (tests/fuzz/fake_vm.h). Backends are harmless: the disk is
  * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ int virtio_net_open_tap(const char *tap, struct errmsg *e)
 	int fds[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
-		return errmsg_set(e, 5, "tap '%s': socketpair failed", tap);
+		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
 	tap_peer = fds[1];
 	return fds[0];
 }
@@ -177,10 +178,15 @@ static void host_input(enum device_kind kind, struct input *in)
 	memcpy(buf, in->p, len);
 	in->p += len;
 	in->left -= len;
-	if (kind == DEV_CONSOLE)
+	if (kind == DEV_CONSOLE) {
 		fake_vm_console_input(&f, buf, len);
-	else if (kind == DEV_NET && send(tap_peer, buf, len, MSG_DONTWAIT) < 0)
+	} else if (kind == DEV_NET && !len && tap_peer >= 0) {
+		/* An empty frame stands for the tap's interface going away. */
+		close(tap_peer);
+		tap_peer = -1;
+	} else if (kind == DEV_NET && tap_peer >= 0 && send(tap_peer, buf, len, MSG_DONTWAIT) < 0) {
 		return;
+	}
 	fake_vm_run_io(&f, IO_ROUNDS);
 }
 
