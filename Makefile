@@ -85,17 +85,24 @@ UNIT_TSAN_OBJ := $(filter-out $(BUILD)/tsan/src/cmd/help.o,$(TSAN_OBJ))
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(UNIT_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(UNIT_EXTRA) $(UNIT_OBJ) -lcmocka -pthread
 
 $(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(UNIT_ASAN_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(UNIT_EXTRA) $(UNIT_ASAN_OBJ) -lcmocka -pthread
 
 $(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $< $(UNIT_TSAN_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $< $(UNIT_EXTRA) $(UNIT_TSAN_OBJ) -lcmocka -pthread
+
+# Tests that need a whole VM without KVM build it with tests/common/fake_vm.c (compiled into them, per flavour).
+FAKE_VM_TESTS := test_virtio_threads
+$(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
+	UNIT_EXTRA := -Itests/common tests/common/fake_vm.c
+$(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
+	tests/common/fake_vm.c tests/common/fake_vm.h
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -143,7 +150,7 @@ FUZZ_TIME    := 30
 # Seconds one input may take before libFuzzer calls it a hang.
 FUZZ_TIMEOUT := 10
 # (clang calls the GNU extension gcc accepts in gnu11 mode, a flexible struct inside a struct, a warning.)
-FUZZ_CC      := clang -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Itests/fuzz $(WARNINGS) \
+FUZZ_CC      := clang -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Itests/common $(WARNINGS) \
 		-Wno-gnu-variable-sized-type-not-at-end -O1 -g -fno-sanitize-recover=all
 FUZZ_TARGETS :=
 # What the fuzzed code logs (a broken guest's device errors) is closed off: libFuzzer still reports (-close_fd_mask).
@@ -167,7 +174,7 @@ fuzz-$(1): $(BUILD)/fuzz/fuzz_$(1)
 endef
 
 # The device table is a linker section: these targets link every library object, as the unit tests do.
-FUZZ_LIB_SRC := $(filter-out src/cmd/help.c,$(LIB_SRC)) src/boot/init_blob.S tests/fuzz/fake_vm.c
+FUZZ_LIB_SRC := $(filter-out src/cmd/help.c,$(LIB_SRC)) src/boot/init_blob.S tests/common/fake_vm.c
 
 # What a control socket client sends: the HTTP parser, the router over a fake backend, the JSON reader.
 $(eval $(call fuzz_target,api,src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/parse.c \

@@ -7,7 +7,7 @@
  * contents into guest RAM, queue kicks, host input (console bytes, frames
  * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
  * queue the way a driver does. The device's work runs synchronously on the
- * fuzzer's thread (tests/fuzz/fake_vm.h). Backends are harmless: the disk is
+ * fuzzer's thread (tests/common/fake_vm.h). Backends are harmless: the disk is
  * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe.
  */
 #include <errno.h>

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A VM for the fuzz targets, without KVM: guest RAM is a plain buffer, the
- * VM fd is -1 (IRQ lines, MSI routes, irqfds and ioeventfds fail quietly, so
- * every queue kick reaches kvmini as a vCPU exit would), the console reads a
- * pipe and writes to /dev/null, and the I/O thread's sources are served on
- * the caller's thread by fake_vm_run_io. Devices come from the registered
- * table by name, as devices_init would make them.
+ * A VM without KVM, for the device fuzz targets and the threaded unit tests:
+ * guest RAM is a plain buffer, the VM fd is -1 (IRQ lines, MSI routes,
+ * irqfds and ioeventfds fail quietly, so every queue kick reaches kvmini as
+ * a vCPU exit would), the console reads a pipe and writes to /dev/null.
+ * The I/O thread's sources are served either on the caller's thread by
+ * fake_vm_run_io (fuzzing) or by the real I/O thread (io_thread_start).
+ * Devices come from the registered table by name, as devices_init makes them.
  */
-#ifndef KVMINI_TESTS_FUZZ_FAKE_VM_H
-#define KVMINI_TESTS_FUZZ_FAKE_VM_H
+#ifndef KVMINI_TESTS_COMMON_FAKE_VM_H
+#define KVMINI_TESTS_COMMON_FAKE_VM_H
 
 #include <stddef.h>
 #include <stdint.h>
