@@ -42,6 +42,16 @@
 enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_KINDS };
 static const char *const device_names[DEV_KINDS] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng" };
 
+/*
+ * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
+ * PCI, bit 3 a read-only disk), then ops, each an op byte (modulo OP_COUNT),
+ * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
+ *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
+ *   CFG_WRITE offset:1 value:size    CFG_READ offset:1    (PCI configuration space)
+ *   MEM_WRITE gpa:2 len:1 bytes      KICK queue:1         HOST_INPUT len:1 bytes
+ *   DRIVER_SETUP features:4, then per queue size:2 desc:2 avail:2 used:2
+ * Missing bytes read as 0.
+ */
 enum op { OP_REG_WRITE, OP_REG_READ, OP_CFG_WRITE, OP_CFG_READ, OP_MEM_WRITE, OP_KICK, OP_HOST_INPUT, OP_DRIVER_SETUP,
 	  OP_COUNT };
 
