@@ -85,19 +85,20 @@ UNIT_TSAN_OBJ := $(filter-out $(BUILD)/tsan/src/cmd/help.o,$(TSAN_OBJ))
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(UNIT_EXTRA) $(UNIT_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $(UNIT_EXTRA) $< $(UNIT_OBJ) -lcmocka -pthread
 
 $(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(UNIT_EXTRA) $(UNIT_ASAN_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $(UNIT_EXTRA) $< $(UNIT_ASAN_OBJ) -lcmocka -pthread
 
 $(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $< $(UNIT_EXTRA) $(UNIT_TSAN_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $(UNIT_EXTRA) $< $(UNIT_TSAN_OBJ) -lcmocka -pthread
 
 # Tests that need a whole VM without KVM build it with tests/common/fake_vm.c (compiled into them, per flavour).
+# It goes before $< on the command line: gcc writes one .d file for both, and the test's own, written last, wins.
 FAKE_VM_TESTS := test_virtio_threads
 $(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
 	UNIT_EXTRA := -Itests/common tests/common/fake_vm.c
