@@ -10,6 +10,9 @@ CFLAGS     := -Os -g -ffunction-sections -fdata-sections
 WARNINGS   := -Wall -Wextra -Werror
 CPPFLAGS   := -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -MMD -MP
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ThreadSanitizer cannot share a binary with ASan: the unit tests are built a third time for it. It does not
+# model fences (gcc warns), and kvmini's only fences order its accesses against the guest's, which it cannot see.
+TSAN       := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 KVMINI_BENCH_MODE ?= auto
 
@@ -18,13 +21,15 @@ LIB_SRC    := $(filter-out src/main.c,$(SRC))
 OBJ        := $(SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+TSAN_OBJ   := $(LIB_SRC:%.c=$(BUILD)/tsan/%.o)
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
+TSAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-tsan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run bench unit unit-asan fuzz bench-selftest boot-tests clean FORCE
+.PHONY: all check run bench unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(GUESTS)
@@ -53,12 +58,18 @@ $(BUILD)/flags: FORCE
 
 $(OBJ): $(BUILD)/flags
 
-$(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o: $(BUILD)/version.h
+$(BUILD)/obj/src/cmd/version.o $(BUILD)/asan/src/cmd/version.o $(BUILD)/tsan/src/cmd/version.o \
+	$(BUILD)/fuzz/obj/src/cmd/version.o: $(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'
 	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -c $< -o $@
+
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -c $< -o $@
 
 # Unit tests link every library object, as kvmini does (the device table is a linker
 # section filled by whichever objects are linked), except src/cmd/help.o, which
@@ -66,16 +77,33 @@ $(BUILD)/asan/%.o: %.c
 # file adds headers to the prerequisites.
 UNIT_OBJ   := $(filter-out $(BUILD)/obj/src/cmd/help.o,$(LIB_OBJ))
 UNIT_ASAN_OBJ := $(filter-out $(BUILD)/asan/src/cmd/help.o,$(ASAN_OBJ))
+UNIT_TSAN_OBJ := $(filter-out $(BUILD)/tsan/src/cmd/help.o,$(TSAN_OBJ))
+# Named only by pattern rules, make would take the sanitizer objects for intermediates and delete them after a
+# clean build, so the next run compiled them all again.
+.SECONDARY: $(ASAN_OBJ) $(TSAN_OBJ)
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(UNIT_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $(UNIT_EXTRA) $< $(UNIT_OBJ) -lcmocka -pthread
 
 $(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo '  LINK    $@'
-	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(UNIT_ASAN_OBJ) -lcmocka -pthread
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $(UNIT_EXTRA) $< $(UNIT_ASAN_OBJ) -lcmocka -pthread
+
+$(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
+	@mkdir -p $(dir $@)
+	@echo '  LINK    $@'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $(UNIT_EXTRA) $< $(UNIT_TSAN_OBJ) -lcmocka -pthread
+
+# Tests that need a whole VM without KVM build it with tests/common/fake_vm.c (compiled into them, per flavour).
+# It goes before $< on the command line: gcc writes one .d file for both, and the test's own, written last, wins.
+FAKE_VM_TESTS := test_virtio_threads
+$(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
+	UNIT_EXTRA := -Itests/common tests/common/fake_vm.c
+$(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
+	tests/common/fake_vm.c tests/common/fake_vm.h
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -99,9 +127,10 @@ $(INIT_BLOB_OBJ): src/boot/init_blob.S $(BUILD)/guests/init
 	@mkdir -p $(dir $@)
 	@echo '  AS      $<'
 	@$(CC) -c -DINIT_BLOB_PATH='"$(BUILD)/guests/init"' -o $@ $<
-$(BUILD)/kvmini $(UNIT_BIN) $(ASAN_BIN): $(INIT_BLOB_OBJ)
+$(BUILD)/kvmini $(UNIT_BIN) $(ASAN_BIN) $(TSAN_BIN): $(INIT_BLOB_OBJ)
 UNIT_OBJ += $(INIT_BLOB_OBJ)
 UNIT_ASAN_OBJ += $(INIT_BLOB_OBJ)
+UNIT_TSAN_OBJ += $(INIT_BLOB_OBJ)
 
 unit: $(UNIT_BIN)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
@@ -109,28 +138,71 @@ unit: $(UNIT_BIN)
 unit-asan: $(ASAN_BIN)
 	@for t in $^; do echo "== $$t (ASan+UBSan)"; $$t || exit 1; done
 
-# libFuzzer on what a control socket client sends: the HTTP parser, the router over a fake backend, the JSON
-# reader; and the server's connection handling, one client on a socketpair (clang only). FUZZ_TIME seconds
-# each; what they learn stays in $(BUILD)/fuzz/corpus*, a crash lands in $(BUILD)/fuzz/.
-FUZZ_TIME  := 30
-FUZZ_SRC   := tests/fuzz/fuzz_api.c src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/parse.c \
-	      src/vm_config.c tests/fuzz/fake_backend.c
-FUZZ_SERVER_SRC := tests/fuzz/fuzz_server.c $(filter-out tests/fuzz/fuzz_api.c,$(FUZZ_SRC)) src/api/server.c \
-		   src/clock.c src/event_loop.c src/log.c src/thread.c
-$(BUILD)/fuzz/fuzz_api: $(FUZZ_SRC)
-$(BUILD)/fuzz/fuzz_server: $(FUZZ_SERVER_SRC)
-$(BUILD)/fuzz/fuzz_api $(BUILD)/fuzz/fuzz_server: $(wildcard include/*.h include/api/*.h tests/fuzz/*.h)
-	@mkdir -p $(dir $@)
-	@echo '  CLANG   $@'
-	@clang -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $(filter %.c,$^)
+# halt_on_error: the first data race fails the test, as ASan's first error does.
+unit-tsan: $(TSAN_BIN)
+	@for t in $^; do echo "== $$t (TSan)"; TSAN_OPTIONS=halt_on_error=1 $$t || exit 1; done
 
-fuzz: $(BUILD)/fuzz/fuzz_api $(BUILD)/fuzz/fuzz_server
-	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus-server
-	$(BUILD)/fuzz/fuzz_api -max_total_time=$(FUZZ_TIME) -max_len=12288 -dict=tests/fuzz/api.dict \
-		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_server -max_total_time=$(FUZZ_TIME) -max_len=16384 -timeout=10 -dict=tests/fuzz/api.dict \
-		-artifact_prefix=$(BUILD)/fuzz/server- $(BUILD)/fuzz/corpus-server tests/fuzz/corpus-server
+# libFuzzer targets (clang only): tests/fuzz/fuzz_NAME.c and the sources listed for it, each compiled once with
+# the sanitizers and fuzzer coverage into $(BUILD)/fuzz/obj. Adding a target is one `$(eval ...)` line; its seeds
+# are tests/fuzz/corpus-NAME/, its dictionary tests/fuzz/NAME.dict if there is one. `make fuzz` runs each for
+# FUZZ_TIME seconds (FUZZ_TIME=600 for a longer hunt; make fuzz-NAME runs one); what a run learns stays in
+# $(BUILD)/fuzz/corpus-NAME, a crash or a slow input lands in $(BUILD)/fuzz/NAME-*.
+FUZZ_TIME    := 30
+# Seconds one input may take before libFuzzer calls it a hang.
+FUZZ_TIMEOUT := 10
+# (clang calls the GNU extension gcc accepts in gnu11 mode, a flexible struct inside a struct, a warning.)
+FUZZ_CC      := clang -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Itests/common $(WARNINGS) \
+		-Wno-gnu-variable-sized-type-not-at-end -O1 -g -fno-sanitize-recover=all
+FUZZ_TARGETS :=
+# What the fuzzed code logs (a broken guest's device errors) is closed off: libFuzzer still reports (-close_fd_mask).
+FUZZ_RUN_FLAGS := -close_fd_mask=2
+
+# $(call fuzz_target,NAME,SOURCES,LIBFUZZER FLAGS)
+define fuzz_target
+FUZZ_TARGETS += $(1)
+$(BUILD)/fuzz/fuzz_$(1): $(patsubst %,$(BUILD)/fuzz/obj/%.o,tests/fuzz/fuzz_$(1) $(basename $(2)))
+	@mkdir -p $$(dir $$@)
+	@echo '  CLANG   $$@'
+	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$(filter %.o,$$^) -pthread
+
+.PHONY: fuzz-$(1)
+fuzz-$(1): $(BUILD)/fuzz/fuzz_$(1)
+	@mkdir -p $(BUILD)/fuzz/corpus-$(1)
+	@echo '== fuzz_$(1): $$(FUZZ_TIME) s'
+	$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$$(FUZZ_TIME) -timeout=$$(FUZZ_TIMEOUT) $$(FUZZ_RUN_FLAGS) \
+		-print_final_stats=1 $(3) $$(patsubst %,-dict=%,$$(wildcard tests/fuzz/$(1).dict)) \
+		-artifact_prefix=$(BUILD)/fuzz/$(1)- $(BUILD)/fuzz/corpus-$(1) tests/fuzz/corpus-$(1)
+endef
+
+# The device table is a linker section: these targets link every library object, as the unit tests do.
+FUZZ_LIB_SRC := $(filter-out src/cmd/help.c,$(LIB_SRC)) src/boot/init_blob.S tests/common/fake_vm.c
+
+# What a control socket client sends: the HTTP parser, the router over a fake backend, the JSON reader.
+FUZZ_API_SRC := src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/parse.c src/vm_config.c \
+	tests/fuzz/fake_backend.c
+$(eval $(call fuzz_target,api,$(FUZZ_API_SRC),-max_len=12288))
+# The server's connection handling: one client on a socketpair that sends, reads, shuts down or resets at any
+# byte while the server takes its turns (the input's format: tests/fuzz/fuzz_server.c).
+$(eval $(call fuzz_target,server,$(FUZZ_API_SRC) src/api/server.c src/clock.c src/event_loop.c src/log.c \
+	src/thread.c,-max_len=16384 -dict=tests/fuzz/api.dict))
+# What a guest driver does to a virtio device, on either transport.
+$(eval $(call fuzz_target,virtio,$(FUZZ_LIB_SRC),-max_len=4096))
+# A kernel file (bzImage or PVH ELF) and an initrd size, through the loader into guest RAM.
+$(eval $(call fuzz_target,loader,$(FUZZ_LIB_SRC),-max_len=65536))
+# Port accesses and console input to the UART and the i8042.
+$(eval $(call fuzz_target,legacy,$(FUZZ_LIB_SRC),-max_len=1024))
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CLANG   $<'
+	@$(FUZZ_CC) -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/obj/src/boot/init_blob.o: src/boot/init_blob.S $(BUILD)/guests/init
+	@mkdir -p $(dir $@)
+	@echo '  AS      $<'
+	@$(CC) -c -DINIT_BLOB_PATH='"$(BUILD)/guests/init"' -o $@ $<
+
+fuzz: $(FUZZ_TARGETS:%=fuzz-%)
 
 # The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
 bench-selftest: all
@@ -144,6 +216,7 @@ check:
 	scripts/install-deps.sh check
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) unit-tsan
 	if command -v clang >/dev/null; then $(MAKE) fuzz; else echo 'check: no clang, fuzzing skipped'; fi
 	$(MAKE) bench-selftest
 	$(MAKE) boot-tests
@@ -160,10 +233,12 @@ bench:
 	bench/perf.sh --kvmini $(BUILD)/kvmini
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/version.h $(BUILD)/guests $(BUILD)/kvmini \
+	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan $(BUILD)/version.h \
+	       $(BUILD)/guests $(BUILD)/kvmini \
 	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:
 
 # Only kvmini's own dependency files: build/cache holds unpacked trees (a kernel's) with .d folders of their own.
--include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/unit $(BUILD)/unit-asan -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan \
+	$(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)

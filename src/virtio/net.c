@@ -22,6 +22,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "virtio/net.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -227,28 +228,35 @@ static int net_tap_error(const char *tap, int err, struct errmsg *e)
 	}
 }
 
-static int net_open_tap(struct net_dev *net, struct errmsg *e)
+/*
+ * Weak so that the virtio fuzz target (tests/fuzz/fuzz_virtio.c) can put one
+ * end of a SOCK_SEQPACKET socketpair in place of a tap: kvmini itself links
+ * this definition, nothing else does.
+ */
+__attribute__((weak)) int virtio_net_open_tap(const char *tap, struct errmsg *e)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	int hdr_size = NET_HDR_SIZE;
+	int fd, err;
 
-	int err;
-
-	net->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (net->tap_fd < 0) {
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		err = errno;
-		return errmsg_set(e, err, "tap '%s': /dev/net/tun: %s%s", net->tap, strerror(err),
+		return errmsg_set(e, err, "tap '%s': /dev/net/tun: %s%s", tap, strerror(err),
 				  err == ENOENT ? " (load the tun module: modprobe tun)" : "");
 	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", net->tap);
-	if (ioctl(net->tap_fd, TUNSETIFF, &ifr))
-		return net_tap_error(net->tap, errno, e);
-	if (ioctl(net->tap_fd, TUNSETVNETHDRSZ, &hdr_size))
-		return errmsg_set(e, errno, "tap '%s': TUNSETVNETHDRSZ: %s", net->tap, strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		err = net_tap_error(tap, errno, e);
+	else if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size))
+		err = errmsg_set(e, errno, "tap '%s': TUNSETVNETHDRSZ: %s", tap, strerror(errno));
 	/* A persistent tap keeps offloads an earlier user enabled; the guest was offered none. */
-	if (ioctl(net->tap_fd, TUNSETOFFLOAD, 0))
-		return errmsg_set(e, errno, "tap '%s': TUNSETOFFLOAD: %s", net->tap, strerror(errno));
-	return 0;
+	else if (ioctl(fd, TUNSETOFFLOAD, 0))
+		err = errmsg_set(e, errno, "tap '%s': TUNSETOFFLOAD: %s", tap, strerror(errno));
+	else
+		return fd;
+	close(fd);
+	return err;
 }
 
 /* 52:54:00 and three random bytes: locally administered, unicast. */
@@ -283,9 +291,9 @@ static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 		return errmsg_set(e, ENOMEM, "tap '%s': out of memory", cfg->tap);
 	net->tap = cfg->tap;
 	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
-	if ((err = net_open_tap(net, e))) {
-		if (net->tap_fd >= 0)
-			close(net->tap_fd);
+	net->tap_fd = virtio_net_open_tap(cfg->tap, e);
+	if (net->tap_fd < 0) {
+		err = net->tap_fd;
 		free(net);
 		return err;
 	}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * libFuzzer target for what a guest driver can do to a virtio device: the
+ * first byte picks the device (blk, net, console, rng) and the transport
+ * (virtio-pci or virtio-mmio); the rest is a program of register accesses
+ * (PCI configuration space, the BAR or the MMIO window), writes of ring
+ * contents into guest RAM, queue kicks, host input (console bytes, frames
+ * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
+ * queue the way a driver does. The device's work runs synchronously on the
+ * fuzzer's thread (tests/common/fake_vm.h). Backends are harmless: the disk is
+ * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/pci_regs.h>
+#include <linux/virtio_pci.h>
+
+#include "devices/pci.h"
+#include "fake_vm.h"
+#include "virtio/mmio.h"
+#include "virtio/net.h"
+#include "virtio/virtio.h"
+
+/* Small, so that addresses drawn from the input land in it often. */
+#define RAM_SIZE (64u << 10)
+#define DISK_SIZE (64u << 10)
+/* Where the pci host bridge puts the first device, and the BAR's size (src/virtio/pci.c). */
+#define PCI_SLOT 1
+#define PCI_BAR_SIZE 0x8000
+#define PCI_NOTIFY 0x3000
+#define PCI_NOTIFY_MULTIPLIER 4
+/* Work the harness lets queued events do after each kick: enough to drain any ring. */
+#define IO_ROUNDS 8
+
+enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_KINDS };
+static const char *const device_names[DEV_KINDS] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng" };
+
+/*
+ * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
+ * PCI, bit 3 a read-only disk), then ops, each an op byte (modulo OP_COUNT),
+ * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
+ *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
+ *   CFG_WRITE offset:1 value:size    CFG_READ offset:1    (PCI configuration space)
+ *   MEM_WRITE gpa:2 len:1 bytes      KICK queue:1         HOST_INPUT len:1 bytes
+ *   DRIVER_SETUP features:4, then per queue size:2 desc:2 avail:2 used:2
+ * Missing bytes read as 0.
+ */
+enum op { OP_REG_WRITE, OP_REG_READ, OP_CFG_WRITE, OP_CFG_READ, OP_MEM_WRITE, OP_KICK, OP_HOST_INPUT, OP_DRIVER_SETUP,
+	  OP_COUNT };
+
+static uint8_t ram[RAM_SIZE];
+static struct fake_vm f;
+static int disk_fd = -1;
+static int tap_peer = -1; /* the host end of the fake tap */
+
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint64_t take(struct input *in, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < bytes && in->left; i++, in->left--)
+		v |= (uint64_t)*in->p++ << (8 * i);
+	return v;
+}
+
+/* The tap of virtio-net, replaced: one end of a socketpair keeps frames whole, as a tap does. */
+int virtio_net_open_tap(const char *tap, struct errmsg *e)
+{
+	int fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
+		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
+	tap_peer = fds[1];
+	return fds[0];
+}
+
+/* The transport's registers a driver uses to set a device up, by what they do. */
+enum reg { R_STATUS, R_DEV_FEAT_SEL, R_DRV_FEAT_SEL, R_DRV_FEAT, R_QSEL, R_QNUM, R_QDESC, R_QAVAIL, R_QUSED, R_QREADY };
+static const struct {
+	uint16_t pci, pci_size, mmio;
+} regs[] = {
+	[R_STATUS] = { offsetof(struct virtio_pci_common_cfg, device_status), 1, VIRTIO_MMIO_STATUS },
+	[R_DEV_FEAT_SEL] = { offsetof(struct virtio_pci_common_cfg, device_feature_select), 4,
+			     VIRTIO_MMIO_DEVICE_FEATURES_SEL },
+	[R_DRV_FEAT_SEL] = { offsetof(struct virtio_pci_common_cfg, guest_feature_select), 4,
+			     VIRTIO_MMIO_DRIVER_FEATURES_SEL },
+	[R_DRV_FEAT] = { offsetof(struct virtio_pci_common_cfg, guest_feature), 4, VIRTIO_MMIO_DRIVER_FEATURES },
+	[R_QSEL] = { offsetof(struct virtio_pci_common_cfg, queue_select), 2, VIRTIO_MMIO_QUEUE_SEL },
+	[R_QNUM] = { offsetof(struct virtio_pci_common_cfg, queue_size), 2, VIRTIO_MMIO_QUEUE_NUM },
+	[R_QDESC] = { offsetof(struct virtio_pci_common_cfg, queue_desc_lo), 4, VIRTIO_MMIO_QUEUE_DESC_LOW },
+	[R_QAVAIL] = { offsetof(struct virtio_pci_common_cfg, queue_avail_lo), 4, VIRTIO_MMIO_QUEUE_DRIVER_LOW },
+	[R_QUSED] = { offsetof(struct virtio_pci_common_cfg, queue_used_lo), 4, VIRTIO_MMIO_QUEUE_DEVICE_LOW },
+	[R_QREADY] = { offsetof(struct virtio_pci_common_cfg, queue_enable), 2, VIRTIO_MMIO_QUEUE_READY },
+};
+
+struct target {
+	bool mmio;
+	uint64_t base; /* of the BAR or the MMIO window */
+	unsigned nr_queues;
+};
+
+static void window_access(const struct target *t, uint64_t offset, uint64_t *value, unsigned size, bool is_write)
+{
+	offset %= t->mmio ? VIRTIO_MMIO_WINDOW : PCI_BAR_SIZE;
+	io_bus_access(&f.vm.mmio, t->base + offset, (uint8_t *)value, size, is_write);
+}
+
+static void reg_write(const struct target *t, enum reg r, uint64_t v)
+{
+	if (t->mmio)
+		window_access(t, regs[r].mmio, &v, 4, true);
+	else
+		window_access(t, regs[r].pci, &v, regs[r].pci_size, true);
+}
+
+static uint32_t reg_read(const struct target *t, uint16_t mmio_offset, uint16_t pci_offset)
+{
+	uint64_t v = 0;
+
+	window_access(t, t->mmio ? mmio_offset : pci_offset, &v, 4, false);
+	return (uint32_t)v;
+}
+
+/* Configuration mechanism #1, as a guest uses it: the address at 0xCF8, the data at 0xCFC-0xCFF. */
+static void pci_cfg_access(unsigned offset, uint64_t *value, unsigned size, bool is_write)
+{
+	uint32_t address = 0x80000000u | PCI_SLOT << 11 | (offset & 0xfc);
+
+	io_bus_access(&f.vm.pio, 0xcf8, (uint8_t *)&address, 4, true);
+	io_bus_access(&f.vm.pio, 0xcfc + (offset & 3), (uint8_t *)value, size, is_write);
+}
+
+static void kick(const struct target *t, unsigned q)
+{
+	uint64_t v = q;
+
+	if (t->mmio)
+		window_access(t, VIRTIO_MMIO_QUEUE_NOTIFY, &v, 4, true);
+	else
+		window_access(t, PCI_NOTIFY + q * PCI_NOTIFY_MULTIPLIER, &v, 2, true);
+	fake_vm_run_io(&f, IO_ROUNDS);
+}
+
+/* What a driver does at probe: reset, negotiate (the input picks among the offered bits), set up each queue. */
+static void driver_setup(const struct target *t, struct input *in)
+{
+	uint32_t offered[2], want = (uint32_t)take(in, 4);
+
+	reg_write(t, R_STATUS, 0);
+	reg_write(t, R_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	for (unsigned word = 0; word < 2; word++) {
+		reg_write(t, R_DEV_FEAT_SEL, word);
+		offered[word] = reg_read(t, VIRTIO_MMIO_DEVICE_FEATURES,
+					 offsetof(struct virtio_pci_common_cfg, device_feature));
+		reg_write(t, R_DRV_FEAT_SEL, word);
+		reg_write(t, R_DRV_FEAT, word ? offered[1] : offered[0] & want);
+	}
+	reg_write(t, R_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned q = 0; q < t->nr_queues; q++) {
+		reg_write(t, R_QSEL, q);
+		reg_write(t, R_QNUM, take(in, 2));
+		reg_write(t, R_QDESC, take(in, 2));
+		reg_write(t, R_QAVAIL, take(in, 2));
+		reg_write(t, R_QUSED, take(in, 2));
+		reg_write(t, R_QREADY, 1);
+	}
+	reg_write(t, R_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+				       VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void host_input(enum device_kind kind, struct input *in)
+{
+	uint8_t buf[256];
+	size_t len = take(in, 1);
+
+	len = len < in->left ? len : in->left;
+	memcpy(buf, in->p, len);
+	in->p += len;
+	in->left -= len;
+	if (kind == DEV_CONSOLE) {
+		fake_vm_console_input(&f, buf, len);
+	} else if (kind == DEV_NET && !len && tap_peer >= 0) {
+		/* An empty frame stands for the tap's interface going away. */
+		close(tap_peer);
+		tap_peer = -1;
+	} else if (kind == DEV_NET && tap_peer >= 0 && send(tap_peer, buf, len, MSG_DONTWAIT) < 0) {
+		return;
+	}
+	fake_vm_run_io(&f, IO_ROUNDS);
+}
+
+/* Frames the guest sent pile up in the socket; a tap's reader would take them. */
+static void drain_tap(void)
+{
+	uint8_t frame[2048];
+
+	while (tap_peer >= 0 && recv(tap_peer, frame, sizeof(frame), MSG_DONTWAIT) >= 0)
+		;
+}
+
+static void run(const struct target *t, enum device_kind kind, struct input *in)
+{
+	while (in->left) {
+		unsigned op = take(in, 1) % OP_COUNT, size = 1u << (take(in, 1) & 3);
+		uint64_t offset, v;
+
+		switch (op) {
+		case OP_REG_WRITE:
+			offset = take(in, 2);
+			v = take(in, size);
+			window_access(t, offset, &v, size, true);
+			break;
+		case OP_REG_READ:
+			window_access(t, take(in, 2), &v, size, false);
+			break;
+		case OP_CFG_WRITE:
+		case OP_CFG_READ:
+			if (t->mmio || size > 4)
+				break;
+			offset = take(in, 1);
+			v = op == OP_CFG_WRITE ? take(in, size) : 0;
+			pci_cfg_access((unsigned)offset, &v, size, op == OP_CFG_WRITE);
+			break;
+		case OP_MEM_WRITE:
+			offset = take(in, 2) % RAM_SIZE;
+			v = take(in, 1);
+			v = v < in->left ? v : in->left;
+			v = v < RAM_SIZE - offset ? v : RAM_SIZE - offset;
+			memcpy(ram + offset, in->p, v);
+			in->p += v;
+			in->left -= v;
+			break;
+		case OP_KICK:
+			kick(t, (unsigned)take(in, 1) % t->nr_queues);
+			break;
+		case OP_HOST_INPUT:
+			host_input(kind, in);
+			break;
+		case OP_DRIVER_SETUP:
+			driver_setup(t, in);
+			break;
+		}
+		drain_tap();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = { data, size };
+	uint8_t selector = (uint8_t)take(&in, 1);
+	enum device_kind kind = selector % DEV_KINDS;
+	struct target t = { .mmio = selector & 4 };
+	struct virtio_dev *dev;
+	uint64_t command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, bar = 0;
+
+	if (disk_fd < 0)
+		disk_fd = memfd_create("fuzz-disk", MFD_CLOEXEC);
+	/* A fresh, zeroed disk every run: runs must not depend on one another. */
+	if (disk_fd < 0 || ftruncate(disk_fd, 0) || ftruncate(disk_fd, DISK_SIZE))
+		return 0;
+	memset(ram, 0, sizeof(ram));
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.acpi = true;
+	f.cfg.transport = t.mmio ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
+	f.cfg.nr_drives = kind == DEV_BLK;
+	snprintf(f.cfg.drives[0].path, sizeof(f.cfg.drives[0].path), "/proc/self/fd/%d", disk_fd);
+	snprintf(f.cfg.drives[0].id, sizeof(f.cfg.drives[0].id), "fuzz");
+	f.cfg.drives[0].readonly = selector & 8;
+	f.cfg.nr_nets = kind == DEV_NET;
+	snprintf(f.cfg.nets[0].tap, sizeof(f.cfg.nets[0].tap), "fuzz0");
+	f.cfg.virtio_console = kind == DEV_CONSOLE;
+	f.cfg.rng = kind == DEV_RNG;
+	tap_peer = -1;
+
+	if (fake_vm_init(&f, ram, sizeof(ram), 0) || fake_vm_add_device(&f, t.mmio ? "virtio-mmio" : "pci") ||
+	    fake_vm_add_device(&f, device_names[kind]))
+		abort();
+	dev = f.vm.devices[f.vm.nr_devices - 1].ops->virtio_device(f.vm.devices[f.vm.nr_devices - 1].data, 0);
+	t.nr_queues = dev->nr_queues;
+	if (t.mmio) {
+		t.base = VIRTIO_MMIO_BASE;
+	} else {
+		pci_cfg_access(PCI_COMMAND, &command, 2, true);
+		pci_cfg_access(PCI_BASE_ADDRESS_0, &bar, 4, false);
+		t.base = bar & PCI_BASE_ADDRESS_MEM_MASK;
+	}
+	run(&t, kind, &in);
+	fake_vm_run_io(&f, IO_ROUNDS);
+	fake_vm_exit(&f);
+	if (tap_peer >= 0)
+		close(tap_peer);
+	return 0;
+}

@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy}/): each is a
+# short program a well-behaved driver or kernel would give, for libFuzzer to mutate. The input formats are
+# described at the top of each tests/fuzz/fuzz_*.c. Run from the top of the tree after changing a format:
+#   tests/fuzz/make-seeds.sh
+set -eu
+cd "$(dirname "$0")"
+
+# Little-endian bytes, as printf escapes.
+b() { for v in "$@"; do printf "\\\\%03o" $((v & 255)); done; }
+le16() { b $(($1)) $(($1 >> 8)); }
+le32() { le16 $(($1)); le16 $(($1 >> 16)); }
+le64() { le32 $(($1)); le32 0; }
+emit() { printf "$(cat)" > "$1"; }
+
+# --- virtio: selector, then ops (op byte, size byte, arguments) ---
+# One descriptor: address, length, flags (1 NEXT, 2 WRITE), next.
+desc() { le64 "$1"; le32 "$2"; le16 "$3"; le16 "$4"; }
+# Writes `len` bytes at gpa (OP_MEM_WRITE).
+mem() { b 4 0; le16 "$1"; b "$2"; }
+# Queue q's avail ring at `avail` offers head 0 (OP_MEM_WRITE of flags, idx 1, ring[0] 0).
+offer() { mem "$1" 6; le16 0; le16 1; le16 0; }
+kick() { b 5 0 "$1"; }
+# OP_DRIVER_SETUP: every offered feature, queue q at 0x1000 + 0x3000 q (descriptors, avail, used), size 8.
+setup() {
+	b 7 0; le32 0xffffffff
+	q=0; while [ $q -lt "$1" ]; do le16 8; le16 $((0x1000 + 0x3000 * q)); le16 $((0x2000 + 0x3000 * q)); le16 $((0x3000 + 0x3000 * q)); q=$((q + 1)); done
+}
+hello() { b 104 101 108 108 111; }
+
+mkdir -p corpus-virtio
+for transport in 0 4; do
+	name=$([ $transport = 0 ] && echo pci || echo mmio)
+	# blk: read sector 0 (header, 512-byte buffer, status byte).
+	{ b $((0 + transport)); setup 1
+	  mem 0x1000 48; desc 0x8000 16 1 1; desc 0x9000 512 3 2; desc 0x9400 1 2 0
+	  mem 0x8000 16; le32 0; le32 0; le64 0
+	  offer 0x2000; kick 0; } | emit corpus-virtio/blk-read-$name
+	# net: a frame to send on the transmit queue (12-byte header and 60 bytes), a receive buffer, a frame in.
+	{ b $((1 + transport)); setup 2
+	  mem 0x1000 16; desc 0x8000 1526 2 0; offer 0x2000
+	  mem 0x4000 16; desc 0x9000 72 0 0; offer 0x5000; kick 1
+	  b 6 0 72; i=0; while [ $i -lt 72 ]; do b $i; i=$((i + 1)); done; } | emit corpus-virtio/net-tx-rx-$name
+	# console: "hello" out, a receive buffer, "hello" in.
+	{ b $((2 + transport)); setup 2
+	  mem 0x1000 16; desc 0x8000 64 2 0; offer 0x2000
+	  mem 0x4000 16; desc 0x9000 5 0 0; offer 0x5000; mem 0x9000 5; hello; kick 1
+	  b 6 0 5; hello; } | emit corpus-virtio/console-io-$name
+	# rng: one 64-byte buffer to fill.
+	{ b $((3 + transport)); setup 1
+	  mem 0x1000 16; desc 0x8000 64 2 0; offer 0x2000; kick 0; } | emit corpus-virtio/rng-fill-$name
+done
+
+# --- loader: initrd size (4 bytes), flags (bit 0 ACPI, bit 1 --cmdline), the kernel file ---
+# A bzImage with a 64-bit, relocatable boot protocol 2.15 header: 4 setup sectors, 512 bytes of "kernel",
+# decompressing within 1-5 MiB. put OFFSET BYTES... patches it.
+bz=$(mktemp)
+trap 'rm -f "$bz"' EXIT
+head -c $((5 * 512 + 512)) /dev/zero > "$bz"
+put() { off=$1; shift; printf "$("$@")" | dd of="$bz" bs=1 seek=$((off)) conv=notrunc status=none; }
+put 0x1f1 b 4
+put 0x1f4 le32 $((512 / 16))
+put 0x1fe le16 0xaa55
+put 0x200 b 0xeb $((0x26c - 0x202))
+put 0x202 b 72 100 114 83 # "HdrS"
+put 0x206 le16 0x020f
+put 0x211 b 1
+put 0x22c le32 0x7fffffff
+put 0x230 le32 0x200000
+put 0x234 b 1
+put 0x236 le16 3
+put 0x238 le32 2047
+put 0x258 le64 0x100000
+put 0x260 le32 0x400000
+mkdir -p corpus-loader
+{ le32 4096; b 1; } | emit corpus-loader/bzimage-acpi && cat "$bz" >> corpus-loader/bzimage-acpi
+{ le32 0; b 2; } | emit corpus-loader/bzimage-mptable-cmdline && cat "$bz" >> corpus-loader/bzimage-mptable-cmdline
+# A PVH ELF: the tiny echo guest (make all builds it).
+pvh=../../build/guests/echo.elf
+if [ -f $pvh ]; then
+	{ le32 8192; b 3; } | emit corpus-loader/pvh-acpi-cmdline && cat $pvh >> corpus-loader/pvh-acpi-cmdline
+else
+	echo "make-seeds.sh: no $pvh (make all first); corpus-loader/pvh-* left as they are" >&2
+fi
+
+# --- legacy: 3-byte ops: op (0 write, 1 read, 2 console input, 3 Ctrl-Alt-Del; +4 for the i8042), port, value ---
+uart_w() { b 0 "$1" "$2"; }
+uart_r() { b 1 "$1" 0; }
+kbd_cmd() { b 4 1 "$1"; }
+kbd_data() { b 4 0 "$1"; }
+kbd_read() { b 5 0 0; }
+mkdir -p corpus-legacy
+# What Linux's 8250 driver does: 115200 8N1, FIFO on, interrupts on, a byte out, then reads back input.
+{ uart_w 3 0x80; uart_w 0 1; uart_w 1 0; uart_w 3 3; uart_w 2 0xc7; uart_w 4 0x0b; uart_w 1 1
+  uart_w 0 104; uart_r 5; uart_r 2; b 2 0 2 97 98; uart_r 5; uart_r 0; uart_r 0; uart_w 4 0x10; uart_w 0 120
+  uart_r 0; } | emit corpus-legacy/uart-probe
+# What Linux's i8042 and atkbd drivers do: self test, CTR read and write, keyboard reset, ID, LEDs, then reboot=k.
+{ kbd_cmd 0xaa; kbd_read; kbd_cmd 0x20; kbd_read; kbd_cmd 0x60; kbd_data 0x47; kbd_data 0xff; kbd_read; kbd_read
+  kbd_data 0xf2; kbd_read; kbd_read; kbd_read; kbd_data 0xed; kbd_data 7; kbd_read; b 3 0 0; kbd_read; kbd_read
+  kbd_cmd 0xfe; } | emit corpus-legacy/i8042-probe
