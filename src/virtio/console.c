@@ -18,6 +18,12 @@ enum { CONSOLE_RECEIVEQ, CONSOLE_TRANSMITQ, CONSOLE_QUEUES };
 
 /* Guest output is copied to the console in pieces of this size. */
 #define CONSOLE_CHUNK 4096
+/*
+ * The most output one chain may carry. Linux's hvc writes at most a page at
+ * a time (and a port's write or splice 64 KiB); the console has no error
+ * answer, so a larger chain is a device error.
+ */
+#define CONSOLE_OUTPUT_MAX (64 * 1024)
 
 struct virtio_console {
 	struct virtio_dev dev;
@@ -114,6 +120,7 @@ static int vcon_create(struct vm *vm, unsigned index, struct virtio_dev **dev, s
 	vc->dev.nr_queues = CONSOLE_QUEUES;
 	vc->dev.config = (uint8_t *)&vc->config;
 	vc->dev.config_size = sizeof(vc->config);
+	vc->dev.request_max = CONSOLE_OUTPUT_MAX;
 	/* Input from here on goes to hvc0 instead of the UART (registered at a lower level). */
 	console_set_input(vm->console, vcon_receive, vc);
 	*dev = &vc->dev;
