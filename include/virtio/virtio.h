@@ -115,7 +115,8 @@ struct virtio_dev {
  * asks for, and how to make the index-th. create fills in a struct virtio_dev
  * (ops, priv, device_id, name, queues, features, config) and everything the
  * device owns; on failure it frees what it made. The device's ops->destroy
- * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM.
+ * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM, and
+ * names the kind virtio_kind_<create> so unit tests can make a device alone.
  */
 struct virtio_kind {
 	const char *name;
@@ -130,8 +131,8 @@ void virtio_kind_exit(struct vm *vm, void *data);
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
 #define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
-	static const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),        \
-								  .create = (create_) };                     \
+	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
+						   .create = (create_) };                                      \
 	static int virtio_init_##create_(struct vm *vm, void **data, struct errmsg *e)                         \
 	{                                                                                                      \
 		return virtio_kind_init(&virtio_kind_##create_, vm, data, e);                                  \
@@ -148,6 +149,8 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
  * the device must stay allocated until its ops->destroy.
  */
 int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+/* virtio_dev_add without the transport: the core's state and the kick eventfds on the I/O thread (unit tests). */
+int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
 /* Closes what virtio_dev_add opened, logs the notification counts (-v), then calls ops->destroy. */
 void virtio_dev_remove(struct virtio_dev *dev);
 

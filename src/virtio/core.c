@@ -59,7 +59,7 @@ static void virtio_on_kick(void *ctx, uint32_t events)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 {
 	int err;
 
@@ -89,6 +89,15 @@ int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 		if ((err = io_thread_add(&vm->io, dev->kick_fd[q], EPOLLIN, virtio_on_kick, &dev->kicks[q])))
 			return errmsg_set(e, -err, "%s: cannot watch queue %u: %s", dev->name, q, strerror(-err));
 	}
+	return 0;
+}
+
+int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+{
+	int err;
+
+	if ((err = virtio_dev_setup(vm, dev, e)))
+		return err;
 	if (vm->cfg->transport == VIRTIO_TRANSPORT_MMIO)
 		return virtio_mmio_attach(vm, dev, e);
 	return virtio_pci_attach(vm, dev, e);
