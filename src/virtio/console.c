@@ -50,7 +50,11 @@ static void vcon_queue_notify(struct virtio_dev *dev, unsigned q)
 		virtio_queue_serve(dev, q, vcon_transmit);
 }
 
-/* Host input, on the main thread: as much as the driver's receive buffers hold; the console keeps the rest. */
+/*
+ * Host input, on the main thread: as much as the driver's receive buffers
+ * hold; the console keeps the rest. Each chain takes at least a byte, so len
+ * bounds the work without a turn budget.
+ */
 static size_t vcon_receive(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct virtio_console *vc = ctx;
