@@ -363,7 +363,8 @@ static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	blk->vdev.nr_queues = 1;
 	blk->vdev.request_max = BLK_REQUEST_MAX;
 	blk->vdev.device_features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) | (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
+				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+				    (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
 	blk->vdev.config = (uint8_t *)&blk->config;
 	blk->vdev.config_size = sizeof(blk->config);
 	log_debug("%s: drive '%s', %llu sectors%s%s, id '%s'", blk->vdev.name, cfg->path,

@@ -290,7 +290,8 @@ void virtio_queue_done(struct virtio_dev *dev, unsigned q)
 
 bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_turn *turn)
 {
-	if (turn->chains < VIRTIO_TURN_CHAINS && turn->bytes < VIRTIO_TURN_BYTES && !io_thread_stop_wanted(&dev->vm->io))
+	if (turn->chains < VIRTIO_TURN_CHAINS && turn->bytes < VIRTIO_TURN_BYTES &&
+	    !io_thread_stop_wanted(&dev->vm->io))
 		return false;
 	/* The driver's buffers stay available; this kick stays in the eventfd over a pause. */
 	dev->rekicked[q] = true;
