@@ -309,7 +309,7 @@ static int blk_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint
 
 	if (!chain->in_len)
 		return blk_malformed(dev, chain);
-	log_limited(&blk->disk.io_log, "drive '%s': a request of %zu bytes, over the %zu the driver was offered",
+	log_limited(&blk->disk.io_log, "drive '%s': a request of %zu bytes, over the %zu-byte limit it was given",
 		    blk->disk.path, chain->out_len + chain->in_len, (size_t)BLK_REQUEST_MAX);
 	vq_chain_write(chain, chain->in_len - 1, &status, 1);
 	*written = 1;

@@ -12,8 +12,11 @@
 
 #include <endian.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/virtio_blk.h>
 
 #include "console.h"
 #include "virtio/virtio.h"
@@ -21,10 +24,11 @@
 
 extern const struct virtio_kind virtio_kind_vcon_create;
 extern const struct virtio_kind virtio_kind_rng_create;
+extern const struct virtio_kind virtio_kind_blk_create;
 
 /* Each test is killed (SIGALRM) if it runs longer: an unbounded kick would mean hours. */
 #define TEST_TIMEOUT_S 20
-#define RAM_SIZE (1u << 20)
+#define RAM_SIZE (2u << 20)
 #define DESC_GPA 0x1000
 #define AVAIL_GPA 0x3000
 #define USED_GPA 0x4000
@@ -260,6 +264,78 @@ static void test_io_thread_comes_back(void **state)
 	assert_int_equal(dev->notifications, 1);
 }
 
+/* Sets descriptor i; next is i + 1 when `more`. */
+static void set_desc(unsigned i, uint64_t gpa, uint32_t len, bool writable, bool more)
+{
+	struct vring_desc *desc = (struct vring_desc *)(ram + DESC_GPA);
+
+	desc[i] = (struct vring_desc){ .addr = htole64(gpa), .len = htole32(len),
+				       .flags = htole16((writable ? VRING_DESC_F_WRITE : 0) |
+							(more ? VRING_DESC_F_NEXT : 0)),
+				       .next = htole16((uint16_t)(i + 1)) };
+}
+
+/* A virtio-blk read of `len` bytes from sector 0 into RAM at DATA_GPA + 4096; returns its status byte. */
+static uint8_t blk_read(uint32_t len)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+	struct virtio_blk_outhdr hdr = { .type = htole32(VIRTIO_BLK_T_IN), .sector = 0 };
+	uint16_t idx = le16toh(avail->idx);
+
+	memcpy(ram + DATA_GPA, &hdr, sizeof(hdr));
+	ram[DATA_GPA + 512] = 0xff;
+	set_desc(0, DATA_GPA, sizeof(hdr), false, true);
+	set_desc(1, DATA_GPA + 4096, len, true, true);
+	set_desc(2, DATA_GPA + 512, 1, true, false);
+	avail->ring[idx % QSIZE] = 0;
+	avail->idx = htole16((uint16_t)(idx + 1));
+	notify(0);
+	assert_int_equal(used_idx(), idx + 1);
+	return ram[DATA_GPA + 512];
+}
+
+/*
+ * virtio-blk tells the driver how large a request may be (SEG_MAX x
+ * SIZE_MAX) and answers a larger one with an I/O error, the disk and the
+ * guest's buffers untouched; one at the limit is served.
+ */
+static void test_blk_request_limit(void **state)
+{
+	const struct virtio_blk_config *config;
+	char image[64];
+	size_t data_max;
+	int fd;
+
+	(void)state;
+	snprintf(image, sizeof(image), "%s/kvmini-bounds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	fd = mkstemp(image);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4u << 20), 0);
+	close(fd);
+	cfg.nr_drives = 1;
+	snprintf(cfg.drives[0].path, sizeof(cfg.drives[0].path), "%s", image);
+	snprintf(cfg.drives[0].id, sizeof(cfg.drives[0].id), "bounds");
+	make_device(&virtio_kind_blk_create, 0);
+	unlink(image);
+
+	config = (const struct virtio_blk_config *)dev->config;
+	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SIZE_MAX));
+	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SEG_MAX));
+	data_max = (size_t)le32toh(config->size_max) * le32toh(config->seg_max);
+	assert_int_equal(dev->request_max, sizeof(struct virtio_blk_outhdr) + data_max + 1);
+	assert_true(DATA_GPA + 4096 + data_max + 512 <= RAM_SIZE);
+
+	memset(ram + DATA_GPA + 4096, 0xaa, data_max + 512);
+	assert_int_equal(blk_read((uint32_t)data_max + 512), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(ram[DATA_GPA + 4096], 0xaa);
+	assert_int_equal(ram[DATA_GPA + 4096 + data_max], 0xaa);
+	assert_true(virtio_device_live(dev));
+
+	assert_int_equal(blk_read((uint32_t)data_max), VIRTIO_BLK_S_OK);
+	assert_int_equal(ram[DATA_GPA + 4096], 0); /* the image is sparse */
+	assert_int_equal(ram[DATA_GPA + 4096 + data_max - 1], 0);
+}
+
 static unsigned served;
 
 /* Serves a chain as the console would, and on the first one asks the I/O thread to stop (a pause). */
@@ -308,6 +384,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_console_output_budgeted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_answers_budgeted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_thread_comes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_request_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_mid_kick, setup, teardown),
 	};
 
