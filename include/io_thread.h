@@ -20,6 +20,7 @@ struct io_thread {
 	int wake_fd; /* eventfd: ends the thread */
 	pthread_t thread;
 	bool started;
+	bool stop_wanted; /* atomic: io_thread_stop is waiting, so long device work yields between chains */
 };
 
 int io_thread_init(struct io_thread *io);
@@ -27,8 +28,14 @@ int io_thread_init(struct io_thread *io);
 int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, void *ctx);
 /* Starts the thread; again after io_thread_stop (a no-op while it runs). */
 int io_thread_start(struct io_thread *io);
-/* Ends the thread and waits for it; the sources stay registered until io_thread_close. */
+/*
+ * Ends the thread and waits for it; the sources stay registered until
+ * io_thread_close. Device work sees io_thread_stop_wanted and yields after
+ * the chain it is on, so the wait is at most one request long.
+ */
 void io_thread_stop(struct io_thread *io);
+/* Whether io_thread_stop is waiting for the thread: device work should leave the rest for the next start. */
+bool io_thread_stop_wanted(const struct io_thread *io);
 void io_thread_close(struct io_thread *io);
 
 #endif

@@ -32,6 +32,7 @@ int io_thread_init(struct io_thread *io)
 	int err;
 
 	io->started = false;
+	io->stop_wanted = false;
 	io->wake_fd = -1;
 	if ((err = event_loop_init(&io->loop)))
 		return err;
@@ -61,6 +62,7 @@ int io_thread_start(struct io_thread *io)
 	if (io->started)
 		return 0;
 	io->loop.done = false;
+	__atomic_store_n(&io->stop_wanted, false, __ATOMIC_RELAXED);
 	err = thread_start(&io->thread, io_thread_main, io);
 	if (err)
 		return err;
@@ -74,10 +76,16 @@ void io_thread_stop(struct io_thread *io)
 
 	if (!io->started)
 		return;
+	__atomic_store_n(&io->stop_wanted, true, __ATOMIC_RELAXED);
 	/* An eventfd write only fails when the counter would overflow, which one wake-up cannot do. */
 	(void)!write(io->wake_fd, &one, sizeof(one));
 	pthread_join(io->thread, NULL);
 	io->started = false;
+}
+
+bool io_thread_stop_wanted(const struct io_thread *io)
+{
+	return __atomic_load_n(&io->stop_wanted, __ATOMIC_RELAXED);
 }
 
 void io_thread_close(struct io_thread *io)

@@ -40,11 +40,24 @@ struct virtio_dev;
 #define VIRTIO_ISR_QUEUE 0x1
 #define VIRTIO_ISR_CONFIG 0x2
 
+/*
+ * Serves one request chain: returns 0 with the bytes written into the
+ * chain's writable part in *written, or -EIO after reporting a broken
+ * request with virtio_device_error.
+ */
+typedef int (*virtio_serve_fn)(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written);
+
 struct virtio_dev_ops {
 	/* The driver made buffers available on queue q (or the device's own fd is ready). I/O thread. */
 	void (*queue_notify)(struct virtio_dev *dev, unsigned q);
 	/* Optional: the driver wrote the device configuration space (already bounds-checked, stored in config). */
 	void (*config_write)(struct virtio_dev *dev, uint32_t offset, unsigned size);
+	/*
+	 * Optional: answers a chain larger than dev->request_max with the
+	 * device's error answer, touching none of its data. Without it such a
+	 * chain is a device error (NEEDS_RESET).
+	 */
+	virtio_serve_fn refuse;
 	/* Optional: the driver reset the device; drop any in-flight state. */
 	void (*reset)(struct virtio_dev *dev);
 	/* Optional: frees what the device owns, at VM teardown. */
@@ -68,6 +81,7 @@ struct virtio_dev {
 	uint64_t device_features; /* device-specific bits; the core adds VERSION_1, INDIRECT_DESC, EVENT_IDX */
 	uint8_t *config;          /* device configuration space, owned by the device */
 	uint32_t config_size;
+	size_t request_max;       /* the most bytes (readable + writable) one chain of virtio_queue_serve may hold */
 
 	/* Set by the core. */
 	struct vm *vm;
@@ -82,6 +96,7 @@ struct virtio_dev {
 		struct virtio_dev *dev;
 		unsigned queue;
 	} kicks[VIRTIO_QUEUES_MAX];     /* the I/O thread's context for each kick_fd */
+	bool rekicked[VIRTIO_QUEUES_MAX]; /* the queue yielded and kicked itself: not the driver's notification */
 	struct log_limit error_log;
 	char error_what[48];            /* "further virtio-blk0 errors", for error_log */
 	uint64_t notifications;         /* queue notifications the I/O thread took */
@@ -100,7 +115,8 @@ struct virtio_dev {
  * asks for, and how to make the index-th. create fills in a struct virtio_dev
  * (ops, priv, device_id, name, queues, features, config) and everything the
  * device owns; on failure it frees what it made. The device's ops->destroy
- * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM.
+ * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM, and
+ * names the kind virtio_kind_<create> so unit tests can make a device alone.
  */
 struct virtio_kind {
 	const char *name;
@@ -115,8 +131,8 @@ void virtio_kind_exit(struct vm *vm, void *data);
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
 #define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
-	static const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),        \
-								  .create = (create_) };                     \
+	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
+						   .create = (create_) };                                      \
 	static int virtio_init_##create_(struct vm *vm, void **data, struct errmsg *e)                         \
 	{                                                                                                      \
 		return virtio_kind_init(&virtio_kind_##create_, vm, data, e);                                  \
@@ -133,6 +149,8 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
  * the device must stay allocated until its ops->destroy.
  */
 int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+/* virtio_dev_add without the transport: the core's state and the kick eventfds on the I/O thread (unit tests). */
+int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
 /* Closes what virtio_dev_add opened, logs the notification counts (-v), then calls ops->destroy. */
 void virtio_dev_remove(struct virtio_dev *dev);
 
@@ -163,15 +181,34 @@ void virtio_exit_notify(struct virtio_dev *dev, unsigned q);
 /* After pushing used buffers on queue q: interrupts the driver if it wants one. */
 void virtio_queue_done(struct virtio_dev *dev, unsigned q);
 /*
- * Serves one request chain: returns 0 with the bytes written into the
- * chain's writable part in *written, or -EIO after reporting a broken
- * request with virtio_device_error.
+ * What one turn of a queue (one call of queue_notify, or of a device's own
+ * fd handler) may do before it yields to the I/O thread's other sources:
+ * a full queue's worth of chains, so a driver that fills its ring is still
+ * served in one turn; and about 4 MiB of data, a millisecond or so of
+ * memcpy or page-cache I/O, which is 64 of blk's 64 KiB requests yet keeps
+ * the other devices' wait short. The last chain may cross the byte budget,
+ * by at most the device's request_max.
  */
-typedef int (*virtio_serve_fn)(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written);
+#define VIRTIO_TURN_CHAINS VIRTQ_SIZE_MAX
+#define VIRTIO_TURN_BYTES (4u << 20)
+
+struct virtio_turn {
+	unsigned chains;
+	uint64_t bytes;
+};
+
 /*
- * Serves every chain the driver made available on queue q, hands each back,
- * interrupts the driver once, and asks to be notified of the next one. A
- * malformed chain is a device error.
+ * Called before each chain of a turn: true when the turn must end, because
+ * its budget is spent or the I/O thread is being stopped (a pause). Queue q
+ * has then kicked itself, so the I/O thread comes back to it after the
+ * other ready sources, or after the pause.
+ */
+bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_turn *turn);
+/*
+ * Serves the chains the driver made available on queue q, within one turn's
+ * budget, hands each back, interrupts the driver once, and asks to be
+ * notified of the next one. A chain over dev->request_max gets ops->refuse
+ * instead of serve; a malformed one is a device error.
  */
 void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serve);
 /* The device changed its configuration space: new generation, and a configuration interrupt once DRIVER_OK. */

@@ -25,6 +25,18 @@
 #define BLK_BOUNCE_SIZE (256 * 1024)
 #define BLK_BOUNCE_ALIGN 4096
 #define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr)
+/*
+ * What the driver is told a request may hold (VIRTIO_BLK_F_SEG_MAX and
+ * F_SIZE_MAX; Linux makes them its queue's max_segments and
+ * max_segment_size): segments of at most a page, and as many as a chain
+ * has room for besides the header and the status. So a request carries at
+ * most 1016 KiB of data, about Linux's default largest request
+ * (max_sectors_kb: 512 or 1280 KiB by version), and one chain is about a
+ * millisecond of page-cache work.
+ */
+#define BLK_SIZE_MAX 4096
+#define BLK_SEG_MAX (VQ_CHAIN_MAX - 2)
+#define BLK_REQUEST_MAX (BLK_HDR_SIZE + (size_t)BLK_SEG_MAX * BLK_SIZE_MAX + 1)
 /* Host I/O errors and impossible requests a drive may log before it goes quiet. */
 #define BLK_IO_ERROR_BURST 10
 
@@ -273,15 +285,35 @@ struct blk_dev {
 	struct blk_disk disk;
 };
 
+static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
+{
+	virtio_device_error(dev, "a request of %zu readable and %zu writable bytes has no room for its header and status",
+			    chain->out_len, chain->in_len);
+	return -EIO;
+}
+
 static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	struct blk_dev *blk = dev->priv;
 
 	if (blk_request(&blk->disk, chain, written) >= 0)
 		return 0;
-	virtio_device_error(dev, "a request of %zu readable and %zu writable bytes has no room for its header and status",
-			    chain->out_len, chain->in_len);
-	return -EIO;
+	return blk_malformed(dev, chain);
+}
+
+/* A request over BLK_REQUEST_MAX, which the driver was told not to make: VIRTIO_BLK_S_IOERR, the disk untouched. */
+static int blk_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
+{
+	struct blk_dev *blk = dev->priv;
+	const uint8_t status = VIRTIO_BLK_S_IOERR;
+
+	if (!chain->in_len)
+		return blk_malformed(dev, chain);
+	log_limited(&blk->disk.io_log, "drive '%s': a request of %zu bytes, over the %zu-byte limit it was given",
+		    blk->disk.path, chain->out_len + chain->in_len, (size_t)BLK_REQUEST_MAX);
+	vq_chain_write(chain, chain->in_len - 1, &status, 1);
+	*written = 1;
+	return 0;
 }
 
 static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
@@ -299,6 +331,7 @@ static void blk_destroy(struct virtio_dev *dev)
 
 static const struct virtio_dev_ops blk_ops = {
 	.queue_notify = blk_queue_notify,
+	.refuse = blk_refuse,
 	.destroy = blk_destroy,
 };
 
@@ -320,15 +353,18 @@ static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 		return err;
 	}
 	blk->config.capacity = htole64(blk->disk.sectors);
-	blk->config.seg_max = htole32(VQ_CHAIN_MAX - 2); /* the header and the status take one descriptor each */
+	blk->config.size_max = htole32(BLK_SIZE_MAX);
+	blk->config.seg_max = htole32(BLK_SEG_MAX);
 	blk->config.blk_size = htole32(BLK_SECTOR_SIZE);
 	blk->vdev.ops = &blk_ops;
 	blk->vdev.priv = blk;
 	blk->vdev.device_id = VIRTIO_ID_BLOCK;
 	snprintf(blk->vdev.name, sizeof(blk->vdev.name), "virtio-blk%u", index);
 	blk->vdev.nr_queues = 1;
-	blk->vdev.device_features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-				    (1ULL << VIRTIO_BLK_F_FLUSH) | (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
+	blk->vdev.request_max = BLK_REQUEST_MAX;
+	blk->vdev.device_features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+				    (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
 	blk->vdev.config = (uint8_t *)&blk->config;
 	blk->vdev.config_size = sizeof(blk->config);
 	log_debug("%s: drive '%s', %llu sectors%s%s, id '%s'", blk->vdev.name, cfg->path,

@@ -18,6 +18,12 @@ enum { CONSOLE_RECEIVEQ, CONSOLE_TRANSMITQ, CONSOLE_QUEUES };
 
 /* Guest output is copied to the console in pieces of this size. */
 #define CONSOLE_CHUNK 4096
+/*
+ * The most output one chain may carry. Linux's hvc writes at most a page at
+ * a time (and a port's write or splice 64 KiB); the console has no error
+ * answer, so a larger chain is a device error.
+ */
+#define CONSOLE_OUTPUT_MAX (64 * 1024)
 
 struct virtio_console {
 	struct virtio_dev dev;
@@ -44,7 +50,11 @@ static void vcon_queue_notify(struct virtio_dev *dev, unsigned q)
 		virtio_queue_serve(dev, q, vcon_transmit);
 }
 
-/* Host input, on the main thread: as much as the driver's receive buffers hold; the console keeps the rest. */
+/*
+ * Host input, on the main thread: as much as the driver's receive buffers
+ * hold; the console keeps the rest. Each chain takes at least a byte, so len
+ * bounds the work without a turn budget.
+ */
 static size_t vcon_receive(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct virtio_console *vc = ctx;
@@ -114,6 +124,7 @@ static int vcon_create(struct vm *vm, unsigned index, struct virtio_dev **dev, s
 	vc->dev.nr_queues = CONSOLE_QUEUES;
 	vc->dev.config = (uint8_t *)&vc->config;
 	vc->dev.config_size = sizeof(vc->config);
+	vc->dev.request_max = CONSOLE_OUTPUT_MAX;
 	/* Input from here on goes to hvc0 instead of the UART (registered at a lower level). */
 	console_set_input(vm->console, vcon_receive, vc);
 	*dev = &vc->dev;

@@ -48,14 +48,18 @@ static void virtio_on_kick(void *ctx, uint32_t events)
 	if (read(dev->kick_fd[kick->queue], &count, sizeof(count)) != sizeof(count))
 		return;
 	pthread_mutex_lock(&dev->lock);
-	/* An eventfd adds up the writes it got: count is every kick since the last read. */
+	/* An eventfd adds up the writes it got: count is every kick since the last read, ours included. */
+	if (dev->rekicked[kick->queue]) {
+		dev->rekicked[kick->queue] = false;
+		count--;
+	}
 	dev->notifications += count;
 	if (virtio_device_live(dev) && dev->vqs[kick->queue].started)
 		dev->ops->queue_notify(dev, kick->queue);
 	pthread_mutex_unlock(&dev->lock);
 }
 
-int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 {
 	int err;
 
@@ -74,6 +78,8 @@ int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 	if (dev->nr_queues < 1 || dev->nr_queues > VIRTIO_QUEUES_MAX)
 		return errmsg_set(e, EINVAL, "%s: %u queues, at most %d supported", dev->name, dev->nr_queues,
 				  VIRTIO_QUEUES_MAX);
+	if (!dev->request_max)
+		return errmsg_set(e, EINVAL, "%s: no request size limit", dev->name);
 
 	for (unsigned q = 0; q < dev->nr_queues; q++) {
 		dev->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -83,6 +89,15 @@ int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 		if ((err = io_thread_add(&vm->io, dev->kick_fd[q], EPOLLIN, virtio_on_kick, &dev->kicks[q])))
 			return errmsg_set(e, -err, "%s: cannot watch queue %u: %s", dev->name, q, strerror(-err));
 	}
+	return 0;
+}
+
+int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+{
+	int err;
+
+	if ((err = virtio_dev_setup(vm, dev, e)))
+		return err;
 	if (vm->cfg->transport == VIRTIO_TRANSPORT_MMIO)
 		return virtio_mmio_attach(vm, dev, e);
 	return virtio_pci_attach(vm, dev, e);
@@ -273,27 +288,54 @@ void virtio_queue_done(struct virtio_dev *dev, unsigned q)
 	dev->transport->interrupt(dev, (int)q);
 }
 
+bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_turn *turn)
+{
+	if (turn->chains < VIRTIO_TURN_CHAINS && turn->bytes < VIRTIO_TURN_BYTES &&
+	    !io_thread_stop_wanted(&dev->vm->io))
+		return false;
+	/* The driver's buffers stay available; this kick stays in the eventfd over a pause. */
+	dev->rekicked[q] = true;
+	virtio_kick(dev, q);
+	return true;
+}
+
+/* A chain over the device's limit: its error answer, or a device error when it has none. */
+static int virtio_refuse(struct virtio_dev *dev, unsigned q, const struct vq_chain *chain, uint32_t *written)
+{
+	if (dev->ops->refuse)
+		return dev->ops->refuse(dev, chain, written);
+	virtio_device_error(dev, "queue %u: a request of %zu bytes, over the device's limit of %zu", q,
+			    chain->out_len + chain->in_len, dev->request_max);
+	return -EIO;
+}
+
 void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serve)
 {
 	struct virtqueue *vq = &dev->vqs[q];
+	struct virtio_turn turn = { 0 };
 	struct vq_chain chain;
-	bool pushed = false;
-	int got;
+	bool pushed = false, yielded;
+	int got = 0;
 
 	do {
-		while ((got = vq_pop(vq, &chain)) > 0) {
+		while (!(yielded = virtio_turn_over(dev, q, &turn)) && (got = vq_pop(vq, &chain)) > 0) {
+			bool fits = chain.out_len + chain.in_len <= dev->request_max;
 			uint32_t written = 0;
 
-			if (serve(dev, &chain, &written))
+			if (fits ? serve(dev, &chain, &written) : virtio_refuse(dev, q, &chain, &written))
 				break;
 			vq_push(vq, chain.head, written);
+			pushed = true;
+			turn.chains++;
+			if (!fits)
+				continue;
 			dev->bytes_from_guest += chain.out_len;
 			dev->bytes_to_guest += written;
-			pushed = true;
+			turn.bytes += chain.out_len + written;
 		}
 		if (got < 0)
 			virtio_device_error(dev, "queue %u: malformed descriptor chain", q);
-	} while (got == 0 && vq_arm_notify(vq));
+	} while (!yielded && got == 0 && vq_arm_notify(vq));
 	if (pushed)
 		virtio_queue_done(dev, q);
 }

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/uio.h>
+#include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
@@ -28,6 +29,13 @@
 
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
 #define NET_HDR_SIZE sizeof(struct virtio_net_hdr_v1)
+/*
+ * The largest frame the guest may send: without VIRTIO_NET_F_MTU Linux
+ * allows an MTU up to 65535, plus the Ethernet header and a VLAN tag. No
+ * segmentation offload is offered, so no frame is larger; a larger chain is
+ * dropped, as a switch drops a giant frame.
+ */
+#define NET_FRAME_MAX (ETH_MAX_MTU + ETH_HLEN + 4)
 /* Dropped frames a device may log before it goes quiet. */
 #define NET_DROP_BURST 10
 
@@ -71,6 +79,7 @@ static void net_rx(struct net_dev *net)
 	struct virtio_dev *dev = &net->vdev;
 	struct virtqueue *vq = &dev->vqs[NET_RXQ];
 	const uint16_t one_buffer = htole16(1);
+	struct virtio_turn turn = { 0 };
 	bool pushed = false;
 
 	if (net->tap_failed)
@@ -83,6 +92,9 @@ static void net_rx(struct net_dev *net)
 		struct vq_chain *c = &net->rx_chain;
 		ssize_t len;
 
+		/* A flooded tap or a busy guest must not keep the I/O thread from the other devices. */
+		if (virtio_turn_over(dev, NET_RXQ, &turn))
+			break;
 		if (!net->rx_held) {
 			int got = vq_pop(vq, c);
 
@@ -105,6 +117,7 @@ static void net_rx(struct net_dev *net)
 			net->rx_held = true;
 		}
 		len = readv(net->tap_fd, c->iov + c->nr_out, (int)c->nr_in);
+		turn.chains++;
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < 0 && errno == EAGAIN) {
@@ -125,6 +138,7 @@ static void net_rx(struct net_dev *net)
 		vq_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &one_buffer, sizeof(one_buffer));
 		vq_push(vq, c->head, (uint32_t)len);
 		dev->bytes_to_guest += (uint64_t)len;
+		turn.bytes += (uint64_t)len;
 		net->rx_held = false;
 		pushed = true;
 	}
@@ -161,6 +175,17 @@ static int net_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t
 		return -EIO;
 	}
 	net_send(dev->priv, chain);
+	*written = 0;
+	return 0;
+}
+
+/* A frame over NET_FRAME_MAX: dropped unread, its buffer handed back. */
+static int net_tx_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
+{
+	struct net_dev *net = dev->priv;
+
+	log_limited(&net->drops, "%s: a %zu-byte frame, over the %u-byte limit, was dropped", dev->name,
+		    chain->out_len + chain->in_len, NET_FRAME_MAX);
 	*written = 0;
 	return 0;
 }
@@ -208,6 +233,7 @@ static void net_destroy(struct virtio_dev *dev)
 
 static const struct virtio_dev_ops net_ops = {
 	.queue_notify = net_queue_notify,
+	.refuse = net_tx_refuse,
 	.reset = net_reset,
 	.destroy = net_destroy,
 };
@@ -310,6 +336,7 @@ static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS);
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
+	net->vdev.request_max = NET_HDR_SIZE + NET_FRAME_MAX;
 	if ((err = io_thread_add(&vm->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
 		errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
 		close(net->tap_fd);

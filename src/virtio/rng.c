@@ -13,7 +13,11 @@
 #include "virtio/virtio.h"
 #include "vm.h"
 
-/* The most one request gets; Linux asks for far less, and a smaller answer is allowed. */
+/*
+ * The largest request served; Linux asks for at most a page. There is no
+ * error answer (an empty one makes the driver ask again), so the core makes
+ * a larger request a device error.
+ */
 #define RNG_REQUEST_MAX (64 * 1024)
 
 struct virtio_rng {
@@ -49,8 +53,8 @@ static int rng_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 		virtio_device_error(dev, "a request with no room for the answer");
 		return -EIO;
 	}
-	*written = (uint32_t)vq_chain_write(chain, 0, rng->buf,
-					    rng_fill(rng, chain->in_len < RNG_REQUEST_MAX ? chain->in_len : RNG_REQUEST_MAX));
+	/* The core refused a chain over dev->request_max, so in_len fits rng->buf. */
+	*written = (uint32_t)vq_chain_write(chain, 0, rng->buf, rng_fill(rng, chain->in_len));
 	return 0;
 }
 
@@ -86,6 +90,7 @@ static int rng_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	rng->dev.device_id = VIRTIO_ID_RNG;
 	snprintf(rng->dev.name, sizeof(rng->dev.name), "virtio-rng%u", index);
 	rng->dev.nr_queues = 1;
+	rng->dev.request_max = RNG_REQUEST_MAX;
 	*dev = &rng->dev;
 	return 0;
 }

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * What a hostile ring costs the host per kick (docs/devices.md, "Work
+ * bounds"): real devices (virtio-console, virtio-rng) over a plain buffer as
+ * guest RAM, driven through the core as the I/O thread drives them.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <endian.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/virtio_blk.h>
+
+#include "console.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+extern const struct virtio_kind virtio_kind_vcon_create;
+extern const struct virtio_kind virtio_kind_rng_create;
+extern const struct virtio_kind virtio_kind_blk_create;
+
+/* Each test is killed (SIGALRM) if it runs longer: an unbounded kick would mean hours. */
+#define TEST_TIMEOUT_S 20
+#define RAM_SIZE (2u << 20)
+#define DESC_GPA 0x1000
+#define AVAIL_GPA 0x3000
+#define USED_GPA 0x4000
+#define DATA_GPA 0x10000
+#define QSIZE VIRTQ_SIZE_MAX
+/* virtio-console's queues */
+#define CONSOLE_TX 1
+
+static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
+static struct vm vm;
+static struct vm_config cfg;
+static struct console *console;
+static int devnull = -1;
+static struct virtio_dev *dev;
+static unsigned interrupts;
+
+static void fake_interrupt(struct virtio_dev *d, int queue)
+{
+	(void)d;
+	(void)queue;
+	interrupts++;
+}
+
+static const struct virtio_transport_ops fake_transport = { .name = "test", .interrupt = fake_interrupt };
+
+static int setup(void **state)
+{
+	(void)state;
+	alarm(TEST_TIMEOUT_S);
+	memset(ram, 0, sizeof(ram));
+	memset(&vm, 0, sizeof(vm));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.virtio_console = true;
+	cfg.rng = true;
+	vm.cfg = &cfg;
+	vm.fd = -1;
+	guest_mem_wrap(&vm.mem, ram, sizeof(ram));
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0 || console_open(&console, -1, devnull) || io_thread_init(&vm.io))
+		return -1;
+	vm.console = console;
+	dev = NULL;
+	interrupts = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (dev)
+		virtio_dev_remove(dev);
+	io_thread_close(&vm.io);
+	console_close(console);
+	close(devnull);
+	alarm(0);
+	return 0;
+}
+
+static uint64_t take_kicks(unsigned q)
+{
+	uint64_t count = 0;
+
+	if (read(dev->kick_fd[q], &count, sizeof(count)) != sizeof(count))
+		return 0;
+	return count;
+}
+
+/* Makes the device as the VM would (without a transport) and starts queue q as a driver would. */
+static void make_device(const struct virtio_kind *kind, unsigned q)
+{
+	struct errmsg e;
+	struct virtqueue *vq;
+
+	assert_int_equal(kind->create(&vm, 0, &dev, &e), 0);
+	assert_int_equal(virtio_dev_setup(&vm, dev, &e), 0);
+	dev->transport = &fake_transport;
+	vq = &dev->vqs[q];
+	vq->size = QSIZE;
+	vq->desc_gpa = DESC_GPA;
+	vq->avail_gpa = AVAIL_GPA;
+	vq->used_gpa = USED_GPA;
+	vq->enabled = true;
+	virtio_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	virtio_set_driver_features(dev, 1, 1u << (VIRTIO_F_VERSION_1 - 32));
+	virtio_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+				       VIRTIO_CONFIG_S_DRIVER_OK);
+	assert_true(virtio_device_live(dev));
+	assert_true(vq->started);
+	take_kicks(q); /* the one the core made when the queue started */
+}
+
+/*
+ * One chain of n descriptors from index 0, each `len` bytes at `gpa`, and
+ * its head offered in every slot of the available ring.
+ */
+static void offer_same_chain(unsigned n, uint64_t gpa, uint32_t len, bool writable)
+{
+	struct vring_desc *desc = (struct vring_desc *)(ram + DESC_GPA);
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t flags = (writable ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+
+		desc[i] = (struct vring_desc){ .addr = htole64(gpa), .len = htole32(len), .flags = htole16(flags),
+					       .next = htole16((uint16_t)(i + 1)) };
+	}
+	for (unsigned slot = 0; slot < QSIZE; slot++)
+		avail->ring[slot] = htole16(0);
+	avail->idx = htole16(QSIZE);
+}
+
+static uint16_t used_idx(void)
+{
+	return le16toh(((struct vring_used *)(ram + USED_GPA))->idx);
+}
+
+/* One notification of queue q, as the I/O thread delivers it. */
+static void notify(unsigned q)
+{
+	pthread_mutex_lock(&dev->lock);
+	dev->ops->queue_notify(dev, q);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static uint64_t bytes_moved(void)
+{
+	return dev->bytes_from_guest + dev->bytes_to_guest;
+}
+
+/*
+ * The ring that made one kick mean terabytes: head 0 in all 256 slots, a
+ * 256-descriptor chain, every descriptor all of RAM. Each chain is far over
+ * the device's request limit, so the first one is refused and nothing is
+ * read or written.
+ */
+static void amplification_refused(const struct virtio_kind *kind, unsigned q, bool writable)
+{
+	uint8_t before[64];
+
+	make_device(kind, q);
+	memcpy(before, ram + DATA_GPA, sizeof(before));
+	offer_same_chain(QSIZE, 0, RAM_SIZE, writable);
+	notify(q);
+	assert_int_equal(bytes_moved(), 0);
+	assert_int_equal(used_idx(), 0);
+	assert_true(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_memory_equal(ram + DATA_GPA, before, sizeof(before));
+	/* A device that needs a reset does nothing more, so nothing is left to come back for. */
+	assert_int_equal(take_kicks(q), 0);
+}
+
+static void test_console_amplification_refused(void **state)
+{
+	(void)state;
+	amplification_refused(&virtio_kind_vcon_create, CONSOLE_TX, false);
+}
+
+static void test_rng_amplification_refused(void **state)
+{
+	(void)state;
+	amplification_refused(&virtio_kind_rng_create, 0, true);
+}
+
+/*
+ * The same ring with every chain just within the limit: 256 chains of
+ * request_max bytes each are more than one turn may do. Each notification
+ * moves at most VIRTIO_TURN_BYTES plus one request, then the device kicks
+ * itself; the turns that follow finish the ring.
+ */
+static void amplification_budgeted(const struct virtio_kind *kind, unsigned q, bool writable)
+{
+	uint64_t chain_len, total, per_turn_max, before;
+	unsigned turns = 0;
+
+	make_device(kind, q);
+	chain_len = dev->request_max;
+	assert_true(chain_len % QSIZE == 0 && DATA_GPA + chain_len / QSIZE <= RAM_SIZE);
+	offer_same_chain(QSIZE, DATA_GPA, (uint32_t)(chain_len / QSIZE), writable);
+	total = QSIZE * chain_len;
+	per_turn_max = VIRTIO_TURN_BYTES + chain_len;
+	assert_true(total > per_turn_max); /* or the test proves nothing */
+
+	notify(q);
+	assert_true(bytes_moved() > 0);
+	assert_true(bytes_moved() <= per_turn_max);
+	assert_true(used_idx() < QSIZE);
+	assert_true(interrupts > 0); /* what was done is handed back before the yield */
+	assert_int_equal(take_kicks(q), 1);
+	turns++;
+
+	do {
+		before = bytes_moved();
+		notify(q);
+		assert_true(bytes_moved() - before <= per_turn_max);
+		turns++;
+	} while (take_kicks(q));
+	assert_int_equal(used_idx(), QSIZE);
+	assert_int_equal(bytes_moved(), total);
+	assert_true(turns <= total / VIRTIO_TURN_BYTES + 1);
+	assert_true(virtio_device_live(dev));
+}
+
+static void test_console_output_budgeted(void **state)
+{
+	(void)state;
+	amplification_budgeted(&virtio_kind_vcon_create, CONSOLE_TX, false);
+}
+
+static void test_rng_answers_budgeted(void **state)
+{
+	(void)state;
+	amplification_budgeted(&virtio_kind_rng_create, 0, true);
+}
+
+/*
+ * The real I/O thread, kicked once, finishes a ring that takes several
+ * turns: it comes back to the queue by itself, and counts one notification
+ * (the driver's), not its own kicks.
+ */
+static void test_io_thread_comes_back(void **state)
+{
+	const uint64_t one = 1;
+
+	(void)state;
+	make_device(&virtio_kind_vcon_create, CONSOLE_TX);
+	offer_same_chain(QSIZE, DATA_GPA, (uint32_t)(dev->request_max / QSIZE), false);
+	assert_int_equal(io_thread_start(&vm.io), 0);
+	assert_int_equal(write(dev->kick_fd[CONSOLE_TX], &one, sizeof(one)), sizeof(one));
+	while (__atomic_load_n(&((struct vring_used *)(ram + USED_GPA))->idx, __ATOMIC_ACQUIRE) != htole16(QSIZE))
+		usleep(1000);
+	io_thread_stop(&vm.io);
+	assert_int_equal(bytes_moved(), QSIZE * dev->request_max);
+	assert_int_equal(dev->notifications, 1);
+}
+
+/* Sets descriptor i; next is i + 1 when `more`. */
+static void set_desc(unsigned i, uint64_t gpa, uint32_t len, bool writable, bool more)
+{
+	struct vring_desc *desc = (struct vring_desc *)(ram + DESC_GPA);
+
+	desc[i] = (struct vring_desc){ .addr = htole64(gpa), .len = htole32(len),
+				       .flags = htole16((writable ? VRING_DESC_F_WRITE : 0) |
+							(more ? VRING_DESC_F_NEXT : 0)),
+				       .next = htole16((uint16_t)(i + 1)) };
+}
+
+/* A virtio-blk read of `len` bytes from sector 0 into RAM at DATA_GPA + 4096; returns its status byte. */
+static uint8_t blk_read(uint32_t len)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+	struct virtio_blk_outhdr hdr = { .type = htole32(VIRTIO_BLK_T_IN), .sector = 0 };
+	uint16_t idx = le16toh(avail->idx);
+
+	memcpy(ram + DATA_GPA, &hdr, sizeof(hdr));
+	ram[DATA_GPA + 512] = 0xff;
+	set_desc(0, DATA_GPA, sizeof(hdr), false, true);
+	set_desc(1, DATA_GPA + 4096, len, true, true);
+	set_desc(2, DATA_GPA + 512, 1, true, false);
+	avail->ring[idx % QSIZE] = 0;
+	avail->idx = htole16((uint16_t)(idx + 1));
+	notify(0);
+	assert_int_equal(used_idx(), idx + 1);
+	return ram[DATA_GPA + 512];
+}
+
+/*
+ * virtio-blk tells the driver how large a request may be (SEG_MAX x
+ * SIZE_MAX) and answers a larger one with an I/O error, the disk and the
+ * guest's buffers untouched; one at the limit is served.
+ */
+static void test_blk_request_limit(void **state)
+{
+	const struct virtio_blk_config *config;
+	char image[64];
+	size_t data_max;
+	int fd;
+
+	(void)state;
+	snprintf(image, sizeof(image), "%s/kvmini-bounds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	fd = mkstemp(image);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4u << 20), 0);
+	close(fd);
+	cfg.nr_drives = 1;
+	snprintf(cfg.drives[0].path, sizeof(cfg.drives[0].path), "%s", image);
+	snprintf(cfg.drives[0].id, sizeof(cfg.drives[0].id), "bounds");
+	make_device(&virtio_kind_blk_create, 0);
+	unlink(image);
+
+	config = (const struct virtio_blk_config *)dev->config;
+	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SIZE_MAX));
+	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SEG_MAX));
+	data_max = (size_t)le32toh(config->size_max) * le32toh(config->seg_max);
+	assert_int_equal(dev->request_max, sizeof(struct virtio_blk_outhdr) + data_max + 1);
+	assert_true(DATA_GPA + 4096 + data_max + 512 <= RAM_SIZE);
+
+	memset(ram + DATA_GPA + 4096, 0xaa, data_max + 512);
+	assert_int_equal(blk_read((uint32_t)data_max + 512), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(ram[DATA_GPA + 4096], 0xaa);
+	assert_int_equal(ram[DATA_GPA + 4096 + data_max], 0xaa);
+	assert_true(virtio_device_live(dev));
+
+	assert_int_equal(blk_read((uint32_t)data_max), VIRTIO_BLK_S_OK);
+	assert_int_equal(ram[DATA_GPA + 4096], 0); /* the image is sparse */
+	assert_int_equal(ram[DATA_GPA + 4096 + data_max - 1], 0);
+}
+
+static unsigned served;
+
+/* Serves a chain as the console would, and on the first one asks the I/O thread to stop (a pause). */
+static int serve_then_pause(struct virtio_dev *d, const struct vq_chain *chain, uint32_t *written)
+{
+	(void)d;
+	(void)chain;
+	if (!served++)
+		__atomic_store_n(&vm.io.stop_wanted, true, __ATOMIC_RELAXED);
+	*written = 0;
+	return 0;
+}
+
+/* A stop asked for mid-kick ends the work after the chain in hand; the kick waits in the eventfd. */
+static void test_stop_mid_kick(void **state)
+{
+	(void)state;
+	make_device(&virtio_kind_vcon_create, CONSOLE_TX);
+	offer_same_chain(1, DATA_GPA, 16, false);
+	served = 0;
+	pthread_mutex_lock(&dev->lock);
+	virtio_queue_serve(dev, CONSOLE_TX, serve_then_pause);
+	pthread_mutex_unlock(&dev->lock);
+	assert_int_equal(served, 1);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(take_kicks(CONSOLE_TX), 1);
+
+	/* Still stopping: the next turn does nothing but kick itself again. */
+	notify(CONSOLE_TX);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(take_kicks(CONSOLE_TX), 1);
+
+	/* After the resume the real device does the rest. */
+	__atomic_store_n(&vm.io.stop_wanted, false, __ATOMIC_RELAXED);
+	notify(CONSOLE_TX);
+	assert_int_equal(used_idx(), QSIZE);
+	assert_int_equal(bytes_moved(), QSIZE * 16);
+	assert_int_equal(take_kicks(CONSOLE_TX), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_console_amplification_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rng_amplification_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_output_budgeted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rng_answers_budgeted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_thread_comes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_request_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_mid_kick, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
