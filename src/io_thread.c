@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include "io_thread.h"
+#include "log.h"
+#include "seccomp.h"
 #include "thread.h"
 
 /* Device work is driven by its fds alone; the loop's periodic tick has nothing to do here. */
@@ -49,7 +52,12 @@ int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, vo
 static void *io_thread_main(void *arg)
 {
 	struct io_thread *io = arg;
+	int err;
 
+	if ((err = seccomp_enter(SECCOMP_IO))) {
+		log_error("I/O thread: cannot install its seccomp filter: %s; device work stops", strerror(-err));
+		return NULL;
+	}
 	event_loop_run(&io->loop, IO_THREAD_TICK_MS, io_thread_idle, io);
 	return NULL;
 }

@@ -251,11 +251,16 @@ static void on_violation(int sig, siginfo_t *info, void *uctx)
 
 int seccomp_enable(bool on)
 {
+	static const uint32_t actions[] = { SECCOMP_RET_TRAP, SECCOMP_RET_KILL_PROCESS };
 	struct sigaction sa;
 
 	enabled = on;
 	if (!on)
 		return 0;
+	/* Found now, so that no thread fails later on for want of kernel support. */
+	for (unsigned i = 0; i < ARRAY_SIZE(actions); i++)
+		if (syscall(__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &actions[i]))
+			return -errno;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_violation;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;

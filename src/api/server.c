@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "log.h"
+#include "seccomp.h"
 #include "thread.h"
 
 #define TICK_MS 100
@@ -290,7 +291,13 @@ static void on_tick(void *ctx)
 static void *server_thread(void *arg)
 {
 	struct api_server *s = arg;
+	int err;
 
+	if ((err = seccomp_enter(SECCOMP_API))) {
+		log_error("api: cannot install the server thread's seccomp filter: %s; the API does not answer",
+			  strerror(-err));
+		return NULL;
+	}
 	event_loop_run(&s->loop, TICK_MS, on_tick, s);
 	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++)
 		if (s->conns[i])

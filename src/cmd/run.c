@@ -15,6 +15,7 @@
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
+#include "seccomp.h"
 
 #define DEFAULT_MEM (512ULL << 20)
 
@@ -32,6 +33,8 @@ enum {
 	OPT_TRANSPORT,
 	OPT_CONSOLE,
 	OPT_API_SOCK,
+	OPT_NO_SECCOMP,
+	OPT_NESTED,
 };
 
 static const struct option run_options[] = {
@@ -48,6 +51,8 @@ static const struct option run_options[] = {
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "nested", required_argument, NULL, OPT_NESTED },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -77,6 +82,8 @@ void cmd_run_usage(void)
 	       "                   virtio: the console is also hvc0 (virtio-console), and input goes there\n"
 	       "  --api-sock PATH  serve the control API (Firecracker's, docs/api.md) on this Unix socket:\n"
 	       "                   kvmini pause|resume|stop|status --sock PATH, or curl --unix-socket PATH\n"
+	       "  --nested on|off  let the guest see VMX/SVM and run VMs of its own (default off)\n"
+	       "  --no-seccomp     no per-thread system call filters (docs/security.md); for debugging\n"
 	       "  -v, --verbose    say more about what kvmini does\n"
 	       "\n"
 	       "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
@@ -148,6 +155,13 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 			break;
 		case OPT_API_SOCK:
 			cfg->api_sock = optarg;
+			break;
+		case OPT_NO_SECCOMP:
+			cfg->no_seccomp = true;
+			break;
+		case OPT_NESTED:
+			if ((err = vm_config_parse_nested(optarg, &cfg->nested, e)))
+				return err;
 			break;
 		case 'v':
 			*verbose = true;
@@ -223,6 +237,10 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_verbose(verbose);
+	if ((err = seccomp_enable(!cfg.no_seccomp))) {
+		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
+		return EXIT_RUNTIME_ERROR;
+	}
 	if (cfg.api_sock)
 		return run_with_api(&cfg);
 	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, NULL, &res);

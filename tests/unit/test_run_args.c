@@ -321,6 +321,31 @@ static void test_virtio_options(void **state)
 	assert_false(p.cfg.virtio_console);
 }
 
+/* Least privilege is the default: filters on, no nested virtualization. */
+static void test_isolation_options(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k");
+	assert_int_equal(p.ret, 0);
+	assert_false(p.cfg.no_seccomp);
+	assert_false(p.cfg.nested);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--no-seccomp", "--nested", "on");
+	assert_int_equal(p.ret, 0);
+	assert_true(p.cfg.no_seccomp);
+	assert_true(p.cfg.nested);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--nested=on", "--nested", "off");
+	assert_int_equal(p.ret, 0);
+	assert_false(p.cfg.nested);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--nested", "yes");
+	expect_usage_error("--nested 'yes'", "on or off");
+}
+
 static void test_virtio_option_errors(void **state)
 {
 	(void)state;
@@ -386,6 +411,7 @@ int main(void)
 		T(test_help),
 		T(test_repeated_parses),
 		T(test_virtio_options),
+		T(test_isolation_options),
 		T(test_virtio_option_errors),
 		T(test_too_many_drives),
 	};
