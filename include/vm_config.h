@@ -54,6 +54,9 @@ struct vm_config {
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */
 	bool no_seccomp;      /* --no-seccomp: no system call filters (include/seccomp.h); not part of the guest */
 	bool nested;          /* --nested on: the guest sees VMX/SVM and may run its own VMs */
+	/* --uid, --gid, --chroot (include/jail.h): JAIL_KEEP_ID, JAIL_KEEP_ID and NULL unless given */
+	uint32_t uid, gid;
+	const char *chroot_dir;
 };
 
 #include "errmsg.h"

@@ -8,7 +8,7 @@
 
 #include "io_thread.h"
 #include "log.h"
-#include "seccomp.h"
+#include "jail.h"
 #include "thread.h"
 
 /* Device work is driven by its fds alone; the loop's periodic tick has nothing to do here. */
@@ -52,10 +52,11 @@ int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, vo
 static void *io_thread_main(void *arg)
 {
 	struct io_thread *io = arg;
+	const char *what;
 	int err;
 
-	if ((err = seccomp_enter(SECCOMP_IO))) {
-		log_error("I/O thread: cannot install its seccomp filter: %s; device work stops", strerror(-err));
+	if ((err = jail_enter(SECCOMP_IO, &what))) {
+		log_error("I/O thread: cannot confine it: %s: %s; device work stops", what, strerror(-err));
 		return NULL;
 	}
 	event_loop_run(&io->loop, IO_THREAD_TICK_MS, io_thread_idle, io);

@@ -66,6 +66,8 @@ static const struct allowed syscalls[] = {
 	CALL(rseq,                X,   _,   _,   X),
 	CALL(prctl,               X,   _,   _,   X),
 	CALL(seccomp,             X,   _,   _,   X),
+	CALL(getresuid,           X,   _,   _,   X), /* and see that it has --uid/--gid already (jail.c) */
+	CALL(getresgid,           X,   _,   _,   X),
 	/* device work: eventfds, disk images, the tap, the console, virtio-rng */
 	CALL(read,                X,   X,   X,   X),
 	CALL(write,               X,   X,   X,   X),
@@ -120,6 +122,7 @@ static const struct allowed notable[] = {
 	CALL(fork, _, _, _, _),    CALL(vfork, _, _, _, _),   CALL(kill, _, _, _, _),
 	CALL(ptrace, _, _, _, _),  CALL(mount, _, _, _, _),   CALL(chroot, _, _, _, _),
 	CALL(setuid, _, _, _, _),  CALL(setgid, _, _, _, _),  CALL(unshare, _, _, _, _),
+	CALL(setresuid, _, _, _, _), CALL(setresgid, _, _, _, _), CALL(setgroups, _, _, _, _),
 	CALL(fcntl, _, _, _, _),   CALL(poll, _, _, _, _),    CALL(ppoll, _, _, _, _),
 	CALL(pipe2, _, _, _, _),   CALL(wait4, _, _, _, _),   CALL(rt_sigaction, _, _, _, _),
 	CALL(fstat, _, _, _, _),   CALL(lseek, _, _, _, _),   CALL(fsync, _, _, _, _),

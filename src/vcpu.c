@@ -14,7 +14,7 @@
 #include "cpuid.h"
 #include "exit_codes.h"
 #include "log.h"
-#include "seccomp.h"
+#include "jail.h"
 #include "thread.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -310,15 +310,16 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
+	const char *what;
 	sigset_t kick;
 	int err;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-	if ((err = seccomp_enter(SECCOMP_VCPU))) {
-		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "vCPU %u: cannot install its seccomp filter: %s",
-				vcpu->id, strerror(-err));
+	if ((err = jail_enter(SECCOMP_VCPU, &what))) {
+		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "vCPU %u: cannot confine its thread: %s: %s",
+				vcpu->id, what, strerror(-err));
 		return NULL;
 	}
 

@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "log.h"
-#include "seccomp.h"
+#include "jail.h"
 #include "thread.h"
 
 #define TICK_MS 100
@@ -291,11 +291,11 @@ static void on_tick(void *ctx)
 static void *server_thread(void *arg)
 {
 	struct api_server *s = arg;
+	const char *what;
 	int err;
 
-	if ((err = seccomp_enter(SECCOMP_API))) {
-		log_error("api: cannot install the server thread's seccomp filter: %s; the API does not answer",
-			  strerror(-err));
+	if ((err = jail_enter(SECCOMP_API, &what))) {
+		log_error("api: cannot confine the server thread: %s: %s; the API does not answer", what, strerror(-err));
 		return NULL;
 	}
 	event_loop_run(&s->loop, TICK_MS, on_tick, s);

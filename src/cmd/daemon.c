@@ -22,18 +22,21 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "runner.h"
-#include "seccomp.h"
+#include "jail.h"
 
 /* A config file larger than this is surely not one. */
 #define CONFIG_FILE_MAX (1 << 20)
 
-enum { OPT_API_SOCK = 256, OPT_CONFIG_FILE, OPT_NO_SECCOMP, OPT_NESTED };
+enum { OPT_API_SOCK = 256, OPT_CONFIG_FILE, OPT_NO_SECCOMP, OPT_NESTED, OPT_UID, OPT_GID, OPT_CHROOT };
 
 static const struct option daemon_options[] = {
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "nested", required_argument, NULL, OPT_NESTED },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -52,6 +55,9 @@ void cmd_daemon_usage(void)
 	       "  --config-file FILE  a Firecracker configuration file: the VM starts at once\n"
 	       "  --nested on|off     let the guest see VMX/SVM and run VMs of its own (default off)\n"
 	       "  --no-seccomp        no per-thread system call filters (docs/security.md)\n"
+	       "  --uid N --gid N     run as this user and group, with no supplementary groups: the\n"
+	       "                      API thread at once, the rest once the VM's files are open\n"
+	       "  --chroot DIR        and change the root to DIR when the VM starts (needs --uid, --gid)\n"
 	       "  -v, --verbose       say more about what kvmini does\n");
 }
 
@@ -189,6 +195,8 @@ int cmd_daemon(int argc, char **argv)
 {
 	static struct api_ctl ctl;
 	const char *sock = NULL, *config_file = NULL;
+	const char *chroot_dir = NULL;
+	uint32_t uid = JAIL_KEEP_ID, gid = JAIL_KEEP_ID;
 	bool no_seccomp = false, nested = false;
 	struct api_server *server;
 	struct errmsg e;
@@ -213,6 +221,16 @@ int cmd_daemon(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_UID:
+		case OPT_GID:
+			if (jail_parse_id(opt == OPT_UID ? "--uid" : "--gid", optarg, opt == OPT_UID ? &uid : &gid, &e)) {
+				log_error("daemon: %s", e.text);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_CHROOT:
+			chroot_dir = optarg;
+			break;
 		case 'v':
 			log_set_verbose(true);
 			break;
@@ -235,6 +253,11 @@ int cmd_daemon(int argc, char **argv)
 		log_error("daemon: --api-sock is required (see 'kvmini help daemon')");
 		return EXIT_USAGE;
 	}
+	if (jail_check(uid, gid, chroot_dir, &e)) {
+		log_error("daemon: %s", e.text);
+		return EXIT_USAGE;
+	}
+	jail_configure(uid, gid, chroot_dir);
 	if ((err = seccomp_enable(!no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return EXIT_RUNTIME_ERROR;

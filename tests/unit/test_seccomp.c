@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The per-thread filters, each tried in a forked child so the test runner stays unfiltered. */
+/* The per-thread filters and credential drop (jail.c), each tried in a forked child so the runner stays whole. */
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "jail.h"
 #include "seccomp.h"
 
 /* A child that neither dies nor exits in this time is killed by its alarm, which fails the test. */
@@ -153,6 +155,48 @@ static void test_x32_refused(void **state)
 	assert_stopped_by(&out, "kvmini: seccomp: the main thread made a forbidden system call: 1073741863; stopping\n");
 }
 
+#define NOBODY 65534
+
+/* In the child, filters off (the checks below would break them): the main thread changes root and drops to nobody. */
+static int jailed_main(void)
+{
+	uid_t r, e, s;
+	gid_t groups[4];
+	const char *what = "";
+	int err;
+
+	jail_configure(NOBODY, NOBODY, "/");
+	if (seccomp_enable(false))
+		return 10;
+	err = jail_enter(SECCOMP_MAIN, &what);
+	/* Not root: the first step that needs privilege fails, and says which. */
+	if (err)
+		return err == -EPERM && !strcmp(what, "--chroot") ? 20 : 11;
+	if (getresuid(&r, &e, &s) || r != NOBODY || e != NOBODY || s != NOBODY)
+		return 12;
+	if (getgid() != NOBODY || getegid() != NOBODY || getgroups(4, groups) != 0)
+		return 13;
+	/* An I/O thread started again by a jailed thread finds nothing left to drop. */
+	return jail_enter(SECCOMP_IO, &what) ? 14 : 0;
+}
+
+static void test_jail_drops_credentials(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(CHILD_TIMEOUT_S);
+		syscall(SYS_exit_group, jailed_main());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), geteuid() == 0 ? 0 : 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_ioctl_narrowed_by_request),
 		cmocka_unit_test(test_kvm_run_only_on_vcpus),
 		cmocka_unit_test(test_x32_refused),
+		cmocka_unit_test(test_jail_drops_credentials),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
