@@ -25,10 +25,10 @@
 #define CALL(name, main, vcpu, io, api) { __NR_##name, #name, KINDS(main, vcpu, io, api) }
 #define IOCTL(req, main, vcpu, io, api) { req, #req, KINDS(main, vcpu, io, api) }
 
-struct allowed {
+struct call_row {
 	unsigned long nr; /* a system call number, or an ioctl request */
 	const char *name;
-	unsigned kinds;   /* bit SECCOMP_x: that kind of thread may */
+	unsigned kinds;   /* bit SECCOMP_x: that kind of thread may (none: listed for its name only) */
 };
 
 /*
@@ -37,7 +37,7 @@ struct allowed {
  * threads when they replay the MMIO writes KVM batched (vm_pause, vm_join),
  * so its rows are open to all.
  */
-static const struct allowed syscalls[] = {
+static const struct call_row syscalls[] = {
 	/*                        main vCPU I/O  API */
 	/* memory: malloc, thread stacks */
 	CALL(brk,                 X,   X,   X,   X),
@@ -99,7 +99,7 @@ static const struct allowed syscalls[] = {
 	CALL(unlink,              X,   _,   _,   _),
 };
 
-static const struct allowed ioctls[] = {
+static const struct call_row ioctls[] = {
 	/*                             main vCPU I/O  API */
 	IOCTL(KVM_RUN,                 _,   X,   _,   _),
 	IOCTL(KVM_GET_REGS,            X,   X,   _,   X),
@@ -117,7 +117,7 @@ static const struct allowed ioctls[] = {
 };
 
 /* Forbidden everywhere, but the likeliest to show up in a violation report. */
-static const struct allowed notable[] = {
+static const struct call_row notable[] = {
 	CALL(open, _, _, _, _),    CALL(socket, _, _, _, _),  CALL(connect, _, _, _, _),
 	CALL(bind, _, _, _, _),    CALL(listen, _, _, _, _),  CALL(sendmsg, _, _, _, _),
 	CALL(recvmsg, _, _, _, _), CALL(execve, _, _, _, _),  CALL(execveat, _, _, _, _),
