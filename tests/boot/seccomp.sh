@@ -6,9 +6,11 @@
 # resume (which starts the I/O thread again from a filtered thread), the
 # guest keeps counting, and it sees no svm/vmx in /proc/cpuinfo (--nested
 # is off by default); unfiltered, with --no-seccomp: every thread shows
-# "Seccomp: 0"; nested, with --nested on: the guest sees the flag this
-# host's KVM offers (svm or vmx).
-# timeout: 400
+# "Seccomp: 0"; jailed, with --uid/--gid 65534 and --chroot: every thread
+# runs as 65534:65534, also the I/O thread started again by a resume, and
+# the guest keeps counting; nested, with --nested on: the guest sees the
+# flag this host's KVM offers (svm or vmx).
+# timeout: 500
 . "$(dirname "$0")/../lib.sh"
 
 # expect_threads SECCOMP NNP MIN: every thread of the running kvmini has
@@ -27,6 +29,22 @@ expect_threads() {
 		n=$((n + 1))
 	done
 	[ "$n" -ge "$3" ] || fail "kvmini has $n threads, expected at least $3"
+}
+
+# expect_ids ID: every thread of the running kvmini has real, effective,
+# saved and filesystem user and group IDs ID.
+expect_ids() {
+	pid=$(cat "$KVMINI_PIDFILE")
+	for status in /proc/"$pid"/task/*/status; do
+		[ -e "$status" ] || continue
+		uids=$(sed -n 's/^Uid:[[:space:]]*//p' "$status" | tr -s '[:space:]' ' ')
+		gids=$(sed -n 's/^Gid:[[:space:]]*//p' "$status" | tr -s '[:space:]' ' ')
+		echo "  ${status%/status}: Uid $uids Gid $gids"
+		[ "$uids" = "$1 $1 $1 $1" ] || [ "$uids" = "$1 $1 $1 $1 " ] ||
+			fail "thread ${status%/status} has Uid: '$uids', expected $1 everywhere"
+		[ "$gids" = "$1 $1 $1 $1" ] || [ "$gids" = "$1 $1 $1 $1 " ] ||
+			fail "thread ${status%/status} has Gid: '$gids', expected $1 everywhere"
+	done
 }
 
 counter_lines() {
@@ -70,6 +88,30 @@ unfiltered() {
 	trap - EXIT
 }
 
+jailed() {
+	API_SOCK=$T/jailed.sock
+	mkdir -p "$T/jail" || fail "cannot make $T/jail"
+	start_guest --cpus 2 --api-sock "$API_SOCK" --uid 65534 --gid 65534 --chroot "$T/jail" \
+		--cmdline KVMINI_ACTION=counter
+	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	wait_console '^COUNTER 10$' 200 || {
+		stop_kvmini 20
+		fail "the guest never counted to 10 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
+	}
+	expect_ids 65534
+	expect_threads 2 1 5
+	expect_api 204 PATCH /vm '{"state": "Paused"}'
+	expect_api 204 PATCH /vm '{"state": "Resumed"}'
+	before=$(counter_lines)
+	sleep 2
+	[ "$(counter_lines)" -gt "$before" ] ||
+		fail "the guest stopped counting after a resume (stderr: $(head -n 1 "$STDERR"))"
+	expect_ids 65534
+	stop_kvmini 30
+	expect_exit 143
+	trap - EXIT
+}
+
 # The flag this host's KVM can pass on: the host CPU's, if its kvm module allows nesting.
 host_virt_flag() {
 	flag=$(grep -o -w -E 'svm|vmx' /proc/cpuinfo | head -n 1)
@@ -93,5 +135,6 @@ nested() {
 
 run_case filtered filtered
 run_case unfiltered unfiltered
+run_case jailed jailed
 run_case nested nested
 end_cases
