@@ -7,8 +7,8 @@
 #include <sys/eventfd.h>
 
 #include "io_thread.h"
-#include "log.h"
 #include "jail.h"
+#include "log.h"
 #include "thread.h"
 
 /* Device work is driven by its fds alone; the loop's periodic tick has nothing to do here. */

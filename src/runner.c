@@ -12,9 +12,9 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "exit_codes.h"
+#include "jail.h"
 #include "log.h"
 #include "runner.h"
-#include "jail.h"
 #include "vcpu.h"
 
 #define TICK_MS 20

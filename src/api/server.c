@@ -16,8 +16,8 @@
 #include "api/server.h"
 #include "clock.h"
 #include "event_loop.h"
-#include "log.h"
 #include "jail.h"
+#include "log.h"
 #include "thread.h"
 
 #define TICK_MS 100
