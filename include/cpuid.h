@@ -12,6 +12,12 @@
  * hypervisor bit. Pure.
  */
 void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigned apic_id, unsigned nr_cpus);
+/*
+ * Hides hardware virtualization from the guest (--nested off): VMX (leaf 1)
+ * and SVM (leaf 0x80000001), and the SVM feature leaf 0x8000000A, which
+ * describes nothing without SVM. Pure.
+ */
+void cpuid_hide_nested(struct kvm_cpuid_entry2 *entries, unsigned nent);
 /* Bits needed to number nr_cpus APIC IDs: 1 -> 0, 2 -> 1, 3..4 -> 2, ... */
 unsigned cpuid_id_bits(unsigned nr_cpus);
 

@@ -54,6 +54,11 @@ struct vm_config {
 	bool rng;            /* --rng: virtio-rng */
 	bool virtio_console; /* --console virtio: the host console on hvc0 (virtio-console) as well */
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */
+	bool no_seccomp;      /* --no-seccomp: no system call filters (include/seccomp.h); not part of the guest */
+	bool nested;          /* --nested on: the guest sees VMX/SVM and may run its own VMs */
+	/* --uid, --gid, --chroot (include/jail.h): JAIL_KEEP_ID, JAIL_KEEP_ID and NULL unless given */
+	uint32_t uid, gid;
+	const char *chroot_dir;
 };
 
 #include "errmsg.h"
@@ -77,5 +82,7 @@ int vm_config_add_net(struct vm_config *cfg, const char *arg, struct errmsg *e);
 int vm_config_parse_transport(const char *arg, enum virtio_transport_kind *transport, struct errmsg *e);
 /* --console serial|virtio */
 int vm_config_parse_console(const char *arg, bool *virtio_console, struct errmsg *e);
+/* --nested on|off */
+int vm_config_parse_nested(const char *arg, bool *nested, struct errmsg *e);
 
 #endif

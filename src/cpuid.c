@@ -3,7 +3,9 @@
 
 #define CPUID_1_ECX_HYPERVISOR (1U << 31)
 #define CPUID_1_EDX_HTT (1U << 28)
+#define CPUID_1_ECX_VMX (1U << 5)
 #define CPUID_80000001_ECX_CMP_LEGACY (1U << 1)
+#define CPUID_80000001_ECX_SVM (1U << 2)
 #define TOPO_LEVEL_SMT 1
 #define TOPO_LEVEL_CORE 2
 
@@ -82,5 +84,19 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 			e->ecx = 0;
 			break;
 		}
+	}
+}
+
+void cpuid_hide_nested(struct kvm_cpuid_entry2 *entries, unsigned nent)
+{
+	for (unsigned i = 0; i < nent; i++) {
+		struct kvm_cpuid_entry2 *e = &entries[i];
+
+		if (e->function == 1)
+			e->ecx &= ~CPUID_1_ECX_VMX;
+		else if (e->function == 0x80000001)
+			e->ecx &= ~CPUID_80000001_ECX_SVM;
+		else if (e->function == 0x8000000a)
+			e->eax = e->ebx = e->ecx = e->edx = 0;
 	}
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include "io_thread.h"
+#include "jail.h"
+#include "log.h"
 #include "thread.h"
 
 /* Device work is driven by its fds alone; the loop's periodic tick has nothing to do here. */
@@ -50,7 +53,13 @@ int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, vo
 static void *io_thread_main(void *arg)
 {
 	struct io_thread *io = arg;
+	const char *what;
+	int err;
 
+	if ((err = jail_enter(SECCOMP_IO, &what))) {
+		log_error("I/O thread: cannot confine it: %s: %s; device work stops", what, strerror(-err));
+		return NULL;
+	}
 	event_loop_run(&io->loop, IO_THREAD_TICK_MS, io_thread_idle, io);
 	return NULL;
 }

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "event_loop.h"
 #include "exit_codes.h"
+#include "jail.h"
 #include "log.h"
 #include "runner.h"
 #include "vcpu.h"
@@ -148,8 +149,9 @@ static void run_vm(struct runner *r, const struct vm_config *cfg, struct runner_
 	struct vm *vm = r->vm;
 	struct kvm kvm;
 	sigset_t stop_signals;
+	const char *what;
 	struct errmsg e;
-	int err;
+	int err, jail_err;
 
 	if ((err = block_signals(&stop_signals))) {
 		snprintf(e.text, sizeof(e.text), "cannot set up signals: %s", strerror(-err));
@@ -179,6 +181,10 @@ static void run_vm(struct runner *r, const struct vm_config *cfg, struct runner_
 	}
 	if (!err && r->hooks && r->hooks->on_vm)
 		r->hooks->on_vm(r->hooks->ctx, vm);
+	/* Last, once every file is open and vm_start has started the threads that confine themselves. */
+	if (!err && (jail_err = jail_enter(SECCOMP_MAIN, &what)))
+		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot confine the main thread: %s: %s", what,
+				strerror(-jail_err));
 	event_loop_run(&r->loop, TICK_MS, on_tick, r);
 	res->exit_code = vm_join(vm);
 	console_leave_raw(r->console);

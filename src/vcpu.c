@@ -13,6 +13,7 @@
 #include "console.h"
 #include "cpuid.h"
 #include "exit_codes.h"
+#include "jail.h"
 #include "log.h"
 #include "thread.h"
 #include "vcpu.h"
@@ -48,6 +49,8 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 		return -ENOMEM;
 	memcpy(cpuid, supported, size);
 	cpuid_set_topology(cpuid->entries, cpuid->nent, vcpu->id, vcpu->vm->nr_vcpus);
+	if (!vcpu->vm->cfg->nested)
+		cpuid_hide_nested(cpuid->entries, cpuid->nent);
 	err = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) ? -errno : 0;
 	free(cpuid);
 	return err;
@@ -307,11 +310,18 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
+	const char *what;
 	sigset_t kick;
+	int err;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if ((err = jail_enter(SECCOMP_VCPU, &what))) {
+		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "vCPU %u: cannot confine its thread: %s: %s",
+				vcpu->id, what, strerror(-err));
+		return NULL;
+	}
 
 	for (;;) {
 		/*

@@ -262,3 +262,14 @@ int vm_config_parse_console(const char *arg, bool *virtio_console, struct errmsg
 		return errmsg_set(e, EINVAL, "--console '%s': must be serial or virtio", arg);
 	return 0;
 }
+
+int vm_config_parse_nested(const char *arg, bool *nested, struct errmsg *e)
+{
+	if (!strcmp(arg, "off"))
+		*nested = false;
+	else if (!strcmp(arg, "on"))
+		*nested = true;
+	else
+		return errmsg_set(e, EINVAL, "--nested '%s': must be on or off", arg);
+	return 0;
+}

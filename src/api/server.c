@@ -16,6 +16,7 @@
 #include "api/server.h"
 #include "clock.h"
 #include "event_loop.h"
+#include "jail.h"
 #include "log.h"
 #include "thread.h"
 
@@ -335,7 +336,13 @@ static void on_tick(void *ctx)
 static void *server_thread(void *arg)
 {
 	struct api_server *s = arg;
+	const char *what;
+	int err;
 
+	if ((err = jail_enter(SECCOMP_API, &what))) {
+		log_error("api: cannot confine the server thread: %s: %s; the API does not answer", what, strerror(-err));
+		return NULL;
+	}
 	event_loop_run(&s->loop, TICK_MS, on_tick, s);
 	return NULL;
 }

@@ -22,15 +22,21 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "runner.h"
+#include "jail.h"
 
 /* A config file larger than this is surely not one. */
 #define CONFIG_FILE_MAX (1 << 20)
 
-enum { OPT_API_SOCK = 256, OPT_CONFIG_FILE };
+enum { OPT_API_SOCK = 256, OPT_CONFIG_FILE, OPT_NO_SECCOMP, OPT_NESTED, OPT_UID, OPT_GID, OPT_CHROOT };
 
 static const struct option daemon_options[] = {
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "nested", required_argument, NULL, OPT_NESTED },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -38,7 +44,7 @@ static const struct option daemon_options[] = {
 
 void cmd_daemon_usage(void)
 {
-	printf("usage: kvmini daemon --api-sock PATH [--config-file vm.json] [-v]\n"
+	printf("usage: kvmini daemon --api-sock PATH [--config-file vm.json] [options]\n"
 	       "\n"
 	       "Serves Firecracker's API on the Unix socket PATH. Configure the VM with\n"
 	       "PUT /boot-source, /machine-config, /drives/ID and /network-interfaces/ID, then\n"
@@ -47,6 +53,11 @@ void cmd_daemon_usage(void)
 	       "\n"
 	       "  --api-sock PATH     the socket (mode 0600; a stale one is replaced)\n"
 	       "  --config-file FILE  a Firecracker configuration file: the VM starts at once\n"
+	       "  --nested on|off     let the guest see VMX/SVM and run VMs of its own (default off)\n"
+	       "  --no-seccomp        no per-thread system call filters (docs/security.md)\n"
+	       "  --uid N --gid N     run as this user and group, with no supplementary groups: the\n"
+	       "                      API thread at once, the rest once the VM's files are open\n"
+	       "  --chroot DIR        and change the root to DIR when the VM starts (needs --uid, --gid)\n"
 	       "  -v, --verbose       say more about what kvmini does\n");
 }
 
@@ -114,7 +125,7 @@ static bool wait_for_start(struct api_ctl *ctl, int signal_fd, int *exit_code)
 }
 
 /* Boots what ctl is configured with; false when it did not start (the client that asked is told why). */
-static bool boot(struct api_ctl *ctl, struct runner_result *res)
+static bool boot(struct api_ctl *ctl, bool nested, struct runner_result *res)
 {
 	struct runner_hooks hooks = api_ctl_hooks(ctl);
 	static char cmdline[API_BOOT_ARGS_MAX + 32];
@@ -131,6 +142,7 @@ static bool boot(struct api_ctl *ctl, struct runner_result *res)
 	}
 	/* The configuration cannot change any more (InstanceStart was taken): it can be used unlocked. */
 	pthread_mutex_unlock(&ctl->lock);
+	cfg.nested = nested;
 	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, &hooks, res);
 	if (res->booted)
 		return true;
@@ -139,7 +151,7 @@ static bool boot(struct api_ctl *ctl, struct runner_result *res)
 	return false;
 }
 
-static int serve(struct api_ctl *ctl, bool start_now)
+static int serve(struct api_ctl *ctl, bool start_now, bool nested)
 {
 	struct runner_result res;
 	sigset_t stop_signals;
@@ -165,7 +177,7 @@ static int serve(struct api_ctl *ctl, bool start_now)
 	for (;;) {
 		if (!start_now && !wait_for_start(ctl, signal_fd, &exit_code))
 			break;
-		if (boot(ctl, &res)) {
+		if (boot(ctl, nested, &res)) {
 			log_info("%s", res.message);
 			exit_code = res.exit_code;
 			break;
@@ -183,9 +195,12 @@ int cmd_daemon(int argc, char **argv)
 {
 	static struct api_ctl ctl;
 	const char *sock = NULL, *config_file = NULL;
+	const char *chroot_dir = NULL;
+	uint32_t uid = JAIL_KEEP_ID, gid = JAIL_KEEP_ID;
+	bool no_seccomp = false, nested = false;
 	struct api_server *server;
 	struct errmsg e;
-	int opt, code;
+	int opt, code, err;
 
 	optind = 0;
 	opterr = 0;
@@ -196,6 +211,25 @@ int cmd_daemon(int argc, char **argv)
 			break;
 		case OPT_CONFIG_FILE:
 			config_file = optarg;
+			break;
+		case OPT_NO_SECCOMP:
+			no_seccomp = true;
+			break;
+		case OPT_NESTED:
+			if (vm_config_parse_nested(optarg, &nested, &e)) {
+				log_error("daemon: %s", e.text);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_UID:
+		case OPT_GID:
+			if (jail_parse_id(opt == OPT_UID ? "--uid" : "--gid", optarg, opt == OPT_UID ? &uid : &gid, &e)) {
+				log_error("daemon: %s", e.text);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_CHROOT:
+			chroot_dir = optarg;
 			break;
 		case 'v':
 			log_set_verbose(true);
@@ -219,6 +253,15 @@ int cmd_daemon(int argc, char **argv)
 		log_error("daemon: --api-sock is required (see 'kvmini help daemon')");
 		return EXIT_USAGE;
 	}
+	if (jail_check(uid, gid, chroot_dir, &e)) {
+		log_error("daemon: %s", e.text);
+		return EXIT_USAGE;
+	}
+	jail_configure(uid, gid, chroot_dir);
+	if ((err = seccomp_enable(!no_seccomp))) {
+		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
+		return EXIT_RUNTIME_ERROR;
+	}
 	if (api_ctl_init(&ctl, true, NULL, &e)) {
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
@@ -233,7 +276,7 @@ int cmd_daemon(int argc, char **argv)
 		api_ctl_destroy(&ctl);
 		return EXIT_RUNTIME_ERROR;
 	}
-	code = serve(&ctl, config_file != NULL);
+	code = serve(&ctl, config_file != NULL, nested);
 	api_server_stop(server);
 	api_ctl_destroy(&ctl);
 	return code;

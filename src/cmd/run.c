@@ -15,6 +15,7 @@
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
+#include "jail.h"
 
 #define DEFAULT_MEM (512ULL << 20)
 
@@ -32,6 +33,11 @@ enum {
 	OPT_TRANSPORT,
 	OPT_CONSOLE,
 	OPT_API_SOCK,
+	OPT_NO_SECCOMP,
+	OPT_NESTED,
+	OPT_UID,
+	OPT_GID,
+	OPT_CHROOT,
 };
 
 static const struct option run_options[] = {
@@ -48,6 +54,11 @@ static const struct option run_options[] = {
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "nested", required_argument, NULL, OPT_NESTED },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -77,6 +88,11 @@ void cmd_run_usage(void)
 	       "                   virtio: the console is also hvc0 (virtio-console), and input goes there\n"
 	       "  --api-sock PATH  serve the control API (Firecracker's, docs/api.md) on this Unix socket:\n"
 	       "                   kvmini pause|resume|stop|status --sock PATH, or curl --unix-socket PATH\n"
+	       "  --nested on|off  let the guest see VMX/SVM and run VMs of its own (default off)\n"
+	       "  --no-seccomp     no per-thread system call filters (docs/security.md); for debugging\n"
+	       "  --uid N --gid N  once every file is open, run as this user and group, with no\n"
+	       "                   supplementary groups (started as root)\n"
+	       "  --chroot DIR     and change the root to DIR first (needs --uid and --gid)\n"
 	       "  -v, --verbose    say more about what kvmini does\n"
 	       "\n"
 	       "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
@@ -97,6 +113,7 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 	cfg->mem_size = DEFAULT_MEM;
 	cfg->nr_cpus = 1;
 	cfg->acpi = true;
+	cfg->uid = cfg->gid = JAIL_KEEP_ID;
 	*verbose = false;
 	optind = 0; /* restart getopt: it keeps state between calls */
 	opterr = 0;
@@ -149,6 +166,24 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 		case OPT_API_SOCK:
 			cfg->api_sock = optarg;
 			break;
+		case OPT_NO_SECCOMP:
+			cfg->no_seccomp = true;
+			break;
+		case OPT_NESTED:
+			if ((err = vm_config_parse_nested(optarg, &cfg->nested, e)))
+				return err;
+			break;
+		case OPT_UID:
+			if ((err = jail_parse_id("--uid", optarg, &cfg->uid, e)))
+				return err;
+			break;
+		case OPT_GID:
+			if ((err = jail_parse_id("--gid", optarg, &cfg->gid, e)))
+				return err;
+			break;
+		case OPT_CHROOT:
+			cfg->chroot_dir = optarg;
+			break;
 		case 'v':
 			*verbose = true;
 			break;
@@ -167,7 +202,7 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 		return usage_error(e, "run: unexpected argument '%s' (see 'kvmini help run')", argv[optind]);
 	if (!cfg->kernel_path)
 		return errmsg_set(e, EINVAL, "run: --kernel is required (see 'kvmini help run')");
-	return 0;
+	return jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, e);
 }
 
 static void report(const struct runner_result *res)
@@ -224,6 +259,11 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_verbose(verbose);
+	if ((err = seccomp_enable(!cfg.no_seccomp))) {
+		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
+		return EXIT_RUNTIME_ERROR;
+	}
+	jail_configure(cfg.uid, cfg.gid, cfg.chroot_dir);
 	if (cfg.api_sock)
 		return run_with_api(&cfg);
 	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, NULL, &res);

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "log.h"
 #include "parse.h"
+#include "seccomp.h"
 #include "smoke/junit.h"
 #include "smoke/matrix.h"
 #include "smoke/run_one.h"
@@ -34,7 +35,7 @@
 #define SMOKE_KILL_MARGIN_MS 30000
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_NO_ACPI, OPT_EXPECT, OPT_FAIL,
-       OPT_TIMEOUT, OPT_JUNIT, OPT_LOG, OPT_JOBS, OPT_SAVE_INITRD };
+       OPT_TIMEOUT, OPT_JUNIT, OPT_LOG, OPT_JOBS, OPT_SAVE_INITRD, OPT_NO_SECCOMP };
 
 static const struct option smoke_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -50,6 +51,7 @@ static const struct option smoke_options[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "save-initrd", required_argument, NULL, OPT_SAVE_INITRD },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -106,6 +108,7 @@ void cmd_smoke_usage(void)
 	       "  --junit FILE       write a JUnit XML report\n"
 	       "  --log FILE         keep the whole console\n"
 	       "  -v, --verbose      stream the console\n"
+	       "  --no-seccomp       no per-thread system call filters in the VM processes (docs/security.md)\n"
 	       "  --save-initrd FILE write the built-in init's initramfs to FILE and boot nothing\n"
 	       "                     (to boot the very same init under another VMM)\n"
 	       "\n"
@@ -149,6 +152,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 		case OPT_JUNIT: o->junit_path = optarg; break;
 		case OPT_LOG: o->log_path = optarg; break;
 		case OPT_SAVE_INITRD: o->save_initrd_path = optarg; break;
+		case OPT_NO_SECCOMP: o->base.no_seccomp = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return -ECANCELED;
 		case OPT_EXPECT:
@@ -540,6 +544,11 @@ int cmd_smoke(int argc, char **argv)
 		return VERDICT_EXIT_PASS;
 	}
 	log_set_verbose(o.verbose);
+	/* Each run's child inherits this, and filters itself through runner_run. */
+	if ((err = seccomp_enable(!o.base.no_seccomp))) {
+		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
+		return VERDICT_EXIT_FAIL;
+	}
 	if (!o.base.initrd_path) {
 		if ((err = builtin_initramfs(&initramfs, &o.base.initrd_size))) {
 			log_error("cannot build the built-in initramfs: %s", strerror(-err));

@@ -12,6 +12,8 @@
 #define HYPERVISOR_BIT (1U << 31) /* leaf 1 ECX */
 #define HTT_BIT (1U << 28)        /* leaf 1 EDX */
 #define CMP_LEGACY_BIT (1U << 1)  /* leaf 0x80000001 ECX */
+#define VMX_BIT (1U << 5)         /* leaf 1 ECX */
+#define SVM_BIT (1U << 2)         /* leaf 0x80000001 ECX */
 
 enum {
 	E_LEAF1,
@@ -25,6 +27,7 @@ enum {
 	E_EXT1,
 	E_EXT8,
 	E_EXT1E,
+	E_EXTA,
 	NR_ENTRIES,
 };
 
@@ -49,9 +52,10 @@ static void host_entries(void)
 	set(E_LEAFB_1, 0xb, 1, 4, 16, 0x201, 0x2a);
 	set(E_LEAFB_2, 0xb, 2, 0, 0, 2, 0x2a);
 	set(E_LEAF1F_1, 0x1f, 1, 4, 16, 0x201, 0x2a);
-	set(E_EXT1, 0x80000001, 0, 0, 0, 0x123, 0x2c100800);
+	set(E_EXT1, 0x80000001, 0, 0, 0, 0x127, 0x2c100800); /* with SVM, as KVM reports it on AMD */
 	set(E_EXT8, 0x80000008, 0, 0x3027, 0, 0x12345f7f, 0);
 	set(E_EXT1E, 0x8000001e, 0, 0x2a, 0x0101, 0x0300, 0);
+	set(E_EXTA, 0x8000000a, 0, 1, 0x8000, 0, 0x1bcff);
 }
 
 static int setup(void **state)
@@ -192,7 +196,7 @@ static void test_amd_leaves(void **state)
 
 	cpuid_set_topology(entries, NR_ENTRIES, 3, 4);
 	assert_true(entries[E_EXT1].ecx & CMP_LEGACY_BIT);
-	assert_int_equal(entries[E_EXT1].ecx & ~CMP_LEGACY_BIT, 0x121);
+	assert_int_equal(entries[E_EXT1].ecx & ~CMP_LEGACY_BIT, 0x125);
 	/* 0x80000008 ECX: cores - 1 in [7:0], APIC ID bits in [15:12]; the rest kept. */
 	assert_int_equal(entries[E_EXT8].ecx & 0xff, 3);
 	assert_int_equal((entries[E_EXT8].ecx >> 12) & 0xf, 2);
@@ -230,6 +234,33 @@ static void test_nent_respected(void **state)
 	assert_int_equal(entries[E_LEAF1].ebx >> 24, 3);
 }
 
+/* The host table has VMX (leaf 1) and SVM (0x80000001) set, and an SVM feature leaf. */
+static void test_nested_hidden(void **state)
+{
+	struct kvm_cpuid_entry2 leaf7 = entries[E_LEAF7];
+	(void)state;
+
+	assert_true(entries[E_LEAF1].ecx & VMX_BIT);
+	assert_true(entries[E_EXT1].ecx & SVM_BIT);
+	cpuid_hide_nested(entries, NR_ENTRIES);
+	assert_int_equal(entries[E_LEAF1].ecx, 0x7ffafbbf & ~VMX_BIT);
+	assert_int_equal(entries[E_EXT1].ecx, 0x127 & ~SVM_BIT);
+	assert_int_equal(entries[E_EXT1].edx, 0x2c100800);
+	assert_int_equal(entries[E_EXTA].eax | entries[E_EXTA].ebx | entries[E_EXTA].ecx | entries[E_EXTA].edx, 0);
+	assert_memory_equal(&entries[E_LEAF7], &leaf7, sizeof(leaf7));
+}
+
+/* Topology does not touch the nested bits: with --nested on the guest sees the host's. */
+static void test_nested_kept_by_topology(void **state)
+{
+	(void)state;
+
+	cpuid_set_topology(entries, NR_ENTRIES, 1, 2);
+	assert_true(entries[E_LEAF1].ecx & VMX_BIT);
+	assert_true(entries[E_EXT1].ecx & SVM_BIT);
+	assert_int_equal(entries[E_EXTA].edx, 0x1bcff);
+}
+
 static void test_id_bits(void **state)
 {
 	static const struct {
@@ -261,6 +292,8 @@ int main(void)
 		T(test_amd_leaves),
 		T(test_other_leaves_untouched),
 		T(test_nent_respected),
+		T(test_nested_hidden),
+		T(test_nested_kept_by_topology),
 		T(test_id_bits),
 	};
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "jail.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
@@ -321,6 +322,64 @@ static void test_virtio_options(void **state)
 	assert_false(p.cfg.virtio_console);
 }
 
+/* Least privilege is the default: filters on, no nested virtualization. */
+static void test_isolation_options(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k");
+	assert_int_equal(p.ret, 0);
+	assert_false(p.cfg.no_seccomp);
+	assert_false(p.cfg.nested);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--no-seccomp", "--nested", "on");
+	assert_int_equal(p.ret, 0);
+	assert_true(p.cfg.no_seccomp);
+	assert_true(p.cfg.nested);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--nested=on", "--nested", "off");
+	assert_int_equal(p.ret, 0);
+	assert_false(p.cfg.nested);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--nested", "yes");
+	expect_usage_error("--nested 'yes'", "on or off");
+}
+
+static void test_jail_options(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.uid, JAIL_KEEP_ID);
+	assert_int_equal(p.cfg.gid, JAIL_KEEP_ID);
+	assert_null(p.cfg.chroot_dir);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--uid", "1000", "--gid", "0", "--chroot", "/srv/jail");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.cfg.uid, 1000);
+	assert_int_equal(p.cfg.gid, 0);
+	assert_string_equal(p.cfg.chroot_dir, "/srv/jail");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--uid", "1000");
+	expect_usage_error("--uid and --gid", "both or neither");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--chroot", "/srv/jail");
+	expect_usage_error("--chroot needs --uid and --gid", NULL);
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--uid", "nobody", "--gid", "1");
+	expect_usage_error("--uid 'nobody'", "a number");
+	teardown(NULL);
+
+	PARSE("--kernel", "k", "--uid", "1", "--gid", "4294967295");
+	expect_usage_error("--gid '4294967295'", "a number from 0 to 4294967294");
+}
+
 static void test_virtio_option_errors(void **state)
 {
 	(void)state;
@@ -386,6 +445,8 @@ int main(void)
 		T(test_help),
 		T(test_repeated_parses),
 		T(test_virtio_options),
+		T(test_isolation_options),
+		T(test_jail_options),
 		T(test_virtio_option_errors),
 		T(test_too_many_drives),
 	};
