@@ -12,10 +12,10 @@
  *   - vCPU threads: first thing in their thread, started by vm_start, before
  *     the main thread's filter;
  *   - I/O thread: first thing in its thread. It is started again on every
- *     resume, by whichever thread runs vm_resume (the main thread or the API
- *     thread), which by then has its own filter: so the main and API lists
- *     include the I/O list, and what a thread needs to start and filter
- *     itself, and the intersection is the I/O list again;
+ *     resume by the main thread (the API hands pause and resume to it),
+ *     which by then has its own filter: so the main list includes the I/O
+ *     list, and what a thread needs to start and filter itself, and the
+ *     intersection is the I/O list again;
  *   - main thread: by the runner once the VM runs (vm_start has started the
  *     vCPUs and the I/O thread). `kvmini smoke` runs each VM in a forked
  *     child through the same runner, so its children are covered too.
