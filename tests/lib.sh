@@ -109,7 +109,8 @@ end_cases() {
 
 # start_guest [ARGS...]: boot_guest in the background, with the guest
 # console's input a FIFO that send_input writes to. Then wait_console, and
-# wait_kvmini to collect the exit code.
+# wait_kvmini to collect the exit code. With GUEST_STDOUT set, the console
+# goes there instead of to $CONSOLE (a FIFO, say).
 start_guest() {
 	CONSOLE="$T/${CASE:+$CASE.}console.log"
 	STDERR="$T/${CASE:+$CASE.}stderr.log"
@@ -123,7 +124,7 @@ start_guest() {
 	# that kill -0 cannot tell from a running one.
 	(
 		"$KVMINI" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" "$@" \
-			<"$INPUT" >"$CONSOLE" 2>"$STDERR" &
+			<"$INPUT" >"${GUEST_STDOUT:-$CONSOLE}" 2>"$STDERR" &
 		echo $! >"$KVMINI_PIDFILE"
 		wait $!
 		echo $? >"$KVMINI_DONE"
@@ -198,6 +199,11 @@ api() {
 	echo "  $1 $2 -> $API_STATUS $API_BODY" | cut -c 1-300
 }
 
+# body_uint NAME: the first "NAME":<digits> of the last API answer.
+body_uint() {
+	echo "$API_BODY" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d : -f 2
+}
+
 # expect_api STATUS METHOD PATH [JSON]: api, and the answer had STATUS.
 expect_api() {
 	want=$1
@@ -210,4 +216,15 @@ expect_api() {
 expect_state() {
 	expect_api 200 GET /
 	echo "$API_BODY" | grep -q "\"state\":\"$1\"" || fail "GET /: state is not $1: $API_BODY"
+}
+
+# make_tap NAME ADDR/PREFIX: a tap interface NAME, up, with ADDR on this
+# side. Needs root and the tun driver (in L1 both are given). The caller
+# deletes it (tunctl -d NAME), with a trap set before this call.
+make_tap() {
+	[ "$(id -u)" -eq 0 ] || fail "needs root to make a tap interface"
+	[ -c /dev/net/tun ] || fail "no /dev/net/tun (load the tun module)"
+	tunctl -t "$1" >/dev/null || fail "tunctl -t $1 failed"
+	ip addr add "$2" dev "$1" || fail "cannot give $1 the address $2"
+	ip link set "$1" up || fail "cannot bring $1 up"
 }

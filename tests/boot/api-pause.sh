@@ -27,11 +27,6 @@ last_counter() {
 	tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' | tail -n 1
 }
 
-# body_uint NAME: the first "NAME":<digits> of the last API answer.
-body_uint() {
-	echo "$API_BODY" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d : -f 2
-}
-
 # exits_total: vCPU 0's exits so far, from GET /vm/stats.
 exits_total() {
 	expect_api 200 GET /vm/stats >&2

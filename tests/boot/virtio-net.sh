@@ -8,18 +8,13 @@
 # timeout: 900
 . "$(dirname "$0")/../lib.sh"
 
-[ "$(id -u)" -eq 0 ] || fail "needs root to make a tap interface"
-[ -c /dev/net/tun ] || fail "no /dev/net/tun (load the tun module)"
-
 # A /30 rather than all of 169.254.0.0/16, so that on a real host the test
 # takes no route from anything else.
 HOST_ADDR=169.254.1.1
 TAP=kvtap$$
 MAC=52:54:00:4b:56:01
-tunctl -t "$TAP" >/dev/null || fail "tunctl -t $TAP failed"
 trap 'tunctl -d "$TAP" >/dev/null 2>&1' EXIT
-ip addr add "$HOST_ADDR/30" dev "$TAP" || fail "cannot give $TAP the address $HOST_ADDR/30"
-ip link set "$TAP" up || fail "cannot bring $TAP up"
+make_tap "$TAP" "$HOST_ADDR/30"
 
 # net_case PORT [ARGS...]: the listener on PORT, the guest with ARGS.
 net_case() {
