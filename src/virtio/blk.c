@@ -152,21 +152,33 @@ static unsigned iov_slice(const struct iovec *iov, unsigned n, size_t skip, size
 	return nr;
 }
 
-/* Straight between the guest's buffers and the page cache. Bytes done, or -errno. */
+/*
+ * Straight between the guest's buffers and the page cache. A transfer the
+ * host cuts short (a file system filling up takes what fits) goes on from
+ * where it stopped, so an error is the one that stopped it (ENOSPC), not a
+ * short count. Bytes done (fewer only at the end of the file), or -errno.
+ */
 static ssize_t blk_buffered_io(struct blk_disk *disk, const struct vq_chain *c, size_t len, off_t off, bool write)
 {
 	struct iovec iov[VQ_CHAIN_MAX];
-	unsigned n;
-	ssize_t done;
+	size_t done = 0;
 
-	if (write)
-		n = iov_slice(c->iov, c->nr_out, BLK_HDR_SIZE, len, iov);
-	else
-		n = iov_slice(c->iov + c->nr_out, c->nr_in, 0, len, iov);
-	do
-		done = write ? pwritev(disk->fd, iov, (int)n, off) : preadv(disk->fd, iov, (int)n, off);
-	while (done < 0 && errno == EINTR);
-	return done < 0 ? -errno : done;
+	while (done < len) {
+		unsigned n = write ? iov_slice(c->iov, c->nr_out, BLK_HDR_SIZE + done, len - done, iov)
+				   : iov_slice(c->iov + c->nr_out, c->nr_in, done, len - done, iov);
+		ssize_t got;
+
+		do
+			got = write ? pwritev(disk->fd, iov, (int)n, off + (off_t)done)
+				    : preadv(disk->fd, iov, (int)n, off + (off_t)done);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
 }
 
 /* O_DIRECT wants aligned memory, which guest buffers need not be: through the bounce buffer. */

@@ -1,6 +1,8 @@
 #!/bin/sh
-# fault-disk-full: the drive's image is a sparse 16 MiB file on a 2 MiB
-# tmpfs, so the host file system fills up under the guest's writes. The
+# fault-disk-full: the drive's image is a sparse 16 MiB file on a tmpfs of
+# about 2 MiB (2020 KiB, not a whole number of the guest's 64 KiB writes, so
+# the host cuts the last one short before it fails), so the host file system
+# fills up under the guest's writes. The
 # guest writes vda whole with O_DIRECT and must get an I/O error after about
 # 2 MiB; kvmini says why on stderr (No space left on device), keeps running,
 # and exits 0 when the guest powers off.
@@ -10,7 +12,7 @@
 [ "$(id -u)" -eq 0 ] || fail "needs root to mount a tmpfs"
 MNT=$T/tiny
 mkdir -p "$MNT" || fail "cannot make $MNT"
-mount -t tmpfs -o size=2m kvmini-tiny "$MNT" || fail "cannot mount a 2 MiB tmpfs on $MNT"
+mount -t tmpfs -o size=2020k kvmini-tiny "$MNT" || fail "cannot mount a 2020 KiB tmpfs on $MNT"
 trap 'umount "$MNT"' EXIT
 IMG=$MNT/disk.img
 dd if=/dev/zero of="$IMG" bs=1M count=0 seek=16 2>/dev/null || fail "cannot make $IMG"
