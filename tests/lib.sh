@@ -137,6 +137,23 @@ start_guest() {
 	exec 9>"$INPUT"
 }
 
+# start_counter_guest [ARGS...]: start_guest ARGS with the guest that prints
+# "COUNTER n" every 100 ms (KVMINI_ACTION=counter), and wait for COUNTER 10.
+# A failing test or case must not leave its guest running into the next one.
+start_counter_guest() {
+	start_guest "$@" --cmdline KVMINI_ACTION=counter
+	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	wait_console '^COUNTER 10$' 200 || {
+		stop_kvmini 20
+		fail "the guest never counted to 10 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
+	}
+}
+
+# counter_lines: how many counter lines start_counter_guest's guest printed so far.
+counter_lines() {
+	tr -d '\r' <"$CONSOLE" | grep -c '^COUNTER [0-9]*$'
+}
+
 # send_input TEXT: TEXT (printf format) to the console input of start_guest's kvmini.
 send_input() {
 	# shellcheck disable=SC2059 # TEXT is a format on purpose

@@ -47,26 +47,22 @@ expect_ids() {
 	done
 }
 
-counter_lines() {
-	tr -d '\r' <"$CONSOLE" | grep -c '^COUNTER [0-9]*$'
-}
-
-# Threads: main, API, I/O and two vCPUs.
-filtered() {
-	API_SOCK=$T/filtered.sock
-	start_guest --cpus 2 --api-sock "$API_SOCK" --cmdline KVMINI_ACTION=counter
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
-	wait_console '^COUNTER 10$' 200 || {
-		stop_kvmini 20
-		fail "the guest never counted to 10 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
-	}
-	expect_threads 2 1 5
+# expect_counting_after_resume: a pause and a resume through the API, and the guest counts on.
+expect_counting_after_resume() {
 	expect_api 204 PATCH /vm '{"state": "Paused"}'
 	expect_api 204 PATCH /vm '{"state": "Resumed"}'
 	before=$(counter_lines)
 	sleep 2
 	[ "$(counter_lines)" -gt "$before" ] ||
 		fail "the guest stopped counting after a resume (stderr: $(head -n 1 "$STDERR"))"
+}
+
+# Threads: main, API, I/O and two vCPUs.
+filtered() {
+	API_SOCK=$T/filtered.sock
+	start_counter_guest --cpus 2 --api-sock "$API_SOCK"
+	expect_threads 2 1 5
+	expect_counting_after_resume
 	expect_threads 2 1 5
 	expect_console '^cpu_virt=$'
 	stop_kvmini 30
@@ -91,21 +87,10 @@ unfiltered() {
 jailed() {
 	API_SOCK=$T/jailed.sock
 	mkdir -p "$T/jail" || fail "cannot make $T/jail"
-	start_guest --cpus 2 --api-sock "$API_SOCK" --uid 65534 --gid 65534 --chroot "$T/jail" \
-		--cmdline KVMINI_ACTION=counter
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
-	wait_console '^COUNTER 10$' 200 || {
-		stop_kvmini 20
-		fail "the guest never counted to 10 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
-	}
+	start_counter_guest --cpus 2 --api-sock "$API_SOCK" --uid 65534 --gid 65534 --chroot "$T/jail"
 	expect_ids 65534
 	expect_threads 2 1 5
-	expect_api 204 PATCH /vm '{"state": "Paused"}'
-	expect_api 204 PATCH /vm '{"state": "Resumed"}'
-	before=$(counter_lines)
-	sleep 2
-	[ "$(counter_lines)" -gt "$before" ] ||
-		fail "the guest stopped counting after a resume (stderr: $(head -n 1 "$STDERR"))"
+	expect_counting_after_resume
 	expect_ids 65534
 	stop_kvmini 30
 	expect_exit 143
