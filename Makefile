@@ -183,8 +183,8 @@ FUZZ_API_SRC := src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/
 $(eval $(call fuzz_target,api,$(FUZZ_API_SRC),-max_len=12288))
 # The server's connection handling: one client on a socketpair that sends, reads, shuts down or resets at any
 # byte while the server takes its turns (the input's format: tests/fuzz/fuzz_server.c).
-$(eval $(call fuzz_target,server,$(FUZZ_API_SRC) src/api/server.c src/clock.c src/event_loop.c src/log.c \
-	src/thread.c,-max_len=16384 -dict=tests/fuzz/api.dict))
+$(eval $(call fuzz_target,server,$(FUZZ_API_SRC) src/api/server.c src/clock.c src/event_loop.c src/jail.c src/log.c \
+	src/seccomp.c src/thread.c,-max_len=16384 -dict=tests/fuzz/api.dict))
 # What a guest driver does to a virtio device, on either transport.
 $(eval $(call fuzz_target,virtio,$(FUZZ_LIB_SRC),-max_len=4096))
 # A kernel file (bzImage or PVH ELF) and an initrd size, through the loader into guest RAM.
