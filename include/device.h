@@ -43,6 +43,14 @@ struct device_instance {
 	static const struct device_ops *const device_entry_##ops_                                          \
 		__attribute__((used, section("kvmini_devices"), aligned(sizeof(void *)))) = &(ops_)
 
+#include <stddef.h>
+
+/*
+ * Orders entries by level, keeping their registration (link) order within a
+ * level, so that what the guest sees (PCI slots, the DSDT) never depends on
+ * the sort. devices_init uses it; exposed for its test.
+ */
+void devices_sort(const struct device_ops **order, size_t n);
 int devices_init(struct vm *vm, struct errmsg *e);
 void devices_exit(struct vm *vm);
 int devices_describe_acpi(struct aml *aml, void *vm);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <stdlib.h>
 
 #include "device.h"
 #include "vm.h"
@@ -9,11 +8,17 @@
 extern const struct device_ops *const __start_kvmini_devices[];
 extern const struct device_ops *const __stop_kvmini_devices[];
 
-static int by_level(const void *a, const void *b)
+void devices_sort(const struct device_ops **order, size_t n)
 {
-	const struct device_ops *x = *(const struct device_ops *const *)a, *y = *(const struct device_ops *const *)b;
+	/* Insertion: a handful of entries, and stable, which qsort need not be. */
+	for (size_t i = 1; i < n; i++) {
+		const struct device_ops *d = order[i];
+		size_t j = i;
 
-	return (x->level > y->level) - (x->level < y->level);
+		for (; j && order[j - 1]->level > d->level; j--)
+			order[j] = order[j - 1];
+		order[j] = d;
+	}
 }
 
 int devices_init(struct vm *vm, struct errmsg *e)
@@ -25,7 +30,7 @@ int devices_init(struct vm *vm, struct errmsg *e)
 		return errmsg_set(e, ENOSPC, "%zu devices registered, at most %d supported", n, DEVICES_MAX);
 	for (size_t i = 0; i < n; i++)
 		order[i] = __start_kvmini_devices[i];
-	qsort(order, n, sizeof(order[0]), by_level);
+	devices_sort(order, n);
 
 	for (size_t i = 0; i < n; i++) {
 		struct device_instance *d = &vm->devices[vm->nr_devices];
