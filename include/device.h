@@ -7,11 +7,25 @@
 #ifndef KVMINI_DEVICE_H
 #define KVMINI_DEVICE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "errmsg.h"
 
 struct vm;
 struct aml;
 struct virtio_dev;
+struct option_spec;  /* include/options.h */
+struct device_api;   /* include/api/section.h */
+struct state_writer; /* include/state.h */
+struct state_reader;
+
+/* A device's counters for GET /vm/stats. */
+struct device_stats {
+	char name[24];          /* "virtio-blk0" */
+	uint64_t notifications; /* queue notifications the device took */
+	uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
+};
 
 enum device_level {
 	DEVICE_LEVEL_PLATFORM = 10, /* power, reset, legacy ports */
@@ -30,6 +44,26 @@ struct device_ops {
 	int (*describe_acpi)(void *data, struct aml *aml);
 	/* Virtio kinds only: the index-th virtio device of this entry, NULL past the last. */
 	struct virtio_dev *(*virtio_device)(void *data, unsigned index);
+
+	/*
+	 * Issue 12's record (being filled in; see docs/architecture.md):
+	 * its configuration, config_size bytes inside struct vm_config, all zero
+	 * until its options or API section fill them; its command-line options
+	 * (NULL-name terminated); its API and config-file section.
+	 */
+	size_t config_size;
+	const struct option_spec *options;
+	const struct device_api *api;
+	/* Optional: its counters, at most max rows; returns how many. */
+	unsigned (*stats)(void *data, struct device_stats *rows, unsigned max);
+	/* Optional: the vCPUs are parked and the I/O thread stopped: fence any other work; and undo that. */
+	void (*pause)(void *data);
+	void (*resume)(void *data);
+	/* Optional: its guest-visible state, saved while paused; restored into a device init just made. */
+	int (*save)(void *data, struct state_writer *w);
+	int (*restore)(void *data, struct state_reader *r, struct errmsg *e);
+	/* Optional: presses and releases Ctrl-Alt-Del (the keyboard). */
+	int (*ctrl_alt_del)(void *data);
 };
 
 struct device_instance {
