@@ -97,13 +97,13 @@ $(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
 	@echo '  LINK    $@'
 	@$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(TSAN) -o $@ $(UNIT_EXTRA) $< $(UNIT_TSAN_OBJ) -lcmocka -pthread
 
-# Tests that need a whole VM without KVM build it with tests/common/fake_vm.c (compiled into them, per flavour).
+# Tests of devices and transports get their host from tests/common/fake_host.c (compiled into them, per flavour).
 # It goes before $< on the command line: gcc writes one .d file for both, and the test's own, written last, wins.
-FAKE_VM_TESTS := test_virtio_threads
-$(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
-	UNIT_EXTRA := -Itests/common tests/common/fake_vm.c
-$(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
-	tests/common/fake_vm.c tests/common/fake_vm.h
+FAKE_HOST_TESTS := test_virtio_threads test_pci test_virtio_mmio test_virtio_bounds
+$(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
+	UNIT_EXTRA := -Itests/common tests/common/fake_host.c
+$(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
+	tests/common/fake_host.c tests/common/fake_host.h
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -175,7 +175,7 @@ fuzz-$(1): $(BUILD)/fuzz/fuzz_$(1)
 endef
 
 # The device table is a linker section: these targets link every library object, as the unit tests do.
-FUZZ_LIB_SRC := $(filter-out src/cmd/help.c,$(LIB_SRC)) src/boot/init_blob.S tests/common/fake_vm.c
+FUZZ_LIB_SRC := $(filter-out src/cmd/help.c,$(LIB_SRC)) src/boot/init_blob.S tests/common/fake_host.c
 
 # What a control socket client sends: the HTTP parser, the router over a fake backend, the JSON reader.
 FUZZ_API_SRC := src/api/http.c src/api/json.c src/api/router.c src/errmsg.c src/parse.c src/vm_config.c \

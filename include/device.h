@@ -1,24 +1,136 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Devices register themselves with DEVICE_REGISTER(ops); the core initialises
- * them in ascending `level` order once the VM exists and tears them down in
- * reverse, so no device is wired by hand in main.
+ * A device is one record (struct device_ops) that owns everything about it:
+ * its options, its configuration, its API section, its ACPI text, its stats,
+ * pause/resume and save/restore. It sees the VM only through struct
+ * device_host, so no device includes vm.h and the core names no device.
+ *
+ * Devices register themselves with DEVICE_REGISTER(ops); devices_init makes
+ * them in ascending `level` order against one host and devices_exit tears
+ * them down in reverse, so no device is wired by hand.
  */
 #ifndef KVMINI_DEVICE_H
 #define KVMINI_DEVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "vm_config.h" /* enum virtio_transport_kind */
 
-struct vm;
 struct aml;
-struct virtio_dev;
+struct console;
+struct guest_mem;
+struct io_bus;
+struct io_thread;
+struct device_ops;
 struct option_spec;  /* include/options.h */
 struct device_api;   /* include/api/section.h */
 struct state_writer; /* include/state.h */
 struct state_reader;
+
+enum device_level {
+	DEVICE_LEVEL_PLATFORM = 10, /* power, reset, keyboard controller */
+	DEVICE_LEVEL_BUS = 15,      /* PCI host bridge, virtio-mmio windows: before the devices on them */
+	DEVICE_LEVEL_CONSOLE = 20,
+	DEVICE_LEVEL_VIRTIO = 30,   /* virtio devices, attached to the bus the VM's transport names */
+	DEVICE_LEVEL_LATE = 40,     /* legacy: claims the probed ports nobody else claimed */
+};
+
+/* What a device tells the VM about the guest. */
+enum device_event {
+	DEVICE_EVENT_POWEROFF,     /* ACPI S5 */
+	DEVICE_EVENT_REBOOT,       /* the reset line (i8042) */
+	DEVICE_EVENT_PANIC,        /* pvpanic */
+	DEVICE_EVENT_INIT_STARTED, /* the boot-timer port's first write */
+};
+
+/* The VM's side of the host interface: src/vm.c implements it, tests/common/fake_vm.c fakes it. */
+struct device_host_ops {
+	/* Level of an IOAPIC/PIC line (serial IRQ 4, i8042 IRQ 1, INTx, virtio-mmio lines). */
+	int (*irq_line)(void *vm, unsigned irq, bool level);
+	/* A free device line (IRQ_LINE_FIRST..IRQ_LINE_LAST) or -ENOSPC. */
+	int (*irq_alloc_line)(void *vm);
+	/* MSI routes (virtio-pci MSI-X): a new one's GSI, or a change to one; and irqfds onto a GSI. */
+	int (*irq_alloc_msi)(void *vm, uint64_t address, uint32_t data);
+	int (*irq_set_msi)(void *vm, unsigned gsi, uint64_t address, uint32_t data);
+	int (*irqfd)(void *vm, int fd, unsigned gsi, bool assign);
+	/* A guest write of `len` bytes at addr (matching datamatch if `match`) signals fd instead of exiting. */
+	int (*ioeventfd)(void *vm, uint64_t addr, unsigned len, bool pio, bool match, uint64_t datamatch, int fd,
+			 bool assign);
+	/* Lets the host batch writes to a port (-ENOTSUP when it cannot). */
+	int (*coalesce_pio)(void *vm, uint16_t port, unsigned len);
+	/* A kernel parameter for the guest (virtio_mmio.device=...); -E2BIG when there is no room. */
+	int (*append_cmdline)(void *vm, const char *param);
+	/* The guest powered off, reset, panicked, or its init started; `how` says what told us. */
+	void (*event)(void *vm, enum device_event event, const char *how);
+	/* A pause was asked for: devices working outside the I/O thread leave guest memory alone. */
+	bool (*pause_requested)(void *vm);
+	/* The data of another device by its record (a transport finding its bus), NULL if it has none. */
+	void *(*find)(void *vm, const struct device_ops *ops);
+};
+
+/* Everything a device may use of the VM. */
+struct device_host {
+	const struct device_host_ops *ops;
+	void *vm; /* opaque: the first argument of every op */
+	struct io_bus *pio, *mmio;
+	struct guest_mem *mem;
+	struct io_thread *io;
+	struct console *console;
+	/* Facts about the machine that decide how devices present themselves. */
+	bool acpi;                            /* false: --no-acpi (MP table, devices on the command line) */
+	enum virtio_transport_kind transport; /* the bus virtio devices go on */
+	unsigned nr_cpus;
+};
+
+/* Short forms for devices: host_irq_line(h, 4, true) rather than h->ops->irq_line(h->vm, 4, true). */
+static inline int host_irq_line(const struct device_host *h, unsigned irq, bool level)
+{
+	return h->ops->irq_line(h->vm, irq, level);
+}
+static inline int host_irq_alloc_line(const struct device_host *h)
+{
+	return h->ops->irq_alloc_line(h->vm);
+}
+static inline int host_irq_alloc_msi(const struct device_host *h, uint64_t address, uint32_t data)
+{
+	return h->ops->irq_alloc_msi(h->vm, address, data);
+}
+static inline int host_irq_set_msi(const struct device_host *h, unsigned gsi, uint64_t address, uint32_t data)
+{
+	return h->ops->irq_set_msi(h->vm, gsi, address, data);
+}
+static inline int host_irqfd(const struct device_host *h, int fd, unsigned gsi, bool assign)
+{
+	return h->ops->irqfd(h->vm, fd, gsi, assign);
+}
+static inline int host_ioeventfd(const struct device_host *h, uint64_t addr, unsigned len, bool pio, bool match,
+				 uint64_t datamatch, int fd, bool assign)
+{
+	return h->ops->ioeventfd(h->vm, addr, len, pio, match, datamatch, fd, assign);
+}
+static inline int host_coalesce_pio(const struct device_host *h, uint16_t port, unsigned len)
+{
+	return h->ops->coalesce_pio(h->vm, port, len);
+}
+static inline int host_append_cmdline(const struct device_host *h, const char *param)
+{
+	return h->ops->append_cmdline(h->vm, param);
+}
+static inline void host_event(const struct device_host *h, enum device_event event, const char *how)
+{
+	h->ops->event(h->vm, event, how);
+}
+static inline bool host_pause_requested(const struct device_host *h)
+{
+	return h->ops->pause_requested(h->vm);
+}
+static inline void *host_find(const struct device_host *h, const struct device_ops *ops)
+{
+	return h->ops->find(h->vm, ops);
+}
 
 /* A device's counters for GET /vm/stats. */
 struct device_stats {
@@ -27,36 +139,28 @@ struct device_stats {
 	uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
 };
 
-enum device_level {
-	DEVICE_LEVEL_PLATFORM = 10, /* power, reset, legacy ports */
-	DEVICE_LEVEL_BUS = 15,      /* PCI host bridge, virtio-mmio windows: before the devices on them */
-	DEVICE_LEVEL_CONSOLE = 20,
-	DEVICE_LEVEL_VIRTIO = 30,   /* virtio devices, attached to the bus the VM's transport names */
-};
-
 struct device_ops {
 	const char *name;
 	int level;
-	/* Claims ports/MMIO, returns its state in *data. */
-	int (*init)(struct vm *vm, void **data, struct errmsg *e);
-	void (*exit)(struct vm *vm, void *data);
-	/* Optional: declares the device in the ACPI DSDT (inside \_SB). */
-	int (*describe_acpi)(void *data, struct aml *aml);
-	/* Virtio kinds only: the index-th virtio device of this entry, NULL past the last. */
-	struct virtio_dev *(*virtio_device)(void *data, unsigned index);
 
 	/*
-	 * Issue 12's record (being filled in; see docs/architecture.md):
-	 * its configuration, config_size bytes inside struct vm_config, all zero
-	 * until its options or API section fill them; its command-line options
-	 * (NULL-name terminated); its API and config-file section.
+	 * Its configuration: config_size bytes inside struct vm_config, all
+	 * zero until its options or API section fill them; 0 when it has none.
 	 */
 	size_t config_size;
+	/* Its command-line options (NULL-name terminated), parsed into its configuration. */
 	const struct option_spec *options;
+	/* Its section of the API and the config file, if any. */
 	const struct device_api *api;
+
+	/* Claims ports/MMIO/lines through host (kept: it outlives the device); its state in *data (may stay NULL). */
+	int (*init)(const struct device_host *host, const void *config, void **data, struct errmsg *e);
+	void (*exit)(void *data);
+	/* Optional: declares the device in the ACPI DSDT (inside \_SB). */
+	int (*describe_acpi)(void *data, struct aml *aml);
 	/* Optional: its counters, at most max rows; returns how many. */
 	unsigned (*stats)(void *data, struct device_stats *rows, unsigned max);
-	/* Optional: the vCPUs are parked and the I/O thread stopped: fence any other work; and undo that. */
+	/* Optional: the vCPUs are parked and the I/O thread stopped: finish or fence any other work; and undo that. */
 	void (*pause)(void *data);
 	void (*resume)(void *data);
 	/* Optional: its guest-visible state, saved while paused; restored into a device init just made. */
@@ -77,16 +181,39 @@ struct device_instance {
 	static const struct device_ops *const device_entry_##ops_                                          \
 		__attribute__((used, section("kvmini_devices"), aligned(sizeof(void *)))) = &(ops_)
 
-#include <stddef.h>
-
 /*
- * Orders entries by level, keeping their registration (link) order within a
+ * Orders records by level, keeping their registration (link) order within a
  * level, so that what the guest sees (PCI slots, the DSDT) never depends on
- * the sort. devices_init uses it; exposed for its test.
+ * the sort. Exposed for its test.
  */
 void devices_sort(const struct device_ops **order, size_t n);
-int devices_init(struct vm *vm, struct errmsg *e);
-void devices_exit(struct vm *vm);
-int devices_describe_acpi(struct aml *aml, void *vm);
+/* Every registered record, in init order, into out (DEVICES_MAX entries); how many, or -ENOSPC. */
+int devices_registered(const struct device_ops **out);
+/* The registered record called name, NULL without one. */
+const struct device_ops *device_find(const char *name);
+
+/* A VM's devices: instances made against one host. */
+struct device_set {
+	unsigned nr;
+	struct device_instance devices[DEVICES_MAX];
+};
+
+/* Makes every registered device; on failure undoes what it made. cfg is handed to each init. */
+int devices_init(struct device_set *set, const struct device_host *host, const struct vm_config *cfg,
+		 struct errmsg *e);
+/* Makes one device into set (tests build a machine of chosen devices with it). */
+int devices_add(struct device_set *set, const struct device_ops *ops, const struct device_host *host,
+		const void *config, struct errmsg *e);
+void devices_exit(struct device_set *set);
+/* The data of the first instance of ops, NULL without one (device_host_ops.find). */
+void *devices_find(const struct device_set *set, const struct device_ops *ops);
+/* For the DSDT builder: set is a struct device_set. */
+int devices_describe_acpi(struct aml *aml, void *set);
+void devices_pause(struct device_set *set);
+void devices_resume(struct device_set *set);
+/* Every device's stats rows, in device order, at most max. */
+unsigned devices_stats(struct device_set *set, struct device_stats *rows, unsigned max);
+/* The first device with a ctrl_alt_del hook presses it; -ENODEV without one. */
+int devices_ctrl_alt_del(struct device_set *set);
 
 #endif

@@ -16,8 +16,6 @@
 
 #include "errmsg.h"
 
-struct vm;
-
 /* IOAPIC pins 16-23 carry device lines: level-triggered, active high. */
 #define IRQ_LINE_FIRST 16
 #define IRQ_LINE_LAST 23
@@ -27,15 +25,16 @@ struct vm;
 
 struct irq_routing; /* private to src/irq.c */
 
-int irq_init(struct vm *vm, struct errmsg *e);
-void irq_exit(struct vm *vm);
+/* The routing table of the KVM VM vm_fd, with its default routes (not yet sent: KVM has the same). */
+int irq_init(struct irq_routing **out, int vm_fd, struct errmsg *e);
+void irq_exit(struct irq_routing *r);
 /* The next free device line (16..23), or -ENOSPC. */
-int irq_alloc_line(struct vm *vm);
+int irq_alloc_line(struct irq_routing *r);
 /* A new GSI with an MSI route (address/data as the guest programmed them), or a negative errno. */
-int irq_alloc_msi(struct vm *vm, uint64_t address, uint32_t data);
+int irq_alloc_msi(struct irq_routing *r, uint64_t address, uint32_t data);
 /* Reprograms the MSI route of gsi (the guest rewrote its MSI-X table entry). */
-int irq_set_msi(struct vm *vm, unsigned gsi, uint64_t address, uint32_t data);
+int irq_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data);
 /* Makes a write to eventfd `fd` inject gsi (KVM_IRQFD); deassign undoes it. */
-int irq_irqfd(struct vm *vm, int fd, unsigned gsi, bool assign);
+int irq_irqfd(struct irq_routing *r, int fd, unsigned gsi, bool assign);
 
 #endif

@@ -68,11 +68,12 @@ struct vm {
 
 	struct irq_routing *irq; /* src/irq.c */
 	struct io_thread io;     /* device work: src/io_thread.c */
-	/* Kernel parameters devices ask for (virtio_mmio.device=...), put after the defaults. */
+	/* Kernel parameters devices ask for (host_append_cmdline: virtio_mmio.device=...), put after the defaults. */
 	char cmdline_extra[512];
 
-	unsigned nr_devices;
-	struct device_instance devices[DEVICES_MAX];
+	/* What devices see of the VM (host.vm is this VM); they are made against it. */
+	struct device_host host;
+	struct device_set devices;
 
 	/* Written by vCPU 0's thread just before its first KVM_RUN, read after vm_join (0: never ran). */
 	uint64_t first_run_ns;     /* monotonic_ns() */
@@ -92,7 +93,7 @@ struct vm {
 	bool panic_seen; /* read without the lock: vm_panic_seen */
 	uint64_t panic_deadline_ms; /* stop this long after a panic was noticed, if the guest does not end itself */
 	int stop_fd;                /* eventfd, readable once a stop was requested */
-	uint64_t boot_timer_ns;     /* when the guest's init first wrote the boot-timer port (0: not yet) */
+	uint64_t boot_timer_ns;     /* when the guest's init started (DEVICE_EVENT_INIT_STARTED; 0: not yet) */
 	uint64_t start_ms;          /* monotonic_ms() at vm_start */
 	/* Pausing: vCPU threads see pause_requested (also read without the lock), park and count themselves. */
 	bool pause_requested;
@@ -136,7 +137,7 @@ int vm_resume(struct vm *vm);
 enum vm_state vm_get_state(struct vm *vm);
 /* vCPU n's registers: only while paused (-EBUSY otherwise), -ENOENT for no such vCPU. */
 int vm_get_vcpu_regs(struct vm *vm, unsigned n, struct kvm_regs *regs, struct kvm_sregs *sregs);
-/* Presses and releases Ctrl-Alt-Del on the guest's i8042 keyboard (Linux then reboots). */
+/* Presses and releases Ctrl-Alt-Del on the guest's keyboard (Linux then reboots); -ENODEV without one. */
 int vm_send_ctrl_alt_del(struct vm *vm);
 
 /* What GET /vm/stats reports; counters are read racily but never torn. */
@@ -148,11 +149,7 @@ struct vm_stats {
 	unsigned nr_vcpus;
 	uint64_t (*vcpu_exits)[VCPU_EXIT_REASONS]; /* nr_vcpus rows by KVM_EXIT_* reason (vcpu_exit_name) */
 	unsigned nr_virtio;
-	struct vm_virtio_stats {
-		char name[24];          /* "virtio-blk0" */
-		uint64_t notifications; /* queue notifications the device took */
-		uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
-	} virtio[VM_STATS_VIRTIO_MAX];
+	struct device_stats virtio[VM_STATS_VIRTIO_MAX]; /* the devices' stats rows (their stats hooks) */
 };
 
 /* Fills *out (any thread, any state after vm_create); -ENOMEM. Free it with vm_stats_free. */
@@ -162,11 +159,6 @@ void vm_stats_free(struct vm_stats *stats);
 /* Periodic work on the main thread: flushes coalesced writes, enforces the panic grace period. */
 void vm_tick(struct vm *vm);
 
-int vm_irq_line(struct vm *vm, unsigned irq, bool level);
-/* Adds a kernel parameter for the guest (devices, during init). -E2BIG when there is no room. */
-int vm_append_cmdline(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Lets KVM batch writes to a port instead of exiting for each (when the host offers it). */
-int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len);
 /* Replays batched writes to their devices, in order. Safe from any thread. */
 void vm_drain_coalesced(struct vm *vm);
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <string.h>
 
 #include "device.h"
-#include "vm.h"
 
-/* The linker gathers every DEVICE_REGISTER entry between these two symbols. */
+/* The linker gathers every DEVICE_REGISTER entry between these two symbols; nothing else reads them. */
 extern const struct device_ops *const __start_kvmini_devices[];
 extern const struct device_ops *const __stop_kvmini_devices[];
 
@@ -21,53 +21,122 @@ void devices_sort(const struct device_ops **order, size_t n)
 	}
 }
 
-int devices_init(struct vm *vm, struct errmsg *e)
+int devices_registered(const struct device_ops **out)
 {
-	const struct device_ops *order[DEVICES_MAX];
 	size_t n = (size_t)(__stop_kvmini_devices - __start_kvmini_devices);
 
 	if (n > DEVICES_MAX)
-		return errmsg_set(e, ENOSPC, "%zu devices registered, at most %d supported", n, DEVICES_MAX);
+		return -ENOSPC;
 	for (size_t i = 0; i < n; i++)
-		order[i] = __start_kvmini_devices[i];
-	devices_sort(order, n);
+		out[i] = __start_kvmini_devices[i];
+	devices_sort(out, n);
+	return (int)n;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct device_instance *d = &vm->devices[vm->nr_devices];
-		int err;
+const struct device_ops *device_find(const char *name)
+{
+	for (const struct device_ops *const *d = __start_kvmini_devices; d < __stop_kvmini_devices; d++)
+		if (!strcmp((*d)->name, name))
+			return *d;
+	return NULL;
+}
 
-		d->ops = order[i];
-		d->data = NULL;
-		err = d->ops->init(vm, &d->data, e);
+int devices_add(struct device_set *set, const struct device_ops *ops, const struct device_host *host,
+		const void *config, struct errmsg *e)
+{
+	struct device_instance *d = &set->devices[set->nr];
+	int err;
+
+	if (set->nr == DEVICES_MAX)
+		return errmsg_set(e, ENOSPC, "%s: more than %d devices", ops->name, DEVICES_MAX);
+	d->ops = ops;
+	d->data = NULL;
+	if ((err = ops->init(host, config, &d->data, e)))
+		return err;
+	set->nr++;
+	return 0;
+}
+
+int devices_init(struct device_set *set, const struct device_host *host, const struct vm_config *cfg,
+		 struct errmsg *e)
+{
+	const struct device_ops *order[DEVICES_MAX];
+	int n = devices_registered(order);
+
+	set->nr = 0;
+	if (n < 0)
+		return errmsg_set(e, -n, "more devices registered than the %d supported", DEVICES_MAX);
+	for (int i = 0; i < n; i++) {
+		int err = devices_add(set, order[i], host, cfg, e);
+
 		if (err) {
-			devices_exit(vm);
+			devices_exit(set);
 			return err;
 		}
-		vm->nr_devices++;
 	}
 	return 0;
 }
 
-void devices_exit(struct vm *vm)
+void devices_exit(struct device_set *set)
 {
-	while (vm->nr_devices) {
-		struct device_instance *d = &vm->devices[--vm->nr_devices];
+	while (set->nr) {
+		struct device_instance *d = &set->devices[--set->nr];
 
 		if (d->ops->exit)
-			d->ops->exit(vm, d->data);
+			d->ops->exit(d->data);
 	}
+}
+
+void *devices_find(const struct device_set *set, const struct device_ops *ops)
+{
+	for (unsigned i = 0; i < set->nr; i++)
+		if (set->devices[i].ops == ops)
+			return set->devices[i].data;
+	return NULL;
 }
 
 int devices_describe_acpi(struct aml *aml, void *opaque)
 {
-	struct vm *vm = opaque;
+	struct device_set *set = opaque;
 
-	for (unsigned i = 0; i < vm->nr_devices; i++) {
-		const struct device_instance *d = &vm->devices[i];
+	for (unsigned i = 0; i < set->nr; i++) {
+		const struct device_instance *d = &set->devices[i];
 		int err = d->ops->describe_acpi ? d->ops->describe_acpi(d->data, aml) : 0;
 
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+void devices_pause(struct device_set *set)
+{
+	for (unsigned i = 0; i < set->nr; i++)
+		if (set->devices[i].ops->pause)
+			set->devices[i].ops->pause(set->devices[i].data);
+}
+
+void devices_resume(struct device_set *set)
+{
+	for (unsigned i = set->nr; i--;)
+		if (set->devices[i].ops->resume)
+			set->devices[i].ops->resume(set->devices[i].data);
+}
+
+unsigned devices_stats(struct device_set *set, struct device_stats *rows, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < set->nr && n < max; i++)
+		if (set->devices[i].ops->stats)
+			n += set->devices[i].ops->stats(set->devices[i].data, rows + n, max - n);
+	return n;
+}
+
+int devices_ctrl_alt_del(struct device_set *set)
+{
+	for (unsigned i = 0; i < set->nr; i++)
+		if (set->devices[i].ops->ctrl_alt_del)
+			return set->devices[i].ops->ctrl_alt_del(set->devices[i].data);
+	return -ENODEV;
 }

@@ -8,7 +8,6 @@
 #include <linux/kvm.h>
 
 #include "irq.h"
-#include "vm.h"
 
 #define LEGACY_GSIS 16
 #define IOAPIC_PINS 24
@@ -19,6 +18,7 @@
 #define MSI_ROUTES_FIRST 4
 
 struct irq_routing {
+	int vm_fd;
 	pthread_mutex_t lock;
 	unsigned next_line;
 	unsigned nr_msi;
@@ -50,7 +50,7 @@ static struct kvm_irq_routing_entry msi_route(unsigned gsi, uint64_t address, ui
 	};
 }
 
-int irq_init(struct vm *vm, struct errmsg *e)
+int irq_init(struct irq_routing **out, int vm_fd, struct errmsg *e)
 {
 	struct irq_routing *r = calloc(1, sizeof(*r));
 	unsigned n = 0;
@@ -71,25 +71,22 @@ int irq_init(struct vm *vm, struct errmsg *e)
 	r->msi_room = MSI_ROUTES_FIRST;
 	pthread_mutex_init(&r->lock, NULL);
 	r->next_line = IRQ_LINE_FIRST;
-	vm->irq = r;
+	r->vm_fd = vm_fd;
+	*out = r;
 	return 0;
 }
 
-void irq_exit(struct vm *vm)
+void irq_exit(struct irq_routing *r)
 {
-	struct irq_routing *r = vm->irq;
-
 	if (!r)
 		return;
 	pthread_mutex_destroy(&r->lock);
 	free(r->table);
 	free(r);
-	vm->irq = NULL;
 }
 
-int irq_alloc_line(struct vm *vm)
+int irq_alloc_line(struct irq_routing *r)
 {
-	struct irq_routing *r = vm->irq;
 	int line = -ENOSPC;
 
 	if (!r)
@@ -114,14 +111,13 @@ static int grow_table(struct irq_routing *r)
 	return 0;
 }
 
-static int irq_commit(struct vm *vm)
+static int irq_commit(struct irq_routing *r)
 {
-	return ioctl(vm->fd, KVM_SET_GSI_ROUTING, vm->irq->table) ? -errno : 0;
+	return ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, r->table) ? -errno : 0;
 }
 
-int irq_alloc_msi(struct vm *vm, uint64_t address, uint32_t data)
+int irq_alloc_msi(struct irq_routing *r, uint64_t address, uint32_t data)
 {
-	struct irq_routing *r = vm->irq;
 	unsigned gsi;
 	int err;
 
@@ -138,7 +134,7 @@ int irq_alloc_msi(struct vm *vm, uint64_t address, uint32_t data)
 	}
 	gsi = IRQ_MSI_FIRST + r->nr_msi;
 	r->table->entries[r->table->nr++] = msi_route(gsi, address, data);
-	err = irq_commit(vm);
+	err = irq_commit(r);
 	if (err)
 		r->table->nr--;
 	else
@@ -147,9 +143,8 @@ int irq_alloc_msi(struct vm *vm, uint64_t address, uint32_t data)
 	return err ? err : (int)gsi;
 }
 
-int irq_set_msi(struct vm *vm, unsigned gsi, uint64_t address, uint32_t data)
+int irq_set_msi(struct irq_routing *r, unsigned gsi, uint64_t address, uint32_t data)
 {
-	struct irq_routing *r = vm->irq;
 	struct kvm_irq_routing_entry *entry, old;
 	int err;
 
@@ -163,16 +158,18 @@ int irq_set_msi(struct vm *vm, unsigned gsi, uint64_t address, uint32_t data)
 	entry = &r->table->entries[DEFAULT_ROUTES + gsi - IRQ_MSI_FIRST];
 	old = *entry;
 	*entry = msi_route(gsi, address, data);
-	err = irq_commit(vm);
+	err = irq_commit(r);
 	if (err)
 		*entry = old;
 	pthread_mutex_unlock(&r->lock);
 	return err;
 }
 
-int irq_irqfd(struct vm *vm, int fd, unsigned gsi, bool assign)
+int irq_irqfd(struct irq_routing *r, int fd, unsigned gsi, bool assign)
 {
 	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi, .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN };
 
-	return ioctl(vm->fd, KVM_IRQFD, &irqfd) ? -errno : 0;
+	if (!r)
+		return -ENODEV;
+	return ioctl(r->vm_fd, KVM_IRQFD, &irqfd) ? -errno : 0;
 }

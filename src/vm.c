@@ -13,12 +13,10 @@
 
 #include "clock.h"
 #include "console.h"
-#include "devices/i8042.h"
 #include "exit_codes.h"
 #include "irq.h"
 #include "log.h"
 #include "vcpu.h"
-#include "virtio/virtio.h"
 #include "vm.h"
 
 /*
@@ -120,6 +118,136 @@ static void vm_watch_console(void *ctx, const char *line, size_t len)
 		vm_note_panic(ctx, "console", false);
 }
 
+/* --- The host interface devices get (include/device.h): each op reaches the VM through the opaque pointer. --- */
+
+static int host_vm_irq_line(void *opaque, unsigned irq, bool level)
+{
+	struct vm *vm = opaque;
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	return ioctl(vm->fd, KVM_IRQ_LINE, &line) ? -errno : 0;
+}
+
+static int host_vm_irq_alloc_line(void *opaque)
+{
+	return irq_alloc_line(((struct vm *)opaque)->irq);
+}
+
+static int host_vm_irq_alloc_msi(void *opaque, uint64_t address, uint32_t data)
+{
+	return irq_alloc_msi(((struct vm *)opaque)->irq, address, data);
+}
+
+static int host_vm_irq_set_msi(void *opaque, unsigned gsi, uint64_t address, uint32_t data)
+{
+	return irq_set_msi(((struct vm *)opaque)->irq, gsi, address, data);
+}
+
+static int host_vm_irqfd(void *opaque, int fd, unsigned gsi, bool assign)
+{
+	return irq_irqfd(((struct vm *)opaque)->irq, fd, gsi, assign);
+}
+
+static int host_vm_ioeventfd(void *opaque, uint64_t addr, unsigned len, bool pio, bool match, uint64_t datamatch,
+			     int fd, bool assign)
+{
+	struct vm *vm = opaque;
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (match ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vm->fd, KVM_IOEVENTFD, &io) ? -errno : 0;
+}
+
+static int host_vm_coalesce_pio(void *opaque, uint16_t port, unsigned len)
+{
+	struct vm *vm = opaque;
+	struct kvm_coalesced_mmio_zone zone = { .addr = port, .size = len, .pio = 1 };
+
+	if (!vm->coalesced_ring)
+		return -ENOTSUP;
+	return ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &zone) ? -errno : 0;
+}
+
+static int host_vm_append_cmdline(void *opaque, const char *param)
+{
+	struct vm *vm = opaque;
+	size_t used = strlen(vm->cmdline_extra), room = sizeof(vm->cmdline_extra) - used;
+
+	if (strlen(param) + (used ? 1 : 0) >= room)
+		return -E2BIG;
+	snprintf(vm->cmdline_extra + used, room, "%s%s", used ? " " : "", param);
+	return 0;
+}
+
+static void host_vm_event(void *opaque, enum device_event event, const char *how)
+{
+	struct vm *vm = opaque;
+	uint64_t none = 0;
+
+	switch (event) {
+	case DEVICE_EVENT_POWEROFF:
+		vm_request_stop(vm, VM_STOP_POWEROFF, EXIT_GUEST_OK, "guest powered off");
+		break;
+	case DEVICE_EVENT_REBOOT:
+		vm_request_stop(vm, VM_STOP_REBOOT, EXIT_GUEST_OK, "guest rebooted");
+		break;
+	case DEVICE_EVENT_PANIC:
+		vm_note_panic(vm, how, false);
+		break;
+	case DEVICE_EVENT_INIT_STARTED:
+		/* Only the first report counts: that is when init started. */
+		__atomic_compare_exchange_n(&vm->boot_timer_ns, &none, monotonic_ns(), false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+		break;
+	}
+}
+
+static bool host_vm_pause_requested(void *opaque)
+{
+	return vm_pause_requested(opaque);
+}
+
+static void *host_vm_find(void *opaque, const struct device_ops *ops)
+{
+	return devices_find(&((struct vm *)opaque)->devices, ops);
+}
+
+static const struct device_host_ops vm_host_ops = {
+	.irq_line = host_vm_irq_line,
+	.irq_alloc_line = host_vm_irq_alloc_line,
+	.irq_alloc_msi = host_vm_irq_alloc_msi,
+	.irq_set_msi = host_vm_irq_set_msi,
+	.irqfd = host_vm_irqfd,
+	.ioeventfd = host_vm_ioeventfd,
+	.coalesce_pio = host_vm_coalesce_pio,
+	.append_cmdline = host_vm_append_cmdline,
+	.event = host_vm_event,
+	.pause_requested = host_vm_pause_requested,
+	.find = host_vm_find,
+};
+
+static void vm_init_host(struct vm *vm)
+{
+	vm->host = (struct device_host){
+		.ops = &vm_host_ops,
+		.vm = vm,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.mem = &vm->mem,
+		.io = &vm->io,
+		.console = vm->console,
+		.acpi = vm->cfg->acpi,
+		.transport = vm->cfg->transport,
+		.nr_cpus = vm->nr_vcpus,
+	};
+}
+
 int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
 	      struct errmsg *e)
 {
@@ -170,19 +298,21 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 		return err;
 	if ((err = vm_create_vcpus(vm, e)))
 		return err;
-	if ((err = irq_init(vm, e)))
+	if ((err = irq_init(&vm->irq, vm->fd, e)))
 		return err;
 	if ((err = io_thread_init(&vm->io)))
 		return errmsg_set(e, -err, "cannot set up the I/O thread: %s", strerror(-err));
-	return devices_init(vm, e);
+	vm_init_host(vm);
+	return devices_init(&vm->devices, &vm->host, cfg, e);
 }
 
 void vm_destroy(struct vm *vm)
 {
 	io_thread_stop(&vm->io);
-	devices_exit(vm);
+	devices_exit(&vm->devices);
 	io_thread_close(&vm->io);
-	irq_exit(vm);
+	irq_exit(vm->irq);
+	vm->irq = NULL;
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -317,31 +447,6 @@ void vm_note_panic(struct vm *vm, const char *how, bool final)
 		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked (%s)", how);
 }
 
-/* Calls fn on every virtio device of the VM, in device order. */
-static void vm_each_virtio(struct vm *vm, void (*fn)(struct virtio_dev *dev, void *ctx), void *ctx)
-{
-	for (unsigned i = 0; i < vm->nr_devices; i++) {
-		struct virtio_dev *dev;
-
-		if (!vm->devices[i].ops->virtio_device)
-			continue;
-		for (unsigned j = 0; (dev = vm->devices[i].ops->virtio_device(vm->devices[i].data, j)); j++)
-			fn(dev, ctx);
-	}
-}
-
-/*
- * Waits out whoever holds a virtio device's lock: with the vCPUs parked and
- * the I/O thread stopped, only the main thread's console input (virtio-console)
- * can be inside one, and once pause_requested is set it touches no guest memory.
- */
-static void vm_virtio_quiesce(struct virtio_dev *dev, void *ctx)
-{
-	(void)ctx;
-	pthread_mutex_lock(&dev->lock);
-	pthread_mutex_unlock(&dev->lock);
-}
-
 /* Tells KVM the guest was paused, so its watchdogs do not take the lost time for a lockup. */
 static void vm_kvmclock_ctrl(struct vm *vm)
 {
@@ -393,7 +498,7 @@ int vm_pause(struct vm *vm)
 	/* No vCPU runs: replay the writes KVM batched before the kicks, then let the device work finish. */
 	vm_drain_coalesced(vm);
 	io_thread_stop(&vm->io);
-	vm_each_virtio(vm, vm_virtio_quiesce, NULL);
+	devices_pause(&vm->devices);
 	console_flush(vm->console);
 	vm_kvmclock_ctrl(vm);
 
@@ -417,6 +522,7 @@ int vm_resume(struct vm *vm)
 		goto out;
 	}
 	pthread_mutex_unlock(&vm->lock);
+	devices_resume(&vm->devices);
 	if ((err = io_thread_start(&vm->io))) {
 		/* Without device work the guest cannot go on: end it rather than run it half-alive. */
 		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot restart the I/O thread: %s",
@@ -479,7 +585,7 @@ int vm_send_ctrl_alt_del(struct vm *vm)
 	/* While paused the keys wait in the keyboard's buffer, and their interrupt in KVM's irqchip. */
 	if (state != VM_RUNNING && state != VM_PAUSED)
 		return -EINVAL;
-	return i8042_press_ctrl_alt_del(vm);
+	return devices_ctrl_alt_del(&vm->devices);
 }
 
 /* The resident set from /proc/self/statm (its second field, in pages).
@@ -508,20 +614,6 @@ static uint64_t vm_rss_kib(void)
 	return resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
-static void vm_virtio_stats(struct virtio_dev *dev, void *ctx)
-{
-	struct vm_stats *out = ctx;
-	struct vm_virtio_stats *v = &out->virtio[out->nr_virtio];
-
-	if (out->nr_virtio == VM_STATS_VIRTIO_MAX)
-		return;
-	snprintf(v->name, sizeof(v->name), "%s", dev->name);
-	v->notifications = __atomic_load_n(&dev->notifications, __ATOMIC_RELAXED);
-	v->bytes_from_guest = __atomic_load_n(&dev->bytes_from_guest, __ATOMIC_RELAXED);
-	v->bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
-	out->nr_virtio++;
-}
-
 int vm_get_stats(struct vm *vm, struct vm_stats *out)
 {
 	uint64_t start_ms;
@@ -540,7 +632,7 @@ int vm_get_stats(struct vm *vm, struct vm_stats *out)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
 			out->vcpu_exits[i][r] = __atomic_load_n(&vm->vcpus[i].exits[r], __ATOMIC_RELAXED);
-	vm_each_virtio(vm, vm_virtio_stats, out);
+	out->nr_virtio = devices_stats(&vm->devices, out->virtio, VM_STATS_VIRTIO_MAX);
 	return 0;
 }
 
@@ -560,38 +652,6 @@ void vm_tick(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	if (overdue)
 		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked");
-}
-
-int vm_irq_line(struct vm *vm, unsigned irq, bool level)
-{
-	struct kvm_irq_level line = { .irq = irq, .level = level };
-
-	return ioctl(vm->fd, KVM_IRQ_LINE, &line) ? -errno : 0;
-}
-
-int vm_append_cmdline(struct vm *vm, const char *fmt, ...)
-{
-	size_t used = strlen(vm->cmdline_extra), room = sizeof(vm->cmdline_extra) - used;
-	char param[sizeof(vm->cmdline_extra)];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(param, sizeof(param), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n + (used ? 1 : 0) >= room)
-		return -E2BIG;
-	snprintf(vm->cmdline_extra + used, room, "%s%s", used ? " " : "", param);
-	return 0;
-}
-
-int vm_coalesce_pio(struct vm *vm, uint16_t port, unsigned len)
-{
-	struct kvm_coalesced_mmio_zone zone = { .addr = port, .size = len, .pio = 1 };
-
-	if (!vm->coalesced_ring)
-		return -ENOTSUP;
-	return ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &zone) ? -errno : 0;
 }
 
 void vm_drain_coalesced(struct vm *vm)

@@ -18,8 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vm;
-
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
 #define I8042_IRQ 1
@@ -77,8 +75,5 @@ uint8_t i8042_read_data(struct i8042_state *s, unsigned *actions);
  * reading), -EAGAIN when the guest turned scanning off.
  */
 int i8042_queue_ctrl_alt_del(struct i8042_state *s, unsigned *actions);
-
-/* The VM's i8042 presses Ctrl-Alt-Del; -ENODEV when the VM has none. */
-int i8042_press_ctrl_alt_del(struct vm *vm);
 
 #endif

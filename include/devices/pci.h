@@ -29,7 +29,7 @@
 #include "log.h"
 
 struct aml;
-struct vm;
+struct device_host;
 
 #define PCI_SLOTS 16             /* slot 0 is the host bridge */
 #define PCI_CONFIG_SPACE 256
@@ -110,7 +110,8 @@ int pci_bus_register(struct pci_bus *bus, struct io_bus *pio, struct io_bus *mmi
 int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, struct errmsg *e);
 /* \_SB.PCI0, for the DSDT. */
 int pci_bus_describe(const struct pci_bus *bus, struct aml *aml);
-/* The VM's PCI bus, or NULL when it has none (the virtio transport is MMIO). */
-struct pci_bus *pci_bus_of(struct vm *vm);
+/* The host bridge's record, and the host's PCI bus (NULL when it has none: the virtio transport is MMIO). */
+extern const struct device_ops pci_host_device;
+struct pci_bus *pci_bus_of(const struct device_host *host);
 
 #endif

@@ -19,7 +19,7 @@
 #include "log.h"
 
 struct aml;
-struct vm;
+struct device_host;
 struct virtio_dev;
 
 /* Windows follow one another from here; virtio-pci's memory ends at 0xCFFFFFFF. */
@@ -64,7 +64,7 @@ struct virtio_dev;
 
 /* One device's window. */
 struct virtio_mmio {
-	struct vm *vm;
+	const struct device_host *host;
 	struct virtio_dev *dev;
 	unsigned index; /* _UID and the ACPI name VRnn */
 	uint32_t base;
@@ -75,8 +75,8 @@ struct virtio_mmio {
 };
 
 /* Makes m dev's transport; nothing is registered with KVM or the VM's bus. */
-void virtio_mmio_setup(struct virtio_mmio *m, struct vm *vm, struct virtio_dev *dev, unsigned index, uint32_t base,
-		       unsigned gsi);
+void virtio_mmio_setup(struct virtio_mmio *m, const struct device_host *host, struct virtio_dev *dev, unsigned index,
+		       uint32_t base, unsigned gsi);
 /*
  * A guest access at `offset` in the window, with dev->lock held. Registers
  * take aligned 32-bit accesses only; the configuration space at 0x100 any

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The two ways a virtio device reaches the guest. virtio_dev_add calls the
- * one the VM's configuration chose; each fills dev->transport and makes
+ * one the host names (host->transport); each finds its bus through the host, each fills dev->transport and makes
  * dev->kick_fd[] KVM ioeventfds on its notification addresses.
  */
 #ifndef KVMINI_VIRTIO_TRANSPORT_H
@@ -9,12 +9,12 @@
 
 #include "errmsg.h"
 
-struct vm;
+struct device_host;
 struct virtio_dev;
 
 /* virtio-pci, modern (src/virtio/pci.c): one PCI function on bus 0 per device. */
-int virtio_pci_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+int virtio_pci_attach(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e);
 /* virtio-mmio version 2 (src/virtio/mmio.c): one 512-byte window and one IRQ line per device. */
-int virtio_mmio_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+int virtio_mmio_attach(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e);
 
 #endif

@@ -27,8 +27,6 @@
 #include "log.h"
 #include "virtio/virtqueue.h"
 
-struct vm;
-struct vm_config;
 struct virtio_dev;
 
 #define VIRTIO_QUEUES_MAX 4
@@ -84,7 +82,7 @@ struct virtio_dev {
 	size_t request_max;       /* the most bytes (readable + writable) one chain of virtio_queue_serve may hold */
 
 	/* Set by the core. */
-	struct vm *vm;
+	const struct device_host *host;
 	pthread_mutex_t lock;
 	uint64_t driver_features;
 	uint8_t status;
@@ -111,7 +109,7 @@ struct virtio_dev {
 };
 
 /*
- * A kind of virtio device (blk, net, ...): how many of it the configuration
+ * A kind of virtio device (blk, net, ...): how many of it its configuration
  * asks for, and how to make the index-th. create fills in a struct virtio_dev
  * (ops, priv, device_id, name, queues, features, config) and everything the
  * device owns; on failure it frees what it made. The device's ops->destroy
@@ -120,37 +118,50 @@ struct virtio_dev {
  */
 struct virtio_kind {
 	const char *name;
-	unsigned (*count)(const struct vm_config *cfg);
-	int (*create)(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e);
+	unsigned (*count)(const void *config);
+	int (*create)(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
+		      struct errmsg *e);
 };
 
 /* The device_ops hooks of every virtio kind: make and add count() devices; remove them in reverse. */
-int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e);
-void virtio_kind_exit(struct vm *vm, void *data);
-/* device_ops.virtio_device: the index-th device of a kind (data as virtio_kind_init made it). */
+int virtio_kind_init(const struct virtio_kind *kind, const struct device_host *host, const void *config,
+		     void **data, struct errmsg *e);
+void virtio_kind_exit(void *data);
+/* Its devices' queue counters, one row each. */
+unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max);
+/*
+ * Waits out whoever holds one of its devices' locks: with the vCPUs parked
+ * and the I/O thread stopped, only the main thread's console input
+ * (virtio-console) can be inside one, and once a pause was requested it
+ * touches no guest memory.
+ */
+void virtio_kind_pause(void *data);
+/* The index-th device of a kind (data as virtio_kind_init made it), NULL past the last. */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
 #define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
 	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
 						   .create = (create_) };                                      \
-	static int virtio_init_##create_(struct vm *vm, void **data, struct errmsg *e)                         \
+	static int virtio_init_##create_(const struct device_host *host, const void *config, void **data,      \
+					 struct errmsg *e)                                                     \
 	{                                                                                                      \
-		return virtio_kind_init(&virtio_kind_##create_, vm, data, e);                                  \
+		return virtio_kind_init(&virtio_kind_##create_, host, config, data, e);                        \
 	}                                                                                                      \
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
-		.exit = virtio_kind_exit, .virtio_device = virtio_kind_device,                                 \
+		.exit = virtio_kind_exit, .stats = virtio_kind_stats, .pause = virtio_kind_pause,              \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)
 
 /*
- * Registers dev with the VM: creates its kick eventfds, puts them on the I/O
- * thread and attaches dev to the VM's transport. virtio_kind_init calls it;
- * the device must stay allocated until its ops->destroy.
+ * Registers dev with the host: creates its kick eventfds, puts them on the
+ * I/O thread and attaches dev to the transport the host names.
+ * virtio_kind_init calls it; the device must stay allocated until its
+ * ops->destroy.
  */
-int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+int virtio_dev_add(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e);
 /* virtio_dev_add without the transport: the core's state and the kick eventfds on the I/O thread (unit tests). */
-int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e);
+int virtio_dev_setup(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e);
 /* Closes what virtio_dev_add opened, logs the notification counts (-v), then calls ops->destroy. */
 void virtio_dev_remove(struct virtio_dev *dev);
 

@@ -147,7 +147,7 @@ _Static_assert(PCI_SLOTS <= MPTABLE_PCI_SLOTS, "the MP table describes every PCI
 /* The device lines for the MP table: the PCI bus's INTx routes; every other line is level-triggered, active high. */
 static void mptable_device_lines(struct vm *vm, struct mptable_config *cfg)
 {
-	struct pci_bus *pci = pci_bus_of(vm);
+	struct pci_bus *pci = pci_bus_of(&vm->host);
 	uint32_t pci_pins = 0;
 
 	if (pci) {
@@ -188,7 +188,7 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 		.sleep_ctl_port = POWER_SLEEP_CTL_PORT,
 		.sleep_sts_port = POWER_SLEEP_STS_PORT,
 		.describe_devices = devices_describe_acpi,
-		.ctx = vm,
+		.ctx = &vm->devices,
 	};
 	err = acpi_build(&platform, acpi, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, rsdp);
 	return err ? errmsg_set(e, -err, "cannot build the ACPI tables: %s", strerror(-err)) : 0;

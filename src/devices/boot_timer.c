@@ -4,15 +4,13 @@
  * runs, so kvmini can measure process start to init itself, without parsing
  * console text (the idea of Firecracker's boot timer device).
  */
-#include "clock.h"
 #include "device.h"
 #include "devices/boot_timer.h"
-#include "vm.h"
+#include "io_bus.h"
 
 static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size, bool is_write)
 {
-	struct vm *vm = opaque;
-	uint64_t none = 0;
+	const struct device_host *host = opaque;
 
 	(void)offset;
 	if (!is_write) {
@@ -20,15 +18,16 @@ static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, unsigned
 			data[i] = 0;
 		return;
 	}
-	/* Only the first write counts: that is when init started. */
-	__atomic_compare_exchange_n(&vm->boot_timer_ns, &none, monotonic_ns(), false, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
+	/* The host keeps the first report only: that is when init started. */
+	host_event(host, DEVICE_EVENT_INIT_STARTED, "boot timer");
 }
 
-static int boot_timer_init(struct vm *vm, void **data, struct errmsg *e)
+static int boot_timer_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
-	int err = io_bus_register(&vm->pio, BOOT_TIMER_PORT, 1, "boot-timer", boot_timer_io, vm);
+	/* The handler only reports through the host, which outlives the device. */
+	int err = io_bus_register(host->pio, BOOT_TIMER_PORT, 1, "boot-timer", boot_timer_io, (void *)host);
 
+	(void)config;
 	*data = NULL;
 	return err ? errmsg_set(e, -err, "boot timer: port %#x is taken", BOOT_TIMER_PORT) : 0;
 }

@@ -7,8 +7,7 @@
 #include "boot/acpi.h"
 #include "device.h"
 #include "devices/i8042.h"
-#include "exit_codes.h"
-#include "vm.h"
+#include "io_bus.h"
 
 /* Controller commands (written to 0x64). */
 #define CMD_READ_RAM_FIRST 0x20 /* 0x20 reads the CTR, 0x21-0x3f the rest of the controller's RAM */
@@ -340,7 +339,7 @@ int i8042_queue_ctrl_alt_del(struct i8042_state *s, unsigned *actions)
 /* --- The device: the state machine behind the two ports, under a lock. --- */
 
 struct i8042 {
-	struct vm *vm;
+	const struct device_host *host;
 	pthread_mutex_t lock;
 	struct i8042_state s;
 };
@@ -349,11 +348,11 @@ static void i8042_act(struct i8042 *k, unsigned actions)
 {
 	if (actions & I8042_ACT_IRQ) {
 		/* IRQ 1 is edge-triggered: one pulse per byte. */
-		vm_irq_line(k->vm, I8042_IRQ, true);
-		vm_irq_line(k->vm, I8042_IRQ, false);
+		host_irq_line(k->host, I8042_IRQ, true);
+		host_irq_line(k->host, I8042_IRQ, false);
 	}
 	if (actions & I8042_ACT_RESET)
-		vm_request_stop(k->vm, VM_STOP_REBOOT, EXIT_GUEST_OK, "guest rebooted");
+		host_event(k->host, DEVICE_EVENT_REBOOT, "i8042 reset line");
 }
 
 static void i8042_access(struct i8042 *k, bool is_cmd_port, uint8_t *data, unsigned size, bool is_write)
@@ -387,18 +386,19 @@ static void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, unsigned 
 	i8042_access(opaque, true, data, size, is_write);
 }
 
-static int i8042_init(struct vm *vm, void **data, struct errmsg *e)
+static int i8042_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 	int err;
 
 	if (!k)
 		return errmsg_set(e, ENOMEM, "i8042: out of memory");
-	k->vm = vm;
+	(void)config;
+	k->host = host;
 	pthread_mutex_init(&k->lock, NULL);
 	i8042_state_init(&k->s);
-	err = io_bus_register(&vm->pio, I8042_DATA_PORT, 1, "i8042", i8042_data_io, k);
-	err = err ?: io_bus_register(&vm->pio, I8042_CMD_PORT, 1, "i8042", i8042_cmd_io, k);
+	err = io_bus_register(host->pio, I8042_DATA_PORT, 1, "i8042", i8042_data_io, k);
+	err = err ?: io_bus_register(host->pio, I8042_CMD_PORT, 1, "i8042", i8042_cmd_io, k);
 	if (err) {
 		free(k);
 		return errmsg_set(e, -err, "i8042: ports 0x60/0x64 are taken");
@@ -407,11 +407,10 @@ static int i8042_init(struct vm *vm, void **data, struct errmsg *e)
 	return 0;
 }
 
-static void i8042_exit(struct vm *vm, void *data)
+static void i8042_exit(void *data)
 {
 	struct i8042 *k = data;
 
-	(void)vm;
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
@@ -422,29 +421,26 @@ static int i8042_describe(void *data, struct aml *aml)
 	return acpi_describe_i8042(aml, I8042_DATA_PORT, I8042_CMD_PORT, I8042_IRQ);
 }
 
+/* Presses and releases Ctrl-Alt-Del: the keys wait in the keyboard's buffer while the guest is paused. */
+static int i8042_ctrl_alt_del(void *data)
+{
+	struct i8042 *k = data;
+	unsigned actions;
+	int err;
+
+	pthread_mutex_lock(&k->lock);
+	err = i8042_queue_ctrl_alt_del(&k->s, &actions);
+	i8042_act(k, actions);
+	pthread_mutex_unlock(&k->lock);
+	return err;
+}
+
 static const struct device_ops i8042_device = {
 	.name = "i8042",
 	.level = DEVICE_LEVEL_PLATFORM,
 	.init = i8042_init,
 	.exit = i8042_exit,
 	.describe_acpi = i8042_describe,
+	.ctrl_alt_del = i8042_ctrl_alt_del,
 };
 DEVICE_REGISTER(i8042_device);
-
-int i8042_press_ctrl_alt_del(struct vm *vm)
-{
-	for (unsigned i = 0; i < vm->nr_devices; i++) {
-		struct i8042 *k = vm->devices[i].data;
-		unsigned actions;
-		int err;
-
-		if (vm->devices[i].ops != &i8042_device)
-			continue;
-		pthread_mutex_lock(&k->lock);
-		err = i8042_queue_ctrl_alt_del(&k->s, &actions);
-		i8042_act(k, actions);
-		pthread_mutex_unlock(&k->lock);
-		return err;
-	}
-	return -ENODEV;
-}

@@ -2,10 +2,14 @@
 /*
  * Ports a PC kernel probes at boot for hardware kvmini deliberately does not
  * have. They read as open bus like any unclaimed port, but are known and
- * expected, so they are not logged as unhandled.
+ * expected, so they are not logged as unhandled. It goes last and claims
+ * only what no device did (the PCI host bridge takes 0xcf8 when it exists).
  */
+#include <errno.h>
+#include <string.h>
+
 #include "device.h"
-#include "vm.h"
+#include "io_bus.h"
 
 static const struct {
 	uint16_t base, len;
@@ -26,28 +30,27 @@ static const struct {
 	{ 0x3b0, 48, "VGA" },
 	{ 0x3e8, 8, "COM3" },
 	{ 0x3f0, 8, "floppy controller" },
-	{ 0xcf8, 8, "PCI configuration" },  /* with the PCI transport, src/devices/pci.c has it */
+	{ 0xcf8, 8, "PCI configuration" },
 };
 
-static int legacy_init(struct vm *vm, void **data, struct errmsg *e)
+static int legacy_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
+	(void)config;
 	*data = NULL;
 	for (size_t i = 0; i < sizeof(absent_ports) / sizeof(absent_ports[0]); i++) {
-		int err;
+		int err = io_bus_register(host->pio, absent_ports[i].base, absent_ports[i].len, absent_ports[i].name,
+					  NULL, NULL);
 
-		if (absent_ports[i].base == 0xcf8 && vm->cfg->transport == VIRTIO_TRANSPORT_PCI)
-			continue;
-		err = io_bus_register(&vm->pio, absent_ports[i].base, absent_ports[i].len, absent_ports[i].name, NULL,
-				      NULL);
-		if (err)
-			return errmsg_set(e, -err, "%s: port %#x is taken", absent_ports[i].name, absent_ports[i].base);
+		if (err && err != -EEXIST)
+			return errmsg_set(e, -err, "%s: cannot claim port %#x: %s", absent_ports[i].name,
+					  absent_ports[i].base, strerror(-err));
 	}
 	return 0;
 }
 
 static const struct device_ops legacy_device = {
 	.name = "legacy-absent",
-	.level = DEVICE_LEVEL_PLATFORM,
+	.level = DEVICE_LEVEL_LATE,
 	.init = legacy_init,
 };
 DEVICE_REGISTER(legacy_device);

@@ -8,8 +8,7 @@
 #include "boot/aml.h"
 #include "device.h"
 #include "devices/pci.h"
-#include "irq.h"
-#include "vm.h"
+#include "io_bus.h"
 
 /* The 0xCF8 register: enable, (AMD) extended register bits 27:24, bus, device, function, dword. */
 #define CONF1_ENABLE 0x80000000u
@@ -310,17 +309,18 @@ int pci_bus_describe(const struct pci_bus *bus, struct aml *aml)
 	return aml_end(aml);
 }
 
-static int pci_host_init(struct vm *vm, void **data, struct errmsg *e)
+static int pci_host_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
 	unsigned lines[PCI_INTX_LINES], n = 0;
 	struct pci_bus *bus;
 	int err;
 
+	(void)config;
 	*data = NULL;
-	if (vm->cfg->transport != VIRTIO_TRANSPORT_PCI)
+	if (host->transport != VIRTIO_TRANSPORT_PCI)
 		return 0;
 	for (; n < PCI_INTX_LINES; n++) {
-		int line = irq_alloc_line(vm);
+		int line = host_irq_alloc_line(host);
 
 		if (line < 0)
 			break;
@@ -332,7 +332,7 @@ static int pci_host_init(struct vm *vm, void **data, struct errmsg *e)
 	if (!bus)
 		return errmsg_set(e, ENOMEM, "PCI: out of memory");
 	pci_bus_init(bus, lines, n);
-	err = pci_bus_register(bus, &vm->pio, &vm->mmio, e);
+	err = pci_bus_register(bus, host->pio, host->mmio, e);
 	if (err) {
 		pci_bus_exit(bus);
 		free(bus);
@@ -342,9 +342,8 @@ static int pci_host_init(struct vm *vm, void **data, struct errmsg *e)
 	return 0;
 }
 
-static void pci_host_exit(struct vm *vm, void *data)
+static void pci_host_exit(void *data)
 {
-	(void)vm;
 	if (data) {
 		pci_bus_exit(data);
 		free(data);
@@ -356,7 +355,7 @@ static int pci_host_describe(void *data, struct aml *aml)
 	return data ? pci_bus_describe(data, aml) : 0;
 }
 
-static const struct device_ops pci_host_device = {
+const struct device_ops pci_host_device = {
 	.name = "pci",
 	.level = DEVICE_LEVEL_BUS,
 	.init = pci_host_init,
@@ -365,10 +364,7 @@ static const struct device_ops pci_host_device = {
 };
 DEVICE_REGISTER(pci_host_device);
 
-struct pci_bus *pci_bus_of(struct vm *vm)
+struct pci_bus *pci_bus_of(const struct device_host *host)
 {
-	for (unsigned i = 0; i < vm->nr_devices; i++)
-		if (vm->devices[i].ops == &pci_host_device)
-			return vm->devices[i].data;
-	return NULL;
+	return host_find(host, &pci_host_device);
 }

@@ -2,14 +2,13 @@
 #include "boot/acpi.h"
 #include "device.h"
 #include "devices/power.h"
-#include "exit_codes.h"
-#include "vm.h"
+#include "io_bus.h"
 
 #define SLP_TYP(v) (((v) >> 2) & 7)
 
 static void power_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size, bool is_write)
 {
-	struct vm *vm = opaque;
+	const struct device_host *host = opaque;
 
 	if (!is_write) {
 		/* No wake events to report, and the control register reads back as zero. */
@@ -18,13 +17,15 @@ static void power_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size
 		return;
 	}
 	if (offset == 0 && (data[0] & ACPI_SLEEP_CTL_SLP_EN) && SLP_TYP(data[0]) == ACPI_SLEEP_TYP_S5)
-		vm_request_stop(vm, VM_STOP_POWEROFF, EXIT_GUEST_OK, "guest powered off");
+		host_event(host, DEVICE_EVENT_POWEROFF, "ACPI S5");
 }
 
-static int power_init(struct vm *vm, void **data, struct errmsg *e)
+static int power_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
-	int err = io_bus_register(&vm->pio, POWER_SLEEP_CTL_PORT, 2, "acpi-sleep", power_io, vm);
+	/* The handler only reports through the host, which outlives the device. */
+	int err = io_bus_register(host->pio, POWER_SLEEP_CTL_PORT, 2, "acpi-sleep", power_io, (void *)host);
 
+	(void)config;
 	*data = NULL;
 	return err ? errmsg_set(e, -err, "ACPI sleep registers: port %#x is taken", POWER_SLEEP_CTL_PORT) : 0;
 }

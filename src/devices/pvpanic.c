@@ -2,7 +2,7 @@
 /* The pvpanic I/O port: a guest with the driver writes here when it panics, before its console says so. */
 #include "boot/acpi.h"
 #include "device.h"
-#include "vm.h"
+#include "io_bus.h"
 
 #define PVPANIC_PORT 0x505
 #define PVPANIC_PANICKED (1 << 0)
@@ -10,7 +10,7 @@
 
 static void pvpanic_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size, bool is_write)
 {
-	struct vm *vm = opaque;
+	const struct device_host *host = opaque;
 
 	(void)offset;
 	if (!is_write) {
@@ -21,13 +21,15 @@ static void pvpanic_io(void *opaque, uint64_t offset, uint8_t *data, unsigned si
 		return;
 	}
 	if (data[0] & PVPANIC_PANICKED)
-		vm_note_panic(vm, "pvpanic", false);
+		host_event(host, DEVICE_EVENT_PANIC, "pvpanic");
 }
 
-static int pvpanic_init(struct vm *vm, void **data, struct errmsg *e)
+static int pvpanic_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
-	int err = io_bus_register(&vm->pio, PVPANIC_PORT, 1, "pvpanic", pvpanic_io, vm);
+	/* The handler only reports through the host, which outlives the device. */
+	int err = io_bus_register(host->pio, PVPANIC_PORT, 1, "pvpanic", pvpanic_io, (void *)host);
 
+	(void)config;
 	*data = NULL;
 	return err ? errmsg_set(e, -err, "pvpanic: port %#x is taken", PVPANIC_PORT) : 0;
 }

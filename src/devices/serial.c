@@ -17,8 +17,8 @@
 #include "boot/acpi.h"
 #include "console.h"
 #include "device.h"
+#include "io_bus.h"
 #include "log.h"
-#include "vm.h"
 
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
@@ -49,7 +49,7 @@ enum { REG_DATA, REG_IER, REG_IIR_FCR, REG_LCR, REG_MCR, REG_LSR, REG_MSR, REG_S
 #define MSR_DCD 0x80
 
 struct serial {
-	struct vm *vm;
+	const struct device_host *host;
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thri_pending;
@@ -75,7 +75,7 @@ static void serial_update_irq(struct serial *s)
 
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_irq_line(s->vm, COM1_IRQ, level);
+		host_irq_line(s->host, COM1_IRQ, level);
 	}
 }
 
@@ -119,9 +119,9 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 				rx_push(s, v);
 			s->thri_pending = true;
 		} else {
-			console_write(s->vm->console, &v, 1);
+			console_write(s->host->console, &v, 1);
 			/* Without room, serial_on_room raises it once there is. */
-			s->thri_pending = console_has_room(s->vm->console);
+			s->thri_pending = console_has_room(s->host->console);
 		}
 		break;
 	case REG_IER:
@@ -131,7 +131,7 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 		}
 		/* Enabling the THR interrupt while THR is empty raises it at once, as on the real part. */
 		if ((v & IER_THRI) && !(s->ier & IER_THRI))
-			s->thri_pending = console_has_room(s->vm->console);
+			s->thri_pending = console_has_room(s->host->console);
 		s->ier = v & 0x0f;
 		break;
 	case REG_IIR_FCR:
@@ -175,7 +175,7 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 	case REG_MCR:
 		return s->mcr;
 	case REG_LSR:
-		return (console_has_room(s->vm->console) ? LSR_THRE | LSR_TEMT : 0) | (s->rx_count ? LSR_DR : 0);
+		return (console_has_room(s->host->console) ? LSR_THRE | LSR_TEMT : 0) | (s->rx_count ? LSR_DR : 0);
 	case REG_MSR:
 		return serial_msr(s);
 	default:
@@ -224,36 +224,37 @@ static size_t serial_receive(void *ctx, const uint8_t *buf, size_t len)
 	return n;
 }
 
-static int serial_init(struct vm *vm, void **data, struct errmsg *e)
+static int serial_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 	int err;
 
 	if (!s)
 		return errmsg_set(e, ENOMEM, "serial: out of memory");
-	s->vm = vm;
+	(void)config;
+	s->host = host;
 	pthread_mutex_init(&s->lock, NULL);
-	err = io_bus_register(&vm->pio, COM1_PORT, 8, "COM1", serial_io, s);
+	err = io_bus_register(host->pio, COM1_PORT, 8, "COM1", serial_io, s);
 	if (err) {
 		free(s);
 		return errmsg_set(e, -err, "serial: port %#x is taken", COM1_PORT);
 	}
 	/* Only THR writes are batched: every other access needs an answer or has side effects. */
-	err = vm_coalesce_pio(vm, COM1_PORT, 1);
+	err = host_coalesce_pio(host, COM1_PORT, 1);
 	if (err && err != -ENOTSUP)
 		log_debug("serial: cannot batch writes to %#x: %s", COM1_PORT, strerror(-err));
-	console_set_input(vm->console, serial_receive, s);
-	console_set_room_callback(vm->console, serial_on_room, s);
+	console_set_input(host->console, serial_receive, s);
+	console_set_room_callback(host->console, serial_on_room, s);
 	*data = s;
 	return 0;
 }
 
-static void serial_exit(struct vm *vm, void *data)
+static void serial_exit(void *data)
 {
 	struct serial *s = data;
 
-	console_set_input(vm->console, NULL, NULL);
-	console_set_room_callback(vm->console, NULL, NULL);
+	console_set_input(s->host->console, NULL, NULL);
+	console_set_room_callback(s->host->console, NULL, NULL);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -19,7 +19,6 @@
 #include "open_file.h"
 #include "virtio/blk.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 /* O_DIRECT data goes through this much aligned memory at a time. */
 #define BLK_BOUNCE_SIZE (256 * 1024)
@@ -347,17 +346,21 @@ static const struct virtio_dev_ops blk_ops = {
 	.destroy = blk_destroy,
 };
 
-static unsigned blk_count(const struct vm_config *cfg)
+static unsigned blk_count(const void *config)
 {
-	return cfg->nr_drives;
+	const struct vm_config *vm_cfg = config;
+
+	return vm_cfg->nr_drives;
 }
 
-static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
+static int blk_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
+		      struct errmsg *e)
 {
-	const struct drive_config *cfg = &vm->cfg->drives[index];
+	const struct drive_config *cfg = &((const struct vm_config *)config)->drives[index];
 	struct blk_dev *blk = calloc(1, sizeof(*blk));
 	int err;
 
+	(void)host;
 	if (!blk)
 		return errmsg_set(e, ENOMEM, "drive '%s': out of memory", cfg->path);
 	if ((err = blk_disk_open(&blk->disk, cfg, e))) {

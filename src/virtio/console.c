@@ -12,7 +12,6 @@
 
 #include "console.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 enum { CONSOLE_RECEIVEQ, CONSOLE_TRANSMITQ, CONSOLE_QUEUES };
 
@@ -27,7 +26,7 @@ enum { CONSOLE_RECEIVEQ, CONSOLE_TRANSMITQ, CONSOLE_QUEUES };
 
 struct virtio_console {
 	struct virtio_dev dev;
-	struct vm *vm;
+	const struct device_host *host;
 	struct virtio_console_config config; /* no F_SIZE: cols and rows stay 0 */
 };
 
@@ -38,7 +37,7 @@ static int vcon_transmit(struct virtio_dev *dev, const struct vq_chain *chain, u
 	uint8_t buf[CONSOLE_CHUNK];
 
 	for (size_t off = 0, n; (n = vq_chain_read(chain, off, buf, sizeof(buf))); off += n)
-		console_write(vc->vm->console, buf, n);
+		console_write(vc->host->console, buf, n);
 	*written = 0;
 	return 0;
 }
@@ -65,7 +64,7 @@ static size_t vcon_receive(void *ctx, const uint8_t *buf, size_t len)
 
 	pthread_mutex_lock(&dev->lock);
 	/* A paused guest's memory stays as it was: the console holds the input until the resume. */
-	while (taken < len && virtio_device_live(dev) && vq->started && !vm_pause_requested(vc->vm)) {
+	while (taken < len && virtio_device_live(dev) && vq->started && !host_pause_requested(vc->host)) {
 		int r = vq_pop(vq, &chain);
 
 		if (r < 0) {
@@ -96,7 +95,7 @@ static void vcon_destroy(struct virtio_dev *dev)
 {
 	struct virtio_console *vc = dev->priv;
 
-	console_set_input(vc->vm->console, NULL, NULL);
+	console_set_input(vc->host->console, NULL, NULL);
 	free(vc);
 }
 
@@ -105,18 +104,22 @@ static const struct virtio_dev_ops vcon_ops = {
 	.destroy = vcon_destroy,
 };
 
-static unsigned vcon_count(const struct vm_config *cfg)
+static unsigned vcon_count(const void *config)
 {
+	const struct vm_config *cfg = config;
+
 	return cfg->virtio_console ? 1 : 0;
 }
 
-static int vcon_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
+static int vcon_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
+		       struct errmsg *e)
 {
 	struct virtio_console *vc = calloc(1, sizeof(*vc));
 
+	(void)config;
 	if (!vc)
 		return errmsg_set(e, ENOMEM, "virtio-console: out of memory");
-	vc->vm = vm;
+	vc->host = host;
 	vc->dev.ops = &vcon_ops;
 	vc->dev.priv = vc;
 	vc->dev.device_id = VIRTIO_ID_CONSOLE;
@@ -126,7 +129,7 @@ static int vcon_create(struct vm *vm, unsigned index, struct virtio_dev **dev, s
 	vc->dev.config_size = sizeof(vc->config);
 	vc->dev.request_max = CONSOLE_OUTPUT_MAX;
 	/* Input from here on goes to hvc0 instead of the UART (registered at a lower level). */
-	console_set_input(vm->console, vcon_receive, vc);
+	console_set_input(host->console, vcon_receive, vc);
 	*dev = &vc->dev;
 	return 0;
 }

@@ -15,8 +15,8 @@
 #include <sys/eventfd.h>
 
 #include "virtio/transport.h"
+#include "io_thread.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 /* What the core offers on top of every device's own features. */
 #define VIRTIO_CORE_FEATURES                                                                                    \
@@ -59,11 +59,11 @@ static void virtio_on_kick(void *ctx, uint32_t events)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+int virtio_dev_setup(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e)
 {
 	int err;
 
-	dev->vm = vm;
+	dev->host = host;
 	dev->device_features |= VIRTIO_CORE_FEATURES;
 	dev->driver_features = 0;
 	dev->status = dev->isr = 0;
@@ -86,21 +86,21 @@ int virtio_dev_setup(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 		if (dev->kick_fd[q] < 0)
 			return errmsg_set(e, errno, "%s: eventfd: %s", dev->name, strerror(errno));
 		dev->kicks[q] = (struct virtio_kick){ .dev = dev, .queue = q };
-		if ((err = io_thread_add(&vm->io, dev->kick_fd[q], EPOLLIN, virtio_on_kick, &dev->kicks[q])))
+		if ((err = io_thread_add(host->io, dev->kick_fd[q], EPOLLIN, virtio_on_kick, &dev->kicks[q])))
 			return errmsg_set(e, -err, "%s: cannot watch queue %u: %s", dev->name, q, strerror(-err));
 	}
 	return 0;
 }
 
-int virtio_dev_add(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+int virtio_dev_add(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e)
 {
 	int err;
 
-	if ((err = virtio_dev_setup(vm, dev, e)))
+	if ((err = virtio_dev_setup(host, dev, e)))
 		return err;
-	if (vm->cfg->transport == VIRTIO_TRANSPORT_MMIO)
-		return virtio_mmio_attach(vm, dev, e);
-	return virtio_pci_attach(vm, dev, e);
+	if (host->transport == VIRTIO_TRANSPORT_MMIO)
+		return virtio_mmio_attach(host, dev, e);
+	return virtio_pci_attach(host, dev, e);
 }
 
 void virtio_dev_remove(struct virtio_dev *dev)
@@ -111,7 +111,7 @@ void virtio_dev_remove(struct virtio_dev *dev)
 	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++) {
 		if (dev->kick_fd[q] < 0)
 			continue;
-		event_loop_remove(&dev->vm->io.loop, dev->kick_fd[q]);
+		event_loop_remove(&dev->host->io->loop, dev->kick_fd[q]);
 		close(dev->kick_fd[q]);
 		dev->kick_fd[q] = -1;
 	}
@@ -124,9 +124,10 @@ struct virtio_kind_devices {
 	struct virtio_dev *devs[];
 };
 
-int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data, struct errmsg *e)
+int virtio_kind_init(const struct virtio_kind *kind, const struct device_host *host, const void *config,
+		     void **data, struct errmsg *e)
 {
-	unsigned n = kind->count(vm->cfg);
+	unsigned n = kind->count(config);
 	struct virtio_kind_devices *all;
 	int err;
 
@@ -139,9 +140,9 @@ int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data,
 	for (unsigned i = 0; i < n; i++) {
 		struct virtio_dev *dev;
 
-		if ((err = kind->create(vm, i, &dev, e)))
+		if ((err = kind->create(host, config, i, &dev, e)))
 			goto fail;
-		if ((err = virtio_dev_add(vm, dev, e))) {
+		if ((err = virtio_dev_add(host, dev, e))) {
 			virtio_dev_remove(dev);
 			goto fail;
 		}
@@ -150,15 +151,14 @@ int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data,
 	*data = all;
 	return 0;
 fail:
-	virtio_kind_exit(vm, all);
+	virtio_kind_exit(all);
 	return err;
 }
 
-void virtio_kind_exit(struct vm *vm, void *data)
+void virtio_kind_exit(void *data)
 {
 	struct virtio_kind_devices *all = data;
 
-	(void)vm;
 	if (!all)
 		return;
 	while (all->nr)
@@ -171,6 +171,30 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index)
 	struct virtio_kind_devices *all = data;
 
 	return all && index < all->nr ? all->devs[index] : NULL;
+}
+
+unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max)
+{
+	struct virtio_dev *dev;
+	unsigned n = 0;
+
+	for (; n < max && (dev = virtio_kind_device(data, n)); n++) {
+		snprintf(rows[n].name, sizeof(rows[n].name), "%s", dev->name);
+		rows[n].notifications = __atomic_load_n(&dev->notifications, __ATOMIC_RELAXED);
+		rows[n].bytes_from_guest = __atomic_load_n(&dev->bytes_from_guest, __ATOMIC_RELAXED);
+		rows[n].bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+void virtio_kind_pause(void *data)
+{
+	struct virtio_dev *dev;
+
+	for (unsigned i = 0; (dev = virtio_kind_device(data, i)); i++) {
+		pthread_mutex_lock(&dev->lock);
+		pthread_mutex_unlock(&dev->lock);
+	}
 }
 
 uint32_t virtio_device_features(const struct virtio_dev *dev, uint32_t word)
@@ -205,7 +229,7 @@ static void virtio_start_queue(struct virtio_dev *dev, unsigned q)
 
 	if (vq->started || !vq->enabled)
 		return;
-	if (vq_start(vq, &dev->vm->mem, has_feature(dev, VIRTIO_RING_F_EVENT_IDX),
+	if (vq_start(vq, dev->host->mem, has_feature(dev, VIRTIO_RING_F_EVENT_IDX),
 		     has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC))) {
 		virtio_device_error(dev, "queue %u: size %u or ring addresses (%#llx, %#llx, %#llx) are not usable", q,
 				    vq->size, (unsigned long long)vq->desc_gpa, (unsigned long long)vq->avail_gpa,
@@ -291,7 +315,7 @@ void virtio_queue_done(struct virtio_dev *dev, unsigned q)
 bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_turn *turn)
 {
 	if (turn->chains < VIRTIO_TURN_CHAINS && turn->bytes < VIRTIO_TURN_BYTES &&
-	    !io_thread_stop_wanted(&dev->vm->io))
+	    !io_thread_stop_wanted(dev->host->io))
 		return false;
 	/* The driver's buffers stay available; this kick stays in the eventfd over a pause. */
 	dev->rekicked[q] = true;

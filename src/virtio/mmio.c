@@ -9,15 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "boot/aml.h"
 #include "device.h"
-#include "irq.h"
 #include "virtio/mmio.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
-#include "vm.h"
+#include "io_bus.h"
 
 /* Reads of a shared-memory region's length and base: -1 says the region does not exist. */
 #define SHM_NONE 0xffffffffu
@@ -42,11 +40,11 @@ static const struct virtio_transport_ops mmio_transport = {
 	.interrupt = mmio_interrupt,
 };
 
-void virtio_mmio_setup(struct virtio_mmio *m, struct vm *vm, struct virtio_dev *dev, unsigned index, uint32_t base,
-		       unsigned gsi)
+void virtio_mmio_setup(struct virtio_mmio *m, const struct device_host *host, struct virtio_dev *dev, unsigned index,
+		       uint32_t base, unsigned gsi)
 {
 	memset(m, 0, sizeof(*m));
-	m->vm = vm;
+	m->host = host;
 	m->dev = dev;
 	m->index = index;
 	m->base = base;
@@ -63,7 +61,7 @@ void virtio_mmio_update_line(struct virtio_mmio *m)
 	if (level == m->line)
 		return;
 	m->line = level;
-	vm_irq_line(m->vm, m->gsi, level);
+	host_irq_line(m->host, m->gsi, level);
 }
 
 /* The selected queue, if the driver may still set it up (the spec ignores writes to an enabled one). */
@@ -294,31 +292,15 @@ static void mmio_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size,
 	pthread_mutex_unlock(&m->dev->lock);
 }
 
-static struct virtio_mmio_bus *find_bus(struct vm *vm)
-{
-	for (unsigned i = 0; i < vm->nr_devices; i++)
-		if (vm->devices[i].ops == &virtio_mmio_bus_device)
-			return vm->devices[i].data;
-	return NULL;
-}
-
 /* Queue q's kicks: a 32-bit write of q to QueueNotify signals kick_fd[q] inside KVM. */
-static int register_kick(struct vm *vm, const struct virtio_mmio *m, unsigned q)
+static int register_kick(const struct virtio_mmio *m, unsigned q)
 {
-	struct kvm_ioeventfd io = {
-		.datamatch = q,
-		.addr = m->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.fd = m->dev->kick_fd[q],
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
-
-	return ioctl(vm->fd, KVM_IOEVENTFD, &io) ? -errno : 0;
+	return host_ioeventfd(m->host, m->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, false, true, q, m->dev->kick_fd[q], true);
 }
 
-int virtio_mmio_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+int virtio_mmio_attach(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e)
 {
-	struct virtio_mmio_bus *bus = find_bus(vm);
+	struct virtio_mmio_bus *bus = host_find(host, &virtio_mmio_bus_device);
 	struct virtio_mmio *m;
 	uint32_t base;
 	char param[64];
@@ -329,23 +311,23 @@ int virtio_mmio_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 	if (bus->count == VIRTIO_MMIO_MAX_DEVICES)
 		return errmsg_set(e, ENOSPC, "%s: at most %d virtio-mmio devices", dev->name,
 				  VIRTIO_MMIO_MAX_DEVICES);
-	gsi = irq_alloc_line(vm);
+	gsi = host_irq_alloc_line(host);
 	if (gsi < 0)
 		return errmsg_set(e, -gsi, "%s: no free interrupt line for virtio-mmio", dev->name);
 	base = VIRTIO_MMIO_BASE + bus->count * VIRTIO_MMIO_WINDOW;
 	m = &bus->windows[bus->count];
-	virtio_mmio_setup(m, vm, dev, bus->count, base, (unsigned)gsi);
+	virtio_mmio_setup(m, host, dev, bus->count, base, (unsigned)gsi);
 
-	err = io_bus_register(&vm->mmio, base, VIRTIO_MMIO_WINDOW, dev->name, mmio_io, m);
+	err = io_bus_register(host->mmio, base, VIRTIO_MMIO_WINDOW, dev->name, mmio_io, m);
 	if (err)
 		return errmsg_set(e, -err, "%s: MMIO window %#x is taken", dev->name, base);
-	if (!vm->cfg->acpi) {
+	if (!host->acpi) {
 		virtio_mmio_cmdline_param(param, sizeof(param), base, (unsigned)gsi);
-		if ((err = vm_append_cmdline(vm, "%s", param)))
+		if ((err = host_append_cmdline(host, param)))
 			return errmsg_set(e, -err, "%s: no room on the kernel command line for %s", dev->name, param);
 	}
 	for (unsigned q = 0; q < dev->nr_queues; q++) {
-		err = register_kick(vm, m, q);
+		err = register_kick(m, q);
 		if (err)
 			log_debug("%s: queue %u kicks go through kvmini (KVM_IOEVENTFD: %s)", dev->name, q,
 				  strerror(-err));
@@ -355,11 +337,12 @@ int virtio_mmio_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 	return 0;
 }
 
-static int mmio_bus_init(struct vm *vm, void **data, struct errmsg *e)
+static int mmio_bus_init(const struct device_host *host, const void *config, void **data, struct errmsg *e)
 {
 	struct virtio_mmio_bus *bus;
 
-	if (vm->cfg->transport != VIRTIO_TRANSPORT_MMIO)
+	(void)config;
+	if (host->transport != VIRTIO_TRANSPORT_MMIO)
 		return 0;
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
@@ -369,9 +352,8 @@ static int mmio_bus_init(struct vm *vm, void **data, struct errmsg *e)
 }
 
 /* The devices on the bus went first (their level is higher); KVM drops the ioeventfds with the VM. */
-static void mmio_bus_exit(struct vm *vm, void *data)
+static void mmio_bus_exit(void *data)
 {
-	(void)vm;
 	free(data);
 }
 

@@ -24,8 +24,8 @@
 #include <linux/virtio_net.h>
 
 #include "virtio/net.h"
+#include "io_thread.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
 #define NET_HDR_SIZE sizeof(struct virtio_net_hdr_v1)
@@ -43,6 +43,7 @@ struct net_dev {
 	struct virtio_dev vdev;
 	struct virtio_net_config config;
 	const char *tap; /* its name, for messages */
+	struct io_thread *io; /* where tap_fd is watched */
 	int tap_fd;
 	bool tap_watched; /* the I/O thread waits for frames on tap_fd */
 	bool tap_failed;  /* the tap went away: the link is down for good and tap_fd is off the I/O thread */
@@ -59,7 +60,7 @@ static void net_link_down(struct net_dev *net, const char *why)
 	log_error("%s: tap '%s': %s; the link is down", net->vdev.name, net->tap, why);
 	net->tap_failed = true;
 	net->tap_watched = false;
-	event_loop_remove(&net->vdev.vm->io.loop, net->tap_fd);
+	event_loop_remove(&net->io->loop, net->tap_fd);
 	net->config.status = htole16(0);
 	virtio_config_changed(&net->vdev);
 }
@@ -69,7 +70,7 @@ static void net_watch_tap(struct net_dev *net, bool on)
 {
 	if (net->tap_failed || net->tap_watched == on)
 		return;
-	if (!event_loop_set_events(&net->vdev.vm->io.loop, net->tap_fd, on ? EPOLLIN : 0))
+	if (!event_loop_set_events(&net->io->loop, net->tap_fd, on ? EPOLLIN : 0))
 		net->tap_watched = on;
 }
 
@@ -225,7 +226,7 @@ static void net_destroy(struct virtio_dev *dev)
 
 	/* Still open, so no other source can have its number: removing it is safe even if it was never added. */
 	if (net->tap_fd >= 0) {
-		event_loop_remove(&dev->vm->io.loop, net->tap_fd);
+		event_loop_remove(&net->io->loop, net->tap_fd);
 		close(net->tap_fd);
 	}
 	free(net);
@@ -301,14 +302,17 @@ static void net_random_mac(uint8_t mac[6])
 	}
 }
 
-static unsigned net_count(const struct vm_config *cfg)
+static unsigned net_count(const void *config)
 {
-	return cfg->nr_nets;
+	const struct vm_config *vm_cfg = config;
+
+	return vm_cfg->nr_nets;
 }
 
-static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
+static int net_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
+		      struct errmsg *e)
 {
-	const struct net_config *cfg = &vm->cfg->nets[index];
+	const struct net_config *cfg = &((const struct vm_config *)config)->nets[index];
 	struct net_dev *net = calloc(1, sizeof(*net));
 	const uint8_t *m;
 	int err;
@@ -316,6 +320,7 @@ static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	if (!net)
 		return errmsg_set(e, ENOMEM, "tap '%s': out of memory", cfg->tap);
 	net->tap = cfg->tap;
+	net->io = host->io;
 	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
 	net->tap_fd = virtio_net_open_tap(cfg->tap, e);
 	if (net->tap_fd < 0) {
@@ -337,7 +342,7 @@ static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
 	net->vdev.request_max = NET_HDR_SIZE + NET_FRAME_MAX;
-	if ((err = io_thread_add(&vm->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
+	if ((err = io_thread_add(host->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
 		errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
 		close(net->tap_fd);
 		free(net);

@@ -19,16 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <linux/kvm.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
 
+#include "device.h"
 #include "devices/pci.h"
-#include "irq.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 #define VIRTIO_PCI_VENDOR 0x1AF4
 #define VIRTIO_PCI_MODERN_DEVICE 0x1040 /* + the virtio device id */
@@ -75,7 +72,7 @@ struct msix_route {
 struct virtio_pci {
 	struct pci_function fn;
 	struct virtio_dev *dev;
-	struct vm *vm;
+	const struct device_host *host;
 	unsigned msix_cap;      /* offset of the MSI-X capability in configuration space */
 	unsigned nr_vectors;
 
@@ -113,7 +110,7 @@ static void intx_update(struct virtio_pci *vp)
 	if (level == vp->intx_level)
 		return;
 	vp->intx_level = level;
-	vm_irq_line(vp->vm, vp->fn.gsi, level);
+	host_irq_line(vp->host, vp->fn.gsi, level);
 }
 
 static bool msix_masked(const struct virtio_pci *vp, unsigned v)
@@ -130,7 +127,7 @@ static void msix_sync_route(struct virtio_pci *vp, unsigned v)
 	int err;
 
 	if (r->gsi < 0) {
-		int gsi = irq_alloc_msi(vp->vm, addr, data);
+		int gsi = host_irq_alloc_msi(vp->host, addr, data);
 
 		if (gsi < 0) {
 			log_limited(&vp->log, "%s: no MSI route for vector %u: %s", vp->dev->name, v, strerror(-gsi));
@@ -139,7 +136,7 @@ static void msix_sync_route(struct virtio_pci *vp, unsigned v)
 		r->gsi = gsi;
 		log_debug("%s: MSI-X vector %u is GSI %d", vp->dev->name, v, gsi);
 	} else if (r->addr != addr || r->data != data) {
-		if ((err = irq_set_msi(vp->vm, (unsigned)r->gsi, addr, data))) {
+		if ((err = host_irq_set_msi(vp->host, (unsigned)r->gsi, addr, data))) {
 			log_limited(&vp->log, "%s: cannot reroute vector %u: %s", vp->dev->name, v, strerror(-err));
 			return;
 		}
@@ -153,7 +150,7 @@ static void msix_sync_route(struct virtio_pci *vp, unsigned v)
 		log_limited(&vp->log, "%s: eventfd for vector %u: %s", vp->dev->name, v, strerror(errno));
 		return;
 	}
-	if ((err = irq_irqfd(vp->vm, r->fd, (unsigned)r->gsi, true))) {
+	if ((err = host_irqfd(vp->host, r->fd, (unsigned)r->gsi, true))) {
 		log_limited(&vp->log, "%s: irqfd for vector %u: %s", vp->dev->name, v, strerror(-err));
 		close(r->fd);
 		r->fd = -1;
@@ -398,14 +395,9 @@ static void vp_bar_access(struct pci_function *fn, unsigned bar, uint64_t offset
 
 static int set_ioeventfd(struct virtio_pci *vp, unsigned q, uint64_t base, bool assign)
 {
-	struct kvm_ioeventfd io = {
-		.addr = base + VP_NOTIFY + (uint64_t)q * VP_NOTIFY_MULTIPLIER,
-		.len = 2,  /* the driver writes the queue index as 16 bits */
-		.fd = vp->dev->kick_fd[q],
-		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
-
-	return ioctl(vp->vm->fd, KVM_IOEVENTFD, &io) ? -errno : 0;
+	/* The driver writes the queue index as 16 bits. */
+	return host_ioeventfd(vp->host, base + VP_NOTIFY + (uint64_t)q * VP_NOTIFY_MULTIPLIER, 2, false, false, 0,
+			      vp->dev->kick_fd[q], assign);
 }
 
 /* The notification ioeventfds follow the BAR. */
@@ -546,9 +538,9 @@ static int build_function(struct virtio_pci *vp)
 	return 0;
 }
 
-int virtio_pci_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
+int virtio_pci_attach(const struct device_host *host, struct virtio_dev *dev, struct errmsg *e)
 {
-	struct pci_bus *bus = pci_bus_of(vm);
+	struct pci_bus *bus = pci_bus_of(host);
 	struct virtio_pci *vp;
 	int err;
 
@@ -561,7 +553,7 @@ int virtio_pci_attach(struct vm *vm, struct virtio_dev *dev, struct errmsg *e)
 	if (!vp)
 		return errmsg_set(e, ENOMEM, "%s: out of memory", dev->name);
 	vp->dev = dev;
-	vp->vm = vm;
+	vp->host = host;
 	vp->nr_vectors = dev->nr_queues + 1;
 	vp->log = (struct log_limit)LOG_LIMIT("virtio-pci register errors", VP_LOG_BURST);
 	for (unsigned v = 0; v < VP_VECTORS; v++) {

@@ -11,7 +11,7 @@
 #include <sys/random.h>
 
 #include "virtio/virtio.h"
-#include "vm.h"
+#include "vm_config.h"
 
 /*
  * The largest request served; Linux asks for at most a page. There is no
@@ -73,16 +73,20 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
-static unsigned rng_count(const struct vm_config *cfg)
+static unsigned rng_count(const void *config)
 {
+	const struct vm_config *cfg = config;
+
 	return cfg->rng ? 1 : 0;
 }
 
-static int rng_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
+static int rng_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
+		      struct errmsg *e)
 {
 	struct virtio_rng *rng = calloc(1, sizeof(*rng));
 
-	(void)vm;
+	(void)host;
+	(void)config;
 	if (!rng)
 		return errmsg_set(e, ENOMEM, "virtio-rng: out of memory");
 	rng->dev.ops = &rng_ops;

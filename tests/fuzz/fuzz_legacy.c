@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include "devices/i8042.h"
-#include "fake_vm.h"
+#include "fake_host.h"
 
 #define COM1_PORT 0x3f8
 
 enum op { OP_WRITE, OP_READ, OP_CONSOLE_INPUT, OP_CTRL_ALT_DEL };
 
-static struct fake_vm f;
+static struct fake_host f;
 /* Neither device touches guest RAM; the VM has a page of it all the same. */
 static uint8_t ram[4096];
 
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	memset(&f.cfg, 0, sizeof(f.cfg));
-	if (fake_vm_init(&f, ram, sizeof(ram), 0) || fake_vm_add_device(&f, "serial") || fake_vm_add_device(&f, "i8042"))
+	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, "serial") || fake_host_add(&f, "i8042"))
 		abort();
 	while (size >= 3) {
 		uint8_t op = data[0], value = data[2];
@@ -38,19 +38,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op & 3) {
 		case OP_WRITE:
 		case OP_READ:
-			io_bus_access(&f.vm.pio, port, &value, 1, (op & 3) == OP_WRITE);
+			io_bus_access(&f.pio, port, &value, 1, (op & 3) == OP_WRITE);
 			break;
 		case OP_CONSOLE_INPUT:
 			value = value < size ? value : (uint8_t)size;
-			fake_vm_console_input(&f, data, value);
+			fake_host_console_input(&f, data, value);
 			data += value;
 			size -= value;
 			break;
 		case OP_CTRL_ALT_DEL:
-			i8042_press_ctrl_alt_del(&f.vm);
+			devices_ctrl_alt_del(&f.devices);
 			break;
 		}
 	}
-	fake_vm_exit(&f);
+	fake_host_exit(&f);
 	return 0;
 }

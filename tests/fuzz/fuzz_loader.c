@@ -6,6 +6,8 @@
  * ELF. boot_load reads it from a memfd as it would from disk and lays it,
  * an initrd of that size, the command line and the platform tables out in
  * 16 MiB of guest RAM; only setting the vCPU's registers fails (no KVM).
+ * The loader is core code and reads a struct vm: its memory and devices are
+ * the fake host's, its one vCPU has no fd.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,13 +17,16 @@
 #include <sys/mman.h>
 
 #include "boot/loader.h"
-#include "fake_vm.h"
+#include "fake_host.h"
+#include "vm.h"
 
 #define RAM_SIZE (16u << 20)
 /* Up to twice the RAM, so that some initrds do not fit. */
 #define INITRD_MAX (2 * RAM_SIZE)
 
-static struct fake_vm f;
+static struct fake_host f;
+static struct vm vm;
+static struct vcpu bsp = { .fd = -1 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,9 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.cfg.acpi = flags & 1;
 	f.cfg.cmdline = flags & 2 ? "console=ttyS0 \"quoted arg\" root=/dev/vda" : NULL;
 	f.cfg.transport = VIRTIO_TRANSPORT_PCI;
-	if (fake_vm_init(&f, ram, RAM_SIZE, 1) || fake_vm_add_device(&f, "pci"))
+	if (fake_host_init(&f, ram, RAM_SIZE) || fake_host_add(&f, "pci"))
 		abort();
-	boot_load(&f.vm, &e);
-	fake_vm_exit(&f);
+	memset(&vm, 0, sizeof(vm));
+	vm.cfg = &f.cfg;
+	vm.mem = f.mem;
+	vm.nr_vcpus = 1;
+	vm.vcpus = &bsp;
+	vm.host = f.host;
+	vm.devices = f.devices;
+	boot_load(&vm, &e);
+	fake_host_exit(&f);
 	return 0;
 }

@@ -7,7 +7,7 @@
  * contents into guest RAM, queue kicks, host input (console bytes, frames
  * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
  * queue the way a driver does. The device's work runs synchronously on the
- * fuzzer's thread (tests/common/fake_vm.h). Backends are harmless: the disk is
+ * fuzzer's thread (tests/common/fake_host.h). Backends are harmless: the disk is
  * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe.
  */
 #include <errno.h>
@@ -23,7 +23,7 @@
 #include <linux/virtio_pci.h>
 
 #include "devices/pci.h"
-#include "fake_vm.h"
+#include "fake_host.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/virtio.h"
@@ -56,7 +56,7 @@ enum op { OP_REG_WRITE, OP_REG_READ, OP_CFG_WRITE, OP_CFG_READ, OP_MEM_WRITE, OP
 	  OP_COUNT };
 
 static uint8_t ram[RAM_SIZE];
-static struct fake_vm f;
+static struct fake_host f;
 static int disk_fd = -1;
 static int tap_peer = -1; /* the host end of the fake tap */
 
@@ -113,7 +113,7 @@ struct target {
 static void window_access(const struct target *t, uint64_t offset, uint64_t *value, unsigned size, bool is_write)
 {
 	offset %= t->mmio ? VIRTIO_MMIO_WINDOW : PCI_BAR_SIZE;
-	io_bus_access(&f.vm.mmio, t->base + offset, (uint8_t *)value, size, is_write);
+	io_bus_access(&f.mmio, t->base + offset, (uint8_t *)value, size, is_write);
 }
 
 static void reg_write(const struct target *t, enum reg r, uint64_t v)
@@ -137,8 +137,8 @@ static void pci_cfg_access(unsigned offset, uint64_t *value, unsigned size, bool
 {
 	uint32_t address = 0x80000000u | PCI_SLOT << 11 | (offset & 0xfc);
 
-	io_bus_access(&f.vm.pio, 0xcf8, (uint8_t *)&address, 4, true);
-	io_bus_access(&f.vm.pio, 0xcfc + (offset & 3), (uint8_t *)value, size, is_write);
+	io_bus_access(&f.pio, 0xcf8, (uint8_t *)&address, 4, true);
+	io_bus_access(&f.pio, 0xcfc + (offset & 3), (uint8_t *)value, size, is_write);
 }
 
 static void kick(const struct target *t, unsigned q)
@@ -149,7 +149,7 @@ static void kick(const struct target *t, unsigned q)
 		window_access(t, VIRTIO_MMIO_QUEUE_NOTIFY, &v, 4, true);
 	else
 		window_access(t, PCI_NOTIFY + q * PCI_NOTIFY_MULTIPLIER, &v, 2, true);
-	fake_vm_run_io(&f, IO_ROUNDS);
+	fake_host_run_io(&f, IO_ROUNDS);
 }
 
 /* What a driver does at probe: reset, negotiate (the input picks among the offered bits), set up each queue. */
@@ -189,7 +189,7 @@ static void host_input(enum device_kind kind, struct input *in)
 	in->p += len;
 	in->left -= len;
 	if (kind == DEV_CONSOLE) {
-		fake_vm_console_input(&f, buf, len);
+		fake_host_console_input(&f, buf, len);
 	} else if (kind == DEV_NET && !len && tap_peer >= 0) {
 		/* An empty frame stands for the tap's interface going away. */
 		close(tap_peer);
@@ -197,7 +197,7 @@ static void host_input(enum device_kind kind, struct input *in)
 	} else if (kind == DEV_NET && tap_peer >= 0 && send(tap_peer, buf, len, MSG_DONTWAIT) < 0) {
 		return;
 	}
-	fake_vm_run_io(&f, IO_ROUNDS);
+	fake_host_run_io(&f, IO_ROUNDS);
 }
 
 /* Frames the guest sent pile up in the socket; a tap's reader would take them. */
@@ -284,10 +284,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.cfg.rng = kind == DEV_RNG;
 	tap_peer = -1;
 
-	if (fake_vm_init(&f, ram, sizeof(ram), 0) || fake_vm_add_device(&f, t.mmio ? "virtio-mmio" : "pci") ||
-	    fake_vm_add_device(&f, device_names[kind]))
+	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, t.mmio ? "virtio-mmio" : "pci") ||
+	    fake_host_add(&f, device_names[kind]))
 		abort();
-	dev = f.vm.devices[f.vm.nr_devices - 1].ops->virtio_device(f.vm.devices[f.vm.nr_devices - 1].data, 0);
+	dev = virtio_kind_device(fake_host_last(&f), 0);
 	t.nr_queues = dev->nr_queues;
 	if (t.mmio) {
 		t.base = VIRTIO_MMIO_BASE;
@@ -297,8 +297,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t.base = bar & PCI_BASE_ADDRESS_MEM_MASK;
 	}
 	run(&t, kind, &in);
-	fake_vm_run_io(&f, IO_ROUNDS);
-	fake_vm_exit(&f);
+	fake_host_run_io(&f, IO_ROUNDS);
+	fake_host_exit(&f);
 	if (tap_peer >= 0)
 		close(tap_peer);
 	return 0;

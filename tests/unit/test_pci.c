@@ -8,16 +8,15 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
 
 #include "boot/aml.h"
 #include "devices/pci.h"
+#include "fake_host.h"
 #include "irq.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 #define SLOT1 1
 #define LINE_A 16
@@ -375,71 +374,46 @@ static void test_acpi_description(void **state)
 #define MSIX_TABLE (VP_BAR_ADDR + 0x4000)
 #define MSIX_PBA (VP_BAR_ADDR + 0x5000)
 
-extern const struct device_ops *const __start_kvmini_devices[];
-extern const struct device_ops *const __stop_kvmini_devices[];
-
-static struct vm vm;
-static const struct vm_config vm_cfg = { .transport = VIRTIO_TRANSPORT_PCI };
+/* The PCI host bridge on the fake host, and a device with the core's state on it (no I/O thread runs). */
+static struct fake_host f;
+static uint8_t ram[4096];
 static struct virtio_dev dev;
 static uint8_t config[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static const struct virtio_dev_ops dev_ops;
 
-static const struct device_ops *pci_host_ops(void)
-{
-	for (const struct device_ops *const *d = __start_kvmini_devices; d < __stop_kvmini_devices; d++)
-		if (!strcmp((*d)->name, "pci"))
-			return *d;
-	return NULL;
-}
-
-/* A VM with buses and interrupt bookkeeping but no KVM (fd -1: ioctls fail, and kicks come through kvmini). */
 static int vp_setup(void **state)
 {
-	struct device_instance *host = &vm.devices[0];
 	struct errmsg e;
 
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	vm.fd = -1;
-	vm.cfg = &vm_cfg;
-	io_bus_init(&vm.pio, "port");
-	io_bus_init(&vm.mmio, "MMIO");
-	assert_int_equal(irq_init(&vm, &e), 0);
-	host->ops = pci_host_ops();
-	assert_non_null(host->ops);
-	assert_int_equal(host->ops->init(&vm, &host->data, &e), 0);
-	vm.nr_devices = 1;
-
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.transport = VIRTIO_TRANSPORT_PCI;
+	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, "pci"))
+		return -1;
 	memset(&dev, 0, sizeof(dev));
 	dev.ops = &dev_ops;
-	dev.vm = &vm;
 	dev.device_id = VIRTIO_ID_BLOCK;
 	strcpy(dev.name, "virtio-test0");
 	dev.nr_queues = NR_QUEUES;
-	dev.device_features = (1ULL << VIRTIO_F_VERSION_1) | 0x5;
+	dev.device_features = 0x5; /* the core adds VERSION_1, INDIRECT_DESC and EVENT_IDX */
 	dev.config = config;
 	dev.config_size = sizeof(config);
-	dev.msix_config = VIRTIO_NO_VECTOR;
-	dev.error_log = (struct log_limit)LOG_LIMIT("virtio-test0 errors", 5);
-	pthread_mutex_init(&dev.lock, NULL);
-	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++) {
-		vq_reset(&dev.vqs[q]);
-		dev.kick_fd[q] = q < NR_QUEUES ? eventfd(0, EFD_NONBLOCK) : -1;
-	}
-	assert_int_equal(virtio_pci_attach(&vm, &dev, &e), 0);
-	pio = &vm.pio;
-	mmio = &vm.mmio;
+	dev.request_max = 4096;
+	assert_int_equal(virtio_dev_setup(&f.host, &dev, &e), 0);
+	assert_int_equal(virtio_pci_attach(&f.host, &dev, &e), 0);
+	pio = &f.pio;
+	mmio = &f.mmio;
 	return 0;
 }
 
 static int vp_teardown(void **state)
 {
 	(void)state;
-	vm.devices[0].ops->exit(&vm, vm.devices[0].data);
-	irq_exit(&vm);
-	for (unsigned q = 0; q < NR_QUEUES; q++)
-		close(dev.kick_fd[q]);
+	/* The bus releases the function (which uses dev) before dev goes. */
+	devices_exit(&f.devices);
+	virtio_dev_remove(&dev);
 	pthread_mutex_destroy(&dev.lock);
+	fake_host_exit(&f);
 	return 0;
 }
 
@@ -457,7 +431,7 @@ static void test_vp_identity_and_caps(void **state)
 	(void)state;
 
 	assert_string_equal(dev.transport->name, "pci");
-	assert_ptr_equal(pci_bus_of(&vm), vm.devices[0].data);
+	assert_ptr_equal(pci_bus_of(&f.host), f.devices.devices[0].data);
 	assert_int_equal(cfg_rd(SLOT1, PCI_VENDOR_ID, 4), (0x1040 + VIRTIO_ID_BLOCK) << 16 | 0x1AF4);
 	assert_int_equal(cfg_rd(SLOT1, PCI_REVISION_ID, 4), 0x01800001);
 	assert_int_equal(cfg_rd(SLOT1, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1AF4);
@@ -506,7 +480,7 @@ static void test_vp_common_config(void **state)
 	(void)state;
 	memory_on();
 	mem_wr(COMMON(device_feature_select), 4, 0);
-	assert_int_equal(mem_rd(COMMON(device_feature), 4), 0x5);
+	assert_int_equal(mem_rd(COMMON(device_feature), 4), 0x30000005);
 	mem_wr(COMMON(device_feature_select), 4, 1);
 	assert_int_equal(mem_rd(COMMON(device_feature), 4), 1);  /* VERSION_1 is bit 32 */
 	assert_int_equal(mem_rd(COMMON(num_queues), 2), NR_QUEUES);
@@ -603,6 +577,7 @@ static void test_vp_device_config_isr_notify(void **state)
 
 static void test_vp_msix(void **state)
 {
+	uint64_t signals;
 	unsigned cap;
 	(void)state;
 
@@ -640,9 +615,17 @@ static void test_vp_msix(void **state)
 	mem_wr(MSIX_PBA, 4, 0);
 	assert_int_equal(mem_rd(MSIX_PBA, 4), 0x2);
 
-	/* Unmasking sends it (no KVM here to route it to, but it is no longer pending). */
+	/* Unmasking sends it: the host got the route as programmed and an irqfd on its GSI, signalled once. */
 	mem_wr(MSIX_TABLE + 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
 	assert_int_equal(mem_rd(MSIX_PBA, 4), 0);
+	assert_int_equal(f.nr_msi, 1);
+	assert_int_equal(f.msi[0].address, 0xFEE00000);
+	assert_int_equal(f.msi[0].data, 0x4031);
+	assert_int_equal(f.nr_irqfds, 1);
+	assert_int_equal(f.irqfds[0].gsi, IRQ_MSI_FIRST);
+	assert_true(f.irqfds[0].assign);
+	assert_int_equal(read(f.irqfds[0].fd, &signals, sizeof(signals)), sizeof(signals));
+	assert_int_equal(signals, 1);
 
 	/* The function mask holds interrupts back as well. */
 	cfg_wr(SLOT1, cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
@@ -659,36 +642,36 @@ static void test_vp_msix(void **state)
 
 static void test_vp_no_bus(void **state)
 {
-	struct vm bare;
+	static struct fake_host bare;
 	struct errmsg e;
 	(void)state;
 
-	memset(&bare, 0, sizeof(bare));
-	assert_null(pci_bus_of(&bare));
-	assert_int_equal(virtio_pci_attach(&bare, &dev, &e), -ENODEV);
+	memset(&bare.cfg, 0, sizeof(bare.cfg));
+	assert_int_equal(fake_host_init(&bare, ram, sizeof(ram)), 0);
+	assert_null(pci_bus_of(&bare.host));
+	assert_int_equal(virtio_pci_attach(&bare.host, &dev, &e), -ENODEV);
+	fake_host_exit(&bare);
 }
 
 /* --- Interrupt routing bookkeeping (no KVM: route changes fail and roll back) --- */
 
 static void test_irq_lines_and_msi(void **state)
 {
-	struct vm v;
+	struct irq_routing *r = NULL;
 	struct errmsg e;
 	(void)state;
 
-	memset(&v, 0, sizeof(v));
-	v.fd = -1;
-	assert_int_equal(irq_alloc_line(&v), -ENODEV);
-	assert_int_equal(irq_init(&v, &e), 0);
+	assert_int_equal(irq_alloc_line(NULL), -ENODEV);
+	assert_int_equal(irq_irqfd(NULL, 0, IRQ_MSI_FIRST, true), -ENODEV);
+	assert_int_equal(irq_init(&r, -1, &e), 0);
 	for (int line = IRQ_LINE_FIRST; line <= IRQ_LINE_LAST; line++)
-		assert_int_equal(irq_alloc_line(&v), line);
-	assert_int_equal(irq_alloc_line(&v), -ENOSPC);
-	assert_int_equal(irq_alloc_msi(&v, 0xFEE00000, 0x31), -EBADF);
-	assert_int_equal(irq_set_msi(&v, IRQ_MSI_FIRST, 0xFEE00000, 0x31), -EINVAL);
-	assert_int_equal(irq_set_msi(&v, 5, 0xFEE00000, 0x31), -EINVAL);
-	assert_int_equal(irq_irqfd(&v, 0, IRQ_MSI_FIRST, true), -EBADF);
-	irq_exit(&v);
-	assert_null(v.irq);
+		assert_int_equal(irq_alloc_line(r), line);
+	assert_int_equal(irq_alloc_line(r), -ENOSPC);
+	assert_int_equal(irq_alloc_msi(r, 0xFEE00000, 0x31), -EBADF);
+	assert_int_equal(irq_set_msi(r, IRQ_MSI_FIRST, 0xFEE00000, 0x31), -EINVAL);
+	assert_int_equal(irq_set_msi(r, 5, 0xFEE00000, 0x31), -EINVAL);
+	assert_int_equal(irq_irqfd(r, 0, IRQ_MSI_FIRST, true), -EBADF);
+	irq_exit(r);
 }
 
 int main(void)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * What a hostile ring costs the host per kick (docs/devices.md, "Work
- * bounds"): real devices (virtio-console, virtio-rng) over a plain buffer as
- * guest RAM, driven through the core as the I/O thread drives them.
+ * bounds"): real devices (virtio-console, virtio-rng, virtio-blk) on the fake
+ * host (tests/common/fake_host.h), driven through the core as the I/O thread
+ * drives them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,16 +12,14 @@
 #include <cmocka.h>
 
 #include <endian.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 
-#include "console.h"
+#include "fake_host.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 extern const struct virtio_kind virtio_kind_vcon_create;
 extern const struct virtio_kind virtio_kind_rng_create;
@@ -38,10 +37,7 @@ extern const struct virtio_kind virtio_kind_blk_create;
 #define CONSOLE_TX 1
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
-static struct vm vm;
-static struct vm_config cfg;
-static struct console *console;
-static int devnull = -1;
+static struct fake_host f;
 static struct virtio_dev *dev;
 static unsigned interrupts;
 
@@ -59,17 +55,11 @@ static int setup(void **state)
 	(void)state;
 	alarm(TEST_TIMEOUT_S);
 	memset(ram, 0, sizeof(ram));
-	memset(&vm, 0, sizeof(vm));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.virtio_console = true;
-	cfg.rng = true;
-	vm.cfg = &cfg;
-	vm.fd = -1;
-	guest_mem_wrap(&vm.mem, ram, sizeof(ram));
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull < 0 || console_open(&console, -1, devnull) || io_thread_init(&vm.io))
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.virtio_console = true;
+	f.cfg.rng = true;
+	if (fake_host_init(&f, ram, sizeof(ram)))
 		return -1;
-	vm.console = console;
 	dev = NULL;
 	interrupts = 0;
 	return 0;
@@ -80,9 +70,7 @@ static int teardown(void **state)
 	(void)state;
 	if (dev)
 		virtio_dev_remove(dev);
-	io_thread_close(&vm.io);
-	console_close(console);
-	close(devnull);
+	fake_host_exit(&f);
 	alarm(0);
 	return 0;
 }
@@ -102,8 +90,8 @@ static void make_device(const struct virtio_kind *kind, unsigned q)
 	struct errmsg e;
 	struct virtqueue *vq;
 
-	assert_int_equal(kind->create(&vm, 0, &dev, &e), 0);
-	assert_int_equal(virtio_dev_setup(&vm, dev, &e), 0);
+	assert_int_equal(kind->create(&f.host, &f.cfg, 0, &dev, &e), 0);
+	assert_int_equal(virtio_dev_setup(&f.host, dev, &e), 0);
 	dev->transport = &fake_transport;
 	vq = &dev->vqs[q];
 	vq->size = QSIZE;
@@ -255,11 +243,11 @@ static void test_io_thread_comes_back(void **state)
 	(void)state;
 	make_device(&virtio_kind_vcon_create, CONSOLE_TX);
 	offer_same_chain(QSIZE, DATA_GPA, (uint32_t)(dev->request_max / QSIZE), false);
-	assert_int_equal(io_thread_start(&vm.io), 0);
+	assert_int_equal(io_thread_start(&f.io), 0);
 	assert_int_equal(write(dev->kick_fd[CONSOLE_TX], &one, sizeof(one)), sizeof(one));
 	while (__atomic_load_n(&((struct vring_used *)(ram + USED_GPA))->idx, __ATOMIC_ACQUIRE) != htole16(QSIZE))
 		usleep(1000);
-	io_thread_stop(&vm.io);
+	io_thread_stop(&f.io);
 	assert_int_equal(bytes_moved(), QSIZE * dev->request_max);
 	assert_int_equal(dev->notifications, 1);
 }
@@ -312,9 +300,9 @@ static void test_blk_request_limit(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 4u << 20), 0);
 	close(fd);
-	cfg.nr_drives = 1;
-	snprintf(cfg.drives[0].path, sizeof(cfg.drives[0].path), "%s", image);
-	snprintf(cfg.drives[0].id, sizeof(cfg.drives[0].id), "bounds");
+	f.cfg.nr_drives = 1;
+	snprintf(f.cfg.drives[0].path, sizeof(f.cfg.drives[0].path), "%s", image);
+	snprintf(f.cfg.drives[0].id, sizeof(f.cfg.drives[0].id), "bounds");
 	make_device(&virtio_kind_blk_create, 0);
 	unlink(image);
 
@@ -344,7 +332,7 @@ static int serve_then_pause(struct virtio_dev *d, const struct vq_chain *chain, 
 	(void)d;
 	(void)chain;
 	if (!served++)
-		__atomic_store_n(&vm.io.stop_wanted, true, __ATOMIC_RELAXED);
+		__atomic_store_n(&f.io.stop_wanted, true, __ATOMIC_RELAXED);
 	*written = 0;
 	return 0;
 }
@@ -369,7 +357,7 @@ static void test_stop_mid_kick(void **state)
 	assert_int_equal(take_kicks(CONSOLE_TX), 1);
 
 	/* After the resume the real device does the rest. */
-	__atomic_store_n(&vm.io.stop_wanted, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&f.io.stop_wanted, false, __ATOMIC_RELAXED);
 	notify(CONSOLE_TX);
 	assert_int_equal(used_idx(), QSIZE);
 	assert_int_equal(bytes_moved(), QSIZE * 16);

@@ -8,12 +8,11 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 
 #include "boot/aml.h"
+#include "fake_host.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
-#include "vm.h"
 
 #define BASE 0xd0000200u
 #define GSI 17
@@ -24,7 +23,7 @@
 #define AVAIL_GPA 0x11000
 #define USED_GPA 0x12000
 
-static struct vm vm;
+static struct fake_host f;
 static uint8_t ram[RAM_SIZE];
 static struct virtio_dev dev;
 static struct virtio_mmio m;
@@ -51,40 +50,38 @@ static const struct virtio_dev_ops fake_ops = {
 	.config_write = fake_config_write,
 };
 
-/* The state virtio_dev_add leaves, without an I/O thread or a real KVM VM (fd -1: IRQ ioctls fail quietly). */
+/* The state virtio_dev_add leaves on the fake host, with the window set up by hand (no I/O thread runs). */
 static int setup(void **state)
 {
+	struct errmsg e;
+
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	vm.fd = -1;
-	guest_mem_wrap(&vm.mem, ram, sizeof(ram));
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	if (fake_host_init(&f, ram, sizeof(ram)))
+		return -1;
 	memset(&dev, 0, sizeof(dev));
 	dev.ops = &fake_ops;
-	dev.vm = &vm;
 	dev.device_id = VIRTIO_ID_RNG;
 	strcpy(dev.name, "virtio-test0");
 	dev.nr_queues = NR_QUEUES;
-	dev.device_features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | 0x5;
+	dev.device_features = 0x5; /* the core adds VERSION_1, INDIRECT_DESC and EVENT_IDX */
 	dev.config = config;
 	dev.config_size = sizeof(config);
-	dev.error_log = (struct log_limit)LOG_LIMIT("virtio-test0 errors", 5);
-	pthread_mutex_init(&dev.lock, NULL);
-	for (unsigned q = 0; q < VIRTIO_QUEUES_MAX; q++) {
-		vq_reset(&dev.vqs[q]);
-		dev.kick_fd[q] = q < NR_QUEUES ? eventfd(0, EFD_NONBLOCK) : -1;
-	}
+	dev.request_max = 4096;
+	if (virtio_dev_setup(&f.host, &dev, &e))
+		return -1;
 	memset(notified, 0, sizeof(notified));
 	config_written_at = config_written_size = 0;
-	virtio_mmio_setup(&m, &vm, &dev, 1, BASE, GSI);
+	virtio_mmio_setup(&m, &f.host, &dev, 1, BASE, GSI);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (unsigned q = 0; q < NR_QUEUES; q++)
-		close(dev.kick_fd[q]);
+	virtio_dev_remove(&dev);
 	pthread_mutex_destroy(&dev.lock);
+	fake_host_exit(&f);
 	return 0;
 }
 
@@ -130,7 +127,7 @@ static void test_identity(void **state)
 static void test_features(void **state)
 {
 	(void)state;
-	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0x20000005);
+	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0x30000005);
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
 	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1 is bit 32 */
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
@@ -262,7 +259,7 @@ static void test_bad_ring_needs_reset(void **state)
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	/* The configuration interrupt raised the line. */
 	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_CONFIG);
-	assert_true(m.line);
+	assert_true(m.line && f.line[GSI]);
 }
 
 static void test_interrupt_ack(void **state)
@@ -271,7 +268,7 @@ static void test_interrupt_ack(void **state)
 	driver_ok();
 	dev.isr |= VIRTIO_ISR_QUEUE;
 	dev.transport->interrupt(&dev, 0);
-	assert_true(m.line);
+	assert_true(m.line && f.line[GSI]);
 	dev.isr |= VIRTIO_ISR_CONFIG;
 	dev.transport->interrupt(&dev, VIRTIO_CONFIG_IRQ);
 	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
@@ -280,10 +277,10 @@ static void test_interrupt_ack(void **state)
 
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_QUEUE);
 	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_CONFIG);
-	assert_true(m.line);
+	assert_true(m.line && f.line[GSI]);
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_CONFIG);
 	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	assert_false(m.line);
+	assert_false(m.line || f.line[GSI]);
 }
 
 static void test_reset(void **state)
@@ -298,13 +295,13 @@ static void test_reset(void **state)
 	wr(VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(rd(VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	assert_false(m.line);
+	assert_false(m.line || f.line[GSI]);
 	assert_int_equal(dev.driver_features, 0);
 	assert_false(dev.vqs[0].enabled);
 	assert_false(dev.vqs[0].started);
 	/* The selectors start over at 0. */
 	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0x20000005);
+	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0x30000005);
 }
 
 static void test_queue_notify(void **state)
@@ -400,6 +397,34 @@ static void test_cmdline(void **state)
 	assert_string_equal(buf, "virtio_mmio.device=512@0xd0000400:23");
 }
 
+/*
+ * Attached by the core, without ACPI: the bus hands out the first window and
+ * line, and the host gets the kernel parameter and one ioeventfd per queue
+ * (a 32-bit write of the queue's index to QueueNotify).
+ */
+static void test_attach_through_host(void **state)
+{
+	(void)state;
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	f.cfg.virtio_console = true;
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-console"), 0);
+	assert_string_equal(f.cmdline, "virtio_mmio.device=512@0xd0000000:16");
+	assert_int_equal(f.nr_ioeventfds, 2);
+	for (unsigned q = 0; q < 2; q++) {
+		const struct fake_ioeventfd *io = &f.ioeventfds[q];
+
+		assert_int_equal(io->addr, VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_NOTIFY);
+		assert_int_equal(io->len, 4);
+		assert_true(io->match && !io->pio && io->assign);
+		assert_int_equal(io->datamatch, q);
+		assert_int_equal(io->fd, virtio_kind_device(fake_host_last(&f), 0)->kick_fd[q]);
+	}
+	fake_host_exit(&f);
+}
+
 /* Device (VR01) { _HID "LNRO0005", _UID 1, _CRS { Memory32Fixed (ReadWrite, 0xD0000200, 0x200),
    Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) { 17 } } }, as iasl 20200925 compiles it. */
 static const uint8_t vr01_ref[] = {
@@ -453,6 +478,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_accesses, setup, teardown),
 		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_attach_through_host),
 		cmocka_unit_test(test_acpi),
 	};
 

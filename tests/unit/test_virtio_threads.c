@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <linux/virtio_ring.h>
 
-#include "fake_vm.h"
+#include "fake_host.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
 
@@ -29,7 +29,7 @@
 #define TEST_TIMEOUT 60
 
 static uint8_t ram[RAM_SIZE];
-static struct fake_vm f;
+static struct fake_host f;
 
 /* One device as its driver sees it: its window and, per queue, rings at ring_gpa + 0x1000 * (3q + 0, 1, 2). */
 struct driver {
@@ -44,14 +44,14 @@ struct driver {
 
 static void reg_write(const struct driver *d, unsigned offset, uint32_t v)
 {
-	io_bus_access(&f.vm.mmio, d->window + offset, (uint8_t *)&v, 4, true);
+	io_bus_access(&f.mmio, d->window + offset, (uint8_t *)&v, 4, true);
 }
 
 static uint32_t reg_read(const struct driver *d, unsigned offset)
 {
 	uint32_t v;
 
-	io_bus_access(&f.vm.mmio, d->window + offset, (uint8_t *)&v, 4, false);
+	io_bus_access(&f.mmio, d->window + offset, (uint8_t *)&v, 4, false);
 	return v;
 }
 
@@ -118,21 +118,24 @@ static void test_devices_on_their_threads(void **state)
 	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
 	f.cfg.rng = true;
 	f.cfg.virtio_console = true;
-	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
-	assert_int_equal(fake_vm_add_device(&f, "virtio-mmio"), 0);
-	assert_int_equal(fake_vm_add_device(&f, "virtio-rng"), 0);
-	assert_int_equal(fake_vm_add_device(&f, "virtio-console"), 0);
-	assert_int_equal(io_thread_start(&f.vm.io), 0);
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-rng"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-console"), 0);
+	assert_int_equal(io_thread_start(&f.io), 0);
 
 	assert_int_equal(pthread_create(&threads[0], NULL, driver_thread, &rng), 0);
 	assert_int_equal(pthread_create(&threads[1], NULL, driver_thread, &console), 0);
 	/* Host input while the console's driver works: with no receive buffers it is held back, not lost. */
 	for (unsigned i = 0; i < 50; i++)
-		fake_vm_console_input(&f, (const uint8_t *)"x", 1);
+		fake_host_console_input(&f, (const uint8_t *)"x", 1);
 	pthread_join(threads[0], NULL);
 	pthread_join(threads[1], NULL);
-	io_thread_stop(&f.vm.io);
-	fake_vm_exit(&f);
+	io_thread_stop(&f.io);
+	/* Every queue's kicks were offered to the host as ioeventfds on its window's QueueNotify. */
+	assert_int_equal(f.nr_ioeventfds, rng.nr_queues + console.nr_queues);
+	assert_int_equal(f.ioeventfds[0].addr, rng.window + VIRTIO_MMIO_QUEUE_NOTIFY);
+	fake_host_exit(&f);
 	alarm(0);
 	assert_int_equal(rng.completed, REQUESTS);
 	assert_int_equal(console.completed, REQUESTS);
