@@ -8,6 +8,7 @@
 
 #include "console.h"
 #include "fake_host.h"
+#include "virtio/virtio.h"
 
 static int fake_irq_line(void *vm, unsigned irq, bool level)
 {
@@ -212,6 +213,26 @@ int fake_host_add(struct fake_host *f, const char *name)
 void *fake_host_last(const struct fake_host *f)
 {
 	return f->devices.nr ? f->devices.devices[f->devices.nr - 1].data : NULL;
+}
+
+int fake_host_virtio_dev(struct fake_host *f, struct virtio_dev *dev, const struct virtio_dev_ops *ops,
+			 uint16_t device_id, unsigned nr_queues, uint8_t *config, uint32_t config_size)
+{
+	struct errmsg e;
+	int err;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->ops = ops;
+	dev->device_id = device_id;
+	snprintf(dev->name, sizeof(dev->name), "virtio-test0");
+	dev->nr_queues = nr_queues;
+	dev->device_features = 0x5;
+	dev->config = config;
+	dev->config_size = config_size;
+	dev->request_max = 4096;
+	if ((err = virtio_dev_setup(&f->host, dev, &e)))
+		fprintf(stderr, "fake_host: %s\n", e.text);
+	return err;
 }
 
 void fake_host_run_io(struct fake_host *f, unsigned rounds)

@@ -38,6 +38,9 @@
 #define FAKE_HOST_MSI_MAX 64
 #define FAKE_HOST_FDS_MAX 64
 
+struct virtio_dev;
+struct virtio_dev_ops;
+
 struct fake_host {
 	struct device_host host; /* what devices get: host.vm is this fake */
 	struct vm_config cfg;    /* the devices' configuration: filled by the caller before fake_host_add */
@@ -84,6 +87,13 @@ int fake_host_init(struct fake_host *f, void *ram, uint64_t ram_size);
 int fake_host_add(struct fake_host *f, const char *name);
 /* The data of the last device made (a virtio kind's: virtio_kind_device(data, i)). */
 void *fake_host_last(const struct fake_host *f);
+/*
+ * For transport tests: dev as the core leaves it before attaching it, named
+ * "virtio-test0", offering feature bits 0-2 (and the core's), chains up to
+ * 4 KiB. The caller attaches it and ends with virtio_dev_remove.
+ */
+int fake_host_virtio_dev(struct fake_host *f, struct virtio_dev *dev, const struct virtio_dev_ops *ops,
+			 uint16_t device_id, unsigned nr_queues, uint8_t *config, uint32_t config_size);
 /* Serves what the I/O thread would (kicks, tap frames) until nothing is ready, at most `rounds` times. */
 void fake_host_run_io(struct fake_host *f, unsigned rounds);
 /* Console input, as the main loop hands it to the guest's console device. */

@@ -388,18 +388,9 @@ static int vp_setup(void **state)
 	(void)state;
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.transport = VIRTIO_TRANSPORT_PCI;
-	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, "pci"))
+	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, "pci") ||
+	    fake_host_virtio_dev(&f, &dev, &dev_ops, VIRTIO_ID_BLOCK, NR_QUEUES, config, sizeof(config)))
 		return -1;
-	memset(&dev, 0, sizeof(dev));
-	dev.ops = &dev_ops;
-	dev.device_id = VIRTIO_ID_BLOCK;
-	strcpy(dev.name, "virtio-test0");
-	dev.nr_queues = NR_QUEUES;
-	dev.device_features = 0x5; /* the core adds VERSION_1, INDIRECT_DESC and EVENT_IDX */
-	dev.config = config;
-	dev.config_size = sizeof(config);
-	dev.request_max = 4096;
-	assert_int_equal(virtio_dev_setup(&f.host, &dev, &e), 0);
 	assert_int_equal(virtio_pci_attach(&f.host, &dev, &e), 0);
 	pio = &f.pio;
 	mmio = &f.mmio;

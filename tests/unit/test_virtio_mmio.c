@@ -53,22 +53,10 @@ static const struct virtio_dev_ops fake_ops = {
 /* The state virtio_dev_add leaves on the fake host, with the window set up by hand (no I/O thread runs). */
 static int setup(void **state)
 {
-	struct errmsg e;
-
 	(void)state;
 	memset(&f.cfg, 0, sizeof(f.cfg));
-	if (fake_host_init(&f, ram, sizeof(ram)))
-		return -1;
-	memset(&dev, 0, sizeof(dev));
-	dev.ops = &fake_ops;
-	dev.device_id = VIRTIO_ID_RNG;
-	strcpy(dev.name, "virtio-test0");
-	dev.nr_queues = NR_QUEUES;
-	dev.device_features = 0x5; /* the core adds VERSION_1, INDIRECT_DESC and EVENT_IDX */
-	dev.config = config;
-	dev.config_size = sizeof(config);
-	dev.request_max = 4096;
-	if (virtio_dev_setup(&f.host, &dev, &e))
+	if (fake_host_init(&f, ram, sizeof(ram)) ||
+	    fake_host_virtio_dev(&f, &dev, &fake_ops, VIRTIO_ID_RNG, NR_QUEUES, config, sizeof(config)))
 		return -1;
 	memset(notified, 0, sizeof(notified));
 	config_written_at = config_written_size = 0;
