@@ -182,13 +182,31 @@ struct device_instance {
 		__attribute__((used, section("kvmini_devices"), aligned(sizeof(void *)))) = &(ops_)
 
 /*
+ * The device's part of cfg: ops->config_size bytes, zero until its options
+ * or API section set them; NULL for a device without configuration.
+ */
+void *device_config(struct vm_config *cfg, const struct device_ops *ops);
+const void *device_config_const(const struct vm_config *cfg, const struct device_ops *ops);
+
+/* Defines fn_(cfg) and fn_##_const(cfg): a device's configuration, typed, for its own code and tests. */
+#define DEVICE_CONFIG_OF(type_, fn_, ops_)                                                                     \
+	type_ *fn_(struct vm_config *cfg)                                                                      \
+	{                                                                                                      \
+		return device_config(cfg, &(ops_));                                                            \
+	}                                                                                                      \
+	const type_ *fn_##_const(const struct vm_config *cfg)                                                  \
+	{                                                                                                      \
+		return device_config_const(cfg, &(ops_));                                                      \
+	}
+
+/*
  * Orders records by level, keeping their registration (link) order within a
  * level, so that what the guest sees (PCI slots, the DSDT) never depends on
  * the sort. Exposed for its test.
  */
 void devices_sort(const struct device_ops **order, size_t n);
-/* Every registered record, in init order, into out (DEVICES_MAX entries); how many, or -ENOSPC. */
-int devices_registered(const struct device_ops **out);
+/* Every registered record into out[DEVICES_MAX], in init order; returns how many (sorted only if they fit). */
+size_t devices_registered(const struct device_ops **out);
 /* The registered record called name, NULL without one. */
 const struct device_ops *device_find(const char *name);
 

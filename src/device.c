@@ -21,16 +21,42 @@ void devices_sort(const struct device_ops **order, size_t n)
 	}
 }
 
-int devices_registered(const struct device_ops **out)
+/* Where ops's part of a vm_config starts: after every earlier record's, in link order, 16-byte aligned. */
+static unsigned char *device_config_at(const struct vm_config *cfg, const struct device_ops *ops)
+{
+	size_t offset = 0;
+
+	if (!ops->config_size)
+		return NULL;
+	for (const struct device_ops *const *d = __start_kvmini_devices; d < __stop_kvmini_devices; d++) {
+		if (*d == ops)
+			return offset + ops->config_size <= sizeof(cfg->device_configs)
+				       ? (unsigned char *)cfg->device_configs + offset
+				       : NULL;
+		offset += ((*d)->config_size + 15) & ~(size_t)15;
+	}
+	return NULL;
+}
+
+void *device_config(struct vm_config *cfg, const struct device_ops *ops)
+{
+	return device_config_at(cfg, ops);
+}
+
+const void *device_config_const(const struct vm_config *cfg, const struct device_ops *ops)
+{
+	return device_config_at(cfg, ops);
+}
+
+size_t devices_registered(const struct device_ops **out)
 {
 	size_t n = (size_t)(__stop_kvmini_devices - __start_kvmini_devices);
 
-	if (n > DEVICES_MAX)
-		return -ENOSPC;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && i < DEVICES_MAX; i++)
 		out[i] = __start_kvmini_devices[i];
-	devices_sort(out, n);
-	return (int)n;
+	if (n <= DEVICES_MAX)
+		devices_sort(out, n);
+	return n;
 }
 
 const struct device_ops *device_find(const char *name)
@@ -61,13 +87,13 @@ int devices_init(struct device_set *set, const struct device_host *host, const s
 		 struct errmsg *e)
 {
 	const struct device_ops *order[DEVICES_MAX];
-	int n = devices_registered(order);
+	size_t n = devices_registered(order);
 
 	set->nr = 0;
-	if (n < 0)
-		return errmsg_set(e, -n, "more devices registered than the %d supported", DEVICES_MAX);
-	for (int i = 0; i < n; i++) {
-		int err = devices_add(set, order[i], host, cfg, e);
+	if (n > DEVICES_MAX)
+		return errmsg_set(e, ENOSPC, "%zu devices registered, at most %d supported", n, DEVICES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		int err = devices_add(set, order[i], host, device_config_const(cfg, order[i]), e);
 
 		if (err) {
 			devices_exit(set);

@@ -348,15 +348,15 @@ static const struct virtio_dev_ops blk_ops = {
 
 static unsigned blk_count(const void *config)
 {
-	const struct vm_config *vm_cfg = config;
+	const struct blk_config *blk_cfg = config;
 
-	return vm_cfg->nr_drives;
+	return blk_cfg->nr_drives;
 }
 
 static int blk_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
 		      struct errmsg *e)
 {
-	const struct drive_config *cfg = &((const struct vm_config *)config)->drives[index];
+	const struct drive_config *cfg = &((const struct blk_config *)config)->drives[index];
 	struct blk_dev *blk = calloc(1, sizeof(*blk));
 	int err;
 
@@ -389,4 +389,5 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-blk", blk_count, blk_create);
+VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create);
+DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)

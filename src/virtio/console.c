@@ -11,6 +11,7 @@
 #include <linux/virtio_console.h>
 
 #include "console.h"
+#include "virtio/console.h"
 #include "virtio/virtio.h"
 
 enum { CONSOLE_RECEIVEQ, CONSOLE_TRANSMITQ, CONSOLE_QUEUES };
@@ -106,9 +107,9 @@ static const struct virtio_dev_ops vcon_ops = {
 
 static unsigned vcon_count(const void *config)
 {
-	const struct vm_config *cfg = config;
+	const struct vcon_config *cfg = config;
 
-	return cfg->virtio_console ? 1 : 0;
+	return cfg->enabled ? 1 : 0;
 }
 
 static int vcon_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
@@ -134,4 +135,5 @@ static int vcon_create(const struct device_host *host, const void *config, unsig
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-console", vcon_count, vcon_create);
+VIRTIO_DEVICE_REGISTER("virtio-console", struct vcon_config, vcon_count, vcon_create);
+DEVICE_CONFIG_OF(struct vcon_config, vcon_config_of, virtio_device_vcon_create)

@@ -304,15 +304,15 @@ static void net_random_mac(uint8_t mac[6])
 
 static unsigned net_count(const void *config)
 {
-	const struct vm_config *vm_cfg = config;
+	const struct net_configs *nets = config;
 
-	return vm_cfg->nr_nets;
+	return nets->nr;
 }
 
 static int net_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
 		      struct errmsg *e)
 {
-	const struct net_config *cfg = &((const struct vm_config *)config)->nets[index];
+	const struct net_config *cfg = &((const struct net_configs *)config)->nets[index];
 	struct net_dev *net = calloc(1, sizeof(*net));
 	const uint8_t *m;
 	int err;
@@ -356,4 +356,5 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-net", net_count, net_create);
+VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create);
+DEVICE_CONFIG_OF(struct net_configs, net_config_of, virtio_device_net_create)

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "virtio/rng.h"
 #include "virtio/virtio.h"
-#include "vm_config.h"
 
 /*
  * The largest request served; Linux asks for at most a page. There is no
@@ -75,9 +75,9 @@ static const struct virtio_dev_ops rng_ops = {
 
 static unsigned rng_count(const void *config)
 {
-	const struct vm_config *cfg = config;
+	const struct rng_config *cfg = config;
 
-	return cfg->rng ? 1 : 0;
+	return cfg->enabled ? 1 : 0;
 }
 
 static int rng_create(const struct device_host *host, const void *config, unsigned index, struct virtio_dev **dev,
@@ -99,4 +99,5 @@ static int rng_create(const struct device_host *host, const void *config, unsign
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-rng", rng_count, rng_create);
+VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_count, rng_create);
+DEVICE_CONFIG_OF(struct rng_config, rng_config_of, virtio_device_rng_create)

@@ -18,7 +18,7 @@
  *   pause_requested the flag pause_requested, set by the test
  *   find            the devices made with fake_host_add
  * Devices come from the registered records by name, as devices_init makes
- * them, with the configuration in f->cfg.
+ * them, each with its part of f->cfg (device_config).
  */
 #ifndef KVMINI_TESTS_COMMON_FAKE_HOST_H
 #define KVMINI_TESTS_COMMON_FAKE_HOST_H

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "vm_config.h"
 
 #define ENTRY(n, l) { .name = (n), .level = (l) }
 
@@ -49,15 +50,15 @@ static void test_sort_empty_and_single(void **state)
 static void test_registered_in_init_order(void **state)
 {
 	const struct device_ops *all[DEVICES_MAX];
-	int n = devices_registered(all);
+	size_t n = devices_registered(all);
 	(void)state;
 
-	assert_true(n > 8);
-	for (int i = 1; i < n; i++)
+	assert_in_range(n, 9, DEVICES_MAX);
+	for (size_t i = 1; i < n; i++)
 		assert_true(all[i - 1]->level <= all[i]->level);
 	/* legacy claims what is left, so it comes after every other device. */
 	assert_string_equal(all[n - 1]->name, "legacy-absent");
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		assert_ptr_equal(device_find(all[i]->name), all[i]);
 	assert_int_equal(device_find("virtio-blk")->level, DEVICE_LEVEL_VIRTIO);
 	assert_null(device_find("no-such-device"));
@@ -177,9 +178,41 @@ static void test_set_errors(void **state)
 	devices_exit(&set);
 }
 
+/* Every registered device's configuration has its own part of struct vm_config, inside it. */
+static void test_device_configs_fit_apart(void **state)
+{
+	static struct vm_config cfg;
+	const struct device_ops *all[DEVICES_MAX];
+	size_t n = devices_registered(all), with_config = 0;
+	(void)state;
+
+	assert_in_range(n, 1, DEVICES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *mine = device_config(&cfg, all[i]);
+
+		if (!all[i]->config_size) {
+			assert_null(mine);
+			continue;
+		}
+		with_config++;
+		assert_non_null(mine);
+		assert_true(mine + all[i]->config_size <= cfg.device_configs + sizeof(cfg.device_configs));
+		assert_ptr_equal(device_config_const(&cfg, all[i]), mine);
+		for (size_t j = 0; j < i; j++) {
+			unsigned char *other = device_config(&cfg, all[j]);
+
+			if (other)
+				assert_true(other + all[j]->config_size <= mine || mine + all[i]->config_size <= other);
+		}
+	}
+	/* virtio-blk, -net, -rng and -console at least. */
+	assert_true(with_config >= 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_device_configs_fit_apart),
 		cmocka_unit_test(test_sort_is_stable_within_a_level),
 		cmocka_unit_test(test_sort_empty_and_single),
 		cmocka_unit_test(test_registered_in_init_order),

@@ -20,6 +20,9 @@
 
 #include "fake_host.h"
 #include "virtio/virtio.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/rng.h"
 
 extern const struct virtio_kind virtio_kind_vcon_create;
 extern const struct virtio_kind virtio_kind_rng_create;
@@ -56,8 +59,8 @@ static int setup(void **state)
 	alarm(TEST_TIMEOUT_S);
 	memset(ram, 0, sizeof(ram));
 	memset(&f.cfg, 0, sizeof(f.cfg));
-	f.cfg.virtio_console = true;
-	f.cfg.rng = true;
+	vcon_config_of(&f.cfg)->enabled = true;
+	rng_config_of(&f.cfg)->enabled = true;
 	if (fake_host_init(&f, ram, sizeof(ram)))
 		return -1;
 	dev = NULL;
@@ -90,7 +93,7 @@ static void make_device(const struct virtio_kind *kind, unsigned q)
 	struct errmsg e;
 	struct virtqueue *vq;
 
-	assert_int_equal(kind->create(&f.host, &f.cfg, 0, &dev, &e), 0);
+	assert_int_equal(kind->create(&f.host, device_config_const(&f.cfg, device_find(kind->name)), 0, &dev, &e), 0);
 	assert_int_equal(virtio_dev_setup(&f.host, dev, &e), 0);
 	dev->transport = &fake_transport;
 	vq = &dev->vqs[q];
@@ -300,9 +303,9 @@ static void test_blk_request_limit(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 4u << 20), 0);
 	close(fd);
-	f.cfg.nr_drives = 1;
-	snprintf(f.cfg.drives[0].path, sizeof(f.cfg.drives[0].path), "%s", image);
-	snprintf(f.cfg.drives[0].id, sizeof(f.cfg.drives[0].id), "bounds");
+	blk_config_of(&f.cfg)->nr_drives = 1;
+	snprintf(blk_config_of(&f.cfg)->drives[0].path, sizeof(blk_config_of(&f.cfg)->drives[0].path), "%s", image);
+	snprintf(blk_config_of(&f.cfg)->drives[0].id, sizeof(blk_config_of(&f.cfg)->drives[0].id), "bounds");
 	make_device(&virtio_kind_blk_create, 0);
 	unlink(image);
 

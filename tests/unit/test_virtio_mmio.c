@@ -11,6 +11,7 @@
 
 #include "boot/aml.h"
 #include "fake_host.h"
+#include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
 
@@ -395,7 +396,7 @@ static void test_attach_through_host(void **state)
 	(void)state;
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
-	f.cfg.virtio_console = true;
+	vcon_config_of(&f.cfg)->enabled = true;
 	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
 	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
 	assert_int_equal(fake_host_add(&f, "virtio-console"), 0);
