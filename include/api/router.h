@@ -17,6 +17,8 @@
 #include "api/http.h"
 #include "api/json.h"
 #include "errmsg.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
 #include "vm_config.h"
 
 /* Firecracker's answer to a pre-boot request after the start; kvmini's backends use it too. */
@@ -49,8 +51,6 @@ struct api_config {
 	char kernel_path[API_PATH_MAX];
 	char initrd_path[API_PATH_MAX];
 	char boot_args[API_BOOT_ARGS_MAX];
-	int root_drive; /* the drive with is_root_device, -1: none */
-	char net_ids[VM_MAX_NETS][API_ID_MAX];
 };
 
 /* One configuration request, already checked on its own (not yet against the rest of the configuration). */

@@ -111,53 +111,57 @@ void api_config_init(struct api_config *cfg)
 	cfg->vm.mem_size = (uint64_t)DEFAULT_MEM_MIB << 20;
 	cfg->vm.nr_cpus = 1;
 	cfg->vm.acpi = true;
-	cfg->root_drive = -1;
 }
 
 static int apply_drive(struct api_config *cfg, const struct api_config_change *c, struct errmsg *e)
 {
 	const struct drive_config *d = &c->drive.drive;
+	struct blk_config *blk = blk_config_of(&cfg->vm);
 	unsigned i;
 
-	for (i = 0; i < cfg->vm.nr_drives && strcmp(cfg->vm.drives[i].id, d->id); i++)
+	for (i = 0; i < blk->nr_drives && strcmp(blk->drives[i].id, d->id); i++)
 		;
-	if (i == VM_MAX_DRIVES)
-		return errmsg_set(e, EINVAL, "at most %d drives", VM_MAX_DRIVES);
-	if (c->drive.root && cfg->root_drive >= 0 && cfg->root_drive != (int)i)
+	if (i == BLK_MAX_DRIVES)
+		return errmsg_set(e, EINVAL, "at most %d drives", BLK_MAX_DRIVES);
+	if (c->drive.root && blk->has_root && blk->root != i)
 		return errmsg_set(e, EINVAL, "drive '%s' is already the root device; there can be only one",
-				  cfg->vm.drives[cfg->root_drive].id);
-	cfg->vm.drives[i] = *d;
-	if (i == cfg->vm.nr_drives)
-		cfg->vm.nr_drives++;
-	if (c->drive.root)
-		cfg->root_drive = (int)i;
-	else if (cfg->root_drive == (int)i)
-		cfg->root_drive = -1;
+				  blk->drives[blk->root].id);
+	blk->drives[i] = *d;
+	if (i == blk->nr_drives)
+		blk->nr_drives++;
+	if (c->drive.root) {
+		blk->has_root = true;
+		blk->root = i;
+	} else if (blk->has_root && blk->root == i) {
+		blk->has_root = false;
+	}
 	return 0;
 }
 
 static int apply_net(struct api_config *cfg, const struct api_config_change *c, struct errmsg *e)
 {
 	const struct net_config *n = &c->net.net;
+	struct net_configs *nets = net_config_of(&cfg->vm);
 	unsigned i;
 
-	for (i = 0; i < cfg->vm.nr_nets && strcmp(cfg->net_ids[i], c->net.id); i++)
+	for (i = 0; i < nets->nr && strcmp(nets->nets[i].id, n->id); i++)
 		;
-	if (i == VM_MAX_NETS)
-		return errmsg_set(e, EINVAL, "at most %d network interfaces", VM_MAX_NETS);
-	for (unsigned k = 0; k < cfg->vm.nr_nets; k++) {
+	if (i == NET_MAX_INTERFACES)
+		return errmsg_set(e, EINVAL, "at most %d network interfaces", NET_MAX_INTERFACES);
+	for (unsigned k = 0; k < nets->nr; k++) {
+		const struct net_config *other = &nets->nets[k];
+
 		if (k == i)
 			continue;
-		if (!strcmp(cfg->vm.nets[k].tap, n->tap))
+		if (!strcmp(other->tap, n->tap))
 			return errmsg_set(e, EINVAL, "host_dev_name '%s' is already used by interface '%s'", n->tap,
-					  cfg->net_ids[k]);
-		if (n->mac_set && cfg->vm.nets[k].mac_set && !memcmp(cfg->vm.nets[k].mac, n->mac, sizeof(n->mac)))
-			return errmsg_set(e, EINVAL, "guest_mac is already used by interface '%s'", cfg->net_ids[k]);
+					  other->id);
+		if (n->mac_set && other->mac_set && !memcmp(other->mac, n->mac, sizeof(n->mac)))
+			return errmsg_set(e, EINVAL, "guest_mac is already used by interface '%s'", other->id);
 	}
-	cfg->vm.nets[i] = *n;
-	snprintf(cfg->net_ids[i], sizeof(cfg->net_ids[i]), "%s", c->net.id);
-	if (i == cfg->vm.nr_nets)
-		cfg->vm.nr_nets++;
+	nets->nets[i] = *n;
+	if (i == nets->nr)
+		nets->nr++;
 	return 0;
 }
 
@@ -190,13 +194,12 @@ void api_config_from_vm(struct api_config *cfg, const struct vm_config *vm)
 	snprintf(cfg->kernel_path, sizeof(cfg->kernel_path), "%s", vm->kernel_path ? vm->kernel_path : "");
 	snprintf(cfg->initrd_path, sizeof(cfg->initrd_path), "%s", vm->initrd_path ? vm->initrd_path : "");
 	snprintf(cfg->boot_args, sizeof(cfg->boot_args), "%s", vm->cmdline ? vm->cmdline : "");
-	for (unsigned i = 0; i < vm->nr_nets && i < VM_MAX_NETS; i++)
-		snprintf(cfg->net_ids[i], sizeof(cfg->net_ids[i]), "net%u", i);
 }
 
 int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *cmdline_buf, size_t cmdline_size,
 		     struct errmsg *e)
 {
+	const struct blk_config *blk = blk_config_of_const(&cfg->vm);
 	int n;
 
 	if (!cfg->kernel_path[0])
@@ -205,12 +208,9 @@ int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *c
 	vm->kernel_path = cfg->kernel_path;
 	vm->initrd_path = cfg->initrd_path[0] ? cfg->initrd_path : NULL;
 	vm->paths_from_api = true;
-	for (unsigned i = 0; i < vm->nr_drives; i++)
-		vm->drives[i].path_from_api = true;
-	if (cfg->root_drive >= 0)
+	if (blk->has_root)
 		n = snprintf(cmdline_buf, cmdline_size, "%s%sroot=/dev/vd%c %s", cfg->boot_args,
-			     cfg->boot_args[0] ? " " : "", 'a' + cfg->root_drive,
-			     cfg->vm.drives[cfg->root_drive].readonly ? "ro" : "rw");
+			     cfg->boot_args[0] ? " " : "", 'a' + blk->root, blk->drives[blk->root].readonly ? "ro" : "rw");
 	else
 		n = snprintf(cmdline_buf, cmdline_size, "%s", cfg->boot_args);
 	if (n < 0 || (size_t)n >= cmdline_size)
@@ -226,6 +226,8 @@ static void format_mac(char *out, size_t size, const uint8_t mac[6])
 
 int api_config_format(const struct api_config *cfg, char *out, size_t cap)
 {
+	const struct blk_config *blk = blk_config_of_const(&cfg->vm);
+	const struct net_configs *nets = net_config_of_const(&cfg->vm);
 	struct json_out j;
 	char mac[18];
 
@@ -243,22 +245,22 @@ int api_config_format(const struct api_config *cfg, char *out, size_t cap)
 	json_put_bool(&j, "smt", false);
 	json_object_end(&j);
 	json_array_begin(&j, "drives");
-	for (unsigned i = 0; i < cfg->vm.nr_drives; i++) {
+	for (unsigned i = 0; i < blk->nr_drives; i++) {
 		json_object_begin(&j, NULL);
-		json_put_string(&j, "drive_id", cfg->vm.drives[i].id);
-		json_put_string(&j, "path_on_host", cfg->vm.drives[i].path);
-		json_put_bool(&j, "is_root_device", cfg->root_drive == (int)i);
-		json_put_bool(&j, "is_read_only", cfg->vm.drives[i].readonly);
+		json_put_string(&j, "drive_id", blk->drives[i].id);
+		json_put_string(&j, "path_on_host", blk->drives[i].path);
+		json_put_bool(&j, "is_root_device", blk->has_root && blk->root == i);
+		json_put_bool(&j, "is_read_only", blk->drives[i].readonly);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
 	json_array_begin(&j, "network-interfaces");
-	for (unsigned i = 0; i < cfg->vm.nr_nets; i++) {
+	for (unsigned i = 0; i < nets->nr; i++) {
 		json_object_begin(&j, NULL);
-		json_put_string(&j, "iface_id", cfg->net_ids[i]);
-		json_put_string(&j, "host_dev_name", cfg->vm.nets[i].tap);
-		if (cfg->vm.nets[i].mac_set) {
-			format_mac(mac, sizeof(mac), cfg->vm.nets[i].mac);
+		json_put_string(&j, "iface_id", nets->nets[i].id);
+		json_put_string(&j, "host_dev_name", nets->nets[i].tap);
+		if (nets->nets[i].mac_set) {
+			format_mac(mac, sizeof(mac), nets->nets[i].mac);
 			json_put_string(&j, "guest_mac", mac);
 		}
 		json_object_end(&j);
@@ -343,6 +345,7 @@ static int parse_drive(const char *text, size_t len, struct api_config_change *c
 	if (!d->path[0])
 		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
 	memcpy(d->id, id, strlen(id) + 1);
+	d->path_from_api = true;
 	if ((err = check_choice("cache_type", cache_type, "Unsafe", "Writeback", e)))
 		return err;
 	return check_choice("io_engine", io_engine, "Sync", "Async", e);
@@ -358,7 +361,6 @@ static int parse_net(const char *text, size_t len, struct api_config_change *c, 
 		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
 		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
 	};
-	struct vm_config one = { .nr_nets = 0 };
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -371,9 +373,9 @@ static int parse_net(const char *text, size_t len, struct api_config_change *c, 
 	if (!tap[0] || strpbrk(tap, ",="))
 		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
 	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
-	if ((err = vm_config_add_net(&one, opt, e)))
+	if ((err = vm_config_parse_net(opt, &c->net.net, e)))
 		return err;
-	c->net.net = one.nets[0];
+	snprintf(c->net.net.id, sizeof(c->net.net.id), "%s", c->net.id);
 	return 0;
 }
 

@@ -13,6 +13,10 @@
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
 #include "jail.h"
 
 #define DEFAULT_MEM (512ULL << 20)
@@ -75,23 +79,26 @@ static int parse_net(void *cfg, const char *value, struct errmsg *e)
 	return vm_config_add_net(cfg, value, e);
 }
 
-static int parse_console(void *virtio_console, const char *value, struct errmsg *e)
+static int parse_rng(void *cfg, const char *value, struct errmsg *e)
 {
-	return vm_config_parse_console(value, virtio_console, e);
+	return option_set(&rng_config_of(cfg)->enabled, value, e);
+}
+
+static int parse_console(void *cfg, const char *value, struct errmsg *e)
+{
+	return vm_config_parse_console(value, &vcon_config_of(cfg)->enabled, e);
 }
 
 static const struct option_spec device_options[] = {
 	{ "drive", 0, "path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME]",
 	  "a virtio-blk disk backed by FILE (raw image or block device);\n"
-	  "repeatable, up to " OPTION_TEXT(VM_MAX_DRIVES) "; id (at most " OPTION_TEXT(DRIVE_ID_MAX) " characters) is its serial",
+	  "repeatable, up to " OPTION_TEXT(BLK_MAX_DRIVES) "; id (at most " OPTION_TEXT(DRIVE_ID_MAX) " characters) is its serial",
 	  parse_drive, 0 },
 	{ "net", 0, "tap=NAME[,mac=52:54:00:12:34:56]",
-	  "a virtio-net interface on host tap NAME; repeatable, up to " OPTION_TEXT(VM_MAX_NETS), parse_net, 0 },
-	{ "rng", 0, NULL, "a virtio-rng device fed from the host's getrandom()", option_set,
-	  offsetof(struct vm_config, rng) },
+	  "a virtio-net interface on host tap NAME; repeatable, up to " OPTION_TEXT(NET_MAX_INTERFACES), parse_net, 0 },
+	{ "rng", 0, NULL, "a virtio-rng device fed from the host's getrandom()", parse_rng, 0 },
 	{ "console", 0, "serial|virtio",
-	  "virtio: the console is also hvc0 (virtio-console), and input goes there", parse_console,
-	  offsetof(struct vm_config, virtio_console) },
+	  "virtio: the console is also hvc0 (virtio-console), and input goes there", parse_console, 0 },
 	{ NULL },
 };
 

@@ -349,12 +349,12 @@ static const struct virtio_dev_ops blk_ops = {
 
 static unsigned blk_count(const struct vm_config *cfg)
 {
-	return cfg->nr_drives;
+	return blk_config_of_const(cfg)->nr_drives;
 }
 
 static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
 {
-	const struct drive_config *cfg = &vm->cfg->drives[index];
+	const struct drive_config *cfg = &blk_config_of_const(vm->cfg)->drives[index];
 	struct blk_dev *blk = calloc(1, sizeof(*blk));
 	int err;
 
@@ -386,4 +386,5 @@ static int blk_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-blk", blk_count, blk_create);
+VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create);
+DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)

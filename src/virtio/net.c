@@ -303,12 +303,12 @@ static void net_random_mac(uint8_t mac[6])
 
 static unsigned net_count(const struct vm_config *cfg)
 {
-	return cfg->nr_nets;
+	return net_config_of_const(cfg)->nr;
 }
 
 static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
 {
-	const struct net_config *cfg = &vm->cfg->nets[index];
+	const struct net_config *cfg = &net_config_of_const(vm->cfg)->nets[index];
 	struct net_dev *net = calloc(1, sizeof(*net));
 	const uint8_t *m;
 	int err;
@@ -351,4 +351,5 @@ static int net_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-net", net_count, net_create);
+VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create);
+DEVICE_CONFIG_OF(struct net_configs, net_config_of, virtio_device_net_create)

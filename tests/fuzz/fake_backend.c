@@ -72,7 +72,7 @@ static int fake_get_stats(void *ctx, struct json_out *j, struct errmsg *e)
 
 	(void)e;
 	json_put_uint(j, "uptime_ms", 1234);
-	json_put_uint(j, "drives", f->cfg.vm.nr_drives);
+	json_put_uint(j, "drives", blk_config_of(&f->cfg.vm)->nr_drives);
 	return 0;
 }
 
