@@ -112,7 +112,8 @@ struct virtio_dev {
 
 /*
  * A kind of virtio device (blk, net, ...): its configuration type (its part
- * of struct vm_config), how many of it the configuration
+ * of struct vm_config), the command-line options that fill it (include/options.h,
+ * NULL for none), how many of it the configuration
  * asks for, and how to make the index-th. create fills in a struct virtio_dev
  * (ops, priv, device_id, name, queues, features, config) and everything the
  * device owns; on failure it frees what it made. The device's ops->destroy
@@ -131,7 +132,7 @@ void virtio_kind_exit(struct vm *vm, void *data);
 /* device_ops.virtio_device: the index-th device of a kind (data as virtio_kind_init made it). */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
-#define VIRTIO_DEVICE_REGISTER(name_, config_type_, count_, create_)                                           \
+#define VIRTIO_DEVICE_REGISTER(name_, config_type_, options_, count_, create_)                                 \
 	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
 						   .create = (create_) };                                      \
 	static int virtio_init_##create_(struct vm *vm, void **data, struct errmsg *e)                         \
@@ -141,7 +142,7 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
 		.exit = virtio_kind_exit, .virtio_device = virtio_kind_device,                                 \
-		.config_size = sizeof(config_type_),                                                           \
+		.config_size = sizeof(config_type_), .options = (options_),                                    \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)
 

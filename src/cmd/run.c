@@ -9,14 +9,11 @@
 #include "api/backend.h"
 #include "api/server.h"
 #include "commands.h"
+#include "device.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
-#include "virtio/blk.h"
-#include "virtio/console.h"
-#include "virtio/net.h"
-#include "virtio/rng.h"
 #include "jail.h"
 
 #define DEFAULT_MEM (512ULL << 20)
@@ -69,38 +66,18 @@ static const struct option_spec machine_options[] = {
 	{ NULL },
 };
 
-static int parse_drive(void *cfg, const char *value, struct errmsg *e)
+/* Every registered device's options, each filling its part of cfg (NULL: for help). */
+static size_t run_device_groups(struct vm_config *cfg, struct option_group *g)
 {
-	return vm_config_add_drive(cfg, value, e);
-}
+	const struct device_ops *devices[DEVICES_MAX];
+	size_t nr = devices_registered(devices), n = 0;
 
-static int parse_net(void *cfg, const char *value, struct errmsg *e)
-{
-	return vm_config_add_net(cfg, value, e);
+	for (size_t i = 0; i < nr && i < DEVICES_MAX; i++)
+		if (devices[i]->options)
+			g[n++] = (struct option_group){ devices[i]->options, cfg ? device_config(cfg, devices[i]) : NULL,
+							NULL };
+	return n;
 }
-
-static int parse_rng(void *cfg, const char *value, struct errmsg *e)
-{
-	return option_set(&rng_config_of(cfg)->enabled, value, e);
-}
-
-static int parse_console(void *cfg, const char *value, struct errmsg *e)
-{
-	return vm_config_parse_console(value, &vcon_config_of(cfg)->enabled, e);
-}
-
-static const struct option_spec device_options[] = {
-	{ "drive", 0, "path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME]",
-	  "a virtio-blk disk backed by FILE (raw image or block device);\n"
-	  "repeatable, up to " OPTION_TEXT(BLK_MAX_DRIVES) "; id (at most " OPTION_TEXT(DRIVE_ID_MAX) " characters) is its serial",
-	  parse_drive, 0 },
-	{ "net", 0, "tap=NAME[,mac=52:54:00:12:34:56]",
-	  "a virtio-net interface on host tap NAME; repeatable, up to " OPTION_TEXT(NET_MAX_INTERFACES), parse_net, 0 },
-	{ "rng", 0, NULL, "a virtio-rng device fed from the host's getrandom()", parse_rng, 0 },
-	{ "console", 0, "serial|virtio",
-	  "virtio: the console is also hvc0 (virtio-console), and input goes there", parse_console, 0 },
-	{ NULL },
-};
 
 static size_t run_groups(void *args, struct option_group *g)
 {
@@ -110,7 +87,7 @@ static size_t run_groups(void *args, struct option_group *g)
 
 	g[n++] = (struct option_group){ boot_options, cfg, NULL };
 	g[n++] = (struct option_group){ machine_options, a, NULL };
-	g[n++] = (struct option_group){ device_options, cfg, NULL };
+	n += run_device_groups(cfg, g + n);
 	g[n++] = (struct option_group){ host_options, cfg, NULL };
 	g[n++] = (struct option_group){ seccomp_options, cfg, NULL };
 	g[n++] = (struct option_group){ verbose_options, a ? &a->verbose : NULL, NULL };
