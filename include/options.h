@@ -65,7 +65,7 @@ struct option_usage {
 	const char *notes;    /* after the options (keys, exit status), or NULL */
 };
 
-/* The most groups a command has: its own tables and a device's each. */
+/* The most groups a command has: its own tables and one per device (run checks it against DEVICES_MAX). */
 #define OPTION_GROUPS_MAX 40
 
 /* "usage: kvmini NAME SYNOPSIS", the text, the options, the notes. */

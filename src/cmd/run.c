@@ -79,6 +79,9 @@ static size_t run_device_groups(struct vm_config *cfg, struct option_group *g)
 	return n;
 }
 
+/* run's five tables and a group for each device fit what the parser is given. */
+_Static_assert(5 + DEVICES_MAX <= OPTION_GROUPS_MAX, "OPTION_GROUPS_MAX is too small for run");
+
 static size_t run_groups(void *args, struct option_group *g)
 {
 	struct run_args *a = args;
