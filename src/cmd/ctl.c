@@ -44,7 +44,7 @@ static const struct option_spec ctl_options[] = {
 	{ "json", 0, NULL, "print the API's JSON answer as it is", option_set, offsetof(struct ctl_args, json) },
 	{ "vcpu", 0, "N", "regs: the vCPU whose registers to show (default 0)", parse_vcpu,
 	  offsetof(struct ctl_args, vcpu) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static size_t ctl_groups(void *args, struct option_group *g)

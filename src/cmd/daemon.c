@@ -37,7 +37,7 @@ struct daemon_args {
 static const struct option_spec daemon_options[] = {
 	{ "config-file", 0, "FILE", "a Firecracker configuration file: the VM starts at once", option_string,
 	  offsetof(struct daemon_args, config_file) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static size_t daemon_groups(void *args, struct option_group *g)

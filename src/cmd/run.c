@@ -63,7 +63,7 @@ static const struct option_spec machine_options[] = {
 	{ "hugepages", 0, NULL, "back guest RAM with huge pages", parse_hugepages, 0 },
 	{ "transport", 0, "pci|mmio", "virtio devices as PCI functions (default) or virtio-mmio windows",
 	  parse_transport, 0 },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* Every registered device's options, each filling its part of cfg (NULL: for help). */

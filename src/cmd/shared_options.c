@@ -15,7 +15,7 @@ const struct option_spec boot_options[] = {
 	{ "cmdline", 0, "STR", "kernel parameters, added to \"" CMDLINE_DEFAULTS "\"\n"
 	  "(a parameter given here replaces the default of the same name)", option_string, AT(cmdline) },
 	{ "no-acpi", 0, NULL, "describe the machine with an MP table instead of ACPI", option_clear, AT(acpi) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static int parse_nested(void *nested, const char *value, struct errmsg *e)
@@ -44,16 +44,16 @@ const struct option_spec host_options[] = {
 	{ "gid", 0, "N", "and as this group (needs --uid)", parse_gid, AT(gid) },
 	{ "chroot", 0, "DIR", "and change the root to DIR first (needs --uid and --gid)", option_string,
 	  AT(chroot_dir) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct option_spec seccomp_options[] = {
 	{ "no-seccomp", 0, NULL, "no per-thread system call filters (docs/security.md); for debugging", option_set,
 	  AT(no_seccomp) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct option_spec verbose_options[] = {
 	{ "verbose", 'v', NULL, "say more about what kvmini does", option_set, 0 },
-	{ NULL },
+	{ .name = NULL },
 };

@@ -122,14 +122,14 @@ static const struct option_spec smoke_options[] = {
 	{ "jobs", 0, "N", "runs at once (default: the host's CPU count)", parse_jobs, AT(jobs) },
 	{ "junit", 0, "FILE", "write a JUnit XML report", option_string, AT(junit_path) },
 	{ "log", 0, "FILE", "keep the whole console", option_string, AT(log_path) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* Apart from the others: it boots nothing, so none of them has a use with it. */
 static const struct option_spec save_initrd_options[] = {
 	{ "save-initrd", 0, "FILE", "write the built-in init's initramfs to FILE and boot nothing\n"
 	  "(to boot the very same init under another VMM)", option_string, AT(save_initrd_path) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* The groups a boot uses come first, so that --save-initrd can name the first of them given. */

@@ -450,7 +450,7 @@ static const struct option_spec blk_options[] = {
 	  "a virtio-blk disk backed by FILE (raw image or block device);\n"
 	  "repeatable, up to " OPTION_TEXT(BLK_MAX_DRIVES) "; id (at most " OPTION_TEXT(DRIVE_ID_MAX)
 	  " characters) is its serial", add_drive, 0 },
-	{ NULL },
+	{ .name = NULL },
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_options, blk_count, blk_create);

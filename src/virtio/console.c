@@ -149,7 +149,7 @@ static int parse_console(void *virtio_console, const char *arg, struct errmsg *e
 static const struct option_spec vcon_options[] = {
 	{ "console", 0, "serial|virtio", "virtio: the console is also hvc0 (virtio-console), and input goes there",
 	  parse_console, offsetof(struct vcon_config, enabled) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-console", struct vcon_config, vcon_options, vcon_count, vcon_create);

@@ -455,7 +455,7 @@ static int add_net(void *net_configs, const char *arg, struct errmsg *e)
 static const struct option_spec net_options[] = {
 	{ "net", 0, "tap=NAME[,mac=52:54:00:12:34:56]",
 	  "a virtio-net interface on host tap NAME; repeatable, up to " OPTION_TEXT(NET_MAX_INTERFACES), add_net, 0 },
-	{ NULL },
+	{ .name = NULL },
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_options, net_count, net_create);

@@ -101,7 +101,7 @@ static int rng_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 static const struct option_spec rng_options[] = {
 	{ "rng", 0, NULL, "a virtio-rng device fed from the host's getrandom()", option_set,
 	  offsetof(struct rng_config, enabled) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_options, rng_count, rng_create);

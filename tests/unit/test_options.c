@@ -39,7 +39,7 @@ static const struct option_spec specs[] = {
 	{ "name-prefix", 0, "P", "a name that starts with another", option_string, AT(name) },
 	{ "quiet", 'q', NULL, "say less", option_set, AT(quiet) },
 	{ "count", 'n', "N", "how many\nof them", parse_count, 0 },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static const struct option_spec other_specs[] = {
@@ -47,7 +47,7 @@ static const struct option_spec other_specs[] = {
 	{ "no-color", 0, NULL, "no colours", option_clear, AT(color) },
 	{ "label", 0, "KEY=VALUE[,KEY=VALUE]", "too long for the column:\nits help goes below", option_string,
 	  AT(name) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static struct target t;
