@@ -29,15 +29,31 @@ TSAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-tsan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run bench unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
+.PHONY: all check run bench install install-test unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/kvmini $(GUESTS)
+all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS)
 
 # One static binary: it runs unchanged inside the nested test bench's initramfs.
 $(BUILD)/kvmini: $(OBJ)
 	@echo '  LINK    $@'
 	@$(CC) -static -pthread -Wl,--gc-sections -o $@ $^
+
+# The man page comes from the same option tables and device records as kvmini's help, so it is written by kvmini.
+$(BUILD)/kvmini.1: $(BUILD)/kvmini
+	@echo '  MAN     $@'
+	@$(BUILD)/kvmini help --man > $@
+
+# make install PREFIX=/usr/local DESTDIR=: the binary and its man page.
+PREFIX     := /usr/local
+DESTDIR    :=
+install: $(BUILD)/kvmini $(BUILD)/kvmini.1
+	install -D -m 0755 $(BUILD)/kvmini $(DESTDIR)$(PREFIX)/bin/kvmini
+	install -D -m 0644 $(BUILD)/kvmini.1 $(DESTDIR)$(PREFIX)/share/man/man1/kvmini.1
+
+# Installs into a scratch DESTDIR and checks what landed there.
+install-test:
+	timeout 300 tests/install/install.sh
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -216,6 +232,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) unit-tsan
+	$(MAKE) install-test
 	if command -v clang >/dev/null; then $(MAKE) fuzz; else echo 'check: no clang, fuzzing skipped'; fi
 	$(MAKE) bench-selftest
 	$(MAKE) boot-tests
@@ -233,7 +250,7 @@ bench:
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan $(BUILD)/version.h \
-	       $(BUILD)/guests $(BUILD)/kvmini \
+	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 \
 	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:

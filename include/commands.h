@@ -3,25 +3,36 @@
 #ifndef KVMINI_COMMANDS_H
 #define KVMINI_COMMANDS_H
 
+#include "options.h"
+
 struct command {
 	const char *name;
 	const char *summary;
 	int (*main)(int argc, char **argv);
-	void (*usage)(void);
+	const struct option_usage *usage; /* NULL: a command without options, its summary says it all */
 };
 
 int cmd_run(int argc, char **argv);
-void cmd_run_usage(void);
+extern const struct option_usage run_usage;
 int cmd_smoke(int argc, char **argv);
-void cmd_smoke_usage(void);
+extern const struct option_usage smoke_usage;
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 /* kvmini daemon: a VM configured and started through the API socket (src/cmd/daemon.c). */
 int cmd_daemon(int argc, char **argv);
-void cmd_daemon_usage(void);
+extern const struct option_usage daemon_usage;
 /* kvmini pause|resume|stop|status|stats|regs: a client of the API socket (src/cmd/ctl.c); argv[0] says which. */
 int cmd_ctl(int argc, char **argv);
-void cmd_ctl_usage(void);
+extern const struct option_usage ctl_usage;
+
+/*
+ * Options more than one command takes (src/cmd/shared_options.c), declared
+ * once: each table but the last fills a struct vm_config, the last a bool.
+ */
+extern const struct option_spec boot_options[];    /* --kernel, --initrd, --cmdline, --no-acpi: run, smoke */
+extern const struct option_spec host_options[];    /* --api-sock, --nested, --uid, --gid, --chroot: run, daemon */
+extern const struct option_spec seccomp_options[]; /* --no-seccomp: run, smoke, daemon */
+extern const struct option_spec verbose_options[]; /* -v, --verbose */
 /* The version string, e.g. for the API's vmm_version. */
 const char *kvmini_version(void);
 
@@ -37,8 +48,8 @@ const struct command *command_find(const char *name);
 /*
  * `kvmini run`'s options into a vm_config, which must come zeroed (the
  * caller's static one is, without touching its 33 KiB of drive slots);
- * -EINVAL with the reason for a usage error. host_ram bounds --mem. Pure
- * (getopt state aside), for the unit tests.
+ * -EINVAL with the reason for a usage error, -ECANCELED for --help. host_ram
+ * bounds --mem. Pure, for the unit tests.
  */
 int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e);
 #endif

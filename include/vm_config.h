@@ -52,21 +52,11 @@ struct vm_config {
 int vm_config_parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struct errmsg *e);
 
 /*
- * The virtio options, pure (nothing is opened here: the devices do that).
- * -EINVAL with a one-line message that quotes the option's value and names
- * the bad part; cfg is unchanged on error.
+ * The machine's options (the devices parse their own: include/device.h),
+ * pure. -EINVAL with a one-line message that quotes the value.
  */
-/* One --drive value, appended to virtio-blk's configuration; the id defaults to "drive<index>". */
-int vm_config_add_drive(struct vm_config *cfg, const char *arg, struct errmsg *e);
-struct net_config;
-/* One --net value on its own. */
-int vm_config_parse_net(const char *arg, struct net_config *n, struct errmsg *e);
-/* One --net value, appended to virtio-net's configuration; a tap may be named only once. */
-int vm_config_add_net(struct vm_config *cfg, const char *arg, struct errmsg *e);
 /* --transport pci|mmio */
 int vm_config_parse_transport(const char *arg, enum virtio_transport_kind *transport, struct errmsg *e);
-/* --console serial|virtio */
-int vm_config_parse_console(const char *arg, bool *virtio_console, struct errmsg *e);
 /* --nested on|off */
 int vm_config_parse_nested(const char *arg, bool *nested, struct errmsg *e);
 

@@ -28,6 +28,12 @@ struct net_configs {
 };
 
 struct net_configs *net_config_of(struct vm_config *cfg);
+/*
+ * One --net value (tap=NAME[,mac=...]) into *n, checked but not opened
+ * (pure: the API reads its fields this way too); -EINVAL with a message
+ * quoting the value.
+ */
+int net_config_parse(const char *arg, struct net_config *n, struct errmsg *e);
 const struct net_configs *net_config_of_const(const struct vm_config *cfg);
 
 /*

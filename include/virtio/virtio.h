@@ -114,8 +114,10 @@ struct virtio_dev {
  * asks for, and how to make the index-th. create fills in a struct virtio_dev
  * (ops, priv, device_id, name, queues, features, config) and everything the
  * device owns; on failure it frees what it made. The device's ops->destroy
- * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM, and
- * names the kind virtio_kind_<create> so unit tests can make a device alone.
+ * undoes create. VIRTIO_DEVICE_REGISTER makes it a device of the VM (the
+ * rest of its record, such as .options and .api, follows as designated
+ * initializers), and names the kind virtio_kind_<create> so unit tests can
+ * make a device alone.
  */
 struct virtio_kind {
 	const char *name;
@@ -140,7 +142,7 @@ void virtio_kind_pause(void *data);
 /* The index-th device of a kind (data as virtio_kind_init made it), NULL past the last. */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
-#define VIRTIO_DEVICE_REGISTER(name_, config_type_, count_, create_)                                           \
+#define VIRTIO_DEVICE_REGISTER(name_, config_type_, count_, create_, ...)                                     \
 	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
 						   .create = (create_) };                                      \
 	static int virtio_init_##create_(const struct device_host *host, const void *config, void **data,      \
@@ -151,7 +153,7 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
 		.exit = virtio_kind_exit, .stats = virtio_kind_stats, .pause = virtio_kind_pause,              \
-		.config_size = sizeof(config_type_),                                                           \
+		.config_size = sizeof(config_type_), __VA_ARGS__                                               \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)
 

@@ -373,7 +373,7 @@ static int parse_net(const char *text, size_t len, struct api_config_change *c, 
 	if (!tap[0] || strpbrk(tap, ",="))
 		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
 	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
-	if ((err = vm_config_parse_net(opt, &c->net.net, e)))
+	if ((err = net_config_parse(opt, &c->net.net, e)))
 		return err;
 	snprintf(c->net.net.id, sizeof(c->net.net.id), "%s", c->net.id);
 	return 0;

@@ -5,7 +5,7 @@
  * its answer as text, or as the raw JSON with --json.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,15 +22,36 @@
 
 #define CTL_TIMEOUT_S 30
 
-enum { OPT_SOCK = 256, OPT_JSON, OPT_VCPU };
-
-static const struct option ctl_options[] = {
-	{ "sock", required_argument, NULL, OPT_SOCK },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "vcpu", required_argument, NULL, OPT_VCPU },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+struct ctl_args {
+	const char *sock;
+	bool json;
+	unsigned vcpu;
 };
+
+static int parse_vcpu(void *vcpu, const char *value, struct errmsg *e)
+{
+	uint64_t n;
+
+	if (parse_uint(value, 0, VM_MAX_CPUS - 1, &n))
+		return errmsg_set(e, EINVAL, "--vcpu '%s': must be a number from 0 to %d", value, VM_MAX_CPUS - 1);
+	*(unsigned *)vcpu = n;
+	return 0;
+}
+
+static const struct option_spec ctl_options[] = {
+	{ "sock", 0, "PATH", "the --api-sock of the kvmini to talk to", option_string,
+	  offsetof(struct ctl_args, sock) },
+	{ "json", 0, NULL, "print the API's JSON answer as it is", option_set, offsetof(struct ctl_args, json) },
+	{ "vcpu", 0, "N", "regs: the vCPU whose registers to show (default 0)", parse_vcpu,
+	  offsetof(struct ctl_args, vcpu) },
+	{ .name = NULL },
+};
+
+static size_t ctl_groups(void *args, struct option_group *g)
+{
+	g[0] = (struct option_group){ ctl_options, args, NULL };
+	return 1;
+}
 
 struct ctl_request {
 	const char *command, *method, *path, *body, *done;
@@ -45,21 +66,18 @@ static const struct ctl_request requests[] = {
 	{ "regs", "GET", NULL, NULL, NULL },
 };
 
-void cmd_ctl_usage(void)
-{
-	printf("usage: kvmini pause|resume|stop|status|stats|regs --sock PATH [--json] [--vcpu N]\n"
-	       "\n"
-	       "Talks to a kvmini started with --api-sock PATH (kvmini run or kvmini daemon):\n"
-	       "  pause    pause the guest (its vCPUs and devices stop)\n"
-	       "  resume   resume a paused guest\n"
-	       "  stop     stop the guest at once (kvmini exits 0)\n"
-	       "  status   the VM's state: Not started, Running or Paused\n"
-	       "  stats    uptime, vCPU exits by reason, memory, device counters\n"
-	       "  regs     vCPU N's registers (default 0); the guest must be paused\n"
-	       "\n"
-	       "  --json   print the API's JSON answer as it is\n"
-	       "Exit status: 0 done, 1 the API refused (its fault_message is printed) or no answer, 2 usage error.\n");
-}
+const struct option_usage ctl_usage = {
+	.synopsis = "--sock PATH [--json] [--vcpu N]",
+	.text = "Talks to a kvmini started with --api-sock PATH (kvmini run or kvmini daemon):\n"
+		"  pause    pause the guest (its vCPUs and devices stop)\n"
+		"  resume   resume a paused guest\n"
+		"  stop     stop the guest at once (kvmini exits 0)\n"
+		"  status   the VM's state: Not started, Running or Paused\n"
+		"  stats    uptime, vCPU exits by reason, memory, device counters\n"
+		"  regs     vCPU N's registers (default 0); the guest must be paused",
+	.groups = ctl_groups,
+	.notes = "Exit status: 0 done, 1 the API refused (its fault_message is printed) or no answer, 2 usage error.",
+};
 
 static int connect_socket(const char *path, struct errmsg *e)
 {
@@ -213,13 +231,13 @@ int cmd_ctl(int argc, char **argv)
 {
 	static char buf[HTTP_HEAD_MAX + API_BODY_MAX];
 	const struct ctl_request *req = NULL;
-	const char *sock = NULL, *resp;
+	struct ctl_args args = { .sock = NULL };
+	struct option_group groups[OPTION_GROUPS_MAX];
+	const char *resp;
 	char regs_path[32];
-	uint64_t vcpu = 0;
-	bool json = false;
 	struct errmsg e;
 	size_t resp_len;
-	int opt, status;
+	int err, status;
 
 	for (unsigned i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
 		if (!strcmp(argv[0], requests[i].command))
@@ -228,56 +246,30 @@ int cmd_ctl(int argc, char **argv)
 		log_error("'%s' is not an API command", argv[0]);
 		return EXIT_USAGE;
 	}
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", ctl_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_SOCK:
-			sock = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_VCPU:
-			if (parse_uint(optarg, 0, VM_MAX_CPUS - 1, &vcpu)) {
-				log_error("%s: --vcpu '%s': must be a number from 0 to %d", req->command, optarg,
-					  VM_MAX_CPUS - 1);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			cmd_ctl_usage();
-			return 0;
-		case ':':
-			log_error("%s: %s needs a value", req->command, argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			log_error("%s: unknown option '%s' (see 'kvmini help %s')", req->command, argv[optind - 1],
-				  req->command);
-			return EXIT_USAGE;
-		}
+	err = options_parse(req->command, argc, argv, groups, ctl_groups(&args, groups), &e);
+	if (err == -ECANCELED) {
+		options_print_usage(stdout, req->command, &ctl_usage);
+		return 0;
 	}
-	if (optind < argc) {
-		log_error("%s: unexpected argument '%s'", req->command, argv[optind]);
+	if (!err && !args.sock)
+		err = options_required(req->command, "sock", &e);
+	if (err) {
+		log_error("%s", e.text);
 		return EXIT_USAGE;
 	}
-	if (!sock) {
-		log_error("%s: --sock PATH is required (the --api-sock of the kvmini to talk to)", req->command);
-		return EXIT_USAGE;
-	}
-	snprintf(regs_path, sizeof(regs_path), "/vcpu/%u/regs", (unsigned)vcpu);
-	if (exchange(sock, req->method, req->path ? req->path : regs_path, req->body, buf, sizeof(buf), &status,
+	snprintf(regs_path, sizeof(regs_path), "/vcpu/%u/regs", args.vcpu);
+	if (exchange(args.sock, req->method, req->path ? req->path : regs_path, req->body, buf, sizeof(buf), &status,
 		     &resp, &resp_len, &e)) {
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}
 	if (status < 200 || status > 299) {
 		print_fault(status, resp, resp_len);
-		if (json && resp)
+		if (args.json && resp)
 			printf("%.*s\n", (int)resp_len, resp);
 		return EXIT_RUNTIME_ERROR;
 	}
-	if (json) {
+	if (args.json) {
 		if (resp && resp_len)
 			printf("%.*s\n", (int)resp_len, resp);
 		return 0;

@@ -7,9 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,39 +27,42 @@
 /* A config file larger than this is surely not one. */
 #define CONFIG_FILE_MAX (1 << 20)
 
-enum { OPT_API_SOCK = 256, OPT_CONFIG_FILE, OPT_NO_SECCOMP, OPT_NESTED, OPT_UID, OPT_GID, OPT_CHROOT };
-
-static const struct option daemon_options[] = {
-	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
-	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
-	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
-	{ "nested", required_argument, NULL, OPT_NESTED },
-	{ "uid", required_argument, NULL, OPT_UID },
-	{ "gid", required_argument, NULL, OPT_GID },
-	{ "chroot", required_argument, NULL, OPT_CHROOT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/* What daemon's options fill: of the VM's configuration only what is not the guest's (the API gives that). */
+struct daemon_args {
+	struct vm_config host;
+	const char *config_file;
+	bool verbose;
 };
 
-void cmd_daemon_usage(void)
+static const struct option_spec daemon_options[] = {
+	{ "config-file", 0, "FILE", "a Firecracker configuration file: the VM starts at once", option_string,
+	  offsetof(struct daemon_args, config_file) },
+	{ .name = NULL },
+};
+
+static size_t daemon_groups(void *args, struct option_group *g)
 {
-	printf("usage: kvmini daemon --api-sock PATH [--config-file vm.json] [options]\n"
-	       "\n"
-	       "Serves Firecracker's API on the Unix socket PATH. Configure the VM with\n"
-	       "PUT /boot-source, /machine-config, /drives/ID and /network-interfaces/ID, then\n"
-	       "start it with PUT /actions {\"action_type\": \"InstanceStart\"}; see docs/api.md.\n"
-	       "The guest console is stdin/stdout; kvmini ends with the guest, with run's exit codes.\n"
-	       "\n"
-	       "  --api-sock PATH     the socket (mode 0600; a stale one is replaced)\n"
-	       "  --config-file FILE  a Firecracker configuration file: the VM starts at once\n"
-	       "  --nested on|off     let the guest see VMX/SVM and run VMs of its own (default off)\n"
-	       "  --no-seccomp        no per-thread system call filters (docs/security.md)\n"
-	       "  --uid N --gid N     run as this user and group, with no supplementary groups: the\n"
-	       "                      API thread at once, the rest once the VM's files are open\n"
-	       "  --chroot DIR        and change the root to DIR when the VM starts (needs --uid, --gid)\n"
-	       "  -v, --verbose       say more about what kvmini does\n");
+	struct daemon_args *a = args;
+	struct vm_config *host = a ? &a->host : NULL;
+	size_t n = 0;
+
+	g[n++] = (struct option_group){ host_options, host, NULL };
+	g[n++] = (struct option_group){ daemon_options, a, NULL };
+	g[n++] = (struct option_group){ seccomp_options, host, NULL };
+	g[n++] = (struct option_group){ verbose_options, a ? &a->verbose : NULL, NULL };
+	return n;
 }
+
+const struct option_usage daemon_usage = {
+	.synopsis = "--api-sock PATH [--config-file vm.json] [options]",
+	.text = "Serves Firecracker's API on the Unix socket PATH. Configure the VM with\n"
+		"PUT /boot-source, /machine-config, /drives/ID and /network-interfaces/ID, then\n"
+		"start it with PUT /actions {\"action_type\": \"InstanceStart\"}; see docs/api.md.\n"
+		"The guest console is stdin/stdout; kvmini ends with the guest, with run's exit codes.",
+	.groups = daemon_groups,
+	.notes = "With --uid and --gid, the API thread drops to them at once, the rest once the VM's files\n"
+		 "are open; --chroot applies when the VM starts.",
+};
 
 static int read_config_file(struct api_ctl *ctl, const char *path, struct errmsg *e)
 {
@@ -194,71 +197,30 @@ static int serve(struct api_ctl *ctl, bool start_now, bool nested)
 int cmd_daemon(int argc, char **argv)
 {
 	static struct api_ctl ctl;
-	const char *sock = NULL, *config_file = NULL;
-	const char *chroot_dir = NULL;
-	uint32_t uid = JAIL_KEEP_ID, gid = JAIL_KEEP_ID;
-	bool no_seccomp = false, nested = false;
+	/* Static: the configuration's drive slots stay untouched pages. */
+	static struct daemon_args args = { .host = { .uid = JAIL_KEEP_ID, .gid = JAIL_KEEP_ID } };
+	struct option_group groups[OPTION_GROUPS_MAX];
+	const struct vm_config *host = &args.host;
 	struct api_server *server;
 	struct errmsg e;
-	int opt, code, err;
+	int code, err;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", daemon_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_API_SOCK:
-			sock = optarg;
-			break;
-		case OPT_CONFIG_FILE:
-			config_file = optarg;
-			break;
-		case OPT_NO_SECCOMP:
-			no_seccomp = true;
-			break;
-		case OPT_NESTED:
-			if (vm_config_parse_nested(optarg, &nested, &e)) {
-				log_error("daemon: %s", e.text);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_UID:
-		case OPT_GID:
-			if (jail_parse_id(opt == OPT_UID ? "--uid" : "--gid", optarg, opt == OPT_UID ? &uid : &gid, &e)) {
-				log_error("daemon: %s", e.text);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_CHROOT:
-			chroot_dir = optarg;
-			break;
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 'h':
-			cmd_daemon_usage();
-			return 0;
-		case ':':
-			log_error("daemon: %s needs a value", argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			log_error("daemon: unknown option '%s' (see 'kvmini help daemon')", argv[optind - 1]);
-			return EXIT_USAGE;
-		}
+	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
+	if (err == -ECANCELED) {
+		options_print_usage(stdout, "daemon", &daemon_usage);
+		return 0;
 	}
-	if (optind < argc) {
-		log_error("daemon: unexpected argument '%s' (see 'kvmini help daemon')", argv[optind]);
+	if (!err && !host->api_sock)
+		err = options_required("daemon", "api-sock", &e);
+	if (!err)
+		err = jail_check(host->uid, host->gid, host->chroot_dir, &e);
+	if (err) {
+		log_error("%s", e.text);
 		return EXIT_USAGE;
 	}
-	if (!sock) {
-		log_error("daemon: --api-sock is required (see 'kvmini help daemon')");
-		return EXIT_USAGE;
-	}
-	if (jail_check(uid, gid, chroot_dir, &e)) {
-		log_error("daemon: %s", e.text);
-		return EXIT_USAGE;
-	}
-	jail_configure(uid, gid, chroot_dir);
-	if ((err = seccomp_enable(!no_seccomp))) {
+	log_set_verbose(args.verbose);
+	jail_configure(host->uid, host->gid, host->chroot_dir);
+	if ((err = seccomp_enable(!host->no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return EXIT_RUNTIME_ERROR;
 	}
@@ -266,17 +228,17 @@ int cmd_daemon(int argc, char **argv)
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}
-	if (config_file && read_config_file(&ctl, config_file, &e)) {
+	if (args.config_file && read_config_file(&ctl, args.config_file, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_USAGE;
 	}
-	if (api_server_start(&server, sock, &api_vm_backend, &ctl, &e)) {
+	if (api_server_start(&server, host->api_sock, &api_vm_backend, &ctl, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_RUNTIME_ERROR;
 	}
-	code = serve(&ctl, config_file != NULL, nested);
+	code = serve(&ctl, args.config_file != NULL, host->nested);
 	api_server_stop(server);
 	api_ctl_destroy(&ctl);
 	return code;

@@ -1,211 +1,125 @@
 // SPDX-License-Identifier: Apache-2.0
 /* kvmini run: boot a kernel with its serial console on stdin/stdout until the guest ends. */
-#include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api/backend.h"
 #include "api/server.h"
-#include "boot/cmdline.h"
 #include "commands.h"
+#include "device.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
-#include "virtio/blk.h"
-#include "virtio/console.h"
-#include "virtio/net.h"
-#include "virtio/rng.h"
 #include "jail.h"
 
 #define DEFAULT_MEM (512ULL << 20)
 
-enum {
-	OPT_KERNEL = 256,
-	OPT_INITRD,
-	OPT_CMDLINE,
-	OPT_MEM,
-	OPT_CPUS,
-	OPT_NO_ACPI,
-	OPT_HUGEPAGES,
-	OPT_DRIVE,
-	OPT_NET,
-	OPT_RNG,
-	OPT_TRANSPORT,
-	OPT_CONSOLE,
-	OPT_API_SOCK,
-	OPT_NO_SECCOMP,
-	OPT_NESTED,
-	OPT_UID,
-	OPT_GID,
-	OPT_CHROOT,
+/* What run's own options fill: the machine needs host_ram to check --mem. */
+struct run_args {
+	struct vm_config *cfg;
+	uint64_t host_ram;
+	bool verbose;
 };
 
-static const struct option run_options[] = {
-	{ "kernel", required_argument, NULL, OPT_KERNEL },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "cpus", required_argument, NULL, OPT_CPUS },
-	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
-	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
-	{ "drive", required_argument, NULL, OPT_DRIVE },
-	{ "net", required_argument, NULL, OPT_NET },
-	{ "rng", no_argument, NULL, OPT_RNG },
-	{ "transport", required_argument, NULL, OPT_TRANSPORT },
-	{ "console", required_argument, NULL, OPT_CONSOLE },
-	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
-	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
-	{ "nested", required_argument, NULL, OPT_NESTED },
-	{ "uid", required_argument, NULL, OPT_UID },
-	{ "gid", required_argument, NULL, OPT_GID },
-	{ "chroot", required_argument, NULL, OPT_CHROOT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static int parse_mem(void *args, const char *value, struct errmsg *e)
+{
+	struct run_args *a = args;
+
+	return vm_config_parse_mem(value, a->host_ram, &a->cfg->mem_size, e);
+}
+
+static int parse_cpus(void *args, const char *value, struct errmsg *e)
+{
+	struct run_args *a = args;
+	uint64_t cpus;
+
+	if (parse_uint(value, 1, VM_MAX_CPUS, &cpus))
+		return errmsg_set(e, EINVAL, "--cpus '%s': must be a number from 1 to %d", value, VM_MAX_CPUS);
+	a->cfg->nr_cpus = cpus;
+	return 0;
+}
+
+static int parse_hugepages(void *args, const char *value, struct errmsg *e)
+{
+	struct run_args *a = args;
+
+	return option_set(&a->cfg->hugepages, value, e);
+}
+
+static int parse_transport(void *args, const char *value, struct errmsg *e)
+{
+	struct run_args *a = args;
+
+	return vm_config_parse_transport(value, &a->cfg->transport, e);
+}
+
+static const struct option_spec machine_options[] = {
+	{ "mem", 0, "SIZE", "guest RAM, e.g. 512M or 2G (default 512M, at least 64M)", parse_mem, 0 },
+	{ "cpus", 0, "N", "vCPUs (default 1, at most " OPTION_TEXT(VM_MAX_CPUS) ")", parse_cpus, 0 },
+	{ "hugepages", 0, NULL, "back guest RAM with huge pages", parse_hugepages, 0 },
+	{ "transport", 0, "pci|mmio", "virtio devices as PCI functions (default) or virtio-mmio windows",
+	  parse_transport, 0 },
+	{ .name = NULL },
 };
 
-void cmd_run_usage(void)
+/* Every registered device's options, each filling its part of cfg (NULL: for help). */
+static size_t run_device_groups(struct vm_config *cfg, struct option_group *g)
 {
-	printf("usage: kvmini run --kernel PATH [options]\n"
-	       "\n"
-	       "  --kernel PATH    bzImage, or an ELF vmlinux with a PVH entry point\n"
-	       "  --initrd PATH    initramfs to load with it\n"
-	       "  --cmdline STR    kernel parameters, added to \"%s\"\n"
-	       "                   (a parameter given here replaces the default of the same name)\n"
-	       "  --mem SIZE       guest RAM, e.g. 512M or 2G (default 512M, at least 64M)\n"
-	       "  --cpus N         vCPUs (default 1)\n"
-	       "  --no-acpi        describe the machine with an MP table instead of ACPI\n"
-	       "  --hugepages      back guest RAM with huge pages\n"
-	       "  --drive path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME]\n"
-	       "                   a virtio-blk disk backed by FILE (raw image or block device);\n"
-	       "                   repeatable, up to %d; id (at most 20 characters) is its serial\n"
-	       "  --net tap=NAME[,mac=52:54:00:12:34:56]\n"
-	       "                   a virtio-net interface on host tap NAME; repeatable, up to %d\n"
-	       "  --rng            a virtio-rng device fed from the host's getrandom()\n"
-	       "  --transport pci|mmio\n"
-	       "                   virtio devices as PCI functions (default) or virtio-mmio windows\n"
-	       "  --console serial|virtio\n"
-	       "                   virtio: the console is also hvc0 (virtio-console), and input goes there\n"
-	       "  --api-sock PATH  serve the control API (Firecracker's, docs/api.md) on this Unix socket:\n"
-	       "                   kvmini pause|resume|stop|status --sock PATH, or curl --unix-socket PATH\n"
-	       "  --nested on|off  let the guest see VMX/SVM and run VMs of its own (default off)\n"
-	       "  --no-seccomp     no per-thread system call filters (docs/security.md); for debugging\n"
-	       "  --uid N --gid N  once every file is open, run as this user and group, with no\n"
-	       "                   supplementary groups (started as root)\n"
-	       "  --chroot DIR     and change the root to DIR first (needs --uid and --gid)\n"
-	       "  -v, --verbose    say more about what kvmini does\n"
-	       "\n"
-	       "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
-	       "Exit status: 0 guest powered off or rebooted, 1 error, 2 usage error, 4 guest panic.\n",
-	       CMDLINE_DEFAULTS, BLK_MAX_DRIVES, NET_MAX_INTERFACES);
+	const struct device_ops *devices[DEVICES_MAX];
+	size_t nr = devices_registered(devices), n = 0;
+
+	for (size_t i = 0; i < nr && i < DEVICES_MAX; i++)
+		if (devices[i]->options)
+			g[n++] = (struct option_group){ devices[i]->options, cfg ? device_config(cfg, devices[i]) : NULL,
+							NULL };
+	return n;
 }
 
-static int usage_error(struct errmsg *e, const char *fmt, const char *arg)
+/* run's five tables and a group for each device fit what the parser is given. */
+_Static_assert(5 + DEVICES_MAX <= OPTION_GROUPS_MAX, "OPTION_GROUPS_MAX is too small for run");
+
+static size_t run_groups(void *args, struct option_group *g)
 {
-	return errmsg_set(e, EINVAL, fmt, arg);
+	struct run_args *a = args;
+	struct vm_config *cfg = a ? a->cfg : NULL;
+	size_t n = 0;
+
+	g[n++] = (struct option_group){ boot_options, cfg, NULL };
+	g[n++] = (struct option_group){ machine_options, a, NULL };
+	n += run_device_groups(cfg, g + n);
+	g[n++] = (struct option_group){ host_options, cfg, NULL };
+	g[n++] = (struct option_group){ seccomp_options, cfg, NULL };
+	g[n++] = (struct option_group){ verbose_options, a ? &a->verbose : NULL, NULL };
+	return n;
 }
+
+const struct option_usage run_usage = {
+	.synopsis = "--kernel PATH [options]",
+	.groups = run_groups,
+	.notes = "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
+		 "Exit status: 0 guest powered off or rebooted, 1 error, 2 usage error, 4 guest panic.",
+};
 
 int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e)
 {
-	uint64_t cpus;
-	int opt, err;
+	struct run_args args = { .cfg = cfg, .host_ram = host_ram };
+	struct option_group groups[OPTION_GROUPS_MAX];
+	int err;
 
 	cfg->mem_size = DEFAULT_MEM;
 	cfg->nr_cpus = 1;
 	cfg->acpi = true;
 	cfg->uid = cfg->gid = JAIL_KEEP_ID;
-	*verbose = false;
-	optind = 0; /* restart getopt: it keeps state between calls */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", run_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_KERNEL:
-			cfg->kernel_path = optarg;
-			break;
-		case OPT_INITRD:
-			cfg->initrd_path = optarg;
-			break;
-		case OPT_CMDLINE:
-			cfg->cmdline = optarg;
-			break;
-		case OPT_MEM:
-			if ((err = vm_config_parse_mem(optarg, host_ram, &cfg->mem_size, e)))
-				return err;
-			break;
-		case OPT_CPUS:
-			if (parse_uint(optarg, 1, VM_MAX_CPUS, &cpus))
-				return errmsg_set(e, EINVAL, "--cpus '%s': must be a number from 1 to %d", optarg,
-						  VM_MAX_CPUS);
-			cfg->nr_cpus = cpus;
-			break;
-		case OPT_NO_ACPI:
-			cfg->acpi = false;
-			break;
-		case OPT_HUGEPAGES:
-			cfg->hugepages = true;
-			break;
-		case OPT_DRIVE:
-			if ((err = vm_config_add_drive(cfg, optarg, e)))
-				return err;
-			break;
-		case OPT_NET:
-			if ((err = vm_config_add_net(cfg, optarg, e)))
-				return err;
-			break;
-		case OPT_RNG:
-			rng_config_of(cfg)->enabled = true;
-			break;
-		case OPT_TRANSPORT:
-			if ((err = vm_config_parse_transport(optarg, &cfg->transport, e)))
-				return err;
-			break;
-		case OPT_CONSOLE:
-			if ((err = vm_config_parse_console(optarg, &vcon_config_of(cfg)->enabled, e)))
-				return err;
-			break;
-		case OPT_API_SOCK:
-			cfg->api_sock = optarg;
-			break;
-		case OPT_NO_SECCOMP:
-			cfg->no_seccomp = true;
-			break;
-		case OPT_NESTED:
-			if ((err = vm_config_parse_nested(optarg, &cfg->nested, e)))
-				return err;
-			break;
-		case OPT_UID:
-			if ((err = jail_parse_id("--uid", optarg, &cfg->uid, e)))
-				return err;
-			break;
-		case OPT_GID:
-			if ((err = jail_parse_id("--gid", optarg, &cfg->gid, e)))
-				return err;
-			break;
-		case OPT_CHROOT:
-			cfg->chroot_dir = optarg;
-			break;
-		case 'v':
-			*verbose = true;
-			break;
-		case 'h':
-			return -ECANCELED;
-		case ':':
-			return usage_error(e, "run: %s needs a value", argv[optind - 1]);
-		default:
-			/* For a short option inside a group (-xv), argv[optind - 1] is not the culprit: optopt is. */
-			if (optopt > 0 && optopt < 128 && isprint(optopt))
-				return errmsg_set(e, EINVAL, "run: unknown option '-%c' (see 'kvmini help run')", optopt);
-			return usage_error(e, "run: unknown option '%s' (see 'kvmini help run')", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error(e, "run: unexpected argument '%s' (see 'kvmini help run')", argv[optind]);
+	err = options_parse("run", argc, argv, groups, run_groups(&args, groups), e);
+	*verbose = args.verbose;
+	if (err)
+		return err;
 	if (!cfg->kernel_path)
-		return errmsg_set(e, EINVAL, "run: --kernel is required (see 'kvmini help run')");
+		return options_required("run", "kernel", e);
 	return jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, e);
 }
 
@@ -255,7 +169,7 @@ int cmd_run(int argc, char **argv)
 
 	err = run_parse_args(argc, argv, host_ram, &cfg, &verbose, &e);
 	if (err == -ECANCELED) {
-		cmd_run_usage();
+		options_print_usage(stdout, "run", &run_usage);
 		return 0;
 	}
 	if (err) {

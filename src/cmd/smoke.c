@@ -7,10 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,32 +34,10 @@
 /* A child that outlives its own deadline by this much is killed. */
 #define SMOKE_KILL_MARGIN_MS 30000
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_NO_ACPI, OPT_EXPECT, OPT_FAIL,
-       OPT_TIMEOUT, OPT_JUNIT, OPT_LOG, OPT_JOBS, OPT_SAVE_INITRD, OPT_NO_SECCOMP };
-
-static const struct option smoke_options[] = {
-	{ "kernel", required_argument, NULL, OPT_KERNEL },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "cpus", required_argument, NULL, OPT_CPUS },
-	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
-	{ "expect", required_argument, NULL, OPT_EXPECT },
-	{ "fail", required_argument, NULL, OPT_FAIL },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "junit", required_argument, NULL, OPT_JUNIT },
-	{ "log", required_argument, NULL, OPT_LOG },
-	{ "jobs", required_argument, NULL, OPT_JOBS },
-	{ "save-initrd", required_argument, NULL, OPT_SAVE_INITRD },
-	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 struct smoke_opts {
 	struct vm_config base;
 	struct matrix matrix;
+	const char *cpus, *mem; /* the lists as given */
 	char mem_list[256];
 	const char *expect[SMOKE_MAX_PATTERNS];
 	size_t n_expect;
@@ -87,35 +65,6 @@ struct smoke_job {
 	bool done;
 };
 
-void cmd_smoke_usage(void)
-{
-	printf("usage: kvmini smoke --kernel PATH [options]\n"
-	       "\n"
-	       "Boots the kernel and says whether it passed. Without --initrd, kvmini's built-in init\n"
-	       "prints the kernel release, CPUs and memory, then KVMINI-SMOKE-OK, and powers off.\n"
-	       "\n"
-	       "  --kernel PATH      the kernel (bzImage, or an ELF vmlinux with a PVH entry)\n"
-	       "  --initrd PATH      your own initramfs instead of the built-in init\n"
-	       "  --cmdline STR      kernel parameters, as for kvmini run\n"
-	       "  --cpus LIST        vCPU counts, e.g. 1,2,4 (default 1)\n"
-	       "  --mem LIST         memory sizes, e.g. 256M,1G (default 512M); every combination runs\n"
-	       "  --no-acpi          describe the machine with an MP table\n"
-	       "  --expect REGEX     a console line that must appear (repeatable; default ^KVMINI-SMOKE-OK$)\n"
-	       "  --fail REGEX       a console line that fails the run (repeatable; panics, Oopses, BUGs,\n"
-	       "                     general protection faults, soft lockups and hung tasks always do)\n"
-	       "  --timeout SECONDS  per run (default %d)\n"
-	       "  --jobs N           runs at once (default: the host's CPU count)\n"
-	       "  --junit FILE       write a JUnit XML report\n"
-	       "  --log FILE         keep the whole console\n"
-	       "  -v, --verbose      stream the console\n"
-	       "  --no-seccomp       no per-thread system call filters in the VM processes (docs/security.md)\n"
-	       "  --save-initrd FILE write the built-in init's initramfs to FILE and boot nothing\n"
-	       "                     (to boot the very same init under another VMM)\n"
-	       "\n"
-	       "Exit status: 0 pass, 1 fail, 2 usage error, 3 timeout, 4 panic (the worst run decides).\n",
-	       SMOKE_DEFAULT_TIMEOUT);
-}
-
 static int add_pattern(const char **list, size_t *n, const char *opt, const char *regex, struct errmsg *e)
 {
 	if (*n == SMOKE_MAX_PATTERNS)
@@ -124,76 +73,120 @@ static int add_pattern(const char **list, size_t *n, const char *opt, const char
 	return 0;
 }
 
+static int parse_expect(void *opts, const char *value, struct errmsg *e)
+{
+	struct smoke_opts *o = opts;
+
+	return add_pattern(o->expect, &o->n_expect, "--expect", value, e);
+}
+
+static int parse_fail(void *opts, const char *value, struct errmsg *e)
+{
+	struct smoke_opts *o = opts;
+
+	return add_pattern(o->fail, &o->n_fail, "--fail", value, e);
+}
+
+static int parse_timeout(void *timeout_s, const char *value, struct errmsg *e)
+{
+	uint64_t n;
+
+	if (parse_uint(value, 1, 86400, &n))
+		return errmsg_set(e, EINVAL, "--timeout '%s': must be a number of seconds from 1 to 86400", value);
+	*(unsigned *)timeout_s = n;
+	return 0;
+}
+
+static int parse_jobs(void *jobs, const char *value, struct errmsg *e)
+{
+	uint64_t n;
+
+	if (parse_uint(value, 1, 256, &n))
+		return errmsg_set(e, EINVAL, "--jobs '%s': must be a number from 1 to 256", value);
+	*(unsigned *)jobs = n;
+	return 0;
+}
+
+#define AT(field) offsetof(struct smoke_opts, field)
+
+static const struct option_spec smoke_options[] = {
+	{ "cpus", 0, "LIST", "vCPU counts, e.g. 1,2,4 (default 1)", option_string, AT(cpus) },
+	{ "mem", 0, "LIST", "memory sizes, e.g. 256M,1G (default 512M); every combination runs", option_string,
+	  AT(mem) },
+	{ "expect", 0, "REGEX", "a console line that must appear (repeatable; default ^KVMINI-SMOKE-OK$)",
+	  parse_expect, 0 },
+	{ "fail", 0, "REGEX", "a console line that fails the run (repeatable; panics, Oopses, BUGs,\n"
+	  "general protection faults, soft lockups and hung tasks always do)", parse_fail, 0 },
+	{ "timeout", 0, "SECONDS", "per run (default " OPTION_TEXT(SMOKE_DEFAULT_TIMEOUT) ")", parse_timeout,
+	  AT(timeout_s) },
+	{ "jobs", 0, "N", "runs at once (default: the host's CPU count)", parse_jobs, AT(jobs) },
+	{ "junit", 0, "FILE", "write a JUnit XML report", option_string, AT(junit_path) },
+	{ "log", 0, "FILE", "keep the whole console", option_string, AT(log_path) },
+	{ .name = NULL },
+};
+
+/* Apart from the others: it boots nothing, so none of them has a use with it. */
+static const struct option_spec save_initrd_options[] = {
+	{ "save-initrd", 0, "FILE", "write the built-in init's initramfs to FILE and boot nothing\n"
+	  "(to boot the very same init under another VMM)", option_string, AT(save_initrd_path) },
+	{ .name = NULL },
+};
+
+/* The groups a boot uses come first, so that --save-initrd can name the first of them given. */
+enum { SMOKE_BOOT_GROUPS = 3 };
+
+static size_t smoke_groups(void *opts, struct option_group *g)
+{
+	struct smoke_opts *o = opts;
+	struct vm_config *base = o ? &o->base : NULL;
+	size_t n = 0;
+
+	g[n++] = (struct option_group){ boot_options, base, NULL };
+	g[n++] = (struct option_group){ smoke_options, o, NULL };
+	g[n++] = (struct option_group){ seccomp_options, base, NULL };
+	g[n++] = (struct option_group){ save_initrd_options, o, NULL };
+	g[n++] = (struct option_group){ verbose_options, o ? &o->verbose : NULL, NULL };
+	return n;
+}
+
+const struct option_usage smoke_usage = {
+	.synopsis = "--kernel PATH [options]",
+	.text = "Boots the kernel and says whether it passed. Without --initrd, kvmini's built-in init\n"
+		"prints the kernel release, CPUs and memory, then KVMINI-SMOKE-OK, and powers off.\n"
+		"With -v, the console streams to stdout as well.",
+	.groups = smoke_groups,
+	.notes = "Exit status: 0 pass, 1 fail, 2 usage error, 3 timeout, 4 panic (the worst run decides).",
+};
+
 static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct errmsg *e)
 {
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *cpus = "1", *mem = "512M";
-	const char *boot_option = NULL; /* the first long option other than --save-initrd: only a boot uses it */
-	uint64_t n;
-	int opt, err, index;
+	struct option_group groups[OPTION_GROUPS_MAX];
+	int err;
 
 	memset(o, 0, sizeof(*o));
 	o->base.acpi = true;
+	o->cpus = "1";
+	o->mem = "512M";
 	o->timeout_s = SMOKE_DEFAULT_TIMEOUT;
 	o->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", smoke_options, &index)) != -1) {
-		if (!boot_option && opt >= OPT_KERNEL && opt != OPT_SAVE_INITRD)
-			boot_option = smoke_options[index].name;
-		switch (opt) {
-		case OPT_KERNEL: o->base.kernel_path = optarg; break;
-		case OPT_INITRD: o->base.initrd_path = optarg; break;
-		case OPT_CMDLINE: o->base.cmdline = optarg; break;
-		case OPT_MEM: mem = optarg; break;
-		case OPT_CPUS: cpus = optarg; break;
-		case OPT_NO_ACPI: o->base.acpi = false; break;
-		case OPT_JUNIT: o->junit_path = optarg; break;
-		case OPT_LOG: o->log_path = optarg; break;
-		case OPT_SAVE_INITRD: o->save_initrd_path = optarg; break;
-		case OPT_NO_SECCOMP: o->base.no_seccomp = true; break;
-		case 'v': o->verbose = true; break;
-		case 'h': return -ECANCELED;
-		case OPT_EXPECT:
-			if ((err = add_pattern(o->expect, &o->n_expect, "--expect", optarg, e)))
-				return err;
-			break;
-		case OPT_FAIL:
-			if ((err = add_pattern(o->fail, &o->n_fail, "--fail", optarg, e)))
-				return err;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_uint(optarg, 1, 86400, &n))
-				return errmsg_set(e, EINVAL, "--timeout '%s': must be a number of seconds from 1 to 86400",
-						  optarg);
-			o->timeout_s = n;
-			break;
-		case OPT_JOBS:
-			if (parse_uint(optarg, 1, 256, &n))
-				return errmsg_set(e, EINVAL, "--jobs '%s': must be a number from 1 to 256", optarg);
-			o->jobs = n;
-			break;
-		case ':':
-			return errmsg_set(e, EINVAL, "smoke: %s needs a value", argv[optind - 1]);
-		default:
-			return errmsg_set(e, EINVAL, "smoke: unknown option '%s' (see 'kvmini help smoke')", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return errmsg_set(e, EINVAL, "smoke: unexpected argument '%s' (see 'kvmini help smoke')", argv[optind]);
-	if (o->save_initrd_path && boot_option)
-		return errmsg_set(e, EINVAL, "smoke: --save-initrd boots nothing, so --%s has no use with it",
-				  boot_option);
-	if (o->save_initrd_path)
-		return 0;
-	if (!o->base.kernel_path)
-		return errmsg_set(e, EINVAL, "smoke: --kernel is required (see 'kvmini help smoke')");
-	if ((err = matrix_parse_cpus(&o->matrix, cpus, VM_MAX_CPUS, e)))
+	if ((err = options_parse("smoke", argc, argv, groups, smoke_groups(o, groups), e)))
 		return err;
-	if (strlen(mem) >= sizeof(o->mem_list))
+	if (o->save_initrd_path) {
+		for (size_t g = 0; g < SMOKE_BOOT_GROUPS; g++)
+			if (groups[g].given)
+				return errmsg_set(e, EINVAL, "smoke: --save-initrd boots nothing, so --%s has no use with it",
+						  groups[g].given);
+		return 0;
+	}
+	if (!o->base.kernel_path)
+		return options_required("smoke", "kernel", e);
+	if ((err = matrix_parse_cpus(&o->matrix, o->cpus, VM_MAX_CPUS, e)))
+		return err;
+	if (strlen(o->mem) >= sizeof(o->mem_list))
 		return errmsg_set(e, EINVAL, "--mem: list too long");
-	strcpy(o->mem_list, mem);
+	strcpy(o->mem_list, o->mem);
 	return matrix_parse_mem(&o->matrix, o->mem_list, host_ram, e);
 }
 
@@ -525,7 +518,7 @@ int cmd_smoke(int argc, char **argv)
 
 	err = smoke_parse_args(argc, argv, &o, &e);
 	if (err == -ECANCELED) {
-		cmd_smoke_usage();
+		options_print_usage(stdout, "smoke", &smoke_usage);
 		return 0;
 	}
 	vcfg = verdict_config_of(&o);

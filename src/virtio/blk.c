@@ -4,6 +4,7 @@
  * device. Requests are carried out synchronously on the I/O thread, one chain
  * at a time, so nothing is in flight when the driver resets the device.
  */
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,9 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 
+#include "kv.h"
 #include "open_file.h"
+#include "options.h"
 #include "virtio/blk.h"
 #include "virtio/virtio.h"
 
@@ -389,5 +392,69 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create);
+/* --drive path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME] */
+enum { DRIVE_PATH, DRIVE_READONLY, DRIVE_CACHE, DRIVE_ID, DRIVE_KEYS };
+static const char *const drive_keys[DRIVE_KEYS] = { "path", "readonly", "cache", "id" };
+
+static int parse_drive(const char *arg, struct drive_config *d, struct errmsg *e)
+{
+	unsigned seen = 0;
+	int key, err = 0;
+
+	for (const char *pos = *arg ? arg : NULL; pos && !err;) {
+		struct kv_item it;
+
+		if ((err = kv_next(&pos, &it, e)) || (key = kv_key(&it, drive_keys, DRIVE_KEYS, &seen, e)) < 0)
+			return err ? err : key;
+		switch (key) {
+		case DRIVE_PATH:
+			err = kv_string(&it, d->path, sizeof(d->path), e);
+			break;
+		case DRIVE_READONLY:
+			err = kv_choice(&it, "off", "on", &d->readonly, e);
+			break;
+		case DRIVE_CACHE:
+			err = kv_choice(&it, "writeback", "none", &d->direct, e);
+			break;
+		case DRIVE_ID:
+			err = kv_string(&it, d->id, sizeof(d->id), e);
+			/* The guest shows it as the disk's serial (/sys/block/vda/serial, /dev/disk/by-id). */
+			for (const char *c = d->id; !err && *c; c++)
+				if (!isgraph((unsigned char)*c))
+					err = errmsg_set(e, EINVAL, "id '%s': printable characters only, no spaces",
+							 d->id);
+			break;
+		}
+	}
+	if (!err && !(seen & (1u << DRIVE_PATH)))
+		err = errmsg_set(e, EINVAL, "missing path= (e.g. --drive path=disk.img)");
+	return err;
+}
+
+/* One --drive value, appended to the drives; the id defaults to "drive<index>". */
+static int add_drive(void *blk_config, const char *arg, struct errmsg *e)
+{
+	struct blk_config *cfg = blk_config;
+	struct drive_config d = { .readonly = false };
+	int err;
+
+	if (cfg->nr_drives == BLK_MAX_DRIVES)
+		return errmsg_set(e, EINVAL, "--drive: at most %d drives", BLK_MAX_DRIVES);
+	if ((err = parse_drive(arg, &d, e)))
+		return kv_option_error(e, "--drive", arg);
+	if (!d.id[0])
+		snprintf(d.id, sizeof(d.id), "drive%u", cfg->nr_drives);
+	cfg->drives[cfg->nr_drives++] = d;
+	return 0;
+}
+
+static const struct option_spec blk_options[] = {
+	{ "drive", 0, "path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME]",
+	  "a virtio-blk disk backed by FILE (raw image or block device);\n"
+	  "repeatable, up to " OPTION_TEXT(BLK_MAX_DRIVES) "; id (at most " OPTION_TEXT(DRIVE_ID_MAX)
+	  " characters) is its serial", add_drive, 0 },
+	{ .name = NULL },
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create, .options = blk_options);
 DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)

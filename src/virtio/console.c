@@ -6,11 +6,14 @@
  * over from the UART; the UART keeps printing what the guest writes to it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <linux/virtio_console.h>
 
 #include "console.h"
+#include "options.h"
 #include "virtio/console.h"
 #include "virtio/virtio.h"
 
@@ -135,5 +138,22 @@ static int vcon_create(const struct device_host *host, const void *config, unsig
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-console", struct vcon_config, vcon_count, vcon_create);
+static int parse_console(void *virtio_console, const char *arg, struct errmsg *e)
+{
+	if (!strcmp(arg, "serial"))
+		*(bool *)virtio_console = false;
+	else if (!strcmp(arg, "virtio"))
+		*(bool *)virtio_console = true;
+	else
+		return errmsg_set(e, EINVAL, "--console '%s': must be serial or virtio", arg);
+	return 0;
+}
+
+static const struct option_spec vcon_options[] = {
+	{ "console", 0, "serial|virtio", "virtio: the console is also hvc0 (virtio-console), and input goes there",
+	  parse_console, offsetof(struct vcon_config, enabled) },
+	{ .name = NULL },
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-console", struct vcon_config, vcon_count, vcon_create, .options = vcon_options);
 DEVICE_CONFIG_OF(struct vcon_config, vcon_config_of, virtio_device_vcon_create)

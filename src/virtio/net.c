@@ -6,6 +6,7 @@
  * and consumes (IFF_VNET_HDR). No offloads are offered or enabled, so every
  * header says "no checksum to finish, no segmentation".
  */
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,8 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "kv.h"
+#include "options.h"
 #include "virtio/net.h"
 #include "io_thread.h"
 #include "virtio/virtio.h"
@@ -356,5 +359,109 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create);
+/* What Linux accepts as an interface name (dev_valid_name), so a bad one fails here and not at TUNSETIFF. */
+static int check_ifname(const char *name, struct errmsg *e)
+{
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return errmsg_set(e, EINVAL, "tap '%s': not an interface name", name);
+	for (const char *c = name; *c; c++)
+		if (*c == '/' || *c == ':' || isspace((unsigned char)*c))
+			return errmsg_set(e, EINVAL, "tap '%s': no '/', ':' or spaces in an interface name", name);
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+}
+
+static int parse_mac(const struct kv_item *it, uint8_t mac[6], struct errmsg *e)
+{
+	const char *v = it->value;
+	uint8_t any = 0;
+
+	for (unsigned i = 0; i < 6; i++, v += 3) {
+		if (it->value_len != 17 || !isxdigit((unsigned char)v[0]) || !isxdigit((unsigned char)v[1]) ||
+		    (i < 5 && v[2] != ':'))
+			return errmsg_set(e, EINVAL, "mac '%.*s': not six hex pairs like 52:54:00:12:34:56",
+					  (int)it->value_len, it->value);
+		mac[i] = (uint8_t)(hex_digit(v[0]) << 4 | hex_digit(v[1]));
+		any |= mac[i];
+	}
+	if (mac[0] & 1)
+		return errmsg_set(e, EINVAL, "mac '%.*s': a multicast address (the first byte must be even)",
+				  (int)it->value_len, it->value);
+	if (!any)
+		return errmsg_set(e, EINVAL, "mac '%.*s': all zeros", (int)it->value_len, it->value);
+	return 0;
+}
+
+enum { NET_TAP, NET_MAC, NET_KEYS };
+static const char *const net_keys[NET_KEYS] = { "tap", "mac" };
+
+static int parse_net(const char *arg, struct net_config *n, struct errmsg *e)
+{
+	unsigned seen = 0;
+	int key, err = 0;
+
+	for (const char *pos = *arg ? arg : NULL; pos && !err;) {
+		struct kv_item it;
+
+		if ((err = kv_next(&pos, &it, e)) || (key = kv_key(&it, net_keys, NET_KEYS, &seen, e)) < 0)
+			return err ? err : key;
+		switch (key) {
+		case NET_TAP:
+			if (!(err = kv_string(&it, n->tap, sizeof(n->tap), e)))
+				err = check_ifname(n->tap, e);
+			break;
+		case NET_MAC:
+			err = parse_mac(&it, n->mac, e);
+			n->mac_set = true;
+			break;
+		}
+	}
+	if (!err && !(seen & (1u << NET_TAP)))
+		err = errmsg_set(e, EINVAL, "missing tap= (e.g. --net tap=tap0)");
+	return err;
+}
+
+int net_config_parse(const char *arg, struct net_config *n, struct errmsg *e)
+{
+	*n = (struct net_config){ .mac_set = false };
+	return parse_net(arg, n, e) ? kv_option_error(e, "--net", arg) : 0;
+}
+
+/* One --net value, appended to the interfaces; a tap (and a MAC given) may be named only once. */
+static int add_net(void *net_configs, const char *arg, struct errmsg *e)
+{
+	struct net_configs *cfg = net_configs;
+	struct net_config n;
+
+	if (cfg->nr == NET_MAX_INTERFACES)
+		return errmsg_set(e, EINVAL, "--net: at most %d interfaces", NET_MAX_INTERFACES);
+	if (net_config_parse(arg, &n, e))
+		return -EINVAL;
+	for (unsigned i = 0; i < cfg->nr; i++) {
+		if (!strcmp(cfg->nets[i].tap, n.tap)) {
+			errmsg_set(e, EINVAL, "tap '%s' is already used by another --net", n.tap);
+			return kv_option_error(e, "--net", arg);
+		}
+		if (n.mac_set && cfg->nets[i].mac_set && !memcmp(cfg->nets[i].mac, n.mac, sizeof(n.mac))) {
+			errmsg_set(e, EINVAL, "mac already used by another --net");
+			return kv_option_error(e, "--net", arg);
+		}
+	}
+	/* The API's name for it, as GET /vm/config shows a `run` configuration. */
+	snprintf(n.id, sizeof(n.id), "net%u", cfg->nr);
+	cfg->nets[cfg->nr++] = n;
+	return 0;
+}
+
+static const struct option_spec net_options[] = {
+	{ "net", 0, "tap=NAME[,mac=52:54:00:12:34:56]",
+	  "a virtio-net interface on host tap NAME; repeatable, up to " OPTION_TEXT(NET_MAX_INTERFACES), add_net, 0 },
+	{ .name = NULL },
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create, .options = net_options);
 DEVICE_CONFIG_OF(struct net_configs, net_config_of, virtio_device_net_create)

@@ -5,11 +5,13 @@
  * writable part holds.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "options.h"
 #include "virtio/rng.h"
 #include "virtio/virtio.h"
 
@@ -99,5 +101,11 @@ static int rng_create(const struct device_host *host, const void *config, unsign
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_count, rng_create);
+static const struct option_spec rng_options[] = {
+	{ "rng", 0, NULL, "a virtio-rng device fed from the host's getrandom()", option_set,
+	  offsetof(struct rng_config, enabled) },
+	{ .name = NULL },
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_count, rng_create, .options = rng_options);
 DEVICE_CONFIG_OF(struct rng_config, rng_config_of, virtio_device_rng_create)

@@ -23,8 +23,8 @@
 #define MAX_ARGS 16
 
 /*
- * One run of run_parse_args. getopt permutes argv and the config points into it,
- * so the arguments are writable copies that live until the test is done with them.
+ * One run of run_parse_args. The config points into argv, so the arguments
+ * are writable copies that live until the test is done with them.
  */
 struct parsed {
 	int argc;
@@ -257,7 +257,7 @@ static void test_stray_argument(void **state)
 	expect_usage_error("unexpected argument", "'stray'");
 	teardown(NULL);
 
-	/* getopt moves non-options to the end; the first one is still the one named. */
+	/* Options after a stray argument are still taken; the first stray one is named. */
 	PARSE("stray", "--kernel", "k", "other");
 	expect_usage_error("unexpected argument", "'stray'");
 	teardown(NULL);
@@ -277,7 +277,7 @@ static void test_help(void **state)
 	assert_int_equal(p.ret, -ECANCELED);
 }
 
-/* getopt keeps state between calls; each parse must start afresh. */
+/* Nothing of one parse is left for the next. */
 static void test_repeated_parses(void **state)
 {
 	(void)state;

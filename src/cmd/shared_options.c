@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The options more than one command takes, declared once (include/commands.h). */
+#include <stddef.h>
+
+#include "boot/cmdline.h"
+#include "commands.h"
+#include "jail.h"
+#include "vm_config.h"
+
+#define AT(field) offsetof(struct vm_config, field)
+
+const struct option_spec boot_options[] = {
+	{ "kernel", 0, "PATH", "a bzImage, or an ELF vmlinux with a PVH entry point", option_string, AT(kernel_path) },
+	{ "initrd", 0, "PATH", "an initramfs to load with it", option_string, AT(initrd_path) },
+	{ "cmdline", 0, "STR", "kernel parameters, added to \"" CMDLINE_DEFAULTS "\"\n"
+	  "(a parameter given here replaces the default of the same name)", option_string, AT(cmdline) },
+	{ "no-acpi", 0, NULL, "describe the machine with an MP table instead of ACPI", option_clear, AT(acpi) },
+	{ .name = NULL },
+};
+
+static int parse_nested(void *nested, const char *value, struct errmsg *e)
+{
+	return vm_config_parse_nested(value, nested, e);
+}
+
+static int parse_uid(void *uid, const char *value, struct errmsg *e)
+{
+	return jail_parse_id("--uid", value, uid, e);
+}
+
+static int parse_gid(void *gid, const char *value, struct errmsg *e)
+{
+	return jail_parse_id("--gid", value, gid, e);
+}
+
+const struct option_spec host_options[] = {
+	{ "api-sock", 0, "PATH", "serve the control API (Firecracker's, docs/api.md) on this Unix socket\n"
+	  "(mode 0600, a stale one replaced), for kvmini pause|resume|stop|status|stats|regs\n"
+	  "--sock PATH or curl --unix-socket PATH", option_string, AT(api_sock) },
+	{ "nested", 0, "on|off", "let the guest see VMX/SVM and run VMs of its own (default off)", parse_nested,
+	  AT(nested) },
+	{ "uid", 0, "N", "started as root: run as this user, with no supplementary groups, once\n"
+	  "every file is open (needs --gid)", parse_uid, AT(uid) },
+	{ "gid", 0, "N", "and as this group (needs --uid)", parse_gid, AT(gid) },
+	{ "chroot", 0, "DIR", "and change the root to DIR first (needs --uid and --gid)", option_string,
+	  AT(chroot_dir) },
+	{ .name = NULL },
+};
+
+const struct option_spec seccomp_options[] = {
+	{ "no-seccomp", 0, NULL, "no per-thread system call filters (docs/security.md); for debugging", option_set,
+	  AT(no_seccomp) },
+	{ .name = NULL },
+};
+
+const struct option_spec verbose_options[] = {
+	{ "verbose", 'v', NULL, "say more about what kvmini does", option_set, 0 },
+	{ .name = NULL },
+};
