@@ -126,17 +126,6 @@ int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *c
  * -EINVAL naming the section and the problem.
  */
 int api_config_parse_file(struct api_config *cfg, const char *text, size_t len, struct errmsg *e);
-/*
- * A shallow walk over JSON for what the flat reader (json.h) cannot take:
- * fn gets each member of the object (key, as written, not unescaped) or each
- * element of the array (key NULL) in text[0, len), with the value's text,
- * which is not checked inside. -EINVAL on malformed JSON.
- */
-typedef int (*api_json_member_fn)(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
-				  struct errmsg *e);
-int api_json_for_each(const char *text, size_t len, bool object, api_json_member_fn fn, void *ctx,
-		      struct errmsg *e);
-
 /* The configuration in that shape: GET /vm/config. Returns the length, or -ENOSPC. */
 int api_config_format(const struct api_config *cfg, char *out, size_t cap);
 

@@ -377,96 +377,7 @@ static int parse_net(const char *text, size_t len, struct api_config_change *c, 
 	return 0;
 }
 
-/* ---- --config-file: a flat reader is enough once the file is cut into its members ---- */
-
-static const char *skip_space(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The end of the string that starts at p (on its opening quote), or NULL. */
-static const char *string_end(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* The end of the JSON value at p, nested or not, without checking its inside (json_read_object does). */
-static const char *value_end(const char *p, const char *end)
-{
-	unsigned depth = 0;
-
-	if (p >= end)
-		return NULL;
-	if (*p != '{' && *p != '[' && *p != '"') {
-		while (p < end && !strchr(",}] \t\r\n", *p))
-			p++;
-		return p;
-	}
-	for (; p < end; p++) {
-		if (*p == '"') {
-			if (!(p = string_end(p, end)))
-				return NULL;
-			if (!depth)
-				return p;
-			p--;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (!depth)
-				return NULL;
-			if (!--depth)
-				return p + 1;
-		}
-	}
-	return NULL;
-}
-
-int api_json_for_each(const char *text, size_t len, bool object, api_json_member_fn fn, void *ctx,
-		      struct errmsg *e)
-{
-	const char *p = skip_space(text, text + len), *end = text + len, *what = object ? "an object" : "an array";
-	char close = object ? '}' : ']';
-	int err;
-
-	if (p == end || *p != (object ? '{' : '['))
-		return errmsg_set(e, EINVAL, "not %s", what);
-	p = skip_space(p + 1, end);
-	if (p < end && *p == close)
-		return skip_space(p + 1, end) == end ? 0 : errmsg_set(e, EINVAL, "text after %s", what);
-	for (;;) {
-		const char *key = NULL, *key_end = NULL, *v;
-
-		if (object) {
-			if (p == end || *p != '"' || !(key_end = string_end(p, end)))
-				return errmsg_set(e, EINVAL, "malformed JSON: a key was expected");
-			key = p + 1;
-			p = skip_space(key_end, end);
-			if (p == end || *p++ != ':')
-				return errmsg_set(e, EINVAL, "malformed JSON: ':' was expected");
-			p = skip_space(p, end);
-		}
-		if (!(v = value_end(p, end)) || v == p)
-			return errmsg_set(e, EINVAL, "malformed JSON value");
-		if ((err = fn(ctx, key, key ? (size_t)(key_end - 1 - key) : 0, p, (size_t)(v - p), e)))
-			return err;
-		p = skip_space(v, end);
-		if (p < end && *p == ',') {
-			p = skip_space(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == close && skip_space(p + 1, end) == end)
-			return 0;
-		return errmsg_set(e, EINVAL, "malformed JSON: ',' or '%c' was expected", close);
-	}
-}
+/* ---- --config-file: its sections cut out by json_for_each, each read as its endpoint reads it ---- */
 
 typedef int (*parse_fn)(const char *text, size_t len, struct api_config_change *c, struct errmsg *e);
 
@@ -475,22 +386,18 @@ struct file_section {
 	parse_fn parse;
 };
 
-static int apply_one(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
-		     struct errmsg *e)
+static int apply_one(void *ctx, const struct json_item *it, struct errmsg *e)
 {
 	struct file_section *s = ctx;
 	struct api_config_change c;
 	int err;
 
-	(void)key;
-	(void)key_len;
-	if ((err = s->parse(value, value_len, &c, e)))
+	if ((err = s->parse(it->value, it->value_len, &c, e)))
 		return err;
 	return api_config_apply(s->cfg, &c, e);
 }
 
-static int apply_section(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
-			 struct errmsg *e)
+static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e)
 {
 	static const struct {
 		const char *name;
@@ -506,20 +413,20 @@ static int apply_section(void *ctx, const char *key, size_t key_len, const char 
 	int err;
 
 	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-		if (strlen(sections[i].name) != key_len || memcmp(sections[i].name, key, key_len))
+		if (strlen(sections[i].name) != it->key_len || memcmp(sections[i].name, it->key, it->key_len))
 			continue;
 		s.parse = sections[i].parse;
-		err = sections[i].array ? api_json_for_each(value, value_len, false, apply_one, &s, e)
-					: apply_one(&s, NULL, 0, value, value_len, e);
+		err = sections[i].array ? json_for_each(it->value, it->value_len, false, apply_one, &s, e)
+					: apply_one(&s, it, e);
 		return err ? errmsg_prefix(e, -err, "'%s': ", sections[i].name) : 0;
 	}
 	return errmsg_set(e, EINVAL, "section '%.*s' is not supported by kvmini (see docs/api.md)",
-			  (int)(key_len > 64 ? 64 : key_len), key);
+			  (int)(it->key_len > 64 ? 64 : it->key_len), it->key);
 }
 
 int api_config_parse_file(struct api_config *cfg, const char *text, size_t len, struct errmsg *e)
 {
-	return api_json_for_each(text, len, true, apply_section, cfg, e);
+	return json_for_each(text, len, true, apply_section, cfg, e);
 }
 
 /* ---- the endpoints ---- */

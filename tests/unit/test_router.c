@@ -436,15 +436,16 @@ static void test_config_file(void **state)
 	assert_int_equal(api_config_parse_file(&cfg, "{}", 2, &e), 0);
 
 	static const char *const bad[][2] = {
-		{ "", "not an object" },
-		{ "[]", "not an object" },
+		{ "", "not a JSON object" },
+		{ "[]", "not a JSON object" },
 		{ "{\"vsock\": {}}", "vsock" },
 		{ "{\"boot-source\": {}}", "kernel_image_path" },
 		{ "{\"machine-config\": {\"vcpu_count\": 0, \"mem_size_mib\": 128}}", "machine-config" },
 		{ "{\"drives\": {}}", "drives" },
 		{ "{\"drives\": [{\"drive_id\": \"a\"}]}", "path_on_host" },
-		{ "{\"drives\": [1, ]}", "drives" },
-		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}", "malformed" },
+		/* Malformed JSON is refused before any section is read, with the byte where it goes wrong. */
+		{ "{\"drives\": [1, ]}", "byte 15" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}", "invalid JSON" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}} x", "" },
 		{ "{\"boot-source\" {}}", "':'" },
 		{ "{\"a\": \"unterminated}", "" },
