@@ -254,7 +254,7 @@ static void test_boot_source(void **state)
 	request(HTTP_PUT, "/boot-source",
 		"{\"kernel_image_path\": \"/k\", \"initrd_path\": \"/i\", \"boot_args\": \"quiet x=\\\"y\\\"\"}");
 	expect_no_content();
-	assert_int_equal(fake.last.kind, API_CONFIG_BOOT_SOURCE);
+	assert_string_equal(fake.last.section->name, "boot-source");
 	assert_string_equal(fake.cfg.kernel_path, "/k");
 	assert_string_equal(fake.cfg.initrd_path, "/i");
 	assert_string_equal(fake.cfg.boot_args, "quiet x=\"y\"");
