@@ -143,6 +143,7 @@ static const char *state_name(enum api_state s)
 	return "Running";
 }
 
+/* GET / (InstanceInfo) and GET /version: what the backend says of itself. */
 static int get_info(const struct call *c, struct reply *r)
 {
 	enum api_state state;
@@ -153,25 +154,14 @@ static int get_info(const struct call *c, struct reply *r)
 	c->b->describe(c->ctx, &state, id, sizeof(id), &version);
 	json_out_init(&j, r->out, r->cap);
 	json_object_begin(&j, NULL);
-	json_put_string(&j, "id", id);
-	json_put_string(&j, "state", state_name(state));
-	json_put_string(&j, "vmm_version", version);
-	json_put_string(&j, "app_name", "kvmini");
-	json_object_end(&j);
-	return finish_json(r, &j);
-}
-
-static int get_version(const struct call *c, struct reply *r)
-{
-	enum api_state state;
-	char id[API_ID_MAX];
-	const char *version;
-	struct json_out j;
-
-	c->b->describe(c->ctx, &state, id, sizeof(id), &version);
-	json_out_init(&j, r->out, r->cap);
-	json_object_begin(&j, NULL);
-	json_put_string(&j, "firecracker_version", version);
+	if (!strcmp(c->req->path, "/version")) {
+		json_put_string(&j, "firecracker_version", version);
+	} else {
+		json_put_string(&j, "id", id);
+		json_put_string(&j, "state", state_name(state));
+		json_put_string(&j, "vmm_version", version);
+		json_put_string(&j, "app_name", "kvmini");
+	}
 	json_object_end(&j);
 	return finish_json(r, &j);
 }
@@ -425,7 +415,7 @@ struct route {
 /* Endpoints of their own; the configuration's sections add PUT /NAME or PUT /NAME/{id} (api_sections). */
 static const struct route routes[] = {
 	{ "/", .get = get_info },
-	{ "/version", .get = get_version },
+	{ "/version", .get = get_info },
 	{ "/vm", .patch = patch_vm },
 	{ "/actions", .put = put_action },
 	{ "/machine-config", .get = get_machine, .put = put_section, .patch = patch_machine },
