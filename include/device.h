@@ -77,7 +77,25 @@ struct device_instance {
 	static const struct device_ops *const device_entry_##ops_                                          \
 		__attribute__((used, section("kvmini_devices"), aligned(sizeof(void *)))) = &(ops_)
 
-#include <stddef.h>
+struct vm_config;
+
+/*
+ * The device's part of cfg: ops->config_size bytes, zero until its options
+ * or API section set them; NULL for a device without configuration.
+ */
+void *device_config(struct vm_config *cfg, const struct device_ops *ops);
+const void *device_config_const(const struct vm_config *cfg, const struct device_ops *ops);
+
+/* Defines fn_(cfg) and fn_##_const(cfg): a device's configuration, typed, for its own code and tests. */
+#define DEVICE_CONFIG_OF(type_, fn_, ops_)                                                                     \
+	type_ *fn_(struct vm_config *cfg)                                                                      \
+	{                                                                                                      \
+		return device_config(cfg, &(ops_));                                                            \
+	}                                                                                                      \
+	const type_ *fn_##_const(const struct vm_config *cfg)                                                  \
+	{                                                                                                      \
+		return device_config_const(cfg, &(ops_));                                                      \
+	}
 
 /*
  * Orders entries by level, keeping their registration (link) order within a
@@ -85,6 +103,8 @@ struct device_instance {
  * the sort. devices_init uses it; exposed for its test.
  */
 void devices_sort(const struct device_ops **order, size_t n);
+/* Every registered record into out[DEVICES_MAX], in init order; returns how many (sorted only if they fit). */
+size_t devices_registered(const struct device_ops **out);
 int devices_init(struct vm *vm, struct errmsg *e);
 void devices_exit(struct vm *vm);
 int devices_describe_acpi(struct aml *aml, void *vm);

@@ -9,31 +9,17 @@
 /* The largest vCPU count kvmini describes: xAPIC IDs 0..253, the IOAPIC takes the next one. */
 #define VM_MAX_CPUS 254
 
-/* What --drive, --net and friends can ask for. */
-#define VM_MAX_DRIVES 8
-#define VM_MAX_NETS 4
-#define DRIVE_ID_MAX 20 /* VIRTIO_BLK_ID_BYTES */
-
 enum virtio_transport_kind {
 	VIRTIO_TRANSPORT_PCI,  /* default: stock kernels find virtio-pci devices on their own */
 	VIRTIO_TRANSPORT_MMIO, /* --transport mmio: declared in the DSDT, or on the command line with --no-acpi */
 };
 
-/* --drive path=FILE[,readonly=on][,cache=none][,id=NAME] */
-struct drive_config {
-	char path[4096];
-	char id[DRIVE_ID_MAX + 1]; /* VIRTIO_BLK_T_GET_ID; default "driveN" */
-	bool readonly;
-	bool direct; /* cache=none: O_DIRECT */
-	bool path_from_api; /* named by an API client: it may not end in a symbolic link (include/open_file.h) */
-};
-
-/* --net tap=NAME[,mac=52:54:00:12:34:56] */
-struct net_config {
-	char tap[16]; /* IFNAMSIZ */
-	uint8_t mac[6];
-	bool mac_set; /* else one is generated */
-};
+/*
+ * Room for every device's own configuration (include/device.h:
+ * device_config); the largest is virtio-blk's, its drive paths. A unit test
+ * checks that every registered device's part fits.
+ */
+#define VM_DEVICE_CONFIG_BYTES (48 * 1024)
 
 struct vm_config {
 	const char *kernel_path;
@@ -47,18 +33,14 @@ struct vm_config {
 	bool acpi;
 	bool hugepages;
 	enum virtio_transport_kind transport;
-	unsigned nr_drives;
-	struct drive_config drives[VM_MAX_DRIVES];
-	unsigned nr_nets;
-	struct net_config nets[VM_MAX_NETS];
-	bool rng;            /* --rng: virtio-rng */
-	bool virtio_console; /* --console virtio: the host console on hvc0 (virtio-console) as well */
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */
 	bool no_seccomp;      /* --no-seccomp: no system call filters (include/seccomp.h); not part of the guest */
 	bool nested;          /* --nested on: the guest sees VMX/SVM and may run its own VMs */
 	/* --uid, --gid, --chroot (include/jail.h): JAIL_KEEP_ID, JAIL_KEEP_ID and NULL unless given */
 	uint32_t uid, gid;
 	const char *chroot_dir;
+	/* Each device's own configuration, zero until its options or API section fill it (device_config). */
+	_Alignas(16) unsigned char device_configs[VM_DEVICE_CONFIG_BYTES];
 };
 
 #include "errmsg.h"
@@ -74,9 +56,12 @@ int vm_config_parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struc
  * -EINVAL with a one-line message that quotes the option's value and names
  * the bad part; cfg is unchanged on error.
  */
-/* One --drive value, appended to cfg->drives; the id defaults to "drive<index>". */
+/* One --drive value, appended to virtio-blk's configuration; the id defaults to "drive<index>". */
 int vm_config_add_drive(struct vm_config *cfg, const char *arg, struct errmsg *e);
-/* One --net value, appended to cfg->nets; a tap may be named only once. */
+struct net_config;
+/* One --net value on its own. */
+int vm_config_parse_net(const char *arg, struct net_config *n, struct errmsg *e);
+/* One --net value, appended to virtio-net's configuration; a tap may be named only once. */
 int vm_config_add_net(struct vm_config *cfg, const char *arg, struct errmsg *e);
 /* --transport pci|mmio */
 int vm_config_parse_transport(const char *arg, enum virtio_transport_kind *transport, struct errmsg *e);

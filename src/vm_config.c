@@ -6,6 +6,8 @@
 
 #include "guest_mem.h"
 #include "parse.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
 #include "vm_config.h"
 
 int vm_config_parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struct errmsg *e)
@@ -138,13 +140,14 @@ static int parse_drive(const char *arg, struct drive_config *d, struct errmsg *e
 	return err;
 }
 
-int vm_config_add_drive(struct vm_config *cfg, const char *arg, struct errmsg *e)
+int vm_config_add_drive(struct vm_config *vm, const char *arg, struct errmsg *e)
 {
+	struct blk_config *cfg = blk_config_of(vm);
 	struct drive_config d = { .readonly = false };
 	int err;
 
-	if (cfg->nr_drives == VM_MAX_DRIVES)
-		return errmsg_set(e, EINVAL, "--drive: at most %d drives", VM_MAX_DRIVES);
+	if (cfg->nr_drives == BLK_MAX_DRIVES)
+		return errmsg_set(e, EINVAL, "--drive: at most %d drives", BLK_MAX_DRIVES);
 	if ((err = parse_drive(arg, &d, e)))
 		return option_error(e, "--drive", arg);
 	if (!d.id[0])
@@ -219,15 +222,22 @@ static int parse_net(const char *arg, struct net_config *n, struct errmsg *e)
 	return err;
 }
 
-int vm_config_add_net(struct vm_config *cfg, const char *arg, struct errmsg *e)
+int vm_config_parse_net(const char *arg, struct net_config *n, struct errmsg *e)
 {
-	struct net_config n = { .mac_set = false };
+	*n = (struct net_config){ .mac_set = false };
+	return parse_net(arg, n, e) ? option_error(e, "--net", arg) : 0;
+}
 
-	if (cfg->nr_nets == VM_MAX_NETS)
-		return errmsg_set(e, EINVAL, "--net: at most %d interfaces", VM_MAX_NETS);
-	if (parse_net(arg, &n, e))
-		return option_error(e, "--net", arg);
-	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+int vm_config_add_net(struct vm_config *vm, const char *arg, struct errmsg *e)
+{
+	struct net_configs *cfg = net_config_of(vm);
+	struct net_config n;
+
+	if (cfg->nr == NET_MAX_INTERFACES)
+		return errmsg_set(e, EINVAL, "--net: at most %d interfaces", NET_MAX_INTERFACES);
+	if (vm_config_parse_net(arg, &n, e))
+		return -EINVAL;
+	for (unsigned i = 0; i < cfg->nr; i++) {
 		if (!strcmp(cfg->nets[i].tap, n.tap)) {
 			errmsg_set(e, EINVAL, "tap '%s' is already used by another --net", n.tap);
 			return option_error(e, "--net", arg);
@@ -237,7 +247,9 @@ int vm_config_add_net(struct vm_config *cfg, const char *arg, struct errmsg *e)
 			return option_error(e, "--net", arg);
 		}
 	}
-	cfg->nets[cfg->nr_nets++] = n;
+	/* The API's name for it, as GET /vm/config shows a `run` configuration. */
+	snprintf(n.id, sizeof(n.id), "net%u", cfg->nr);
+	cfg->nets[cfg->nr++] = n;
 	return 0;
 }
 

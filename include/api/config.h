@@ -25,8 +25,6 @@ struct api_config {
 	char kernel_path[API_PATH_MAX];
 	char initrd_path[API_PATH_MAX];
 	char boot_args[API_BOOT_ARGS_MAX];
-	int root_drive; /* the drive with is_root_device, -1: none */
-	char net_ids[VM_MAX_NETS][API_ID_MAX];
 };
 
 /* machine-config's item: PATCH /machine-config makes one from what is configured and what it changes. */
@@ -47,8 +45,9 @@ int api_config_apply(struct api_config *cfg, const struct api_config_change *cha
 /* A `kvmini run` configuration, as GET /vm/config shows it. */
 void api_config_from_vm(struct api_config *cfg, const struct vm_config *vm);
 /*
- * The vm_config to boot; its strings point into cfg, and the root drive's
- * "root=/dev/vdX rw|ro" is added to the boot arguments in cmdline_buf.
+ * The vm_config to boot; its strings point into cfg, and what the sections
+ * ask the kernel for (the root drive's "root=/dev/vdX rw|ro") is added to
+ * the boot arguments in cmdline_buf.
  * -EINVAL without a kernel.
  */
 int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *cmdline_buf, size_t cmdline_size,

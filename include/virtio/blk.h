@@ -17,6 +17,30 @@
 #include "vm_config.h"
 
 #define BLK_SECTOR_SIZE 512
+/* Drives one VM may have (--drive, PUT /drives/{id}). */
+#define BLK_MAX_DRIVES 8
+#define DRIVE_ID_MAX 20 /* VIRTIO_BLK_ID_BYTES */
+
+/* --drive path=FILE[,readonly=on][,cache=none][,id=NAME] */
+struct drive_config {
+	char path[4096];
+	char id[DRIVE_ID_MAX + 1]; /* VIRTIO_BLK_T_GET_ID; default "driveN" */
+	bool readonly;
+	bool direct; /* cache=none: O_DIRECT */
+	bool path_from_api; /* named by an API client: it may not end in a symbolic link (include/open_file.h) */
+};
+
+/* virtio-blk's configuration: its part of struct vm_config. */
+struct blk_config {
+	unsigned nr_drives;
+	struct drive_config drives[BLK_MAX_DRIVES];
+	bool has_root; /* the API's is_root_device: drives[root] is the guest's root=/dev/vdX */
+	unsigned root;
+};
+
+/* virtio-blk's part of cfg. */
+struct blk_config *blk_config_of(struct vm_config *cfg);
+const struct blk_config *blk_config_of_const(const struct vm_config *cfg);
 
 /* The host side of one drive. */
 struct blk_disk {

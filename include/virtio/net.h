@@ -3,7 +3,32 @@
 #ifndef KVMINI_VIRTIO_NET_H
 #define KVMINI_VIRTIO_NET_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "errmsg.h"
+#include "vm_config.h"
+
+/* Interfaces one VM may have (--net, PUT /network-interfaces/{id}). */
+#define NET_MAX_INTERFACES 4
+#define NET_ID_MAX 64
+
+/* --net tap=NAME[,mac=52:54:00:12:34:56] */
+struct net_config {
+	char tap[16]; /* IFNAMSIZ */
+	uint8_t mac[6];
+	bool mac_set; /* else one is generated */
+	char id[NET_ID_MAX]; /* the API's iface_id; "netN" from the command line */
+};
+
+/* virtio-net's configuration: its part of struct vm_config. */
+struct net_configs {
+	unsigned nr;
+	struct net_config nets[NET_MAX_INTERFACES];
+};
+
+struct net_configs *net_config_of(struct vm_config *cfg);
+const struct net_configs *net_config_of_const(const struct vm_config *cfg);
 
 /*
  * Opens the tap interface `tap` for frames with a virtio_net_hdr_v1 in front

@@ -111,7 +111,8 @@ struct virtio_dev {
 };
 
 /*
- * A kind of virtio device (blk, net, ...): how many of it the configuration
+ * A kind of virtio device (blk, net, ...): its configuration type (its part
+ * of struct vm_config), how many of it the configuration
  * asks for, and how to make the index-th. create fills in a struct virtio_dev
  * (ops, priv, device_id, name, queues, features, config) and everything the
  * device owns; on failure it frees what it made. The device's ops->destroy
@@ -130,7 +131,10 @@ void virtio_kind_exit(struct vm *vm, void *data);
 /* device_ops.virtio_device: the index-th device of a kind (data as virtio_kind_init made it). */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 
-#define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
+#define VIRTIO_DEVICE_REGISTER(name_, config_type_, count_, create_)                                           \
+	VIRTIO_DEVICE_REGISTER_API(name_, config_type_, count_, create_, NULL)
+/* ... with its section of the API and the config file (include/api/section.h). */
+#define VIRTIO_DEVICE_REGISTER_API(name_, config_type_, count_, create_, api_)                                 \
 	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
 						   .create = (create_) };                                      \
 	static int virtio_init_##create_(struct vm *vm, void **data, struct errmsg *e)                         \
@@ -140,6 +144,7 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
 		.exit = virtio_kind_exit, .virtio_device = virtio_kind_device,                                 \
+		.config_size = sizeof(config_type_), .api = (api_),                                            \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)
 

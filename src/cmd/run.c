@@ -15,6 +15,10 @@
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
 #include "jail.h"
 
 #define DEFAULT_MEM (512ULL << 20)
@@ -97,7 +101,7 @@ void cmd_run_usage(void)
 	       "\n"
 	       "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a Ctrl-A.\n"
 	       "Exit status: 0 guest powered off or rebooted, 1 error, 2 usage error, 4 guest panic.\n",
-	       CMDLINE_DEFAULTS, VM_MAX_DRIVES, VM_MAX_NETS);
+	       CMDLINE_DEFAULTS, BLK_MAX_DRIVES, NET_MAX_INTERFACES);
 }
 
 static int usage_error(struct errmsg *e, const char *fmt, const char *arg)
@@ -153,14 +157,14 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 				return err;
 			break;
 		case OPT_RNG:
-			cfg->rng = true;
+			rng_config_of(cfg)->enabled = true;
 			break;
 		case OPT_TRANSPORT:
 			if ((err = vm_config_parse_transport(optarg, &cfg->transport, e)))
 				return err;
 			break;
 		case OPT_CONSOLE:
-			if ((err = vm_config_parse_console(optarg, &cfg->virtio_console, e)))
+			if ((err = vm_config_parse_console(optarg, &vcon_config_of(cfg)->enabled, e)))
 				return err;
 			break;
 		case OPT_API_SOCK:

@@ -11,6 +11,7 @@
 #include <linux/virtio_console.h>
 
 #include "console.h"
+#include "virtio/console.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -107,7 +108,7 @@ static const struct virtio_dev_ops vcon_ops = {
 
 static unsigned vcon_count(const struct vm_config *cfg)
 {
-	return cfg->virtio_console ? 1 : 0;
+	return vcon_config_of_const(cfg)->enabled ? 1 : 0;
 }
 
 static int vcon_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
@@ -131,4 +132,5 @@ static int vcon_create(struct vm *vm, unsigned index, struct virtio_dev **dev, s
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-console", vcon_count, vcon_create);
+VIRTIO_DEVICE_REGISTER("virtio-console", struct vcon_config, vcon_count, vcon_create);
+DEVICE_CONFIG_OF(struct vcon_config, vcon_config_of, virtio_device_vcon_create)

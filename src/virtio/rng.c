@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "virtio/rng.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -75,7 +76,7 @@ static const struct virtio_dev_ops rng_ops = {
 
 static unsigned rng_count(const struct vm_config *cfg)
 {
-	return cfg->rng ? 1 : 0;
+	return rng_config_of_const(cfg)->enabled ? 1 : 0;
 }
 
 static int rng_create(struct vm *vm, unsigned index, struct virtio_dev **dev, struct errmsg *e)
@@ -95,4 +96,5 @@ static int rng_create(struct vm *vm, unsigned index, struct virtio_dev **dev, st
 	return 0;
 }
 
-VIRTIO_DEVICE_REGISTER("virtio-rng", rng_count, rng_create);
+VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_count, rng_create);
+DEVICE_CONFIG_OF(struct rng_config, rng_config_of, virtio_device_rng_create)

@@ -27,6 +27,9 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/virtio.h"
+#include "virtio/blk.h"
+#include "virtio/rng.h"
+#include "virtio/console.h"
 
 /* Small, so that addresses drawn from the input land in it often. */
 #define RAM_SIZE (64u << 10)
@@ -274,14 +277,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.acpi = true;
 	f.cfg.transport = t.mmio ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
-	f.cfg.nr_drives = kind == DEV_BLK;
-	snprintf(f.cfg.drives[0].path, sizeof(f.cfg.drives[0].path), "/proc/self/fd/%d", disk_fd);
-	snprintf(f.cfg.drives[0].id, sizeof(f.cfg.drives[0].id), "fuzz");
-	f.cfg.drives[0].readonly = selector & 8;
-	f.cfg.nr_nets = kind == DEV_NET;
-	snprintf(f.cfg.nets[0].tap, sizeof(f.cfg.nets[0].tap), "fuzz0");
-	f.cfg.virtio_console = kind == DEV_CONSOLE;
-	f.cfg.rng = kind == DEV_RNG;
+	blk_config_of(&f.cfg)->nr_drives = kind == DEV_BLK;
+	snprintf(blk_config_of(&f.cfg)->drives[0].path, sizeof(blk_config_of(&f.cfg)->drives[0].path), "/proc/self/fd/%d", disk_fd);
+	snprintf(blk_config_of(&f.cfg)->drives[0].id, sizeof(blk_config_of(&f.cfg)->drives[0].id), "fuzz");
+	blk_config_of(&f.cfg)->drives[0].readonly = selector & 8;
+	net_config_of(&f.cfg)->nr = kind == DEV_NET;
+	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
+	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;
+	rng_config_of(&f.cfg)->enabled = kind == DEV_RNG;
 	tap_peer = -1;
 
 	if (fake_vm_init(&f, ram, sizeof(ram), 0) || fake_vm_add_device(&f, t.mmio ? "virtio-mmio" : "pci") ||

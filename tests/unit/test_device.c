@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "device.h"
+#include "vm_config.h"
 
 #define ENTRY(n, l) { .name = (n), .level = (l) }
 
@@ -41,9 +42,41 @@ static void test_sort_empty_and_single(void **state)
 	assert_ptr_equal(order[0], &one);
 }
 
+/* Every registered device's configuration has its own part of struct vm_config, inside it. */
+static void test_device_configs_fit_apart(void **state)
+{
+	static struct vm_config cfg;
+	const struct device_ops *all[DEVICES_MAX];
+	size_t n = devices_registered(all), with_config = 0;
+	(void)state;
+
+	assert_in_range(n, 1, DEVICES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *mine = device_config(&cfg, all[i]);
+
+		if (!all[i]->config_size) {
+			assert_null(mine);
+			continue;
+		}
+		with_config++;
+		assert_non_null(mine);
+		assert_true(mine + all[i]->config_size <= cfg.device_configs + sizeof(cfg.device_configs));
+		assert_ptr_equal(device_config_const(&cfg, all[i]), mine);
+		for (size_t j = 0; j < i; j++) {
+			unsigned char *other = device_config(&cfg, all[j]);
+
+			if (other)
+				assert_true(other + all[j]->config_size <= mine || mine + all[i]->config_size <= other);
+		}
+	}
+	/* virtio-blk, -net, -rng and -console at least. */
+	assert_true(with_config >= 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_device_configs_fit_apart),
 		cmocka_unit_test(test_sort_is_stable_within_a_level),
 		cmocka_unit_test(test_sort_empty_and_single),
 	};

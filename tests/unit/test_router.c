@@ -11,6 +11,8 @@
 
 #include "api/router.h"
 #include "fake_backend.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
 
 /* The fake VM records what it was asked; fake.err makes its operations fail. */
 static struct fake_vm fake;
@@ -230,23 +232,24 @@ static void test_drives(void **state)
 		"{\"drive_id\": \"root\", \"path_on_host\": \"/r.img\", \"is_root_device\": true, "
 		"\"is_read_only\": true, \"cache_type\": \"Unsafe\", \"io_engine\": \"Sync\"}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_drives, 1);
-	assert_string_equal(fake.cfg.vm.drives[0].id, "root");
-	assert_string_equal(fake.cfg.vm.drives[0].path, "/r.img");
-	assert_true(fake.cfg.vm.drives[0].readonly);
-	assert_int_equal(fake.cfg.root_drive, 0);
+	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 1);
+	assert_string_equal(blk_config_of(&fake.cfg.vm)->drives[0].id, "root");
+	assert_string_equal(blk_config_of(&fake.cfg.vm)->drives[0].path, "/r.img");
+	assert_true(blk_config_of(&fake.cfg.vm)->drives[0].readonly);
+	assert_true(blk_config_of(&fake.cfg.vm)->has_root);
+	assert_int_equal(blk_config_of(&fake.cfg.vm)->root, 0);
 
 	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/d.img\"}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_drives, 2);
-	assert_false(fake.cfg.vm.drives[1].readonly);
+	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 2);
+	assert_false(blk_config_of(&fake.cfg.vm)->drives[1].readonly);
 
 	/* The same id again updates the drive. */
 	request(HTTP_PUT, "/drives/root", "{\"drive_id\": \"root\", \"path_on_host\": \"/r2.img\", "
 					  "\"is_root_device\": true, \"is_read_only\": false}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_drives, 2);
-	assert_string_equal(fake.cfg.vm.drives[0].path, "/r2.img");
+	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 2);
+	assert_string_equal(blk_config_of(&fake.cfg.vm)->drives[0].path, "/r2.img");
 
 	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/d.img\", "
 					  "\"is_root_device\": true}");
@@ -262,7 +265,7 @@ static void test_drives(void **state)
 	expect_fault(400, "cache_type");
 	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/x\", \"rate_limiter\": {}}");
 	assert_int_equal(status, 400);
-	assert_int_equal(fake.cfg.vm.nr_drives, 2);
+	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 2);
 }
 
 static void test_too_many_drives(void **state)
@@ -270,11 +273,11 @@ static void test_too_many_drives(void **state)
 	char path[32], body[128];
 
 	(void)state;
-	for (unsigned i = 0; i <= VM_MAX_DRIVES; i++) {
+	for (unsigned i = 0; i <= BLK_MAX_DRIVES; i++) {
 		snprintf(path, sizeof(path), "/drives/d%u", i);
 		snprintf(body, sizeof(body), "{\"drive_id\": \"d%u\", \"path_on_host\": \"/d\"}", i);
 		request(HTTP_PUT, path, body);
-		if (i < VM_MAX_DRIVES)
+		if (i < BLK_MAX_DRIVES)
 			expect_no_content();
 		else
 			expect_fault(400, "at most");
@@ -287,15 +290,15 @@ static void test_network_interfaces(void **state)
 	request(HTTP_PUT, "/network-interfaces/eth0",
 		"{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", \"guest_mac\": \"06:00:AC:10:00:02\"}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_nets, 1);
-	assert_string_equal(fake.cfg.vm.nets[0].tap, "tap0");
-	assert_true(fake.cfg.vm.nets[0].mac_set);
-	assert_int_equal(fake.cfg.vm.nets[0].mac[5], 2);
-	assert_string_equal(fake.cfg.net_ids[0], "eth0");
+	assert_int_equal(net_config_of(&fake.cfg.vm)->nr, 1);
+	assert_string_equal(net_config_of(&fake.cfg.vm)->nets[0].tap, "tap0");
+	assert_true(net_config_of(&fake.cfg.vm)->nets[0].mac_set);
+	assert_int_equal(net_config_of(&fake.cfg.vm)->nets[0].mac[5], 2);
+	assert_string_equal(net_config_of(&fake.cfg.vm)->nets[0].id, "eth0");
 
 	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\"}");
 	expect_no_content();
-	assert_false(fake.cfg.vm.nets[1].mac_set);
+	assert_false(net_config_of(&fake.cfg.vm)->nets[1].mac_set);
 
 	request(HTTP_PUT, "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap0\"}");
 	expect_fault(400, "eth0");
@@ -315,7 +318,7 @@ static void test_network_interfaces(void **state)
 	request(HTTP_PUT, "/network-interfaces/eth0",
 		"{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", \"guest_mac\": \"06:00:ac:10:00:02\"}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_nets, 2);
+	assert_int_equal(net_config_of(&fake.cfg.vm)->nr, 2);
 }
 
 static const char full_config[] =
@@ -402,12 +405,12 @@ static void test_config_to_vm(void **state)
 	assert_string_equal(vm.cmdline, "quiet root=/dev/vda ro");
 	assert_int_equal(vm.nr_cpus, 2);
 	assert_int_equal(vm.mem_size, 256ULL << 20);
-	assert_int_equal(vm.nr_drives, 1);
-	assert_int_equal(vm.nr_nets, 1);
+	assert_int_equal(blk_config_of(&vm)->nr_drives, 1);
+	assert_int_equal(net_config_of(&vm)->nr, 1);
 	assert_true(vm.acpi);
 	/* Paths a client named: the files they end in are opened without following a symbolic link. */
 	assert_true(vm.paths_from_api);
-	assert_true(vm.drives[0].path_from_api);
+	assert_true(blk_config_of(&vm)->drives[0].path_from_api);
 
 	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, 10, &e), -EINVAL);
 	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, sizeof(cmdline), &e), 0);
@@ -415,7 +418,7 @@ static void test_config_to_vm(void **state)
 	/* And back, as kvmini run --api-sock shows its command line's configuration. */
 	api_config_from_vm(&cfg, &vm);
 	assert_string_equal(cfg.boot_args, "quiet root=/dev/vda ro");
-	assert_string_equal(cfg.net_ids[0], "net0");
+	assert_string_equal(net_config_of(&cfg.vm)->nets[0].id, "eth0");
 	assert_null(cfg.vm.kernel_path);
 }
 

@@ -12,6 +12,10 @@
 
 #include "commands.h"
 #include "jail.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
+#include "virtio/console.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
@@ -79,10 +83,10 @@ static void test_defaults(void **state)
 	assert_true(p.cfg.acpi);
 	assert_false(p.cfg.hugepages);
 	assert_false(p.verbose);
-	assert_int_equal(p.cfg.nr_drives, 0);
-	assert_int_equal(p.cfg.nr_nets, 0);
-	assert_false(p.cfg.rng);
-	assert_false(p.cfg.virtio_console);
+	assert_int_equal(blk_config_of(&p.cfg)->nr_drives, 0);
+	assert_int_equal(net_config_of(&p.cfg)->nr, 0);
+	assert_false(rng_config_of(&p.cfg)->enabled);
+	assert_false(vcon_config_of(&p.cfg)->enabled);
 	assert_int_equal(p.cfg.transport, VIRTIO_TRANSPORT_PCI);
 }
 
@@ -295,23 +299,23 @@ static void test_virtio_options(void **state)
 	      "--net", "tap=tap0", "--net", "tap=tap1,mac=52:54:00:12:34:56", "--rng", "--transport", "mmio",
 	      "--console", "virtio");
 	assert_int_equal(p.ret, 0);
-	assert_int_equal(p.cfg.nr_drives, 2);
-	assert_string_equal(p.cfg.drives[0].path, "root.img");
-	assert_string_equal(p.cfg.drives[0].id, "root");
-	assert_false(p.cfg.drives[0].readonly);
-	assert_string_equal(p.cfg.drives[1].path, "data.img");
-	assert_string_equal(p.cfg.drives[1].id, "drive1");
-	assert_true(p.cfg.drives[1].readonly);
-	assert_true(p.cfg.drives[1].direct);
-	assert_int_equal(p.cfg.nr_nets, 2);
-	assert_string_equal(p.cfg.nets[0].tap, "tap0");
-	assert_false(p.cfg.nets[0].mac_set);
-	assert_string_equal(p.cfg.nets[1].tap, "tap1");
-	assert_true(p.cfg.nets[1].mac_set);
-	assert_int_equal(p.cfg.nets[1].mac[5], 0x56);
-	assert_true(p.cfg.rng);
+	assert_int_equal(blk_config_of(&p.cfg)->nr_drives, 2);
+	assert_string_equal(blk_config_of(&p.cfg)->drives[0].path, "root.img");
+	assert_string_equal(blk_config_of(&p.cfg)->drives[0].id, "root");
+	assert_false(blk_config_of(&p.cfg)->drives[0].readonly);
+	assert_string_equal(blk_config_of(&p.cfg)->drives[1].path, "data.img");
+	assert_string_equal(blk_config_of(&p.cfg)->drives[1].id, "drive1");
+	assert_true(blk_config_of(&p.cfg)->drives[1].readonly);
+	assert_true(blk_config_of(&p.cfg)->drives[1].direct);
+	assert_int_equal(net_config_of(&p.cfg)->nr, 2);
+	assert_string_equal(net_config_of(&p.cfg)->nets[0].tap, "tap0");
+	assert_false(net_config_of(&p.cfg)->nets[0].mac_set);
+	assert_string_equal(net_config_of(&p.cfg)->nets[1].tap, "tap1");
+	assert_true(net_config_of(&p.cfg)->nets[1].mac_set);
+	assert_int_equal(net_config_of(&p.cfg)->nets[1].mac[5], 0x56);
+	assert_true(rng_config_of(&p.cfg)->enabled);
 	assert_int_equal(p.cfg.transport, VIRTIO_TRANSPORT_MMIO);
-	assert_true(p.cfg.virtio_console);
+	assert_true(vcon_config_of(&p.cfg)->enabled);
 	teardown(NULL);
 
 	/* The last --transport and --console win, as with the other single-valued options. */
@@ -319,7 +323,7 @@ static void test_virtio_options(void **state)
 	      "serial");
 	assert_int_equal(p.ret, 0);
 	assert_int_equal(p.cfg.transport, VIRTIO_TRANSPORT_PCI);
-	assert_false(p.cfg.virtio_console);
+	assert_false(vcon_config_of(&p.cfg)->enabled);
 }
 
 /* Least privilege is the default: filters on, no nested virtualization. */

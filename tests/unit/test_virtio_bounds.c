@@ -21,6 +21,9 @@
 #include "console.h"
 #include "virtio/virtio.h"
 #include "vm.h"
+#include "virtio/blk.h"
+#include "virtio/rng.h"
+#include "virtio/console.h"
 
 extern const struct virtio_kind virtio_kind_vcon_create;
 extern const struct virtio_kind virtio_kind_rng_create;
@@ -61,8 +64,8 @@ static int setup(void **state)
 	memset(ram, 0, sizeof(ram));
 	memset(&vm, 0, sizeof(vm));
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.virtio_console = true;
-	cfg.rng = true;
+	vcon_config_of(&cfg)->enabled = true;
+	rng_config_of(&cfg)->enabled = true;
 	vm.cfg = &cfg;
 	vm.fd = -1;
 	guest_mem_wrap(&vm.mem, ram, sizeof(ram));
@@ -312,9 +315,9 @@ static void test_blk_request_limit(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 4u << 20), 0);
 	close(fd);
-	cfg.nr_drives = 1;
-	snprintf(cfg.drives[0].path, sizeof(cfg.drives[0].path), "%s", image);
-	snprintf(cfg.drives[0].id, sizeof(cfg.drives[0].id), "bounds");
+	blk_config_of(&cfg)->nr_drives = 1;
+	snprintf(blk_config_of(&cfg)->drives[0].path, sizeof(blk_config_of(&cfg)->drives[0].path), "%s", image);
+	snprintf(blk_config_of(&cfg)->drives[0].id, sizeof(blk_config_of(&cfg)->drives[0].id), "bounds");
 	make_device(&virtio_kind_blk_create, 0);
 	unlink(image);
 

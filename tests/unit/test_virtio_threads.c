@@ -21,6 +21,8 @@
 #include "fake_vm.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
+#include "virtio/rng.h"
+#include "virtio/console.h"
 
 #define RAM_SIZE (1u << 20)
 #define QUEUE_SIZE 8
@@ -116,8 +118,8 @@ static void test_devices_on_their_threads(void **state)
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.acpi = true;
 	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
-	f.cfg.rng = true;
-	f.cfg.virtio_console = true;
+	rng_config_of(&f.cfg)->enabled = true;
+	vcon_config_of(&f.cfg)->enabled = true;
 	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
 	assert_int_equal(fake_vm_add_device(&f, "virtio-mmio"), 0);
 	assert_int_equal(fake_vm_add_device(&f, "virtio-rng"), 0);

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "vm_config.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -38,41 +40,41 @@ static void test_drive_path_only(void **state)
 {
 	(void)state;
 	assert_int_equal(vm_config_add_drive(&cfg, "path=disk.img", &e), 0);
-	assert_int_equal(cfg.nr_drives, 1);
-	assert_string_equal(cfg.drives[0].path, "disk.img");
-	assert_string_equal(cfg.drives[0].id, "drive0");
-	assert_false(cfg.drives[0].readonly);
-	assert_false(cfg.drives[0].direct);
+	assert_int_equal(blk_config_of(&cfg)->nr_drives, 1);
+	assert_string_equal(blk_config_of(&cfg)->drives[0].path, "disk.img");
+	assert_string_equal(blk_config_of(&cfg)->drives[0].id, "drive0");
+	assert_false(blk_config_of(&cfg)->drives[0].readonly);
+	assert_false(blk_config_of(&cfg)->drives[0].direct);
 }
 
 static void test_drive_all_keys(void **state)
 {
 	(void)state;
 	assert_int_equal(vm_config_add_drive(&cfg, "id=root,cache=none,readonly=on,path=/var/a=b.raw", &e), 0);
-	assert_string_equal(cfg.drives[0].path, "/var/a=b.raw");
-	assert_string_equal(cfg.drives[0].id, "root");
-	assert_true(cfg.drives[0].readonly);
-	assert_true(cfg.drives[0].direct);
+	assert_string_equal(blk_config_of(&cfg)->drives[0].path, "/var/a=b.raw");
+	assert_string_equal(blk_config_of(&cfg)->drives[0].id, "root");
+	assert_true(blk_config_of(&cfg)->drives[0].readonly);
+	assert_true(blk_config_of(&cfg)->drives[0].direct);
 
 	assert_int_equal(vm_config_add_drive(&cfg, "path=b,readonly=off,cache=writeback", &e), 0);
-	assert_int_equal(cfg.nr_drives, 2);
-	assert_false(cfg.drives[1].readonly);
-	assert_false(cfg.drives[1].direct);
+	assert_int_equal(blk_config_of(&cfg)->nr_drives, 2);
+	assert_false(blk_config_of(&cfg)->drives[1].readonly);
+	assert_false(blk_config_of(&cfg)->drives[1].direct);
 	/* The default id counts drives, whatever the others are called. */
-	assert_string_equal(cfg.drives[1].id, "drive1");
+	assert_string_equal(blk_config_of(&cfg)->drives[1].id, "drive1");
 }
 
 static void test_drive_id_limits(void **state)
 {
 	(void)state;
 	assert_int_equal(vm_config_add_drive(&cfg, "path=x,id=12345678901234567890", &e), 0);
-	assert_string_equal(cfg.drives[0].id, "12345678901234567890");
+	assert_string_equal(blk_config_of(&cfg)->drives[0].id, "12345678901234567890");
 	expect_error(vm_config_add_drive(&cfg, "path=x,id=123456789012345678901", &e), "--drive 'path=x,id=1234",
 		     "id longer than 20");
 	expect_error(vm_config_add_drive(&cfg, "path=x,id=", &e), "--drive", "empty id");
 	expect_error(vm_config_add_drive(&cfg, "path=x,id=a b", &e), "id 'a b'", "printable");
 	expect_error(vm_config_add_drive(&cfg, "path=x,id=a\tb", &e), "id 'a\tb'", "printable");
-	assert_int_equal(cfg.nr_drives, 1);
+	assert_int_equal(blk_config_of(&cfg)->nr_drives, 1);
 }
 
 static void test_drive_bad_inputs(void **state)
@@ -102,7 +104,7 @@ static void test_drive_bad_inputs(void **state)
 
 		snprintf(quoted, sizeof(quoted), "--drive '%s': ", bad[i].arg);
 		expect_error(vm_config_add_drive(&cfg, bad[i].arg, &e), quoted, bad[i].fragment);
-		assert_int_equal(cfg.nr_drives, 0);
+		assert_int_equal(blk_config_of(&cfg)->nr_drives, 0);
 	}
 }
 
@@ -114,31 +116,31 @@ static void test_drive_path_too_long(void **state)
 	memcpy(arg, "path=", 5);
 	memset(arg + 5, 'a', 4095);
 	assert_int_equal(vm_config_add_drive(&cfg, arg, &e), 0);
-	assert_int_equal(strlen(cfg.drives[0].path), 4095);
+	assert_int_equal(strlen(blk_config_of(&cfg)->drives[0].path), 4095);
 
 	arg[5 + 4095] = 'a';
 	/* The quoted value is cut short, so the reason still fits the message. */
 	expect_error(vm_config_add_drive(&cfg, arg, &e), "--drive 'path=aaa", "...': path longer than 4095");
-	assert_int_equal(cfg.nr_drives, 1);
+	assert_int_equal(blk_config_of(&cfg)->nr_drives, 1);
 }
 
 static void test_drive_too_many(void **state)
 {
 	(void)state;
-	for (int i = 0; i < VM_MAX_DRIVES; i++)
+	for (int i = 0; i < BLK_MAX_DRIVES; i++)
 		assert_int_equal(vm_config_add_drive(&cfg, "path=x", &e), 0);
-	assert_string_equal(cfg.drives[VM_MAX_DRIVES - 1].id, "drive7");
+	assert_string_equal(blk_config_of(&cfg)->drives[BLK_MAX_DRIVES - 1].id, "drive7");
 	expect_error(vm_config_add_drive(&cfg, "path=x", &e), "--drive", "at most 8");
-	assert_int_equal(cfg.nr_drives, VM_MAX_DRIVES);
+	assert_int_equal(blk_config_of(&cfg)->nr_drives, BLK_MAX_DRIVES);
 }
 
 static void test_net_tap_only(void **state)
 {
 	(void)state;
 	assert_int_equal(vm_config_add_net(&cfg, "tap=tap0", &e), 0);
-	assert_int_equal(cfg.nr_nets, 1);
-	assert_string_equal(cfg.nets[0].tap, "tap0");
-	assert_false(cfg.nets[0].mac_set);
+	assert_int_equal(net_config_of(&cfg)->nr, 1);
+	assert_string_equal(net_config_of(&cfg)->nets[0].tap, "tap0");
+	assert_false(net_config_of(&cfg)->nets[0].mac_set);
 }
 
 static void test_net_mac(void **state)
@@ -147,9 +149,9 @@ static void test_net_mac(void **state)
 	(void)state;
 
 	assert_int_equal(vm_config_add_net(&cfg, "mac=52:54:00:ab:CD:ef,tap=123456789012345", &e), 0);
-	assert_string_equal(cfg.nets[0].tap, "123456789012345");
-	assert_true(cfg.nets[0].mac_set);
-	assert_memory_equal(cfg.nets[0].mac, want, 6);
+	assert_string_equal(net_config_of(&cfg)->nets[0].tap, "123456789012345");
+	assert_true(net_config_of(&cfg)->nets[0].mac_set);
+	assert_memory_equal(net_config_of(&cfg)->nets[0].mac, want, 6);
 	/* Globally administered unicast is fine too. */
 	assert_int_equal(vm_config_add_net(&cfg, "tap=t1,mac=00:11:22:33:44:55", &e), 0);
 }
@@ -187,7 +189,7 @@ static void test_net_bad_inputs(void **state)
 
 		snprintf(quoted, sizeof(quoted), "--net '%s': ", bad[i].arg);
 		expect_error(vm_config_add_net(&cfg, bad[i].arg, &e), quoted, bad[i].fragment);
-		assert_int_equal(cfg.nr_nets, 0);
+		assert_int_equal(net_config_of(&cfg)->nr, 0);
 	}
 }
 
@@ -198,7 +200,7 @@ static void test_net_duplicates(void **state)
 	expect_error(vm_config_add_net(&cfg, "tap=t0", &e), "--net 'tap=t0'", "already used");
 	expect_error(vm_config_add_net(&cfg, "tap=t1,mac=52:54:00:00:00:01", &e), "--net 'tap=t1,", "mac already");
 	assert_int_equal(vm_config_add_net(&cfg, "tap=t1,mac=52:54:00:00:00:02", &e), 0);
-	assert_int_equal(cfg.nr_nets, 2);
+	assert_int_equal(net_config_of(&cfg)->nr, 2);
 }
 
 static void test_net_too_many(void **state)
@@ -206,12 +208,12 @@ static void test_net_too_many(void **state)
 	char arg[32];
 	(void)state;
 
-	for (unsigned i = 0; i < VM_MAX_NETS; i++) {
+	for (unsigned i = 0; i < NET_MAX_INTERFACES; i++) {
 		snprintf(arg, sizeof(arg), "tap=tap%u", i);
 		assert_int_equal(vm_config_add_net(&cfg, arg, &e), 0);
 	}
 	expect_error(vm_config_add_net(&cfg, "tap=tap9", &e), "--net", "at most 4");
-	assert_int_equal(cfg.nr_nets, VM_MAX_NETS);
+	assert_int_equal(net_config_of(&cfg)->nr, NET_MAX_INTERFACES);
 }
 
 static void test_transport(void **state)

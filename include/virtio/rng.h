@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-rng (src/virtio/rng.c): --rng. */
+#ifndef KVMINI_VIRTIO_RNG_H
+#define KVMINI_VIRTIO_RNG_H
+
+#include <stdbool.h>
+
+#include "vm_config.h"
+
+/* virtio-rng's configuration: its part of struct vm_config. */
+struct rng_config {
+	bool enabled;
+};
+
+struct rng_config *rng_config_of(struct vm_config *cfg);
+const struct rng_config *rng_config_of_const(const struct vm_config *cfg);
+
+#endif
