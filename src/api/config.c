@@ -41,9 +41,10 @@ static int put_boot_source(void *config, const struct api_config_change *c, stru
 	struct api_config *cfg = config;
 
 	(void)e;
-	snprintf(cfg->kernel_path, sizeof(cfg->kernel_path), "%s", b->kernel_path);
-	snprintf(cfg->initrd_path, sizeof(cfg->initrd_path), "%s", b->initrd_path);
-	snprintf(cfg->boot_args, sizeof(cfg->boot_args), "%s", b->boot_args);
+	/* The same sizes, NUL-terminated by the reader. */
+	memcpy(cfg->kernel_path, b->kernel_path, sizeof(cfg->kernel_path));
+	memcpy(cfg->initrd_path, b->initrd_path, sizeof(cfg->initrd_path));
+	memcpy(cfg->boot_args, b->boot_args, sizeof(cfg->boot_args));
 	return 0;
 }
 

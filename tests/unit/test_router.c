@@ -422,6 +422,26 @@ static void test_config_to_vm(void **state)
 	assert_null(cfg.vm.kernel_path);
 }
 
+/* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
+static void test_sections(void **state)
+{
+	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces" };
+	const struct device_api *all[API_SECTIONS_MAX];
+	size_t n = api_sections(all);
+
+	(void)state;
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(all[i]->name, want[i]);
+		assert_ptr_equal(api_section_find(want[i], strlen(want[i])), all[i]);
+	}
+	assert_string_equal(all[2]->id_field, "drive_id");
+	assert_string_equal(all[3]->id_field, "iface_id");
+	assert_null(all[0]->id_field);
+	assert_null(api_section_find("drive", 5));
+	assert_null(api_section_find("drives/x", 8));
+}
+
 static void test_regs(void **state)
 {
 	(void)state;
@@ -509,6 +529,7 @@ int main(void)
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
 		T(test_config_to_vm),
+		T(test_sections),
 		T(test_regs),
 		T(test_stats),
 		T(test_small_buffer),
