@@ -35,6 +35,13 @@ struct api_machine {
 
 extern const struct device_api api_machine_config;
 
+/*
+ * A machine-config object into *m: PUT's, both counts required, with current
+ * NULL; PATCH's otherwise, where a count not given keeps current's.
+ */
+int api_machine_read(const char *json, size_t len, const struct api_machine *current, struct api_machine *m,
+		     struct errmsg *e);
+
 /* The defaults: no kernel, 1 vCPU, 512 MiB, nothing else. */
 void api_config_init(struct api_config *cfg);
 /* One item of section from its JSON text, checked on its own (what its parse needs is zeroed first). */

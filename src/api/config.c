@@ -67,15 +67,15 @@ static const struct device_api boot_source = {
 
 /* ---- machine-config ---- */
 
-static int parse_machine(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+int api_machine_read(const char *json, size_t len, const struct api_machine *current, struct api_machine *m,
+		     struct errmsg *e)
 {
-	struct api_machine *m = (struct api_machine *)c->item;
-	uint64_t vcpus, mib;
+	uint64_t vcpus = current ? current->vcpu_count : 0, mib = current ? current->mem_size_mib : 0;
 	bool smt = false;
 	const struct json_field f[] = {
-		{ .name = "vcpu_count", .type = JSON_UINT, .required = true, .uint = &vcpus, .min = 1,
+		{ .name = "vcpu_count", .type = JSON_UINT, .required = !current, .uint = &vcpus, .min = 1,
 		  .max = VM_MAX_CPUS },
-		{ .name = "mem_size_mib", .type = JSON_UINT, .required = true, .uint = &mib,
+		{ .name = "mem_size_mib", .type = JSON_UINT, .required = !current, .uint = &mib,
 		  .min = GUEST_MEM_MIN >> 20, .max = API_MEM_MIB_MAX },
 		{ .name = "smt", .type = JSON_BOOL, .boolean = &smt },
 	};
@@ -88,6 +88,11 @@ static int parse_machine(const char *json, size_t len, struct api_config_change 
 	m->vcpu_count = (unsigned)vcpus;
 	m->mem_size_mib = mib;
 	return 0;
+}
+
+static int parse_machine(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	return api_machine_read(json, len, NULL, (struct api_machine *)c->item, e);
 }
 
 static int put_machine(void *config, const struct api_config_change *c, struct errmsg *e)

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "api/router.h"
-#include "guest_mem.h"
 #include "parse.h"
+
+#define MSG_NO_BODY "this request needs a JSON body"
 
 struct reply {
 	char *out;
@@ -95,7 +96,7 @@ static int finish_json(struct reply *r, struct json_out *j)
 static int read_body(const struct http_request *req, const struct json_field *fields, unsigned nr, struct errmsg *e)
 {
 	if (!req->body || !req->body_len)
-		return errmsg_set(e, EINVAL, "this request needs a JSON body");
+		return errmsg_set(e, EINVAL, MSG_NO_BODY);
 	return json_read_object(req->body, req->body_len, fields, nr, e);
 }
 
@@ -229,7 +230,7 @@ static int put_section(const struct call *c, struct reply *r)
 	int err;
 
 	if (!c->req->body || !c->req->body_len)
-		return fault(r, 400, "this request needs a JSON body");
+		return fault(r, 400, MSG_NO_BODY);
 	if ((err = api_config_parse(c->section, c->req->body, c->req->body_len, &change, &e)))
 		return fault(r, 400, "%s", e.text);
 	if (c->id && strcmp(c->id, change.id))
@@ -257,27 +258,17 @@ static int get_machine(const struct call *c, struct reply *r)
 static int patch_machine(const struct call *c, struct reply *r)
 {
 	struct api_config cfg;
-	uint64_t vcpus, mib;
-	bool has_vcpus = false, has_mem = false, smt = false;
-	const struct json_field f[] = {
-		{ .name = "vcpu_count", .type = JSON_UINT, .present = &has_vcpus, .uint = &vcpus, .min = 1,
-		  .max = VM_MAX_CPUS },
-		{ .name = "mem_size_mib", .type = JSON_UINT, .present = &has_mem, .uint = &mib,
-		  .min = GUEST_MEM_MIN >> 20, .max = API_MEM_MIB_MAX },
-		{ .name = "smt", .type = JSON_BOOL, .boolean = &smt },
-	};
 	struct api_config_change change = { .section = &api_machine_config };
-	struct api_machine *m = (struct api_machine *)change.item;
+	struct api_machine current;
 	struct errmsg e = { "" };
 	int err;
 
-	if ((err = read_body(c->req, f, sizeof(f) / sizeof(f[0]), &e)))
-		return fault(r, 400, "%s", e.text);
-	if (smt)
-		return fault(r, 400, "'smt': kvmini does not emulate SMT; leave it false");
+	if (!c->req->body || !c->req->body_len)
+		return fault(r, 400, MSG_NO_BODY);
 	c->b->get_config(c->ctx, &cfg);
-	m->vcpu_count = has_vcpus ? (unsigned)vcpus : cfg.vm.nr_cpus;
-	m->mem_size_mib = has_mem ? mib : cfg.vm.mem_size >> 20;
+	current = (struct api_machine){ .vcpu_count = cfg.vm.nr_cpus, .mem_size_mib = cfg.vm.mem_size >> 20 };
+	if ((err = api_machine_read(c->req->body, c->req->body_len, &current, (struct api_machine *)change.item, &e)))
+		return fault(r, 400, "%s", e.text);
 	if ((err = c->b->configure(c->ctx, &change, &e)))
 		return backend_fault(r, err, &e);
 	return no_content(r);
