@@ -120,6 +120,10 @@ $(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUIL
 	UNIT_EXTRA := -Itests/common tests/common/fake_host.c
 $(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
 	tests/common/fake_host.c tests/common/fake_host.h
+# The router's tests run over the API's fake backend, as its fuzzers do.
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): \
+	UNIT_EXTRA := -Itests/common tests/common/fake_backend.c
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): tests/common/fake_backend.c tests/common/fake_backend.h
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -195,7 +199,7 @@ FUZZ_LIB_SRC := $(filter-out src/cmd/help.c,$(LIB_SRC)) src/boot/init_blob.S tes
 
 # What a control socket client sends: the HTTP parser, the router over a fake backend, the JSON reader. It links
 # every library object too: the configuration of drives and interfaces lives in their devices' records.
-FUZZ_API_SRC := $(FUZZ_LIB_SRC) tests/fuzz/fake_backend.c
+FUZZ_API_SRC := $(FUZZ_LIB_SRC) tests/common/fake_backend.c
 $(eval $(call fuzz_target,api,$(FUZZ_API_SRC),-max_len=12288))
 # The server's connection handling: one client on a socketpair that sends, reads, shuts down or resets at any
 # byte while the server takes its turns (the input's format: tests/fuzz/fuzz_server.c).

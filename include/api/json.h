@@ -3,7 +3,9 @@
  * The JSON the control socket needs, and no more: reading one flat object
  * into typed fields (strings, unsigned integers, booleans), strictly (an
  * unknown field, a wrong type, a number out of range or a duplicate is an
- * error that names the field), and writing objects and arrays into a buffer.
+ * error that names the field), walking the members of an object or the
+ * elements of an array for what is nested (a config file's sections), and
+ * writing objects and arrays into a buffer.
  */
 #ifndef KVMINI_API_JSON_H
 #define KVMINI_API_JSON_H
@@ -37,6 +39,28 @@ struct json_field {
  */
 int json_read_object(const char *text, size_t len, const struct json_field *fields, unsigned nr_fields,
 		     struct errmsg *e);
+
+/* The deepest nesting of objects and arrays json_for_each takes in a value. */
+#define JSON_DEPTH_MAX 32
+
+/* One member of an object, or one element of an array (key NULL). */
+struct json_item {
+	const char *key;   /* the name as written between its quotes (escapes not undone); not NUL-terminated */
+	size_t key_len;
+	const char *value; /* the value's text, whatever its type: read it with json_read_object, json_for_each */
+	size_t value_len;
+};
+
+typedef int (*json_item_fn)(void *ctx, const struct json_item *item, struct errmsg *e);
+
+/*
+ * Calls fn for each member of the object (object true) or each element of
+ * the array in text[0, len), in order, stopping at the first error fn
+ * returns. The whole text is checked first (strict JSON, nesting at most
+ * JSON_DEPTH_MAX deep, without recursion), so fn runs only on well-formed
+ * input. -EINVAL: "not a JSON object", "invalid JSON at byte 12: ...".
+ */
+int json_for_each(const char *text, size_t len, bool object, json_item_fn fn, void *ctx, struct errmsg *e);
 
 /* A writer into a fixed buffer; the first overflow sticks (err = -ENOSPC) and later calls do nothing. */
 struct json_out {

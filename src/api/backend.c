@@ -202,15 +202,15 @@ static int action(void *ctx, enum api_action action, struct errmsg *e)
 static int configure(void *ctx, const struct api_config_change *change, struct errmsg *e)
 {
 	struct api_ctl *ctl = ctx;
+	const struct api_machine *machine = (const struct api_machine *)change->item;
 	int err;
 
 	pthread_mutex_lock(&ctl->lock);
 	if (!ctl->daemon || ctl->start != API_START_IDLE)
 		err = errmsg_set(e, EPERM, API_MSG_STARTED);
-	else if (change->kind == API_CONFIG_MACHINE && change->machine.mem_size_mib << 20 > ctl->host_ram)
+	else if (change->section == &api_machine_config && machine->mem_size_mib << 20 > ctl->host_ram)
 		err = errmsg_set(e, EINVAL, "'mem_size_mib' %llu: more than this host's %llu MiB of RAM",
-				 (unsigned long long)change->machine.mem_size_mib,
-				 (unsigned long long)(ctl->host_ram >> 20));
+				 (unsigned long long)machine->mem_size_mib, (unsigned long long)(ctl->host_ram >> 20));
 	else
 		err = api_config_apply(&ctl->cfg, change, e);
 	pthread_mutex_unlock(&ctl->lock);

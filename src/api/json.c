@@ -229,6 +229,138 @@ static bool read_literal(struct reader *r, const char *word)
 	return true;
 }
 
+/* A number as JSON writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, its value unchecked. */
+static int skip_number(struct reader *r)
+{
+	const char *s = r->text;
+	size_t start;
+
+	if (r->pos < r->len && s[r->pos] == '-')
+		r->pos++;
+	start = r->pos;
+	while (r->pos < r->len && s[r->pos] >= '0' && s[r->pos] <= '9')
+		r->pos++;
+	if (r->pos == start || (s[start] == '0' && r->pos - start > 1))
+		return syntax_error(r, "bad number");
+	if (r->pos < r->len && s[r->pos] == '.') {
+		start = ++r->pos;
+		while (r->pos < r->len && s[r->pos] >= '0' && s[r->pos] <= '9')
+			r->pos++;
+		if (r->pos == start)
+			return syntax_error(r, "bad number");
+	}
+	if (r->pos < r->len && (s[r->pos] == 'e' || s[r->pos] == 'E')) {
+		r->pos++;
+		if (r->pos < r->len && (s[r->pos] == '+' || s[r->pos] == '-'))
+			r->pos++;
+		start = r->pos;
+		while (r->pos < r->len && s[r->pos] >= '0' && s[r->pos] <= '9')
+			r->pos++;
+		if (r->pos == start)
+			return syntax_error(r, "bad number");
+	}
+	return 0;
+}
+
+/* A string, number, true, false or null at r->pos, checked and passed over. */
+static int skip_scalar(struct reader *r)
+{
+	char c = r->text[r->pos];
+	size_t n;
+
+	if (c == '"')
+		return read_string(r, NULL, 0, &n);
+	if (c == '-' || (c >= '0' && c <= '9'))
+		return skip_number(r);
+	if (read_literal(r, "true") || read_literal(r, "false") || read_literal(r, "null"))
+		return 0;
+	return syntax_error(r, "expected a value");
+}
+
+/*
+ * A member's name and its colon, from r->pos (white space first). The name
+ * is unescaped into key[0, cap) (key NULL: not kept) and its raw text, as
+ * written between the quotes, goes to *raw and *raw_len.
+ */
+static int read_key(struct reader *r, char *key, size_t cap, size_t *key_len, const char **raw, size_t *raw_len)
+{
+	size_t start;
+	int err;
+
+	skip_ws(r);
+	if (r->pos == r->len || r->text[r->pos] != '"')
+		return syntax_error(r, "expected a field name in double quotes");
+	start = r->pos + 1;
+	if ((err = read_string(r, key, cap, key_len)))
+		return err;
+	*raw = r->text + start;
+	*raw_len = r->pos - 1 - start;
+	skip_ws(r);
+	if (r->pos == r->len || r->text[r->pos] != ':')
+		return syntax_error(r, "expected ':' after the field name");
+	r->pos++;
+	return 0;
+}
+
+/*
+ * Any JSON value at r->pos (white space first), checked throughout and
+ * passed over. Without recursion: the open objects and arrays are one bit
+ * each in `arrays`, so nesting is bounded by JSON_DEPTH_MAX, not the stack.
+ */
+static int skip_value(struct reader *r)
+{
+	uint32_t arrays = 0; /* bit d: the container at depth d is an array */
+	unsigned depth = 0;
+	const char *raw;
+	size_t n;
+	int err;
+
+	for (;;) {
+		char c;
+
+		skip_ws(r);
+		if (r->pos == r->len)
+			return syntax_error(r, "expected a value");
+		c = r->text[r->pos];
+		if (c == '{' || c == '[') {
+			if (depth == JSON_DEPTH_MAX)
+				return syntax_error(r, "nested too deeply");
+			arrays = (arrays & ~(1u << depth)) | (uint32_t)(c == '[') << depth;
+			depth++;
+			r->pos++;
+			skip_ws(r);
+			if (r->pos == r->len || r->text[r->pos] != (c == '[' ? ']' : '}')) {
+				if (c == '{' && (err = read_key(r, NULL, 0, &n, &raw, &n)))
+					return err;
+				continue;
+			}
+			r->pos++;
+			depth--;
+		} else if ((err = skip_scalar(r))) {
+			return err;
+		}
+		/* After a value: the closings of the containers it ends, then a comma or the end. */
+		for (;;) {
+			bool array;
+
+			if (!depth)
+				return 0;
+			array = arrays >> (depth - 1) & 1;
+			skip_ws(r);
+			if (r->pos < r->len && r->text[r->pos] == ',') {
+				r->pos++;
+				if (!array && (err = read_key(r, NULL, 0, &n, &raw, &n)))
+					return err;
+				break;
+			}
+			if (r->pos == r->len || r->text[r->pos] != (array ? ']' : '}'))
+				return syntax_error(r, array ? "expected ',' or ']'" : "expected ',' or '}'");
+			r->pos++;
+			depth--;
+		}
+	}
+}
+
 /* A key as it may be shown in a message: printable ASCII only, so the message is safe in a log or JSON. */
 static void printable(char *key)
 {
@@ -311,14 +443,12 @@ static int read_object(struct reader *r, const struct json_field *fields, unsign
 	} else {
 		for (;;) {
 			char key[KEY_MAX + 1];
-			size_t key_len;
+			const char *raw;
+			size_t key_len, raw_len;
 			unsigned i;
 			int err;
 
-			if (r->pos == r->len || r->text[r->pos] != '"')
-				return syntax_error(r, "expected a field name in double quotes");
-			err = read_string(r, key, sizeof(key), &key_len);
-			if (err)
+			if ((err = read_key(r, key, sizeof(key), &key_len, &raw, &raw_len)))
 				return err;
 			for (i = 0; i < nr_fields; i++)
 				if (key_len == strlen(fields[i].name) && !strcmp(key, fields[i].name))
@@ -331,10 +461,6 @@ static int read_object(struct reader *r, const struct json_field *fields, unsign
 			if (seen & (1ULL << i))
 				return errmsg_set(r->e, EINVAL, "duplicate field '%s'", fields[i].name);
 			seen |= 1ULL << i;
-			skip_ws(r);
-			if (r->pos == r->len || r->text[r->pos] != ':')
-				return syntax_error(r, "expected ':' after the field name");
-			r->pos++;
 			skip_ws(r);
 			if (r->pos == r->len)
 				return syntax_error(r, "expected a value");
@@ -381,6 +507,63 @@ int json_read_object(const char *text, size_t len, const struct json_field *fiel
 	if (err)
 		return err;
 	return read_object(&r, fields, nr_fields, true);
+}
+
+/* One pass over the members or elements; fn NULL: only checks the text. */
+static int for_each(struct reader *r, bool object, json_item_fn fn, void *ctx)
+{
+	const char close = object ? '}' : ']';
+	int err;
+
+	r->pos = 0;
+	skip_ws(r);
+	if (r->pos == r->len || r->text[r->pos] != (object ? '{' : '['))
+		return errmsg_set(r->e, EINVAL, object ? "not a JSON object" : "not a JSON array");
+	r->pos++;
+	skip_ws(r);
+	if (r->pos < r->len && r->text[r->pos] == close) {
+		r->pos++;
+	} else {
+		for (;;) {
+			struct json_item it = { .key = NULL };
+			size_t key_len;
+
+			if (object && (err = read_key(r, NULL, 0, &key_len, &it.key, &it.key_len)))
+				return err;
+			skip_ws(r);
+			it.value = r->text + r->pos;
+			if ((err = skip_value(r)))
+				return err;
+			it.value_len = (size_t)(r->text + r->pos - it.value);
+			if (fn && (err = fn(ctx, &it, r->e)))
+				return err;
+			skip_ws(r);
+			if (r->pos < r->len && r->text[r->pos] == ',') {
+				r->pos++;
+				continue;
+			}
+			if (r->pos < r->len && r->text[r->pos] == close) {
+				r->pos++;
+				break;
+			}
+			return syntax_error(r, object ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+	}
+	skip_ws(r);
+	if (r->pos != r->len)
+		return syntax_error(r, object ? "text after the object" : "text after the array");
+	return 0;
+}
+
+int json_for_each(const char *text, size_t len, bool object, json_item_fn fn, void *ctx, struct errmsg *e)
+{
+	struct reader r = { .text = text, .len = len, .e = e };
+	int err;
+
+	err = for_each(&r, object, NULL, NULL);
+	if (err)
+		return err;
+	return for_each(&r, object, fn, ctx);
 }
 
 /* Appends n bytes, keeping the buffer NUL-terminated; the first overflow sticks. */

@@ -6,12 +6,9 @@
 #include <string.h>
 
 #include "api/router.h"
-#include "guest_mem.h"
 #include "parse.h"
 
-#define DEFAULT_MEM_MIB 512
-/* Enough for any guest this host can hold; the real bound (host RAM) is checked when the VM is made. */
-#define MEM_MIB_MAX (1ULL << 30)
+#define MSG_NO_BODY "this request needs a JSON body"
 
 struct reply {
 	char *out;
@@ -99,432 +96,40 @@ static int finish_json(struct reply *r, struct json_out *j)
 static int read_body(const struct http_request *req, const struct json_field *fields, unsigned nr, struct errmsg *e)
 {
 	if (!req->body || !req->body_len)
-		return errmsg_set(e, EINVAL, "this request needs a JSON body");
+		return errmsg_set(e, EINVAL, MSG_NO_BODY);
 	return json_read_object(req->body, req->body_len, fields, nr, e);
 }
 
-/* ---- the configuration ---- */
+/* ---- the endpoints ---- */
 
-void api_config_init(struct api_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->vm.mem_size = (uint64_t)DEFAULT_MEM_MIB << 20;
-	cfg->vm.nr_cpus = 1;
-	cfg->vm.acpi = true;
-}
-
-static int apply_drive(struct api_config *cfg, const struct api_config_change *c, struct errmsg *e)
-{
-	const struct drive_config *d = &c->drive.drive;
-	struct blk_config *blk = blk_config_of(&cfg->vm);
-	unsigned i;
-
-	for (i = 0; i < blk->nr_drives && strcmp(blk->drives[i].id, d->id); i++)
-		;
-	if (i == BLK_MAX_DRIVES)
-		return errmsg_set(e, EINVAL, "at most %d drives", BLK_MAX_DRIVES);
-	if (c->drive.root && blk->has_root && blk->root != i)
-		return errmsg_set(e, EINVAL, "drive '%s' is already the root device; there can be only one",
-				  blk->drives[blk->root].id);
-	blk->drives[i] = *d;
-	if (i == blk->nr_drives)
-		blk->nr_drives++;
-	if (c->drive.root) {
-		blk->has_root = true;
-		blk->root = i;
-	} else if (blk->has_root && blk->root == i) {
-		blk->has_root = false;
-	}
-	return 0;
-}
-
-static int apply_net(struct api_config *cfg, const struct api_config_change *c, struct errmsg *e)
-{
-	const struct net_config *n = &c->net.net;
-	struct net_configs *nets = net_config_of(&cfg->vm);
-	unsigned i;
-
-	for (i = 0; i < nets->nr && strcmp(nets->nets[i].id, n->id); i++)
-		;
-	if (i == NET_MAX_INTERFACES)
-		return errmsg_set(e, EINVAL, "at most %d network interfaces", NET_MAX_INTERFACES);
-	for (unsigned k = 0; k < nets->nr; k++) {
-		const struct net_config *other = &nets->nets[k];
-
-		if (k == i)
-			continue;
-		if (!strcmp(other->tap, n->tap))
-			return errmsg_set(e, EINVAL, "host_dev_name '%s' is already used by interface '%s'", n->tap,
-					  other->id);
-		if (n->mac_set && other->mac_set && !memcmp(other->mac, n->mac, sizeof(n->mac)))
-			return errmsg_set(e, EINVAL, "guest_mac is already used by interface '%s'", other->id);
-	}
-	nets->nets[i] = *n;
-	if (i == nets->nr)
-		nets->nr++;
-	return 0;
-}
-
-int api_config_apply(struct api_config *cfg, const struct api_config_change *c, struct errmsg *e)
-{
-	switch (c->kind) {
-	case API_CONFIG_BOOT_SOURCE:
-		snprintf(cfg->kernel_path, sizeof(cfg->kernel_path), "%s", c->boot.kernel_path);
-		snprintf(cfg->initrd_path, sizeof(cfg->initrd_path), "%s", c->boot.initrd_path);
-		snprintf(cfg->boot_args, sizeof(cfg->boot_args), "%s", c->boot.boot_args);
-		return 0;
-	case API_CONFIG_MACHINE:
-		cfg->vm.nr_cpus = c->machine.vcpu_count;
-		cfg->vm.mem_size = c->machine.mem_size_mib << 20;
-		return 0;
-	case API_CONFIG_DRIVE:
-		return apply_drive(cfg, c, e);
-	case API_CONFIG_NET:
-		return apply_net(cfg, c, e);
-	}
-	return errmsg_set(e, EINVAL, "unknown configuration change");
-}
-
-void api_config_from_vm(struct api_config *cfg, const struct vm_config *vm)
-{
-	api_config_init(cfg);
-	cfg->vm = *vm;
-	cfg->vm.kernel_path = cfg->vm.initrd_path = cfg->vm.cmdline = NULL;
-	cfg->vm.initrd_data = NULL;
-	snprintf(cfg->kernel_path, sizeof(cfg->kernel_path), "%s", vm->kernel_path ? vm->kernel_path : "");
-	snprintf(cfg->initrd_path, sizeof(cfg->initrd_path), "%s", vm->initrd_path ? vm->initrd_path : "");
-	snprintf(cfg->boot_args, sizeof(cfg->boot_args), "%s", vm->cmdline ? vm->cmdline : "");
-}
-
-int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *cmdline_buf, size_t cmdline_size,
-		     struct errmsg *e)
-{
-	const struct blk_config *blk = blk_config_of_const(&cfg->vm);
-	int n;
-
-	if (!cfg->kernel_path[0])
-		return errmsg_set(e, EINVAL, "no kernel: PUT /boot-source with a kernel_image_path first");
-	*vm = cfg->vm;
-	vm->kernel_path = cfg->kernel_path;
-	vm->initrd_path = cfg->initrd_path[0] ? cfg->initrd_path : NULL;
-	vm->paths_from_api = true;
-	if (blk->has_root)
-		n = snprintf(cmdline_buf, cmdline_size, "%s%sroot=/dev/vd%c %s", cfg->boot_args,
-			     cfg->boot_args[0] ? " " : "", 'a' + blk->root, blk->drives[blk->root].readonly ? "ro" : "rw");
-	else
-		n = snprintf(cmdline_buf, cmdline_size, "%s", cfg->boot_args);
-	if (n < 0 || (size_t)n >= cmdline_size)
-		return errmsg_set(e, EINVAL, "boot_args are too long");
-	vm->cmdline = cmdline_buf[0] ? cmdline_buf : NULL;
-	return 0;
-}
-
-static void format_mac(char *out, size_t size, const uint8_t mac[6])
-{
-	snprintf(out, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
-int api_config_format(const struct api_config *cfg, char *out, size_t cap)
-{
-	const struct blk_config *blk = blk_config_of_const(&cfg->vm);
-	const struct net_configs *nets = net_config_of_const(&cfg->vm);
-	struct json_out j;
-	char mac[18];
-
-	json_out_init(&j, out, cap);
-	json_object_begin(&j, NULL);
-	json_object_begin(&j, "boot-source");
-	json_put_string(&j, "kernel_image_path", cfg->kernel_path);
-	if (cfg->initrd_path[0])
-		json_put_string(&j, "initrd_path", cfg->initrd_path);
-	json_put_string(&j, "boot_args", cfg->boot_args);
-	json_object_end(&j);
-	json_object_begin(&j, "machine-config");
-	json_put_uint(&j, "vcpu_count", cfg->vm.nr_cpus);
-	json_put_uint(&j, "mem_size_mib", cfg->vm.mem_size >> 20);
-	json_put_bool(&j, "smt", false);
-	json_object_end(&j);
-	json_array_begin(&j, "drives");
-	for (unsigned i = 0; i < blk->nr_drives; i++) {
-		json_object_begin(&j, NULL);
-		json_put_string(&j, "drive_id", blk->drives[i].id);
-		json_put_string(&j, "path_on_host", blk->drives[i].path);
-		json_put_bool(&j, "is_root_device", blk->has_root && blk->root == i);
-		json_put_bool(&j, "is_read_only", blk->drives[i].readonly);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_array_begin(&j, "network-interfaces");
-	for (unsigned i = 0; i < nets->nr; i++) {
-		json_object_begin(&j, NULL);
-		json_put_string(&j, "iface_id", nets->nets[i].id);
-		json_put_string(&j, "host_dev_name", nets->nets[i].tap);
-		if (nets->nets[i].mac_set) {
-			format_mac(mac, sizeof(mac), nets->nets[i].mac);
-			json_put_string(&j, "guest_mac", mac);
-		}
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_object_end(&j);
-	return json_out_finish(&j);
-}
-
-/* ---- request bodies into configuration changes (shared by the endpoints and --config-file) ---- */
-
-static int parse_boot_source(const char *text, size_t len, struct api_config_change *c, struct errmsg *e)
-{
-	const struct json_field f[] = {
-		{ .name = "kernel_image_path", .type = JSON_STRING, .required = true, .str = c->boot.kernel_path,
-		  .str_cap = sizeof(c->boot.kernel_path) },
-		{ .name = "initrd_path", .type = JSON_STRING, .str = c->boot.initrd_path,
-		  .str_cap = sizeof(c->boot.initrd_path) },
-		{ .name = "boot_args", .type = JSON_STRING, .str = c->boot.boot_args,
-		  .str_cap = sizeof(c->boot.boot_args) },
-	};
-
-	memset(c, 0, sizeof(*c));
-	c->kind = API_CONFIG_BOOT_SOURCE;
-	return json_read_object(text, len, f, sizeof(f) / sizeof(f[0]), e);
-}
-
-static int parse_machine(const char *text, size_t len, struct api_config_change *c, struct errmsg *e)
-{
-	uint64_t vcpus, mib;
-	bool smt = false;
-	const struct json_field f[] = {
-		{ .name = "vcpu_count", .type = JSON_UINT, .required = true, .uint = &vcpus, .min = 1,
-		  .max = VM_MAX_CPUS },
-		{ .name = "mem_size_mib", .type = JSON_UINT, .required = true, .uint = &mib,
-		  .min = GUEST_MEM_MIN >> 20, .max = MEM_MIB_MAX },
-		{ .name = "smt", .type = JSON_BOOL, .boolean = &smt },
-	};
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	c->kind = API_CONFIG_MACHINE;
-	if ((err = json_read_object(text, len, f, sizeof(f) / sizeof(f[0]), e)))
-		return err;
-	if (smt)
-		return errmsg_set(e, EINVAL, "'smt': kvmini does not emulate SMT; leave it false");
-	c->machine.vcpu_count = (unsigned)vcpus;
-	c->machine.mem_size_mib = mib;
-	return 0;
-}
-
-/* Firecracker's enums that kvmini accepts for compatibility but that change nothing here. */
-static int check_choice(const char *field, const char *value, const char *a, const char *b, struct errmsg *e)
-{
-	if (!value[0] || !strcmp(value, a) || !strcmp(value, b))
-		return 0;
-	return errmsg_set(e, EINVAL, "'%s' must be \"%s\" or \"%s\"", field, a, b);
-}
-
-static int parse_drive(const char *text, size_t len, struct api_config_change *c, struct errmsg *e)
-{
-	struct drive_config *d = &c->drive.drive;
-	char id[API_ID_MAX], cache_type[16] = "", io_engine[16] = "";
-	const struct json_field f[] = {
-		{ .name = "drive_id", .type = JSON_STRING, .required = true, .str = id, .str_cap = sizeof(id) },
-		{ .name = "path_on_host", .type = JSON_STRING, .required = true, .str = d->path,
-		  .str_cap = sizeof(d->path) },
-		{ .name = "is_root_device", .type = JSON_BOOL, .boolean = &c->drive.root },
-		{ .name = "is_read_only", .type = JSON_BOOL, .boolean = &d->readonly },
-		{ .name = "cache_type", .type = JSON_STRING, .str = cache_type, .str_cap = sizeof(cache_type) },
-		{ .name = "io_engine", .type = JSON_STRING, .str = io_engine, .str_cap = sizeof(io_engine) },
-	};
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	c->kind = API_CONFIG_DRIVE;
-	if ((err = json_read_object(text, len, f, sizeof(f) / sizeof(f[0]), e)))
-		return err;
-	if (!id[0] || strlen(id) > DRIVE_ID_MAX)
-		return errmsg_set(e, EINVAL, "'drive_id' must have 1 to %d characters (it is the disk's serial)",
-				  DRIVE_ID_MAX);
-	if (!d->path[0])
-		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
-	memcpy(d->id, id, strlen(id) + 1);
-	d->path_from_api = true;
-	if ((err = check_choice("cache_type", cache_type, "Unsafe", "Writeback", e)))
-		return err;
-	return check_choice("io_engine", io_engine, "Sync", "Async", e);
-}
-
-static int parse_net(const char *text, size_t len, struct api_config_change *c, struct errmsg *e)
-{
-	char tap[64], mac[32] = "", opt[128];
-	bool mac_set = false;
-	const struct json_field f[] = {
-		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->net.id,
-		  .str_cap = sizeof(c->net.id) },
-		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
-		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
-	};
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	c->kind = API_CONFIG_NET;
-	if ((err = json_read_object(text, len, f, sizeof(f) / sizeof(f[0]), e)))
-		return err;
-	if (!c->net.id[0])
-		return errmsg_set(e, EINVAL, "'iface_id' is empty");
-	/* The --net parser checks the name and the MAC; its syntax has no room for these two characters. */
-	if (!tap[0] || strpbrk(tap, ",="))
-		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
-	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
-	if ((err = net_config_parse(opt, &c->net.net, e)))
-		return err;
-	snprintf(c->net.net.id, sizeof(c->net.net.id), "%s", c->net.id);
-	return 0;
-}
-
-/* ---- --config-file: a flat reader is enough once the file is cut into its members ---- */
-
-static const char *skip_space(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The end of the string that starts at p (on its opening quote), or NULL. */
-static const char *string_end(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* The end of the JSON value at p, nested or not, without checking its inside (json_read_object does). */
-static const char *value_end(const char *p, const char *end)
-{
-	unsigned depth = 0;
-
-	if (p >= end)
-		return NULL;
-	if (*p != '{' && *p != '[' && *p != '"') {
-		while (p < end && !strchr(",}] \t\r\n", *p))
-			p++;
-		return p;
-	}
-	for (; p < end; p++) {
-		if (*p == '"') {
-			if (!(p = string_end(p, end)))
-				return NULL;
-			if (!depth)
-				return p;
-			p--;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (!depth)
-				return NULL;
-			if (!--depth)
-				return p + 1;
-		}
-	}
-	return NULL;
-}
-
-int api_json_for_each(const char *text, size_t len, bool object, api_json_member_fn fn, void *ctx,
-		      struct errmsg *e)
-{
-	const char *p = skip_space(text, text + len), *end = text + len, *what = object ? "an object" : "an array";
-	char close = object ? '}' : ']';
-	int err;
-
-	if (p == end || *p != (object ? '{' : '['))
-		return errmsg_set(e, EINVAL, "not %s", what);
-	p = skip_space(p + 1, end);
-	if (p < end && *p == close)
-		return skip_space(p + 1, end) == end ? 0 : errmsg_set(e, EINVAL, "text after %s", what);
-	for (;;) {
-		const char *key = NULL, *key_end = NULL, *v;
-
-		if (object) {
-			if (p == end || *p != '"' || !(key_end = string_end(p, end)))
-				return errmsg_set(e, EINVAL, "malformed JSON: a key was expected");
-			key = p + 1;
-			p = skip_space(key_end, end);
-			if (p == end || *p++ != ':')
-				return errmsg_set(e, EINVAL, "malformed JSON: ':' was expected");
-			p = skip_space(p, end);
-		}
-		if (!(v = value_end(p, end)) || v == p)
-			return errmsg_set(e, EINVAL, "malformed JSON value");
-		if ((err = fn(ctx, key, key ? (size_t)(key_end - 1 - key) : 0, p, (size_t)(v - p), e)))
-			return err;
-		p = skip_space(v, end);
-		if (p < end && *p == ',') {
-			p = skip_space(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == close && skip_space(p + 1, end) == end)
-			return 0;
-		return errmsg_set(e, EINVAL, "malformed JSON: ',' or '%c' was expected", close);
-	}
-}
-
-typedef int (*parse_fn)(const char *text, size_t len, struct api_config_change *c, struct errmsg *e);
-
-struct file_section {
-	struct api_config *cfg;
-	parse_fn parse;
+/* One request on its way to its handler. */
+struct call {
+	const struct api_backend *b;
+	void *ctx;
+	const struct http_request *req;
+	const char *id;                   /* what the route's "*" stood for */
+	const struct device_api *section; /* the configuration section the path names */
 };
 
-static int apply_one(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
-		     struct errmsg *e)
-{
-	struct file_section *s = ctx;
-	struct api_config_change c;
-	int err;
+typedef int (*handler_fn)(const struct call *c, struct reply *r);
 
-	(void)key;
-	(void)key_len;
-	if ((err = s->parse(value, value_len, &c, e)))
-		return err;
-	return api_config_apply(s->cfg, &c, e);
+/* A vCPU's index as a path segment: "3" in /vcpu/3/regs. */
+static int vcpu_index(const char *id, unsigned *vcpu)
+{
+	uint64_t v;
+
+	if (strlen(id) >= 8 || parse_uint(id, 0, VM_MAX_CPUS - 1, &v))
+		return -EINVAL;
+	*vcpu = (unsigned)v;
+	return 0;
 }
 
-static int apply_section(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
-			 struct errmsg *e)
+static bool vcpu_id_ok(const char *id)
 {
-	static const struct {
-		const char *name;
-		parse_fn parse;
-		bool array;
-	} sections[] = {
-		{ "boot-source", parse_boot_source, false },
-		{ "machine-config", parse_machine, false },
-		{ "drives", parse_drive, true },
-		{ "network-interfaces", parse_net, true },
-	};
-	struct file_section s = { .cfg = ctx };
-	int err;
+	unsigned vcpu;
 
-	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-		if (strlen(sections[i].name) != key_len || memcmp(sections[i].name, key, key_len))
-			continue;
-		s.parse = sections[i].parse;
-		err = sections[i].array ? api_json_for_each(value, value_len, false, apply_one, &s, e)
-					: apply_one(&s, NULL, 0, value, value_len, e);
-		return err ? errmsg_prefix(e, -err, "'%s': ", sections[i].name) : 0;
-	}
-	return errmsg_set(e, EINVAL, "section '%.*s' is not supported by kvmini (see docs/api.md)",
-			  (int)(key_len > 64 ? 64 : key_len), key);
+	return !vcpu_index(id, &vcpu);
 }
-
-int api_config_parse_file(struct api_config *cfg, const char *text, size_t len, struct errmsg *e)
-{
-	return api_json_for_each(text, len, true, apply_section, cfg, e);
-}
-
-/* ---- the endpoints ---- */
 
 static const char *state_name(enum api_state s)
 {
@@ -539,40 +144,30 @@ static const char *state_name(enum api_state s)
 	return "Running";
 }
 
-static int get_info(const struct api_backend *b, void *ctx, struct reply *r)
+/* GET / (InstanceInfo) and GET /version: what the backend says of itself. */
+static int get_info(const struct call *c, struct reply *r)
 {
 	enum api_state state;
 	char id[API_ID_MAX];
 	const char *version;
 	struct json_out j;
 
-	b->describe(ctx, &state, id, sizeof(id), &version);
+	c->b->describe(c->ctx, &state, id, sizeof(id), &version);
 	json_out_init(&j, r->out, r->cap);
 	json_object_begin(&j, NULL);
-	json_put_string(&j, "id", id);
-	json_put_string(&j, "state", state_name(state));
-	json_put_string(&j, "vmm_version", version);
-	json_put_string(&j, "app_name", "kvmini");
+	if (!strcmp(c->req->path, "/version")) {
+		json_put_string(&j, "firecracker_version", version);
+	} else {
+		json_put_string(&j, "id", id);
+		json_put_string(&j, "state", state_name(state));
+		json_put_string(&j, "vmm_version", version);
+		json_put_string(&j, "app_name", "kvmini");
+	}
 	json_object_end(&j);
 	return finish_json(r, &j);
 }
 
-static int get_version(const struct api_backend *b, void *ctx, struct reply *r)
-{
-	enum api_state state;
-	char id[API_ID_MAX];
-	const char *version;
-	struct json_out j;
-
-	b->describe(ctx, &state, id, sizeof(id), &version);
-	json_out_init(&j, r->out, r->cap);
-	json_object_begin(&j, NULL);
-	json_put_string(&j, "firecracker_version", version);
-	json_object_end(&j);
-	return finish_json(r, &j);
-}
-
-static int patch_vm(const struct api_backend *b, void *ctx, const struct http_request *req, struct reply *r)
+static int patch_vm(const struct call *c, struct reply *r)
 {
 	char state[16];
 	const struct json_field f[] = {
@@ -582,7 +177,7 @@ static int patch_vm(const struct api_backend *b, void *ctx, const struct http_re
 	bool paused;
 	int err;
 
-	if ((err = read_body(req, f, 1, &e)))
+	if ((err = read_body(c->req, f, 1, &e)))
 		return fault(r, 400, "%s", e.text);
 	if (!strcmp(state, "Paused"))
 		paused = true;
@@ -590,12 +185,12 @@ static int patch_vm(const struct api_backend *b, void *ctx, const struct http_re
 		paused = false;
 	else
 		return fault(r, 400, "'state' must be \"Paused\" or \"Resumed\", not \"%s\"", state);
-	if ((err = b->set_paused(ctx, paused, &e)))
+	if ((err = c->b->set_paused(c->ctx, paused, &e)))
 		return backend_fault(r, err, &e);
 	return no_content(r);
 }
 
-static int put_action(const struct api_backend *b, void *ctx, const struct http_request *req, struct reply *r)
+static int put_action(const struct call *c, struct reply *r)
 {
 	static const struct {
 		const char *name;
@@ -612,12 +207,12 @@ static int put_action(const struct api_backend *b, void *ctx, const struct http_
 	struct errmsg e = { "" };
 	int err;
 
-	if ((err = read_body(req, f, 1, &e)))
+	if ((err = read_body(c->req, f, 1, &e)))
 		return fault(r, 400, "%s", e.text);
 	for (unsigned i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(type, actions[i].name))
 			continue;
-		if ((err = b->action(ctx, actions[i].action, &e)))
+		if ((err = c->b->action(c->ctx, actions[i].action, &e)))
 			return backend_fault(r, err, &e);
 		return no_content(r);
 	}
@@ -627,79 +222,64 @@ static int put_action(const struct api_backend *b, void *ctx, const struct http_
 		     type);
 }
 
-static int configure(const struct api_backend *b, void *ctx, const struct http_request *req, struct reply *r,
-		     parse_fn parse, const char *path_id)
+/* PUT on a section: /boot-source, /machine-config, /drives/{id}, ... */
+static int put_section(const struct call *c, struct reply *r)
 {
-	struct api_config_change c;
+	struct api_config_change change;
 	struct errmsg e = { "" };
-	const char *body_id = NULL;
 	int err;
 
-	if (!req->body || !req->body_len)
-		return fault(r, 400, "this request needs a JSON body");
-	if ((err = parse(req->body, req->body_len, &c, &e)))
+	if (!c->req->body || !c->req->body_len)
+		return fault(r, 400, MSG_NO_BODY);
+	if ((err = api_config_parse(c->section, c->req->body, c->req->body_len, &change, &e)))
 		return fault(r, 400, "%s", e.text);
-	if (c.kind == API_CONFIG_DRIVE)
-		body_id = c.drive.drive.id;
-	else if (c.kind == API_CONFIG_NET)
-		body_id = c.net.id;
-	if (path_id && strcmp(path_id, body_id))
-		return fault(r, 400, "the id in the path ('%s') and in the body ('%s') differ", path_id, body_id);
-	if ((err = b->configure(ctx, &c, &e)))
+	if (c->id && strcmp(c->id, change.id))
+		return fault(r, 400, "the id in the path ('%s') and in the body ('%s') differ", c->id, change.id);
+	if ((err = c->b->configure(c->ctx, &change, &e)))
 		return backend_fault(r, err, &e);
 	return no_content(r);
 }
 
-static int get_machine(const struct api_backend *b, void *ctx, struct reply *r)
+/* GET /machine-config: the section as GET /vm/config shows it. */
+static int get_machine(const struct call *c, struct reply *r)
 {
 	struct api_config cfg;
 	struct json_out j;
 
-	b->get_config(ctx, &cfg);
+	c->b->get_config(c->ctx, &cfg);
 	json_out_init(&j, r->out, r->cap);
 	json_object_begin(&j, NULL);
-	json_put_uint(&j, "vcpu_count", cfg.vm.nr_cpus);
-	json_put_uint(&j, "mem_size_mib", cfg.vm.mem_size >> 20);
-	json_put_bool(&j, "smt", false);
+	api_machine_config.format(&cfg, &j);
 	json_object_end(&j);
 	return finish_json(r, &j);
 }
 
 /* PATCH /machine-config: the fields given replace those configured. */
-static int patch_machine(const struct api_backend *b, void *ctx, const struct http_request *req, struct reply *r)
+static int patch_machine(const struct call *c, struct reply *r)
 {
 	struct api_config cfg;
-	uint64_t vcpus, mib;
-	bool has_vcpus = false, has_mem = false, smt = false;
-	const struct json_field f[] = {
-		{ .name = "vcpu_count", .type = JSON_UINT, .present = &has_vcpus, .uint = &vcpus, .min = 1,
-		  .max = VM_MAX_CPUS },
-		{ .name = "mem_size_mib", .type = JSON_UINT, .present = &has_mem, .uint = &mib,
-		  .min = GUEST_MEM_MIN >> 20, .max = MEM_MIB_MAX },
-		{ .name = "smt", .type = JSON_BOOL, .boolean = &smt },
-	};
-	struct api_config_change c = { .kind = API_CONFIG_MACHINE };
+	struct api_config_change change = { .section = &api_machine_config };
+	struct api_machine current;
 	struct errmsg e = { "" };
 	int err;
 
-	if ((err = read_body(req, f, sizeof(f) / sizeof(f[0]), &e)))
+	if (!c->req->body || !c->req->body_len)
+		return fault(r, 400, MSG_NO_BODY);
+	c->b->get_config(c->ctx, &cfg);
+	current = (struct api_machine){ .vcpu_count = cfg.vm.nr_cpus, .mem_size_mib = cfg.vm.mem_size >> 20 };
+	if ((err = api_machine_read(c->req->body, c->req->body_len, &current, (struct api_machine *)change.item, &e)))
 		return fault(r, 400, "%s", e.text);
-	if (smt)
-		return fault(r, 400, "'smt': kvmini does not emulate SMT; leave it false");
-	b->get_config(ctx, &cfg);
-	c.machine.vcpu_count = has_vcpus ? (unsigned)vcpus : cfg.vm.nr_cpus;
-	c.machine.mem_size_mib = has_mem ? mib : cfg.vm.mem_size >> 20;
-	if ((err = b->configure(ctx, &c, &e)))
+	if ((err = c->b->configure(c->ctx, &change, &e)))
 		return backend_fault(r, err, &e);
 	return no_content(r);
 }
 
-static int get_vm_config(const struct api_backend *b, void *ctx, struct reply *r)
+static int get_vm_config(const struct call *c, struct reply *r)
 {
 	struct api_config cfg;
 	int len;
 
-	b->get_config(ctx, &cfg);
+	c->b->get_config(c->ctx, &cfg);
 	len = api_config_format(&cfg, r->out, r->cap);
 	if (len < 0)
 		return fault(r, 500, "the configuration does not fit in %zu bytes", r->cap);
@@ -707,7 +287,7 @@ static int get_vm_config(const struct api_backend *b, void *ctx, struct reply *r
 	return len;
 }
 
-static int get_stats(const struct api_backend *b, void *ctx, struct reply *r)
+static int get_stats(const struct call *c, struct reply *r)
 {
 	struct errmsg e = { "" };
 	struct json_out j;
@@ -715,7 +295,7 @@ static int get_stats(const struct api_backend *b, void *ctx, struct reply *r)
 
 	json_out_init(&j, r->out, r->cap);
 	json_object_begin(&j, NULL);
-	if ((err = b->get_stats(ctx, &j, &e)))
+	if ((err = c->b->get_stats(c->ctx, &j, &e)))
 		return backend_fault(r, err, &e);
 	json_object_end(&j);
 	return finish_json(r, &j);
@@ -741,15 +321,17 @@ static void put_segment(struct json_out *j, const char *key, const struct kvm_se
 	json_object_end(j);
 }
 
-static int get_regs(const struct api_backend *b, void *ctx, unsigned vcpu, struct reply *r)
+static int get_regs(const struct call *c, struct reply *r)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct errmsg e = { "" };
 	struct json_out j;
+	unsigned vcpu = 0;
 	int err;
 
-	if ((err = b->get_regs(ctx, vcpu, &regs, &sregs, &e)))
+	vcpu_index(c->id, &vcpu); /* the route took only a valid one */
+	if ((err = c->b->get_regs(c->ctx, vcpu, &regs, &sregs, &e)))
 		return backend_fault(r, err, &e);
 	json_out_init(&j, r->out, r->cap);
 	json_object_begin(&j, NULL);
@@ -790,34 +372,6 @@ static int get_regs(const struct api_backend *b, void *ctx, unsigned vcpu, struc
 	return finish_json(r, &j);
 }
 
-/* "/prefix/ID" -> ID, when it is one non-empty path segment. */
-static const char *path_param(const char *path, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	if (strncmp(path, prefix, n) || !path[n] || strchr(path + n, '/'))
-		return NULL;
-	return path + n;
-}
-
-/* "/vcpu/N/regs" -> N */
-static bool vcpu_regs_path(const char *path, unsigned *vcpu)
-{
-	char num[8];
-	const char *p = path + strlen("/vcpu/"), *slash;
-	uint64_t v;
-
-	if (strncmp(path, "/vcpu/", 6) || !(slash = strchr(p, '/')) || strcmp(slash, "/regs") ||
-	    (size_t)(slash - p) >= sizeof(num) || slash == p)
-		return false;
-	memcpy(num, p, (size_t)(slash - p));
-	num[slash - p] = '\0';
-	if (parse_uint(num, 0, VM_MAX_CPUS - 1, &v))
-		return false;
-	*vcpu = (unsigned)v;
-	return true;
-}
-
 /* Firecracker endpoints kvmini does not have: a clear 404 instead of a plain "no such path". */
 static bool firecracker_only(const char *path)
 {
@@ -842,52 +396,124 @@ static int not_allowed(struct reply *r, const struct http_request *req, const ch
 	return fault(r, 405, "%s is not allowed on %s (only %s)", method_name(req->method), req->path, allowed);
 }
 
-static int route(const struct api_backend *b, void *ctx, const struct http_request *req, struct reply *r)
-{
-	enum http_method m = req->method;
-	const char *id;
-	unsigned vcpu;
+/* One path: the handler for each method it takes (NULL: not allowed). */
+struct route {
+	const char *path; /* "*" stands for one non-empty segment: the call's id */
+	bool (*id_ok)(const char *id); /* optional: else the path is not this route's */
+	handler_fn get, put, patch;
+};
 
-	if (!strcmp(req->path, "/"))
-		return m == HTTP_GET ? get_info(b, ctx, r) : not_allowed(r, req, "GET");
-	if (!strcmp(req->path, "/version"))
-		return m == HTTP_GET ? get_version(b, ctx, r) : not_allowed(r, req, "GET");
-	if (!strcmp(req->path, "/vm"))
-		return m == HTTP_PATCH ? patch_vm(b, ctx, req, r) : not_allowed(r, req, "PATCH");
-	if (!strcmp(req->path, "/actions"))
-		return m == HTTP_PUT ? put_action(b, ctx, req, r) : not_allowed(r, req, "PUT");
-	if (!strcmp(req->path, "/boot-source"))
-		return m == HTTP_PUT ? configure(b, ctx, req, r, parse_boot_source, NULL)
-				     : not_allowed(r, req, "PUT");
-	if (!strcmp(req->path, "/machine-config")) {
-		if (m == HTTP_GET)
-			return get_machine(b, ctx, r);
-		if (m == HTTP_PUT)
-			return configure(b, ctx, req, r, parse_machine, NULL);
-		if (m == HTTP_PATCH)
-			return patch_machine(b, ctx, req, r);
-		return not_allowed(r, req, "GET, PUT and PATCH");
+/* Endpoints of their own; the configuration's sections add PUT /NAME or PUT /NAME/{id} (api_sections). */
+static const struct route routes[] = {
+	{ "/", .get = get_info },
+	{ "/version", .get = get_info },
+	{ "/vm", .patch = patch_vm },
+	{ "/actions", .put = put_action },
+	{ "/machine-config", .get = get_machine, .put = put_section, .patch = patch_machine },
+	{ "/vm/config", .get = get_vm_config },
+	{ "/vm/stats", .get = get_stats },
+	{ "/vcpu/*/regs", .id_ok = vcpu_id_ok, .get = get_regs },
+};
+
+/* Whether path fits pattern; *id gets what "*" stood for (copied into id_buf). */
+static bool path_matches(const char *pattern, const char *path, char *id_buf, size_t id_size, const char **id)
+{
+	const char *star = strchr(pattern, '*'), *seg_end;
+	size_t seg_len;
+
+	if (!star)
+		return !strcmp(pattern, path);
+	if (strncmp(path, pattern, (size_t)(star - pattern)))
+		return false;
+	path += star - pattern;
+	seg_end = strchrnul(path, '/');
+	seg_len = (size_t)(seg_end - path);
+	if (!seg_len || seg_len >= id_size || strcmp(seg_end, star + 1))
+		return false;
+	memcpy(id_buf, path, seg_len);
+	id_buf[seg_len] = '\0';
+	*id = id_buf;
+	return true;
+}
+
+/*
+ * The route for the request's path, with the call's id and section set:
+ * one of the table's (one whose PUT is put_section names a section by its
+ * path), or else a section's, which takes only PUT.
+ */
+static const struct route *find_route(struct call *c, char *id_buf, size_t id_size)
+{
+	static const struct route section_route = { .put = put_section };
+	const struct device_api *sections[API_SECTIONS_MAX];
+	size_t n = api_sections(sections);
+	char pattern[128];
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		c->id = NULL;
+		if (!path_matches(routes[i].path, c->req->path, id_buf, id_size, &c->id) ||
+		    (routes[i].id_ok && !routes[i].id_ok(c->id)))
+			continue;
+		if (routes[i].put == put_section)
+			c->section = api_section_find(routes[i].path + 1, strlen(routes[i].path + 1));
+		return &routes[i];
 	}
-	if ((id = path_param(req->path, "/drives/")))
-		return m == HTTP_PUT ? configure(b, ctx, req, r, parse_drive, id) : not_allowed(r, req, "PUT");
-	if ((id = path_param(req->path, "/network-interfaces/")))
-		return m == HTTP_PUT ? configure(b, ctx, req, r, parse_net, id) : not_allowed(r, req, "PUT");
-	if (!strcmp(req->path, "/vm/config"))
-		return m == HTTP_GET ? get_vm_config(b, ctx, r) : not_allowed(r, req, "GET");
-	if (!strcmp(req->path, "/vm/stats"))
-		return m == HTTP_GET ? get_stats(b, ctx, r) : not_allowed(r, req, "GET");
-	if (vcpu_regs_path(req->path, &vcpu))
-		return m == HTTP_GET ? get_regs(b, ctx, vcpu, r) : not_allowed(r, req, "GET");
-	if (firecracker_only(req->path))
-		return fault(r, 404, "%s: this Firecracker endpoint is not implemented by kvmini", req->path);
-	return fault(r, 404, "no such endpoint: %s", req->path);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(pattern, sizeof(pattern), "/%s%s", sections[i]->name, sections[i]->id_field ? "/*" : "");
+		if (!path_matches(pattern, c->req->path, id_buf, id_size, &c->id))
+			continue;
+		c->section = sections[i];
+		return &section_route;
+	}
+	return NULL;
+}
+
+/* "GET", "GET and PUT", "GET, PUT and PATCH": the methods rt takes. */
+static void allowed_methods(const struct route *rt, char *out, size_t size)
+{
+	const char *names[3];
+	unsigned n = 0;
+
+	if (rt->get)
+		names[n++] = "GET";
+	if (rt->put)
+		names[n++] = "PUT";
+	if (rt->patch)
+		names[n++] = "PATCH";
+	out[0] = '\0';
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ",
+			 names[i]);
+}
+
+static int route(struct call *c, struct reply *r)
+{
+	char id[HTTP_PATH_MAX], allowed[32];
+	const struct route *rt = find_route(c, id, sizeof(id));
+	handler_fn handler = NULL;
+
+	if (!rt) {
+		if (firecracker_only(c->req->path))
+			return fault(r, 404, "%s: this Firecracker endpoint is not implemented by kvmini", c->req->path);
+		return fault(r, 404, "no such endpoint: %s", c->req->path);
+	}
+	if (c->req->method == HTTP_GET)
+		handler = rt->get;
+	else if (c->req->method == HTTP_PUT)
+		handler = rt->put;
+	else if (c->req->method == HTTP_PATCH)
+		handler = rt->patch;
+	if (handler)
+		return handler(c, r);
+	allowed_methods(rt, allowed, sizeof(allowed));
+	return not_allowed(r, c->req, allowed);
 }
 
 int api_route(const struct api_backend *b, void *ctx, const struct http_request *req, char *out, size_t cap,
 	      int *status)
 {
 	struct reply r = { .out = out, .cap = cap, .status = 500 };
-	int len = route(b, ctx, req, &r);
+	struct call c = { .b = b, .ctx = ctx, .req = req };
+	int len = route(&c, &r);
 
 	*status = r.status;
 	return len;

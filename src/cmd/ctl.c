@@ -169,36 +169,28 @@ struct printer {
 	unsigned indent;
 };
 
-static int print_value(struct printer *p, const char *key, size_t key_len, const char *v, size_t len,
-		       struct errmsg *e);
-
-static int print_member(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
-			struct errmsg *e)
+/* One member or element, and what is nested in it one level deeper (at most JSON_DEPTH_MAX). */
+static int print_item(void *ctx, const struct json_item *it, struct errmsg *e)
 {
-	return print_value(ctx, key, key_len, value, value_len, e);
-}
-
-static int print_value(struct printer *p, const char *key, size_t key_len, const char *v, size_t len,
-		       struct errmsg *e)
-{
+	struct printer *p = ctx;
 	int err;
 
 	printf("%*s", (int)p->indent * 2, "");
-	if (key)
-		printf("%.*s:", (int)key_len, key);
+	if (it->key)
+		printf("%.*s:", (int)it->key_len, it->key);
 	else
 		printf("-");
-	if (len && (*v == '{' || *v == '[')) {
+	if (*it->value == '{' || *it->value == '[') {
 		printf("\n");
 		p->indent++;
-		err = api_json_for_each(v, len, *v == '{', print_member, p, e);
+		err = json_for_each(it->value, it->value_len, *it->value == '{', print_item, p, e);
 		p->indent--;
 		return err;
 	}
-	if (len >= 2 && *v == '"')
-		printf(" %.*s\n", (int)len - 2, v + 1);
+	if (*it->value == '"')
+		printf(" %.*s\n", (int)it->value_len - 2, it->value + 1);
 	else
-		printf(" %.*s\n", (int)len, v);
+		printf(" %.*s\n", (int)it->value_len, it->value);
 	return 0;
 }
 
@@ -207,7 +199,7 @@ static int print_text(const char *body, size_t len)
 	struct printer p = { 0 };
 	struct errmsg e;
 
-	if (api_json_for_each(body, len, true, print_member, &p, &e)) {
+	if (json_for_each(body, len, true, print_item, &p, &e)) {
 		log_error("the answer is not the JSON expected: %s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}

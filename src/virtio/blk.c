@@ -4,6 +4,7 @@
  * device. Requests are carried out synchronously on the I/O thread, one chain
  * at a time, so nothing is in flight when the driver resets the device.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <endian.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 
+#include "api/json.h"
+#include "api/section.h"
 #include "kv.h"
 #include "open_file.h"
 #include "options.h"
@@ -456,5 +459,113 @@ static const struct option_spec blk_options[] = {
 	{ .name = NULL },
 };
 
-VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create, .options = blk_options);
+/* ---- its section of the API and the config file: PUT /drives/{id}, "drives": [...] ---- */
+
+/* One drive as a client describes it. */
+struct drive_item {
+	struct drive_config drive; /* id is the drive_id */
+	bool root;                 /* is_root_device */
+};
+
+static_assert(sizeof(struct drive_item) <= API_ITEM_MAX, "a drive fits a configuration change");
+
+/* Firecracker's enums that kvmini accepts for compatibility but that change nothing here. */
+static int check_choice(const char *field, const char *value, const char *a, const char *b, struct errmsg *e)
+{
+	if (!value[0] || !strcmp(value, a) || !strcmp(value, b))
+		return 0;
+	return errmsg_set(e, EINVAL, "'%s' must be \"%s\" or \"%s\"", field, a, b);
+}
+
+static int drive_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct drive_item *item = (struct drive_item *)c->item;
+	struct drive_config *d = &item->drive;
+	char cache_type[16] = "", io_engine[16] = "";
+	const struct json_field f[] = {
+		{ .name = "drive_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
+		{ .name = "path_on_host", .type = JSON_STRING, .required = true, .str = d->path,
+		  .str_cap = sizeof(d->path) },
+		{ .name = "is_root_device", .type = JSON_BOOL, .boolean = &item->root },
+		{ .name = "is_read_only", .type = JSON_BOOL, .boolean = &d->readonly },
+		{ .name = "cache_type", .type = JSON_STRING, .str = cache_type, .str_cap = sizeof(cache_type) },
+		{ .name = "io_engine", .type = JSON_STRING, .str = io_engine, .str_cap = sizeof(io_engine) },
+	};
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (!c->id[0] || strlen(c->id) > DRIVE_ID_MAX)
+		return errmsg_set(e, EINVAL, "'drive_id' must have 1 to %d characters (it is the disk's serial)",
+				  DRIVE_ID_MAX);
+	if (!d->path[0])
+		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
+	memcpy(d->id, c->id, strlen(c->id) + 1);
+	d->path_from_api = true;
+	if ((err = check_choice("cache_type", cache_type, "Unsafe", "Writeback", e)))
+		return err;
+	return check_choice("io_engine", io_engine, "Sync", "Async", e);
+}
+
+/* A drive with a new id is added, one with a known id replaced; one root device at most. */
+static int drive_put(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct drive_item *item = (const struct drive_item *)c->item;
+	struct blk_config *blk = config;
+	unsigned i;
+
+	for (i = 0; i < blk->nr_drives && strcmp(blk->drives[i].id, c->id); i++)
+		;
+	if (i == BLK_MAX_DRIVES)
+		return errmsg_set(e, EINVAL, "at most %d drives", BLK_MAX_DRIVES);
+	if (item->root && blk->has_root && blk->root != i)
+		return errmsg_set(e, EINVAL, "drive '%s' is already the root device; there can be only one",
+				  blk->drives[blk->root].id);
+	blk->drives[i] = item->drive;
+	if (i == blk->nr_drives)
+		blk->nr_drives++;
+	if (item->root) {
+		blk->has_root = true;
+		blk->root = i;
+	} else if (blk->has_root && blk->root == i) {
+		blk->has_root = false;
+	}
+	return 0;
+}
+
+static void drives_format(const void *config, struct json_out *j)
+{
+	const struct blk_config *blk = config;
+
+	for (unsigned i = 0; i < blk->nr_drives; i++) {
+		json_object_begin(j, NULL);
+		json_put_string(j, "drive_id", blk->drives[i].id);
+		json_put_string(j, "path_on_host", blk->drives[i].path);
+		json_put_bool(j, "is_root_device", blk->has_root && blk->root == i);
+		json_put_bool(j, "is_read_only", blk->drives[i].readonly);
+		json_object_end(j);
+	}
+}
+
+/* The root device is the guest's root file system: its disk in the order the guest finds them, vda first. */
+static int drives_boot_args(const void *config, char *out, size_t size)
+{
+	const struct blk_config *blk = config;
+
+	if (!blk->has_root)
+		return 0;
+	return snprintf(out, size, "root=/dev/vd%c %s", 'a' + blk->root, blk->drives[blk->root].readonly ? "ro" : "rw");
+}
+
+static const struct device_api drives_api = {
+	.name = "drives",
+	.id_field = "drive_id",
+	.parse = drive_parse,
+	.put = drive_put,
+	.format = drives_format,
+	.boot_args = drives_boot_args,
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create, .options = blk_options,
+		       .api = &drives_api);
 DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)

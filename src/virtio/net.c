@@ -6,6 +6,7 @@
  * and consumes (IFF_VNET_HDR). No offloads are offered or enabled, so every
  * header says "no checksum to finish, no segmentation".
  */
+#include <assert.h>
 #include <ctype.h>
 #include <endian.h>
 #include <errno.h>
@@ -24,10 +25,12 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "api/json.h"
+#include "api/section.h"
+#include "io_thread.h"
 #include "kv.h"
 #include "options.h"
 #include "virtio/net.h"
-#include "io_thread.h"
 #include "virtio/virtio.h"
 
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
@@ -463,5 +466,91 @@ static const struct option_spec net_options[] = {
 	{ .name = NULL },
 };
 
-VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create, .options = net_options);
+/* ---- its section of the API and the config file: PUT /network-interfaces/{id}, "network-interfaces": [...] ---- */
+
+static_assert(sizeof(struct net_config) <= API_ITEM_MAX, "an interface fits a configuration change");
+
+static int iface_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct net_config *n = (struct net_config *)c->item;
+	char tap[64], mac[32] = "", opt[128];
+	bool mac_set = false;
+	const struct json_field f[] = {
+		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
+		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
+		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
+	};
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (!c->id[0])
+		return errmsg_set(e, EINVAL, "'iface_id' is empty");
+	/* The --net parser checks the name and the MAC; its syntax has no room for these two characters. */
+	if (!tap[0] || strpbrk(tap, ",="))
+		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
+	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
+	if ((err = net_config_parse(opt, n, e)))
+		return err;
+	snprintf(n->id, sizeof(n->id), "%s", c->id);
+	return 0;
+}
+
+/* An interface with a new id is added, one with a known id replaced; no two share a tap or a MAC. */
+static int iface_put(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct net_config *n = (const struct net_config *)c->item;
+	struct net_configs *nets = config;
+	unsigned i;
+
+	for (i = 0; i < nets->nr && strcmp(nets->nets[i].id, n->id); i++)
+		;
+	if (i == NET_MAX_INTERFACES)
+		return errmsg_set(e, EINVAL, "at most %d network interfaces", NET_MAX_INTERFACES);
+	for (unsigned k = 0; k < nets->nr; k++) {
+		const struct net_config *other = &nets->nets[k];
+
+		if (k == i)
+			continue;
+		if (!strcmp(other->tap, n->tap))
+			return errmsg_set(e, EINVAL, "host_dev_name '%s' is already used by interface '%s'", n->tap,
+					  other->id);
+		if (n->mac_set && other->mac_set && !memcmp(other->mac, n->mac, sizeof(n->mac)))
+			return errmsg_set(e, EINVAL, "guest_mac is already used by interface '%s'", other->id);
+	}
+	nets->nets[i] = *n;
+	if (i == nets->nr)
+		nets->nr++;
+	return 0;
+}
+
+static void ifaces_format(const void *config, struct json_out *j)
+{
+	const struct net_configs *nets = config;
+	const uint8_t *m;
+	char mac[18];
+
+	for (unsigned i = 0; i < nets->nr; i++) {
+		json_object_begin(j, NULL);
+		json_put_string(j, "iface_id", nets->nets[i].id);
+		json_put_string(j, "host_dev_name", nets->nets[i].tap);
+		if (nets->nets[i].mac_set) {
+			m = nets->nets[i].mac;
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+			json_put_string(j, "guest_mac", mac);
+		}
+		json_object_end(j);
+	}
+}
+
+static const struct device_api network_interfaces_api = {
+	.name = "network-interfaces",
+	.id_field = "iface_id",
+	.parse = iface_parse,
+	.put = iface_put,
+	.format = ifaces_format,
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create, .options = net_options,
+		       .api = &network_interfaces_api);
 DEVICE_CONFIG_OF(struct net_configs, net_config_of, virtio_device_net_create)

@@ -261,6 +261,120 @@ static void test_no_fields(void **state)
 	assert_string_equal(e.text, "unknown field 'a'");
 }
 
+/* What json_for_each gave: "key=value;" per item (key "-" in an array). */
+static int collect(void *ctx, const struct json_item *it, struct errmsg *e)
+{
+	char *seen = ctx;
+	size_t n = strlen(seen);
+
+	(void)e;
+	snprintf(seen + n, 256 - n, "%.*s=%.*s;", it->key ? (int)it->key_len : 1, it->key ? it->key : "-",
+		 (int)it->value_len, it->value);
+	return 0;
+}
+
+static void expect_items(const char *text, bool object, const char *want)
+{
+	char seen[256] = "";
+	struct errmsg e = { "" };
+
+	if (json_for_each(text, strlen(text), object, collect, seen, &e))
+		fail_msg("'%s' refused: %s", text, e.text);
+	assert_string_equal(seen, want);
+}
+
+static void expect_walk_refused(const char *text, bool object, const char *msg)
+{
+	char seen[256] = "";
+	struct errmsg e = { "" };
+
+	if (json_for_each(text, strlen(text), object, collect, seen, &e) != -EINVAL)
+		fail_msg("'%s' taken", text);
+	/* Nothing is handed out of malformed text, not even the items before the fault. */
+	assert_string_equal(seen, "");
+	if (!strstr(e.text, msg))
+		fail_msg("'%s': \"%s\" does not mention \"%s\"", text, e.text, msg);
+}
+
+static void test_for_each(void **state)
+{
+	(void)state;
+	expect_items("{}", true, "");
+	expect_items(" [ ] ", false, "");
+	expect_items("{\"a\":1,\"b\":\"x\"}", true, "a=1;b=\"x\";");
+	/* Nested values come whole, as written; keys as written too. */
+	expect_items(" { \"a\\u0041\" : {\"b\": [1, {\"c\": null}]} , \"d\":[ ]}\n", true,
+		     "a\\u0041={\"b\": [1, {\"c\": null}]};d=[ ];");
+	expect_items("[true,false,null,-0.5e+3,\"s\",[],{}]", false,
+		     "-=true;-=false;-=null;-=-0.5e+3;-=\"s\";-=[];-={};");
+
+	expect_walk_refused("", true, "not a JSON object");
+	expect_walk_refused("[]", true, "not a JSON object");
+	expect_walk_refused("{}", false, "not a JSON array");
+	expect_walk_refused("{\"a\":1", true, "expected ',' or '}'");
+	expect_walk_refused("[1,]", false, "expected a value");
+	expect_walk_refused("{\"a\" 1}", true, "':'");
+	expect_walk_refused("{\"a\":1} x", true, "text after the object");
+	expect_walk_refused("[1] ]", false, "text after the array");
+	expect_walk_refused("[{\"a\":1,}]", false, "field name");
+	expect_walk_refused("[{\"a\":[1}]", false, "expected ',' or ']'");
+	expect_walk_refused("[01]", false, "bad number");
+	expect_walk_refused("[1.]", false, "bad number");
+	expect_walk_refused("[1e]", false, "bad number");
+	expect_walk_refused("[-]", false, "bad number");
+	expect_walk_refused("[nul]", false, "expected a value");
+	expect_walk_refused("[\"\\x\"]", false, "bad escape");
+	expect_walk_refused("[\"\xff\"]", false, "UTF-8");
+}
+
+/* Nesting is bounded without recursion: JSON_DEPTH_MAX levels are taken, one more is not. */
+static void test_for_each_depth(void **state)
+{
+	char text[2 * (JSON_DEPTH_MAX + 2) + 1];
+	char seen[256];
+	struct errmsg e = { "" };
+	size_t n;
+
+	(void)state;
+	/* The outer array is the walk itself; its one element holds JSON_DEPTH_MAX levels. */
+	n = 0;
+	for (unsigned i = 0; i < JSON_DEPTH_MAX + 1; i++)
+		text[n++] = '[';
+	for (unsigned i = 0; i < JSON_DEPTH_MAX + 1; i++)
+		text[n++] = ']';
+	text[n] = '\0';
+	seen[0] = '\0';
+	assert_int_equal(json_for_each(text, n, false, collect, seen, &e), 0);
+	memmove(text + 1, text, n + 1);
+	text[0] = '[';
+	text[n + 1] = ']';
+	text[n + 2] = '\0';
+	seen[0] = '\0';
+	assert_int_equal(json_for_each(text, n + 2, false, collect, seen, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "nested too deeply"));
+	assert_string_equal(seen, "");
+}
+
+/* fn's error ends the walk and is returned as it is. */
+static int refuse_second(void *ctx, const struct json_item *it, struct errmsg *e)
+{
+	unsigned *calls = ctx;
+
+	(void)it;
+	return ++*calls == 2 ? errmsg_set(e, ENOENT, "second") : 0;
+}
+
+static void test_for_each_stops(void **state)
+{
+	unsigned calls = 0;
+	struct errmsg e = { "" };
+
+	(void)state;
+	assert_int_equal(json_for_each("[1,2,3]", 7, false, refuse_second, &calls, &e), -ENOENT);
+	assert_int_equal(calls, 2);
+	assert_string_equal(e.text, "second");
+}
+
 static void test_out_object(void **state)
 {
 	char buf[256];
@@ -390,6 +504,9 @@ int main(void)
 		cmocka_unit_test(test_bad_strings),
 		cmocka_unit_test(test_nul_in_text),
 		cmocka_unit_test(test_no_fields),
+		cmocka_unit_test(test_for_each),
+		cmocka_unit_test(test_for_each_depth),
+		cmocka_unit_test(test_for_each_stops),
 		cmocka_unit_test(test_out_object),
 		cmocka_unit_test(test_out_escapes),
 		cmocka_unit_test(test_out_round_trip),

@@ -10,104 +10,19 @@
 #include <string.h>
 
 #include "api/router.h"
+#include "fake_backend.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
 
-/* A backend that records what it was asked and answers what the test set. */
-struct fake {
-	enum api_state state;
-	int err;                 /* what the next operation returns */
-	const char *err_msg;
-	int paused;              /* -1: set_paused not called */
-	int action;              /* -1: action not called */
-	unsigned configures;
-	struct api_config_change last;
-	struct api_config cfg;
-	unsigned regs_vcpu;
-};
-
-static struct fake fake;
+/* The fake VM records what it was asked; fake.err makes its operations fail. */
+static struct fake_vm fake;
 static char out[API_BODY_MAX];
 static int status;
-
-static int fake_result(struct errmsg *e)
-{
-	if (fake.err)
-		errmsg_set(e, -fake.err, "%s", fake.err_msg ? fake.err_msg : "fake error");
-	return fake.err;
-}
-
-static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
-{
-	(void)ctx;
-	*state = fake.state;
-	snprintf(id, id_size, "test-vm");
-	*version = "1.2.3";
-}
-
-static int fake_set_paused(void *ctx, bool paused, struct errmsg *e)
-{
-	(void)ctx;
-	fake.paused = paused;
-	return fake_result(e);
-}
-
-static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
-{
-	(void)ctx;
-	fake.action = (int)action;
-	return fake_result(e);
-}
-
-static int fake_configure(void *ctx, const struct api_config_change *change, struct errmsg *e)
-{
-	(void)ctx;
-	fake.configures++;
-	fake.last = *change;
-	return fake.err ? fake_result(e) : api_config_apply(&fake.cfg, change, e);
-}
-
-static void fake_get_config(void *ctx, struct api_config *cfg)
-{
-	(void)ctx;
-	*cfg = fake.cfg;
-}
-
-static int fake_get_stats(void *ctx, struct json_out *j, struct errmsg *e)
-{
-	(void)ctx;
-	json_put_uint(j, "uptime_ms", 42);
-	return fake_result(e);
-}
-
-static int fake_get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e)
-{
-	(void)ctx;
-	fake.regs_vcpu = vcpu;
-	memset(regs, 0, sizeof(*regs));
-	memset(sregs, 0, sizeof(*sregs));
-	regs->rip = 0xffffffff81000000ULL;
-	sregs->cs.selector = 0x10;
-	sregs->cs.l = 1;
-	return fake_result(e);
-}
-
-static const struct api_backend backend = {
-	.describe = fake_describe,
-	.set_paused = fake_set_paused,
-	.action = fake_action,
-	.configure = fake_configure,
-	.get_config = fake_get_config,
-	.get_stats = fake_get_stats,
-	.get_regs = fake_get_regs,
-};
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&fake, 0, sizeof(fake));
-	fake.paused = fake.action = -1;
-	api_config_init(&fake.cfg);
+	fake_vm_reset(&fake);
 	memset(out, 0, sizeof(out));
 	status = 0;
 	return 0;
@@ -120,7 +35,7 @@ static int request(enum http_method method, const char *path, const char *body)
 	int len;
 
 	snprintf(req.path, sizeof(req.path), "%s", path);
-	len = api_route(&backend, NULL, &req, out, sizeof(out), &status);
+	len = api_route(&fake_backend, &fake, &req, out, sizeof(out), &status);
 	assert_int_equal((size_t)len, strlen(out));
 	return len;
 }
@@ -168,7 +83,11 @@ static void test_pause_resume(void **state)
 {
 	(void)state;
 	request(HTTP_PATCH, "/vm", "{\"state\": \"Paused\"}");
+	expect_fault(400, "not started");
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PATCH, "/vm", "{\"state\": \"Paused\"}");
 	expect_no_content();
+	assert_int_equal(fake.state, API_STATE_PAUSED);
 	assert_int_equal(fake.paused, 1);
 	request(HTTP_PATCH, "/vm", "{\"state\": \"Resumed\"}");
 	expect_no_content();
@@ -197,6 +116,9 @@ static void test_pause_errors(void **state)
 static void test_actions(void **state)
 {
 	(void)state;
+	request(HTTP_PUT, "/actions", "{\"action_type\": \"InstanceStart\"}");
+	expect_fault(400, "no kernel");
+	snprintf(fake.cfg.kernel_path, sizeof(fake.cfg.kernel_path), "/k");
 	request(HTTP_PUT, "/actions", "{\"action_type\": \"InstanceStart\"}");
 	expect_no_content();
 	assert_int_equal(fake.action, API_ACTION_INSTANCE_START);
@@ -256,7 +178,7 @@ static void test_boot_source(void **state)
 	request(HTTP_PUT, "/boot-source",
 		"{\"kernel_image_path\": \"/k\", \"initrd_path\": \"/i\", \"boot_args\": \"quiet x=\\\"y\\\"\"}");
 	expect_no_content();
-	assert_int_equal(fake.last.kind, API_CONFIG_BOOT_SOURCE);
+	assert_string_equal(fake.last.section->name, "boot-source");
 	assert_string_equal(fake.cfg.kernel_path, "/k");
 	assert_string_equal(fake.cfg.initrd_path, "/i");
 	assert_string_equal(fake.cfg.boot_args, "quiet x=\"y\"");
@@ -439,15 +361,16 @@ static void test_config_file(void **state)
 	assert_int_equal(api_config_parse_file(&cfg, "{}", 2, &e), 0);
 
 	static const char *const bad[][2] = {
-		{ "", "not an object" },
-		{ "[]", "not an object" },
+		{ "", "not a JSON object" },
+		{ "[]", "not a JSON object" },
 		{ "{\"vsock\": {}}", "vsock" },
 		{ "{\"boot-source\": {}}", "kernel_image_path" },
 		{ "{\"machine-config\": {\"vcpu_count\": 0, \"mem_size_mib\": 128}}", "machine-config" },
 		{ "{\"drives\": {}}", "drives" },
 		{ "{\"drives\": [{\"drive_id\": \"a\"}]}", "path_on_host" },
-		{ "{\"drives\": [1, ]}", "drives" },
-		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}", "malformed" },
+		/* Malformed JSON is refused before any section is read, with the byte where it goes wrong. */
+		{ "{\"drives\": [1, ]}", "byte 15" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}", "invalid JSON" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}} x", "" },
 		{ "{\"boot-source\" {}}", "':'" },
 		{ "{\"a\": \"unterminated}", "" },
@@ -499,9 +422,31 @@ static void test_config_to_vm(void **state)
 	assert_null(cfg.vm.kernel_path);
 }
 
+/* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
+static void test_sections(void **state)
+{
+	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces" };
+	const struct device_api *all[API_SECTIONS_MAX];
+	size_t n = api_sections(all);
+
+	(void)state;
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(all[i]->name, want[i]);
+		assert_ptr_equal(api_section_find(want[i], strlen(want[i])), all[i]);
+	}
+	assert_string_equal(all[2]->id_field, "drive_id");
+	assert_string_equal(all[3]->id_field, "iface_id");
+	assert_null(all[0]->id_field);
+	assert_null(api_section_find("drive", 5));
+	assert_null(api_section_find("drives/x", 8));
+}
+
 static void test_regs(void **state)
 {
 	(void)state;
+	fake.state = API_STATE_RUNNING;
+	fake.cfg.vm.nr_cpus = 4;
 	request(HTTP_GET, "/vcpu/3/regs", NULL);
 	assert_int_equal(status, 200);
 	assert_int_equal(fake.regs_vcpu, 3);
@@ -554,13 +499,13 @@ static void test_small_buffer(void **state)
 
 	(void)state;
 	memset(small, 'x', sizeof(small));
-	len = api_route(&backend, NULL, &req, small, 48, &status);
+	len = api_route(&fake_backend, &fake, &req, small, 48, &status);
 	assert_int_equal(status, 500);
 	assert_true(len < 48);
 	assert_int_equal(small[len], '\0');
 	assert_int_equal(small[48], 'x');
 	memset(small, 'x', sizeof(small));
-	len = api_route(&backend, NULL, &req, small, 4, &status);
+	len = api_route(&fake_backend, &fake, &req, small, 4, &status);
 	assert_true(len < 4);
 	assert_int_equal(small[4], 'x');
 	assert_int_equal(api_fault_body(small, 0, "x"), 0);
@@ -584,6 +529,7 @@ int main(void)
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
 		T(test_config_to_vm),
+		T(test_sections),
 		T(test_regs),
 		T(test_stats),
 		T(test_small_buffer),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The fuzzers' VM: see fake_backend.h. */
+/* The API's fake VM: see fake_backend.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,8 +8,18 @@
 
 void fake_vm_reset(struct fake_vm *f)
 {
+	memset(f, 0, sizeof(*f));
 	f->state = API_STATE_NOT_STARTED;
+	f->paused = f->action = -1;
 	api_config_init(&f->cfg);
+}
+
+/* The error a test asked for, if any. */
+static int injected(const struct fake_vm *f, struct errmsg *e)
+{
+	if (f->err)
+		errmsg_set(e, -f->err, "%s", f->err_msg ? f->err_msg : "fake error");
+	return f->err;
 }
 
 static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_size, const char **version)
@@ -17,14 +27,17 @@ static void fake_describe(void *ctx, enum api_state *state, char *id, size_t id_
 	struct fake_vm *f = ctx;
 
 	*state = f->state;
-	snprintf(id, id_size, "fuzz");
-	*version = "0.0.0";
+	snprintf(id, id_size, "test-vm");
+	*version = "1.2.3";
 }
 
 static int fake_set_paused(void *ctx, bool paused, struct errmsg *e)
 {
 	struct fake_vm *f = ctx;
 
+	f->paused = paused;
+	if (f->err)
+		return injected(f, e);
 	if (f->state == API_STATE_NOT_STARTED)
 		return errmsg_set(e, EPERM, "the VM has not started");
 	f->state = paused ? API_STATE_PAUSED : API_STATE_RUNNING;
@@ -35,6 +48,9 @@ static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
 {
 	struct fake_vm *f = ctx;
 
+	f->action = (int)action;
+	if (f->err)
+		return injected(f, e);
 	switch (action) {
 	case API_ACTION_INSTANCE_START:
 		if (f->state != API_STATE_NOT_STARTED)
@@ -44,10 +60,11 @@ static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
 		f->state = API_STATE_RUNNING;
 		return 0;
 	case API_ACTION_SEND_CTRL_ALT_DEL:
-	case API_ACTION_STOP:
 		if (f->state == API_STATE_NOT_STARTED)
 			return errmsg_set(e, EPERM, "the VM has not started");
-		return action == API_ACTION_STOP ? -EIO : 0;
+		return 0;
+	case API_ACTION_STOP:
+		return 0; /* the real one ends the daemon or the guest: nothing the API answers afterwards */
 	}
 	return -EINVAL;
 }
@@ -56,6 +73,10 @@ static int fake_configure(void *ctx, const struct api_config_change *change, str
 {
 	struct fake_vm *f = ctx;
 
+	f->configures++;
+	f->last = *change;
+	if (f->err)
+		return injected(f, e);
 	if (f->state != API_STATE_NOT_STARTED)
 		return errmsg_set(e, EPERM, API_MSG_STARTED);
 	return api_config_apply(&f->cfg, change, e);
@@ -70,21 +91,24 @@ static int fake_get_stats(void *ctx, struct json_out *j, struct errmsg *e)
 {
 	struct fake_vm *f = ctx;
 
-	(void)e;
-	json_put_uint(j, "uptime_ms", 1234);
-	json_put_uint(j, "drives", blk_config_of(&f->cfg.vm)->nr_drives);
-	return 0;
+	json_put_uint(j, "uptime_ms", 42);
+	return injected(f, e);
 }
 
 static int fake_get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e)
 {
 	struct fake_vm *f = ctx;
 
+	f->regs_vcpu = vcpu;
+	if (f->err)
+		return injected(f, e);
 	if (f->state == API_STATE_NOT_STARTED || vcpu >= f->cfg.vm.nr_cpus)
 		return errmsg_set(e, ENOENT, "no vCPU %u", vcpu);
 	memset(regs, 0, sizeof(*regs));
 	memset(sregs, 0, sizeof(*sregs));
-	regs->rip = 0xffffffff81000000ULL + vcpu;
+	regs->rip = 0xffffffff81000000ULL;
+	sregs->cs.selector = 0x10;
+	sregs->cs.l = 1;
 	return 0;
 }
 

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A section of the VM's configuration as the API and the config file take
+ * it, under Firecracker's names: PUT /boot-source or PUT /drives/{id} sets
+ * one item, a config file's "boot-source": {...} or "drives": [...] sets the
+ * same items through the same functions, and GET /vm/config shows them in
+ * that shape. The router and the config file reader only iterate the
+ * sections (api_sections); neither names one.
+ */
+#ifndef KVMINI_API_SECTION_H
+#define KVMINI_API_SECTION_H
+
+#include <stddef.h>
+
+#include "errmsg.h"
+
+#define API_ID_MAX 64
+/* The largest item a section reads (boot-source's three strings). */
+#define API_ITEM_MAX 12288
+/* The longest kernel parameter a section may ask for. */
+#define API_PARAM_MAX 64
+
+struct api_config;
+struct json_out;
+struct device_api;
+
+/* One item, read and checked on its own but not yet against the rest of the configuration. */
+struct api_config_change {
+	const struct device_api *section;
+	char id[API_ID_MAX]; /* a list section's item: its id ("drive_id"); else "" */
+	_Alignas(16) unsigned char item[API_ITEM_MAX]; /* what the section's parse wrote, in its own type */
+};
+
+/*
+ * A section: the core's two (boot-source, machine-config: src/api/config.c)
+ * and a device's, named by its record (include/device.h), whose items live
+ * in the device's part of the vm_config. `config` below is that part, or
+ * for the core's sections the struct api_config.
+ */
+struct device_api {
+	const char *name;     /* "drives": the config file's key; the path /drives/{id}, or /NAME for one object */
+	const char *id_field; /* "drive_id": the section is a list of items named by it; NULL: one object */
+	/* One item from its JSON text into c->item (and c->id); -EINVAL with the client's message. */
+	int (*parse)(const char *json, size_t len, struct api_config_change *c, struct errmsg *e);
+	/* Puts the item into config, checked against the rest (a second root drive): -EINVAL, config unchanged. */
+	int (*put)(void *config, const struct api_config_change *c, struct errmsg *e);
+	/* Its part of GET /vm/config: the members of its object, or the elements of its array. */
+	void (*format)(const void *config, struct json_out *j);
+	/* Optional: a kernel parameter its items ask for ("root=/dev/vda rw") into out; its length, 0 for none. */
+	int (*boot_args)(const void *config, char *out, size_t size);
+};
+
+/* The sections in GET /vm/config's order. Returns how many; out has room for API_SECTIONS_MAX. */
+#define API_SECTIONS_MAX 16
+size_t api_sections(const struct device_api **out);
+
+/* The section named name[0, len), or NULL. */
+const struct device_api *api_section_find(const char *name, size_t len);
+
+#endif
