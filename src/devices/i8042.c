@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "device.h"
 #include "devices/i8042.h"
 #include "exit_codes.h"
@@ -506,10 +506,22 @@ static void i8042_exit(struct vm *vm, void *data)
 	free(k);
 }
 
+/*
+ * PNP0303 with its two ports and IRQ, as Linux's i8042 driver looks for it:
+ * under hardware-reduced ACPI (no 8042 flag in the FADT) it probes no
+ * controller it is not shown.
+ */
 static int i8042_describe(void *data, struct aml *aml)
 {
 	(void)data;
-	return acpi_describe_i8042(aml, I8042_DATA_PORT, I8042_CMD_PORT, I8042_IRQ);
+	aml_device(aml, "PS2K");
+	aml_name_eisaid(aml, "_HID", "PNP0303");
+	aml_resource_template(aml, "_CRS");
+	aml_res_io(aml, I8042_DATA_PORT, 1);
+	aml_res_io(aml, I8042_CMD_PORT, 1);
+	aml_res_irq(aml, I8042_IRQ);
+	aml_end(aml);
+	return aml_end(aml);
 }
 
 static const struct device_ops i8042_device = {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "console.h"
 #include "device.h"
 #include "log.h"
@@ -320,10 +320,22 @@ static void serial_exit(struct vm *vm, void *data)
 	free(s);
 }
 
+/*
+ * A 16550 (PNP0501) with its ports and IRQ: in a hardware-reduced guest Linux
+ * maps no ISA IRQ unless a device's _CRS names it, so the serial console needs
+ * this to get its interrupt.
+ */
 static int serial_describe(void *data, struct aml *aml)
 {
 	(void)data;
-	return acpi_describe_uart(aml, "COM1", 0, COM1_PORT, COM1_IRQ);
+	aml_device(aml, "COM1");
+	aml_name_eisaid(aml, "_HID", "PNP0501");
+	aml_name_int(aml, "_UID", 0);
+	aml_resource_template(aml, "_CRS");
+	aml_res_io(aml, COM1_PORT, 8);
+	aml_res_irq(aml, COM1_IRQ);
+	aml_end(aml);
+	return aml_end(aml);
 }
 
 static const struct device_ops serial_device = {

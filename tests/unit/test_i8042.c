@@ -8,8 +8,11 @@
 
 #include <errno.h>
 
+#include "boot/aml.h"
+#include "device.h"
 #include "devices/i8042.h"
 #include "errmsg.h"
+#include "fake_vm.h"
 #include "state.h"
 
 /* Writes to 0x64/0x60 and reads from 0x60, summing up the actions the device would carry out. */
@@ -374,6 +377,43 @@ static void test_restore_rejects_corrupt_state(void **state)
 	state_writer_free(&w);
 }
 
+/*
+ * Device (PS2K) { Name (_HID, EisaId ("PNP0303")) Name (_CRS, ResourceTemplate () {
+ * IO (Decode16, 0x60, 0x60, 1, 1) IO (Decode16, 0x64, 0x64, 1, 1) IRQNoFlags () {1} }) },
+ * assembled by hand the way iasl lays out COM1 in aml_refs.h.
+ */
+static const uint8_t ps2k_ref[] = {
+	0x5B, 0x82, 0x2D, 'P', 'S', '2', 'K',
+	0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x03, 0x03,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x18, 0x0A, 0x15,
+	0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+	0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,
+	0x22, 0x02, 0x00,
+	0x79, 0x00,
+};
+
+/* The device as the DSDT declares it, through its record on a fake VM. */
+static void test_describe_acpi(void **state)
+{
+	static uint8_t ram[4096];
+	static struct fake_vm f;
+	const struct device_instance *kbd;
+	uint8_t out[128];
+	struct aml a;
+	(void)state;
+
+	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
+	assert_int_equal(fake_vm_add_device(&f, "i8042"), 0);
+	kbd = &f.vm.devices[f.vm.nr_devices - 1];
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(kbd->ops->describe_acpi(kbd->data, &a), 0);
+	assert_int_equal(aml_finish(&a), sizeof(ps2k_ref));
+	assert_memory_equal(out, ps2k_ref, sizeof(ps2k_ref));
+	aml_init(&a, out, 20);
+	assert_int_equal(kbd->ops->describe_acpi(kbd->data, &a), -ENOSPC);
+	fake_vm_exit(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +430,7 @@ int main(void)
 		T(test_keyboard_reset_clears),
 		T(test_save_restore_round_trip),
 		T(test_restore_rejects_corrupt_state),
+		T(test_describe_acpi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The UART (src/devices/serial.c) on a fake VM: its saved state, restored into a fresh one. */
+/* The UART (src/devices/serial.c) on a fake VM: its ACPI description, and its saved state restored into a fresh one. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "aml_refs.h"
+#include "boot/aml.h"
 #include "device.h"
 #include "fake_vm.h"
 #include "state.h"
@@ -22,12 +24,14 @@ enum { DATA, IER, IIR, LCR, MCR, LSR, MSR, SCR };
 
 static struct fake_vm f;
 static uint8_t ram[4096];
+static const struct device_instance *uart;
 
 static void start_vm(void)
 {
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
 	assert_int_equal(fake_vm_add_device(&f, "serial"), 0);
+	uart = &f.vm.devices[f.vm.nr_devices - 1];
 }
 
 static void outb(unsigned reg, uint8_t v)
@@ -43,19 +47,10 @@ static uint8_t inb(unsigned reg)
 	return v;
 }
 
-static const struct device_instance *uart(void)
-{
-	for (unsigned i = 0; i < f.vm.nr_devices; i++)
-		if (!strcmp(f.vm.devices[i].ops->name, "serial"))
-			return &f.vm.devices[i];
-	fail();
-	return NULL;
-}
-
 static void save(struct state_writer *w)
 {
 	state_writer_init(w);
-	assert_int_equal(uart()->ops->save(uart()->data, w), 0);
+	assert_int_equal(uart->ops->save(uart->data, w), 0);
 	assert_int_equal(w->err, 0);
 }
 
@@ -64,7 +59,27 @@ static int restore(const struct state_writer *w, struct errmsg *e)
 	struct state_reader r;
 
 	state_reader_init(&r, w->buf, w->len, "serial");
-	return uart()->ops->restore(uart()->data, &r, e);
+	return uart->ops->restore(uart->data, &r, e);
+}
+
+/* COM1 as the DSDT declares it: com1_ref (iasl's output) with _UID 0. */
+static void test_describe_acpi(void **state)
+{
+	uint8_t want[sizeof(com1_ref)], out[128];
+	struct aml a;
+	(void)state;
+
+	memcpy(want, com1_ref, sizeof(want));
+	want[22] = 0x00; /* ZeroOp where com1_ref has OneOp */
+	start_vm();
+	aml_init(&a, out, sizeof(out));
+	assert_int_equal(uart->ops->describe_acpi(uart->data, &a), 0);
+	assert_int_equal(aml_finish(&a), sizeof(want));
+	assert_memory_equal(out, want, sizeof(want));
+	/* Out of room: the error, not a cut-off device. */
+	aml_init(&a, out, 20);
+	assert_int_equal(uart->ops->describe_acpi(uart->data, &a), -ENOSPC);
+	fake_vm_exit(&f);
 }
 
 /* As a driver leaves it: divisor, 8N1, FIFO on, modem lines up, received-data interrupt on, bytes waiting. */
@@ -174,6 +189,7 @@ static void test_corrupt_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_describe_acpi),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_corrupt_state),
 	};
