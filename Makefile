@@ -99,7 +99,7 @@ $(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
 
 # Tests that need a whole VM without KVM build it with tests/common/fake_vm.c (compiled into them, per flavour).
 # It goes before $< on the command line: gcc writes one .d file for both, and the test's own, written last, wins.
-FAKE_VM_TESTS := test_virtio_threads test_serial test_pvpanic test_i8042
+FAKE_VM_TESTS := test_virtio_threads test_serial test_pvpanic test_i8042 test_virtio_state
 $(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
 	UNIT_EXTRA := -Itests/common tests/common/fake_vm.c
 $(foreach t,$(FAKE_VM_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \

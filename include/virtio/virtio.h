@@ -30,6 +30,8 @@
 struct vm;
 struct vm_config;
 struct virtio_dev;
+struct state_reader;
+struct state_writer;
 
 #define VIRTIO_QUEUES_MAX 4
 /* VIRTIO_MSI_NO_VECTOR */
@@ -62,6 +64,14 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 	/* Optional: frees what the device owns, at VM teardown. */
 	void (*destroy)(struct virtio_dev *dev);
+	/*
+	 * Optional: state of its own beyond the core's and the transport's
+	 * (include/state.h), saved after them with dev->lock held; restore
+	 * checks it as guest input, with dev->lock held, after the core's and
+	 * the transport's state are back.
+	 */
+	void (*save)(struct virtio_dev *dev, struct state_writer *w);
+	int (*restore)(struct virtio_dev *dev, struct state_reader *r);
 };
 
 /* Filled in by the transport that carries the device. */
@@ -69,6 +79,14 @@ struct virtio_transport_ops {
 	const char *name; /* "pci" or "mmio" */
 	/* Interrupts the driver: for used buffers on queue q, or VIRTIO_CONFIG_IRQ. dev->isr is already set. */
 	void (*interrupt)(struct virtio_dev *dev, int queue);
+	/*
+	 * Its registers' state, after the core's: save with dev->lock held;
+	 * restore without it (it takes the locks it needs), after the core's
+	 * state is back, checking every value as guest input, and driving the
+	 * interrupt to what the restored state says.
+	 */
+	void (*save)(struct virtio_dev *dev, struct state_writer *w);
+	int (*restore)(struct virtio_dev *dev, struct state_reader *r);
 };
 
 struct virtio_dev {
@@ -129,6 +147,17 @@ int virtio_kind_init(const struct virtio_kind *kind, struct vm *vm, void **data,
 void virtio_kind_exit(struct vm *vm, void *data);
 /* device_ops.virtio_device: the index-th device of a kind (data as virtio_kind_init made it). */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
+/*
+ * device_ops.save/restore of every virtio kind: per device the core's
+ * driver-visible state (features, status, ISR, configuration generation,
+ * each queue's set-up and indices), then the transport's, then the device's
+ * own. Restore checks each part before it applies it, restarts the queues
+ * that ran (their rings must lie in guest RAM) and kicks them, so buffers
+ * the driver offered meanwhile are served.
+ */
+int virtio_kind_save(void *data, struct state_writer *w);
+int virtio_kind_restore(void *data, struct state_reader *r, struct errmsg *e);
+#define VIRTIO_STATE_VERSION 1
 
 #define VIRTIO_DEVICE_REGISTER(name_, count_, create_)                                                        \
 	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
@@ -140,6 +169,8 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
 		.exit = virtio_kind_exit, .virtio_device = virtio_kind_device,                                 \
+		.save = virtio_kind_save, .restore = virtio_kind_restore,                                       \
+		.state_version = VIRTIO_STATE_VERSION,                                                         \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)
 

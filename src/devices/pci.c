@@ -157,6 +157,24 @@ static void pci_config_write(struct pci_function *fn, unsigned reg, uint32_t val
 		fn->ops->config_written(fn, reg, size);
 }
 
+int pci_function_config_mismatch(const struct pci_function *fn, const uint8_t *cfg)
+{
+	for (unsigned i = 0; i < PCI_CONFIG_SPACE; i++)
+		if ((fn->cfg[i] ^ cfg[i]) & ~fn->wmask[i])
+			return (int)i;
+	return -1;
+}
+
+void pci_function_restore(struct pci_bus *bus, struct pci_function *fn, const uint8_t *cfg)
+{
+	pthread_mutex_lock(&bus->lock);
+	memcpy(fn->cfg, cfg, PCI_CONFIG_SPACE);
+	pci_update_bars(fn);
+	if (fn->ops && fn->ops->config_written)
+		fn->ops->config_written(fn, 0, PCI_CONFIG_SPACE);
+	pthread_mutex_unlock(&bus->lock);
+}
+
 /* Ports 0xCF8-0xCFF. Absent functions read as all ones, which is how the guest finds the empty slots. */
 static void pci_config_io(void *opaque, uint64_t offset, uint8_t *data, unsigned size, bool is_write)
 {
