@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The pvpanic port (src/devices/pvpanic.c) on a fake VM: its ACPI description. */
+/*
+ * The pvpanic port (src/devices/pvpanic.c) on a fake VM: its ACPI
+ * description, and its place in a VM's saved state beside the ACPI sleep
+ * registers: both have no state (their reads are constant), so their
+ * records are empty, and a restore refuses any bytes for them.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +16,7 @@
 #include "boot/aml.h"
 #include "device.h"
 #include "fake_vm.h"
+#include "state.h"
 
 /* Device (PEVT) as iasl 20200925 compiles it from the equivalent ASL. */
 static const uint8_t pvpanic_ref[] = {
@@ -24,6 +30,14 @@ static const uint8_t pvpanic_ref[] = {
 static struct fake_vm f;
 static uint8_t ram[4096];
 
+static void start_vm(void)
+{
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
+	assert_int_equal(fake_vm_add_device(&f, "acpi-sleep"), 0);
+	assert_int_equal(fake_vm_add_device(&f, "pvpanic"), 0);
+}
+
 static void test_describe_acpi(void **state)
 {
 	const struct device_instance *pvpanic;
@@ -31,9 +45,7 @@ static void test_describe_acpi(void **state)
 	struct aml a;
 	(void)state;
 
-	memset(&f.cfg, 0, sizeof(f.cfg));
-	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
-	assert_int_equal(fake_vm_add_device(&f, "pvpanic"), 0);
+	start_vm();
 	pvpanic = &f.vm.devices[f.vm.nr_devices - 1];
 	aml_init(&a, out, sizeof(out));
 	assert_int_equal(pvpanic->ops->describe_acpi(pvpanic->data, &a), 0);
@@ -44,10 +56,44 @@ static void test_describe_acpi(void **state)
 	fake_vm_exit(&f);
 }
 
+static int restore_vm(const struct state_writer *w, struct errmsg *e)
+{
+	struct state_reader r;
+
+	state_reader_init(&r, w->buf, w->len, "VM");
+	return devices_restore(f.vm.devices, f.vm.nr_devices, &r, e);
+}
+
+static void test_empty_records(void **state)
+{
+	/* The header (magic, format, count), then per device its name's length and name, version and length. */
+	const size_t want = 16 + (1 + strlen("acpi-sleep") + 4 + 4) + (1 + strlen("pvpanic") + 4 + 4);
+	struct state_writer w;
+	struct errmsg e = { "" };
+	(void)state;
+
+	start_vm();
+	state_writer_init(&w);
+	assert_int_equal(devices_save(f.vm.devices, f.vm.nr_devices, &w), 0);
+	assert_int_equal(w.len, want);
+	fake_vm_exit(&f);
+
+	start_vm();
+	assert_int_equal(restore_vm(&w, &e), 0);
+	/* pvpanic's record, the last, says it has a byte of state, and has it. */
+	w.buf[w.len - 4] = 1;
+	state_put_u8(&w, 0);
+	assert_int_equal(restore_vm(&w, &e), -EINVAL);
+	assert_string_equal(e.text, "pvpanic state: end: 1 bytes left over");
+	fake_vm_exit(&f);
+	state_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_describe_acpi),
+		cmocka_unit_test(test_empty_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Save and restore of a virtio device on a fake VM, on each transport: a
- * driver sets virtio-rng up and has a request served, the state is saved,
- * a fresh VM over the same guest RAM (as a snapshot keeps it) restores it,
- * saves the same bytes again, and the queue carries on at the next index.
- * Then corrupt blobs, each refused with its field named.
+ * driver sets virtio-rng up and has a request served, the VM's devices are
+ * saved (devices_save), a fresh VM over the same guest RAM (as a snapshot
+ * keeps it) restores them, saves the same bytes again, and the queue
+ * carries on at the next index. Then corrupt blobs of the device's own
+ * record, each refused with its field named.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -170,6 +171,12 @@ static uint16_t used_idx(void)
 	return __atomic_load_n(&((struct vring_used *)(ram + USED_GPA))->idx, __ATOMIC_ACQUIRE);
 }
 
+static void save_vm(struct state_writer *w)
+{
+	state_writer_init(w);
+	assert_int_equal(devices_save(f.vm.devices, f.vm.nr_devices, w), 0);
+}
+
 static void save(struct state_writer *w)
 {
 	state_writer_init(w);
@@ -185,8 +192,8 @@ static int restore(const uint8_t *blob, size_t len, struct errmsg *e)
 	return rng->ops->restore(rng->data, &r, e);
 }
 
-/* A driver that had one request served and the second offered but not yet served; the saved state. */
-static void busy_device_state(struct state_writer *w)
+/* A driver that had one request served: the saved state of the device (save) or of the whole VM (save_vm). */
+static void busy_device_state(struct state_writer *w, void (*save_fn)(struct state_writer *))
 {
 	memset(ram, 0, sizeof(ram));
 	start_vm();
@@ -194,20 +201,22 @@ static void busy_device_state(struct state_writer *w)
 	offer(1);
 	fake_vm_run_io(&f, 4);
 	assert_int_equal(used_idx(), 1);
-	save(w);
+	save_fn(w);
 	fake_vm_exit(&f);
 }
 
 static void round_trip(void)
 {
 	struct state_writer w, again;
+	struct state_reader r;
 	struct errmsg e = { "" };
 	struct vring_used *used = (void *)(ram + USED_GPA);
 
-	busy_device_state(&w);
+	busy_device_state(&w, save_vm);
 	start_vm();
-	assert_int_equal(restore(w.buf, w.len, &e), 0);
-	save(&again);
+	state_reader_init(&r, w.buf, w.len, "VM");
+	assert_int_equal(devices_restore(f.vm.devices, f.vm.nr_devices, &r, &e), 0);
+	save_vm(&again);
 	assert_int_equal(again.len, w.len);
 	assert_memory_equal(again.buf, w.buf, w.len);
 
@@ -223,6 +232,11 @@ static void round_trip(void)
 		mem_wr(VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_SEL, 4, 0);
 		assert_int_equal(mem_rd(VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_READY, 4), 1);
 	} else {
+		uint32_t address;
+
+		/* The bus's address register is as the last configuration access left it. */
+		assert_true(io_bus_access(&f.vm.pio, 0xCF8, (uint8_t *)&address, 4, false));
+		assert_int_equal(address, 0x80000000u | SLOT << 11 | ((msix_cap() + PCI_MSIX_FLAGS) & 0xFC));
 		/* The BAR decodes where the driver had it, MSI-X is on, the vectors and the table are back. */
 		assert_int_equal(cfg_rd(PCI_COMMAND, 2) & PCI_COMMAND_MEMORY, PCI_COMMAND_MEMORY);
 		assert_int_equal(cfg_rd(msix_cap() + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_ENABLE);
@@ -286,7 +300,7 @@ static void expect_rejected(size_t at, uint64_t value, unsigned size, bool kept,
 	struct state_writer w, fresh, after;
 	struct errmsg e = { "" };
 
-	busy_device_state(&w);
+	busy_device_state(&w, save);
 	put_le(w.buf + at, value, size);
 	start_vm();
 	save(&fresh);
@@ -307,7 +321,7 @@ static void every_cut_refused(void)
 {
 	struct state_writer w;
 
-	busy_device_state(&w);
+	busy_device_state(&w, save);
 	start_vm();
 	for (size_t len = 0; len < w.len; len++) {
 		struct errmsg e = { "" };
