@@ -191,8 +191,8 @@ $(eval $(call fuzz_target,virtio,$(FUZZ_LIB_SRC),-max_len=4096))
 $(eval $(call fuzz_target,loader,$(FUZZ_LIB_SRC),-max_len=65536))
 # Port accesses and console input to the UART and the i8042.
 $(eval $(call fuzz_target,legacy,$(FUZZ_LIB_SRC),-max_len=1024))
-# A saved VM's device state, read back: the bounds-checked reader and the per-device framing.
-$(eval $(call fuzz_target,state,src/state.c src/errmsg.c,-max_len=1024))
+# A saved VM's device state, read back: the reader and the framing, and the real devices' restore hooks.
+$(eval $(call fuzz_target,state,$(FUZZ_LIB_SRC),-max_len=1024))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
