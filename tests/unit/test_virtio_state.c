@@ -4,8 +4,10 @@
  * driver sets virtio-rng up and has a request served, the VM's devices are
  * saved (devices_save), a fresh VM over the same guest RAM (as a snapshot
  * keeps it) restores them, saves the same bytes again, and the queue
- * carries on at the next index. Then corrupt blobs of the device's own
- * record, each refused with its field named.
+ * carries on at the next index. virtio-net, saved with a receive buffer
+ * taken and waiting for a frame, gets its frame after the restore. Then
+ * corrupt blobs of the device's own record, each refused with its field
+ * named.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
@@ -23,13 +26,16 @@
 #include "fake_vm.h"
 #include "state.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/virtio.h"
 
 #define RAM_SIZE (1u << 20)
 #define QUEUE_SIZE 8
+/* Queue 0's rings; queue q's are 0x3000 * q further on. */
 #define DESC_GPA 0x10000
 #define AVAIL_GPA 0x11000
 #define USED_GPA 0x12000
+#define QUEUE_RINGS 0x3000
 #define BUF_GPA 0x20000
 /* A lost kick would leave fake_vm_run_io with nothing to do, not hang; the alarm bounds the rest. */
 #define TEST_TIMEOUT 20
@@ -45,16 +51,39 @@ static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct fake_vm f;
 static const struct device_instance *rng;
 static enum virtio_transport_kind transport;
+static const char *kind; /* the virtio device the test makes */
+static int tap_peer = -1;
+
+/* virtio-net's tap, replaced: one end of a socketpair keeps frames whole, as a tap does; the test has the other. */
+int virtio_net_open_tap(const char *tap, struct errmsg *e)
+{
+	int fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
+		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
+	tap_peer = fds[1];
+	return fds[0];
+}
 
 static void start_vm(void)
 {
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.transport = transport;
-	f.cfg.rng = true;
+	f.cfg.rng = !strcmp(kind, "virtio-rng");
+	f.cfg.nr_nets = !strcmp(kind, "virtio-net");
+	strcpy(f.cfg.nets[0].tap, "tap0");
 	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 1), 0);
 	assert_int_equal(fake_vm_add_device(&f, transport == VIRTIO_TRANSPORT_MMIO ? "virtio-mmio" : "pci"), 0);
-	assert_int_equal(fake_vm_add_device(&f, "virtio-rng"), 0);
+	assert_int_equal(fake_vm_add_device(&f, kind), 0);
 	rng = &f.vm.devices[f.vm.nr_devices - 1];
+}
+
+static void stop_vm(void)
+{
+	fake_vm_exit(&f);
+	if (tap_peer >= 0)
+		close(tap_peer);
+	tap_peer = -1;
 }
 
 static void mem_wr(uint64_t addr, unsigned size, uint64_t v)
@@ -100,8 +129,8 @@ static unsigned msix_cap(void)
 static const uint8_t status_ready = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 				    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
 
-/* What Linux's drivers do, on the VM's transport: VERSION_1, queue 0 of QUEUE_SIZE, DRIVER_OK. */
-static void driver_setup(void)
+/* What Linux's drivers do, on the VM's transport: VERSION_1, nr_queues of QUEUE_SIZE, DRIVER_OK. */
+static void driver_setup(unsigned nr_queues)
 {
 	uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 	uint64_t m = VIRTIO_MMIO_BASE;
@@ -111,12 +140,14 @@ static void driver_setup(void)
 		mem_wr(m + VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
 		mem_wr(m + VIRTIO_MMIO_DRIVER_FEATURES, 4, 1); /* VERSION_1 */
 		mem_wr(m + VIRTIO_MMIO_STATUS, 4, s | VIRTIO_CONFIG_S_FEATURES_OK);
-		mem_wr(m + VIRTIO_MMIO_QUEUE_SEL, 4, 0);
-		mem_wr(m + VIRTIO_MMIO_QUEUE_NUM, 4, QUEUE_SIZE);
-		mem_wr(m + VIRTIO_MMIO_QUEUE_DESC_LOW, 4, DESC_GPA);
-		mem_wr(m + VIRTIO_MMIO_QUEUE_DRIVER_LOW, 4, AVAIL_GPA);
-		mem_wr(m + VIRTIO_MMIO_QUEUE_DEVICE_LOW, 4, USED_GPA);
-		mem_wr(m + VIRTIO_MMIO_QUEUE_READY, 4, 1);
+		for (unsigned q = 0; q < nr_queues; q++) {
+			mem_wr(m + VIRTIO_MMIO_QUEUE_SEL, 4, q);
+			mem_wr(m + VIRTIO_MMIO_QUEUE_NUM, 4, QUEUE_SIZE);
+			mem_wr(m + VIRTIO_MMIO_QUEUE_DESC_LOW, 4, DESC_GPA + QUEUE_RINGS * q);
+			mem_wr(m + VIRTIO_MMIO_QUEUE_DRIVER_LOW, 4, AVAIL_GPA + QUEUE_RINGS * q);
+			mem_wr(m + VIRTIO_MMIO_QUEUE_DEVICE_LOW, 4, USED_GPA + QUEUE_RINGS * q);
+			mem_wr(m + VIRTIO_MMIO_QUEUE_READY, 4, 1);
+		}
 		mem_wr(m + VIRTIO_MMIO_STATUS, 4, status_ready);
 		mem_wr(m + VIRTIO_MMIO_QUEUE_SEL, 4, 3); /* a selector left pointing elsewhere */
 		return;
@@ -133,13 +164,16 @@ static void driver_setup(void)
 	mem_wr(COMMON(guest_feature), 4, 1);
 	mem_wr(COMMON(device_status), 1, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	mem_wr(COMMON(msix_config), 2, 0);
+	for (unsigned q = 0; q < nr_queues; q++) {
+		mem_wr(COMMON(queue_select), 2, q);
+		mem_wr(COMMON(queue_size), 2, QUEUE_SIZE);
+		mem_wr(COMMON(queue_msix_vector), 2, 1 + q);
+		mem_wr(COMMON(queue_desc_lo), 4, DESC_GPA + QUEUE_RINGS * q);
+		mem_wr(COMMON(queue_avail_lo), 4, AVAIL_GPA + QUEUE_RINGS * q);
+		mem_wr(COMMON(queue_used_lo), 4, USED_GPA + QUEUE_RINGS * q);
+		mem_wr(COMMON(queue_enable), 2, 1);
+	}
 	mem_wr(COMMON(queue_select), 2, 0);
-	mem_wr(COMMON(queue_size), 2, QUEUE_SIZE);
-	mem_wr(COMMON(queue_msix_vector), 2, 1);
-	mem_wr(COMMON(queue_desc_lo), 4, DESC_GPA);
-	mem_wr(COMMON(queue_avail_lo), 4, AVAIL_GPA);
-	mem_wr(COMMON(queue_used_lo), 4, USED_GPA);
-	mem_wr(COMMON(queue_enable), 2, 1);
 	mem_wr(COMMON(device_status), 1, status_ready);
 }
 
@@ -197,12 +231,12 @@ static void busy_device_state(struct state_writer *w, void (*save_fn)(struct sta
 {
 	memset(ram, 0, sizeof(ram));
 	start_vm();
-	driver_setup();
+	driver_setup(1);
 	offer(1);
 	fake_vm_run_io(&f, 4);
 	assert_int_equal(used_idx(), 1);
 	save_fn(w);
-	fake_vm_exit(&f);
+	stop_vm();
 }
 
 static void round_trip(void)
@@ -247,7 +281,7 @@ static void round_trip(void)
 		assert_int_equal(mem_rd(MSIX_TABLE + 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4), 0);
 		assert_int_equal(mem_rd(ISR, 1), VIRTIO_ISR_QUEUE);
 	}
-	fake_vm_exit(&f);
+	stop_vm();
 	state_writer_free(&w);
 	state_writer_free(&again);
 }
@@ -256,6 +290,7 @@ static void test_mmio_round_trip(void **state)
 {
 	(void)state;
 	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-rng";
 	round_trip();
 }
 
@@ -263,7 +298,47 @@ static void test_pci_round_trip(void **state)
 {
 	(void)state;
 	transport = VIRTIO_TRANSPORT_PCI;
+	kind = "virtio-rng";
 	round_trip();
+}
+
+/*
+ * virtio-net takes a receive buffer and holds it until a frame comes. Saved
+ * then, the restored device must take that buffer again for the next frame:
+ * its chain's host addresses belonged to the old process.
+ */
+static void test_net_held_buffer(void **state)
+{
+	static const uint8_t frame[16] = "0123456789abcdef"; /* a 12-byte virtio-net header and 4 bytes */
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e = { "" };
+	(void)state;
+
+	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-net";
+	memset(ram, 0, sizeof(ram));
+	start_vm();
+	driver_setup(2);
+	offer(1); /* on the receive queue: no frame yet, so the device holds the buffer */
+	fake_vm_run_io(&f, 4);
+	assert_int_equal(used_idx(), 0);
+	save_vm(&w);
+	stop_vm();
+
+	start_vm();
+	state_reader_init(&r, w.buf, w.len, "VM");
+	assert_int_equal(devices_restore(f.vm.devices, f.vm.nr_devices, &r, &e), 0);
+	assert_int_equal(send(tap_peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	fake_vm_run_io(&f, 4);
+	assert_int_equal(used_idx(), 1);
+	/* The frame, with the header's num_buffers (bytes 10-11) set to 1 by the device. */
+	assert_memory_equal(ram + BUF_GPA + 16 * 1, frame, 10);
+	assert_int_equal(ram[BUF_GPA + 16 + 10], 1);
+	assert_int_equal(ram[BUF_GPA + 16 + 11], 0);
+	assert_memory_equal(ram + BUF_GPA + 16 + 12, frame + 12, 4);
+	stop_vm();
+	state_writer_free(&w);
 }
 
 /* Where fields lie in the saved record of one virtio-rng (one queue). */
@@ -312,7 +387,7 @@ static void expect_rejected(size_t at, uint64_t value, unsigned size, bool kept,
 		assert_memory_equal(after.buf, fresh.buf, fresh.len);
 		state_writer_free(&after);
 	}
-	fake_vm_exit(&f);
+	stop_vm();
 	state_writer_free(&w);
 	state_writer_free(&fresh);
 }
@@ -329,7 +404,7 @@ static void every_cut_refused(void)
 		assert_int_equal(restore(w.buf, len, &e), -EINVAL);
 		assert_non_null(strstr(e.text, "truncated"));
 	}
-	fake_vm_exit(&f);
+	stop_vm();
 	state_writer_free(&w);
 }
 
@@ -337,6 +412,7 @@ static void test_core_corrupt(void **state)
 {
 	(void)state;
 	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-rng";
 	expect_rejected(AT_DEVICES, 2, 1, true, "virtio-rng state: devices: 2 saved, this VM has 1");
 	expect_rejected(AT_STATUS, 0x1f, 1, true,
 			"virtio-rng state: status: virtio-rng0: 0x1f has bits virtio does not define");
@@ -364,6 +440,7 @@ static void test_pci_corrupt(void **state)
 {
 	(void)state;
 	transport = VIRTIO_TRANSPORT_PCI;
+	kind = "virtio-rng";
 	expect_rejected(AT_TRANSPORT + PCI_VENDOR_ID, 0x8086, 2, false,
 			"virtio-rng state: pci config: virtio-rng0: byte 0 is 0x86, the function has 0xf4 there and "
 			"it is read-only");
@@ -382,6 +459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmio_round_trip),
 		cmocka_unit_test(test_pci_round_trip),
+		cmocka_unit_test(test_net_held_buffer),
 		cmocka_unit_test(test_core_corrupt),
 		cmocka_unit_test(test_pci_corrupt),
 	};
