@@ -8,8 +8,7 @@
 
 #include <errno.h>
 
-#include "boot/aml.h"
-#include "device.h"
+#include "device_aml.h"
 #include "devices/i8042.h"
 #include "errmsg.h"
 #include "fake_vm.h"
@@ -397,20 +396,11 @@ static void test_describe_acpi(void **state)
 {
 	static uint8_t ram[4096];
 	static struct fake_vm f;
-	const struct device_instance *kbd;
-	uint8_t out[128];
-	struct aml a;
 	(void)state;
 
 	assert_int_equal(fake_vm_init(&f, ram, sizeof(ram), 0), 0);
 	assert_int_equal(fake_vm_add_device(&f, "i8042"), 0);
-	kbd = &f.vm.devices[f.vm.nr_devices - 1];
-	aml_init(&a, out, sizeof(out));
-	assert_int_equal(kbd->ops->describe_acpi(kbd->data, &a), 0);
-	assert_int_equal(aml_finish(&a), sizeof(ps2k_ref));
-	assert_memory_equal(out, ps2k_ref, sizeof(ps2k_ref));
-	aml_init(&a, out, 20);
-	assert_int_equal(kbd->ops->describe_acpi(kbd->data, &a), -ENOSPC);
+	expect_device_aml(&f.vm.devices[f.vm.nr_devices - 1], ps2k_ref, sizeof(ps2k_ref));
 	fake_vm_exit(&f);
 }
 

@@ -13,8 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "boot/aml.h"
-#include "device.h"
+#include "device_aml.h"
 #include "fake_vm.h"
 #include "state.h"
 
@@ -40,19 +39,10 @@ static void start_vm(void)
 
 static void test_describe_acpi(void **state)
 {
-	const struct device_instance *pvpanic;
-	uint8_t out[128];
-	struct aml a;
 	(void)state;
 
 	start_vm();
-	pvpanic = &f.vm.devices[f.vm.nr_devices - 1];
-	aml_init(&a, out, sizeof(out));
-	assert_int_equal(pvpanic->ops->describe_acpi(pvpanic->data, &a), 0);
-	assert_int_equal(aml_finish(&a), sizeof(pvpanic_ref));
-	assert_memory_equal(out, pvpanic_ref, sizeof(pvpanic_ref));
-	aml_init(&a, out, 20);
-	assert_int_equal(pvpanic->ops->describe_acpi(pvpanic->data, &a), -ENOSPC);
+	expect_device_aml(&f.vm.devices[f.vm.nr_devices - 1], pvpanic_ref, sizeof(pvpanic_ref));
 	fake_vm_exit(&f);
 }
 

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 
 #include "aml_refs.h"
-#include "boot/aml.h"
 #include "device.h"
+#include "device_aml.h"
 #include "fake_vm.h"
 #include "state.h"
 
@@ -65,20 +65,13 @@ static int restore(const struct state_writer *w, struct errmsg *e)
 /* COM1 as the DSDT declares it: com1_ref (iasl's output) with _UID 0. */
 static void test_describe_acpi(void **state)
 {
-	uint8_t want[sizeof(com1_ref)], out[128];
-	struct aml a;
+	uint8_t want[sizeof(com1_ref)];
 	(void)state;
 
 	memcpy(want, com1_ref, sizeof(want));
 	want[22] = 0x00; /* ZeroOp where com1_ref has OneOp */
 	start_vm();
-	aml_init(&a, out, sizeof(out));
-	assert_int_equal(uart->ops->describe_acpi(uart->data, &a), 0);
-	assert_int_equal(aml_finish(&a), sizeof(want));
-	assert_memory_equal(out, want, sizeof(want));
-	/* Out of room: the error, not a cut-off device. */
-	aml_init(&a, out, 20);
-	assert_int_equal(uart->ops->describe_acpi(uart->data, &a), -ENOSPC);
+	expect_device_aml(uart, want, sizeof(want));
 	fake_vm_exit(&f);
 }
 
