@@ -459,8 +459,8 @@ static void restore_queue(struct virtio_dev *dev, unsigned q, uint64_t features,
 	if (vq_start(vq, &dev->vm->mem, features & (1ULL << VIRTIO_RING_F_EVENT_IDX),
 		     features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC))) {
 		state_invalid(r, "queue rings", "%s queue %u: size %u or rings at %#llx, %#llx, %#llx not usable",
-			      dev->name, q, vq->size, (unsigned long long)vq->desc_gpa, (unsigned long long)vq->avail_gpa,
-			      (unsigned long long)vq->used_gpa);
+			      dev->name, q, vq->size, (unsigned long long)vq->desc_gpa,
+			      (unsigned long long)vq->avail_gpa, (unsigned long long)vq->used_gpa);
 		return;
 	}
 	/* Chains taken and not yet given back: never more than the ring holds. */

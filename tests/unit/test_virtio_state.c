@@ -421,7 +421,8 @@ static void test_core_corrupt(void **state)
 			"0x130000000 offered (with VERSION_1)");
 	expect_rejected(AT_ISR, 4, 1, true, "virtio-rng state: isr: virtio-rng0: 0x4 has bits virtio does not define");
 	expect_rejected(AT_QUEUES, 2, 1, true, "virtio-rng state: queues: virtio-rng0: 2 saved, the device has 1");
-	expect_rejected(AT_QUEUE_SIZE, 512, 2, true, "virtio-rng state: queue size: virtio-rng0 queue 0: 512, at most 256");
+	expect_rejected(AT_QUEUE_SIZE, 512, 2, true,
+			"virtio-rng state: queue size: virtio-rng0 queue 0: 512, at most 256");
 	expect_rejected(AT_STATUS, 0x0b, 1, true,
 			"virtio-rng state: queue started: virtio-rng0 queue 0 ran, but it is not enabled or the driver "
 			"not ready");
@@ -432,7 +433,8 @@ static void test_core_corrupt(void **state)
 			"virtio-rng state: queue rings: virtio-rng0 queue 0: size 6 or rings at 0x10000, 0x11000, "
 			"0x12000 not usable");
 	expect_rejected(AT_LAST_AVAIL, 10, 2, true,
-			"virtio-rng state: queue last_avail: virtio-rng0 queue 0: 9 chains in flight, the ring holds 8");
+			"virtio-rng state: queue last_avail: virtio-rng0 queue 0: 9 chains in flight, "
+			"the ring holds 8");
 	every_cut_refused();
 }
 
