@@ -115,7 +115,8 @@ $(BUILD)/unit-tsan/%: tests/unit/%.c $(UNIT_TSAN_OBJ)
 
 # Tests of devices and transports get their host from tests/common/fake_host.c (compiled into them, per flavour).
 # It goes before $< on the command line: gcc writes one .d file for both, and the test's own, written last, wins.
-FAKE_HOST_TESTS := test_virtio_threads test_pci test_virtio_mmio test_virtio_bounds
+FAKE_HOST_TESTS := test_virtio_threads test_pci test_virtio_mmio test_virtio_bounds test_serial test_pvpanic \
+	test_i8042 test_virtio_state
 $(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
 	UNIT_EXTRA := -Itests/common tests/common/fake_host.c
 $(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUILD)/unit-tsan/$(t)): \
@@ -210,6 +211,8 @@ $(eval $(call fuzz_target,virtio,$(FUZZ_LIB_SRC),-max_len=4096))
 $(eval $(call fuzz_target,loader,$(FUZZ_LIB_SRC),-max_len=65536))
 # Port accesses and console input to the UART and the i8042.
 $(eval $(call fuzz_target,legacy,$(FUZZ_LIB_SRC),-max_len=1024))
+# A saved VM's device state, read back: the reader and the framing, and the real devices' restore hooks.
+$(eval $(call fuzz_target,state,$(FUZZ_LIB_SRC),-max_len=1024))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -166,6 +166,8 @@ struct device_ops {
 	/* Optional: its guest-visible state, saved while paused; restored into a device init just made. */
 	int (*save)(void *data, struct state_writer *w);
 	int (*restore)(void *data, struct state_reader *r, struct errmsg *e);
+	/* The format of what save writes, framed with it: a restore reads only its own version. */
+	uint32_t state_version;
 	/* Optional: presses and releases Ctrl-Alt-Del (the keyboard). */
 	int (*ctrl_alt_del)(void *data);
 };

@@ -44,23 +44,6 @@ struct acpi_platform {
  */
 int acpi_build(const struct acpi_platform *p, uint8_t *buf, size_t len, uint64_t buf_gpa, uint64_t *rsdp_gpa);
 
-/*
- * For describe_devices. A 16550 UART: Device (name) with _HID PNP0501, _UID uid
- * and 8 I/O ports at port raising ISA IRQ irq (< 16). In a hardware-reduced
- * guest Linux maps no ISA IRQ unless a device's _CRS names it, so the serial
- * console needs this to get its interrupt.
- */
-int acpi_describe_uart(struct aml *aml, const char *name, unsigned uid, uint16_t port, uint8_t irq);
-/* The pvpanic device Linux's pvpanic driver binds by _HID QEMU0001: one I/O port. */
-int acpi_describe_pvpanic(struct aml *aml, uint16_t port);
-
-/*
- * The PC keyboard controller as Linux's i8042 driver looks for it (_HID
- * PNP0303): its data and command ports and ISA IRQ. Under hardware-reduced
- * ACPI (no 8042 flag in the FADT) Linux probes no controller it is not shown.
- */
-int acpi_describe_i8042(struct aml *aml, uint16_t data_port, uint16_t cmd_port, uint8_t irq);
-
 /* The byte that makes len bytes sum to zero mod 256, as ACPI and the MP spec require. */
 uint8_t acpi_checksum(const uint8_t *bytes, size_t len);
 

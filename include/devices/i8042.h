@@ -18,6 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct errmsg;
+struct state_reader;
+struct state_writer;
+
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
 #define I8042_IRQ 1
@@ -75,5 +79,8 @@ uint8_t i8042_read_data(struct i8042_state *s, unsigned *actions);
  * reading), -EAGAIN when the guest turned scanning off.
  */
 int i8042_queue_ctrl_alt_del(struct i8042_state *s, unsigned *actions);
+/* The device's save/restore hooks' work (include/state.h); a blob that fails leaves *s alone. */
+void i8042_state_save(const struct i8042_state *s, struct state_writer *w);
+int i8042_state_restore(struct i8042_state *s, struct state_reader *r, struct errmsg *e);
 
 #endif

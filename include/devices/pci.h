@@ -108,6 +108,18 @@ int pci_bus_register(struct pci_bus *bus, struct io_bus *pio, struct io_bus *mmi
  * gives it its INTA line. Only while the VM is being built.
  */
 int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, struct errmsg *e);
+/*
+ * For restoring a saved configuration space: the first byte of cfg that
+ * differs from fn's in a bit the guest may not write (ids, capabilities,
+ * BAR flags), or -1 when there is none.
+ */
+int pci_function_config_mismatch(const struct pci_function *fn, const uint8_t *cfg);
+/*
+ * Puts cfg (checked with pci_function_config_mismatch) into fn's
+ * configuration space as guest writes would: the BARs decode where it says
+ * and fn's config_written hook sees all of it. Takes the bus lock.
+ */
+void pci_function_restore(struct pci_bus *bus, struct pci_function *fn, const uint8_t *cfg);
 /* \_SB.PCI0, for the DSDT. */
 int pci_bus_describe(const struct pci_bus *bus, struct aml *aml);
 /* The host bridge's record, and the host's PCI bus (NULL when it has none: the virtio transport is MMIO). */

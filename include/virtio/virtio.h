@@ -28,6 +28,8 @@
 #include "virtio/virtqueue.h"
 
 struct virtio_dev;
+struct state_reader;
+struct state_writer;
 
 #define VIRTIO_QUEUES_MAX 4
 /* VIRTIO_MSI_NO_VECTOR */
@@ -60,6 +62,14 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 	/* Optional: frees what the device owns, at VM teardown. */
 	void (*destroy)(struct virtio_dev *dev);
+	/*
+	 * Optional: state of its own beyond the core's and the transport's
+	 * (include/state.h), saved after them with dev->lock held; restore
+	 * checks it as guest input, with dev->lock held, after the core's and
+	 * the transport's state are back.
+	 */
+	void (*save)(struct virtio_dev *dev, struct state_writer *w);
+	int (*restore)(struct virtio_dev *dev, struct state_reader *r);
 };
 
 /* Filled in by the transport that carries the device. */
@@ -67,6 +77,14 @@ struct virtio_transport_ops {
 	const char *name; /* "pci" or "mmio" */
 	/* Interrupts the driver: for used buffers on queue q, or VIRTIO_CONFIG_IRQ. dev->isr is already set. */
 	void (*interrupt)(struct virtio_dev *dev, int queue);
+	/*
+	 * Its registers' state, after the core's: save with dev->lock held;
+	 * restore without it (it takes the locks it needs), after the core's
+	 * state is back, checking every value as guest input, and driving the
+	 * interrupt to what the restored state says.
+	 */
+	void (*save)(struct virtio_dev *dev, struct state_writer *w);
+	int (*restore)(struct virtio_dev *dev, struct state_reader *r);
 };
 
 struct virtio_dev {
@@ -141,6 +159,17 @@ unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max);
 void virtio_kind_pause(void *data);
 /* The index-th device of a kind (data as virtio_kind_init made it), NULL past the last. */
 struct virtio_dev *virtio_kind_device(void *data, unsigned index);
+/*
+ * device_ops.save/restore of every virtio kind: per device the core's
+ * driver-visible state (features, status, ISR, configuration generation,
+ * each queue's set-up and indices), then the transport's, then the device's
+ * own. Restore checks each part before it applies it, restarts the queues
+ * that ran (their rings must lie in guest RAM) and kicks them, so buffers
+ * the driver offered meanwhile are served.
+ */
+int virtio_kind_save(void *data, struct state_writer *w);
+int virtio_kind_restore(void *data, struct state_reader *r, struct errmsg *e);
+#define VIRTIO_STATE_VERSION 1
 
 #define VIRTIO_DEVICE_REGISTER(name_, config_type_, count_, create_, ...)                                     \
 	const struct virtio_kind virtio_kind_##create_ = { .name = (name_), .count = (count_),                 \
@@ -153,6 +182,8 @@ struct virtio_dev *virtio_kind_device(void *data, unsigned index);
 	static const struct device_ops virtio_device_##create_ = {                                             \
 		.name = (name_), .level = DEVICE_LEVEL_VIRTIO, .init = virtio_init_##create_,                  \
 		.exit = virtio_kind_exit, .stats = virtio_kind_stats, .pause = virtio_kind_pause,              \
+		.save = virtio_kind_save, .restore = virtio_kind_restore,                                       \
+		.state_version = VIRTIO_STATE_VERSION,                                                         \
 		.config_size = sizeof(config_type_), __VA_ARGS__                                               \
 	};                                                                                                     \
 	DEVICE_REGISTER(virtio_device_##create_)

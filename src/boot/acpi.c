@@ -349,37 +349,3 @@ int acpi_build(const struct acpi_platform *p, uint8_t *buf, size_t len, uint64_t
 	*rsdp_gpa = buf_gpa + rsdp;
 	return 0;
 }
-
-int acpi_describe_uart(struct aml *aml, const char *name, unsigned uid, uint16_t port, uint8_t irq)
-{
-	aml_device(aml, name);
-	aml_name_eisaid(aml, "_HID", "PNP0501");
-	aml_name_int(aml, "_UID", uid);
-	aml_resource_template(aml, "_CRS");
-	aml_res_io(aml, port, 8);
-	aml_res_irq(aml, irq);
-	aml_end(aml);
-	return aml_end(aml);
-}
-
-int acpi_describe_i8042(struct aml *aml, uint16_t data_port, uint16_t cmd_port, uint8_t irq)
-{
-	aml_device(aml, "PS2K");
-	aml_name_eisaid(aml, "_HID", "PNP0303");
-	aml_resource_template(aml, "_CRS");
-	aml_res_io(aml, data_port, 1);
-	aml_res_io(aml, cmd_port, 1);
-	aml_res_irq(aml, irq);
-	aml_end(aml);
-	return aml_end(aml);
-}
-
-int acpi_describe_pvpanic(struct aml *aml, uint16_t port)
-{
-	aml_device(aml, "PEVT");
-	aml_name_string(aml, "_HID", "QEMU0001");
-	aml_resource_template(aml, "_CRS");
-	aml_res_io(aml, port, 1);
-	aml_end(aml);
-	return aml_end(aml);
-}

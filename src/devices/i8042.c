@@ -4,10 +4,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "device.h"
 #include "devices/i8042.h"
 #include "io_bus.h"
+#include "state.h"
 
 /* Controller commands (written to 0x64). */
 #define CMD_READ_RAM_FIRST 0x20 /* 0x20 reads the CTR, 0x21-0x3f the rest of the controller's RAM */
@@ -336,6 +337,73 @@ int i8042_queue_ctrl_alt_del(struct i8042_state *s, unsigned *actions)
 	return 0;
 }
 
+/* Queues go out in order from their head, so the same state always saves to the same bytes. */
+void i8042_state_save(const struct i8042_state *s, struct state_writer *w)
+{
+	state_put_u8(w, s->ctr);
+	state_put_u8(w, s->output_port);
+	state_put_u8(w, s->pending_cmd);
+	state_put_bool(w, s->last_write_cmd);
+	state_put_u8(w, s->out);
+	state_put_bool(w, s->out_full);
+	state_put_u8(w, (uint8_t)s->ctl_len);
+	state_put_bytes(w, s->ctl_q, s->ctl_len);
+	state_put_u8(w, (uint8_t)s->kbd_len);
+	for (unsigned i = 0; i < s->kbd_len; i++)
+		state_put_u8(w, s->kbd_q[(s->kbd_head + i) % I8042_KBD_QUEUE]);
+	state_put_u8(w, s->kbd_pending);
+	state_put_u8(w, s->kbd_set);
+	state_put_u8(w, s->kbd_leds);
+	state_put_u8(w, s->kbd_last);
+	state_put_bool(w, s->kbd_scanning);
+	state_put_bool(w, s->xlate_break);
+}
+
+static bool controller_takes_data(uint8_t cmd)
+{
+	return (cmd >= CMD_WRITE_RAM_FIRST && cmd <= CMD_WRITE_RAM_LAST) ||
+	       (cmd >= CMD_WRITE_OUTPUT && cmd <= CMD_WRITE_AUX);
+}
+
+int i8042_state_restore(struct i8042_state *s, struct state_reader *r, struct errmsg *e)
+{
+	struct i8042_state n = { 0 };
+
+	n.ctr = state_get_u8(r, "ctr");
+	n.output_port = state_get_u8(r, "output_port");
+	n.pending_cmd = state_get_u8(r, "pending_cmd");
+	n.last_write_cmd = state_get_bool(r, "last_write_cmd");
+	n.out = state_get_u8(r, "out");
+	n.out_full = state_get_bool(r, "out_full");
+	n.ctl_len = state_get_u8(r, "ctl_len");
+	if (n.ctl_len > I8042_CTL_QUEUE)
+		state_invalid(r, "ctl_len", "%u replies, the queue holds %d", n.ctl_len, I8042_CTL_QUEUE);
+	state_get_bytes(r, "ctl_q", n.ctl_q, state_ok(r) ? n.ctl_len : 0);
+	n.kbd_len = state_get_u8(r, "kbd_len");
+	if (n.kbd_len > I8042_KBD_QUEUE)
+		state_invalid(r, "kbd_len", "%u bytes, the queue holds %d", n.kbd_len, I8042_KBD_QUEUE);
+	state_get_bytes(r, "kbd_q", n.kbd_q, state_ok(r) ? n.kbd_len : 0);
+	n.kbd_pending = state_get_u8(r, "kbd_pending");
+	n.kbd_set = state_get_u8(r, "kbd_set");
+	n.kbd_leds = state_get_u8(r, "kbd_leds");
+	n.kbd_last = state_get_u8(r, "kbd_last");
+	n.kbd_scanning = state_get_bool(r, "kbd_scanning");
+	n.xlate_break = state_get_bool(r, "xlate_break");
+	if (!(n.output_port & OUTPUT_RESET_LINE))
+		state_invalid(r, "output_port", "%#x holds the CPU in reset", n.output_port);
+	if (n.pending_cmd && !controller_takes_data(n.pending_cmd))
+		state_invalid(r, "pending_cmd", "%#x takes no data byte", n.pending_cmd);
+	if (n.kbd_pending && n.kbd_pending != KBD_SET_LEDS && n.kbd_pending != KBD_SET_TYPEMATIC &&
+	    n.kbd_pending != KBD_SCANCODE_SET)
+		state_invalid(r, "kbd_pending", "%#x takes no parameter", n.kbd_pending);
+	if (n.kbd_set != 1 && n.kbd_set != 2)
+		state_invalid(r, "kbd_set", "scancode set %u, the keyboard has 1 and 2", n.kbd_set);
+	if (state_reader_done(r, e))
+		return -EINVAL;
+	*s = n;
+	return 0;
+}
+
 /* --- The device: the state machine behind the two ports, under a lock. --- */
 
 struct i8042 {
@@ -407,6 +475,28 @@ static int i8042_init(const struct device_host *host, const void *config, void *
 	return 0;
 }
 
+static int i8042_save(void *data, struct state_writer *w)
+{
+	struct i8042 *k = data;
+
+	pthread_mutex_lock(&k->lock);
+	i8042_state_save(&k->s, w);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+/* IRQ 1 is a pulse per byte, so there is no line level to put back: a pending interrupt is the irqchip's state. */
+static int i8042_restore(void *data, struct state_reader *r, struct errmsg *e)
+{
+	struct i8042 *k = data;
+	int err;
+
+	pthread_mutex_lock(&k->lock);
+	err = i8042_state_restore(&k->s, r, e);
+	pthread_mutex_unlock(&k->lock);
+	return err;
+}
+
 static void i8042_exit(void *data)
 {
 	struct i8042 *k = data;
@@ -415,10 +505,22 @@ static void i8042_exit(void *data)
 	free(k);
 }
 
+/*
+ * PNP0303 with its two ports and IRQ, as Linux's i8042 driver looks for it:
+ * under hardware-reduced ACPI (no 8042 flag in the FADT) it probes no
+ * controller it is not shown.
+ */
 static int i8042_describe(void *data, struct aml *aml)
 {
 	(void)data;
-	return acpi_describe_i8042(aml, I8042_DATA_PORT, I8042_CMD_PORT, I8042_IRQ);
+	aml_device(aml, "PS2K");
+	aml_name_eisaid(aml, "_HID", "PNP0303");
+	aml_resource_template(aml, "_CRS");
+	aml_res_io(aml, I8042_DATA_PORT, 1);
+	aml_res_io(aml, I8042_CMD_PORT, 1);
+	aml_res_irq(aml, I8042_IRQ);
+	aml_end(aml);
+	return aml_end(aml);
 }
 
 /* Presses and releases Ctrl-Alt-Del: the keys wait in the keyboard's buffer while the guest is paused. */
@@ -442,5 +544,8 @@ static const struct device_ops i8042_device = {
 	.exit = i8042_exit,
 	.describe_acpi = i8042_describe,
 	.ctrl_alt_del = i8042_ctrl_alt_del,
+	.save = i8042_save,
+	.restore = i8042_restore,
+	.state_version = 1,
 };
 DEVICE_REGISTER(i8042_device);

@@ -9,6 +9,8 @@
 #include "device.h"
 #include "devices/pci.h"
 #include "io_bus.h"
+#include "irq.h"
+#include "state.h"
 
 /* The 0xCF8 register: enable, (AMD) extended register bits 27:24, bus, device, function, dword. */
 #define CONF1_ENABLE 0x80000000u
@@ -154,6 +156,24 @@ static void pci_config_write(struct pci_function *fn, unsigned reg, uint32_t val
 		pci_update_bars(fn);
 	if (fn->ops && fn->ops->config_written)
 		fn->ops->config_written(fn, reg, size);
+}
+
+int pci_function_config_mismatch(const struct pci_function *fn, const uint8_t *cfg)
+{
+	for (unsigned i = 0; i < PCI_CONFIG_SPACE; i++)
+		if ((fn->cfg[i] ^ cfg[i]) & ~fn->wmask[i])
+			return (int)i;
+	return -1;
+}
+
+void pci_function_restore(struct pci_bus *bus, struct pci_function *fn, const uint8_t *cfg)
+{
+	pthread_mutex_lock(&bus->lock);
+	memcpy(fn->cfg, cfg, PCI_CONFIG_SPACE);
+	pci_update_bars(fn);
+	if (fn->ops && fn->ops->config_written)
+		fn->ops->config_written(fn, 0, PCI_CONFIG_SPACE);
+	pthread_mutex_unlock(&bus->lock);
 }
 
 /* Ports 0xCF8-0xCFF. Absent functions read as all ones, which is how the guest finds the empty slots. */
@@ -355,12 +375,55 @@ static int pci_host_describe(void *data, struct aml *aml)
 	return data ? pci_bus_describe(data, aml) : 0;
 }
 
+/* The 0xCF8 register and the host bridge's configuration space; each function saves its own with its device. */
+static int pci_host_save(void *data, struct state_writer *w)
+{
+	struct pci_bus *bus = data;
+
+	if (!bus)
+		return 0;
+	pthread_mutex_lock(&bus->lock);
+	state_put_u32(w, bus->config_address);
+	state_put_bytes(w, bus->host_bridge.cfg, PCI_CONFIG_SPACE);
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+static int pci_host_restore(void *data, struct state_reader *r, struct errmsg *e)
+{
+	struct pci_bus *bus = data;
+	uint8_t cfg[PCI_CONFIG_SPACE];
+	uint32_t config_address;
+	int bad;
+
+	if (!bus)
+		return state_reader_done(r, e);
+	config_address = state_get_u32(r, "config_address");
+	state_get_bytes(r, "host bridge config", cfg, sizeof(cfg));
+	if (config_address & ~CONF1_WRITABLE)
+		state_invalid(r, "config_address", "%#x sets bits the register does not have", config_address);
+	bad = state_ok(r) ? pci_function_config_mismatch(&bus->host_bridge, cfg) : -1;
+	if (bad >= 0)
+		state_invalid(r, "host bridge config", "byte %#x is %#x, the bridge has %#x there and it is read-only",
+			      (unsigned)bad, cfg[bad], bus->host_bridge.cfg[bad]);
+	if (state_reader_done(r, e))
+		return -EINVAL;
+	pthread_mutex_lock(&bus->lock);
+	bus->config_address = config_address;
+	pthread_mutex_unlock(&bus->lock);
+	pci_function_restore(bus, &bus->host_bridge, cfg);
+	return 0;
+}
+
 const struct device_ops pci_host_device = {
 	.name = "pci",
 	.level = DEVICE_LEVEL_BUS,
 	.init = pci_host_init,
 	.exit = pci_host_exit,
 	.describe_acpi = pci_host_describe,
+	.save = pci_host_save,
+	.restore = pci_host_restore,
+	.state_version = 1,
 };
 DEVICE_REGISTER(pci_host_device);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The pvpanic I/O port: a guest with the driver writes here when it panics, before its console says so. */
-#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "device.h"
 #include "io_bus.h"
 
@@ -34,10 +34,16 @@ static int pvpanic_init(const struct device_host *host, const void *config, void
 	return err ? errmsg_set(e, -err, "pvpanic: port %#x is taken", PVPANIC_PORT) : 0;
 }
 
+/* Linux's pvpanic driver binds the device by _HID QEMU0001: one I/O port. */
 static int pvpanic_describe(void *data, struct aml *aml)
 {
 	(void)data;
-	return acpi_describe_pvpanic(aml, PVPANIC_PORT);
+	aml_device(aml, "PEVT");
+	aml_name_string(aml, "_HID", "QEMU0001");
+	aml_resource_template(aml, "_CRS");
+	aml_res_io(aml, PVPANIC_PORT, 1);
+	aml_end(aml);
+	return aml_end(aml);
 }
 
 static const struct device_ops pvpanic_device = {

@@ -14,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "console.h"
 #include "device.h"
 #include "io_bus.h"
 #include "log.h"
+#include "state.h"
 
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4
@@ -249,6 +250,67 @@ static int serial_init(const struct device_host *host, const void *config, void 
 	return 0;
 }
 
+/* The line's level is not saved: it follows from the registers and the FIFO, as serial_update_irq derives it. */
+static int serial_save(void *data, struct state_writer *w)
+{
+	struct serial *s = data;
+
+	pthread_mutex_lock(&s->lock);
+	state_put_u8(w, s->ier);
+	state_put_u8(w, s->lcr);
+	state_put_u8(w, s->mcr);
+	state_put_u8(w, s->scr);
+	state_put_u8(w, s->fcr);
+	state_put_u8(w, s->dll);
+	state_put_u8(w, s->dlm);
+	state_put_bool(w, s->thri_pending);
+	state_put_u8(w, (uint8_t)s->rx_count);
+	for (unsigned i = 0; i < s->rx_count; i++)
+		state_put_u8(w, s->rx[(s->rx_head + i) % SERIAL_FIFO]);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int serial_restore(void *data, struct state_reader *r, struct errmsg *e)
+{
+	struct serial *s = data;
+	uint8_t ier = state_get_u8(r, "ier"), lcr = state_get_u8(r, "lcr"), mcr = state_get_u8(r, "mcr");
+	uint8_t scr = state_get_u8(r, "scr"), fcr = state_get_u8(r, "fcr");
+	uint8_t dll = state_get_u8(r, "dll"), dlm = state_get_u8(r, "dlm");
+	bool thri_pending = state_get_bool(r, "thri_pending");
+	uint8_t rx_count = state_get_u8(r, "rx_count"), rx[SERIAL_FIFO];
+
+	/* What serial_write would never store. */
+	if (ier & ~0x0f)
+		state_invalid(r, "ier", "%#x sets reserved bits", ier);
+	if (mcr & ~0x1f)
+		state_invalid(r, "mcr", "%#x sets reserved bits", mcr);
+	if (fcr & ~(FCR_ENABLE | 0xc0))
+		state_invalid(r, "fcr", "%#x sets bits that do not stay set", fcr);
+	if (rx_count > SERIAL_FIFO)
+		state_invalid(r, "rx_count", "%u bytes, the FIFO holds %d", rx_count, SERIAL_FIFO);
+	state_get_bytes(r, "rx", rx, state_ok(r) ? rx_count : 0);
+	if (state_reader_done(r, e))
+		return -EINVAL;
+
+	pthread_mutex_lock(&s->lock);
+	s->ier = ier;
+	s->lcr = lcr;
+	s->mcr = mcr;
+	s->scr = scr;
+	s->fcr = fcr;
+	s->dll = dll;
+	s->dlm = dlm;
+	s->thri_pending = thri_pending;
+	memcpy(s->rx, rx, rx_count);
+	s->rx_head = 0;
+	s->rx_count = rx_count;
+	/* The guest expects the line where the saved registers put it: raised when an interrupt was pending. */
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 static void serial_exit(void *data)
 {
 	struct serial *s = data;
@@ -259,10 +321,22 @@ static void serial_exit(void *data)
 	free(s);
 }
 
+/*
+ * A 16550 (PNP0501) with its ports and IRQ: in a hardware-reduced guest Linux
+ * maps no ISA IRQ unless a device's _CRS names it, so the serial console needs
+ * this to get its interrupt.
+ */
 static int serial_describe(void *data, struct aml *aml)
 {
 	(void)data;
-	return acpi_describe_uart(aml, "COM1", 0, COM1_PORT, COM1_IRQ);
+	aml_device(aml, "COM1");
+	aml_name_eisaid(aml, "_HID", "PNP0501");
+	aml_name_int(aml, "_UID", 0);
+	aml_resource_template(aml, "_CRS");
+	aml_res_io(aml, COM1_PORT, 8);
+	aml_res_irq(aml, COM1_IRQ);
+	aml_end(aml);
+	return aml_end(aml);
 }
 
 static const struct device_ops serial_device = {
@@ -271,5 +345,8 @@ static const struct device_ops serial_device = {
 	.init = serial_init,
 	.exit = serial_exit,
 	.describe_acpi = serial_describe,
+	.save = serial_save,
+	.restore = serial_restore,
+	.state_version = 1,
 };
 DEVICE_REGISTER(serial_device);

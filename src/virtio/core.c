@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+#include "state.h"
 #include "virtio/transport.h"
 #include "io_thread.h"
 #include "virtio/virtio.h"
@@ -391,4 +392,180 @@ void virtio_device_error(struct virtio_dev *dev, const char *fmt, ...)
 bool virtio_device_live(const struct virtio_dev *dev)
 {
 	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/* --- Save and restore --- */
+
+#define STATUS_BITS                                                                                             \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK |                       \
+	 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
+
+/* The driver's set-up and the ring indices; the ring views and negotiated ring features follow from them. */
+static void save_queue(const struct virtqueue *vq, struct state_writer *w)
+{
+	state_put_u16(w, vq->size);
+	state_put_u64(w, vq->desc_gpa);
+	state_put_u64(w, vq->avail_gpa);
+	state_put_u64(w, vq->used_gpa);
+	state_put_bool(w, vq->enabled);
+	state_put_bool(w, vq->started);
+	state_put_bool(w, vq->broken);
+	state_put_u16(w, vq->last_avail);
+	state_put_u16(w, vq->used_idx);
+	state_put_u16(w, vq->signalled_used);
+	state_put_bool(w, vq->signalled_valid);
+}
+
+static int virtio_dev_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	pthread_mutex_lock(&dev->lock);
+	state_put_u64(w, dev->driver_features);
+	state_put_u8(w, dev->status);
+	state_put_u8(w, dev->isr);
+	state_put_u32(w, dev->config_generation);
+	state_put_u8(w, (uint8_t)dev->nr_queues);
+	for (unsigned q = 0; q < dev->nr_queues; q++)
+		save_queue(&dev->vqs[q], w);
+	dev->transport->save(dev, w);
+	if (dev->ops->save)
+		dev->ops->save(dev, w);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+int virtio_kind_save(void *data, struct state_writer *w)
+{
+	struct virtio_kind_devices *all = data;
+	unsigned nr = all ? all->nr : 0;
+
+	state_put_u8(w, (uint8_t)nr);
+	for (unsigned i = 0; i < nr; i++)
+		virtio_dev_save(all->devs[i], w);
+	return 0;
+}
+
+/*
+ * Queue q as saved, into *vq (fresh from vq_reset): a queue that ran is
+ * started again here, which checks its size and that its rings lie in guest
+ * RAM, so nothing about it is applied until it all holds.
+ */
+static void restore_queue(struct virtio_dev *dev, unsigned q, uint64_t features, uint8_t status,
+			  struct state_reader *r, struct virtqueue *vq)
+{
+	uint16_t last_avail, used_idx, signalled_used;
+	bool started, broken, signalled_valid;
+
+	vq->size = state_get_u16(r, "queue size");
+	vq->desc_gpa = state_get_u64(r, "queue desc");
+	vq->avail_gpa = state_get_u64(r, "queue avail");
+	vq->used_gpa = state_get_u64(r, "queue used");
+	vq->enabled = state_get_bool(r, "queue enabled");
+	started = state_get_bool(r, "queue started");
+	broken = state_get_bool(r, "queue broken");
+	last_avail = state_get_u16(r, "queue last_avail");
+	used_idx = state_get_u16(r, "queue used_idx");
+	signalled_used = state_get_u16(r, "queue signalled_used");
+	signalled_valid = state_get_bool(r, "queue signalled_valid");
+	if (!state_ok(r))
+		return;
+	if (vq->size > VIRTQ_SIZE_MAX) {
+		state_invalid(r, "queue size", "%s queue %u: %u, at most %d", dev->name, q, vq->size,
+			      VIRTQ_SIZE_MAX);
+		return;
+	}
+	if (!started)
+		return;
+	if (!vq->enabled || !(status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		state_invalid(r, "queue started", "%s queue %u ran, but it is not enabled or the driver not ready",
+			      dev->name, q);
+		return;
+	}
+	if (vq_start(vq, dev->host->mem, features & (1ULL << VIRTIO_RING_F_EVENT_IDX),
+		     features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC))) {
+		state_invalid(r, "queue rings", "%s queue %u: size %u or rings at %#llx, %#llx, %#llx not usable",
+			      dev->name, q, vq->size, (unsigned long long)vq->desc_gpa,
+			      (unsigned long long)vq->avail_gpa, (unsigned long long)vq->used_gpa);
+		return;
+	}
+	/* Chains taken and not yet given back: never more than the ring holds. */
+	if ((uint16_t)(last_avail - used_idx) > vq->size) {
+		state_invalid(r, "queue last_avail", "%s queue %u: %u chains in flight, the ring holds %u", dev->name,
+			      q, (uint16_t)(last_avail - used_idx), vq->size);
+		return;
+	}
+	vq->broken = broken;
+	vq->last_avail = last_avail;
+	vq->used_idx = used_idx;
+	vq->signalled_used = signalled_used;
+	vq->signalled_valid = signalled_valid;
+}
+
+/* The core's part: everything read and checked first, then applied under the device's lock. */
+static int restore_core(struct virtio_dev *dev, struct state_reader *r)
+{
+	uint64_t features = state_get_u64(r, "driver_features");
+	uint8_t status = state_get_u8(r, "status");
+	uint8_t isr = state_get_u8(r, "isr");
+	uint32_t generation = state_get_u32(r, "config_generation");
+	uint8_t nr = state_get_u8(r, "queues");
+	struct virtqueue vqs[VIRTIO_QUEUES_MAX];
+
+	if (!state_ok(r))
+		return r->err;
+	if (status & ~STATUS_BITS)
+		return state_invalid(r, "status", "%s: %#x has bits virtio does not define", dev->name, status);
+	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    ((features & ~dev->device_features) || !(features & (1ULL << VIRTIO_F_VERSION_1))))
+		return state_invalid(r, "driver_features", "%s: %#llx accepted, %#llx offered (with VERSION_1)",
+				     dev->name, (unsigned long long)features, (unsigned long long)dev->device_features);
+	if (isr & ~(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG))
+		return state_invalid(r, "isr", "%s: %#x has bits virtio does not define", dev->name, isr);
+	if (nr != dev->nr_queues)
+		return state_invalid(r, "queues", "%s: %u saved, the device has %u", dev->name, nr, dev->nr_queues);
+	for (unsigned q = 0; q < nr && state_ok(r); q++) {
+		vq_reset(&vqs[q]);
+		restore_queue(dev, q, features, status, r, &vqs[q]);
+	}
+	if (!state_ok(r))
+		return r->err;
+
+	pthread_mutex_lock(&dev->lock);
+	dev->driver_features = features;
+	dev->status = status;
+	dev->isr = isr;
+	dev->config_generation = generation;
+	for (unsigned q = 0; q < nr; q++)
+		dev->vqs[q] = vqs[q];
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int virtio_dev_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	int err = restore_core(dev, r);
+
+	err = err ?: dev->transport->restore(dev, r);
+	pthread_mutex_lock(&dev->lock);
+	if (!err && dev->ops->restore)
+		err = dev->ops->restore(dev, r);
+	/* Buffers the driver made available before the save, or since: the I/O thread looks at each queue. */
+	for (unsigned q = 0; !err && q < dev->nr_queues; q++)
+		if (dev->vqs[q].started)
+			virtio_kick(dev, q);
+	pthread_mutex_unlock(&dev->lock);
+	return err;
+}
+
+int virtio_kind_restore(void *data, struct state_reader *r, struct errmsg *e)
+{
+	struct virtio_kind_devices *all = data;
+	unsigned nr = all ? all->nr : 0;
+	uint8_t saved = state_get_u8(r, "devices");
+
+	if (state_ok(r) && saved != nr)
+		state_invalid(r, "devices", "%u saved, this VM has %u", saved, nr);
+	for (unsigned i = 0; i < nr && state_ok(r); i++)
+		if (virtio_dev_restore(all->devs[i], r))
+			break;
+	return state_reader_done(r, e);
 }

@@ -12,6 +12,8 @@
 
 #include "boot/aml.h"
 #include "device.h"
+#include "irq.h"
+#include "state.h"
 #include "virtio/mmio.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
@@ -35,9 +37,39 @@ static void mmio_interrupt(struct virtio_dev *dev, int queue)
 	virtio_mmio_update_line(dev->transport_data);
 }
 
+/* The selectors; the line's level follows from the ISR the core restored. Any selector value is harmless. */
+static void mmio_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	struct virtio_mmio *m = dev->transport_data;
+
+	state_put_u32(w, m->device_features_sel);
+	state_put_u32(w, m->driver_features_sel);
+	state_put_u32(w, m->queue_sel);
+}
+
+static int mmio_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	struct virtio_mmio *m = dev->transport_data;
+	uint32_t device_features_sel = state_get_u32(r, "device_features_sel");
+	uint32_t driver_features_sel = state_get_u32(r, "driver_features_sel");
+	uint32_t queue_sel = state_get_u32(r, "queue_sel");
+
+	if (!state_ok(r))
+		return r->err;
+	pthread_mutex_lock(&dev->lock);
+	m->device_features_sel = device_features_sel;
+	m->driver_features_sel = driver_features_sel;
+	m->queue_sel = queue_sel;
+	virtio_mmio_update_line(m);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
 static const struct virtio_transport_ops mmio_transport = {
 	.name = "mmio",
 	.interrupt = mmio_interrupt,
+	.save = mmio_save,
+	.restore = mmio_restore,
 };
 
 void virtio_mmio_setup(struct virtio_mmio *m, const struct device_host *host, struct virtio_dev *dev, unsigned index,

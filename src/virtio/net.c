@@ -30,6 +30,7 @@
 #include "io_thread.h"
 #include "kv.h"
 #include "options.h"
+#include "state.h"
 #include "virtio/net.h"
 #include "virtio/virtio.h"
 
@@ -238,11 +239,36 @@ static void net_destroy(struct virtio_dev *dev)
 	free(net);
 }
 
+/* Whether a receive buffer was held: its iovecs point into this process, so it is taken again instead. */
+static void net_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	struct net_dev *net = dev->priv;
+
+	state_put_bool(w, net->rx_held);
+}
+
+static int net_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	struct virtqueue *vq = &dev->vqs[NET_RXQ];
+	bool held = state_get_bool(r, "rx_held");
+
+	if (!state_ok(r) || !held)
+		return r->err;
+	if (!vq->started || vq->last_avail == vq->used_idx)
+		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
+				     dev->name);
+	/* The held chain goes back to the driver's side: the next frame takes it again. */
+	vq->last_avail--;
+	return 0;
+}
+
 static const struct virtio_dev_ops net_ops = {
 	.queue_notify = net_queue_notify,
 	.refuse = net_tx_refuse,
 	.reset = net_reset,
 	.destroy = net_destroy,
+	.save = net_save,
+	.restore = net_restore,
 };
 
 /* The error a user can act on when the tap cannot be had. */

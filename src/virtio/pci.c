@@ -24,6 +24,8 @@
 
 #include "device.h"
 #include "devices/pci.h"
+#include "irq.h"
+#include "state.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
@@ -203,9 +205,105 @@ static void vp_interrupt(struct virtio_dev *dev, int queue)
 		msix_send(vp, v);
 }
 
+/* --- Save and restore --- */
+
+/*
+ * The function's configuration space (command, BAR, MSI-X control), the
+ * selectors, the vectors, the MSI-X table and pending bits. MSI routes,
+ * irqfds and the INTx level are not saved: they follow from these.
+ */
+static void vp_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	struct virtio_pci *vp = dev->transport_data;
+
+	state_put_bytes(w, vp->fn.cfg, PCI_CONFIG_SPACE);
+	state_put_u32(w, vp->device_feature_select);
+	state_put_u32(w, vp->driver_feature_select);
+	state_put_u16(w, vp->queue_select);
+	state_put_u16(w, dev->msix_config);
+	for (unsigned q = 0; q < dev->nr_queues; q++)
+		state_put_u16(w, dev->vqs[q].msix_vector);
+	for (unsigned v = 0; v < vp->nr_vectors; v++) {
+		state_put_u32(w, vp->table[v].addr_lo);
+		state_put_u32(w, vp->table[v].addr_hi);
+		state_put_u32(w, vp->table[v].data);
+		state_put_u32(w, vp->table[v].ctrl);
+	}
+	state_put_u64(w, vp->pba);
+}
+
+/* A vector as the driver may have set it: one the function has, or none. */
+static uint16_t restore_vector(const struct virtio_pci *vp, struct state_reader *r, const char *field)
+{
+	uint16_t v = state_get_u16(r, field);
+
+	if (state_ok(r) && v >= vp->nr_vectors && v != VIRTIO_NO_VECTOR)
+		state_invalid(r, field, "%s: vector %u, the function has %u", vp->dev->name, v, vp->nr_vectors);
+	return v;
+}
+
+static int vp_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	struct virtio_pci *vp = dev->transport_data;
+	uint8_t cfg[PCI_CONFIG_SPACE];
+	struct msix_entry table[VP_VECTORS];
+	uint16_t msix_config, vectors[VIRTIO_QUEUES_MAX];
+	uint32_t device_feature_select, driver_feature_select;
+	uint16_t queue_select;
+	uint64_t pba;
+	int bad;
+
+	state_get_bytes(r, "pci config", cfg, sizeof(cfg));
+	device_feature_select = state_get_u32(r, "device_feature_select");
+	driver_feature_select = state_get_u32(r, "driver_feature_select");
+	queue_select = state_get_u16(r, "queue_select");
+	msix_config = restore_vector(vp, r, "msix_config");
+	for (unsigned q = 0; q < dev->nr_queues; q++)
+		vectors[q] = restore_vector(vp, r, "queue msix_vector");
+	for (unsigned v = 0; v < vp->nr_vectors; v++) {
+		table[v].addr_lo = state_get_u32(r, "msix addr_lo");
+		table[v].addr_hi = state_get_u32(r, "msix addr_hi");
+		table[v].data = state_get_u32(r, "msix data");
+		table[v].ctrl = state_get_u32(r, "msix ctrl");
+		if (state_ok(r) && (table[v].ctrl & ~PCI_MSIX_ENTRY_CTRL_MASKBIT))
+			state_invalid(r, "msix ctrl", "%s: vector %u: %#x sets reserved bits", dev->name, v,
+				      table[v].ctrl);
+	}
+	pba = state_get_u64(r, "msix pba");
+	if (state_ok(r) && (pba >> vp->nr_vectors))
+		state_invalid(r, "msix pba", "%s: %#llx has bits past vector %u", dev->name, (unsigned long long)pba,
+			      vp->nr_vectors - 1);
+	bad = state_ok(r) ? pci_function_config_mismatch(&vp->fn, cfg) : -1;
+	if (bad >= 0)
+		state_invalid(r, "pci config", "%s: byte %#x is %#x, the function has %#x there and it is read-only",
+			      dev->name, (unsigned)bad, cfg[bad], vp->fn.cfg[bad]);
+	if (!state_ok(r))
+		return r->err;
+
+	pthread_mutex_lock(&dev->lock);
+	vp->device_feature_select = device_feature_select;
+	vp->driver_feature_select = driver_feature_select;
+	vp->queue_select = queue_select;
+	dev->msix_config = msix_config;
+	for (unsigned q = 0; q < dev->nr_queues; q++)
+		dev->vqs[q].msix_vector = vectors[q];
+	memcpy(vp->table, table, vp->nr_vectors * sizeof(table[0]));
+	vp->pba = pba;
+	pthread_mutex_unlock(&dev->lock);
+	/*
+	 * As the guest's own configuration writes would: the BAR decodes (and the
+	 * notification ioeventfds follow it), MSI-X comes on with a route for each
+	 * live vector, and the INTx line goes to the level the restored ISR says.
+	 */
+	pci_function_restore(pci_bus_of(vp->host), &vp->fn, cfg);
+	return 0;
+}
+
 static const struct virtio_transport_ops pci_transport = {
 	.name = "pci",
 	.interrupt = vp_interrupt,
+	.save = vp_save,
+	.restore = vp_restore,
 };
 
 /* --- The BAR --- */

@@ -3,11 +3,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <errno.h>
 
+#include "device_aml.h"
 #include "devices/i8042.h"
+#include "errmsg.h"
+#include "fake_host.h"
+#include "state.h"
 
 /* Writes to 0x64/0x60 and reads from 0x60, summing up the actions the device would carry out. */
 static unsigned cmd(struct i8042_state *s, uint8_t c)
@@ -266,6 +271,139 @@ static void test_keyboard_reset_clears(void **state)
 
 #define T(f) cmocka_unit_test(f)
 
+/* Saved mid-conversation: a byte waiting, keyboard bytes queued, a keyboard and a controller command open. */
+static void busy_state(struct i8042_state *s)
+{
+	i8042_state_init(s);
+	data(s, 0xf2); /* ID: ACK in the output buffer, the two ID bytes queued */
+	data(s, 0xed); /* LEDs: ACK queued, the keyboard waits for the parameter */
+	cmd(s, 0xaa);  /* a controller reply, which goes out before the keyboard's */
+	cmd(s, 0x60);  /* the controller waits for a CTR byte */
+}
+
+static void save(const struct i8042_state *s, struct state_writer *w)
+{
+	state_writer_init(w);
+	i8042_state_save(s, w);
+	assert_int_equal(w->err, 0);
+}
+
+static void test_save_restore_round_trip(void **state)
+{
+	struct i8042_state a, b;
+	struct state_writer w, again;
+	struct state_reader r;
+	struct errmsg e = { "" };
+
+	(void)state;
+	busy_state(&a);
+	save(&a, &w);
+	i8042_state_init(&b);
+	state_reader_init(&r, w.buf, w.len, "i8042");
+	assert_int_equal(i8042_state_restore(&b, &r, &e), 0);
+	save(&b, &again);
+	assert_int_equal(again.len, w.len);
+	assert_memory_equal(again.buf, w.buf, w.len);
+
+	/* Both carry on alike: the CTR write completes, the LED parameter is taken, the bytes come out in order. */
+	assert_int_equal(i8042_read_status(&b), i8042_read_status(&a));
+	assert_int_equal(data(&a, 0x61), data(&b, 0x61));
+	assert_int_equal(data(&a, 0x07), data(&b, 0x07));
+	assert_int_equal(b.kbd_leds, 0x07);
+	for (unsigned n = 0; i8042_read_status(&a) & I8042_STATUS_OBF; n++) {
+		unsigned irqs_a = 0, irqs_b = 0;
+
+		assert_true(n < 8);
+		assert_int_equal(read_byte(&b, &irqs_b), read_byte(&a, &irqs_a));
+		assert_int_equal(irqs_b, irqs_a);
+	}
+	assert_false(i8042_read_status(&b) & I8042_STATUS_OBF);
+	state_writer_free(&w);
+	state_writer_free(&again);
+}
+
+/* Byte offsets in the saved state of busy_state (ctl_len 1, kbd_len 3). */
+#define AT_OUTPUT_PORT 1
+#define AT_PENDING_CMD 2
+#define AT_CTL_LEN 6
+#define AT_KBD_LEN 8
+#define AT_KBD_PENDING 12
+#define AT_KBD_SET 13
+
+static void expect_rejected(size_t at, uint8_t value, const char *want)
+{
+	struct i8042_state a, b, fresh;
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e = { "" };
+
+	busy_state(&a);
+	save(&a, &w);
+	w.buf[at] = value;
+	i8042_state_init(&b);
+	fresh = b;
+	state_reader_init(&r, w.buf, w.len, "i8042");
+	assert_int_equal(i8042_state_restore(&b, &r, &e), -EINVAL);
+	assert_string_equal(e.text, want);
+	assert_memory_equal(&b, &fresh, sizeof(b));
+	state_writer_free(&w);
+}
+
+static void test_restore_rejects_corrupt_state(void **state)
+{
+	struct i8042_state a, b;
+	struct state_writer w;
+
+	(void)state;
+	expect_rejected(AT_OUTPUT_PORT, 0x02, "i8042 state: output_port: 0x2 holds the CPU in reset");
+	expect_rejected(AT_PENDING_CMD, 0xaa, "i8042 state: pending_cmd: 0xaa takes no data byte");
+	expect_rejected(AT_CTL_LEN, 5, "i8042 state: ctl_len: 5 replies, the queue holds 4");
+	expect_rejected(AT_KBD_LEN, 33, "i8042 state: kbd_len: 33 bytes, the queue holds 32");
+	expect_rejected(AT_KBD_PENDING, 0xf2, "i8042 state: kbd_pending: 0xf2 takes no parameter");
+	expect_rejected(AT_KBD_SET, 3, "i8042 state: kbd_set: scancode set 3, the keyboard has 1 and 2");
+
+	busy_state(&a);
+	save(&a, &w);
+	for (size_t len = 0; len < w.len; len++) {
+		struct state_reader r;
+		struct errmsg e = { "" };
+
+		i8042_state_init(&b);
+		state_reader_init(&r, w.buf, len, "i8042");
+		assert_int_equal(i8042_state_restore(&b, &r, &e), -EINVAL);
+		assert_non_null(strstr(e.text, "truncated"));
+	}
+	state_writer_free(&w);
+}
+
+/*
+ * Device (PS2K) { Name (_HID, EisaId ("PNP0303")) Name (_CRS, ResourceTemplate () {
+ * IO (Decode16, 0x60, 0x60, 1, 1) IO (Decode16, 0x64, 0x64, 1, 1) IRQNoFlags () {1} }) },
+ * assembled by hand the way iasl lays out COM1 in aml_refs.h.
+ */
+static const uint8_t ps2k_ref[] = {
+	0x5B, 0x82, 0x2D, 'P', 'S', '2', 'K',
+	0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x03, 0x03,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x18, 0x0A, 0x15,
+	0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+	0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,
+	0x22, 0x02, 0x00,
+	0x79, 0x00,
+};
+
+/* The device as the DSDT declares it, through its record on a fake VM. */
+static void test_describe_acpi(void **state)
+{
+	static uint8_t ram[4096];
+	static struct fake_host f;
+	(void)state;
+
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, "i8042"), 0);
+	expect_device_aml(&f.devices.devices[f.devices.nr - 1], ps2k_ref, sizeof(ps2k_ref));
+	fake_host_exit(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +418,9 @@ int main(void)
 		T(test_keyboard_disabled_holds_bytes),
 		T(test_scanning_off_and_full_buffer),
 		T(test_keyboard_reset_clears),
+		T(test_save_restore_round_trip),
+		T(test_restore_rejects_corrupt_state),
+		T(test_describe_acpi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

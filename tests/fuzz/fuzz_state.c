@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * libFuzzer target for saved device state (src/state.c and the devices'
+ * restore hooks). The first byte picks what the rest is:
+ *
+ * 0: a whole VM's saved state, restored into three stand-in devices that
+ *    read every kind of field, one of them a list whose length comes from
+ *    the blob. A restore that succeeds must save back to the very bytes it
+ *    read: nothing read is lost or invented.
+ * 1, 2: patches to the real devices' saved state (the UART, the i8042,
+ *    pvpanic, ACPI sleep, virtio-rng and virtio-console on virtio-pci (1),
+ *    or on virtio-mmio (2) with their queues set up and running), as
+ *    3-byte ops: a little-endian offset into the blob and the byte to put
+ *    there; an offset `at` past the end cuts the blob to at - its length
+ *    bytes instead. The result is
+ *    restored into a fresh fake VM, whose I/O thread then serves whatever
+ *    the restored queues hold, as after a resume.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "fake_host.h"
+#include "state.h"
+#include "virtio/mmio.h"
+#include "virtio/virtio.h"
+#include "virtio/rng.h"
+#include "virtio/console.h"
+
+#define LIST_MAX 8
+
+struct fields {
+	uint8_t a;
+	uint16_t b;
+	uint32_t c;
+	uint64_t d;
+	bool e;
+	uint8_t bytes[5];
+};
+
+struct list {
+	uint8_t n;
+	uint16_t items[LIST_MAX];
+};
+
+static int fields_save(void *data, struct state_writer *w)
+{
+	const struct fields *f = data;
+
+	state_put_u8(w, f->a);
+	state_put_u16(w, f->b);
+	state_put_u32(w, f->c);
+	state_put_u64(w, f->d);
+	state_put_bool(w, f->e);
+	state_put_bytes(w, f->bytes, sizeof(f->bytes));
+	return 0;
+}
+
+static int fields_restore(void *data, struct state_reader *r, struct errmsg *e)
+{
+	struct fields f;
+
+	f.a = state_get_u8(r, "a");
+	f.b = state_get_u16(r, "b");
+	f.c = state_get_u32(r, "c");
+	f.d = state_get_u64(r, "d");
+	f.e = state_get_bool(r, "e");
+	state_get_bytes(r, "bytes", f.bytes, sizeof(f.bytes));
+	if (f.b & 1)
+		state_invalid(r, "b", "%u is odd", f.b);
+	if (state_reader_done(r, e))
+		return -EINVAL;
+	*(struct fields *)data = f;
+	return 0;
+}
+
+static int list_save(void *data, struct state_writer *w)
+{
+	const struct list *l = data;
+
+	state_put_u8(w, l->n);
+	for (unsigned i = 0; i < l->n; i++)
+		state_put_u16(w, l->items[i]);
+	return 0;
+}
+
+static int list_restore(void *data, struct state_reader *r, struct errmsg *e)
+{
+	struct list l = { .n = state_get_u8(r, "n") };
+
+	if (l.n > LIST_MAX)
+		state_invalid(r, "n", "%u items, at most %d", l.n, LIST_MAX);
+	for (unsigned i = 0; i < l.n && state_ok(r); i++)
+		l.items[i] = state_get_u16(r, "item");
+	if (state_reader_done(r, e))
+		return -EINVAL;
+	*(struct list *)data = l;
+	return 0;
+}
+
+static const struct device_ops fields_ops = {
+	.name = "fields", .save = fields_save, .restore = fields_restore, .state_version = 1,
+};
+static const struct device_ops none_ops = { .name = "none" };
+static const struct device_ops list_ops = {
+	.name = "list", .save = list_save, .restore = list_restore, .state_version = 2,
+};
+
+static void stand_ins(const uint8_t *data, size_t size)
+{
+	struct fields f = { 0 };
+	struct list l = { 0 };
+	const struct device_instance set[] = { { &fields_ops, &f }, { &none_ops, NULL }, { &list_ops, &l } };
+	struct state_reader r;
+	struct state_writer w;
+	struct errmsg e;
+
+	state_reader_init(&r, data, size, "snapshot");
+	if (devices_restore(set, 3, &r, &e))
+		return;
+	state_writer_init(&w);
+	if (devices_save(set, 3, &w) || w.len != size || memcmp(w.buf, data, size))
+		abort();
+	state_writer_free(&w);
+}
+
+/* --- The real devices --- */
+
+static struct fake_host f;
+static uint8_t ram[1 << 16] __attribute__((aligned(4096)));
+static const char *const platform[] = { "acpi-sleep", "pvpanic", "i8042", "serial" };
+
+static void start_vm(enum virtio_transport_kind transport)
+{
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.transport = transport;
+	rng_config_of(&f.cfg)->enabled = true;
+	vcon_config_of(&f.cfg)->enabled = true;
+	if (fake_host_init(&f, ram, sizeof(ram)))
+		abort();
+	for (unsigned i = 0; i < sizeof(platform) / sizeof(platform[0]); i++)
+		if (fake_host_add(&f, platform[i]))
+			abort();
+	if (fake_host_add(&f, transport == VIRTIO_TRANSPORT_MMIO ? "virtio-mmio" : "pci") ||
+	    fake_host_add(&f, "virtio-console") || fake_host_add(&f, "virtio-rng"))
+		abort();
+}
+
+static void mmio_write(uint64_t addr, uint32_t v)
+{
+	io_bus_access(&f.mmio, addr, (uint8_t *)&v, 4, true);
+}
+
+/* Every queue of the device in window w set up (size 8, rings in their own page each) and running. */
+static void mmio_driver_setup(unsigned w, unsigned nr_queues)
+{
+	uint64_t m = VIRTIO_MMIO_BASE + (uint64_t)w * VIRTIO_MMIO_WINDOW;
+	uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	mmio_write(m + VIRTIO_MMIO_STATUS, s);
+	mmio_write(m + VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_write(m + VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	mmio_write(m + VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned q = 0; q < nr_queues; q++) {
+		uint32_t ring = 0x1000 * (1 + 3 * (2 * w + q));
+
+		mmio_write(m + VIRTIO_MMIO_QUEUE_SEL, q);
+		mmio_write(m + VIRTIO_MMIO_QUEUE_NUM, 8);
+		mmio_write(m + VIRTIO_MMIO_QUEUE_DESC_LOW, ring);
+		mmio_write(m + VIRTIO_MMIO_QUEUE_DRIVER_LOW, ring + 0x1000);
+		mmio_write(m + VIRTIO_MMIO_QUEUE_DEVICE_LOW, ring + 0x2000);
+		mmio_write(m + VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	mmio_write(m + VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+/* The VM's saved state to patch: made once per transport. */
+static const struct state_writer *base_state(enum virtio_transport_kind transport)
+{
+	static struct state_writer saved[2];
+	static bool made[2];
+	unsigned i = transport == VIRTIO_TRANSPORT_MMIO;
+
+	if (made[i])
+		return &saved[i];
+	memset(ram, 0, sizeof(ram));
+	start_vm(transport);
+	if (i) {
+		mmio_driver_setup(0, 2); /* virtio-console */
+		mmio_driver_setup(1, 1); /* virtio-rng */
+	}
+	state_writer_init(&saved[i]);
+	if (devices_save(f.devices.devices, f.devices.nr, &saved[i]))
+		abort();
+	fake_host_exit(&f);
+	made[i] = true;
+	return &saved[i];
+}
+
+static void real_devices(enum virtio_transport_kind transport, const uint8_t *data, size_t size)
+{
+	const struct state_writer *base = base_state(transport);
+	uint8_t *blob = malloc(base->len);
+	size_t len = base->len;
+	struct state_reader r;
+	struct errmsg e;
+
+	if (!blob)
+		abort();
+	memcpy(blob, base->buf, len);
+	for (; size >= 3; data += 3, size -= 3) {
+		size_t at = (size_t)data[0] | (size_t)data[1] << 8;
+
+		if (at < len)
+			blob[at] = data[2];
+		else
+			len = at - base->len < len ? at - base->len : len;
+	}
+	memset(ram, 0, sizeof(ram));
+	start_vm(transport);
+	state_reader_init(&r, blob, len, "VM");
+	if (!devices_restore(f.devices.devices, f.devices.nr, &r, &e))
+		fake_host_run_io(&f, 8);
+	fake_host_exit(&f);
+	free(blob);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	switch (data[0]) {
+	case 0:
+		stand_ins(data + 1, size - 1);
+		break;
+	case 1:
+		real_devices(VIRTIO_TRANSPORT_PCI, data + 1, size - 1);
+		break;
+	case 2:
+		real_devices(VIRTIO_TRANSPORT_MMIO, data + 1, size - 1);
+		break;
+	}
+	return 0;
+}
