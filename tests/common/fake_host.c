@@ -5,9 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "console.h"
 #include "fake_host.h"
+#include "virtio/net.h"
 #include "virtio/virtio.h"
 
 static int fake_irq_line(void *vm, unsigned irq, bool level)
@@ -149,6 +151,18 @@ static const struct device_host_ops fake_host_ops = {
 	.pause_requested = fake_pause_requested,
 	.find = fake_find,
 };
+
+int fake_host_tap_peer = -1;
+
+int virtio_net_open_tap(const char *tap, struct errmsg *e)
+{
+	int fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
+		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
+	fake_host_tap_peer = fds[1];
+	return fds[0];
+}
 
 int fake_host_init(struct fake_host *f, void *ram, uint64_t ram_size)
 {

@@ -17,6 +17,7 @@
  *   event           a count per event
  *   pause_requested the flag pause_requested, set by the test
  *   find            the devices made with fake_host_add
+ * and virtio-net's tap is a socketpair (fake_host_tap_peer).
  * Devices come from the registered records by name, as devices_init makes
  * them, each with its part of f->cfg (device_config).
  */
@@ -80,6 +81,14 @@ struct fake_host {
 	unsigned events[DEVICE_EVENT_INIT_STARTED + 1];
 	bool pause_requested; /* what pause_requested answers: set it to play a pause */
 };
+
+/*
+ * virtio-net's tap is replaced (virtio_net_open_tap is weak): each device
+ * gets one end of a socketpair, which keeps frames whole as a tap does, and
+ * the other end of the last one made is here for the test (-1: none, or the
+ * test closed it).
+ */
+extern int fake_host_tap_peer;
 
 /* ram is the guest's memory (the caller keeps it); the machine has ACPI and cfg's transport once devices come. */
 int fake_host_init(struct fake_host *f, void *ram, uint64_t ram_size);

@@ -61,7 +61,6 @@ enum op { OP_REG_WRITE, OP_REG_READ, OP_CFG_WRITE, OP_CFG_READ, OP_MEM_WRITE, OP
 static uint8_t ram[RAM_SIZE];
 static struct fake_host f;
 static int disk_fd = -1;
-static int tap_peer = -1; /* the host end of the fake tap */
 
 struct input {
 	const uint8_t *p;
@@ -77,16 +76,6 @@ static uint64_t take(struct input *in, unsigned bytes)
 	return v;
 }
 
-/* The tap of virtio-net, replaced: one end of a socketpair keeps frames whole, as a tap does. */
-int virtio_net_open_tap(const char *tap, struct errmsg *e)
-{
-	int fds[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
-		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
-	tap_peer = fds[1];
-	return fds[0];
-}
 
 /* The transport's registers a driver uses to set a device up, by what they do. */
 enum reg { R_STATUS, R_DEV_FEAT_SEL, R_DRV_FEAT_SEL, R_DRV_FEAT, R_QSEL, R_QNUM, R_QDESC, R_QAVAIL, R_QUSED, R_QREADY };
@@ -193,11 +182,12 @@ static void host_input(enum device_kind kind, struct input *in)
 	in->left -= len;
 	if (kind == DEV_CONSOLE) {
 		fake_host_console_input(&f, buf, len);
-	} else if (kind == DEV_NET && !len && tap_peer >= 0) {
+	} else if (kind == DEV_NET && !len && fake_host_tap_peer >= 0) {
 		/* An empty frame stands for the tap's interface going away. */
-		close(tap_peer);
-		tap_peer = -1;
-	} else if (kind == DEV_NET && tap_peer >= 0 && send(tap_peer, buf, len, MSG_DONTWAIT) < 0) {
+		close(fake_host_tap_peer);
+		fake_host_tap_peer = -1;
+	} else if (kind == DEV_NET && fake_host_tap_peer >= 0 &&
+		   send(fake_host_tap_peer, buf, len, MSG_DONTWAIT) < 0) {
 		return;
 	}
 	fake_host_run_io(&f, IO_ROUNDS);
@@ -208,7 +198,7 @@ static void drain_tap(void)
 {
 	uint8_t frame[2048];
 
-	while (tap_peer >= 0 && recv(tap_peer, frame, sizeof(frame), MSG_DONTWAIT) >= 0)
+	while (fake_host_tap_peer >= 0 && recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT) >= 0)
 		;
 }
 
@@ -285,7 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
 	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;
 	rng_config_of(&f.cfg)->enabled = kind == DEV_RNG;
-	tap_peer = -1;
+	fake_host_tap_peer = -1;
 
 	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, t.mmio ? "virtio-mmio" : "pci") ||
 	    fake_host_add(&f, device_names[kind]))
@@ -302,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(&t, kind, &in);
 	fake_host_run_io(&f, IO_ROUNDS);
 	fake_host_exit(&f);
-	if (tap_peer >= 0)
-		close(tap_peer);
+	if (fake_host_tap_peer >= 0)
+		close(fake_host_tap_peer);
 	return 0;
 }

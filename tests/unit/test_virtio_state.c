@@ -53,18 +53,7 @@ static struct fake_host f;
 static const struct device_instance *rng;
 static enum virtio_transport_kind transport;
 static const char *kind; /* the virtio device the test makes */
-static int tap_peer = -1;
 
-/* virtio-net's tap, replaced: one end of a socketpair keeps frames whole, as a tap does; the test has the other. */
-int virtio_net_open_tap(const char *tap, struct errmsg *e)
-{
-	int fds[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
-		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
-	tap_peer = fds[1];
-	return fds[0];
-}
 
 static void start_vm(void)
 {
@@ -82,9 +71,9 @@ static void start_vm(void)
 static void stop_vm(void)
 {
 	fake_host_exit(&f);
-	if (tap_peer >= 0)
-		close(tap_peer);
-	tap_peer = -1;
+	if (fake_host_tap_peer >= 0)
+		close(fake_host_tap_peer);
+	fake_host_tap_peer = -1;
 }
 
 static void mem_wr(uint64_t addr, unsigned size, uint64_t v)
@@ -330,7 +319,7 @@ static void test_net_held_buffer(void **state)
 	start_vm();
 	state_reader_init(&r, w.buf, w.len, "VM");
 	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), 0);
-	assert_int_equal(send(tap_peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
 	fake_host_run_io(&f, 4);
 	assert_int_equal(used_idx(), 1);
 	/* The frame, with the header's num_buffers (bytes 10-11) set to 1 by the device. */
