@@ -365,6 +365,17 @@ static bool controller_takes_data(uint8_t cmd)
 	       (cmd >= CMD_WRITE_OUTPUT && cmd <= CMD_WRITE_AUX);
 }
 
+/* A queue saved as its length and bytes; a length past `max` is an error (the queue reads as empty). */
+static uint8_t state_get_queue(struct state_reader *r, const char *name, uint8_t *q, unsigned max)
+{
+	uint8_t len = state_get_u8(r, name);
+
+	if (len > max)
+		state_invalid(r, name, "%u bytes, the queue holds %u", len, max);
+	state_get_bytes(r, name, q, state_ok(r) ? len : 0);
+	return state_ok(r) ? len : 0;
+}
+
 int i8042_state_restore(struct i8042_state *s, struct state_reader *r, struct errmsg *e)
 {
 	struct i8042_state n = { 0 };
@@ -375,14 +386,8 @@ int i8042_state_restore(struct i8042_state *s, struct state_reader *r, struct er
 	n.last_write_cmd = state_get_bool(r, "last_write_cmd");
 	n.out = state_get_u8(r, "out");
 	n.out_full = state_get_bool(r, "out_full");
-	n.ctl_len = state_get_u8(r, "ctl_len");
-	if (n.ctl_len > I8042_CTL_QUEUE)
-		state_invalid(r, "ctl_len", "%u replies, the queue holds %d", n.ctl_len, I8042_CTL_QUEUE);
-	state_get_bytes(r, "ctl_q", n.ctl_q, state_ok(r) ? n.ctl_len : 0);
-	n.kbd_len = state_get_u8(r, "kbd_len");
-	if (n.kbd_len > I8042_KBD_QUEUE)
-		state_invalid(r, "kbd_len", "%u bytes, the queue holds %d", n.kbd_len, I8042_KBD_QUEUE);
-	state_get_bytes(r, "kbd_q", n.kbd_q, state_ok(r) ? n.kbd_len : 0);
+	n.ctl_len = state_get_queue(r, "ctl_q", n.ctl_q, I8042_CTL_QUEUE);
+	n.kbd_len = state_get_queue(r, "kbd_q", n.kbd_q, I8042_KBD_QUEUE);
 	n.kbd_pending = state_get_u8(r, "kbd_pending");
 	n.kbd_set = state_get_u8(r, "kbd_set");
 	n.kbd_leds = state_get_u8(r, "kbd_leds");

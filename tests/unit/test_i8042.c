@@ -357,8 +357,8 @@ static void test_restore_rejects_corrupt_state(void **state)
 	(void)state;
 	expect_rejected(AT_OUTPUT_PORT, 0x02, "i8042 state: output_port: 0x2 holds the CPU in reset");
 	expect_rejected(AT_PENDING_CMD, 0xaa, "i8042 state: pending_cmd: 0xaa takes no data byte");
-	expect_rejected(AT_CTL_LEN, 5, "i8042 state: ctl_len: 5 replies, the queue holds 4");
-	expect_rejected(AT_KBD_LEN, 33, "i8042 state: kbd_len: 33 bytes, the queue holds 32");
+	expect_rejected(AT_CTL_LEN, 5, "i8042 state: ctl_q: 5 bytes, the queue holds 4");
+	expect_rejected(AT_KBD_LEN, 33, "i8042 state: kbd_q: 33 bytes, the queue holds 32");
 	expect_rejected(AT_KBD_PENDING, 0xf2, "i8042 state: kbd_pending: 0xf2 takes no parameter");
 	expect_rejected(AT_KBD_SET, 3, "i8042 state: kbd_set: scancode set 3, the keyboard has 1 and 2");
 
