@@ -271,7 +271,8 @@ static void test_names_unique(void **state)
 					if (!strcmp(s->name, t->name))
 						fail_msg("--%s is declared by %s and %s", s->name, devices[j]->name,
 							 devices[i]->name);
-	assert_int_equal(seen, 4);
+	/* --drive, --net, --rng and --console at least. */
+	assert_true(seen >= 4);
 }
 
 #define T(fn) cmocka_unit_test_setup(fn, setup)
