@@ -124,10 +124,11 @@ blk_runs() {
 			qemu-pc) dev="-drive file=$disk,format=raw,if=virtio" ;;
 			esac
 			name=blk-$vmm-$run
-			MARKER=blk-read-done
+			# The read case of the virtio-blk test's guest half (tests/boot/virtio-blk.guest).
+			MARKER=virtio-blk-done
 			# shellcheck disable=SC2086
 			meter "$name" "$vmm" "$STOCK_KERNEL" "$GUEST_INITRD" \
-				"quiet KVMINI_ACTION=blk-read KVMINI_BLK_READ_MIB=$BLK_MIB" $dev
+				"quiet KVMINI_ACTION=virtio-blk KVMINI_CASE=read KVMINI_BLK_READ_MIB=$BLK_MIB" $dev
 			MARKER=KVMINI-SMOKE-OK
 			ms=$(tr -d '\r' <"$work/$name.console" | sed -n 's/^blk_read_ms=//p')
 			records=$(tr -d '\r' <"$work/$name.console" | sed -n 's/^blk_read_records=//p')

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the default kvmini guest initramfs: the static busybox, a symlink
-# per applet, guests/busybox/init as /init, and optional kernel modules.
+# per applet, guests/busybox/init as /init, the boot tests' guest halves
+# (tests/boot/NAME.guest as /tests/NAME.guest, with their helpers
+# guests/busybox/guest-lib.sh as /guest-lib.sh), and optional kernel modules.
 #
 # Usage: build-initramfs.sh OUT.cpio.gz [MODULE.ko[.xz|.zst]...]
 # Modules are stored decompressed (busybox insmod cannot decompress) as
@@ -15,6 +17,7 @@ die() { echo "build-initramfs.sh: $*" >&2; exit 1; }
 out=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
+tests=$here/../../tests/boot
 busybox=${BUSYBOX:-/bin/busybox}
 
 [ -x "$busybox" ] || die "$busybox not found (install busybox-static)"
@@ -26,13 +29,18 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" \
-	"$stage/tmp" "$stage/root" "$stage/etc" "$stage/modules"
+	"$stage/tmp" "$stage/root" "$stage/etc" "$stage/modules" "$stage/tests"
 cp "$busybox" "$stage/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
 cp "$here/init" "$stage/init"
 chmod 0755 "$stage/init"
+cp "$here/guest-lib.sh" "$stage/guest-lib.sh"
+for g in "$tests"/*.guest; do
+	[ -e "$g" ] || die "no guest halves in $tests"
+	cp "$g" "$stage/tests/"
+done
 
 n=0
 for m in "$@"; do

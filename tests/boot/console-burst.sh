@@ -5,7 +5,7 @@
 # timeout: 400
 . "$(dirname "$0")/../lib.sh"
 
-boot_guest --cmdline KVMINI_ACTION=burst
+boot_guest --cmdline KVMINI_ACTION=console-burst
 expect_exit 0
 expect_console '^BURST-BEGIN'
 expect_console '^BURST-END md5='

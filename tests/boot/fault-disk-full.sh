@@ -17,9 +17,9 @@ trap 'umount "$MNT"' EXIT
 IMG=$MNT/disk.img
 dd if=/dev/zero of="$IMG" bs=1M count=0 seek=16 2>/dev/null || fail "cannot make $IMG"
 
-boot_guest --drive "path=$IMG" --cmdline KVMINI_ACTION=blk-fill
+boot_guest --drive "path=$IMG" --cmdline KVMINI_ACTION=fault-disk-full
 expect_exit 0
-expect_console '^blk-fill-done'
+expect_console '^fault-disk-full-done'
 rc=$(console_value blk_fill_rc)
 err=$(console_value blk_fill_err)
 records=$(console_value blk_fill_records)

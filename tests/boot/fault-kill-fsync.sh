@@ -11,8 +11,8 @@ IMG=$T/disk.img
 trap 'kill -KILL "$(cat "$KVMINI_PIDFILE" 2>/dev/null)" 2>/dev/null; rm -f "$IMG"' EXIT
 dd if=/dev/zero of="$IMG" bs=1M count=0 seek=16 2>/dev/null || fail "cannot make $IMG"
 
-start_guest --drive "path=$IMG" --cmdline KVMINI_ACTION=blk-fsync
-wait_console '^blk-fsync-done' 200 || {
+start_guest --drive "path=$IMG" --cmdline KVMINI_ACTION=fault-kill-fsync
+wait_console '^fault-kill-fsync-done' 200 || {
 	stop_kvmini 20
 	fail "the guest never finished its fsync (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
 }

@@ -2,7 +2,7 @@
 # fault-stdout-stuck: kvmini's stdout is a pipe that nobody reads any more.
 # A reader takes the console up to the guest's first FLOOD line and then
 # holds the pipe open without reading; the guest prints lines forever
-# (KVMINI_ACTION=flood), so the pipe fills. kvmini must say it drops guest
+# (fault-stdout-stuck.guest), so the pipe fills. kvmini must say it drops guest
 # output, the API must still answer (GET /, a pause, a resume, each within
 # 8 s), the guest go on after the resume, and `kvmini stop` through the API
 # end kvmini with exit 0 within 10 s.
@@ -22,7 +22,7 @@ mkfifo "$PIPE" || fail "cannot make the FIFO $PIPE"
 READER=$!
 trap 'kill -KILL "$(cat "$KVMINI_PIDFILE" 2>/dev/null)" "$READER" 2>/dev/null' EXIT
 
-GUEST_STDOUT=$PIPE start_guest --api-sock "$API_SOCK" --cmdline KVMINI_ACTION=flood
+GUEST_STDOUT=$PIPE start_guest --api-sock "$API_SOCK" --cmdline KVMINI_ACTION=fault-stdout-stuck
 wait_console '^FLOOD' 200 || fail "the guest never started its flood (stderr: $(head -n 1 "$STDERR"))"
 
 # The pipe fills within moments; kvmini must then say that it drops guest

@@ -15,9 +15,9 @@ make_tap "$TAP" 169.254.1.1/30
 dd if=/dev/zero of="$IMG" bs=1M count=0 seek=16 2>/dev/null || fail "cannot make $IMG"
 
 boot_guest --cpus 2 --console virtio --rng --drive "path=$IMG" --net "tap=$TAP" \
-	--cmdline "KVMINI_ACTION=storm KVMINI_NET_ADDR=169.254.1.2/30 KVMINI_NET_PEER=169.254.1.1"
+	--cmdline "KVMINI_ACTION=fault-storm KVMINI_NET_ADDR=169.254.1.2/30 KVMINI_NET_PEER=169.254.1.1"
 expect_exit 0
-expect_console '^storm-done'
+expect_console '^fault-storm-done'
 tr -d '\r' <"$CONSOLE" | grep '^storm_'
 for kind in console hvc rng blk net; do
 	rounds=$(console_value "storm_$kind")

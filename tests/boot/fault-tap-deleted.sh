@@ -11,7 +11,7 @@ trap 'kill -KILL "$(cat "$KVMINI_PIDFILE" 2>/dev/null)" 2>/dev/null; tunctl -d "
 make_tap "$TAP" 169.254.1.1/30
 
 start_guest --net "tap=$TAP" \
-	--cmdline "KVMINI_ACTION=net-flap KVMINI_NET_ADDR=169.254.1.2/30 KVMINI_NET_PEER=169.254.1.1"
+	--cmdline "KVMINI_ACTION=fault-tap-deleted KVMINI_NET_ADDR=169.254.1.2/30 KVMINI_NET_PEER=169.254.1.1"
 wait_console '^NET-PINGING' 200 || {
 	stop_kvmini 20
 	fail "the guest never got to ping (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
@@ -20,7 +20,7 @@ expect_value net_ping ok
 ip link delete "$TAP" || fail "cannot delete $TAP"
 wait_kvmini 120
 expect_exit 0
-expect_console '^net-flap-done'
+expect_console '^fault-tap-deleted-done'
 expect_value net_carrier 0
 # Besides kvmini's closing line, one line at most, about the tap.
 grep -v '^kvmini: guest powered off$' "$STDERR" >"$T/tap-lines"

@@ -45,9 +45,9 @@ blk_case() {
 	vdb_md5=$(md5_of "$vdb")
 
 	boot_guest "$@" --drive "path=$vda,id=first-disk" --drive "path=$vdb,readonly=on,id=second-disk" \
-		--cmdline KVMINI_ACTION=blk
+		--cmdline KVMINI_ACTION=virtio-blk
 	expect_exit 0
-	expect_console '^blk-done'
+	expect_console '^virtio-blk-done'
 	expect_value disks "vda vdb"
 	expect_value vda_serial first-disk
 	expect_value vdb_serial second-disk
@@ -92,10 +92,10 @@ exits_case() {
 	img=$T/$CASE.img
 	trap 'rm -f "$img"' EXIT
 	dd if=/dev/zero of="$img" bs=1M count=0 seek=16 2>/dev/null || fail "cannot make $img"
-	boot_guest -v "$@" --drive "path=$img" --cmdline KVMINI_ACTION=blk-read
+	boot_guest -v "$@" --drive "path=$img" --cmdline "KVMINI_ACTION=virtio-blk KVMINI_CASE=read"
 	grep -E '^kvmini: (vCPU [0-9]+ exits:|virtio-blk[0-9]+: .*queue notifications)' "$STDERR"
 	expect_exit 0
-	expect_console '^blk-read-done'
+	expect_console '^virtio-blk-done'
 	expect_value blk_read_rc 0
 	expect_value blk_read_records 160+0
 	line=$(grep -E '^kvmini: virtio-blk0: [0-9]+ queue notifications, [0-9]+ of them through a vCPU exit$' "$STDERR" |

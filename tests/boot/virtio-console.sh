@@ -16,7 +16,7 @@
 hvc_case() {
 	cmdline=$1
 	shift
-	start_guest --console virtio "$@" --cmdline "$cmdline KVMINI_ACTION=hvc-shell"
+	start_guest --console virtio "$@" --cmdline "$cmdline KVMINI_ACTION=virtio-console"
 	wait_console '^HVC-SHELL-READY' 150 || {
 		wait_kvmini 5
 		fail "the guest never started its shell on hvc0 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
@@ -35,7 +35,8 @@ hvc_case() {
 	expect_console '^HVC-42'
 	expect_exit 0
 	expect_console '^KVMINI-GUEST-UP'
-	expect_console '^hvc-shell-done rc=0'
+	expect_console '^virtio-console-done'
+	expect_value hvc_shell_rc 0
 }
 
 hvc_only() { hvc_case console=hvc0; }

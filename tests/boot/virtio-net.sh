@@ -31,7 +31,7 @@ net_case() {
 	exec 8>"$hold"
 
 	boot_guest "$@" --net "tap=$TAP,mac=$MAC" \
-		--cmdline "KVMINI_ACTION=net KVMINI_NET_ADDR=169.254.1.2/30 KVMINI_NET_PEER=$HOST_ADDR KVMINI_NET_PORT=$port"
+		--cmdline "KVMINI_ACTION=virtio-net KVMINI_NET_ADDR=169.254.1.2/30 KVMINI_NET_PEER=$HOST_ADDR KVMINI_NET_PORT=$port"
 	exec 8>&-
 	# The guest's nc ends only after the listener has closed, so by now
 	# it is gone, unless the connection never came.
@@ -39,7 +39,7 @@ net_case() {
 	wait "$listener"
 
 	expect_exit 0
-	expect_console '^net-done'
+	expect_console '^virtio-net-done'
 	expect_value net_mac "$MAC"
 	case $TRANSPORT in
 	pci) console_value net_dev | grep -q '^/sys/devices/pci' ||

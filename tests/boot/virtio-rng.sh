@@ -27,9 +27,9 @@ ZEROS_MD5=$(head -c 256 /dev/zero | md5sum | cut -d' ' -f1)
 rng_case() {
 	dev_ere=$1 cmdline=$2
 	shift 2
-	boot_guest --rng "$@" --cmdline "KVMINI_ACTION=rng${cmdline:+ $cmdline}"
+	boot_guest --rng "$@" --cmdline "KVMINI_ACTION=virtio-rng${cmdline:+ $cmdline}"
 	expect_exit 0
-	expect_console '^rng-done'
+	expect_console '^virtio-rng-done'
 	expect_value rng_current virtio_rng.0
 	console_value rng_dev | grep -Eq -- "$dev_ere" ||
 		fail "the virtio-rng device is '$(console_value rng_dev)', not under $dev_ere"
