@@ -54,6 +54,7 @@ struct net_dev {
 	int tap_fd;
 	bool tap_watched; /* the I/O thread waits for frames on tap_fd */
 	bool tap_failed;  /* the tap went away: the link is down for good and tap_fd is off the I/O thread */
+	bool tap_down;    /* the last write found the host interface down (EIO), said once with -v */
 	bool rx_held;     /* rx_chain was taken from the receive queue and waits for a frame */
 	struct vq_chain rx_chain; /* a receive buffer held across calls (rx_held) */
 	struct log_limit drops;
@@ -163,13 +164,26 @@ static void net_send(struct net_dev *net, const struct vq_chain *c)
 	do
 		sent = writev(net->tap_fd, c->iov, (int)c->nr_out);
 	while (sent < 0 && errno == EINTR);
-	if (sent >= 0)
+	if (sent >= 0) {
+		net->tap_down = false;
 		return;
+	}
 	if (errno == EBADFD) {
 		net_link_down(net, strerror(errno));
 		return;
 	}
-	/* EAGAIN (queue full), EIO (host interface down), EINVAL (a frame it refuses): dropped, as a switch would. */
+	/*
+	 * EIO: the host interface is down, or going away (a deletion takes it
+	 * down before EPOLLHUP says it is gone): an unplugged cable, not an
+	 * error, so said once, with -v.
+	 */
+	if (errno == EIO) {
+		if (!net->tap_down)
+			log_debug("%s: tap '%s' is down: frames to it are dropped", net->vdev.name, net->tap);
+		net->tap_down = true;
+		return;
+	}
+	/* EAGAIN (queue full), EINVAL (a frame it refuses): dropped, as a switch would. */
 	log_limited(&net->drops, "%s: a %zu-byte frame to tap '%s' was dropped: %s", net->vdev.name,
 		    c->out_len - NET_HDR_SIZE, net->tap, strerror(errno));
 }
