@@ -103,6 +103,8 @@ struct vm {
 	pthread_mutex_t control_lock;
 };
 
+/* Fills vm->host, what its devices get (src/vm_host.c), from the VM as vm_create has made it so far. */
+void vm_host_init(struct vm *vm);
 /* Creates the VM, its memory, vCPUs and devices; takes over the open kvm handle.
  * cfg is kept, not copied: it must outlive the VM (vm_destroy). */
 int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
