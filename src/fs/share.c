@@ -1010,35 +1010,35 @@ static const struct op {
 	bool changes;		/* answered EROFS on a read-only share */
 	bool no_reply;
 } ops[] = {
-	[FUSE_INIT] = { op_init },
-	[FUSE_DESTROY] = { op_destroy },
-	[FUSE_LOOKUP] = { op_lookup },
-	[FUSE_FORGET] = { op_forget, .no_reply = true },
-	[FUSE_BATCH_FORGET] = { op_batch_forget, .no_reply = true },
-	[FUSE_GETATTR] = { op_getattr },
-	[FUSE_STATFS] = { op_statfs },
-	[FUSE_READLINK] = { op_readlink },
-	[FUSE_OPENDIR] = { op_opendir },
-	[FUSE_READDIR] = { op_readdir },
-	[FUSE_READDIRPLUS] = { op_readdirplus },
-	[FUSE_RELEASEDIR] = { op_releasedir },
-	[FUSE_OPEN] = { op_open },
-	[FUSE_READ] = { op_read },
-	[FUSE_RELEASE] = { op_release },
-	[FUSE_FLUSH] = { op_flush },
-	[FUSE_FSYNC] = { op_fsync },
-	[FUSE_LSEEK] = { op_lseek },
-	[FUSE_SETATTR] = { op_setattr, .changes = true },
-	[FUSE_CREATE] = { op_create, .changes = true },
-	[FUSE_WRITE] = { op_write, .changes = true },
-	[FUSE_MKDIR] = { op_mkdir, .changes = true },
-	[FUSE_UNLINK] = { op_unlink, .changes = true },
-	[FUSE_RMDIR] = { op_rmdir, .changes = true },
-	[FUSE_RENAME] = { op_rename, .changes = true },
-	[FUSE_RENAME2] = { op_rename2, .changes = true },
-	[FUSE_LINK] = { op_link, .changes = true },
-	[FUSE_SYMLINK] = { op_symlink, .changes = true },
-	[FUSE_FALLOCATE] = { op_fallocate, .changes = true },
+	[FUSE_INIT] = { .fn = op_init },
+	[FUSE_DESTROY] = { .fn = op_destroy },
+	[FUSE_LOOKUP] = { .fn = op_lookup },
+	[FUSE_FORGET] = { .fn = op_forget, .no_reply = true },
+	[FUSE_BATCH_FORGET] = { .fn = op_batch_forget, .no_reply = true },
+	[FUSE_GETATTR] = { .fn = op_getattr },
+	[FUSE_STATFS] = { .fn = op_statfs },
+	[FUSE_READLINK] = { .fn = op_readlink },
+	[FUSE_OPENDIR] = { .fn = op_opendir },
+	[FUSE_READDIR] = { .fn = op_readdir },
+	[FUSE_READDIRPLUS] = { .fn = op_readdirplus },
+	[FUSE_RELEASEDIR] = { .fn = op_releasedir },
+	[FUSE_OPEN] = { .fn = op_open },
+	[FUSE_READ] = { .fn = op_read },
+	[FUSE_RELEASE] = { .fn = op_release },
+	[FUSE_FLUSH] = { .fn = op_flush },
+	[FUSE_FSYNC] = { .fn = op_fsync },
+	[FUSE_LSEEK] = { .fn = op_lseek },
+	[FUSE_SETATTR] = { .fn = op_setattr, .changes = true },
+	[FUSE_CREATE] = { .fn = op_create, .changes = true },
+	[FUSE_WRITE] = { .fn = op_write, .changes = true },
+	[FUSE_MKDIR] = { .fn = op_mkdir, .changes = true },
+	[FUSE_UNLINK] = { .fn = op_unlink, .changes = true },
+	[FUSE_RMDIR] = { .fn = op_rmdir, .changes = true },
+	[FUSE_RENAME] = { .fn = op_rename, .changes = true },
+	[FUSE_RENAME2] = { .fn = op_rename2, .changes = true },
+	[FUSE_LINK] = { .fn = op_link, .changes = true },
+	[FUSE_SYMLINK] = { .fn = op_symlink, .changes = true },
+	[FUSE_FALLOCATE] = { .fn = op_fallocate, .changes = true },
 };
 
 int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *reply, size_t reply_cap,
@@ -1071,9 +1071,10 @@ int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *re
 	} else {
 		r.left = h.len - sizeof(h) - ext;
 		err = op->fn(s, &h, &r, &o);
-		if (op->no_reply)
-			return 0;
 	}
+	/* Not even an error goes back: the kernel waits for no answer to these. */
+	if (op && op->no_reply)
+		return 0;
 	if (err)
 		o.len = sizeof(*oh);
 	*oh = (struct fuse_out_header){ .len = (uint32_t)o.len, .error = err, .unique = h.unique };

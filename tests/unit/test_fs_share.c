@@ -140,6 +140,8 @@ static struct fixture *fixture_new(bool readonly, const struct fs_share_limits *
 	assert_int_equal(symlink("/", path), 0);
 	snprintf(path, sizeof(path), "%s/out", f->share);
 	assert_int_equal(symlink("../outside", path), 0);
+	snprintf(path, sizeof(path), "%s/fifo", f->share);
+	assert_int_equal(mkfifo(path, 0644), 0);
 	f->dirfd = open(f->share, O_PATH | O_DIRECTORY);
 	assert_true(f->dirfd >= 0);
 	share_open(f, readonly, l);
@@ -475,7 +477,7 @@ static bool listed(char names[][16], int n, const char *name)
 static void test_readdir_and_readdirplus(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const want[] = { ".", "..", "file", "dir", "root", "out" };
+	static const char *const want[] = { ".", "..", "file", "dir", "root", "out", "fifo" };
 	char names[16][16];
 	const uint32_t sizes[] = { 4096, 200, 80 };
 
@@ -488,14 +490,30 @@ static void test_readdir_and_readdirplus(void **state)
 				assert_int_equal(n, 0);
 				continue;
 			}
-			assert_int_equal(n, 6);
-			for (size_t i = 0; i < 6; i++)
+			assert_int_equal(n, 7);
+			for (size_t i = 0; i < 7; i++)
 				assert_true(listed(names, n, want[i]));
 		}
 	}
 	/* READDIRPLUS looked each entry up: "file" is known now, under the id a LOOKUP gets. */
 	assert_int_equal(lookup(f, FUSE_ROOT_ID, "file"), lookup(f, FUSE_ROOT_ID, "file"));
 	assert_int_equal(read_at(f, FUSE_READDIR, 7, 0, 4096), -EBADF);
+}
+
+/* Opening a FIFO would wait for a writer, a device node reach past the share: only files and directories open. */
+static void test_special_files_do_not_open(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t fifo = lookup(f, FUSE_ROOT_ID, "fifo");
+	uint64_t fh;
+
+	assert_true(S_ISFIFO(((const struct fuse_entry_out *)body(f))->attr.mode));
+	assert_int_equal(open_node(f, FUSE_OPEN, fifo, O_RDONLY, &fh), -ENXIO);
+	assert_int_equal(open_node(f, FUSE_OPEN, fifo, O_WRONLY, &fh), -ENXIO);
+	assert_int_equal(call(f, FUSE_CREATE, FUSE_ROOT_ID, &(struct fuse_create_in){ .flags = O_WRONLY },
+			      sizeof(struct fuse_create_in), "fifo", NULL), -ENXIO);
+	assert_int_equal(call(f, FUSE_SETATTR, fifo, &(struct fuse_setattr_in){ .valid = FATTR_SIZE },
+			      sizeof(struct fuse_setattr_in), NULL, NULL), -EINVAL);
 }
 
 static void test_open_read_seek_release(void **state)
@@ -754,6 +772,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_node_ids_and_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks_are_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readdir_and_readdirplus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_special_files_do_not_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_read_seek_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_write_and_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlinked_file_stays_readable, setup, teardown),
