@@ -213,6 +213,8 @@ $(eval $(call fuzz_target,loader,$(FUZZ_LIB_SRC),-max_len=65536))
 $(eval $(call fuzz_target,legacy,$(FUZZ_LIB_SRC),-max_len=1024))
 # A saved VM's device state, read back: the reader and the framing, and the real devices' restore hooks.
 $(eval $(call fuzz_target,state,$(FUZZ_LIB_SRC),-max_len=1024))
+# Requests of a virtio-fs driver's to the FUSE server, against a small fresh tree (the format: tests/fuzz/fuzz_share.c).
+$(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

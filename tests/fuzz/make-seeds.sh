@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy}/): each is a
+# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share}/): each is a
 # short program a well-behaved driver or kernel would give, for libFuzzer to mutate. The input formats are
 # described at the top of each tests/fuzz/fuzz_*.c. Run from the top of the tree after changing a format:
 #   tests/fuzz/make-seeds.sh
@@ -99,3 +99,38 @@ mkdir -p corpus-legacy
 { kbd_cmd 0xaa; kbd_read; kbd_cmd 0x20; kbd_read; kbd_cmd 0x60; kbd_data 0x47; kbd_data 0xff; kbd_read; kbd_read
   kbd_data 0xf2; kbd_read; kbd_read; kbd_read; kbd_data 0xed; kbd_data 7; kbd_read; b 3 0 0; kbd_read; kbd_read
   kbd_cmd 0xfe; } | emit corpus-legacy/i8042-probe
+
+# --- share: a flags byte (0: INIT first), then records: le16 length, a flags byte (0), a FUSE request ---
+# req OPCODE NODEID: a record of the request whose arguments (as printf escapes, 4 characters a byte) come on stdin;
+# the target sets the header's len field.
+req() {
+	body="$(le32 0; le32 "$1"; le64 7; le64 "$2"; le32 0; le32 0; le32 0; le32 0)$(cat)"
+	le16 $((${#body} / 4)); b 0; printf '%s' "$body"
+}
+name() { b $(printf '%s' "$1" | od -An -tu1) 0; }
+# fh, offset, size, read_flags, lock_owner, flags, padding: fuse_read_in (and fuse_write_in's first fields).
+rw() { le64 "$1"; le64 "$2"; le32 "$3"; le32 0; le64 0; le32 0; le32 0; }
+fh() { le64 "$1"; le32 0; le32 0; le64 0; }
+mkdir -p corpus-share
+# LOOKUP file (node 2), OPEN it (fh 1), READ, LSEEK SEEK_HOLE, FLUSH, FSYNC, RELEASE, GETATTR, STATFS, FORGET.
+{ b 0; name file | req 1 1; { le32 0; le32 0; } | req 14 2; rw 1 0 4096 | req 15 2
+  { le64 1; le64 0; le32 4; le32 0; } | req 46 2; { le64 1; le32 0; le32 0; le64 0; } | req 25 2
+  { le64 1; le32 0; le32 0; } | req 20 2; fh 1 | req 18 2; { le32 0; le32 0; le64 0; } | req 3 2
+  : | req 17 1; le64 1 | req 2 2; } | emit corpus-share/read-file
+# OPENDIR the root (fh 1), READDIRPLUS, READDIR from the start, RELEASEDIR, BATCH_FORGET of what was looked up.
+{ b 0; { le32 0; le32 0; } | req 27 1; rw 1 0 4096 | req 44 1; rw 1 0 4096 | req 28 1; fh 1 | req 29 1
+  { le32 3; le32 0; le64 2; le64 1; le64 3; le64 1; le64 4; le64 1; } | req 42 0; } | emit corpus-share/list-root
+# CREATE new (node 2, fh 1), WRITE, SETATTR size, FALLOCATE, MKDIR sub (node 3), RENAME2 new -> sub/moved
+# (NOREPLACE), LINK it back as hard, SYMLINK sub/soft -> ../file, UNLINK, RMDIR, DESTROY.
+{ b 0; { le32 0x42; le32 0644; le32 0; le32 0; name new; } | req 35 1
+  { rw 1 0 5; b 104 101 108 108 111; } | req 16 2
+  { le32 8; le32 0; le64 0; le64 3; le64 0; le64 0; le64 0; le64 0; le32 0; le32 0; le32 0; le32 0; le32 0
+    le32 0; le32 0; le32 0; } | req 4 2
+  { le64 1; le64 0; le64 8192; le32 0; le32 0; } | req 43 2; { le32 0755; le32 0; name sub; } | req 9 1
+  { le64 3; le32 1; le32 0; name new; name moved; } | req 45 1; { le64 2; name hard; } | req 13 1
+  { name soft; name ../file; } | req 6 3; fh 1 | req 18 2; name hard | req 10 1; name moved | req 10 3
+  name soft | req 10 3; name sub | req 11 1; : | req 38 0; } | emit corpus-share/change-tree
+# The links out of the share: LOOKUP root and out, READLINK, LOOKUP through them, OPEN them, CREATE over out.
+{ b 0; name root | req 1 1; name out | req 1 1; : | req 5 2; name etc | req 1 2; name secret | req 1 3
+  { le32 0; le32 0; } | req 14 2; { le32 0; le32 0; } | req 27 3
+  { le32 0x42; le32 0644; le32 0; le32 0; name out; } | req 35 1; } | emit corpus-share/escape
