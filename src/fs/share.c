@@ -251,6 +251,15 @@ static int handle_get(struct fs_share *s, uint64_t fh, bool dir, int *fd)
 	return 0;
 }
 
+/* The arguments of a request on an open handle, which all start with its fh, and that handle's fd. */
+static int take_handle_args(struct fs_share *s, struct req *r, size_t size, bool dir, const void **in, int *fd)
+{
+	*in = take(r, size);
+	if (!*in)
+		return -EINVAL;
+	return handle_get(s, *(const uint64_t *)*in, dir, fd);
+}
+
 static int handle_close(struct fs_share *s, uint64_t fh, bool dir)
 {
 	int fd;
@@ -531,14 +540,11 @@ static void readdirplus_lookup(struct fs_share *s, int dirfd, const struct diren
  */
 static int read_dir(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o, bool plus)
 {
-	const struct fuse_read_in *in = take(r, sizeof(*in));
+	const struct fuse_read_in *in;
 	_Alignas(struct dirent64) char buf[4096];
-	int fd, err;
+	int fd, err = take_handle_args(s, r, sizeof(*in), true, (const void **)&in, &fd);
 
 	(void)h;
-	if (!in)
-		return -EINVAL;
-	err = handle_get(s, in->fh, true, &fd);
 	if (err)
 		return err;
 	if (in->size < o->cap - o->len)
@@ -625,15 +631,12 @@ static int op_open(struct fs_share *s, const struct fuse_in_header *h, struct re
 
 static int op_read(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
-	const struct fuse_read_in *in = take(r, sizeof(*in));
+	const struct fuse_read_in *in;
 	size_t size;
 	ssize_t got;
-	int fd, err;
+	int fd, err = take_handle_args(s, r, sizeof(*in), false, (const void **)&in, &fd);
 
 	(void)h;
-	if (!in)
-		return -EINVAL;
-	err = handle_get(s, in->fh, false, &fd);
 	if (err)
 		return err;
 	size = in->size < o->cap - o->len ? in->size : o->cap - o->len;
@@ -655,22 +658,19 @@ static int op_release(struct fs_share *s, const struct fuse_in_header *h, struct
 /* Each close(2) of the guest's: nothing is buffered here, and host locks are not taken for the guest. */
 static int op_flush(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
-	const struct fuse_flush_in *in = take(r, sizeof(*in));
+	const struct fuse_flush_in *in;
 	int fd;
 
 	(void)h, (void)o;
-	return in ? handle_get(s, in->fh, false, &fd) : -EINVAL;
+	return take_handle_args(s, r, sizeof(*in), false, (const void **)&in, &fd);
 }
 
 static int op_fsync(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
-	const struct fuse_fsync_in *in = take(r, sizeof(*in));
-	int fd, err;
+	const struct fuse_fsync_in *in;
+	int fd, err = take_handle_args(s, r, sizeof(*in), false, (const void **)&in, &fd);
 
 	(void)h, (void)o;
-	if (!in)
-		return -EINVAL;
-	err = handle_get(s, in->fh, false, &fd);
 	if (err)
 		return err;
 	return ((in->fsync_flags & FUSE_FSYNC_FDATASYNC) ? fdatasync(fd) : fsync(fd)) ? -errno : 0;
@@ -678,15 +678,12 @@ static int op_fsync(struct fs_share *s, const struct fuse_in_header *h, struct r
 
 static int op_lseek(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
-	const struct fuse_lseek_in *in = take(r, sizeof(*in));
+	const struct fuse_lseek_in *in;
 	struct fuse_lseek_out *out;
 	off_t at;
-	int fd, err;
+	int fd, err = take_handle_args(s, r, sizeof(*in), false, (const void **)&in, &fd);
 
 	(void)h;
-	if (!in)
-		return -EINVAL;
-	err = handle_get(s, in->fh, false, &fd);
 	if (err)
 		return err;
 	if (in->whence != SEEK_SET && in->whence != SEEK_CUR && in->whence != SEEK_END &&
@@ -851,21 +848,18 @@ static int op_create(struct fs_share *s, const struct fuse_in_header *h, struct 
 
 static int op_write(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
-	const struct fuse_write_in *in = take(r, sizeof(*in));
+	const struct fuse_write_in *in;
 	struct fuse_write_out *out;
 	const void *data;
 	ssize_t done;
-	int fd, err;
+	int fd, err = take_handle_args(s, r, sizeof(*in), false, (const void **)&in, &fd);
 
 	(void)h;
-	if (!in)
-		return -EINVAL;
+	if (err)
+		return err;
 	data = take(r, in->size);
 	if (!data)
 		return -EINVAL;
-	err = handle_get(s, in->fh, false, &fd);
-	if (err)
-		return err;
 	out = put(o, sizeof(*out));
 	if (!out)
 		return -ERANGE;
@@ -993,13 +987,10 @@ static int op_symlink(struct fs_share *s, const struct fuse_in_header *h, struct
 
 static int op_fallocate(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
-	const struct fuse_fallocate_in *in = take(r, sizeof(*in));
-	int fd, err;
+	const struct fuse_fallocate_in *in;
+	int fd, err = take_handle_args(s, r, sizeof(*in), false, (const void **)&in, &fd);
 
 	(void)h, (void)o;
-	if (!in)
-		return -EINVAL;
-	err = handle_get(s, in->fh, false, &fd);
 	if (err)
 		return err;
 	return fallocate(fd, (int)in->mode, (off_t)in->offset, (off_t)in->length) ? -errno : 0;

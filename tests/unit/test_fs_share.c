@@ -349,6 +349,7 @@ static void test_bad_headers_and_lengths(void **state)
 	struct fuse_in_header *h = (void *)f->req;
 	const struct fuse_out_header *oh = (const void *)f->reply;
 	const struct fuse_read_in rd = { .fh = 1, .size = 10 };
+	uint64_t fh;
 
 	/* Too short for a header, or no room for the reply's: nothing to answer with. */
 	assert_int_equal(fs_share_serve(f->s, f->req, sizeof(*h) - 1, f->reply, sizeof(f->reply), &f->reply_len),
@@ -370,8 +371,11 @@ static void test_bad_headers_and_lengths(void **state)
 	/* Arguments cut short. */
 	assert_int_equal(call(f, FUSE_READ, FUSE_ROOT_ID, &rd, sizeof(rd) - 1, NULL, NULL), -EINVAL);
 	assert_int_equal(call(f, FUSE_OPEN, FUSE_ROOT_ID, &rd, 4, NULL, NULL), -EINVAL);
-	assert_int_equal(call(f, FUSE_WRITE, FUSE_ROOT_ID, &(struct fuse_write_in){ .fh = 1, .size = 100 },
+	/* A WRITE whose data is shorter than its size, on a handle that is open. */
+	assert_int_equal(open_node(f, FUSE_OPEN, lookup(f, FUSE_ROOT_ID, "file"), O_RDWR, &fh), 0);
+	assert_int_equal(call(f, FUSE_WRITE, FUSE_ROOT_ID, &(struct fuse_write_in){ .fh = fh, .size = 100 },
 			      sizeof(struct fuse_write_in), "short", NULL), -EINVAL);
+	assert_int_equal(release(f, FUSE_RELEASE, fh), 0);
 	assert_int_equal(call(f, 9999, FUSE_ROOT_ID, NULL, 0, NULL, NULL), -ENOSYS);
 	assert_int_equal(call(f, FUSE_MKNOD, FUSE_ROOT_ID, NULL, 0, "dev", NULL), -ENOSYS);
 	/* A reply with no room for its answer. */
