@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/fuse.h>
 #include <linux/openat2.h>
 #include <stdio.h>
