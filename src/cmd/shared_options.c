@@ -11,13 +11,13 @@
 
 #define AT(field) offsetof(struct vm_config, field)
 
-/* Into one of the vm_config's buffers: a value that does not fit is refused, never cut. */
+/* Into one of the vm_config's buffers: a value that does not fit is refused, never cut (as the API does). */
 static int copy_value(const char *option, char *dst, size_t size, const char *value, struct errmsg *e)
 {
 	size_t len = strlen(value);
 
 	if (len >= size)
-		return errmsg_set(e, EINVAL, "--%s: longer than %zu bytes", option, size - 1);
+		return errmsg_set(e, EINVAL, "--%s must be at most %zu bytes long", option, size - 1);
 	memcpy(dst, value, len + 1);
 	return 0;
 }

@@ -265,13 +265,13 @@ static void test_string_limits(void **state)
 	path[VM_PATH_MAX - 1] = 'p';
 	args[VM_CMDLINE_MAX - 1] = 'a';
 	PARSE("--kernel", path);
-	expect_usage_error("--kernel", "longer than 4095 bytes");
+	expect_usage_error("--kernel", "at most 4095 bytes");
 	teardown(NULL);
 	PARSE("--kernel", "k", "--initrd", path);
-	expect_usage_error("--initrd", "longer than 4095 bytes");
+	expect_usage_error("--initrd", "at most 4095 bytes");
 	teardown(NULL);
 	PARSE("--kernel", "k", "--cmdline", args);
-	expect_usage_error("--cmdline", "longer than 2047 bytes");
+	expect_usage_error("--cmdline", "at most 2047 bytes");
 	teardown(NULL);
 
 	/* An empty path would read as none given. */
