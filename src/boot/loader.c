@@ -128,13 +128,13 @@ static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)
 {
 	char *dst = guest_ptr(&vm->mem, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);
 	char defaults[sizeof(CMDLINE_DEFAULTS) + sizeof(vm->cmdline_extra)];
-	char user[API_BOOT_ARGS_MAX];
+	char user[API_BOOT_ARGS_MAX]; /* the boot arguments, then the API sections' (the root drive's root=) */
 	int len;
 
 	/* What devices asked for counts as a default: --cmdline can still override it. */
 	snprintf(defaults, sizeof(defaults), "%s%s%s", CMDLINE_DEFAULTS, vm->cmdline_extra[0] ? " " : "",
 		 vm->cmdline_extra);
-	if ((len = api_config_boot_args(vm->cfg, user, sizeof(user), e)))
+	if ((len = api_config_boot_args(vm->cfg, user, sizeof(user), e)) < 0)
 		return len;
 	len = cmdline_build(defaults, user, dst, LAYOUT_CMDLINE_MAX, max_len);
 
