@@ -47,7 +47,7 @@ const struct command *command_find(const char *name);
 
 /*
  * `kvmini run`'s options into a vm_config, which must come zeroed (the
- * caller's static one is, without touching its 33 KiB of drive slots);
+ * caller's static one is, without touching the pages of its device area);
  * -EINVAL with the reason for a usage error, -ECANCELED for --help. host_ram
  * bounds --mem. Pure, for the unit tests.
  */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What a VM is made of, however it was asked for (command line now, the API later). */
+/*
+ * What a VM is made of, however it was asked for: run's and smoke's options,
+ * the API and a config file (include/api/config.h) all fill this one struct.
+ */
 #ifndef KVMINI_VM_CONFIG_H
 #define KVMINI_VM_CONFIG_H
 
@@ -21,13 +24,17 @@ enum virtio_transport_kind {
  */
 #define VM_DEVICE_CONFIG_BYTES (48 * 1024)
 
+/* The longest kernel or initrd path, and boot arguments, with their NULs: the API's limits. */
+#define VM_PATH_MAX 4096
+#define VM_CMDLINE_MAX 2048
+
 struct vm_config {
-	const char *kernel_path;
-	const char *initrd_path; /* NULL: none, or initrd_data */
+	char kernel_path[VM_PATH_MAX]; /* "": not given yet */
+	char initrd_path[VM_PATH_MAX]; /* "": none, or initrd_data */
 	bool paths_from_api;     /* kernel_path and initrd_path were named by an API client: as path_from_api */
 	const uint8_t *initrd_data; /* an initramfs already in memory (smoke's built-in one) */
 	size_t initrd_size;
-	const char *cmdline;     /* appended to the defaults; NULL: none */
+	char cmdline[VM_CMDLINE_MAX]; /* the boot arguments, appended to the defaults; "": none */
 	uint64_t mem_size;
 	unsigned nr_cpus;
 	bool acpi;
@@ -44,6 +51,13 @@ struct vm_config {
 };
 
 #include "errmsg.h"
+
+/*
+ * The defaults (1 vCPU, 512 MiB, ACPI, no --uid or --gid) into cfg, which
+ * must be zeroed already (static storage): only these fields are written, so
+ * the pages of the device area stay untouched until a device's options fill them.
+ */
+void vm_config_init(struct vm_config *cfg);
 
 /*
  * A --mem value: a size of at least GUEST_MEM_MIN, at most host_ram, in whole

@@ -4,8 +4,19 @@
 #include <string.h>
 
 #include "guest_mem.h"
+#include "jail.h"
 #include "parse.h"
 #include "vm_config.h"
+
+#define DEFAULT_MEM (512ULL << 20)
+
+void vm_config_init(struct vm_config *cfg)
+{
+	cfg->mem_size = DEFAULT_MEM;
+	cfg->nr_cpus = 1;
+	cfg->acpi = true;
+	cfg->uid = cfg->gid = JAIL_KEEP_ID;
+}
 
 int vm_config_parse_mem(const char *arg, uint64_t host_ram, uint64_t *mem, struct errmsg *e)
 {

@@ -49,16 +49,17 @@ struct api_ctl {
 	int request_fd;       /* eventfd: the runner's loop wakes for a request */
 	uint64_t host_ram;
 	char id[API_ID_MAX];
-	struct api_config cfg;
+	struct vm_config *cfg; /* the command's own: the API fills it in daemon mode, else only shows it */
 };
 
 extern const struct api_backend api_vm_backend;
 
 /*
- * daemon: configuration through the API; else run_cfg is the configuration
- * (`kvmini run --api-sock`), shown by GET /vm/config and fixed.
+ * cfg is the configuration, used in place: daemon, the API configures it
+ * (until InstanceStart, its paths as an API client's); else it is `kvmini
+ * run --api-sock`'s, shown by GET /vm/config and fixed.
  */
-int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_cfg, struct errmsg *e);
+int api_ctl_init(struct api_ctl *ctl, bool daemon, struct vm_config *cfg, struct errmsg *e);
 void api_ctl_destroy(struct api_ctl *ctl);
 /* The runner's hooks for a VM the API controls: attaches it (api_ctl_attach) and carries out its requests. */
 struct runner_hooks api_ctl_hooks(struct api_ctl *ctl);

@@ -46,7 +46,8 @@ struct api_backend {
 	int (*set_paused)(void *ctx, bool paused, struct errmsg *e);
 	int (*action)(void *ctx, enum api_action action, struct errmsg *e);
 	int (*configure)(void *ctx, const struct api_config_change *change, struct errmsg *e);
-	void (*get_config)(void *ctx, struct api_config *cfg);
+	/* Calls read with the configuration, unchanging until it returns, and returns what read does: no copy. */
+	int (*read_config)(void *ctx, int (*read)(const struct vm_config *cfg, void *arg), void *arg);
 	/* Writes the members of the GET /vm/stats object (uptime, vCPU exits, RSS, devices) into j. */
 	int (*get_stats)(void *ctx, struct json_out *j, struct errmsg *e);
 	int (*get_regs)(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e);

@@ -15,12 +15,11 @@
 #include "errmsg.h"
 
 #define API_ID_MAX 64
-/* The largest item a section reads (boot-source's three strings). */
+/* The largest item a section reads (boot-source's three strings, as long as the vm_config's). */
 #define API_ITEM_MAX 12288
 /* The longest kernel parameter a section may ask for. */
 #define API_PARAM_MAX 64
 
-struct api_config;
 struct json_out;
 struct device_api;
 
@@ -35,7 +34,7 @@ struct api_config_change {
  * A section: the core's two (boot-source, machine-config: src/api/config.c)
  * and a device's, named by its record (include/device.h), whose items live
  * in the device's part of the vm_config. `config` below is that part, or
- * for the core's sections the struct api_config.
+ * for the core's sections the whole struct vm_config.
  */
 struct device_api {
 	const char *name;     /* "drives": the config file's key; the path /drives/{id}, or /NAME for one object */

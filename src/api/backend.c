@@ -145,13 +145,11 @@ static bool start_finished(const struct api_ctl *ctl, uint64_t unused)
 /* Called with the lock held; waits (without it) until the main thread has the VM running or gave up. */
 static int instance_start(struct api_ctl *ctl, struct errmsg *e)
 {
-	struct vm_config vm;
-	char cmdline[API_BOOT_ARGS_MAX + 32];
 	int err;
 
 	if (!ctl->daemon || ctl->start != API_START_IDLE)
 		return errmsg_set(e, EPERM, API_MSG_STARTED);
-	if ((err = api_config_to_vm(&ctl->cfg, &vm, cmdline, sizeof(cmdline), e)))
+	if ((err = api_config_startable(ctl->cfg, e)))
 		return err;
 	ctl->start = API_START_REQUESTED;
 	ctl->start_abandoned = false;
@@ -212,18 +210,20 @@ static int configure(void *ctx, const struct api_config_change *change, struct e
 		err = errmsg_set(e, EINVAL, "'mem_size_mib' %llu: more than this host's %llu MiB of RAM",
 				 (unsigned long long)machine->mem_size_mib, (unsigned long long)(ctl->host_ram >> 20));
 	else
-		err = api_config_apply(&ctl->cfg, change, e);
+		err = api_config_apply(ctl->cfg, change, e);
 	pthread_mutex_unlock(&ctl->lock);
 	return err;
 }
 
-static void get_config(void *ctx, struct api_config *cfg)
+static int read_config(void *ctx, int (*read)(const struct vm_config *cfg, void *arg), void *arg)
 {
 	struct api_ctl *ctl = ctx;
+	int ret;
 
 	pthread_mutex_lock(&ctl->lock);
-	*cfg = ctl->cfg;
+	ret = read(ctl->cfg, arg);
 	pthread_mutex_unlock(&ctl->lock);
+	return ret;
 }
 
 static const char *state_name(enum vm_state s)
@@ -319,12 +319,12 @@ const struct api_backend api_vm_backend = {
 	.set_paused = set_paused,
 	.action = action,
 	.configure = configure,
-	.get_config = get_config,
+	.read_config = read_config,
 	.get_stats = get_stats,
 	.get_regs = get_regs,
 };
 
-int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_cfg, struct errmsg *e)
+int api_ctl_init(struct api_ctl *ctl, bool daemon, struct vm_config *cfg, struct errmsg *e)
 {
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->daemon = daemon;
@@ -346,10 +346,8 @@ int api_ctl_init(struct api_ctl *ctl, bool daemon, const struct vm_config *run_c
 	pthread_condattr_destroy(&attr);
 	ctl->host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
 	snprintf(ctl->id, sizeof(ctl->id), "kvmini-%d", (int)getpid());
-	if (run_cfg)
-		api_config_from_vm(&ctl->cfg, run_cfg);
-	else
-		api_config_init(&ctl->cfg);
+	ctl->cfg = cfg;
+	cfg->paths_from_api = daemon;
 	return 0;
 }
 

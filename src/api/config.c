@@ -10,16 +10,15 @@
 #include "device.h"
 #include "guest_mem.h"
 
-#define DEFAULT_MEM_MIB 512
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- boot-source ---- */
 
+/* The item has the vm_config's own buffers: a string that fits one fits the other. */
 struct boot_source {
-	char kernel_path[API_PATH_MAX];
-	char initrd_path[API_PATH_MAX];
-	char boot_args[API_BOOT_ARGS_MAX];
+	char kernel_path[VM_PATH_MAX];
+	char initrd_path[VM_PATH_MAX];
+	char boot_args[VM_CMDLINE_MAX];
 };
 
 static int parse_boot_source(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
@@ -38,24 +37,24 @@ static int parse_boot_source(const char *json, size_t len, struct api_config_cha
 static int put_boot_source(void *config, const struct api_config_change *c, struct errmsg *e)
 {
 	const struct boot_source *b = (const struct boot_source *)c->item;
-	struct api_config *cfg = config;
+	struct vm_config *cfg = config;
 
 	(void)e;
 	/* The same sizes, NUL-terminated by the reader. */
 	memcpy(cfg->kernel_path, b->kernel_path, sizeof(cfg->kernel_path));
 	memcpy(cfg->initrd_path, b->initrd_path, sizeof(cfg->initrd_path));
-	memcpy(cfg->boot_args, b->boot_args, sizeof(cfg->boot_args));
+	memcpy(cfg->cmdline, b->boot_args, sizeof(cfg->cmdline));
 	return 0;
 }
 
 static void format_boot_source(const void *config, struct json_out *j)
 {
-	const struct api_config *cfg = config;
+	const struct vm_config *cfg = config;
 
 	json_put_string(j, "kernel_image_path", cfg->kernel_path);
 	if (cfg->initrd_path[0])
 		json_put_string(j, "initrd_path", cfg->initrd_path);
-	json_put_string(j, "boot_args", cfg->boot_args);
+	json_put_string(j, "boot_args", cfg->cmdline);
 }
 
 static const struct device_api boot_source = {
@@ -98,20 +97,20 @@ static int parse_machine(const char *json, size_t len, struct api_config_change 
 static int put_machine(void *config, const struct api_config_change *c, struct errmsg *e)
 {
 	const struct api_machine *m = (const struct api_machine *)c->item;
-	struct api_config *cfg = config;
+	struct vm_config *cfg = config;
 
 	(void)e;
-	cfg->vm.nr_cpus = m->vcpu_count;
-	cfg->vm.mem_size = m->mem_size_mib << 20;
+	cfg->nr_cpus = m->vcpu_count;
+	cfg->mem_size = m->mem_size_mib << 20;
 	return 0;
 }
 
 static void format_machine(const void *config, struct json_out *j)
 {
-	const struct api_config *cfg = config;
+	const struct vm_config *cfg = config;
 
-	json_put_uint(j, "vcpu_count", cfg->vm.nr_cpus);
-	json_put_uint(j, "mem_size_mib", cfg->vm.mem_size >> 20);
+	json_put_uint(j, "vcpu_count", cfg->nr_cpus);
+	json_put_uint(j, "mem_size_mib", cfg->mem_size >> 20);
 	json_put_bool(j, "smt", false);
 }
 
@@ -154,23 +153,15 @@ const struct device_api *api_section_find(const char *name, size_t len)
 }
 
 /* What a section's put and format work on: the device's part of the vm_config, or for the core's the whole. */
-static void *section_config(const struct api_config *cfg, const struct device_api *section)
+static void *section_config(const struct vm_config *cfg, const struct device_api *section)
 {
 	const struct device_ops *devices[DEVICES_MAX];
 	size_t nr_devices = devices_registered(devices);
 
 	for (size_t i = 0; i < nr_devices && i < DEVICES_MAX; i++)
 		if (devices[i]->api == section)
-			return device_config((struct vm_config *)&cfg->vm, devices[i]);
-	return (struct api_config *)cfg;
-}
-
-void api_config_init(struct api_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->vm.mem_size = (uint64_t)DEFAULT_MEM_MIB << 20;
-	cfg->vm.nr_cpus = 1;
-	cfg->vm.acpi = true;
+			return device_config((struct vm_config *)cfg, devices[i]);
+	return (struct vm_config *)cfg;
 }
 
 int api_config_parse(const struct device_api *section, const char *json, size_t len, struct api_config_change *c,
@@ -181,50 +172,36 @@ int api_config_parse(const struct device_api *section, const char *json, size_t 
 	return section->parse(json, len, c, e);
 }
 
-int api_config_apply(struct api_config *cfg, const struct api_config_change *c, struct errmsg *e)
+int api_config_apply(struct vm_config *cfg, const struct api_config_change *c, struct errmsg *e)
 {
 	return c->section->put(section_config(cfg, c->section), c, e);
 }
 
-void api_config_from_vm(struct api_config *cfg, const struct vm_config *vm)
+int api_config_startable(const struct vm_config *cfg, struct errmsg *e)
 {
-	api_config_init(cfg);
-	cfg->vm = *vm;
-	cfg->vm.kernel_path = cfg->vm.initrd_path = cfg->vm.cmdline = NULL;
-	cfg->vm.initrd_data = NULL;
-	snprintf(cfg->kernel_path, sizeof(cfg->kernel_path), "%s", vm->kernel_path ? vm->kernel_path : "");
-	snprintf(cfg->initrd_path, sizeof(cfg->initrd_path), "%s", vm->initrd_path ? vm->initrd_path : "");
-	snprintf(cfg->boot_args, sizeof(cfg->boot_args), "%s", vm->cmdline ? vm->cmdline : "");
+	if (!cfg->kernel_path[0])
+		return errmsg_set(e, EINVAL, "no kernel: PUT /boot-source with a kernel_image_path first");
+	return 0;
 }
 
-int api_config_to_vm(const struct api_config *cfg, struct vm_config *vm, char *cmdline_buf, size_t cmdline_size,
-		     struct errmsg *e)
+int api_config_boot_args(const struct vm_config *cfg, char *out, size_t size, struct errmsg *e)
 {
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all), len;
 	char param[API_PARAM_MAX];
-	int added;
+	int added = snprintf(out, size, "%s", cfg->cmdline);
 
-	if (!cfg->kernel_path[0])
-		return errmsg_set(e, EINVAL, "no kernel: PUT /boot-source with a kernel_image_path first");
-	*vm = cfg->vm;
-	vm->kernel_path = cfg->kernel_path;
-	vm->initrd_path = cfg->initrd_path[0] ? cfg->initrd_path : NULL;
-	vm->paths_from_api = true;
-	added = snprintf(cmdline_buf, cmdline_size, "%s", cfg->boot_args);
-	/* Then what the sections' items ask the kernel for (the root drive's root=/dev/vdX rw|ro). */
-	for (size_t i = 0; i < n && added >= 0 && (size_t)added < cmdline_size; i++) {
+	for (size_t i = 0; i < n && added >= 0 && (size_t)added < size; i++) {
 		len = (size_t)added;
 		if (all[i]->boot_args && all[i]->boot_args(section_config(cfg, all[i]), param, sizeof(param)) > 0)
-			added = (int)len + snprintf(cmdline_buf + len, cmdline_size - len, "%s%s", len ? " " : "", param);
+			added = (int)len + snprintf(out + len, size - len, "%s%s", len ? " " : "", param);
 	}
-	if (added < 0 || (size_t)added >= cmdline_size)
+	if (added < 0 || (size_t)added >= size)
 		return errmsg_set(e, EINVAL, "boot_args are too long");
-	vm->cmdline = cmdline_buf[0] ? cmdline_buf : NULL;
 	return 0;
 }
 
-int api_config_format(const struct api_config *cfg, char *out, size_t cap)
+int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 {
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
@@ -250,7 +227,7 @@ int api_config_format(const struct api_config *cfg, char *out, size_t cap)
 /* ---- --config-file: each section read as its endpoint reads it ---- */
 
 struct file_section {
-	struct api_config *cfg;
+	struct vm_config *cfg;
 	const struct device_api *section;
 };
 
@@ -278,7 +255,7 @@ static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e
 	return err ? errmsg_prefix(e, -err, "'%s': ", s.section->name) : 0;
 }
 
-int api_config_parse_file(struct api_config *cfg, const char *text, size_t len, struct errmsg *e)
+int api_config_parse_file(struct vm_config *cfg, const char *text, size_t len, struct errmsg *e)
 {
 	return json_for_each(text, len, true, apply_section, cfg, e);
 }

@@ -240,24 +240,38 @@ static int put_section(const struct call *c, struct reply *r)
 	return no_content(r);
 }
 
+/* machine-config's object, into the json_out that arg is. */
+static int format_machine(const struct vm_config *cfg, void *arg)
+{
+	struct json_out *j = arg;
+
+	json_object_begin(j, NULL);
+	api_machine_config.format(cfg, j);
+	json_object_end(j);
+	return 0;
+}
+
 /* GET /machine-config: the section as GET /vm/config shows it. */
 static int get_machine(const struct call *c, struct reply *r)
 {
-	struct api_config cfg;
 	struct json_out j;
 
-	c->b->get_config(c->ctx, &cfg);
 	json_out_init(&j, r->out, r->cap);
-	json_object_begin(&j, NULL);
-	api_machine_config.format(&cfg, &j);
-	json_object_end(&j);
+	c->b->read_config(c->ctx, format_machine, &j);
 	return finish_json(r, &j);
+}
+
+static int read_machine(const struct vm_config *cfg, void *arg)
+{
+	struct api_machine *m = arg;
+
+	*m = (struct api_machine){ .vcpu_count = cfg->nr_cpus, .mem_size_mib = cfg->mem_size >> 20 };
+	return 0;
 }
 
 /* PATCH /machine-config: the fields given replace those configured. */
 static int patch_machine(const struct call *c, struct reply *r)
 {
-	struct api_config cfg;
 	struct api_config_change change = { .section = &api_machine_config };
 	struct api_machine current;
 	struct errmsg e = { "" };
@@ -265,8 +279,7 @@ static int patch_machine(const struct call *c, struct reply *r)
 
 	if (!c->req->body || !c->req->body_len)
 		return fault(r, 400, MSG_NO_BODY);
-	c->b->get_config(c->ctx, &cfg);
-	current = (struct api_machine){ .vcpu_count = cfg.vm.nr_cpus, .mem_size_mib = cfg.vm.mem_size >> 20 };
+	c->b->read_config(c->ctx, read_machine, &current);
 	if ((err = api_machine_read(c->req->body, c->req->body_len, &current, (struct api_machine *)change.item, &e)))
 		return fault(r, 400, "%s", e.text);
 	if ((err = c->b->configure(c->ctx, &change, &e)))
@@ -274,13 +287,17 @@ static int patch_machine(const struct call *c, struct reply *r)
 	return no_content(r);
 }
 
+static int format_config(const struct vm_config *cfg, void *arg)
+{
+	struct reply *r = arg;
+
+	return api_config_format(cfg, r->out, r->cap);
+}
+
 static int get_vm_config(const struct call *c, struct reply *r)
 {
-	struct api_config cfg;
-	int len;
+	int len = c->b->read_config(c->ctx, format_config, r);
 
-	c->b->get_config(c->ctx, &cfg);
-	len = api_config_format(&cfg, r->out, r->cap);
 	if (len < 0)
 		return fault(r, 500, "the configuration does not fit in %zu bytes", r->cap);
 	r->status = 200;

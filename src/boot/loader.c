@@ -10,6 +10,7 @@
 #include <asm/bootparam.h>
 #include <asm/e820.h>
 
+#include "api/config.h"
 #include "boot/acpi.h"
 #include "boot/bzimage.h"
 #include "boot/cmdline.h"
@@ -110,7 +111,7 @@ static int load_initrd(struct vm *vm, uint64_t floor, uint64_t limit, uint64_t *
 	int err;
 
 	*addr = *size = 0;
-	if (vm->cfg->initrd_path) {
+	if (vm->cfg->initrd_path[0]) {
 		if ((err = image_map(&img, "initrd", vm->cfg->initrd_path, vm->cfg->paths_from_api, e)))
 			return err;
 		err = place_initrd(vm, &img, floor, limit, addr, e);
@@ -127,12 +128,15 @@ static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)
 {
 	char *dst = guest_ptr(&vm->mem, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);
 	char defaults[sizeof(CMDLINE_DEFAULTS) + sizeof(vm->cmdline_extra)];
+	char user[API_BOOT_ARGS_MAX]; /* the boot arguments, then the API sections' (the root drive's root=) */
 	int len;
 
 	/* What devices asked for counts as a default: --cmdline can still override it. */
 	snprintf(defaults, sizeof(defaults), "%s%s%s", CMDLINE_DEFAULTS, vm->cmdline_extra[0] ? " " : "",
 		 vm->cmdline_extra);
-	len = cmdline_build(defaults, vm->cfg->cmdline, dst, LAYOUT_CMDLINE_MAX, max_len);
+	if ((len = api_config_boot_args(vm->cfg, user, sizeof(user), e)) < 0)
+		return len;
+	len = cmdline_build(defaults, user, dst, LAYOUT_CMDLINE_MAX, max_len);
 
 	if (len == -EINVAL)
 		return errmsg_set(e, EINVAL, "--cmdline: unterminated quote");

@@ -27,9 +27,9 @@
 /* A config file larger than this is surely not one. */
 #define CONFIG_FILE_MAX (1 << 20)
 
-/* What daemon's options fill: of the VM's configuration only what is not the guest's (the API gives that). */
+/* What daemon's options fill: of the VM's configuration what is not the guest's; the API fills the rest. */
 struct daemon_args {
-	struct vm_config host;
+	struct vm_config cfg;
 	const char *config_file;
 	bool verbose;
 };
@@ -43,12 +43,12 @@ static const struct option_spec daemon_options[] = {
 static size_t daemon_groups(void *args, struct option_group *g)
 {
 	struct daemon_args *a = args;
-	struct vm_config *host = a ? &a->host : NULL;
+	struct vm_config *cfg = a ? &a->cfg : NULL;
 	size_t n = 0;
 
-	g[n++] = (struct option_group){ host_options, host, NULL };
+	g[n++] = (struct option_group){ host_options, cfg, NULL };
 	g[n++] = (struct option_group){ daemon_options, a, NULL };
-	g[n++] = (struct option_group){ seccomp_options, host, NULL };
+	g[n++] = (struct option_group){ seccomp_options, cfg, NULL };
 	g[n++] = (struct option_group){ verbose_options, a ? &a->verbose : NULL, NULL };
 	return n;
 }
@@ -83,7 +83,7 @@ static int read_config_file(struct api_ctl *ctl, const char *path, struct errmsg
 		err = errmsg_set(e, errno, "--config-file %s: %s", path, strerror(errno));
 	else if (n > 0)
 		err = errmsg_set(e, EFBIG, "--config-file %s: larger than %d bytes", path, CONFIG_FILE_MAX);
-	else if ((err = api_config_parse_file(&ctl->cfg, text, len, e)))
+	else if ((err = api_config_parse_file(ctl->cfg, text, len, e)))
 		errmsg_prefix(e, -err, "--config-file %s: ", path);
 	close(fd);
 out:
@@ -128,25 +128,23 @@ static bool wait_for_start(struct api_ctl *ctl, int signal_fd, int *exit_code)
 }
 
 /* Boots what ctl is configured with; false when it did not start (the client that asked is told why). */
-static bool boot(struct api_ctl *ctl, bool nested, struct runner_result *res)
+static bool boot(struct api_ctl *ctl, struct runner_result *res)
 {
 	struct runner_hooks hooks = api_ctl_hooks(ctl);
-	static char cmdline[API_BOOT_ARGS_MAX + 32];
-	struct vm_config cfg;
 	struct errmsg e;
+	int err;
 
 	*res = (struct runner_result){ .exit_code = EXIT_RUNTIME_ERROR };
 	pthread_mutex_lock(&ctl->lock);
-	if (api_config_to_vm(&ctl->cfg, &cfg, cmdline, sizeof(cmdline), &e)) {
-		pthread_mutex_unlock(&ctl->lock);
+	err = api_config_startable(ctl->cfg, &e);
+	pthread_mutex_unlock(&ctl->lock);
+	if (err) {
 		log_error("%s", e.text);
 		api_ctl_start_failed(ctl, e.text);
 		return false;
 	}
 	/* The configuration cannot change any more (InstanceStart was taken): it can be used unlocked. */
-	pthread_mutex_unlock(&ctl->lock);
-	cfg.nested = nested;
-	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, &hooks, res);
+	runner_run(ctl->cfg, STDIN_FILENO, STDOUT_FILENO, &hooks, res);
 	if (res->booted)
 		return true;
 	log_error("%s", res->message);
@@ -154,7 +152,7 @@ static bool boot(struct api_ctl *ctl, bool nested, struct runner_result *res)
 	return false;
 }
 
-static int serve(struct api_ctl *ctl, bool start_now, bool nested)
+static int serve(struct api_ctl *ctl, bool start_now)
 {
 	struct runner_result res;
 	sigset_t stop_signals;
@@ -180,7 +178,7 @@ static int serve(struct api_ctl *ctl, bool start_now, bool nested)
 	for (;;) {
 		if (!start_now && !wait_for_start(ctl, signal_fd, &exit_code))
 			break;
-		if (boot(ctl, nested, &res)) {
+		if (boot(ctl, &res)) {
 			log_info("%s", res.message);
 			exit_code = res.exit_code;
 			break;
@@ -198,33 +196,34 @@ int cmd_daemon(int argc, char **argv)
 {
 	static struct api_ctl ctl;
 	/* Static: the configuration's drive slots stay untouched pages. */
-	static struct daemon_args args = { .host = { .uid = JAIL_KEEP_ID, .gid = JAIL_KEEP_ID } };
+	static struct daemon_args args;
 	struct option_group groups[OPTION_GROUPS_MAX];
-	const struct vm_config *host = &args.host;
+	struct vm_config *cfg = &args.cfg;
 	struct api_server *server;
 	struct errmsg e;
 	int code, err;
 
+	vm_config_init(cfg);
 	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
 	if (err == -ECANCELED) {
 		options_print_usage(stdout, "daemon", &daemon_usage);
 		return 0;
 	}
-	if (!err && !host->api_sock)
+	if (!err && !cfg->api_sock)
 		err = options_required("daemon", "api-sock", &e);
 	if (!err)
-		err = jail_check(host->uid, host->gid, host->chroot_dir, &e);
+		err = jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, &e);
 	if (err) {
 		log_error("%s", e.text);
 		return EXIT_USAGE;
 	}
 	log_set_verbose(args.verbose);
-	jail_configure(host->uid, host->gid, host->chroot_dir);
-	if ((err = seccomp_enable(!host->no_seccomp))) {
+	jail_configure(cfg->uid, cfg->gid, cfg->chroot_dir);
+	if ((err = seccomp_enable(!cfg->no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return EXIT_RUNTIME_ERROR;
 	}
-	if (api_ctl_init(&ctl, true, NULL, &e)) {
+	if (api_ctl_init(&ctl, true, cfg, &e)) {
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}
@@ -233,12 +232,12 @@ int cmd_daemon(int argc, char **argv)
 		api_ctl_destroy(&ctl);
 		return EXIT_USAGE;
 	}
-	if (api_server_start(&server, host->api_sock, &api_vm_backend, &ctl, &e)) {
+	if (api_server_start(&server, cfg->api_sock, &api_vm_backend, &ctl, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_RUNTIME_ERROR;
 	}
-	code = serve(&ctl, args.config_file != NULL, host->nested);
+	code = serve(&ctl, args.config_file != NULL);
 	api_server_stop(server);
 	api_ctl_destroy(&ctl);
 	return code;

@@ -16,8 +16,6 @@
 #include "runner.h"
 #include "jail.h"
 
-#define DEFAULT_MEM (512ULL << 20)
-
 /* What run's own options fill: the machine needs host_ram to check --mem. */
 struct run_args {
 	struct vm_config *cfg;
@@ -110,15 +108,12 @@ int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *c
 	struct option_group groups[OPTION_GROUPS_MAX];
 	int err;
 
-	cfg->mem_size = DEFAULT_MEM;
-	cfg->nr_cpus = 1;
-	cfg->acpi = true;
-	cfg->uid = cfg->gid = JAIL_KEEP_ID;
+	vm_config_init(cfg);
 	err = options_parse("run", argc, argv, groups, run_groups(&args, groups), e);
 	*verbose = args.verbose;
 	if (err)
 		return err;
-	if (!cfg->kernel_path)
+	if (!cfg->kernel_path[0])
 		return options_required("run", "kernel", e);
 	return jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, e);
 }
@@ -132,7 +127,7 @@ static void report(const struct runner_result *res)
 }
 
 /* The API socket serves from before the VM exists until after it is gone, so no exit path leaves the file. */
-static int run_with_api(const struct vm_config *cfg)
+static int run_with_api(struct vm_config *cfg)
 {
 	static struct api_ctl ctl;
 	struct runner_hooks hooks;

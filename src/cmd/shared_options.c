@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The options more than one command takes, declared once (include/commands.h). */
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "boot/cmdline.h"
 #include "commands.h"
@@ -9,11 +11,45 @@
 
 #define AT(field) offsetof(struct vm_config, field)
 
+/* Into one of the vm_config's buffers: a value that does not fit is refused, never cut (as the API does). */
+static int copy_value(const char *option, char *dst, size_t size, const char *value, struct errmsg *e)
+{
+	size_t len = strlen(value);
+
+	if (len >= size)
+		return errmsg_set(e, EINVAL, "--%s must be at most %zu bytes long", option, size - 1);
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
+/* An empty path would read as "not given" (vm_config.h). */
+static int copy_path(const char *option, char *dst, const char *value, struct errmsg *e)
+{
+	if (!value[0])
+		return errmsg_set(e, EINVAL, "--%s: the path is empty", option);
+	return copy_value(option, dst, VM_PATH_MAX, value, e);
+}
+
+static int parse_kernel(void *dst, const char *value, struct errmsg *e)
+{
+	return copy_path("kernel", dst, value, e);
+}
+
+static int parse_initrd(void *dst, const char *value, struct errmsg *e)
+{
+	return copy_path("initrd", dst, value, e);
+}
+
+static int parse_cmdline(void *dst, const char *value, struct errmsg *e)
+{
+	return copy_value("cmdline", dst, VM_CMDLINE_MAX, value, e);
+}
+
 const struct option_spec boot_options[] = {
-	{ "kernel", 0, "PATH", "a bzImage, or an ELF vmlinux with a PVH entry point", option_string, AT(kernel_path) },
-	{ "initrd", 0, "PATH", "an initramfs to load with it", option_string, AT(initrd_path) },
+	{ "kernel", 0, "PATH", "a bzImage, or an ELF vmlinux with a PVH entry point", parse_kernel, AT(kernel_path) },
+	{ "initrd", 0, "PATH", "an initramfs to load with it", parse_initrd, AT(initrd_path) },
 	{ "cmdline", 0, "STR", "kernel parameters, added to \"" CMDLINE_DEFAULTS "\"\n"
-	  "(a parameter given here replaces the default of the same name)", option_string, AT(cmdline) },
+	  "(a parameter given here replaces the default of the same name)", parse_cmdline, AT(cmdline) },
 	{ "no-acpi", 0, NULL, "describe the machine with an MP table instead of ACPI", option_clear, AT(acpi) },
 	{ .name = NULL },
 };

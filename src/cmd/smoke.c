@@ -166,7 +166,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	int err;
 
 	memset(o, 0, sizeof(*o));
-	o->base.acpi = true;
+	vm_config_init(&o->base);
 	o->cpus = "1";
 	o->mem = "512M";
 	o->timeout_s = SMOKE_DEFAULT_TIMEOUT;
@@ -180,7 +180,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 						  groups[g].given);
 		return 0;
 	}
-	if (!o->base.kernel_path)
+	if (!o->base.kernel_path[0])
 		return options_required("smoke", "kernel", e);
 	if ((err = matrix_parse_cpus(&o->matrix, o->cpus, VM_MAX_CPUS, e)))
 		return err;
@@ -201,7 +201,7 @@ static struct verdict_config verdict_config_of(const struct smoke_opts *o)
 
 static void job_name(const struct smoke_opts *o, struct smoke_job *j, const char *mem_text)
 {
-	char kernel[128];
+	char kernel[sizeof(o->base.kernel_path)]; /* basename may write to it */
 
 	snprintf(kernel, sizeof(kernel), "%s", o->base.kernel_path);
 	snprintf(j->name, sizeof(j->name), "%s %u vCPU%s%s%s", basename(kernel), j->cpus, j->cpus == 1 ? "" : "s",
@@ -542,7 +542,7 @@ int cmd_smoke(int argc, char **argv)
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return VERDICT_EXIT_FAIL;
 	}
-	if (!o.base.initrd_path) {
+	if (!o.base.initrd_path[0]) {
 		if ((err = builtin_initramfs(&initramfs, &o.base.initrd_size))) {
 			log_error("cannot build the built-in initramfs: %s", strerror(-err));
 			return VERDICT_EXIT_FAIL;

@@ -11,7 +11,7 @@ void fake_vm_reset(struct fake_vm *f)
 	memset(f, 0, sizeof(*f));
 	f->state = API_STATE_NOT_STARTED;
 	f->paused = f->action = -1;
-	api_config_init(&f->cfg);
+	vm_config_init(&f->cfg);
 }
 
 /* The error a test asked for, if any. */
@@ -82,9 +82,9 @@ static int fake_configure(void *ctx, const struct api_config_change *change, str
 	return api_config_apply(&f->cfg, change, e);
 }
 
-static void fake_get_config(void *ctx, struct api_config *cfg)
+static int fake_read_config(void *ctx, int (*read)(const struct vm_config *cfg, void *arg), void *arg)
 {
-	*cfg = ((struct fake_vm *)ctx)->cfg;
+	return read(&((struct fake_vm *)ctx)->cfg, arg);
 }
 
 static int fake_get_stats(void *ctx, struct json_out *j, struct errmsg *e)
@@ -102,7 +102,7 @@ static int fake_get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct
 	f->regs_vcpu = vcpu;
 	if (f->err)
 		return injected(f, e);
-	if (f->state == API_STATE_NOT_STARTED || vcpu >= f->cfg.vm.nr_cpus)
+	if (f->state == API_STATE_NOT_STARTED || vcpu >= f->cfg.nr_cpus)
 		return errmsg_set(e, ENOENT, "no vCPU %u", vcpu);
 	memset(regs, 0, sizeof(*regs));
 	memset(sregs, 0, sizeof(*sregs));
@@ -117,7 +117,7 @@ const struct api_backend fake_backend = {
 	.set_paused = fake_set_paused,
 	.action = fake_action,
 	.configure = fake_configure,
-	.get_config = fake_get_config,
+	.read_config = fake_read_config,
 	.get_stats = fake_get_stats,
 	.get_regs = fake_get_regs,
 };

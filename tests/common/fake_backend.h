@@ -14,7 +14,7 @@
 
 struct fake_vm {
 	enum api_state state;
-	struct api_config cfg;
+	struct vm_config cfg;
 	/* Set by a test: non-zero, every operation fails with it (and err_msg, or "fake error"). */
 	int err;
 	const char *err_msg;

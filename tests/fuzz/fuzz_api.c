@@ -116,12 +116,13 @@ static void serve_one(struct fake_vm *fake, const struct http_request *req)
 	check(status != 204 || len == 0);
 	check_response(status, out, req->close);
 	if (req->body) {
-		static struct api_config cfg;
+		static struct vm_config cfg;
 		struct errmsg e = { "" };
 
 		check_json_round_trip(req->body, req->body_len);
 		/* The same bytes as a --config-file: the router's other reader of untrusted JSON. */
-		api_config_init(&cfg);
+		memset(&cfg, 0, sizeof(cfg));
+		vm_config_init(&cfg);
 		if (api_config_parse_file(&cfg, req->body, req->body_len, &e))
 			check(e.text[0]);
 	}

@@ -33,7 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *ram, *initrd;
 	static int kernel_fd = -1;
-	char kernel_path[32];
 	struct errmsg e;
 	uint32_t initrd_size;
 	uint8_t flags;
@@ -51,14 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = data[4];
 	if (ftruncate(kernel_fd, 0) || pwrite(kernel_fd, data + 5, size - 5, 0) != (ssize_t)(size - 5))
 		abort();
-	snprintf(kernel_path, sizeof(kernel_path), "/proc/self/fd/%d", kernel_fd);
 
 	memset(&f.cfg, 0, sizeof(f.cfg));
-	f.cfg.kernel_path = kernel_path;
+	snprintf(f.cfg.kernel_path, sizeof(f.cfg.kernel_path), "/proc/self/fd/%d", kernel_fd);
 	f.cfg.initrd_data = initrd;
 	f.cfg.initrd_size = initrd_size;
 	f.cfg.acpi = flags & 1;
-	f.cfg.cmdline = flags & 2 ? "console=ttyS0 \"quoted arg\" root=/dev/vda" : NULL;
+	snprintf(f.cfg.cmdline, sizeof(f.cfg.cmdline), "%s", flags & 2 ? "console=ttyS0 \"quoted arg\" root=/dev/vda" : "");
 	f.cfg.transport = VIRTIO_TRANSPORT_PCI;
 	if (fake_host_init(&f, ram, RAM_SIZE) || fake_host_add(&f, "pci"))
 		abort();

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/backend.h"
 #include "api/router.h"
 #include "fake_backend.h"
 #include "virtio/blk.h"
@@ -181,7 +182,7 @@ static void test_boot_source(void **state)
 	assert_string_equal(fake.last.section->name, "boot-source");
 	assert_string_equal(fake.cfg.kernel_path, "/k");
 	assert_string_equal(fake.cfg.initrd_path, "/i");
-	assert_string_equal(fake.cfg.boot_args, "quiet x=\"y\"");
+	assert_string_equal(fake.cfg.cmdline, "quiet x=\"y\"");
 
 	request(HTTP_PUT, "/boot-source", "{\"kernel_image_path\": \"/k2\"}");
 	expect_no_content();
@@ -203,12 +204,12 @@ static void test_machine_config(void **state)
 	assert_string_equal(out, "{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false}");
 	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 4, \"mem_size_mib\": 1024}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_cpus, 4);
-	assert_int_equal(fake.cfg.vm.mem_size, 1024ULL << 20);
+	assert_int_equal(fake.cfg.nr_cpus, 4);
+	assert_int_equal(fake.cfg.mem_size, 1024ULL << 20);
 	request(HTTP_PATCH, "/machine-config", "{\"mem_size_mib\": 256}");
 	expect_no_content();
-	assert_int_equal(fake.cfg.vm.nr_cpus, 4);
-	assert_int_equal(fake.cfg.vm.mem_size, 256ULL << 20);
+	assert_int_equal(fake.cfg.nr_cpus, 4);
+	assert_int_equal(fake.cfg.mem_size, 256ULL << 20);
 
 	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 0, \"mem_size_mib\": 256}");
 	expect_fault(400, "vcpu_count");
@@ -222,7 +223,7 @@ static void test_machine_config(void **state)
 	expect_fault(400, "smt");
 	request(HTTP_PATCH, "/machine-config", "{\"vcpu_count\": \"2\"}");
 	expect_fault(400, "vcpu_count");
-	assert_int_equal(fake.cfg.vm.nr_cpus, 4);
+	assert_int_equal(fake.cfg.nr_cpus, 4);
 }
 
 static void test_drives(void **state)
@@ -232,24 +233,24 @@ static void test_drives(void **state)
 		"{\"drive_id\": \"root\", \"path_on_host\": \"/r.img\", \"is_root_device\": true, "
 		"\"is_read_only\": true, \"cache_type\": \"Unsafe\", \"io_engine\": \"Sync\"}");
 	expect_no_content();
-	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 1);
-	assert_string_equal(blk_config_of(&fake.cfg.vm)->drives[0].id, "root");
-	assert_string_equal(blk_config_of(&fake.cfg.vm)->drives[0].path, "/r.img");
-	assert_true(blk_config_of(&fake.cfg.vm)->drives[0].readonly);
-	assert_true(blk_config_of(&fake.cfg.vm)->has_root);
-	assert_int_equal(blk_config_of(&fake.cfg.vm)->root, 0);
+	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 1);
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].id, "root");
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "/r.img");
+	assert_true(blk_config_of(&fake.cfg)->drives[0].readonly);
+	assert_true(blk_config_of(&fake.cfg)->has_root);
+	assert_int_equal(blk_config_of(&fake.cfg)->root, 0);
 
 	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/d.img\"}");
 	expect_no_content();
-	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 2);
-	assert_false(blk_config_of(&fake.cfg.vm)->drives[1].readonly);
+	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 2);
+	assert_false(blk_config_of(&fake.cfg)->drives[1].readonly);
 
 	/* The same id again updates the drive. */
 	request(HTTP_PUT, "/drives/root", "{\"drive_id\": \"root\", \"path_on_host\": \"/r2.img\", "
 					  "\"is_root_device\": true, \"is_read_only\": false}");
 	expect_no_content();
-	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 2);
-	assert_string_equal(blk_config_of(&fake.cfg.vm)->drives[0].path, "/r2.img");
+	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 2);
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "/r2.img");
 
 	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/d.img\", "
 					  "\"is_root_device\": true}");
@@ -265,7 +266,7 @@ static void test_drives(void **state)
 	expect_fault(400, "cache_type");
 	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/x\", \"rate_limiter\": {}}");
 	assert_int_equal(status, 400);
-	assert_int_equal(blk_config_of(&fake.cfg.vm)->nr_drives, 2);
+	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 2);
 }
 
 static void test_too_many_drives(void **state)
@@ -290,15 +291,15 @@ static void test_network_interfaces(void **state)
 	request(HTTP_PUT, "/network-interfaces/eth0",
 		"{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", \"guest_mac\": \"06:00:AC:10:00:02\"}");
 	expect_no_content();
-	assert_int_equal(net_config_of(&fake.cfg.vm)->nr, 1);
-	assert_string_equal(net_config_of(&fake.cfg.vm)->nets[0].tap, "tap0");
-	assert_true(net_config_of(&fake.cfg.vm)->nets[0].mac_set);
-	assert_int_equal(net_config_of(&fake.cfg.vm)->nets[0].mac[5], 2);
-	assert_string_equal(net_config_of(&fake.cfg.vm)->nets[0].id, "eth0");
+	assert_int_equal(net_config_of(&fake.cfg)->nr, 1);
+	assert_string_equal(net_config_of(&fake.cfg)->nets[0].tap, "tap0");
+	assert_true(net_config_of(&fake.cfg)->nets[0].mac_set);
+	assert_int_equal(net_config_of(&fake.cfg)->nets[0].mac[5], 2);
+	assert_string_equal(net_config_of(&fake.cfg)->nets[0].id, "eth0");
 
 	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\"}");
 	expect_no_content();
-	assert_false(net_config_of(&fake.cfg.vm)->nets[1].mac_set);
+	assert_false(net_config_of(&fake.cfg)->nets[1].mac_set);
 
 	request(HTTP_PUT, "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap0\"}");
 	expect_fault(400, "eth0");
@@ -318,7 +319,7 @@ static void test_network_interfaces(void **state)
 	request(HTTP_PUT, "/network-interfaces/eth0",
 		"{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", \"guest_mac\": \"06:00:ac:10:00:02\"}");
 	expect_no_content();
-	assert_int_equal(net_config_of(&fake.cfg.vm)->nr, 2);
+	assert_int_equal(net_config_of(&fake.cfg)->nr, 2);
 }
 
 static const char full_config[] =
@@ -330,7 +331,6 @@ static const char full_config[] =
 
 static void test_vm_config_roundtrip(void **state)
 {
-	struct api_config cfg;
 	struct errmsg e;
 
 	(void)state;
@@ -341,9 +341,7 @@ static void test_vm_config_roundtrip(void **state)
 				 "\"drives\":[],\"network-interfaces\":[]}");
 
 	/* GET /vm/config gives what --config-file takes. */
-	api_config_init(&cfg);
-	assert_int_equal(api_config_parse_file(&cfg, full_config, strlen(full_config), &e), 0);
-	fake.cfg = cfg;
+	assert_int_equal(api_config_parse_file(&fake.cfg, full_config, strlen(full_config), &e), 0);
 	request(HTTP_GET, "/vm/config", NULL);
 	assert_string_equal(out, full_config);
 }
@@ -351,11 +349,12 @@ static void test_vm_config_roundtrip(void **state)
 static void test_config_file(void **state)
 {
 	static const char spaced[] = " {\n \"drives\" : [ ] ,\n \"boot-source\" : { \"kernel_image_path\" : \"/a b\" }\n}\n";
-	struct api_config cfg;
+	/* Static: a vm_config is zeroed before vm_config_init, and large. */
+	static struct vm_config cfg;
 	struct errmsg e;
 
 	(void)state;
-	api_config_init(&cfg);
+	vm_config_init(&cfg);
 	assert_int_equal(api_config_parse_file(&cfg, spaced, strlen(spaced), &e), 0);
 	assert_string_equal(cfg.kernel_path, "/a b");
 	assert_int_equal(api_config_parse_file(&cfg, "{}", 2, &e), 0);
@@ -377,7 +376,8 @@ static void test_config_file(void **state)
 		{ "{\"network-interfaces\": [[[[[[[[[[[]]]]]]]]]]]}", "network-interfaces" },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		api_config_init(&cfg);
+		memset(&cfg, 0, sizeof(cfg));
+		vm_config_init(&cfg);
 		e.text[0] = '\0';
 		if (api_config_parse_file(&cfg, bad[i][0], strlen(bad[i][0]), &e) != -EINVAL)
 			fail_msg("config file '%s' was taken", bad[i][0]);
@@ -386,40 +386,44 @@ static void test_config_file(void **state)
 	}
 }
 
-static void test_config_to_vm(void **state)
+static void test_config_to_boot(void **state)
 {
-	struct api_config cfg;
-	struct vm_config vm;
-	char cmdline[256];
+	static struct vm_config cfg;
+	static struct api_ctl ctl;
+	char args[API_BOOT_ARGS_MAX];
 	struct errmsg e;
 
 	(void)state;
-	api_config_init(&cfg);
-	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, sizeof(cmdline), &e), -EINVAL);
+	vm_config_init(&cfg);
+	assert_int_equal(api_config_startable(&cfg, &e), -EINVAL);
 	assert_non_null(strstr(e.text, "boot-source"));
 
 	assert_int_equal(api_config_parse_file(&cfg, full_config, strlen(full_config), &e), 0);
-	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, sizeof(cmdline), &e), 0);
-	assert_string_equal(vm.kernel_path, "/k");
-	assert_string_equal(vm.initrd_path, "/i");
-	assert_string_equal(vm.cmdline, "quiet root=/dev/vda ro");
-	assert_int_equal(vm.nr_cpus, 2);
-	assert_int_equal(vm.mem_size, 256ULL << 20);
-	assert_int_equal(blk_config_of(&vm)->nr_drives, 1);
-	assert_int_equal(net_config_of(&vm)->nr, 1);
-	assert_true(vm.acpi);
+	assert_int_equal(api_config_startable(&cfg, &e), 0);
+	assert_string_equal(cfg.kernel_path, "/k");
+	assert_string_equal(cfg.initrd_path, "/i");
+	assert_int_equal(cfg.nr_cpus, 2);
+	assert_int_equal(cfg.mem_size, 256ULL << 20);
+	assert_int_equal(blk_config_of(&cfg)->nr_drives, 1);
+	assert_int_equal(net_config_of(&cfg)->nr, 1);
+	assert_true(cfg.acpi);
+	/* The root drive asks for its root= when the VM is built; the configuration keeps the client's boot_args. */
+	assert_int_equal(api_config_boot_args(&cfg, args, sizeof(args), &e), 0);
+	assert_string_equal(args, "quiet root=/dev/vda ro");
+	assert_string_equal(cfg.cmdline, "quiet");
+	assert_int_equal(api_config_boot_args(&cfg, args, 10, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "boot_args"));
+
 	/* Paths a client named: the files they end in are opened without following a symbolic link. */
-	assert_true(vm.paths_from_api);
-	assert_true(blk_config_of(&vm)->drives[0].path_from_api);
-
-	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, 10, &e), -EINVAL);
-	assert_int_equal(api_config_to_vm(&cfg, &vm, cmdline, sizeof(cmdline), &e), 0);
-
-	/* And back, as kvmini run --api-sock shows its command line's configuration. */
-	api_config_from_vm(&cfg, &vm);
-	assert_string_equal(cfg.boot_args, "quiet root=/dev/vda ro");
-	assert_string_equal(net_config_of(&cfg.vm)->nets[0].id, "eth0");
-	assert_null(cfg.vm.kernel_path);
+	assert_true(blk_config_of(&cfg)->drives[0].path_from_api);
+	assert_int_equal(api_ctl_init(&ctl, true, &cfg, &e), 0);
+	assert_ptr_equal(ctl.cfg, &cfg);
+	assert_true(cfg.paths_from_api);
+	api_ctl_destroy(&ctl);
+	/* kvmini run --api-sock's paths are the command line's. */
+	assert_int_equal(api_ctl_init(&ctl, false, &cfg, &e), 0);
+	assert_false(cfg.paths_from_api);
+	api_ctl_destroy(&ctl);
 }
 
 /* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
@@ -446,7 +450,7 @@ static void test_regs(void **state)
 {
 	(void)state;
 	fake.state = API_STATE_RUNNING;
-	fake.cfg.vm.nr_cpus = 4;
+	fake.cfg.nr_cpus = 4;
 	request(HTTP_GET, "/vcpu/3/regs", NULL);
 	assert_int_equal(status, 200);
 	assert_int_equal(fake.regs_vcpu, 3);
@@ -528,7 +532,7 @@ int main(void)
 		T(test_network_interfaces),
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
-		T(test_config_to_vm),
+		T(test_config_to_boot),
 		T(test_sections),
 		T(test_regs),
 		T(test_stats),

@@ -22,10 +22,7 @@
 #define HOST_RAM (16 * GiB)
 #define MAX_ARGS 16
 
-/*
- * One run of run_parse_args. The config points into argv, so the arguments
- * are writable copies that live until the test is done with them.
- */
+/* One run of run_parse_args, on writable copies of the arguments as main gets them. */
 struct parsed {
 	int argc;
 	char *argv[MAX_ARGS + 2];
@@ -76,8 +73,8 @@ static void test_defaults(void **state)
 	PARSE("--kernel", "bzImage");
 	assert_int_equal(p.ret, 0);
 	assert_string_equal(p.cfg.kernel_path, "bzImage");
-	assert_null(p.cfg.initrd_path);
-	assert_null(p.cfg.cmdline);
+	assert_string_equal(p.cfg.initrd_path, "");
+	assert_string_equal(p.cfg.cmdline, "");
 	assert_int_equal(p.cfg.mem_size, 512 * MiB);
 	assert_int_equal(p.cfg.nr_cpus, 1);
 	assert_true(p.cfg.acpi);
@@ -248,6 +245,44 @@ static void test_missing_kernel(void **state)
 
 	parse_with(HOST_RAM, (const char *const[]){ NULL });
 	expect_usage_error("--kernel", "required");
+}
+
+/* The paths and boot arguments are copied into the configuration's buffers: what does not fit is refused. */
+static void test_string_limits(void **state)
+{
+	static char path[VM_PATH_MAX + 1], args[VM_CMDLINE_MAX + 1];
+
+	(void)state;
+	memset(path, 'p', VM_PATH_MAX - 1);
+	memset(args, 'a', VM_CMDLINE_MAX - 1);
+	PARSE("--kernel", path, "--initrd", path, "--cmdline", args);
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.cfg.kernel_path, path);
+	assert_string_equal(p.cfg.initrd_path, path);
+	assert_string_equal(p.cfg.cmdline, args);
+	teardown(NULL);
+
+	path[VM_PATH_MAX - 1] = 'p';
+	args[VM_CMDLINE_MAX - 1] = 'a';
+	PARSE("--kernel", path);
+	expect_usage_error("--kernel", "at most 4095 bytes");
+	teardown(NULL);
+	PARSE("--kernel", "k", "--initrd", path);
+	expect_usage_error("--initrd", "at most 4095 bytes");
+	teardown(NULL);
+	PARSE("--kernel", "k", "--cmdline", args);
+	expect_usage_error("--cmdline", "at most 2047 bytes");
+	teardown(NULL);
+
+	/* An empty path would read as none given. */
+	PARSE("--kernel", "");
+	expect_usage_error("--kernel", "empty");
+	teardown(NULL);
+	PARSE("--kernel", "k", "--initrd=");
+	expect_usage_error("--initrd", "empty");
+	teardown(NULL);
+	PARSE("--kernel", "k", "--cmdline", "");
+	assert_int_equal(p.ret, 0);
 }
 
 static void test_stray_argument(void **state)
@@ -435,6 +470,7 @@ int main(void)
 		T(test_defaults),
 		T(test_all_options),
 		T(test_option_forms),
+		T(test_string_limits),
 		T(test_flags_alone),
 		T(test_mem_limits_accepted),
 		T(test_mem_not_a_size),
