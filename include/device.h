@@ -170,6 +170,12 @@ struct device_ops {
 	uint32_t state_version;
 	/* Optional: presses and releases Ctrl-Alt-Del (the keyboard). */
 	int (*ctrl_alt_del)(void *data);
+	/*
+	 * Optional: a kernel parameter its configuration asks for after the
+	 * user's (the API's root drive: "root=/dev/vda rw") into out; its
+	 * length, 0 for none.
+	 */
+	int (*boot_args)(const void *config, char *out, size_t size);
 };
 
 struct device_instance {
@@ -208,6 +214,14 @@ const void *device_config_const(const struct vm_config *cfg, const struct device
  */
 void devices_sort(const struct device_ops **order, size_t n);
 /* Every registered record into out[DEVICES_MAX], in init order; returns how many (sorted only if they fit). */
+/*
+ * The guest's boot arguments: cfg->cmdline, then the parameters the
+ * devices' configurations ask for (boot_args), in device order. -E2BIG when
+ * they do not fit in size.
+ */
+int devices_boot_args(const struct vm_config *cfg, char *out, size_t size);
+/* Room for what the devices add to the boot arguments (one root=). */
+#define DEVICE_BOOT_ARGS_MAX 64
 size_t devices_registered(const struct device_ops **out);
 /* The registered record called name, NULL without one. */
 const struct device_ops *device_find(const char *name);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "device.h"
@@ -46,6 +47,22 @@ void *device_config(struct vm_config *cfg, const struct device_ops *ops)
 const void *device_config_const(const struct vm_config *cfg, const struct device_ops *ops)
 {
 	return device_config_at(cfg, ops);
+}
+
+int devices_boot_args(const struct vm_config *cfg, char *out, size_t size)
+{
+	char param[DEVICE_BOOT_ARGS_MAX];
+	int used = snprintf(out, size, "%s", cfg->cmdline);
+
+	for (const struct device_ops *const *d = __start_kvmini_devices; d < __stop_kvmini_devices; d++) {
+		size_t len = (size_t)used;
+
+		if (used < 0 || len >= size)
+			break;
+		if ((*d)->boot_args && (*d)->boot_args(device_config_const(cfg, *d), param, sizeof(param)) > 0)
+			used = (int)len + snprintf(out + len, size - len, "%s%s", len ? " " : "", param);
+	}
+	return used < 0 || (size_t)used >= size ? -E2BIG : 0;
 }
 
 size_t devices_registered(const struct device_ops **out)

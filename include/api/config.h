@@ -15,8 +15,6 @@
 #include "errmsg.h"
 #include "vm_config.h"
 
-/* The boot arguments with what the sections add to them (the root drive's "root=/dev/vdX rw"). */
-#define API_BOOT_ARGS_MAX (VM_CMDLINE_MAX + API_PARAM_MAX)
 /* Enough for any guest this host can hold; the real bound (host RAM) is checked when the VM is made. */
 #define API_MEM_MIB_MAX (1ULL << 30)
 
@@ -42,12 +40,6 @@ int api_config_parse(const struct device_api *section, const char *json, size_t 
 int api_config_apply(struct vm_config *cfg, const struct api_config_change *change, struct errmsg *e);
 /* Whether InstanceStart can boot cfg: -EINVAL, saying what to PUT, without a kernel. */
 int api_config_startable(const struct vm_config *cfg, struct errmsg *e);
-/*
- * The boot arguments the kernel is given, when the VM is built: cfg's, then
- * what the sections ask the kernel for (the root drive's "root=/dev/vdX
- * rw|ro"), into out. 0; -EINVAL when they do not fit.
- */
-int api_config_boot_args(const struct vm_config *cfg, char *out, size_t size, struct errmsg *e);
 /*
  * A Firecracker config file (--config-file): one object whose members are
  * sections ("boot-source", "drives", ...), applied to cfg. -EINVAL naming

@@ -17,8 +17,6 @@
 #define API_ID_MAX 64
 /* The largest item a section reads (boot-source's three strings, as long as the vm_config's). */
 #define API_ITEM_MAX 12288
-/* The longest kernel parameter a section may ask for. */
-#define API_PARAM_MAX 64
 
 struct json_out;
 struct device_api;
@@ -45,8 +43,6 @@ struct device_api {
 	int (*put)(void *config, const struct api_config_change *c, struct errmsg *e);
 	/* Its part of GET /vm/config: the members of its object, or the elements of its array. */
 	void (*format)(const void *config, struct json_out *j);
-	/* Optional: a kernel parameter its items ask for ("root=/dev/vda rw") into out; its length, 0 for none. */
-	int (*boot_args)(const void *config, char *out, size_t size);
 };
 
 /* The sections in GET /vm/config's order. Returns how many; out has room for API_SECTIONS_MAX. */

@@ -184,23 +184,6 @@ int api_config_startable(const struct vm_config *cfg, struct errmsg *e)
 	return 0;
 }
 
-int api_config_boot_args(const struct vm_config *cfg, char *out, size_t size, struct errmsg *e)
-{
-	const struct device_api *all[API_SECTIONS_MAX];
-	size_t n = api_sections(all), len;
-	char param[API_PARAM_MAX];
-	int added = snprintf(out, size, "%s", cfg->cmdline);
-
-	for (size_t i = 0; i < n && added >= 0 && (size_t)added < size; i++) {
-		len = (size_t)added;
-		if (all[i]->boot_args && all[i]->boot_args(section_config(cfg, all[i]), param, sizeof(param)) > 0)
-			added = (int)len + snprintf(out + len, size - len, "%s%s", len ? " " : "", param);
-	}
-	if (added < 0 || (size_t)added >= size)
-		return errmsg_set(e, EINVAL, "boot_args are too long");
-	return 0;
-}
-
 int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 {
 	const struct device_api *all[API_SECTIONS_MAX];

@@ -10,7 +10,6 @@
 #include <asm/bootparam.h>
 #include <asm/e820.h>
 
-#include "api/config.h"
 #include "boot/acpi.h"
 #include "boot/bzimage.h"
 #include "boot/cmdline.h"
@@ -128,14 +127,14 @@ static int build_cmdline(struct vm *vm, size_t max_len, struct errmsg *e)
 {
 	char *dst = guest_ptr(&vm->mem, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);
 	char defaults[sizeof(CMDLINE_DEFAULTS) + sizeof(vm->cmdline_extra)];
-	char user[API_BOOT_ARGS_MAX]; /* the boot arguments, then the API sections' (the root drive's root=) */
+	char user[VM_CMDLINE_MAX + DEVICE_BOOT_ARGS_MAX]; /* the boot arguments, then the devices' (the root drive's root=) */
 	int len;
 
 	/* What devices asked for counts as a default: --cmdline can still override it. */
 	snprintf(defaults, sizeof(defaults), "%s%s%s", CMDLINE_DEFAULTS, vm->cmdline_extra[0] ? " " : "",
 		 vm->cmdline_extra);
-	if ((len = api_config_boot_args(vm->cfg, user, sizeof(user), e)) < 0)
-		return len;
+	if (devices_boot_args(vm->cfg, user, sizeof(user)))
+		return errmsg_set(e, EINVAL, "boot_args are too long");
 	len = cmdline_build(defaults, user, dst, LAYOUT_CMDLINE_MAX, max_len);
 
 	if (len == -EINVAL)

@@ -563,9 +563,8 @@ static const struct device_api drives_api = {
 	.parse = drive_parse,
 	.put = drive_put,
 	.format = drives_format,
-	.boot_args = drives_boot_args,
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create, .options = blk_options,
-		       .api = &drives_api);
+		       .api = &drives_api, .boot_args = drives_boot_args);
 DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)
