@@ -6,7 +6,8 @@
 # configuration, GET / says Running, GET /vm/config shows it, and a second
 # PUT /boot-source is 400; SendCtrlAltDel makes the guest power off
 # (KVMINI_ACTION=counter traps it): exit 0. config-file: --config-file
-# boots at once, GET /vm/config gives back the file's settings, and
+# boots at once, its root drive puts root=/dev/vda ro after the boot
+# arguments, GET /vm/config gives back the file's settings, and
 # PUT /actions Stop ends kvmini at once with exit 0. stop-before-start:
 # Stop before InstanceStart ends the daemon with 0 and removes the socket.
 # refused-files: InstanceStart with a kernel path that ends in a symbolic
@@ -69,6 +70,7 @@ curl_config() {
 }
 
 config_file() {
+	truncate -s 1M "$T/root.img"
 	cat >"$T/vm.json" <<EOF2
 {
   "boot-source": {
@@ -77,12 +79,16 @@ config_file() {
     "boot_args": "KVMINI_ACTION=counter"
   },
   "machine-config": { "vcpu_count": 1, "mem_size_mib": 384 },
-  "drives": [],
+  "drives": [
+    { "drive_id": "root", "path_on_host": "$T/root.img", "is_root_device": true, "is_read_only": true }
+  ],
   "network-interfaces": []
 }
 EOF2
 	start_daemon --config-file "$T/vm.json"
 	wait_console '^COUNTER 5$' 200 || fail "the guest never counted to 5 ($(head -n 1 "$STDERR"))"
+	# The root drive's parameter follows the boot arguments (the initramfs is still the root the guest uses).
+	expect_console 'Kernel command line: .*KVMINI_ACTION=counter root=/dev/vda ro'
 	expect_api 200 GET /vm/config
 	echo "$API_BODY" | grep -q "\"kernel_image_path\":\"$GUEST_KERNEL\"" || fail "GET /vm/config: $API_BODY"
 	echo "$API_BODY" | grep -q '"mem_size_mib":384' || fail "GET /vm/config: $API_BODY"
