@@ -474,25 +474,42 @@ int net_config_parse(const char *arg, struct net_config *n, struct errmsg *e)
 	return parse_net(arg, n, e) ? kv_option_error(e, "--net", arg) : 0;
 }
 
+/*
+ * The interface other than nets->nets[skip] that n would share a tap or a
+ * MAC with (*mac says which), or NULL: each may be named only once.
+ */
+static const struct net_config *net_clash(const struct net_configs *nets, const struct net_config *n, unsigned skip,
+					  bool *mac)
+{
+	for (unsigned k = 0; k < nets->nr; k++) {
+		const struct net_config *other = &nets->nets[k];
+
+		if (k == skip)
+			continue;
+		*mac = strcmp(other->tap, n->tap) != 0;
+		if (!*mac || (n->mac_set && other->mac_set && !memcmp(other->mac, n->mac, sizeof(n->mac))))
+			return other;
+	}
+	return NULL;
+}
+
 /* One --net value, appended to the interfaces; a tap (and a MAC given) may be named only once. */
 static int add_net(void *net_configs, const char *arg, struct errmsg *e)
 {
 	struct net_configs *cfg = net_configs;
 	struct net_config n;
+	bool mac;
 
 	if (cfg->nr == NET_MAX_INTERFACES)
 		return errmsg_set(e, EINVAL, "--net: at most %d interfaces", NET_MAX_INTERFACES);
 	if (net_config_parse(arg, &n, e))
 		return -EINVAL;
-	for (unsigned i = 0; i < cfg->nr; i++) {
-		if (!strcmp(cfg->nets[i].tap, n.tap)) {
-			errmsg_set(e, EINVAL, "tap '%s' is already used by another --net", n.tap);
-			return kv_option_error(e, "--net", arg);
-		}
-		if (n.mac_set && cfg->nets[i].mac_set && !memcmp(cfg->nets[i].mac, n.mac, sizeof(n.mac))) {
+	if (net_clash(cfg, &n, cfg->nr, &mac)) {
+		if (mac)
 			errmsg_set(e, EINVAL, "mac already used by another --net");
-			return kv_option_error(e, "--net", arg);
-		}
+		else
+			errmsg_set(e, EINVAL, "tap '%s' is already used by another --net", n.tap);
+		return kv_option_error(e, "--net", arg);
 	}
 	/* The API's name for it, as GET /vm/config shows a `run` configuration. */
 	snprintf(n.id, sizeof(n.id), "net%u", cfg->nr);
@@ -541,23 +558,19 @@ static int iface_put(void *config, const struct api_config_change *c, struct err
 {
 	const struct net_config *n = (const struct net_config *)c->item;
 	struct net_configs *nets = config;
+	const struct net_config *other;
 	unsigned i;
+	bool mac;
 
 	for (i = 0; i < nets->nr && strcmp(nets->nets[i].id, n->id); i++)
 		;
 	if (i == NET_MAX_INTERFACES)
 		return errmsg_set(e, EINVAL, "at most %d network interfaces", NET_MAX_INTERFACES);
-	for (unsigned k = 0; k < nets->nr; k++) {
-		const struct net_config *other = &nets->nets[k];
-
-		if (k == i)
-			continue;
-		if (!strcmp(other->tap, n->tap))
-			return errmsg_set(e, EINVAL, "host_dev_name '%s' is already used by interface '%s'", n->tap,
-					  other->id);
-		if (n->mac_set && other->mac_set && !memcmp(other->mac, n->mac, sizeof(n->mac)))
-			return errmsg_set(e, EINVAL, "guest_mac is already used by interface '%s'", other->id);
-	}
+	if ((other = net_clash(nets, n, i, &mac)) && mac)
+		return errmsg_set(e, EINVAL, "guest_mac is already used by interface '%s'", other->id);
+	if (other)
+		return errmsg_set(e, EINVAL, "host_dev_name '%s' is already used by interface '%s'", n->tap,
+				  other->id);
 	nets->nets[i] = *n;
 	if (i == nets->nr)
 		nets->nr++;
