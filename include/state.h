@@ -56,6 +56,14 @@ uint64_t state_get_u64(struct state_reader *r, const char *field);
 bool state_get_bool(struct state_reader *r, const char *field);
 /* Fills out (zeros it on failure). */
 void state_get_bytes(struct state_reader *r, const char *field, void *out, size_t len);
+/*
+ * A queue saved as a one-byte count (field count_field) and that many bytes
+ * (field): fills out[0, count) and returns the count; a count past max (the
+ * error says "N bytes, WHERE holds MAX") or a short blob fails the reader
+ * and gives 0.
+ */
+unsigned state_get_counted(struct state_reader *r, const char *count_field, const char *field, void *out,
+			   unsigned max, const char *where);
 /* A value read well but not valid for the device: fails the reader with the reason. Returns -EINVAL. */
 int state_invalid(struct state_reader *r, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

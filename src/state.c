@@ -170,6 +170,17 @@ bool state_get_bool(struct state_reader *r, const char *field)
 	return v == 1;
 }
 
+unsigned state_get_counted(struct state_reader *r, const char *count_field, const char *field, void *out,
+			   unsigned max, const char *where)
+{
+	unsigned count = state_get_u8(r, count_field);
+
+	if (count > max)
+		state_invalid(r, count_field, "%u bytes, %s holds %u", count, where, max);
+	state_get_bytes(r, field, out, state_ok(r) ? count : 0);
+	return state_ok(r) ? count : 0;
+}
+
 int state_reader_done(struct state_reader *r, struct errmsg *e)
 {
 	if (!r->err && r->pos != r->len)

@@ -365,17 +365,6 @@ static bool controller_takes_data(uint8_t cmd)
 	       (cmd >= CMD_WRITE_OUTPUT && cmd <= CMD_WRITE_AUX);
 }
 
-/* A queue saved as its length and bytes; a length past `max` is an error (the queue reads as empty). */
-static uint8_t state_get_queue(struct state_reader *r, const char *name, uint8_t *q, unsigned max)
-{
-	uint8_t len = state_get_u8(r, name);
-
-	if (len > max)
-		state_invalid(r, name, "%u bytes, the queue holds %u", len, max);
-	state_get_bytes(r, name, q, state_ok(r) ? len : 0);
-	return state_ok(r) ? len : 0;
-}
-
 int i8042_state_restore(struct i8042_state *s, struct state_reader *r, struct errmsg *e)
 {
 	struct i8042_state n = { 0 };
@@ -386,8 +375,8 @@ int i8042_state_restore(struct i8042_state *s, struct state_reader *r, struct er
 	n.last_write_cmd = state_get_bool(r, "last_write_cmd");
 	n.out = state_get_u8(r, "out");
 	n.out_full = state_get_bool(r, "out_full");
-	n.ctl_len = state_get_queue(r, "ctl_q", n.ctl_q, I8042_CTL_QUEUE);
-	n.kbd_len = state_get_queue(r, "kbd_q", n.kbd_q, I8042_KBD_QUEUE);
+	n.ctl_len = state_get_counted(r, "ctl_q", "ctl_q", n.ctl_q, I8042_CTL_QUEUE, "the queue");
+	n.kbd_len = state_get_counted(r, "kbd_q", "kbd_q", n.kbd_q, I8042_KBD_QUEUE, "the queue");
 	n.kbd_pending = state_get_u8(r, "kbd_pending");
 	n.kbd_set = state_get_u8(r, "kbd_set");
 	n.kbd_leds = state_get_u8(r, "kbd_leds");

@@ -278,7 +278,8 @@ static int serial_restore(void *data, struct state_reader *r, struct errmsg *e)
 	uint8_t scr = state_get_u8(r, "scr"), fcr = state_get_u8(r, "fcr");
 	uint8_t dll = state_get_u8(r, "dll"), dlm = state_get_u8(r, "dlm");
 	bool thri_pending = state_get_bool(r, "thri_pending");
-	uint8_t rx_count = state_get_u8(r, "rx_count"), rx[SERIAL_FIFO];
+	uint8_t rx[SERIAL_FIFO];
+	unsigned rx_count = state_get_counted(r, "rx_count", "rx", rx, SERIAL_FIFO, "the FIFO");
 
 	/* What serial_write would never store. */
 	if (ier & ~0x0f)
@@ -287,9 +288,6 @@ static int serial_restore(void *data, struct state_reader *r, struct errmsg *e)
 		state_invalid(r, "mcr", "%#x sets reserved bits", mcr);
 	if (fcr & ~(FCR_ENABLE | 0xc0))
 		state_invalid(r, "fcr", "%#x sets bits that do not stay set", fcr);
-	if (rx_count > SERIAL_FIFO)
-		state_invalid(r, "rx_count", "%u bytes, the FIFO holds %d", rx_count, SERIAL_FIFO);
-	state_get_bytes(r, "rx", rx, state_ok(r) ? rx_count : 0);
 	if (state_reader_done(r, e))
 		return -EINVAL;
 
