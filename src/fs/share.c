@@ -368,6 +368,7 @@ static int op_init(struct fs_share *s, const struct fuse_in_header *h, struct re
 	return 0;
 }
 
+/* Every handle and node id but the root's: what a share opened for a guest that left. */
 static void release_all(struct fs_share *s)
 {
 	uint32_t i;
@@ -380,12 +381,17 @@ static void release_all(struct fs_share *s)
 			inode_drop(s, i);
 }
 
-/* The guest unmounted: everything it held is let go, and the next request must be INIT again. */
+void fs_share_reset(struct fs_share *s)
+{
+	release_all(s);
+	s->initialized = false;
+}
+
+/* The guest unmounted. */
 static int op_destroy(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
 	(void)h, (void)r, (void)o;
-	release_all(s);
-	s->initialized = false;
+	fs_share_reset(s);
 	return 0;
 }
 
