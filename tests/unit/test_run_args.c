@@ -28,7 +28,7 @@ struct parsed {
 	char *argv[MAX_ARGS + 2];
 	char *owned[MAX_ARGS + 1];
 	struct vm_config cfg;
-	bool verbose;
+	struct run_opts opts;
 	struct errmsg e;
 	int ret;
 };
@@ -45,7 +45,7 @@ static void parse_with(uint64_t host_ram, const char *const *args)
 		assert_non_null(p.argv[p.argc]);
 		p.argc++;
 	}
-	p.ret = run_parse_args(p.argc, p.argv, host_ram, &p.cfg, &p.verbose, &p.e);
+	p.ret = run_parse_args(p.argc, p.argv, host_ram, &p.cfg, &p.opts, &p.e);
 }
 
 #define PARSE(...) parse_with(HOST_RAM, (const char *const[]){ __VA_ARGS__, NULL })
@@ -79,7 +79,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.cfg.nr_cpus, 1);
 	assert_true(p.cfg.acpi);
 	assert_false(p.cfg.hugepages);
-	assert_false(p.verbose);
+	assert_false(p.opts.verbose);
 	assert_int_equal(blk_config_of(&p.cfg)->nr_drives, 0);
 	assert_int_equal(net_config_of(&p.cfg)->nr, 0);
 	assert_false(rng_config_of(&p.cfg)->enabled);
@@ -100,7 +100,7 @@ static void test_all_options(void **state)
 	assert_int_equal(p.cfg.nr_cpus, 4);
 	assert_false(p.cfg.acpi);
 	assert_true(p.cfg.hugepages);
-	assert_true(p.verbose);
+	assert_true(p.opts.verbose);
 }
 
 static void test_option_forms(void **state)
@@ -110,7 +110,7 @@ static void test_option_forms(void **state)
 	assert_int_equal(p.ret, 0);
 	assert_int_equal(p.cfg.mem_size, 1 * GiB);
 	assert_int_equal(p.cfg.nr_cpus, 2);
-	assert_true(p.verbose);
+	assert_true(p.opts.verbose);
 	assert_string_equal(p.cfg.kernel_path, "k");
 }
 
@@ -121,7 +121,7 @@ static void test_flags_alone(void **state)
 	assert_int_equal(p.ret, 0);
 	assert_false(p.cfg.acpi);
 	assert_false(p.cfg.hugepages);
-	assert_false(p.verbose);
+	assert_false(p.opts.verbose);
 	teardown(NULL);
 
 	PARSE("--hugepages", "--kernel", "k");
@@ -132,7 +132,7 @@ static void test_flags_alone(void **state)
 
 	PARSE("-v", "--kernel", "k");
 	assert_int_equal(p.ret, 0);
-	assert_true(p.verbose);
+	assert_true(p.opts.verbose);
 	assert_true(p.cfg.acpi);
 }
 
