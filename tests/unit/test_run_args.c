@@ -462,6 +462,42 @@ static void test_too_many_drives(void **state)
 	expect_usage_error("--drive", "at most 8");
 }
 
+/* --rootfs DIR[,readonly=on|off] with --init and --modules; each of the latter needs it, and --initrd cannot be. */
+static void test_rootfs(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--rootfs", "/srv/alpine,readonly=on", "--init", "/bin/sh", "--modules", "/m");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.opts.root.dir, "/srv/alpine");
+	assert_true(p.opts.root.readonly);
+	assert_string_equal(p.opts.init, "/bin/sh");
+	assert_string_equal(p.opts.root.modules, "/m");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs=/srv/x");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.opts.root.dir, "/srv/x");
+	assert_false(p.opts.root.readonly);
+	assert_null(p.opts.init);
+	teardown(state);
+	PARSE("--kernel", "k", "--init", "/bin/sh");
+	expect_usage_error("--init", "--rootfs");
+	teardown(state);
+	PARSE("--kernel", "k", "--modules", "/m");
+	expect_usage_error("--modules", "--rootfs");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", "/srv/x", "--initrd", "i");
+	expect_usage_error("--rootfs", "--initrd");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", "/srv/x,readonly=maybe");
+	expect_usage_error("--rootfs", "maybe");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", "/srv/x,size=1");
+	expect_usage_error("--rootfs", "size");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", ",readonly=on");
+	expect_usage_error("--rootfs", "directory");
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
 int main(void)
@@ -489,6 +525,7 @@ int main(void)
 		T(test_jail_options),
 		T(test_virtio_option_errors),
 		T(test_too_many_drives),
+		T(test_rootfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
