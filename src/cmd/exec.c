@@ -32,8 +32,9 @@
 #include "virtio/console.h"
 #include "virtio/fs.h"
 
-/* --rwdir shares, besides the root and --share's: what virtio-fs allows in all. */
-#define EXEC_RWDIRS_MAX (FS_MAX_SHARES - 1)
+/* --rwdir shares: all virtio-fs allows but the root's. */
+#define EXEC_RWDIRS_MAX 7
+_Static_assert(EXEC_RWDIRS_MAX == FS_MAX_SHARES - 1, "EXEC_RWDIRS_MAX is what virtio-fs allows besides the root");
 #define EXEC_TIMEOUT_MAX (7 * 24 * 3600)
 /* Kernel lines kept to show with a boot failure when the log goes nowhere else. */
 #define KEPT_LINES 12
@@ -93,6 +94,7 @@ static size_t exec_groups(void *args, struct option_group *g)
 	struct vm_config *cfg = a ? a->machine.cfg : NULL;
 	size_t n = 0;
 
+	g[n++] = (struct option_group){ kernel_options, cfg, NULL };
 	g[n++] = (struct option_group){ boot_options, cfg, NULL };
 	g[n++] = (struct option_group){ machine_options, a ? &a->machine : NULL, NULL };
 	g[n++] = (struct option_group){ rootfs_options, a ? &a->root : NULL, NULL };
@@ -426,8 +428,6 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!err && !cfg.kernel_path[0])
 		err = options_required("exec", "kernel", &e);
-	if (!err && cfg.initrd_path[0])
-		err = errmsg_set(&e, EINVAL, "exec: --initrd does not go with exec, which boots its own initramfs");
 	if (!err && dashes + 1 >= argc)
 		err = errmsg_set(&e, EINVAL, "exec: no command (kvmini exec --kernel PATH [options] -- CMD [ARGS...])");
 	if (err) {
