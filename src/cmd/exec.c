@@ -25,6 +25,7 @@
 #include "exec/guest.h"
 #include "exec/relay.h"
 #include "exit_codes.h"
+#include "jail.h"
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
@@ -270,9 +271,22 @@ static int open_log(const struct exec_args *a, struct errmsg *e)
 	return fd;
 }
 
+/* The relay reads what the guest sends: it filters itself as an I/O thread before it reads any. */
 static void *relay_main(void *arg)
 {
-	exec_relay_run(arg);
+	struct exec_relay *r = arg;
+	const char *what;
+	int err;
+
+	if ((err = jail_enter(SECCOMP_IO, &what))) {
+		log_error("exec relay: cannot confine it: %s: %s", what, strerror(-err));
+		/* The guest then finds the channel closed, drops its output and runs to its end instead of waiting. */
+		shutdown(r->sock, SHUT_RDWR);
+		r->broken = true;
+		snprintf(r->problem, sizeof(r->problem), "the relay could not start");
+		return NULL;
+	}
+	exec_relay_run(r);
 	return NULL;
 }
 
