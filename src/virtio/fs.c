@@ -23,6 +23,7 @@
 #include "fs/share.h"
 #include "kv.h"
 #include "options.h"
+#include "state.h"
 #include "virtio/fs.h"
 #include "virtio/virtio.h"
 
@@ -40,6 +41,7 @@ enum { FS_QUEUE_HIPRIO, FS_QUEUE_REQUEST, FS_QUEUES };
  * the shares, each inode the guest knows and each file it has open being one.
  */
 #define FS_FDS_RESERVED 256
+#define FS_FDS_CEILING (1u << 20)
 #define FS_INODES_MAX (1u << 17)
 #define FS_HANDLES_MAX (1u << 14)
 #define FS_TABLE_MIN 16
@@ -120,6 +122,22 @@ static void fs_reset(struct virtio_dev *dev)
 	fs_share_reset(fs->share);
 }
 
+/*
+ * The node ids and open files a guest holds are host descriptors, which no
+ * blob can carry: a VM with a share cannot be saved, and no blob restores one.
+ */
+static void fs_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	(void)dev;
+	if (!w->err)
+		w->err = -EOPNOTSUPP;
+}
+
+static int fs_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	return state_invalid(r, "share", "%s: a share's open files and node ids cannot be restored", dev->name);
+}
+
 static void fs_destroy(struct virtio_dev *dev)
 {
 	struct fs_dev *fs = dev->priv;
@@ -135,6 +153,8 @@ static const struct virtio_dev_ops fs_ops = {
 	.refuse = fs_refuse,
 	.reset = fs_reset,
 	.destroy = fs_destroy,
+	.save = fs_save,
+	.restore = fs_restore,
 };
 
 static unsigned fs_count(const void *config)
@@ -145,25 +165,32 @@ static unsigned fs_count(const void *config)
 }
 
 /*
- * Each inode the guest knows holds a descriptor: the soft limit goes up to
- * the hard one, as for a file server, and what is left after kvmini's own is
- * shared out among the shares, mostly for inodes.
+ * Each inode the guest knows holds a descriptor, and a guest keeps what it
+ * looked up until its caches shrink: as a file server does, kvmini raises
+ * its limit to what the shares could use (above the hard limit when it may,
+ * as root), else to the hard limit, and shares out what is left after its
+ * own descriptors, mostly for inodes.
  */
 static struct fs_share_limits fs_limits(unsigned nr_shares)
 {
+	rlim_t want = FS_FDS_RESERVED + (rlim_t)nr_shares * (FS_INODES_MAX + FS_HANDLES_MAX);
+	struct fs_share_limits l = { .max_request = FS_REQUEST_MAX };
 	struct rlimit rl;
 	rlim_t budget = 0;
-	struct fs_share_limits l = { .max_request = FS_REQUEST_MAX };
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		if (rl.rlim_cur < rl.rlim_max) {
+	/* Linux's own ceiling (fs.nr_open) is 2^20 unless raised. */
+	if (want > FS_FDS_CEILING)
+		want = FS_FDS_CEILING;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < want) {
+		struct rlimit up = { want, want > rl.rlim_max ? want : rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up)) {
 			rl.rlim_cur = rl.rlim_max;
-			if (setrlimit(RLIMIT_NOFILE, &rl))
-				getrlimit(RLIMIT_NOFILE, &rl);
+			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		if (rl.rlim_cur > FS_FDS_RESERVED)
-			budget = (rl.rlim_cur - FS_FDS_RESERVED) / nr_shares;
 	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur > FS_FDS_RESERVED)
+		budget = (rl.rlim_cur - FS_FDS_RESERVED) / nr_shares;
 	l.max_inodes = budget / 8 * 7 < FS_INODES_MAX ? (uint32_t)(budget / 8 * 7) : FS_INODES_MAX;
 	l.max_handles = budget / 8 < FS_HANDLES_MAX ? (uint32_t)(budget / 8) : FS_HANDLES_MAX;
 	if (l.max_inodes < FS_TABLE_MIN)
