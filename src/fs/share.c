@@ -1122,6 +1122,11 @@ static const struct op {
 	[FUSE_FALLOCATE] = { .fn = op_fallocate, .changes = true },
 };
 
+bool fs_share_no_reply(uint32_t opcode)
+{
+	return opcode < sizeof(ops) / sizeof(ops[0]) && ops[opcode].no_reply;
+}
+
 int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *reply, size_t reply_cap,
 		   size_t *reply_len)
 {
@@ -1154,7 +1159,7 @@ int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *re
 		err = op->fn(s, &h, &r, &o);
 	}
 	/* Not even an error goes back: the kernel waits for no answer to these. */
-	if (op && op->no_reply)
+	if (fs_share_no_reply(h.opcode))
 		return 0;
 	if (err)
 		o.len = sizeof(*oh);
