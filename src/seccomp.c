@@ -115,6 +115,7 @@ static const struct call_row syscalls[] = {
 	CALL(mkdirat,             _,   _,   X,   _),
 	CALL(unlinkat,            _,   _,   X,   _),
 	CALL(renameat2,           _,   _,   X,   _),
+	CALL(renameat,            _,   _,   X,   _), /* glibc's renameat2 without flags */
 	CALL(linkat,              _,   _,   X,   _),
 	CALL(symlinkat,           _,   _,   X,   _),
 };

@@ -23,6 +23,7 @@
 #include "fs/share.h"
 #include "kv.h"
 #include "options.h"
+#include "state.h"
 #include "virtio/fs.h"
 #include "virtio/virtio.h"
 
@@ -40,6 +41,7 @@ enum { FS_QUEUE_HIPRIO, FS_QUEUE_REQUEST, FS_QUEUES };
  * the shares, each inode the guest knows and each file it has open being one.
  */
 #define FS_FDS_RESERVED 256
+#define FS_FDS_CEILING (1u << 20)
 #define FS_INODES_MAX (1u << 17)
 #define FS_HANDLES_MAX (1u << 14)
 #define FS_TABLE_MIN 16
@@ -65,6 +67,23 @@ static int fs_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
 }
 
 /*
+ * The request's header, from the chain: false (a device error) when the
+ * chain cannot hold it, or has no room for the reply's header and the
+ * request gets a reply. So the share never acts on a request it cannot
+ * answer.
+ */
+static bool fs_chain_usable(struct virtio_dev *dev, const struct vq_chain *chain, struct fuse_in_header *in)
+{
+	if (chain->out_len >= sizeof(*in)) {
+		vq_chain_read(chain, 0, in, sizeof(*in));
+		if (chain->in_len >= sizeof(struct fuse_out_header) || fs_share_no_reply(in->opcode))
+			return true;
+	}
+	fs_malformed(dev, chain);
+	return false;
+}
+
+/*
  * A request over FS_REQUEST_MAX, which INIT told the driver not to make:
  * EINVAL, the share untouched; nothing for one that gets no reply (FORGET).
  */
@@ -74,17 +93,13 @@ static int fs_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 	struct fuse_in_header in;
 	struct fuse_out_header out;
 
-	if (chain->out_len < sizeof(in))
-		return fs_malformed(dev, chain);
-	vq_chain_read(chain, 0, &in, sizeof(in));
+	if (!fs_chain_usable(dev, chain, &in))
+		return -EIO;
 	log_limited(&fs->log, "share '%s': a request of %zu bytes (opcode %u), over the %d-byte limit it was given",
 		    fs->path, chain->out_len + chain->in_len, in.opcode, FS_REQUEST_MAX);
-	if (in.opcode == FUSE_FORGET || in.opcode == FUSE_BATCH_FORGET) {
-		*written = 0;
+	*written = 0;
+	if (fs_share_no_reply(in.opcode))
 		return 0;
-	}
-	if (chain->in_len < sizeof(out))
-		return fs_malformed(dev, chain);
 	out = (struct fuse_out_header){ .len = sizeof(out), .error = -EINVAL, .unique = in.unique };
 	*written = (uint32_t)vq_chain_write(chain, 0, &out, sizeof(out));
 	return 0;
@@ -93,16 +108,19 @@ static int fs_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 static int fs_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	struct fs_dev *fs = dev->priv;
-	/* The server needs room for a header even when the request (FORGET) gets no reply. */
 	size_t room = chain->in_len < FS_REQUEST_MAX ? chain->in_len : FS_REQUEST_MAX;
+	/* The server wants room for a header even for a request that gets no reply. */
 	size_t cap = room > sizeof(struct fuse_out_header) ? room : sizeof(struct fuse_out_header);
+	struct fuse_in_header in;
 	size_t len;
 
 	if (chain->out_len > FS_REQUEST_MAX)
 		return fs_refuse(dev, chain, written);
+	if (!fs_chain_usable(dev, chain, &in))
+		return -EIO;
 	vq_chain_read(chain, 0, fs->req, chain->out_len);
-	if (fs_share_serve(fs->share, fs->req, chain->out_len, fs->reply, cap, &len) || len > room)
-		return fs_malformed(dev, chain);
+	/* It cannot fail: the request holds its header, and the reply's fits. */
+	fs_share_serve(fs->share, fs->req, chain->out_len, fs->reply, cap, &len);
 	*written = (uint32_t)vq_chain_write(chain, 0, fs->reply, len);
 	return 0;
 }
@@ -120,6 +138,22 @@ static void fs_reset(struct virtio_dev *dev)
 	fs_share_reset(fs->share);
 }
 
+/*
+ * The node ids and open files a guest holds are host descriptors, which no
+ * blob can carry: a VM with a share cannot be saved, and no blob restores one.
+ */
+static void fs_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	(void)dev;
+	if (!w->err)
+		w->err = -EOPNOTSUPP;
+}
+
+static int fs_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	return state_invalid(r, "share", "%s: a share's open files and node ids cannot be restored", dev->name);
+}
+
 static void fs_destroy(struct virtio_dev *dev)
 {
 	struct fs_dev *fs = dev->priv;
@@ -135,6 +169,8 @@ static const struct virtio_dev_ops fs_ops = {
 	.refuse = fs_refuse,
 	.reset = fs_reset,
 	.destroy = fs_destroy,
+	.save = fs_save,
+	.restore = fs_restore,
 };
 
 static unsigned fs_count(const void *config)
@@ -145,25 +181,32 @@ static unsigned fs_count(const void *config)
 }
 
 /*
- * Each inode the guest knows holds a descriptor: the soft limit goes up to
- * the hard one, as for a file server, and what is left after kvmini's own is
- * shared out among the shares, mostly for inodes.
+ * Each inode the guest knows holds a descriptor, and a guest keeps what it
+ * looked up until its caches shrink: as a file server does, kvmini raises
+ * its limit to what the shares could use (above the hard limit when it may,
+ * as root), else to the hard limit, and shares out what is left after its
+ * own descriptors, mostly for inodes.
  */
 static struct fs_share_limits fs_limits(unsigned nr_shares)
 {
+	rlim_t want = FS_FDS_RESERVED + (rlim_t)nr_shares * (FS_INODES_MAX + FS_HANDLES_MAX);
+	struct fs_share_limits l = { .max_request = FS_REQUEST_MAX };
 	struct rlimit rl;
 	rlim_t budget = 0;
-	struct fs_share_limits l = { .max_request = FS_REQUEST_MAX };
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		if (rl.rlim_cur < rl.rlim_max) {
+	/* Linux's own ceiling (fs.nr_open) is 2^20 unless raised. */
+	if (want > FS_FDS_CEILING)
+		want = FS_FDS_CEILING;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < want) {
+		struct rlimit up = { want, want > rl.rlim_max ? want : rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up)) {
 			rl.rlim_cur = rl.rlim_max;
-			if (setrlimit(RLIMIT_NOFILE, &rl))
-				getrlimit(RLIMIT_NOFILE, &rl);
+			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		if (rl.rlim_cur > FS_FDS_RESERVED)
-			budget = (rl.rlim_cur - FS_FDS_RESERVED) / nr_shares;
 	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur > FS_FDS_RESERVED)
+		budget = (rl.rlim_cur - FS_FDS_RESERVED) / nr_shares;
 	l.max_inodes = budget / 8 * 7 < FS_INODES_MAX ? (uint32_t)(budget / 8 * 7) : FS_INODES_MAX;
 	l.max_handles = budget / 8 < FS_HANDLES_MAX ? (uint32_t)(budget / 8) : FS_HANDLES_MAX;
 	if (l.max_inodes < FS_TABLE_MIN)
