@@ -8,6 +8,7 @@
 #include <string.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
+#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/time_types.h>
 
@@ -27,18 +28,30 @@ void sleep_ms(long ms)
 	syscall5(__NR_nanosleep, (long)&ts, 0, 0, 0, 0);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
 int setup_modules(const struct init_conf *c, struct line *err)
 {
 	for (size_t i = 0; i < c->n_modules; i++) {
-		long fd = sys_open(c->modules[i], O_RDONLY | O_CLOEXEC), rc = fd;
+		const char *m = c->modules[i];
+		long fd = sys_open(m, O_RDONLY | O_CLOEXEC), rc = fd;
+		/* Distributions ship compressed modules too; a kernel with CONFIG_MODULE_DECOMPRESS unpacks them. */
+		int flags = ends_with(m, ".xz") || ends_with(m, ".zst") || ends_with(m, ".gz") ?
+				    MODULE_INIT_COMPRESSED_FILE :
+				    0;
 
 		if (fd >= 0) {
-			rc = syscall5(__NR_finit_module, fd, (long)"", 0, 0, 0);
+			rc = syscall5(__NR_finit_module, fd, (long)"", flags, 0, 0);
 			sys_close((int)fd);
 		}
 		/* EEXIST: built into this kernel after all, or loaded already. */
 		if (rc < 0 && rc != -EEXIST) {
-			line_error(err, "load module", c->modules[i], rc);
+			line_error(err, "load module", m, rc);
 			return (int)rc;
 		}
 	}
