@@ -5,6 +5,7 @@
  * /proc, /sys, /dev and /dev/pts, then into it as switch_root does.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
@@ -28,11 +29,26 @@ void sleep_ms(long ms)
 	syscall5(__NR_nanosleep, (long)&ts, 0, 0, 0, 0);
 }
 
-static bool ends_with(const char *s, const char *suffix)
+/*
+ * Distributions ship compressed modules too (xz, zstd, gzip), under any
+ * name: told so, a kernel with CONFIG_MODULE_DECOMPRESS unpacks them.
+ */
+static int module_flags(int fd)
 {
-	size_t n = strlen(s), k = strlen(suffix);
+	static const struct {
+		uint8_t len, magic[6];
+	} compressed[] = {
+		{ 6, { 0xfd, '7', 'z', 'X', 'Z', 0 } },
+		{ 4, { 0x28, 0xb5, 0x2f, 0xfd } },
+		{ 2, { 0x1f, 0x8b } },
+	};
+	uint8_t head[6] = { 0 };
 
-	return n >= k && !memcmp(s + n - k, suffix, k);
+	syscall5(__NR_pread64, fd, (long)head, sizeof(head), 0, 0);
+	for (size_t i = 0; i < sizeof(compressed) / sizeof(compressed[0]); i++)
+		if (!memcmp(head, compressed[i].magic, compressed[i].len))
+			return MODULE_INIT_COMPRESSED_FILE;
+	return 0;
 }
 
 int setup_modules(const struct init_conf *c, struct line *err)
@@ -40,13 +56,9 @@ int setup_modules(const struct init_conf *c, struct line *err)
 	for (size_t i = 0; i < c->n_modules; i++) {
 		const char *m = c->modules[i];
 		long fd = sys_open(m, O_RDONLY | O_CLOEXEC), rc = fd;
-		/* Distributions ship compressed modules too; a kernel with CONFIG_MODULE_DECOMPRESS unpacks them. */
-		int flags = ends_with(m, ".xz") || ends_with(m, ".zst") || ends_with(m, ".gz") ?
-				    MODULE_INIT_COMPRESSED_FILE :
-				    0;
 
 		if (fd >= 0) {
-			rc = syscall5(__NR_finit_module, fd, (long)"", flags, 0, 0);
+			rc = syscall5(__NR_finit_module, fd, (long)"", module_flags((int)fd), 0, 0);
 			sys_close((int)fd);
 		}
 		/* EEXIST: built into this kernel after all, or loaded already. */
