@@ -191,7 +191,7 @@ static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cm
 	*plan = (struct exec_plan){ .mode = EXEC_MODE_EXEC, .root_tag = GUEST_ROOT_TAG, .root_readonly = true,
 				    .tmpfs = s->tmpfs, .mounts = s->mounts, .argv = cmd, .envp = environ,
 				    .tty = isatty(STDIN_FILENO) };
-	/* --share's own shares first in the command line's order, mounted under /run/shares (init.conf's mount= ends a tag at ':'). */
+	/* --share's own first, in order, under /run/shares (a tag may not hold ':', where mount= ends it). */
 	for (unsigned i = 0; i < nr_user; i++) {
 		snprintf(s->share_path[i], sizeof(s->share_path[i]), "/run/shares/%s", fs->shares[i].tag);
 		if (strchr(fs->shares[i].tag, ':') || strchr(fs->shares[i].tag, '/'))
