@@ -5,7 +5,7 @@
  * (src/exec/relay.c). It runs on a thread of its own while the VM runs, and
  * never drops a byte: while stdout is full it stops reading the channel, so
  * the guest's output waits in the device; while the channel is full it stops
- * reading stdin.
+ * reading stdin. Nothing is sent to the guest before its EXEC_STARTED.
  */
 #ifndef KVMINI_EXEC_RELAY_H
 #define KVMINI_EXEC_RELAY_H

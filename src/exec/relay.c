@@ -124,14 +124,20 @@ void exec_relay_run(struct exec_relay *r)
 			r->cut_short = true;
 			return;
 		}
-		if (winsize_due && r->out_off == r->out_len) {
+		if (winsize_due && r->started && r->out_off == r->out_len) {
 			queue_winsize(r);
 			winsize_due = false;
 		}
 		/* A negative fd is not polled: each source is watched only while there is somewhere for its bytes to go. */
 		p[P_SOCK] = watch(r->sock, (!sock_eof && wfd < 0 ? POLLIN : 0) | (r->out_off < r->out_len ? POLLOUT : 0));
 		p[P_WRITE] = watch(wfd, POLLOUT);
-		p[P_STDIN] = watch(stdin_open && r->out_off == r->out_len && !vm_ended ? r->in_fd : -1, POLLIN);
+		/*
+		 * Nothing goes to the guest before EXEC_STARTED: until then hvc0 may
+		 * not be in raw mode yet, and its line discipline would take bytes
+		 * of a frame (a length of 26 is ^Z) for its own.
+		 */
+		p[P_STDIN] = watch(stdin_open && r->started && r->out_off == r->out_len && !vm_ended ? r->in_fd : -1,
+				   POLLIN);
 		p[P_WINCH] = watch(r->winch_fd, POLLIN);
 		p[P_DONE] = watch(vm_ended ? -1 : r->done_fd, POLLIN);
 		if (poll(p, P_COUNT, vm_ended ? 100 : -1) < 0 && errno != EINTR)

@@ -13,11 +13,13 @@
 
 # exec_guest ARGS...: kvmini exec on the test kernel with ARGS, stdin from
 # $EXEC_STDIN (default /dev/null), stdout to $STDOUT, stderr to $STDERR.
+# --timeout 150 (ARGS may give another) keeps a stuck case from using up
+# the whole test's time.
 exec_guest() {
 	STDOUT="$T/$CASE.stdout"
 	STDERR="$T/$CASE.stderr"
 	echo "+ kvmini exec --kernel $GUEST_KERNEL $*"
-	"$KVMINI" exec --kernel "$GUEST_KERNEL" --log "$T/$CASE.kernel.log" "$@" \
+	"$KVMINI" exec --kernel "$GUEST_KERNEL" --timeout 150 --log "$T/$CASE.kernel.log" "$@" \
 		<"${EXEC_STDIN:-/dev/null}" >"$STDOUT" 2>"$STDERR"
 	EXIT=$?
 	echo "  exit $EXIT; stderr: $(head -n 3 "$STDERR")"

@@ -41,7 +41,7 @@ exec_rootfs() {
 	STDOUT="$T/$CASE.stdout"
 	STDERR="$T/$CASE.stderr"
 	echo "+ kvmini exec --kernel $GUEST_KERNEL --rootfs $R -- /bin/sh -c ..."
-	"$KVMINI" exec --kernel "$GUEST_KERNEL" --rootfs "$R" -- /bin/sh -c 'echo "$(pwd) $(cat /marker)"; exit 5' \
+	"$KVMINI" exec --kernel "$GUEST_KERNEL" --timeout 150 --rootfs "$R" -- /bin/sh -c 'echo "$(pwd) $(cat /marker)"; exit 5' \
 		</dev/null >"$STDOUT" 2>"$STDERR"
 	EXIT=$?
 	echo "  exit $EXIT; stderr: $(head -n 3 "$STDERR")"

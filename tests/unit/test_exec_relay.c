@@ -119,13 +119,17 @@ static void test_streams_and_exit(void **state)
 	char buf[16] = { 0 };
 
 	(void)state;
+	/* stdin waits for the init's EXEC_STARTED: before it, hvc0 may not be raw yet. */
+	assert_int_equal(write(rig->stdin_w, "input", 5), 5);
+	close(rig->stdin_w);
+	rig->stdin_w = -1;
+	usleep(100 * 1000);
+	assert_int_equal(recv(rig->guest, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
 	send_frame(EXEC_STARTED, NULL, 0);
 	send_frame(EXEC_STDOUT, "out1 ", 5);
 	send_frame(EXEC_STDERR, "err1", 4);
 	send_frame(EXEC_STDOUT, "out2", 4);
-	assert_int_equal(write(rig->stdin_w, "input", 5), 5);
-	close(rig->stdin_w);
-	rig->stdin_w = -1;
 	/* stdin arrives as a frame, then its end as another. */
 	read_exactly(rig->guest, &f, sizeof(f));
 	assert_int_equal(f.type, EXEC_STDIN);
