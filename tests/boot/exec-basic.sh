@@ -89,8 +89,9 @@ timeout_case() {
 	start=$(date +%s)
 	exec_guest --timeout 40 -- sleep 600
 	expect_exit 124
-	[ "$(wc -l <"$STDERR")" -eq 1 ] && grep -q '^kvmini: .*timeout' "$STDERR" ||
+	if [ "$(wc -l <"$STDERR")" -ne 1 ] || ! grep -q '^kvmini: .*timeout' "$STDERR"; then
 		fail "stderr is not one line about the timeout: $(cat "$STDERR")"
+	fi
 	[ $(($(date +%s) - start)) -lt 100 ] || fail "the timeout took $(($(date +%s) - start)) s"
 }
 

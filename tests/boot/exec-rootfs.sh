@@ -41,6 +41,7 @@ exec_rootfs() {
 	STDOUT="$T/$CASE.stdout"
 	STDERR="$T/$CASE.stderr"
 	echo "+ kvmini exec --kernel $GUEST_KERNEL --rootfs $R -- /bin/sh -c ..."
+	# shellcheck disable=SC2016 # the guest's shell expands it
 	"$KVMINI" exec --kernel "$GUEST_KERNEL" --timeout 150 --rootfs "$R" -- /bin/sh -c 'echo "$(pwd) $(cat /marker)"; exit 5' \
 		</dev/null >"$STDOUT" 2>"$STDERR"
 	EXIT=$?
