@@ -27,7 +27,11 @@
 #define CHANNEL_PATH "/dev/hvc0"
 /* How long hvc0 may take to appear (its driver may be a module that just loaded). */
 #define CHANNEL_WAIT_MS 5000
-/* How long output is still relayed after the command exited, if descendants hold its pipes open. */
+/*
+ * How long output is still relayed after the command exited, if descendants
+ * hold its pipes open. The clock runs only while nothing waits for the host,
+ * so a slow host never costs the command's own last output.
+ */
 #define DRAIN_AFTER_EXIT_MS 2000
 /* How long the last frames may wait for the host to take them. */
 #define LAST_FRAMES_WAIT_MS 10000
@@ -294,7 +298,7 @@ struct relay {
 	int child;	  /* the command's pid */
 	bool exited;	  /* the command has been reaped */
 	int status;	  /* its wait status then */
-	long exited_at;	  /* now_ms() then */
+	long drain_left;  /* ms of DRAIN_AFTER_EXIT_MS left */
 	bool input_held;  /* from_host holds an EXEC_STDIN frame not yet all written */
 	size_t input_done; /* how much of it is written */
 	bool host_quiet;  /* the host's side ended or broke: it is not read any more */
@@ -313,7 +317,7 @@ static void reap(struct relay *r)
 		if (pid == r->child) {
 			r->exited = true;
 			r->status = status;
-			r->exited_at = now_ms();
+			r->drain_left = DRAIN_AFTER_EXIT_MS;
 		}
 	}
 }
@@ -431,29 +435,33 @@ static void watch(struct pollfd *p, int fd, short events)
 	p->revents = 0;
 }
 
-/* Relays until the command has exited and its output ended (or DRAIN_AFTER_EXIT_MS passed): 0, or the host's error. */
+/* Relays until the command has exited and its output ended (or the drain time is up): 0, or the host's error. */
 static int relay(struct relay *r)
 {
 	for (;;) {
 		struct pollfd p[POLL_COUNT];
 		size_t pending, room = frame_queue_room(&to_host);
-		long timeout = -1;
+		long timeout = -1, waited_from;
 		int rc;
 
-		if (r->exited) {
-			timeout = r->exited_at + DRAIN_AFTER_EXIT_MS - now_ms();
-			if ((r->io.out < 0 && r->io.err < 0) || timeout <= 0)
-				return 0;
-		}
 		frame_queue_pending(&to_host, &pending);
+		if (r->exited) {
+			if ((r->io.out < 0 && r->io.err < 0) || r->drain_left <= 0)
+				return 0;
+			if (!pending)
+				timeout = r->drain_left;
+		}
 		watch(&p[POLL_HOST], channel_fd,
 		      (short)((!r->input_held && !r->host_quiet ? POLLIN : 0) | (pending ? POLLOUT : 0)));
 		watch(&p[POLL_OUT], r->io.out, r->io.out >= 0 && room ? POLLIN : 0);
 		watch(&p[POLL_ERR], r->io.err, r->io.err >= 0 && room ? POLLIN : 0);
 		watch(&p[POLL_IN], r->io.in, r->input_held && r->io.in >= 0 ? POLLOUT : 0);
 		watch(&p[POLL_SIGNALS], r->signals, POLLIN);
+		waited_from = now_ms();
 		if (poll_fds(p, POLL_COUNT, timeout) < 0)
 			continue; /* EINTR; nothing else can fail with these arguments */
+		if (timeout >= 0)
+			r->drain_left -= now_ms() - waited_from;
 		if (p[POLL_SIGNALS].revents)
 			reap(r);
 		if (p[POLL_HOST].revents & (POLLOUT | POLLERR)) {

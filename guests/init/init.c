@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kvmini's built-in smoke init: PID 1 of the initramfs `kvmini smoke` boots
- * a kernel with. It is freestanding (raw system calls, no libc) so it is a
- * few kilobytes, embeds into kvmini, and needs nothing else in the archive.
+ * kvmini's built-in init: PID 1 of the initramfs `kvmini smoke` boots a
+ * kernel with, and of `kvmini exec` and `run --rootfs`. It is freestanding
+ * (raw system calls, no libc) so it is small, embeds into kvmini, and needs
+ * nothing else in the archive.
  *
- * It writes to the boot-timer port (so kvmini learns when init started),
- * mounts /dev, /proc and /sys, and prints one line each:
+ * It writes to the boot-timer port (so kvmini learns when init started).
+ * If the archive has EXEC_CONF_PATH, that file says what to do (setup.c,
+ * exec.c; docs/sharing.md). Without it, the smoke init mounts /dev, /proc
+ * and /sys, and prints one line each:
  *
  *   kvmini-init: kernel <release>
  *   kvmini-init: cpus <online CPUs>
@@ -345,8 +348,15 @@ static _Noreturn void configured(size_t len)
 		line_error(&err, "mount devtmpfs on", "/dev", rc);
 		fail(&err);
 	}
-	if (setup_modules(&conf, &err) || (conf.mode == CONF_MODE_EXEC && channel_open(&err)) ||
-	    setup_root(&conf, &err))
+	if (setup_modules(&conf, &err)) {
+		struct line unheard;
+
+		/* hvc0 may be up all the same (its driver loaded, or built in): then the host hears why. */
+		if (conf.mode == CONF_MODE_EXEC)
+			channel_open(&unheard);
+		fail(&err);
+	}
+	if ((conf.mode == CONF_MODE_EXEC && channel_open(&err)) || setup_root(&conf, &err))
 		fail(&err);
 	if (conf.mode == CONF_MODE_ROOTFS)
 		start_init(&conf);
