@@ -19,10 +19,10 @@ enum virtio_transport_kind {
 
 /*
  * Room for every device's own configuration (include/device.h:
- * device_config); the largest is virtio-blk's, its drive paths. A unit test
+ * device_config); the largest are virtio-blk's and virtio-fs's, their paths. A unit test
  * checks that every registered device's part fits.
  */
-#define VM_DEVICE_CONFIG_BYTES (48 * 1024)
+#define VM_DEVICE_CONFIG_BYTES (96 * 1024)
 
 /* The longest kernel or initrd path, and boot arguments, with their NULs: the API's limits. */
 #define VM_PATH_MAX 4096

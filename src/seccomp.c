@@ -95,10 +95,29 @@ static const struct call_row syscalls[] = {
 	CALL(recvfrom,            _,   _,   _,   X),
 	CALL(sendto,              _,   _,   _,   X),
 	CALL(shutdown,            _,   _,   _,   X),
-	CALL(openat,              _,   _,   _,   X),
+	CALL(openat,              _,   _,   X,   X), /* and virtio-fs: a share reopens its handles through /proc/self/fd */
 	/* at exit: removing the API socket file (after checking it is ours), stdio */
-	CALL(newfstatat,          X,   _,   _,   X),
+	CALL(newfstatat,          X,   _,   X,   X),
 	CALL(unlink,              X,   _,   _,   _),
+	/* virtio-fs: what src/fs/share.c does in the shared directories, by file descriptor */
+	CALL(openat2,             _,   _,   X,   _),
+	CALL(getdents64,          _,   _,   X,   _),
+	CALL(lseek,               _,   _,   X,   _),
+	CALL(readlinkat,          _,   _,   X,   _),
+	CALL(fstatfs,             _,   _,   X,   _),
+	CALL(fsync,               _,   _,   X,   _),
+	CALL(ftruncate,           _,   _,   X,   _),
+	CALL(fallocate,           _,   _,   X,   _),
+	CALL(fchmod,              _,   _,   X,   _),
+	CALL(fchmodat,            _,   _,   X,   _),
+	CALL(fchownat,            _,   _,   X,   _),
+	CALL(utimensat,           _,   _,   X,   _),
+	CALL(mkdirat,             _,   _,   X,   _),
+	CALL(unlinkat,            _,   _,   X,   _),
+	CALL(renameat2,           _,   _,   X,   _),
+	CALL(renameat,            _,   _,   X,   _), /* glibc's renameat2 without flags */
+	CALL(linkat,              _,   _,   X,   _),
+	CALL(symlinkat,           _,   _,   X,   _),
 };
 
 static const struct call_row ioctls[] = {
@@ -129,7 +148,7 @@ static const struct call_row notable[] = {
 	CALL(setresuid, _, _, _, _), CALL(setresgid, _, _, _, _), CALL(setgroups, _, _, _, _),
 	CALL(fcntl, _, _, _, _),
 	CALL(pipe2, _, _, _, _),   CALL(wait4, _, _, _, _),   CALL(rt_sigaction, _, _, _, _),
-	CALL(fstat, _, _, _, _),   CALL(lseek, _, _, _, _),   CALL(fsync, _, _, _, _),
+	CALL(fstat, _, _, _, _),
 	CALL(dup, _, _, _, _),     CALL(memfd_create, _, _, _, _), CALL(bpf, _, _, _, _),
 	CALL(sigaltstack, _, _, _, _),
 };

@@ -36,6 +36,11 @@ int fs_share_open(struct fs_share **s, int dirfd, bool readonly, const struct fs
  */
 int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *reply, size_t reply_cap,
 		   size_t *reply_len);
+/*
+ * Lets go of every node id and handle the guest held, as its DESTROY does
+ * (a driver reset): the next request must be INIT.
+ */
+void fs_share_reset(struct fs_share *s);
 void fs_share_close(struct fs_share *s);
 
 #endif

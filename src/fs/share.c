@@ -33,9 +33,23 @@ struct inode {
 	uint32_t next;		/* next node id in its hash chain, 0 at the end */
 };
 
+/*
+ * A directory handle's entries that getdents64 gave and the guest has not
+ * had yet. Where offsets are positions (tmpfs before Linux 6.6), seeking
+ * back to the offset a READDIR stopped at after the guest unlinked entries
+ * (rm -r does) would skip as many: the stream goes on where it stopped, and
+ * is sought only when the guest asks for another offset.
+ */
+struct dir_stream {
+	uint64_t next_off;	/* the offset of the entry at `at`, as the guest asks for it */
+	long len, at;		/* bytes in buf; the next entry */
+	_Alignas(struct dirent64) char buf[4096];
+};
+
 struct handle {
 	int fd;			/* -1: a free slot */
 	bool dir;
+	struct dir_stream *stream;	/* a directory's, once it is read */
 };
 
 /* Free slots of a table, as a stack of indexes. */
@@ -47,6 +61,7 @@ struct free_stack {
 struct fs_share {
 	bool readonly;
 	bool initialized;
+	bool chown_new;		/* new nodes get the requester's uid and gid: the server may chown (root) */
 	int proc_fd;		/* /proc/self/fd: reopens an O_PATH handle for I/O (only files and directories) */
 	uint32_t max_write;
 	struct inode *inodes;	/* node id n is inodes[n - 1], the root's FUSE_ROOT_ID */
@@ -168,6 +183,41 @@ static int reopen(const struct fs_share *s, int path_fd, mode_t type, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * The mode of the inode behind an O_PATH handle (fchmod refuses those),
+ * through /proc/self/fd: a path call, but to a magic link the share made.
+ */
+static int chmod_handle(const struct fs_share *s, int path_fd, mode_t mode)
+{
+	char name[16];
+
+	proc_name(path_fd, name);
+	return fchmodat(s->proc_fd, name, mode & MODE_BITS, 0) ? -errno : 0;
+}
+
+/*
+ * As root, a new node belongs to whoever made it in the guest, as on a local
+ * disk, so a container's root file system keeps its owners; the group of a
+ * set-group-ID directory stays, as the host gave it. A server that lost the
+ * right (kvmini dropped to --uid after the share opened) stops trying.
+ */
+static int own_new_node(struct fs_share *s, const struct fuse_in_header *h, int dirfd, int fd)
+{
+	struct stat dir;
+	gid_t gid = h->gid;
+
+	if (!s->chown_new)
+		return 0;
+	if (!stat_fd(dirfd, &dir) && (dir.st_mode & S_ISGID))
+		gid = (gid_t)-1;
+	if (!fchownat(fd, "", h->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	s->chown_new = false;
+	return 0;
+}
+
 static int inode_get(struct fs_share *s, uint64_t nodeid, struct inode **n)
 {
 	if (nodeid == 0 || nodeid > s->max_inodes || s->inodes[nodeid - 1].fd < 0)
@@ -267,7 +317,8 @@ static int handle_close(struct fs_share *s, uint64_t fh, bool dir)
 	if (err)
 		return err;
 	close(fd);
-	s->handles[fh - 1].fd = -1;
+	free(s->handles[fh - 1].stream);
+	s->handles[fh - 1] = (struct handle){ .fd = -1 };
 	s->free_handles.slot[s->free_handles.n++] = (uint32_t)(fh - 1);
 	return 0;
 }
@@ -368,6 +419,7 @@ static int op_init(struct fs_share *s, const struct fuse_in_header *h, struct re
 	return 0;
 }
 
+/* Every handle and node id but the root's: what a share opened for a guest that left. */
 static void release_all(struct fs_share *s)
 {
 	uint32_t i;
@@ -380,12 +432,17 @@ static void release_all(struct fs_share *s)
 			inode_drop(s, i);
 }
 
-/* The guest unmounted: everything it held is let go, and the next request must be INIT again. */
+void fs_share_reset(struct fs_share *s)
+{
+	release_all(s);
+	s->initialized = false;
+}
+
+/* The guest unmounted. */
 static int op_destroy(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o)
 {
 	(void)h, (void)r, (void)o;
-	release_all(s);
-	s->initialized = false;
+	fs_share_reset(s);
 	return 0;
 }
 
@@ -535,50 +592,69 @@ static void readdirplus_lookup(struct fs_share *s, int dirfd, const struct diren
 
 /*
  * Entries from the offset the guest gives, as long as they fit: the offsets
- * are getdents64's own, so a request that stops early loses nothing.
+ * are getdents64's own, and what was read but did not fit stays in the
+ * handle's stream for the next request.
  */
 static int read_dir(struct fs_share *s, const struct fuse_in_header *h, struct req *r, struct reply *o, bool plus)
 {
 	const struct fuse_read_in *in;
-	_Alignas(struct dirent64) char buf[4096];
+	const size_t start = o->len;
+	struct dir_stream *ds;
 	int fd, err = take_handle_args(s, r, sizeof(*in), true, (const void **)&in, &fd);
 
 	(void)h;
 	if (err)
 		return err;
+	ds = s->handles[in->fh - 1].stream;
+	if (!ds) {
+		ds = calloc(1, sizeof(*ds));
+		if (!ds)
+			return -ENOMEM;
+		/* A fresh handle reads from the start. */
+		s->handles[in->fh - 1].stream = ds;
+	}
 	if (in->size < o->cap - o->len)
 		o->cap = o->len + in->size;
-	if (lseek(fd, (off_t)in->offset, SEEK_SET) < 0)
-		return -errno;
-	for (;;) {
-		long got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-		long at;
-
-		if (got < 0)
+	if (in->offset != ds->next_off) {
+		if (lseek(fd, (off_t)in->offset, SEEK_SET) < 0)
 			return -errno;
-		if (!got)
-			return 0;
-		for (at = 0; at < got; at += ((struct dirent64 *)(buf + at))->d_reclen) {
-			const struct dirent64 *d = (const void *)(buf + at);
-			size_t namelen = strlen(d->d_name);
-			size_t size = plus ? FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET_DIRENTPLUS + namelen)
-					   : FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen);
-			struct fuse_dirent *de;
+		*ds = (struct dir_stream){ .next_off = in->offset };
+	}
+	for (;;) {
+		const struct dirent64 *d;
+		size_t namelen, size;
+		struct fuse_dirent *de;
 
-			if (size > o->cap - o->len)
+		if (ds->at == ds->len) {
+			long got = syscall(SYS_getdents64, fd, ds->buf, sizeof(ds->buf));
+
+			/* Entries already in the reply are the guest's: an error waits for the next request. */
+			if (got < 0)
+				return o->len > start ? 0 : -errno;
+			if (!got)
 				return 0;
-			if (plus) {
-				struct fuse_direntplus *dp = put(o, size);
-
-				readdirplus_lookup(s, fd, d, &dp->entry_out);
-				de = &dp->dirent;
-			} else {
-				de = put(o, size);
-			}
-			*de = (struct fuse_dirent){ .ino = d->d_ino, .off = (uint64_t)d->d_off,
-						    .namelen = (uint32_t)namelen, .type = d->d_type };
-			memcpy(de->name, d->d_name, namelen);
+			ds->len = got;
+			ds->at = 0;
 		}
+		d = (const void *)(ds->buf + ds->at);
+		namelen = strlen(d->d_name);
+		size = plus ? FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET_DIRENTPLUS + namelen)
+			    : FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen);
+		if (size > o->cap - o->len)
+			return 0;
+		if (plus) {
+			struct fuse_direntplus *dp = put(o, size);
+
+			readdirplus_lookup(s, fd, d, &dp->entry_out);
+			de = &dp->dirent;
+		} else {
+			de = put(o, size);
+		}
+		*de = (struct fuse_dirent){ .ino = d->d_ino, .off = (uint64_t)d->d_off, .namelen = (uint32_t)namelen,
+					    .type = d->d_type };
+		memcpy(de->name, d->d_name, namelen);
+		ds->next_off = (uint64_t)d->d_off;
+		ds->at += d->d_reclen;
 	}
 }
 
@@ -711,14 +787,12 @@ static int op_setattr(struct fs_share *s, const struct fuse_in_header *h, struct
 	if (err)
 		return err;
 	if (in->valid & FATTR_MODE) {
-		char name[16];
-
 		/* Linux cannot change a symbolic link's mode. */
 		if (S_ISLNK(n->type))
 			return -EOPNOTSUPP;
-		proc_name(n->fd, name);
-		if (fchmodat(s->proc_fd, name, in->mode & MODE_BITS, 0))
-			return -errno;
+		err = chmod_handle(s, n->fd, in->mode);
+		if (err)
+			return err;
 	}
 	if ((in->valid & (FATTR_UID | FATTR_GID)) &&
 	    fchownat(n->fd, "", (in->valid & FATTR_UID) ? in->uid : (uid_t)-1,
@@ -828,7 +902,9 @@ static int op_create(struct fs_share *s, const struct fuse_in_header *h, struct 
 	fd = create_open(s, dir->fd, name, flags, mode, in->flags & O_EXCL, &path_fd, &made);
 	if (fd < 0)
 		return fd;
-	err = stat_fd(path_fd, &st);
+	err = made ? own_new_node(s, h, dir->fd, path_fd) : 0;
+	if (!err)
+		err = stat_fd(path_fd, &st);
 	/* The guest's kernel applied the guest's umask already: the host's would be one more. */
 	if (!err && made && (st.st_mode & 0777) != mode) {
 		err = fchmod(fd, mode) ? -errno : 0;
@@ -874,7 +950,7 @@ static int op_mkdir(struct fs_share *s, const struct fuse_in_header *h, struct r
 	const struct fuse_mkdir_in *in = take(r, sizeof(*in));
 	struct inode *dir;
 	const char *name;
-	int err;
+	int fd, err;
 
 	if (!in)
 		return -EINVAL;
@@ -884,9 +960,14 @@ static int op_mkdir(struct fs_share *s, const struct fuse_in_header *h, struct r
 	if (mkdirat(dir->fd, name, in->mode & MODE_BITS))
 		return -errno;
 	/* As in CREATE, without the host's umask; the name is not followed if it became a link meanwhile. */
-	if (fchmodat(dir->fd, name, in->mode & MODE_BITS, AT_SYMLINK_NOFOLLOW))
-		return -errno;
-	return reply_entry(s, dir->fd, name, o);
+	fd = open_name(dir->fd, name, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	err = own_new_node(s, h, dir->fd, fd);
+	if (!err)
+		err = chmod_handle(s, fd, in->mode);
+	close(fd);
+	return err ? err : reply_entry(s, dir->fd, name, o);
 }
 
 static int remove_entry(struct fs_share *s, const struct fuse_in_header *h, struct req *r, int flags)
@@ -981,6 +1062,16 @@ static int op_symlink(struct fs_share *s, const struct fuse_in_header *h, struct
 		return -EINVAL;
 	if (symlinkat(target, dir->fd, name))
 		return -errno;
+	if (s->chown_new) {
+		int fd = open_name(dir->fd, name, O_PATH, 0);
+
+		if (fd < 0)
+			return fd;
+		err = own_new_node(s, h, dir->fd, fd);
+		close(fd);
+		if (err)
+			return err;
+	}
 	return reply_entry(s, dir->fd, name, o);
 }
 
@@ -1099,6 +1190,7 @@ int fs_share_open(struct fs_share **sp, int dirfd, bool readonly, const struct f
 	if (!s)
 		return errmsg_set(e, ENOMEM, "out of memory for a share");
 	s->readonly = readonly;
+	s->chown_new = geteuid() == 0;
 	s->proc_fd = -1;
 	s->max_write = (uint32_t)((limits->max_request - write_header) / PAGE * PAGE);
 	if (s->max_write / PAGE > UINT16_MAX)

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for what a guest driver can do to a virtio device: the
- * first byte picks the device (blk, net, console, rng) and the transport
+ * first byte picks the device (blk, net, console, rng, fs) and the transport
  * (virtio-pci or virtio-mmio); the rest is a program of register accesses
  * (PCI configuration space, the BAR or the MMIO window), writes of ring
  * contents into guest RAM, queue kicks, host input (console bytes, frames
  * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
  * queue the way a driver does. The device's work runs synchronously on the
  * fuzzer's thread (tests/common/fake_host.h). Backends are harmless: the disk is
- * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe.
+ * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe, the share
+ * a read-only one of a temporary directory holding one file (what a guest
+ * can change through a share is the `share` target's).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -30,6 +32,7 @@
 #include "virtio/blk.h"
 #include "virtio/rng.h"
 #include "virtio/console.h"
+#include "virtio/fs.h"
 
 /* Small, so that addresses drawn from the input land in it often. */
 #define RAM_SIZE (64u << 10)
@@ -42,12 +45,13 @@
 /* Work the harness lets queued events do after each kick: enough to drain any ring. */
 #define IO_ROUNDS 8
 
-enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_KINDS };
-static const char *const device_names[DEV_KINDS] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng" };
+/* The first four by the selector's bits 0-1, virtio-fs by its bit 4. */
+enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_FS };
+static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng", "virtio-fs" };
 
 /*
  * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
- * PCI, bit 3 a read-only disk), then ops, each an op byte (modulo OP_COUNT),
+ * PCI, bit 3 a read-only disk, bit 4 virtio-fs instead), then ops, each an op byte (modulo OP_COUNT),
  * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
  *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
  *   CFG_WRITE offset:1 value:size    CFG_READ offset:1    (PCI configuration space)
@@ -61,6 +65,32 @@ enum op { OP_REG_WRITE, OP_REG_READ, OP_CFG_WRITE, OP_CFG_READ, OP_MEM_WRITE, OP
 static uint8_t ram[RAM_SIZE];
 static struct fake_host f;
 static int disk_fd = -1;
+static char share_dir[64], share_file[80];
+
+static void remove_share(void)
+{
+	unlink(share_file);
+	rmdir(share_dir);
+}
+
+/* The shared directory, made once: the share is read-only, so every run finds it as it was. */
+static int make_share(void)
+{
+	FILE *file;
+
+	if (share_dir[0])
+		return 0;
+	snprintf(share_dir, sizeof(share_dir), "/tmp/kvmini-fuzz-virtio-fs-XXXXXX");
+	if (!mkdtemp(share_dir))
+		return -1;
+	atexit(remove_share);
+	snprintf(share_file, sizeof(share_file), "%s/file", share_dir);
+	file = fopen(share_file, "w");
+	if (!file)
+		return -1;
+	fputs("hello", file);
+	return fclose(file);
+}
 
 struct input {
 	const uint8_t *p;
@@ -253,7 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	uint8_t selector = (uint8_t)take(&in, 1);
-	enum device_kind kind = selector % DEV_KINDS;
+	enum device_kind kind = selector & 16 ? DEV_FS : selector % 4;
 	struct target t = { .mmio = selector & 4 };
 	struct virtio_dev *dev;
 	uint64_t command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, bar = 0;
@@ -261,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (disk_fd < 0)
 		disk_fd = memfd_create("fuzz-disk", MFD_CLOEXEC);
 	/* A fresh, zeroed disk every run: runs must not depend on one another. */
-	if (disk_fd < 0 || ftruncate(disk_fd, 0) || ftruncate(disk_fd, DISK_SIZE))
+	if (disk_fd < 0 || ftruncate(disk_fd, 0) || ftruncate(disk_fd, DISK_SIZE) || make_share())
 		return 0;
 	memset(ram, 0, sizeof(ram));
 	memset(&f.cfg, 0, sizeof(f.cfg));
@@ -275,6 +305,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
 	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;
 	rng_config_of(&f.cfg)->enabled = kind == DEV_RNG;
+	if (kind == DEV_FS && fs_config_add_share(fs_config_of(&f.cfg), share_dir, "fuzz", true, &(struct errmsg){ 0 }))
+		abort();
 	fake_host_tap_peer = -1;
 
 	if (fake_host_init(&f, ram, sizeof(ram)) || fake_host_add(&f, t.mmio ? "virtio-mmio" : "pci") ||

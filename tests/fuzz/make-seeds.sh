@@ -50,6 +50,20 @@ for transport in 0 4; do
 	# rng: one 64-byte buffer to fill.
 	{ b $((3 + transport)); setup 1
 	  mem 0x1000 16; desc 0x8000 64 2 0; offer 0x2000; kick 0; } | emit corpus-virtio/rng-fill-$name
+	# fs: on the request queue (1), INIT (a 40-byte fuse_in_header, then fuse_init_in: 7.38, flags MAX_PAGES)
+	# with 256 bytes for the reply; then the same descriptors carry LOOKUP "file" from the root, offered as the
+	# second chain; last a FORGET of it (node 2) alone on the hiprio queue (0).
+	{ b $((16 + transport)); setup 2
+	  mem 0x4000 32; desc 0x8000 104 1 1; desc 0x9000 256 2 0
+	  mem 0x8000 104; le32 104; le32 26; le64 1; le64 0; le32 0; le32 0; le32 0; le32 0
+	  le32 7; le32 38; le32 0; le32 0x400000; le32 0; i=0; while [ $i -lt 11 ]; do le32 0; i=$((i + 1)); done
+	  offer 0x5000; kick 1
+	  mem 0x4000 16; desc 0x8000 45 1 1
+	  mem 0x8000 45; le32 45; le32 1; le64 2; le64 1; le32 0; le32 0; le32 0; le32 0; b 102 105 108 101 0
+	  mem 0x5000 8; le16 0; le16 2; le16 0; le16 0; kick 1
+	  mem 0x1000 16; desc 0xa000 48 0 0
+	  mem 0xa000 48; le32 48; le32 2; le64 3; le64 2; le32 0; le32 0; le32 0; le32 0; le64 1
+	  offer 0x2000; kick 0; } | emit corpus-virtio/fs-init-lookup-forget-$name
 done
 
 # --- loader: initrd size (4 bytes), flags (bit 0 ACPI, bit 1 --cmdline), the kernel file ---

@@ -28,6 +28,7 @@ struct fixture {
 	_Alignas(8) uint8_t req[REQUEST_MAX];
 	_Alignas(8) uint8_t reply[REQUEST_MAX];
 	size_t reply_len;
+	uint32_t uid, gid;	/* the requester's, in every header */
 };
 
 static const struct fs_share_limits limits = { .max_inodes = 64, .max_handles = 16, .max_request = REQUEST_MAX };
@@ -69,7 +70,8 @@ static int32_t call_at(struct fixture *f, size_t reply_cap, uint32_t opcode, uin
 		memcpy(f->req + len, n, strlen(n) + 1);
 		len += strlen(n) + 1;
 	}
-	*h = (struct fuse_in_header){ .len = (uint32_t)len, .opcode = opcode, .unique = 42, .nodeid = nodeid };
+	*h = (struct fuse_in_header){ .len = (uint32_t)len, .opcode = opcode, .unique = 42, .nodeid = nodeid,
+				      .uid = f->uid, .gid = f->gid };
 	assert_int_equal(fs_share_serve(f->s, f->req, len, f->reply, reply_cap, &f->reply_len), 0);
 	if (!f->reply_len)
 		return NO_REPLY;
@@ -504,6 +506,60 @@ static void test_readdir_and_readdirplus(void **state)
 	assert_int_equal(read_at(f, FUSE_READDIR, 7, 0, 4096), -EBADF);
 }
 
+/*
+ * rm -r: each READDIR's names are unlinked before the next READDIR, which
+ * asks for the offset the last one stopped at; every entry is still seen
+ * (where offsets are positions, tmpfs before Linux 6.6, seeking back there
+ * would skip as many as were unlinked), and the directory ends up empty.
+ */
+static void test_listing_while_removing_sees_everything(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t dir, fh, offset = 0;
+	char path[160];
+	int seen = 0, removed = 0;
+
+	snprintf(path, sizeof(path), "%s/many", f->share);
+	assert_int_equal(mkdir(path, 0755), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "%s/many/file-%d", f->share, i);
+		write_file(path, "x");
+	}
+	dir = lookup(f, FUSE_ROOT_ID, "many");
+	assert_int_equal(open_node(f, FUSE_OPENDIR, dir, O_RDONLY, &fh), 0);
+	for (;;) {
+		char names[16][16];
+		size_t at = 0;
+		int n = 0;
+
+		assert_int_equal(read_at(f, FUSE_READDIR, fh, offset, 256), 0);
+		if (!body_len(f))
+			break;
+		for (; at < body_len(f); n++) {
+			const struct fuse_dirent *d = (const void *)((const uint8_t *)body(f) + at);
+
+			assert_true(n < 16 && d->namelen < 16);
+			memcpy(names[n], d->name, d->namelen);
+			names[n][d->namelen] = '\0';
+			offset = d->off;
+			at += FUSE_DIRENT_SIZE(d);
+		}
+		seen += n;
+		for (int i = 0; i < n; i++)
+			if (strcmp(names[i], ".") && strcmp(names[i], "..")) {
+				assert_int_equal(call(f, FUSE_UNLINK, dir, NULL, 0, names[i], NULL), 0);
+				removed++;
+			}
+	}
+	assert_int_equal(seen, 302);
+	assert_int_equal(removed, 300);
+	/* Back to the start: sought again, and only . and .. are left. */
+	assert_int_equal(read_at(f, FUSE_READDIR, fh, 0, 4096), 0);
+	assert_int_equal(body_len(f), 2 * FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + 2));
+	assert_int_equal(release(f, FUSE_RELEASEDIR, fh), 0);
+	assert_int_equal(call(f, FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "many", NULL), 0);
+}
+
 /* Opening a FIFO would wait for a writer, a device node reach past the share: only files and directories open. */
 static void test_special_files_do_not_open(void **state)
 {
@@ -605,6 +661,56 @@ static void test_create_write_and_change(void **state)
 	assert_int_equal(call(f, FUSE_CREATE, FUSE_ROOT_ID, &(struct fuse_create_in){ .flags = O_RDWR },
 			      sizeof(struct fuse_create_in), "dir", NULL), -EISDIR);
 	assert_int_equal(release(f, FUSE_RELEASE, fh), 0);
+}
+
+/* Checks the owner of top/share/name: the requester's as root, else the server's own. */
+static void expect_owner(const struct fixture *f, const char *name, uid_t uid, gid_t gid)
+{
+	char path[160];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", f->share, name);
+	assert_int_equal(lstat(path, &st), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(st.st_uid, uid);
+		assert_int_equal(st.st_gid, gid);
+	} else {
+		assert_int_equal(st.st_uid, geteuid());
+	}
+}
+
+/* As root the server gives new nodes the requester's uid and gid: a container's root file system keeps its owners. */
+static void test_new_nodes_belong_to_the_requester(void **state)
+{
+	struct fixture *f = *state;
+	const struct fuse_mkdir_in mk = { .mode = 0755 };
+	struct fuse_link_in link_in = { 0 };
+	char path[160];
+	uint64_t fh, sgid;
+
+	f->uid = 1234;
+	f->gid = 5678;
+	create(f, FUSE_ROOT_ID, "made", 0644, &fh);
+	assert_int_equal(release(f, FUSE_RELEASE, fh), 0);
+	expect_owner(f, "made", 1234, 5678);
+	assert_int_equal(call(f, FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "made-dir", NULL), 0);
+	expect_owner(f, "made-dir", 1234, 5678);
+	assert_int_equal(call(f, FUSE_SYMLINK, FUSE_ROOT_ID, NULL, 0, "made-link", "made"), 0);
+	expect_owner(f, "made-link", 1234, 5678);
+	/* A hard link is the same inode: its owner stays. */
+	link_in.oldnodeid = lookup(f, FUSE_ROOT_ID, "file");
+	assert_int_equal(call(f, FUSE_LINK, FUSE_ROOT_ID, &link_in, sizeof(link_in), "linked", NULL), 0);
+	expect_owner(f, "linked", geteuid(), getegid());
+	/* A set-group-ID directory gives its own group, as the host kernel does. */
+	snprintf(path, sizeof(path), "%s/sgid", f->share);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(chmod(path, 02775), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(path, 0, 4321), 0);
+	sgid = lookup(f, FUSE_ROOT_ID, "sgid");
+	create(f, sgid, "inherits", 0644, &fh);
+	assert_int_equal(release(f, FUSE_RELEASE, fh), 0);
+	expect_owner(f, "sgid/inherits", 1234, 4321);
 }
 
 static void test_unlinked_file_stays_readable(void **state)
@@ -776,9 +882,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_node_ids_and_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks_are_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readdir_and_readdirplus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing_while_removing_sees_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_special_files_do_not_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_read_seek_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_write_and_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_nodes_belong_to_the_requester, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlinked_file_stays_readable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directories_links_and_renames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_refuses_every_change, setup_readonly, teardown),
