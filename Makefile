@@ -132,14 +132,22 @@ $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
 	$(CC) -c -Iguests/tiny -o $(@:.elf=.o) $<
 	ld -m elf_x86_64 -nostdlib -T guests/tiny/pvh.ld -o $@ $(@:.elf=.o)
 
-# Built-in smoke init: a freestanding static program (no libc), PID 1 of `kvmini smoke`'s initramfs.
+# Built-in init: a freestanding static program (no libc), PID 1 of the initramfs of `kvmini smoke`, `kvmini exec`
+# and `run --rootfs`. Its pure parts also build as ordinary C for tests/unit/test_guest_init.c; mem.c stands in
+# for the libc functions they call (no loop distribution, or its loops would become calls to themselves).
 INIT_CFLAGS := -ffreestanding -nostdlib -static -fno-pie -no-pie -fno-stack-protector \
-	       -fno-asynchronous-unwind-tables -O2
-$(BUILD)/guests/init: guests/init/start.S guests/init/init.c include/devices/boot_timer.h
+	       -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -O2
+INIT_PURE_SRC := guests/init/conf.c guests/init/frames.c guests/init/path_search.c guests/init/raw_tty.c \
+		 guests/init/text.c
+INIT_SRC := guests/init/start.S guests/init/init.c guests/init/setup.c guests/init/exec.c guests/init/mem.c \
+	    $(INIT_PURE_SRC)
+$(BUILD)/guests/init: $(INIT_SRC) $(wildcard guests/init/*.h) include/devices/boot_timer.h include/exec/proto.h
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'
-	@$(CC) -std=gnu11 -Iinclude $(WARNINGS) $(INIT_CFLAGS) -o $@ guests/init/start.S guests/init/init.c
+	@$(CC) -std=gnu11 -Iinclude $(WARNINGS) $(INIT_CFLAGS) -o $@ $(INIT_SRC)
 	@strip $@
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_guest_init): UNIT_EXTRA := -Iguests/init $(INIT_PURE_SRC)
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_guest_init): $(INIT_PURE_SRC) $(wildcard guests/init/*.h)
 
 # Built-in smoke init, embedded into kvmini
 # (.incbin is not seen by -MMD, hence the explicit prerequisite; unit tests link the blob too.)

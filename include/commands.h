@@ -20,6 +20,9 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 /* kvmini daemon: a VM configured and started through the API socket (src/cmd/daemon.c). */
 int cmd_daemon(int argc, char **argv);
+/* kvmini exec: one command in a fresh guest on a share of the host's root (src/cmd/exec.c). */
+int cmd_exec(int argc, char **argv);
+extern const struct option_usage exec_usage;
 extern const struct option_usage daemon_usage;
 /* kvmini pause|resume|stop|status|stats|regs: a client of the API socket (src/cmd/ctl.c); argv[0] says which. */
 int cmd_ctl(int argc, char **argv);
@@ -33,6 +36,10 @@ extern const struct option_spec boot_options[];    /* --kernel, --initrd, --cmdl
 extern const struct option_spec host_options[];    /* --api-sock, --nested, --uid, --gid, --chroot: run, daemon */
 extern const struct option_spec seccomp_options[]; /* --no-seccomp: run, smoke, daemon */
 extern const struct option_spec verbose_options[]; /* -v, --verbose */
+/* --mem, --cpus, --hugepages, --transport: run, exec; they fill a struct machine_args */
+extern const struct option_spec machine_options[];
+/* --rootfs, --modules: run, exec; they fill a struct guest_root (include/exec/guest.h) */
+extern const struct option_spec rootfs_options[];
 /* The version string, e.g. for the API's vmm_version. */
 const char *kvmini_version(void);
 
@@ -43,7 +50,21 @@ const struct command *command_find(const char *name);
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "exec/guest.h"
 #include "vm_config.h"
+
+/* What the machine options fill: --mem is checked against the host's RAM. */
+struct machine_args {
+	struct vm_config *cfg;
+	uint64_t host_ram;
+};
+
+/* What run takes besides the vm_config: -v, and a directory to boot as the root with its init and modules. */
+struct run_opts {
+	bool verbose;
+	struct guest_root root;
+	const char *init; /* --init PATH, with --rootfs */
+};
 
 /*
  * `kvmini run`'s options into a vm_config, which must come zeroed (the
@@ -51,5 +72,6 @@ const struct command *command_find(const char *name);
  * -EINVAL with the reason for a usage error, -ECANCELED for --help. host_ram
  * bounds --mem. Pure, for the unit tests.
  */
-int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e);
+int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, struct run_opts *opts,
+		   struct errmsg *e);
 #endif

@@ -9,6 +9,8 @@
 #define KVMINI_OPEN_FILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "errmsg.h"
 
@@ -25,5 +27,12 @@
  * the path it gave. Messages start with what and the path: "kernel '/x': ...".
  */
 int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e);
+
+/*
+ * A whole regular file of at most max bytes into a buffer from malloc, with
+ * a NUL after its last byte (so text can be read as a string), which the
+ * caller frees. -EFBIG for a larger file; messages as open_file's.
+ */
+int read_file(const char *what, const char *path, size_t max, uint8_t **data, size_t *len, struct errmsg *e);
 
 #endif

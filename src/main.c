@@ -8,6 +8,7 @@
 
 const struct command commands[] = {
 	{ "run", "boot a kernel and attach its serial console", cmd_run, &run_usage },
+	{ "exec", "run a command in a fresh guest on a read-only share of this host's root", cmd_exec, &exec_usage },
 	{ "smoke", "boot a kernel and say whether it passed (for CI)", cmd_smoke, &smoke_usage },
 	{ "daemon", "serve the API socket; configure and start a VM through it", cmd_daemon, &daemon_usage },
 	{ "pause", "pause a VM through its API socket", cmd_ctl, &ctl_usage },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -51,4 +52,42 @@ int open_file(const char *what, const char *path, int access, unsigned kinds, bo
 		return fd;
 	close(fd);
 	return err;
+}
+
+int read_file(const char *what, const char *path, size_t max, uint8_t **data, size_t *len, struct errmsg *e)
+{
+	int fd = open_file(what, path, O_RDONLY, OPEN_REGULAR, false, e);
+	uint8_t *buf = NULL;
+	size_t have = 0;
+	struct stat st;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st))
+		err = errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
+	else if ((uint64_t)st.st_size > max)
+		err = errmsg_set(e, EFBIG, "%s '%s': larger than %zu bytes", what, path, max);
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		err = errmsg_set(e, ENOMEM, "%s '%s': out of memory", what, path);
+	/* What fstat said, no more: a file that grows meanwhile is read as it was. */
+	while (!err && have < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			err = errmsg_set(e, n ? errno : EIO, "%s '%s': %s", what, path, n ? strerror(errno) : "shorter than it was");
+		else
+			have += (size_t)n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[have] = 0;
+	*data = buf;
+	*len = have;
+	return 0;
 }

@@ -19,13 +19,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <asm/unistd.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/reboot.h>
 #include <linux/utsname.h>
 
 #include "devices/boot_timer.h"
+#include "exec/proto.h"
+#include "init.h"
+#include "path_search.h"
+#include "sys.h"
 
 #define STDOUT_FD 1
 
@@ -33,71 +36,7 @@ _Noreturn void init_main(void);
 
 static bool failed;
 
-/* x86-64 system call: number in rax, arguments in rdi, rsi, rdx, r10, r8; the kernel clobbers rcx and r11. */
-static long syscall5(long nr, long a1, long a2, long a3, long a4, long a5)
-{
-	register long r10 __asm__("r10") = a4;
-	register long r8 __asm__("r8") = a5;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static long sys_write(int fd, const void *buf, size_t len)
-{
-	return syscall5(__NR_write, fd, (long)buf, (long)len, 0, 0);
-}
-
-static long sys_read(int fd, void *buf, size_t len)
-{
-	return syscall5(__NR_read, fd, (long)buf, (long)len, 0, 0);
-}
-
-static long sys_open(const char *path, int flags)
-{
-	return syscall5(__NR_open, (long)path, flags, 0, 0, 0);
-}
-
-static long sys_close(int fd)
-{
-	return syscall5(__NR_close, fd, 0, 0, 0, 0);
-}
-
-static long sys_mount(const char *source, const char *target, const char *type)
-{
-	return syscall5(__NR_mount, (long)source, (long)target, (long)type, 0, 0);
-}
-
-/* Output: each line goes out in one write, so kernel messages cannot split it. */
-struct line {
-	char text[160];
-	size_t len;
-};
-
-static void line_add(struct line *l, const char *s)
-{
-	/* Keep one byte for the newline; a longer line is cut short. */
-	while (*s && l->len < sizeof(l->text) - 1)
-		l->text[l->len++] = *s++;
-}
-
-static void line_add_num(struct line *l, uint64_t n)
-{
-	char digits[21];
-	size_t i = sizeof(digits) - 1;
-
-	digits[i] = '\0';
-	do
-		digits[--i] = (char)('0' + n % 10);
-	while (n /= 10);
-	line_add(l, digits + i);
-}
-
-static void line_print(struct line *l)
+void line_print(struct line *l)
 {
 	const char *p = l->text;
 	long n;
@@ -173,7 +112,7 @@ static void signal_boot_timer(void)
 
 static void mount_fs(const char *type, const char *target)
 {
-	long err = sys_mount(type, target, type);
+	long err = sys_mount(type, target, type, 0, NULL);
 
 	/* EBUSY: already mounted, e.g. a kernel that mounts devtmpfs itself. */
 	if (err && err != -EBUSY)
@@ -302,7 +241,7 @@ static void report_memtotal(void)
 		report_num("memtotal_kb", kb);
 }
 
-static _Noreturn void power_off(void)
+_Noreturn void power_off(void)
 {
 	long err;
 
@@ -313,9 +252,31 @@ static _Noreturn void power_off(void)
 		syscall5(__NR_pause, 0, 0, 0, 0, 0);
 }
 
-_Noreturn void init_main(void)
+void line_error(struct line *l, const char *what, const char *object, long err)
 {
-	signal_boot_timer();
+	l->len = 0;
+	line_add(l, what);
+	line_add(l, " ");
+	line_add(l, object);
+	line_add(l, ": ");
+	line_add_errno(l, err);
+}
+
+_Noreturn void fail(struct line *l)
+{
+	struct line out;
+
+	if (channel_fd >= 0)
+		channel_send_failed(l);
+	line_begin(&out, "error:");
+	l->text[l->len] = '\0';
+	line_add(&out, l->text);
+	line_print(&out);
+	power_off();
+}
+
+static void smoke(void)
+{
 	mount_fs("devtmpfs", "/dev");
 	mount_fs("proc", "/proc");
 	mount_fs("sysfs", "/sys");
@@ -328,5 +289,84 @@ _Noreturn void init_main(void)
 		line_add(&l, "KVMINI-SMOKE-OK");
 		line_print(&l);
 	}
+}
+
+/* mode=rootfs: the root's own init becomes PID 1, on the console, with a shell's usual environment. */
+static _Noreturn void start_init(const struct init_conf *c)
+{
+	const char *argv[] = { c->init, NULL };
+	const char *envp[] = { "HOME=/", "TERM=linux", "PATH=" PATH_SEARCH_DEFAULT, NULL };
+	struct line err;
+	long fd = sys_open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0) {
+		line_error(&err, "open", "/dev/console", fd);
+		fail(&err);
+	}
+	for (int i = 0; i < 3; i++)
+		sys_dup2((int)fd, i);
+	if (fd > 2)
+		sys_close((int)fd);
+	line_error(&err, "start", c->init, sys_execve(c->init, argv, envp));
+	fail(&err);
+}
+
+/* The configuration file's text, and what it says (too big for the stack; they live as long as the init). */
+static char conf_text[CONF_SIZE_MAX + 2];
+static struct init_conf conf;
+
+/* A configured boot: the modules, the exec channel, the root and its mounts, then the root's init or the command. */
+static _Noreturn void configured(size_t len)
+{
+	struct conf_error bad;
+	struct line err;
+	long rc;
+
+	if (len > CONF_SIZE_MAX) {
+		err.len = 0;
+		line_add(&err, EXEC_CONF_PATH " is larger than ");
+		line_add_num(&err, CONF_SIZE_MAX);
+		line_add(&err, " bytes");
+		fail(&err);
+	}
+	if (conf_parse(conf_text, len, &conf, &bad)) {
+		err.len = 0;
+		line_add(&err, EXEC_CONF_PATH);
+		if (bad.entry) {
+			line_add(&err, " entry ");
+			line_add_num(&err, bad.entry);
+		}
+		line_add(&err, ": ");
+		line_add(&err, bad.what);
+		fail(&err);
+	}
+	rc = sys_mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	if (rc && rc != -EBUSY) {
+		line_error(&err, "mount devtmpfs on", "/dev", rc);
+		fail(&err);
+	}
+	if (setup_modules(&conf, &err) || (conf.mode == CONF_MODE_EXEC && channel_open(&err)) ||
+	    setup_root(&conf, &err))
+		fail(&err);
+	if (conf.mode == CONF_MODE_ROOTFS)
+		start_init(&conf);
+	exec_command(&conf);
+}
+
+_Noreturn void init_main(void)
+{
+	long len;
+
+	signal_boot_timer();
+	len = read_file(EXEC_CONF_PATH, conf_text, sizeof(conf_text));
+	if (len >= 0)
+		configured((size_t)len);
+	if (len != -ENOENT) {
+		struct line err;
+
+		line_error(&err, "read", EXEC_CONF_PATH, len);
+		fail(&err);
+	}
+	smoke();
 	power_off();
 }

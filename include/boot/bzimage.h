@@ -27,4 +27,11 @@ int bzimage_probe(const uint8_t *img, size_t len);
 /* Validates the setup header of an image to be loaded at load_addr; a rejected image gets a reason in *e. Pure. */
 int bzimage_parse(const uint8_t *img, size_t len, uint64_t load_addr, struct bzimage_info *info, struct errmsg *e);
 
+/*
+ * The kernel's release ("6.1.0-57-amd64"): the first word of the setup
+ * header's kernel_version string, into buf. Pure. 0; -ENOENT when the image
+ * has no such string, or it does not fit in buf or the image.
+ */
+int bzimage_kernel_version(const uint8_t *img, size_t len, char *buf, size_t size);
+
 #endif

@@ -12,6 +12,7 @@
 #define HDR_JUMP 0x200
 #define HDR_MAGIC 0x202
 #define HDR_VERSION 0x206
+#define HDR_KERNEL_VERSION 0x20e
 
 static uint32_t get_le(const uint8_t *p, unsigned bytes)
 {
@@ -74,5 +75,25 @@ int bzimage_parse(const uint8_t *img, size_t len, uint64_t load_addr, struct bzi
 		info->decompress_end = hdr.pref_address + info->init_size;
 	info->initrd_addr_max = hdr.initrd_addr_max;
 	info->cmdline_max = hdr.cmdline_size;
+	return 0;
+}
+
+int bzimage_kernel_version(const uint8_t *img, size_t len, char *buf, size_t size)
+{
+	size_t at, n = 0;
+
+	if (!bzimage_probe(img, len) || len < HDR_KERNEL_VERSION + 2 || get_le(img + HDR_VERSION, 2) < 0x0200)
+		return -ENOENT;
+	/* An offset from the end of the boot sector, into the setup code. */
+	at = get_le(img + HDR_KERNEL_VERSION, 2);
+	if (!at)
+		return -ENOENT;
+	at += 0x200;
+	while (at + n < len && n < size && img[at + n] > ' ' && img[at + n] < 0x7f)
+		n++;
+	if (!n || n == size || at + n == len)
+		return -ENOENT;
+	memcpy(buf, img + at, n);
+	buf[n] = 0;
 	return 0;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* kvmini run: boot a kernel with its serial console on stdin/stdout until the guest ends. */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,54 +17,7 @@
 #include "parse.h"
 #include "runner.h"
 #include "jail.h"
-
-/* What run's own options fill: the machine needs host_ram to check --mem. */
-struct run_args {
-	struct vm_config *cfg;
-	uint64_t host_ram;
-	bool verbose;
-};
-
-static int parse_mem(void *args, const char *value, struct errmsg *e)
-{
-	struct run_args *a = args;
-
-	return vm_config_parse_mem(value, a->host_ram, &a->cfg->mem_size, e);
-}
-
-static int parse_cpus(void *args, const char *value, struct errmsg *e)
-{
-	struct run_args *a = args;
-	uint64_t cpus;
-
-	if (parse_uint(value, 1, VM_MAX_CPUS, &cpus))
-		return errmsg_set(e, EINVAL, "--cpus '%s': must be a number from 1 to %d", value, VM_MAX_CPUS);
-	a->cfg->nr_cpus = cpus;
-	return 0;
-}
-
-static int parse_hugepages(void *args, const char *value, struct errmsg *e)
-{
-	struct run_args *a = args;
-
-	return option_set(&a->cfg->hugepages, value, e);
-}
-
-static int parse_transport(void *args, const char *value, struct errmsg *e)
-{
-	struct run_args *a = args;
-
-	return vm_config_parse_transport(value, &a->cfg->transport, e);
-}
-
-static const struct option_spec machine_options[] = {
-	{ "mem", 0, "SIZE", "guest RAM, e.g. 512M or 2G (default 512M, at least 64M)", parse_mem, 0 },
-	{ "cpus", 0, "N", "vCPUs (default 1, at most " OPTION_TEXT(VM_MAX_CPUS) ")", parse_cpus, 0 },
-	{ "hugepages", 0, NULL, "back guest RAM with huge pages", parse_hugepages, 0 },
-	{ "transport", 0, "pci|mmio", "virtio devices as PCI functions (default) or virtio-mmio windows",
-	  parse_transport, 0 },
-	{ .name = NULL },
-};
+#include "virtio/fs.h"
 
 /* Every registered device's options, each filling its part of cfg (NULL: for help). */
 static size_t run_device_groups(struct vm_config *cfg, struct option_group *g)
@@ -77,21 +32,38 @@ static size_t run_device_groups(struct vm_config *cfg, struct option_group *g)
 	return n;
 }
 
-/* run's five tables and a group for each device fit what the parser is given. */
-_Static_assert(5 + DEVICES_MAX <= OPTION_GROUPS_MAX, "OPTION_GROUPS_MAX is too small for run");
+static const struct option_spec init_options[] = {
+	{ "init", 0, "PATH", "with --rootfs: the program to start as PID 1 (default /sbin/init)", option_string,
+	  offsetof(struct run_opts, init) },
+	{ .name = NULL },
+};
+
+/* What run's option groups fill. */
+struct run_args {
+	struct machine_args machine;
+	struct run_opts *opts;
+};
+
+/* run's seven tables and a group for each device fit what the parser is given. */
+_Static_assert(7 + DEVICES_MAX <= OPTION_GROUPS_MAX, "OPTION_GROUPS_MAX is too small for run");
+
+/* The index of the groups run_parse_args checks: --rootfs's, --init's. */
+enum { RUN_ROOTFS_GROUP = 2, RUN_INIT_GROUP = 3 };
 
 static size_t run_groups(void *args, struct option_group *g)
 {
 	struct run_args *a = args;
-	struct vm_config *cfg = a ? a->cfg : NULL;
+	struct vm_config *cfg = a ? a->machine.cfg : NULL;
 	size_t n = 0;
 
 	g[n++] = (struct option_group){ boot_options, cfg, NULL };
-	g[n++] = (struct option_group){ machine_options, a, NULL };
+	g[n++] = (struct option_group){ machine_options, a ? &a->machine : NULL, NULL };
+	g[n++] = (struct option_group){ rootfs_options, a ? &a->opts->root : NULL, NULL };
+	g[n++] = (struct option_group){ init_options, a ? a->opts : NULL, NULL };
 	n += run_device_groups(cfg, g + n);
 	g[n++] = (struct option_group){ host_options, cfg, NULL };
 	g[n++] = (struct option_group){ seccomp_options, cfg, NULL };
-	g[n++] = (struct option_group){ verbose_options, a ? &a->verbose : NULL, NULL };
+	g[n++] = (struct option_group){ verbose_options, a ? &a->opts->verbose : NULL, NULL };
 	return n;
 }
 
@@ -102,20 +74,46 @@ const struct option_usage run_usage = {
 		 "Exit status: 0 guest powered off or rebooted, 1 error, 2 usage error, 4 guest panic.",
 };
 
-int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, bool *verbose, struct errmsg *e)
+int run_parse_args(int argc, char **argv, uint64_t host_ram, struct vm_config *cfg, struct run_opts *opts,
+		   struct errmsg *e)
 {
-	struct run_args args = { .cfg = cfg, .host_ram = host_ram };
+	struct run_args args = { .machine = { .cfg = cfg, .host_ram = host_ram }, .opts = opts };
 	struct option_group groups[OPTION_GROUPS_MAX];
 	int err;
 
 	vm_config_init(cfg);
+	*opts = (struct run_opts){ .verbose = false };
 	err = options_parse("run", argc, argv, groups, run_groups(&args, groups), e);
-	*verbose = args.verbose;
 	if (err)
 		return err;
 	if (!cfg->kernel_path[0])
 		return options_required("run", "kernel", e);
+	if (!opts->root.dir && (groups[RUN_ROOTFS_GROUP].given || groups[RUN_INIT_GROUP].given))
+		return errmsg_set(e, EINVAL, "run: --%s goes with --rootfs", groups[RUN_ROOTFS_GROUP].given ?:
+				  groups[RUN_INIT_GROUP].given);
+	if (opts->root.dir && cfg->initrd_path[0])
+		return errmsg_set(e, EINVAL, "run: --rootfs and --initrd do not go together (--rootfs boots kvmini's "
+				  "own initramfs)");
 	return jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, e);
+}
+
+/*
+ * --rootfs: DIR shared with virtio-fs as the root, and the built-in init
+ * told to mount it and start its init. *initramfs is freed by the caller.
+ */
+static int run_prepare_rootfs(struct vm_config *cfg, const struct run_opts *opts, uint8_t **initramfs,
+			      struct errmsg *e)
+{
+	char dir[PATH_MAX];
+	struct exec_plan plan = { .mode = EXEC_MODE_ROOTFS, .root_tag = GUEST_ROOT_TAG,
+				  .root_readonly = opts->root.readonly, .init = opts->init };
+	int err;
+
+	if (!realpath(opts->root.dir, dir))
+		return errmsg_set(e, errno, "--rootfs %s: %s", opts->root.dir, strerror(errno));
+	if ((err = fs_config_add_share(fs_config_of(cfg), dir, GUEST_ROOT_TAG, opts->root.readonly, e)))
+		return errmsg_prefix(e, -err, "--rootfs %s: ", dir);
+	return guest_build(cfg, &plan, opts->root.modules, initramfs, e);
 }
 
 static void report(const struct runner_result *res)
@@ -157,12 +155,13 @@ int cmd_run(int argc, char **argv)
 	/* Static, so zeroed for free: the drive slots' pages stay untouched unless used. */
 	static struct vm_config cfg;
 	struct runner_result res;
+	struct run_opts opts;
+	uint8_t *initramfs = NULL;
 	struct errmsg e;
-	bool verbose;
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 	int err;
 
-	err = run_parse_args(argc, argv, host_ram, &cfg, &verbose, &e);
+	err = run_parse_args(argc, argv, host_ram, &cfg, &opts, &e);
 	if (err == -ECANCELED) {
 		options_print_usage(stdout, "run", &run_usage);
 		return 0;
@@ -171,15 +170,22 @@ int cmd_run(int argc, char **argv)
 		log_error("%s", e.text);
 		return EXIT_USAGE;
 	}
-	log_set_verbose(verbose);
+	log_set_verbose(opts.verbose);
+	if (opts.root.dir && run_prepare_rootfs(&cfg, &opts, &initramfs, &e)) {
+		log_error("%s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
 	if ((err = seccomp_enable(!cfg.no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return EXIT_RUNTIME_ERROR;
 	}
 	jail_configure(cfg.uid, cfg.gid, cfg.chroot_dir);
-	if (cfg.api_sock)
-		return run_with_api(&cfg);
-	runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, NULL, &res);
-	report(&res);
+	if (cfg.api_sock) {
+		res.exit_code = run_with_api(&cfg);
+	} else {
+		runner_run(&cfg, STDIN_FILENO, STDOUT_FILENO, NULL, &res);
+		report(&res);
+	}
+	free(initramfs);
 	return res.exit_code;
 }

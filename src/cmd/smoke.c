@@ -480,7 +480,7 @@ static int save_initrd(const char *path, struct errmsg *e)
 	size_t len, done = 0;
 	int fd, err;
 
-	if ((err = builtin_initramfs(&initramfs, &len)))
+	if ((err = builtin_initramfs(NULL, 0, &initramfs, &len)))
 		return errmsg_set(e, -err, "cannot build the built-in initramfs: %s", strerror(-err));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -543,7 +543,7 @@ int cmd_smoke(int argc, char **argv)
 		return VERDICT_EXIT_FAIL;
 	}
 	if (!o.base.initrd_path[0]) {
-		if ((err = builtin_initramfs(&initramfs, &o.base.initrd_size))) {
+		if ((err = builtin_initramfs(NULL, 0, &initramfs, &o.base.initrd_size))) {
 			log_error("cannot build the built-in initramfs: %s", strerror(-err));
 			return VERDICT_EXIT_FAIL;
 		}

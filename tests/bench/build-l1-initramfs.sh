@@ -4,7 +4,9 @@
 # Usage: build-l1-initramfs.sh OUT KVMINI GUEST_KERNEL GUEST_INITRD KVM_PROBE MODULE...
 # MODULEs are L1 kernel modules in load order (dependencies first).
 # Environment: BENCH_HOST_TOOLS (host programs to copy, with their
-# libraries), L1_EXTRA (a folder whose contents are added at /).
+# libraries), L1_EXTRA (a folder whose contents are added at /),
+# L1_MODULES_TREE (the same, for the guest kernel's /lib/modules tree that
+# kvmini exec's tests use).
 #
 # The image is two cpio archives back to back, which the kernel unpacks in
 # order: the busybox guest image (guests/busybox, with the modules), then an
@@ -61,6 +63,9 @@ done
 # make bench's own files (bench/perf.sh), as a folder laid out like L1's root.
 if [ -n "${L1_EXTRA:-}" ]; then
 	cp -R "$L1_EXTRA/." "$o/"
+fi
+if [ -n "${L1_MODULES_TREE:-}" ]; then
+	cp -R "$L1_MODULES_TREE/." "$o/"
 fi
 # bad-inputs runs kvmini as nobody (su needs both files).
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$o/etc/passwd"

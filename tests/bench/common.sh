@@ -166,9 +166,25 @@ build_l1_initrd() {
 	L1_INITRD=$WORK/l1-initramfs.cpio
 	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun) ||
 		die "cannot resolve the L1 kernel modules"
+	build_l1_modules_tree
 	# shellcheck disable=SC2086 # one path per word, no spaces in them
-	"$BENCH_DIR/build-l1-initramfs.sh" "$L1_INITRD" "$KVMINI" "$VMLINUZ" \
+	L1_MODULES_TREE=$WORK/l1-modules "$BENCH_DIR/build-l1-initramfs.sh" "$L1_INITRD" "$KVMINI" "$VMLINUZ" \
 		"$GUEST_INITRD" "$PROBE" $modules || die "cannot build the L1 initramfs"
+}
+
+# build_l1_modules_tree: $WORK/l1-modules/lib/modules/RELEASE, where kvmini
+# exec looks for the guest kernel's modules by default: modules.dep,
+# modules.builtin, and the modules exec loads (both transports, the
+# console, fuse and virtiofs, with their dependencies) at their paths.
+build_l1_modules_tree() {
+	local moddir=$KERNEL_TREE/lib/modules/$KERNEL_VER dest=$WORK/l1-modules/lib/modules/$KERNEL_VER f
+	rm -rf "$WORK/l1-modules"
+	mkdir -p "$dest"
+	cp "$moddir/modules.dep" "$moddir/modules.builtin" "$dest/"
+	for f in $(module_files virtio_pci virtio_mmio virtio_console fuse virtiofs); do
+		mkdir -p "$dest/$(dirname "${f#"$moddir"/}")"
+		cp "$f" "$dest/${f#"$moddir"/}"
+	done
 }
 
 # Seconds L1 may take from power-on to its first sign of work (a test's

@@ -321,6 +321,25 @@ static void test_huge_syssize(void **state)
 	expect_reject(sizeof(img), "truncated");
 }
 
+/* kernel_version points (from 0x200) at "RELEASE (builder) #1 ..." in the setup code: its first word. */
+static void test_kernel_version(void **state)
+{
+	static const char text[] = "6.1.0-57-amd64 (debian-kernel@lists.debian.org) #1 SMP";
+	char version[32];
+
+	(void)state;
+	assert_int_equal(bzimage_kernel_version(img, sizeof(img), version, sizeof(version)), -ENOENT);
+	memcpy(img + 0x400, text, sizeof(text));
+	put_le(0x20e, 0x200, 2);
+	assert_int_equal(bzimage_kernel_version(img, sizeof(img), version, sizeof(version)), 0);
+	assert_string_equal(version, "6.1.0-57-amd64");
+	/* Too long for the buffer, running off the image, or pointing past it: none. */
+	assert_int_equal(bzimage_kernel_version(img, sizeof(img), version, 8), -ENOENT);
+	assert_int_equal(bzimage_kernel_version(img, 0x404, version, sizeof(version)), -ENOENT);
+	put_le(0x20e, 0xffff, 2);
+	assert_int_equal(bzimage_kernel_version(img, sizeof(img), version, sizeof(version)), -ENOENT);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -348,6 +367,7 @@ int main(void)
 		T(test_truncated_kernel),
 		T(test_truncated_setup),
 		T(test_huge_syssize),
+		T(test_kernel_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,13 +22,13 @@ struct archive {
 	unsigned count;	/* entries before the trailer */
 };
 
-static int setup(void **state)
+static struct archive *read_archive(const struct initramfs_entry *extra, size_t nr)
 {
 	struct archive *a = calloc(1, sizeof(*a));
 	size_t off = 0;
 
 	assert_non_null(a);
-	assert_int_equal(builtin_initramfs(&a->buf, &a->len), 0);
+	assert_int_equal(builtin_initramfs(extra, nr, &a->buf, &a->len), 0);
 	assert_int_equal(a->len % 4, 0);
 	for (;;) {
 		struct newc_entry e;
@@ -41,7 +41,12 @@ static int setup(void **state)
 	}
 	/* The trailer is the last thing in the archive. */
 	assert_int_equal(off, a->len);
-	*state = a;
+	return a;
+}
+
+static int setup(void **state)
+{
+	*state = read_archive(NULL, 0);
 	return 0;
 }
 
@@ -124,6 +129,29 @@ static void test_mount_points(void **state)
 	}
 }
 
+/* exec's entries come after the init's, in the order given, directories as directories. */
+static void test_extra_entries(void **state)
+{
+	static const char conf[] = "mode=exec\0arg=true";
+	const struct initramfs_entry extra[] = {
+		{ "kvmini", NULL, 0 },
+		{ "kvmini/init.conf", conf, sizeof(conf) },
+	};
+	struct archive *a = read_archive(extra, 2);
+	const struct newc_entry *dir, *file;
+
+	*state = a;
+	assert_int_equal(a->count, 7);
+	dir = &a->entries[find(a, "kvmini")];
+	file = &a->entries[find(a, "kvmini/init.conf")];
+	assert_true(S_ISDIR(dir->mode));
+	assert_true(S_ISREG(file->mode));
+	assert_true(find(a, "init") < find(a, "kvmini"));
+	assert_true(find(a, "kvmini") < find(a, "kvmini/init.conf"));
+	assert_int_equal(file->filesize, sizeof(conf));
+	assert_memory_equal(file->data, conf, sizeof(conf));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_init_is_the_embedded_program),
 		cmocka_unit_test(test_console_device),
 		cmocka_unit_test(test_mount_points),
+		cmocka_unit_test_teardown(test_extra_entries, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

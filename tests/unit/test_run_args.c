@@ -28,7 +28,7 @@ struct parsed {
 	char *argv[MAX_ARGS + 2];
 	char *owned[MAX_ARGS + 1];
 	struct vm_config cfg;
-	bool verbose;
+	struct run_opts opts;
 	struct errmsg e;
 	int ret;
 };
@@ -45,7 +45,7 @@ static void parse_with(uint64_t host_ram, const char *const *args)
 		assert_non_null(p.argv[p.argc]);
 		p.argc++;
 	}
-	p.ret = run_parse_args(p.argc, p.argv, host_ram, &p.cfg, &p.verbose, &p.e);
+	p.ret = run_parse_args(p.argc, p.argv, host_ram, &p.cfg, &p.opts, &p.e);
 }
 
 #define PARSE(...) parse_with(HOST_RAM, (const char *const[]){ __VA_ARGS__, NULL })
@@ -79,7 +79,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.cfg.nr_cpus, 1);
 	assert_true(p.cfg.acpi);
 	assert_false(p.cfg.hugepages);
-	assert_false(p.verbose);
+	assert_false(p.opts.verbose);
 	assert_int_equal(blk_config_of(&p.cfg)->nr_drives, 0);
 	assert_int_equal(net_config_of(&p.cfg)->nr, 0);
 	assert_false(rng_config_of(&p.cfg)->enabled);
@@ -100,7 +100,7 @@ static void test_all_options(void **state)
 	assert_int_equal(p.cfg.nr_cpus, 4);
 	assert_false(p.cfg.acpi);
 	assert_true(p.cfg.hugepages);
-	assert_true(p.verbose);
+	assert_true(p.opts.verbose);
 }
 
 static void test_option_forms(void **state)
@@ -110,7 +110,7 @@ static void test_option_forms(void **state)
 	assert_int_equal(p.ret, 0);
 	assert_int_equal(p.cfg.mem_size, 1 * GiB);
 	assert_int_equal(p.cfg.nr_cpus, 2);
-	assert_true(p.verbose);
+	assert_true(p.opts.verbose);
 	assert_string_equal(p.cfg.kernel_path, "k");
 }
 
@@ -121,7 +121,7 @@ static void test_flags_alone(void **state)
 	assert_int_equal(p.ret, 0);
 	assert_false(p.cfg.acpi);
 	assert_false(p.cfg.hugepages);
-	assert_false(p.verbose);
+	assert_false(p.opts.verbose);
 	teardown(NULL);
 
 	PARSE("--hugepages", "--kernel", "k");
@@ -132,7 +132,7 @@ static void test_flags_alone(void **state)
 
 	PARSE("-v", "--kernel", "k");
 	assert_int_equal(p.ret, 0);
-	assert_true(p.verbose);
+	assert_true(p.opts.verbose);
 	assert_true(p.cfg.acpi);
 }
 
@@ -462,6 +462,42 @@ static void test_too_many_drives(void **state)
 	expect_usage_error("--drive", "at most 8");
 }
 
+/* --rootfs DIR[,readonly=on|off] with --init and --modules; each of the latter needs it, and --initrd cannot be. */
+static void test_rootfs(void **state)
+{
+	(void)state;
+	PARSE("--kernel", "k", "--rootfs", "/srv/alpine,readonly=on", "--init", "/bin/sh", "--modules", "/m");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.opts.root.dir, "/srv/alpine");
+	assert_true(p.opts.root.readonly);
+	assert_string_equal(p.opts.init, "/bin/sh");
+	assert_string_equal(p.opts.root.modules, "/m");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs=/srv/x");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.opts.root.dir, "/srv/x");
+	assert_false(p.opts.root.readonly);
+	assert_null(p.opts.init);
+	teardown(state);
+	PARSE("--kernel", "k", "--init", "/bin/sh");
+	expect_usage_error("--init", "--rootfs");
+	teardown(state);
+	PARSE("--kernel", "k", "--modules", "/m");
+	expect_usage_error("--modules", "--rootfs");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", "/srv/x", "--initrd", "i");
+	expect_usage_error("--rootfs", "--initrd");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", "/srv/x,readonly=maybe");
+	expect_usage_error("--rootfs", "maybe");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", "/srv/x,size=1");
+	expect_usage_error("--rootfs", "size");
+	teardown(state);
+	PARSE("--kernel", "k", "--rootfs", ",readonly=on");
+	expect_usage_error("--rootfs", "directory");
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
 int main(void)
@@ -489,6 +525,7 @@ int main(void)
 		T(test_jail_options),
 		T(test_virtio_option_errors),
 		T(test_too_many_drives),
+		T(test_rootfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
