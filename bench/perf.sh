@@ -83,19 +83,6 @@ modules=$(module_files $exec_modules) || die "cannot resolve the exec modules"
 # shellcheck disable=SC2086
 GUEST_INIT=$ROOT/bench/share-exec-init "$ROOT/guests/busybox/build-initramfs.sh" "$EXEC_INITRD" $modules ||
 	die "cannot build the exec initramfs"
-# kvmini exec's --modules: a modules tree with what exec loads (and the
-# console its channel runs on), laid out as the package has it.
-EXEC_MODROOT=$WORK/exec-modules
-rm -rf "$EXEC_MODROOT"
-moddir=$KERNEL_TREE/lib/modules/$KERNEL_VER
-# shellcheck disable=SC2086
-modules=$(module_files $exec_modules virtio_console) || die "cannot resolve the exec modules"
-for m in $modules; do
-	mkdir -p "$EXEC_MODROOT/lib/modules/$KERNEL_VER/$(dirname "${m#"$moddir"/}")"
-	cp "$m" "$EXEC_MODROOT/lib/modules/$KERNEL_VER/${m#"$moddir"/}"
-done
-cp "$moddir"/modules.order "$moddir"/modules.builtin* "$EXEC_MODROOT/lib/modules/$KERNEL_VER/"
-depmod -b "$EXEC_MODROOT" "$KERNEL_VER" || die "depmod failed for the exec modules"
 # The small-file tree: 3,000 files of 0 to 4 KiB in 60 folders, the same
 # bytes every time.
 SHARE_TREE=$WORK/share-tree.tar
@@ -139,8 +126,6 @@ run_nested() {
 	cp "$SHARE_INITRD" "$extra/bench/perf/share-initramfs.cpio.gz"
 	cp "$EXEC_INITRD" "$extra/bench/perf/exec-initramfs.cpio.gz"
 	cp "$SHARE_TREE" "$extra/bench/perf/share-tree.tar"
-	# At the default place of kvmini exec's --modules: L1 runs the same kernel.
-	cp -R "$EXEC_MODROOT/lib" "$extra/"
 	# The firmware QEMU loads for -M pc (SeaBIOS, its option ROMs) and -M microvm
 	# (qboot), at the same paths: Debian's QEMU looks in both folders.
 	for fw in seabios/bios-256k.bin qemu/bios-microvm.bin qemu/kvmvapic.bin qemu/linuxboot_dma.bin \
@@ -168,7 +153,7 @@ run_direct() {
 		STOCK_KERNEL=$VMLINUZ MINI_KERNEL=$MINI_KERNEL SMOKE_INITRD=$SMOKE_INITRD \
 		GUEST_INITRD=$GUEST_INITRD VIRTIOFSD=$VIRTIOFSD WITH_VIRTIOFSD=$ROOT/bench/with-virtiofsd.sh \
 		SHARE_INITRD=$SHARE_INITRD EXEC_INITRD=$EXEC_INITRD SHARE_TREE=$SHARE_TREE \
-		EXEC_MODULES=$EXEC_MODROOT/lib/modules/$KERNEL_VER RUNS=$RUNS ROWS=$ROWS sh "$ROOT/bench/l1-perf.sh" "$OUT" |
+		EXEC_MODULES=$KERNEL_TREE/lib/modules/$KERNEL_VER RUNS=$RUNS ROWS=$ROWS sh "$ROOT/bench/l1-perf.sh" "$OUT" |
 		sed -n 's/^KVMINI-BENCH: PROGRESS /bench: /p'
 	echo "${PIPESTATUS[0]}" >"$OUT/exit-status"
 }
