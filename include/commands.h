@@ -32,7 +32,9 @@ extern const struct option_usage ctl_usage;
  * Options more than one command takes (src/cmd/shared_options.c), declared
  * once: each table but the last fills a struct vm_config, the last a bool.
  */
-extern const struct option_spec boot_options[];    /* --kernel, --initrd, --cmdline, --no-acpi: run, smoke */
+extern const struct option_spec kernel_options[];  /* --kernel: run, smoke, exec */
+extern const struct option_spec initrd_options[];  /* --initrd: run, smoke (exec makes its own) */
+extern const struct option_spec boot_options[];    /* --cmdline, --no-acpi: run, smoke, exec */
 extern const struct option_spec host_options[];    /* --api-sock, --nested, --uid, --gid, --chroot: run, daemon */
 extern const struct option_spec seccomp_options[]; /* --no-seccomp: run, smoke, daemon */
 extern const struct option_spec verbose_options[]; /* -v, --verbose */

@@ -66,7 +66,7 @@ struct option_usage {
 };
 
 /* The most groups a command has: its own tables and one per device (run checks it against DEVICES_MAX). */
-#define OPTION_GROUPS_MAX 40
+#define OPTION_GROUPS_MAX 48
 
 /* "usage: kvmini NAME SYNOPSIS", the text, the options, the notes. */
 void options_print_usage(FILE *f, const char *command, const struct option_usage *u);

@@ -5,9 +5,11 @@
  * /proc, /sys, /dev and /dev/pts, then into it as switch_root does.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
+#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/time_types.h>
 
@@ -27,18 +29,41 @@ void sleep_ms(long ms)
 	syscall5(__NR_nanosleep, (long)&ts, 0, 0, 0, 0);
 }
 
+/*
+ * Distributions ship compressed modules too (xz, zstd, gzip), under any
+ * name: told so, a kernel with CONFIG_MODULE_DECOMPRESS unpacks them.
+ */
+static int module_flags(int fd)
+{
+	static const struct {
+		uint8_t len, magic[6];
+	} compressed[] = {
+		{ 6, { 0xfd, '7', 'z', 'X', 'Z', 0 } },
+		{ 4, { 0x28, 0xb5, 0x2f, 0xfd } },
+		{ 2, { 0x1f, 0x8b } },
+	};
+	uint8_t head[6] = { 0 };
+
+	syscall5(__NR_pread64, fd, (long)head, sizeof(head), 0, 0);
+	for (size_t i = 0; i < sizeof(compressed) / sizeof(compressed[0]); i++)
+		if (!memcmp(head, compressed[i].magic, compressed[i].len))
+			return MODULE_INIT_COMPRESSED_FILE;
+	return 0;
+}
+
 int setup_modules(const struct init_conf *c, struct line *err)
 {
 	for (size_t i = 0; i < c->n_modules; i++) {
-		long fd = sys_open(c->modules[i], O_RDONLY | O_CLOEXEC), rc = fd;
+		const char *m = c->modules[i];
+		long fd = sys_open(m, O_RDONLY | O_CLOEXEC), rc = fd;
 
 		if (fd >= 0) {
-			rc = syscall5(__NR_finit_module, fd, (long)"", 0, 0, 0);
+			rc = syscall5(__NR_finit_module, fd, (long)"", module_flags((int)fd), 0, 0);
 			sys_close((int)fd);
 		}
 		/* EEXIST: built into this kernel after all, or loaded already. */
 		if (rc < 0 && rc != -EEXIST) {
-			line_error(err, "load module", c->modules[i], rc);
+			line_error(err, "load module", m, rc);
 			return (int)rc;
 		}
 	}
@@ -103,18 +128,23 @@ static bool is_under(const char *path, const char *dir)
 
 /*
  * A mount point under a tmpfs the init mounted is the init's to make
- * (mkdir -p below the tmpfs); anywhere else it must be there already.
+ * (mkdir -p below the tmpfs); anywhere else it must be there already,
+ * except a tmpfs's own in a writable root.
  */
 static int make_mount_point(const struct init_conf *c, size_t tmpfs_done, const char *path, char *full,
-			    struct line *err)
+			    bool for_tmpfs, struct line *err)
 {
 	size_t skip = strlen(full) - strlen(path);
 	bool ours = false;
 
 	for (size_t i = 0; i < tmpfs_done && !ours; i++)
 		ours = is_under(path, c->tmpfs[i]);
-	if (!ours)
+	if (!ours) {
+		/* A read-only root answers EROFS for a missing one, and the mount then says ENOENT. */
+		if (for_tmpfs)
+			sys_mkdir(full, 0755);
 		return 0;
+	}
 	for (char *s = full + skip + 1;; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
@@ -133,32 +163,28 @@ static int make_mount_point(const struct init_conf *c, size_t tmpfs_done, const 
 	}
 }
 
+/* Mounts source on path in the new root, made first if the root lacks it and can have it. */
+static int mount_in_root(const struct init_conf *c, const char *path, const char *source, const char *type,
+			 unsigned long flags, const char *data, struct line *err)
+{
+	char at[64];
+	int rc = in_root(c, path, at, sizeof(at), err);
+
+	if (rc)
+		return rc;
+	sys_mkdir(at, 0755); /* EEXIST, or EROFS in a read-only root: the mount says what is wrong */
+	return mount_or_say(source, at, type, flags, data, err);
+}
+
 /* proc, sysfs, the initramfs's devtmpfs and a devpts of the guest's own, in the new root. */
 static int mount_system(const struct init_conf *c, struct line *err)
 {
-	char at[64];
-	int rc;
-
-	rc = in_root(c, "/proc", at, sizeof(at), err) ?: mount_or_say("proc", at, "proc", 0, NULL, err);
-	if (rc && rc != -EBUSY)
-		return rc;
-	rc = in_root(c, "/sys", at, sizeof(at), err) ?: mount_or_say("sysfs", at, "sysfs", 0, NULL, err);
-	if (rc && rc != -EBUSY)
-		return rc;
-	rc = in_root(c, "/dev", at, sizeof(at), err);
-	if (!rc && c->root)
-		rc = mount_or_say("/dev", at, "devtmpfs", MS_MOVE, NULL, err);
-	rc = rc ?: in_root(c, "/dev/pts", at, sizeof(at), err);
-	if (rc)
-		return rc;
-	rc = (int)sys_mkdir(at, 0755);
-	if (rc && rc != -EEXIST) {
-		line_error(err, "mkdir", at, rc);
-		return rc;
-	}
 	/* newinstance: ptys of its own; ptmxmode: /dev/ptmx (which opens the ptmx of the devpts beside it) for all. */
-	return mount_or_say("devpts", at, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
-			    err);
+	return mount_in_root(c, "/proc", "proc", "proc", 0, NULL, err) ?:
+	       mount_in_root(c, "/sys", "sysfs", "sysfs", 0, NULL, err) ?:
+	       (c->root ? mount_in_root(c, "/dev", "/dev", "devtmpfs", MS_MOVE, NULL, err) : 0) ?:
+	       mount_in_root(c, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+			     "newinstance,ptmxmode=0666,mode=0620", err);
 }
 
 /* switch_root's way: the new root's mount moves onto /, and the init chroots into it. */
@@ -198,7 +224,7 @@ int setup_root(const struct init_conf *c, struct line *err)
 	}
 	for (size_t i = 0; i < c->n_tmpfs; i++) {
 		rc = in_root(c, c->tmpfs[i], target, sizeof(target), err) ?:
-		     make_mount_point(c, i, c->tmpfs[i], target, err) ?:
+		     make_mount_point(c, i, c->tmpfs[i], target, true, err) ?:
 		     mount_or_say("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err);
 		if (rc)
 			return rc;
@@ -207,7 +233,7 @@ int setup_root(const struct init_conf *c, struct line *err)
 		const struct conf_mount *m = &c->mounts[i];
 
 		rc = in_root(c, m->path, target, sizeof(target), err) ?:
-		     make_mount_point(c, c->n_tmpfs, m->path, target, err) ?:
+		     make_mount_point(c, c->n_tmpfs, m->path, target, false, err) ?:
 		     mount_share(m->tag, target, m->readonly, err);
 		if (rc)
 			return rc;

@@ -32,9 +32,11 @@ struct exec_modules {
 /*
  * The modules named in wanted[] ("fuse"; '-' and '_' alike) and what they
  * depend on, dependencies first, from the text of modules.dep and
- * modules.builtin (NUL-terminated; builtin may be ""). Pure. 0; -ENOENT when
+ * modules.builtin (NUL-terminated; builtin may be ""). A compressed module
+ * (.ko.xz, ...) is listed as it is: the init hands it to the kernel so.
+ * Pure. 0; -ENOENT when
  * a module is in neither ("module NAME is neither built into the kernel nor
- * in modules.dep"); -ENOTSUP for a compressed module; -E2BIG past
+ * in modules.dep"); -E2BIG past
  * EXEC_MODULES_MAX; -ELOOP for a dependency cycle.
  */
 int exec_modules_resolve(const char *dep, const char *builtin, const char *const *wanted, size_t nr_wanted,

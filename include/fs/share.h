@@ -41,6 +41,8 @@ int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *re
  * (a driver reset): the next request must be INIT.
  */
 void fs_share_reset(struct fs_share *s);
+/* Whether a request of this opcode gets no reply at all (FORGET, BATCH_FORGET), so needs no room for one. */
+bool fs_share_no_reply(uint32_t opcode);
 void fs_share_close(struct fs_share *s);
 
 #endif

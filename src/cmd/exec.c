@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "commands.h"
@@ -24,6 +25,7 @@
 #include "exec/guest.h"
 #include "exec/relay.h"
 #include "exit_codes.h"
+#include "jail.h"
 #include "log.h"
 #include "parse.h"
 #include "runner.h"
@@ -32,8 +34,9 @@
 #include "virtio/console.h"
 #include "virtio/fs.h"
 
-/* --rwdir shares, besides the root and --share's: what virtio-fs allows in all. */
-#define EXEC_RWDIRS_MAX (FS_MAX_SHARES - 1)
+/* --rwdir shares: all virtio-fs allows but the root's. */
+#define EXEC_RWDIRS_MAX 7
+_Static_assert(EXEC_RWDIRS_MAX == FS_MAX_SHARES - 1, "EXEC_RWDIRS_MAX is what virtio-fs allows besides the root");
 #define EXEC_TIMEOUT_MAX (7 * 24 * 3600)
 /* Kernel lines kept to show with a boot failure when the log goes nowhere else. */
 #define KEPT_LINES 12
@@ -93,6 +96,7 @@ static size_t exec_groups(void *args, struct option_group *g)
 	struct vm_config *cfg = a ? a->machine.cfg : NULL;
 	size_t n = 0;
 
+	g[n++] = (struct option_group){ kernel_options, cfg, NULL };
 	g[n++] = (struct option_group){ boot_options, cfg, NULL };
 	g[n++] = (struct option_group){ machine_options, a ? &a->machine : NULL, NULL };
 	g[n++] = (struct option_group){ rootfs_options, a ? &a->root : NULL, NULL };
@@ -151,13 +155,10 @@ static void on_tick(void *ctx, struct vm *vm)
 	}
 }
 
-/* A share and where the init mounts it; tags and paths cannot hold ':', which separates them in init.conf. */
 static int add_share(struct vm_config *cfg, const char *dir, const char *tag, bool readonly, struct errmsg *e)
 {
 	int err;
 
-	if (strchr(dir, ':'))
-		return errmsg_set(e, EINVAL, "'%s': kvmini exec cannot share a path with ':' in it", dir);
 	if ((err = fs_config_add_share(fs_config_of(cfg), dir, tag, readonly, e)))
 		return errmsg_prefix(e, -err, "'%s': ", dir);
 	return 0;
@@ -171,10 +172,13 @@ struct exec_setup {
 	char rwtag[EXEC_RWDIRS_MAX][FS_TAG_MAX + 1];
 	char share_path[FS_MAX_SHARES][FS_TAG_MAX + 16];
 	struct exec_mount mounts[FS_MAX_SHARES];
+	const char *tmpfs[3];
 	gid_t groups[NGROUPS_MAX];
 };
 
 static const char *const exec_tmpfs[] = { "/tmp", "/run", "/var/tmp" };
+_Static_assert(sizeof(exec_tmpfs) / sizeof(exec_tmpfs[0]) == sizeof(((struct exec_setup *)0)->tmpfs) /
+	       sizeof(const char *), "room for every tmpfs");
 
 static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cmd, struct exec_setup *s,
 		     struct exec_plan *plan, struct errmsg *e)
@@ -185,9 +189,9 @@ static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cm
 	int groups, err;
 
 	*plan = (struct exec_plan){ .mode = EXEC_MODE_EXEC, .root_tag = GUEST_ROOT_TAG, .root_readonly = true,
-				    .tmpfs = exec_tmpfs, .nr_tmpfs = 3, .mounts = s->mounts, .argv = cmd,
-				    .envp = environ, .tty = isatty(STDIN_FILENO) };
-	/* --share's own shares first in the command line's order, mounted under /run/shares. */
+				    .tmpfs = s->tmpfs, .mounts = s->mounts, .argv = cmd, .envp = environ,
+				    .tty = isatty(STDIN_FILENO) };
+	/* --share's own first, in order, under /run/shares (a tag may not hold ':', where mount= ends it). */
 	for (unsigned i = 0; i < nr_user; i++) {
 		snprintf(s->share_path[i], sizeof(s->share_path[i]), "/run/shares/%s", fs->shares[i].tag);
 		if (strchr(fs->shares[i].tag, ':') || strchr(fs->shares[i].tag, '/'))
@@ -200,6 +204,17 @@ static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cm
 		return errmsg_set(e, errno, "--rootfs %s: %s", a->root.dir, strerror(errno));
 	if ((err = add_share(cfg, s->root, GUEST_ROOT_TAG, true, e)))
 		return err;
+	/* A root without one of them (a minimal tree) gets none there: the init mounts only on what exists. */
+	for (unsigned i = 0; i < sizeof(exec_tmpfs) / sizeof(exec_tmpfs[0]); i++) {
+		char path[PATH_MAX + 16];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s%s", strcmp(s->root, "/") ? s->root : "", exec_tmpfs[i]);
+		if (!stat(path, &st) && S_ISDIR(st.st_mode))
+			s->tmpfs[plan->nr_tmpfs++] = exec_tmpfs[i];
+		else
+			log_debug("no %s in the guest's root: no tmpfs there", exec_tmpfs[i]);
+	}
 	for (unsigned i = 0; i < a->nr_rwdirs; i++) {
 		if (!realpath(a->rwdirs[i], s->rwdir[i]))
 			return errmsg_set(e, errno, "--rwdir %s: %s", a->rwdirs[i], strerror(errno));
@@ -253,9 +268,22 @@ static int open_log(const struct exec_args *a, struct errmsg *e)
 	return fd;
 }
 
+/* The relay reads what the guest sends: it filters itself as an I/O thread before it reads any. */
 static void *relay_main(void *arg)
 {
-	exec_relay_run(arg);
+	struct exec_relay *r = arg;
+	const char *what;
+	int err;
+
+	if ((err = jail_enter(SECCOMP_IO, &what))) {
+		log_error("exec relay: cannot confine it: %s: %s", what, strerror(-err));
+		/* The guest then finds the channel closed, drops its output and runs to its end instead of waiting. */
+		shutdown(r->sock, SHUT_RDWR);
+		r->broken = true;
+		snprintf(r->problem, sizeof(r->problem), "the relay could not start");
+		return NULL;
+	}
+	exec_relay_run(r);
 	return NULL;
 }
 
@@ -426,8 +454,6 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!err && !cfg.kernel_path[0])
 		err = options_required("exec", "kernel", &e);
-	if (!err && cfg.initrd_path[0])
-		err = errmsg_set(&e, EINVAL, "exec: --initrd does not go with exec, which boots its own initramfs");
 	if (!err && dashes + 1 >= argc)
 		err = errmsg_set(&e, EINVAL, "exec: no command (kvmini exec --kernel PATH [options] -- CMD [ARGS...])");
 	if (err) {

@@ -44,11 +44,11 @@ struct run_args {
 	struct run_opts *opts;
 };
 
-/* run's seven tables and a group for each device fit what the parser is given. */
-_Static_assert(7 + DEVICES_MAX <= OPTION_GROUPS_MAX, "OPTION_GROUPS_MAX is too small for run");
+/* run's nine tables and a group for each device fit what the parser is given. */
+_Static_assert(9 + DEVICES_MAX <= OPTION_GROUPS_MAX, "OPTION_GROUPS_MAX is too small for run");
 
 /* The index of the groups run_parse_args checks: --rootfs's, --init's. */
-enum { RUN_ROOTFS_GROUP = 2, RUN_INIT_GROUP = 3 };
+enum { RUN_ROOTFS_GROUP = 4, RUN_INIT_GROUP = 5 };
 
 static size_t run_groups(void *args, struct option_group *g)
 {
@@ -56,6 +56,8 @@ static size_t run_groups(void *args, struct option_group *g)
 	struct vm_config *cfg = a ? a->machine.cfg : NULL;
 	size_t n = 0;
 
+	g[n++] = (struct option_group){ kernel_options, cfg, NULL };
+	g[n++] = (struct option_group){ initrd_options, cfg, NULL };
 	g[n++] = (struct option_group){ boot_options, cfg, NULL };
 	g[n++] = (struct option_group){ machine_options, a ? &a->machine : NULL, NULL };
 	g[n++] = (struct option_group){ rootfs_options, a ? &a->opts->root : NULL, NULL };

@@ -48,9 +48,17 @@ static int parse_cmdline(void *dst, const char *value, struct errmsg *e)
 	return copy_value("cmdline", dst, VM_CMDLINE_MAX, value, e);
 }
 
-const struct option_spec boot_options[] = {
+const struct option_spec kernel_options[] = {
 	{ "kernel", 0, "PATH", "a bzImage, or an ELF vmlinux with a PVH entry point", parse_kernel, AT(kernel_path) },
+	{ .name = NULL },
+};
+
+const struct option_spec initrd_options[] = {
 	{ "initrd", 0, "PATH", "an initramfs to load with it", parse_initrd, AT(initrd_path) },
+	{ .name = NULL },
+};
+
+const struct option_spec boot_options[] = {
 	{ "cmdline", 0, "STR", "kernel parameters, added to \"" CMDLINE_DEFAULTS "\"\n"
 	  "(a parameter given here replaces the default of the same name)", parse_cmdline, AT(cmdline) },
 	{ "no-acpi", 0, NULL, "describe the machine with an MP table instead of ACPI", option_clear, AT(acpi) },

@@ -133,7 +133,7 @@ static const struct option_spec save_initrd_options[] = {
 };
 
 /* The groups a boot uses come first, so that --save-initrd can name the first of them given. */
-enum { SMOKE_BOOT_GROUPS = 3 };
+enum { SMOKE_BOOT_GROUPS = 5 };
 
 static size_t smoke_groups(void *opts, struct option_group *g)
 {
@@ -141,6 +141,8 @@ static size_t smoke_groups(void *opts, struct option_group *g)
 	struct vm_config *base = o ? &o->base : NULL;
 	size_t n = 0;
 
+	g[n++] = (struct option_group){ kernel_options, base, NULL };
+	g[n++] = (struct option_group){ initrd_options, base, NULL };
 	g[n++] = (struct option_group){ boot_options, base, NULL };
 	g[n++] = (struct option_group){ smoke_options, o, NULL };
 	g[n++] = (struct option_group){ seccomp_options, base, NULL };

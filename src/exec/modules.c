@@ -42,11 +42,6 @@ static const char *name_of(const char *path, size_t path_len, size_t *len)
 	return base;
 }
 
-static bool is_compressed(const char *path, size_t len)
-{
-	return !(len > 3 && !memcmp(path + len - 3, ".ko", 3));
-}
-
 /* The line of text that names module `name` as its path (up to `stop`, ':' or '\n'); NULL if none. */
 static const char *find_line(const char *text, const char *name, char stop, size_t *path_len)
 {
@@ -97,9 +92,6 @@ static int visit(struct walk *w, const char *name, size_t len, unsigned depth)
 		return errmsg_set(w->e, ENOENT, "module %s is neither built into the kernel nor in modules.dep", want);
 	if (line[path_len] != ':')
 		return errmsg_set(w->e, EINVAL, "modules.dep: no ':' after %.*s", (int)path_len, line);
-	if (is_compressed(line, path_len))
-		return errmsg_set(w->e, ENOTSUP, "module %.*s is compressed; kvmini loads uncompressed .ko files only",
-				  (int)path_len, line);
 	if (path_len >= EXEC_MODULE_PATH_MAX)
 		return errmsg_set(w->e, EINVAL, "modules.dep: the path of %s is too long", want);
 	/* The line lists every module this one needs; each is visited with its own, so the order holds either way. */

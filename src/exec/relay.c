@@ -152,7 +152,7 @@ void exec_relay_run(struct exec_relay *r)
 				winsize_due = true;
 		}
 		if (p[P_WRITE].revents) {
-			size_t left = ((struct exec_frame *)r->in)->len - r->written;
+			size_t left = f.len - r->written; /* f: the frame at in's start, whose output is due */
 			ssize_t n = write(wfd, r->in + sizeof(struct exec_frame) + r->written, left < WRITE_MAX ? left : WRITE_MAX);
 
 			if (n > 0) {

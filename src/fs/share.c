@@ -198,24 +198,22 @@ static int chmod_handle(const struct fs_share *s, int path_fd, mode_t mode)
 /*
  * As root, a new node belongs to whoever made it in the guest, as on a local
  * disk, so a container's root file system keeps its owners; the group of a
- * set-group-ID directory stays, as the host gave it. A server that lost the
- * right (kvmini dropped to --uid after the share opened) stops trying.
+ * set-group-ID directory stays, as the host gave it. Best effort: an owner
+ * the host cannot give (an id outside its user namespace) leaves the node
+ * kvmini's, and a server that lost the right (kvmini dropped to --uid after
+ * the share opened) stops trying.
  */
-static int own_new_node(struct fs_share *s, const struct fuse_in_header *h, int dirfd, int fd)
+static void own_new_node(struct fs_share *s, const struct fuse_in_header *h, int dirfd, int fd)
 {
 	struct stat dir;
 	gid_t gid = h->gid;
 
 	if (!s->chown_new)
-		return 0;
+		return;
 	if (!stat_fd(dirfd, &dir) && (dir.st_mode & S_ISGID))
 		gid = (gid_t)-1;
-	if (!fchownat(fd, "", h->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
-		return 0;
-	if (errno != EPERM)
-		return -errno;
-	s->chown_new = false;
-	return 0;
+	if (fchownat(fd, "", h->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) && errno == EPERM)
+		s->chown_new = false;
 }
 
 static int inode_get(struct fs_share *s, uint64_t nodeid, struct inode **n)
@@ -902,9 +900,9 @@ static int op_create(struct fs_share *s, const struct fuse_in_header *h, struct 
 	fd = create_open(s, dir->fd, name, flags, mode, in->flags & O_EXCL, &path_fd, &made);
 	if (fd < 0)
 		return fd;
-	err = made ? own_new_node(s, h, dir->fd, path_fd) : 0;
-	if (!err)
-		err = stat_fd(path_fd, &st);
+	if (made)
+		own_new_node(s, h, dir->fd, path_fd);
+	err = stat_fd(path_fd, &st);
 	/* The guest's kernel applied the guest's umask already: the host's would be one more. */
 	if (!err && made && (st.st_mode & 0777) != mode) {
 		err = fchmod(fd, mode) ? -errno : 0;
@@ -963,9 +961,8 @@ static int op_mkdir(struct fs_share *s, const struct fuse_in_header *h, struct r
 	fd = open_name(dir->fd, name, O_PATH | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
-	err = own_new_node(s, h, dir->fd, fd);
-	if (!err)
-		err = chmod_handle(s, fd, in->mode);
+	own_new_node(s, h, dir->fd, fd);
+	err = chmod_handle(s, fd, in->mode);
 	close(fd);
 	return err ? err : reply_entry(s, dir->fd, name, o);
 }
@@ -1067,10 +1064,8 @@ static int op_symlink(struct fs_share *s, const struct fuse_in_header *h, struct
 
 		if (fd < 0)
 			return fd;
-		err = own_new_node(s, h, dir->fd, fd);
+		own_new_node(s, h, dir->fd, fd);
 		close(fd);
-		if (err)
-			return err;
 	}
 	return reply_entry(s, dir->fd, name, o);
 }
@@ -1122,6 +1117,11 @@ static const struct op {
 	[FUSE_FALLOCATE] = { .fn = op_fallocate, .changes = true },
 };
 
+bool fs_share_no_reply(uint32_t opcode)
+{
+	return opcode < sizeof(ops) / sizeof(ops[0]) && ops[opcode].no_reply;
+}
+
 int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *reply, size_t reply_cap,
 		   size_t *reply_len)
 {
@@ -1154,7 +1154,7 @@ int fs_share_serve(struct fs_share *s, const void *req, size_t req_len, void *re
 		err = op->fn(s, &h, &r, &o);
 	}
 	/* Not even an error goes back: the kernel waits for no answer to these. */
-	if (op && op->no_reply)
+	if (fs_share_no_reply(h.opcode))
 		return 0;
 	if (err)
 		o.len = sizeof(*oh);

@@ -67,6 +67,23 @@ static int fs_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
 }
 
 /*
+ * The request's header, from the chain: false (a device error) when the
+ * chain cannot hold it, or has no room for the reply's header and the
+ * request gets a reply. So the share never acts on a request it cannot
+ * answer.
+ */
+static bool fs_chain_usable(struct virtio_dev *dev, const struct vq_chain *chain, struct fuse_in_header *in)
+{
+	if (chain->out_len >= sizeof(*in)) {
+		vq_chain_read(chain, 0, in, sizeof(*in));
+		if (chain->in_len >= sizeof(struct fuse_out_header) || fs_share_no_reply(in->opcode))
+			return true;
+	}
+	fs_malformed(dev, chain);
+	return false;
+}
+
+/*
  * A request over FS_REQUEST_MAX, which INIT told the driver not to make:
  * EINVAL, the share untouched; nothing for one that gets no reply (FORGET).
  */
@@ -76,17 +93,13 @@ static int fs_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 	struct fuse_in_header in;
 	struct fuse_out_header out;
 
-	if (chain->out_len < sizeof(in))
-		return fs_malformed(dev, chain);
-	vq_chain_read(chain, 0, &in, sizeof(in));
+	if (!fs_chain_usable(dev, chain, &in))
+		return -EIO;
 	log_limited(&fs->log, "share '%s': a request of %zu bytes (opcode %u), over the %d-byte limit it was given",
 		    fs->path, chain->out_len + chain->in_len, in.opcode, FS_REQUEST_MAX);
-	if (in.opcode == FUSE_FORGET || in.opcode == FUSE_BATCH_FORGET) {
-		*written = 0;
+	*written = 0;
+	if (fs_share_no_reply(in.opcode))
 		return 0;
-	}
-	if (chain->in_len < sizeof(out))
-		return fs_malformed(dev, chain);
 	out = (struct fuse_out_header){ .len = sizeof(out), .error = -EINVAL, .unique = in.unique };
 	*written = (uint32_t)vq_chain_write(chain, 0, &out, sizeof(out));
 	return 0;
@@ -95,16 +108,19 @@ static int fs_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 static int fs_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	struct fs_dev *fs = dev->priv;
-	/* The server needs room for a header even when the request (FORGET) gets no reply. */
 	size_t room = chain->in_len < FS_REQUEST_MAX ? chain->in_len : FS_REQUEST_MAX;
+	/* The server wants room for a header even for a request that gets no reply. */
 	size_t cap = room > sizeof(struct fuse_out_header) ? room : sizeof(struct fuse_out_header);
+	struct fuse_in_header in;
 	size_t len;
 
 	if (chain->out_len > FS_REQUEST_MAX)
 		return fs_refuse(dev, chain, written);
+	if (!fs_chain_usable(dev, chain, &in))
+		return -EIO;
 	vq_chain_read(chain, 0, fs->req, chain->out_len);
-	if (fs_share_serve(fs->share, fs->req, chain->out_len, fs->reply, cap, &len) || len > room)
-		return fs_malformed(dev, chain);
+	/* It cannot fail: the request holds its header, and the reply's fits. */
+	fs_share_serve(fs->share, fs->req, chain->out_len, fs->reply, cap, &len);
 	*written = (uint32_t)vq_chain_write(chain, 0, fs->reply, len);
 	return 0;
 }

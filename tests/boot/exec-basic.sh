@@ -31,7 +31,8 @@ expect_file() {
 }
 
 streams() {
-	mkdir -p "$T/rw" "$T/shared" || fail "cannot make the test folders"
+	# L1's root, an initramfs, has no /run; a host's has, and exec mounts --share under its tmpfs there.
+	mkdir -p /run "$T/rw" "$T/shared" || fail "cannot make the test folders"
 	echo shared-content >"$T/shared/f"
 	printf 'stdin-line-1\nstdin-line-2\n' >"$T/stdin"
 	EXEC_STDIN="$T/stdin"

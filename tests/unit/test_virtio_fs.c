@@ -331,20 +331,24 @@ static void test_short_header_is_a_device_error(void **state)
 	assert_true(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
+/* A request that gets a reply but has no room for its header: a device error, and the share does nothing. */
 static void test_no_room_for_the_reply_header_is_a_device_error(void **state)
 {
+	struct fuse_create_in in = { .flags = O_WRONLY | O_CREAT, .mode = 0644 };
+	char path[160];
 	size_t len;
 
 	(void)state;
 	make_device(0);
 	fuse_init();
-	len = make_req(FUSE_GETATTR, FUSE_ROOT_ID, &(struct fuse_getattr_in){ 0 }, sizeof(struct fuse_getattr_in),
-		       NULL);
+	len = make_req(FUSE_CREATE, FUSE_ROOT_ID, &in, sizeof(in), "made.txt");
 	memset(ram + REPLY_GPA, 0xa5, 64);
 	assert_int_equal(serve(REQUESTS, len, 64, sizeof(struct fuse_out_header) - 1), -1);
 	assert_true(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 	for (unsigned i = 0; i < 64; i++)
 		assert_int_equal(ram[REPLY_GPA + i], 0xa5);
+	snprintf(path, sizeof(path), "%s/made.txt", share_dir);
+	assert_int_equal(access(path, F_OK), -1);
 }
 
 static void test_small_reply_room_gets_an_error_not_an_overrun(void **state)
@@ -442,6 +446,12 @@ static void test_forget_on_hiprio_has_no_reply(void **state)
 	len = make_req(FUSE_FORGET, node, &in, sizeof(in), NULL);
 	assert_int_equal(serve(HIPRIO, len, 64, 0), 0);
 	assert_true(virtio_device_live(dev));
+	/* Nor with a little room, less than a reply header: nothing is written there. */
+	memset(ram + REPLY_GPA, 0xa5, 8);
+	assert_int_equal(serve(HIPRIO, len, 64, 8), 0);
+	assert_true(virtio_device_live(dev));
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(ram[REPLY_GPA + i], 0xa5);
 	assert_int_equal(call(4096, FUSE_GETATTR, node, &(struct fuse_getattr_in){ 0 }, sizeof(struct fuse_getattr_in),
 			      NULL),
 			 -ENOENT);
@@ -532,8 +542,10 @@ static void test_never_forgetting_guest_is_bounded(void **state)
 {
 	struct rlimit rl = { 256 + 64, 256 + 64 };
 	struct fuse_forget_in forget = { .nlookup = 1 };
+	struct fuse_open_in open_in = { .flags = O_RDONLY };
 	char name[32];
-	unsigned found = 0;
+	unsigned found = 0, opened;
+	uint64_t node;
 	int32_t err = 0;
 	uint64_t first = 0;
 	int fds;
@@ -563,6 +575,14 @@ static void test_never_forgetting_guest_is_bounded(void **state)
 	make_req(FUSE_FORGET, first, &forget, sizeof(forget), NULL);
 	assert_int_equal(serve(HIPRIO, sizeof(struct fuse_in_header) + sizeof(forget), 64, 0), 0);
 	assert_int_equal(call(4096, FUSE_LOOKUP, FUSE_ROOT_ID, NULL, 0, "f99"), 0);
+	/* A guest that never closes: the handle table (1/8 of the part, at least 16) fills the same way. */
+	node = ((const struct fuse_entry_out *)(ram + REPLY_GPA + sizeof(struct fuse_out_header)))->nodeid;
+	fds = count_fds();
+	for (opened = 0; !(err = call(4096, FUSE_OPEN, node, &open_in, sizeof(open_in), NULL)); opened++)
+		assert_true(opened < 100);
+	assert_int_equal(err, -ENFILE);
+	assert_int_equal(opened, 16);
+	assert_int_equal(count_fds(), fds + 16);
 }
 
 /* A share's node ids and open files are host descriptors: saving fails, and no blob restores one. */
