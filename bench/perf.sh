@@ -178,7 +178,7 @@ else
 	# which rows this run replaced, when and with which kvmini.
 	{
 		grep -v -E "^kind=(${ROWS//,/|}) " "$RESULTS/latest.raw"
-		echo "kind=info rows_${ROWS//,/_}=$(date -u +%Y-%m-%dT%H:%MZ)_${MODE}_$(sed -n 's/.*kvmini_version=\([^ ]*\).*/kvmini_\1/p' "$OUT/raw.txt")"
+		echo "kind=info rows_${ROWS//,/_}=$(date -u +%Y-%m-%dT%H:%MZ)_${MODE}_runs_${RUNS}_$(sed -n 's/.*kvmini_version=\([^ ]*\).*/kvmini_\1/p' "$OUT/raw.txt")"
 		grep -v '^kind=info ' "$OUT/raw.txt"
 	} >"$RESULTS/latest.raw.new"
 	mv "$RESULTS/latest.raw.new" "$RESULTS/latest.raw"
