@@ -202,7 +202,8 @@ api_runs() {
 # root (read-only) or share, or the 9p share tagged share: VMM kvmini
 # (--share), qemu-virtiofsd (microvm, modern virtio-mmio, which
 # vhost-user needs, guest RAM in a shared memfd, virtiofsd started by
-# with-virtiofsd.sh) or qemu-9p (microvm, QEMU's own 9p server).
+# with-virtiofsd.sh), qemu-pc-virtiofsd (the same on -M pc, over PCI) or
+# qemu-9p (microvm, QEMU's own 9p server).
 share_cmd() {
 	tag=share ro=
 	[ "$2" != / ] || tag=root ro=,readonly=on
@@ -210,10 +211,14 @@ share_cmd() {
 	kvmini)
 		vmm_cmd kvmini "$3" "$4" "$5" --share "path=$2,tag=$tag$ro"
 		;;
-	qemu-virtiofsd)
-		vmm_cmd qemu-microvm "$3" "$4" "$5" -machine memory-backend=mem -global virtio-mmio.force-legacy=false \
+	qemu-virtiofsd | qemu-pc-virtiofsd)
+		machine=qemu-pc fs_opts='' fs_dev=vhost-user-fs-pci
+		[ "$1" = qemu-pc-virtiofsd ] ||
+			machine=qemu-microvm fs_opts="-global virtio-mmio.force-legacy=false" fs_dev=vhost-user-fs-device
+		# shellcheck disable=SC2086 # fs_opts: one option and its value
+		vmm_cmd "$machine" "$3" "$4" "$5" -machine memory-backend=mem $fs_opts \
 			-object "memory-backend-memfd,id=mem,size=${MEM_MIB}M,share=on" \
-			-chardev "socket,id=vfs,path=$work/virtiofsd.sock" -device "vhost-user-fs-device,chardev=vfs,tag=$tag"
+			-chardev "socket,id=vfs,path=$work/virtiofsd.sock" -device "$fs_dev,chardev=vfs,tag=$tag"
 		CMD="$WITH_VIRTIOFSD $VIRTIOFSD $work/virtiofsd.sock $2 $CMD"
 		;;
 	qemu-9p)
@@ -223,7 +228,8 @@ share_cmd() {
 	esac
 }
 
-# kvmini exec -- true, and its QEMU + virtiofsd equivalent: boot, mount the
+# kvmini exec -- true, and its QEMU + virtiofsd equivalent on microvm and
+# on pc (the faster of the two nested, for a stock kernel): boot, mount the
 # root directory through virtio-fs, run true, power off; the time until the
 # VMM exits. Until kvmini has an exec command, kvmini boots the same lean
 # initramfs as QEMU (run --share, how=run-share).
@@ -232,7 +238,7 @@ exec_runs() {
 	! "$KVMINI" help exec >/dev/null 2>&1 || how="exec"
 	MARKER="share-exec-done rc=0"
 	for run in $(seq "$RUNS"); do
-		for vmm in kvmini qemu-virtiofsd; do
+		for vmm in kvmini qemu-virtiofsd qemu-pc-virtiofsd; do
 			name=exec-$vmm-$run
 			if [ "$vmm" = kvmini ] && [ "$how" = exec ]; then
 				CMD="$KVMINI exec --kernel $STOCK_KERNEL --modules $EXEC_MODULES --mem ${MEM_MIB}M --cpus $CPUS"

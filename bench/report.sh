@@ -209,6 +209,8 @@ BEGIN {
 	# virtiofsd, and with QEMU's own 9p server.
 	S1 = "qemu-virtiofsd"; S2 = "qemu-9p"
 	ns = split("kvmini " S1 " " S2, sord, " ")
+	# exec's peers: QEMU + virtiofsd on microvm (S1) and on pc.
+	nx = split("kvmini " S1 " qemu-pc-virtiofsd", xord, " ")
 	# Their four throughput figures, and the raw times they come from.
 	split("write_mb_s read_mb_s untar_files_s tarc_files_s", sf, " ")
 	split("write_ms read_ms untar_ms tarc_ms", sms, " ")
@@ -456,6 +458,12 @@ END {
 			T[TR, c + 1] = v == S2 ? "n/a" : sharecell("exec", v, "exit_ms", "ms", xrun[v], xok[v])
 		}
 		ratio_cols("exec", "exit_ms"); goal_col(0.5, 1)
+		TR++; T[TR, 1] = "the same, QEMU -M pc + virtiofsd in its column (ms)"
+		T[TR, 2] = T[TR - 1, 2]
+		T[TR, 3] = sharecell("exec", xord[3], "exit_ms", "ms", xrun[xord[3]], xok[xord[3]])
+		T[TR, 4] = "n/a"
+		T[TR, TN + 2] = ratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP xord[3] SUBSEP "exit_ms")
+		T[TR, TN + 3] = "n/a"; goal_col(0.5, 1)
 		split("write" (smib == "" ? "" : " " smib " MiB") " (MB/s)|read it back (MB/s)|unpack" \
 			(sfiles == "" ? "" : " " sfiles) " small files (files/s)|read them back (files/s)", sl, "|")
 		for (i = 1; i <= 4; i++) {
@@ -568,8 +576,8 @@ END {
 	printf "\n  },\n" > JS
 
 	printf "  \"exec\": {" > JS
-	for (c = 1; c <= 2; c++) {
-		v = sord[c]
+	for (c = 1; c <= nx; c++) {
+		v = xord[c]
 		printf "%s\n    %s: {\"how\": %s, \"runs\": %d, \"ok\": %d, \"exit_ms\": {%s}}", (c > 1 ? "," : ""), js(v), \
 			xrun[v] ? js(xhow[v]) : "null", xrun[v] + 0, xok[v] + 0, jstat("exec" SUBSEP v SUBSEP "exit_ms") > JS
 	}
@@ -583,11 +591,12 @@ END {
 	}
 	for (b = 1; b <= 2; b++) {
 		bv = b == 1 ? S1 : S2
-		printf ",\n    %s: {\"exec_exit_ms\": %s", js("kvmini/" bv), jratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP bv SUBSEP "exit_ms") > JS
+		printf ",\n    %s: {\"exec_exit_ms\": %s", js("kvmini/" bv), b == 1 ? jratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP bv SUBSEP "exit_ms") : "null" > JS
 		for (i = 1; i <= 4; i++)
 			printf ", %s: %s", js(sf[i]), jratio("share" SUBSEP "kvmini" SUBSEP sf[i], "share" SUBSEP bv SUBSEP sf[i]) > JS
 		printf "}" > JS
 	}
+	printf ",\n    %s: {\"exec_exit_ms\": %s}", js("kvmini/" xord[3]), jratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP xord[3] SUBSEP "exit_ms") > JS
 	printf "\n  },\n" > JS
 
 	printf "  \"unavailable\": [" > JS
