@@ -177,7 +177,7 @@ else
 	# The earlier run's facts stay (they describe its rows); one line says
 	# which rows this run replaced, when and with which kvmini.
 	{
-		grep -v -E "^kind=(${ROWS//,/|}) " "$RESULTS/latest.raw"
+		grep -v -E "^kind=(${ROWS//,/|}) |^kind=info rows_${ROWS//,/_}=" "$RESULTS/latest.raw"
 		echo "kind=info rows_${ROWS//,/_}=$(date -u +%Y-%m-%dT%H:%MZ)_${MODE}_runs_${RUNS}_$(sed -n 's/.*kvmini_version=\([^ ]*\).*/kvmini_\1/p' "$OUT/raw.txt")"
 		grep -v '^kind=info ' "$OUT/raw.txt"
 	} >"$RESULTS/latest.raw.new"
