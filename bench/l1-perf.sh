@@ -7,8 +7,11 @@
 #
 # Usage: l1-perf.sh OUT
 # Environment: KVMINI QEMU METER API_RTT STOCK_KERNEL MINI_KERNEL
-#   SMOKE_INITRD GUEST_INITRD, and optionally RUNS (5) MEM_MIB (256)
-#   CPUS (1) PARALLEL (10) BLK_MIB (64) API_ROUNDS (50).
+#   SMOKE_INITRD GUEST_INITRD, for the shared-directory rows VIRTIOFSD
+#   WITH_VIRTIOFSD (bench/with-virtiofsd.sh) SHARE_INITRD EXEC_INITRD
+#   SHARE_TREE EXEC_MODULES, and optionally RUNS (5) MEM_MIB (256) CPUS (1)
+#   PARALLEL (10) BLK_MIB (64) API_ROUNDS (50) SHARE_MIB (256) and ROWS
+#   (which rows, comma-separated; default all: boot,parallel,blk,api,exec,share).
 set -u
 
 out=$1
@@ -16,6 +19,7 @@ raw=$out/raw.txt
 work=$out/work
 RUNS=${RUNS:-5} MEM_MIB=${MEM_MIB:-256} CPUS=${CPUS:-1}
 PARALLEL=${PARALLEL:-10} BLK_MIB=${BLK_MIB:-64} API_ROUNDS=${API_ROUNDS:-50}
+SHARE_MIB=${SHARE_MIB:-256} ROWS=${ROWS:-boot,parallel,blk,api,exec,share}
 VMMS="kvmini qemu-microvm qemu-pc"
 # Every VMM boots with exactly this command line (kvmini adds the same
 # defaults, console=ttyS0 reboot=k panic=-1, in front of its --cmdline).
@@ -50,17 +54,35 @@ vmm_cmd() {
 	CMD="$CMD $*"
 }
 
+# meter_cmd NAME [ARGS...]: one run of CMD ARGS under boot-meter; its
+# figures in METERED, the console in $work/NAME.console and the VMM's
+# stderr in $work/NAME.stderr.
+meter_cmd() {
+	name=$1
+	shift
+	# shellcheck disable=SC2086 # CMD is split into words on purpose
+	METERED=$("$METER" --marker "$MARKER" --mem-mib "$MEM_MIB" --console "$work/$name.console" \
+		--timeout "${METER_TIMEOUT:-180}" -- $CMD "$@" 2>"$work/$name.stderr")
+	[ -n "$METERED" ] || METERED="status=-1 error=boot-meter_failed"
+}
+
 # meter NAME VMM KERNEL INITRD EXTRA [VMM OPTIONS...]: one boot under
-# boot-meter; its figures in METERED, the console in $work/NAME.console
-# and the VMM's stderr in $work/NAME.stderr.
+# boot-meter, as meter_cmd.
 meter() {
 	name=$1
 	shift
 	vmm_cmd "$@"
-	# shellcheck disable=SC2086 # CMD is split into words on purpose
-	METERED=$("$METER" --marker "$MARKER" --mem-mib "$MEM_MIB" --console "$work/$name.console" \
-		--timeout "${METER_TIMEOUT:-180}" -- $CMD "$CMDLINE_OPT" "$CMDLINE" 2>"$work/$name.stderr")
-	[ -n "$METERED" ] || METERED="status=-1 error=boot-meter_failed"
+	meter_cmd "$name" "$CMDLINE_OPT" "$CMDLINE"
+}
+
+# metered FIELD: that figure of METERED.
+metered() {
+	echo " $METERED" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
+}
+
+# console_value NAME KEY: the value of the guest's line KEY=... in NAME's console.
+console_value() {
+	tr -d '\r' <"$work/$1.console" | sed -n "s/^$2=//p" | tail -n 1
 }
 
 # kvmini_startup NAME: kvmini -v's own start-up figures from its stderr.
@@ -130,8 +152,8 @@ blk_runs() {
 			meter "$name" "$vmm" "$STOCK_KERNEL" "$GUEST_INITRD" \
 				"quiet KVMINI_ACTION=virtio-blk KVMINI_CASE=read KVMINI_BLK_READ_MIB=$BLK_MIB" $dev
 			MARKER=KVMINI-SMOKE-OK
-			ms=$(tr -d '\r' <"$work/$name.console" | sed -n 's/^blk_read_ms=//p')
-			records=$(tr -d '\r' <"$work/$name.console" | sed -n 's/^blk_read_records=//p')
+			ms=$(console_value "$name" blk_read_ms)
+			records=$(console_value "$name" blk_read_records)
 			# Every 64 KiB request read in full, or the figure means nothing.
 			status=1
 			[ "$records" != "$((BLK_MIB * 16))+0" ] || [ -z "$ms" ] || status=0
@@ -175,11 +197,124 @@ api_runs() {
 	done
 }
 
+# share_cmd VMM DIR KERNEL INITRD EXTRA: sets CMD, CMDLINE_OPT and CMDLINE
+# as vmm_cmd does, for a guest that has DIR as the virtio-fs share tagged
+# root (read-only) or share, or the 9p share tagged share: VMM kvmini
+# (--share), qemu-virtiofsd (microvm, modern virtio-mmio, which
+# vhost-user needs, guest RAM in a shared memfd, virtiofsd started by
+# with-virtiofsd.sh), qemu-pc-virtiofsd (the same on -M pc, over PCI) or
+# qemu-9p (microvm, QEMU's own 9p server).
+share_cmd() {
+	tag=share ro=
+	[ "$2" != / ] || tag=root ro=,readonly=on
+	case $1 in
+	kvmini)
+		vmm_cmd kvmini "$3" "$4" "$5" --share "path=$2,tag=$tag$ro"
+		;;
+	qemu-virtiofsd | qemu-pc-virtiofsd)
+		machine=qemu-pc fs_opts='' fs_dev=vhost-user-fs-pci
+		[ "$1" = qemu-pc-virtiofsd ] ||
+			machine=qemu-microvm fs_opts="-global virtio-mmio.force-legacy=false" fs_dev=vhost-user-fs-device
+		# shellcheck disable=SC2086 # fs_opts: one option and its value
+		vmm_cmd "$machine" "$3" "$4" "$5" -machine memory-backend=mem $fs_opts \
+			-object "memory-backend-memfd,id=mem,size=${MEM_MIB}M,share=on" \
+			-chardev "socket,id=vfs,path=$work/virtiofsd.sock" -device "$fs_dev,chardev=vfs,tag=$tag"
+		CMD="$WITH_VIRTIOFSD $VIRTIOFSD $work/virtiofsd.sock $2 $CMD"
+		;;
+	qemu-9p)
+		vmm_cmd qemu-microvm "$3" "$4" "$5" -fsdev "local,id=fs9,path=$2,security_model=none" \
+			-device virtio-9p-device,fsdev=fs9,mount_tag=share
+		;;
+	esac
+}
+
+# kvmini exec -- true, and its QEMU + virtiofsd equivalent on microvm and
+# on pc (the faster of the two nested, for a stock kernel): boot, mount the
+# root directory through virtio-fs, run true, power off; the time until the
+# VMM exits. Until kvmini has an exec command, kvmini boots the same lean
+# initramfs as QEMU (run --share, how=run-share).
+exec_runs() {
+	how="run-share"
+	! "$KVMINI" help exec >/dev/null 2>&1 || how="exec"
+	MARKER="share-exec-done rc=0"
+	for run in $(seq "$RUNS"); do
+		for vmm in kvmini qemu-virtiofsd qemu-pc-virtiofsd; do
+			name=exec-$vmm-$run
+			if [ "$vmm" = kvmini ] && [ "$how" = exec ]; then
+				CMD="$KVMINI exec --kernel $STOCK_KERNEL --modules $EXEC_MODULES --mem ${MEM_MIB}M --cpus $CPUS"
+				meter_cmd "$name" --cmdline quiet -- true </dev/null
+				seen=1
+			else
+				share_cmd "$vmm" / "$STOCK_KERNEL" "$EXEC_INITRD" quiet
+				meter_cmd "$name" "$CMDLINE_OPT" "$CMDLINE" </dev/null
+				seen=$(metered marker_ms)
+				seen=${seen%%.*}
+			fi
+			status=1
+			if [ "$(metered status)" = 0 ] && [ "$seen" -ge 0 ] 2>/dev/null; then status=0; fi
+			r="exit_ms=$(metered exit_ms) status=$status"
+			record "kind=exec vmm=$vmm how=$how kernel=stock run=$run $r"
+			mark "PROGRESS $name ($how): $r"
+		done
+	done
+	MARKER=KVMINI-SMOKE-OK
+}
+
+# Throughput through the share (tests/boot/share-bench.guest): SHARE_MIB MiB
+# written then read back, a tree of small files unpacked then read back;
+# two runs per VMM (one if RUNS is 1: QEMU's 9p alone takes about seven
+# minutes a run nested), each with the share emptied first.
+share_runs() {
+	share=$work/share
+	mkdir -p "$share/src"
+	cp "$SHARE_TREE" "$share/src/tree.tar"
+	files=$(tar -tvf "$SHARE_TREE" | grep -c '^-')
+	MARKER=share-bench-done METER_TIMEOUT=900
+	for run in $(seq "$((RUNS < 2 ? RUNS : 2))"); do
+		for vmm in kvmini qemu-virtiofsd qemu-9p; do
+			rm -rf "$share/tree" "$share/big"
+			name=share-$vmm-$run
+			fstype=virtiofs
+			[ "$vmm" != qemu-9p ] || fstype=9p
+			share_cmd "$vmm" "$share" "$STOCK_KERNEL" "$SHARE_INITRD" \
+				"quiet KVMINI_ACTION=share-bench KVMINI_FS_TYPE=$fstype KVMINI_FS_MIB=$SHARE_MIB"
+			meter_cmd "$name" "$CMDLINE_OPT" "$CMDLINE"
+			r=
+			for f in write_ms read_ms untar_ms tarc_ms; do
+				v=$(console_value "$name" "fs_$f")
+				r="$r $f=${v:--1}"
+			done
+			# Every figure's work done in full, or none of them means anything.
+			status=1
+			if [ "$(console_value "$name" fs_write_records)" = "$SHARE_MIB+0" ] &&
+				[ "$(console_value "$name" fs_read_records)" = "$SHARE_MIB+0" ] &&
+				[ "$(console_value "$name" fs_untar_rc)" = 0 ] &&
+				[ "$(console_value "$name" fs_files)" = "$files" ] &&
+				[ "$(console_value "$name" fs_tarc_bytes)" -gt 0 ] 2>/dev/null &&
+				[ "$(metered status)" = 0 ]; then
+				status=0
+			fi
+			# Where the VMM's CPU time went, per thread (boot-meter).
+			r="mib=$SHARE_MIB files=$files$r task_cpu_ms=$(metered task_cpu_ms) status=$status"
+			record "kind=share vmm=$vmm kernel=stock run=$run $r"
+			mark "PROGRESS $name: $r"
+		done
+	done
+	rm -rf "$share"
+	MARKER=KVMINI-SMOKE-OK
+	unset METER_TIMEOUT
+}
+
+# row NAME: whether ROWS asks for that row.
+row() {
+	case ",$ROWS," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
 record "kind=info guest_mem_mib=$MEM_MIB guest_cpus=$CPUS runs=$RUNS cmdline=$(echo "$DEFAULTS quiet" | tr ' ' '_')"
 record "kind=info kvmini_version=$("$KVMINI" version | awk '{ print $NF; exit }') qemu_version=$("$QEMU" -version | awk '{ print $4; exit }')"
 record "kind=info bench_cpus=$(grep -c ^processor /proc/cpuinfo) bench_kernel=$(uname -r)"
-boot_runs
-parallel_runs
-blk_runs
-api_runs
+for r in boot parallel blk api exec share; do
+	! row "$r" || "${r}_runs"
+done
 mark "PROGRESS done"

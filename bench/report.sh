@@ -7,7 +7,7 @@
 #
 # RAW holds one record per line, space-separated key=value pairs (-1: not
 # measured, lines starting with # are comments); kinds info, boot, parallel,
-# blk, api and unavailable. Writes OUTDIR/latest.md (also printed on
+# blk, api, exec, share and unavailable. Writes OUTDIR/latest.md (also printed on
 # stdout), OUTDIR/latest.json and, when gnuplot is installed,
 # OUTDIR/latest.png. Figures that could not be measured read n/a (null in
 # JSON); rows with nothing measured yet read "not yet available".
@@ -121,13 +121,25 @@ function jstat(K) {
 }
 function short(v) { sub(/^qemu-/, "", v); return v }
 
+# The next table's VMM columns TV[1..TN] and the two peers TB1, TB2 of its
+# ratio columns: the boot VMMs, or those of the shared-directory rows (with
+# a goal column, TGOAL).
+function tcols_boot(   c) {
+	delete TV; TN = nv; TB1 = B1; TB2 = B2; TGOAL = 0
+	for (c = 1; c <= nv; c++) TV[c] = vord[c]
+}
+function tcols_share(   c) {
+	delete TV; TN = ns; TB1 = S1; TB2 = S2; TGOAL = 1
+	for (c = 1; c <= ns; c++) TV[c] = sord[c]
+}
 # Markdown tables: T[row, col], row 0 the header; first column left-aligned.
 function tstart(   c) {
 	delete T; TR = 0
 	T[0, 1] = "figure"
-	for (c = 1; c <= nv; c++) T[0, c + 1] = vord[c]
-	T[0, nv + 2] = "kvmini/" short(B1); T[0, nv + 3] = "kvmini/" short(B2)
-	TC = nv + 3
+	for (c = 1; c <= TN; c++) T[0, c + 1] = TV[c]
+	T[0, TN + 2] = "kvmini/" short(TB1); T[0, TN + 3] = "kvmini/" short(TB2)
+	TC = TN + 3
+	if (TGOAL) T[0, ++TC] = "goal, kvmini/" short(TB1)
 }
 # Whether any VMM has a record (k, vmm) in ARR: a kernel a kind of
 # measurement never ran with gets no rows (it was not planned, not missed).
@@ -143,8 +155,22 @@ function heading(title, text) {
 }
 # The two ratio columns of row TR: kvmini's median of F over each peer's.
 function ratio_cols(k, f) {
-	T[TR, nv + 2] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP B1 SUBSEP f)
-	T[TR, nv + 3] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP B2 SUBSEP f)
+	T[TR, TN + 2] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP TB1 SUBSEP f)
+	T[TR, TN + 3] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP TB2 SUBSEP f)
+}
+# The goal column of row TR: the issue's goal for kvmini/TB1, which must be
+# below G if BELOW, else at least G, and whether this run met it.
+function goal_col(g, below,   r) {
+	r = T[TR, TN + 2]
+	T[TR, TC] = (below ? "< " : ">= ") sprintf("%.2f", g) \
+		(r == "n/a" ? "" : ((below ? r + 0 < g : r + 0 >= g) ? ", met" : ", missed"))
+}
+# A cell of the shared-directory table: figure F of VMM V, or why not.
+function sharecell(kind, v, f, fk, runsv, okv,   x) {
+	if (!runsv) return NYA
+	x = ((kind SUBSEP v SUBSEP f) in MED) ? rng(kind SUBSEP v SUBSEP f, fk) : "n/a"
+	if (okv + 0 < runsv) x = x ", " (okv + 0) " of " runsv " ok"
+	return x
 }
 function tprint(   r, c, w, line, x) {
 	for (c = 1; c <= TC; c++) {
@@ -179,6 +205,15 @@ function bootcell(k, v, f,   K) {
 BEGIN {
 	NYA = "not yet available"
 	B1 = "qemu-microvm"; B2 = "qemu-pc"
+	# The shared-directory rows' VMMs: kvmini --share, QEMU microvm with
+	# virtiofsd, and with QEMU's own 9p server.
+	S1 = "qemu-virtiofsd"; S2 = "qemu-9p"
+	ns = split("kvmini " S1 " " S2, sord, " ")
+	# exec's peers: QEMU + virtiofsd on microvm (S1) and on pc.
+	nx = split("kvmini " S1 " qemu-pc-virtiofsd", xord, " ")
+	# Their four throughput figures, and the raw times they come from.
+	split("write_mb_s read_mb_s untar_files_s tarc_files_s", sf, " ")
+	split("write_ms read_ms untar_ms tarc_ms", sms, " ")
 	addk("stock"); addk("minimal")
 	addv("kvmini"); addv(B1); addv(B2)
 	fig("marker_ms", "boot to init marker (ms)", "ms", 0)
@@ -264,6 +299,28 @@ BEGIN {
 			store(k SUBSEP v SUBSEP "blk_mb_s", mib * 1.048576 / (ms / 1000))
 			store(k SUBSEP v SUBSEP "blk_read_ms", ms + 0)
 		}
+	} else if (kind == "exec") {
+		data++
+		xrun[v]++; xhow[v] = field("how")
+		if (field("status") == "0" && measured(field("exit_ms"))) {
+			xok[v]++
+			store("exec" SUBSEP v SUBSEP "exit_ms", F["exit_ms"] + 0)
+		}
+	} else if (kind == "share") {
+		data++
+		srun[v]++
+		mib = field("mib"); files = field("files")
+		if (measured(mib)) smib = mib
+		if (measured(files)) sfiles = files
+		good = field("status") == "0" && measured(mib) && measured(files)
+		for (i = 1; i <= 4; i++) good = good && measured(field(sms[i])) && F[sms[i]] + 0 > 0
+		if (good) {
+			sok[v]++
+			store("share" SUBSEP v SUBSEP "write_mb_s", mib * 1.048576 / (F["write_ms"] / 1000))
+			store("share" SUBSEP v SUBSEP "read_mb_s", mib * 1.048576 / (F["read_ms"] / 1000))
+			store("share" SUBSEP v SUBSEP "untar_files_s", files / (F["untar_ms"] / 1000))
+			store("share" SUBSEP v SUBSEP "tarc_files_s", files / (F["tarc_ms"] / 1000))
+		}
 	} else if (kind == "api") {
 		addv(v); data++
 		st = field("status")
@@ -290,18 +347,18 @@ END {
 	print "" > MD
 
 	if (!data) {
-		print "**No data:** the raw results hold no boot, parallel, blk or api records." > MD
+		print "**No data:** the raw results hold no boot, parallel, blk, api, exec or share records." > MD
 		print "" > MD
 	} else {
 		print "Each cell: median over the runs that succeeded, then (min–max). Ratios compare" > MD
-		print "medians: below 1, kvmini is faster or smaller (for MB/s, above 1 is faster)." > MD
+		print "medians: below 1, kvmini is faster or smaller (for MB/s and files/s, above 1 is faster)." > MD
 		print "" > MD
 	}
 
 	for (ki = 1; data && ki <= nk; ki++) {
 		k = kord[ki]
 		heading("Boot, " k " kernel", "")
-		tstart()
+		tcols_boot(); tstart()
 		TR++; T[TR, 1] = "runs ok"
 		for (c = 1; c <= nv; c++) {
 			v = vord[c]
@@ -329,7 +386,7 @@ END {
 		for (i = 1; i <= np; i++) if (measured(pvms[i])) { vms = pvms[i]; break }
 		print (vms == "" ? "Several" : vms) " VMs started at once; how many reached the init marker, and when the last one did." > MD
 		print "" > MD
-		tstart()
+		tcols_boot(); tstart()
 		for (ki = 1; ki <= nk; ki++) {
 			k = kord[ki]
 			if (!any_vmm(pidx, k)) continue
@@ -352,7 +409,7 @@ END {
 		tprint()
 
 		heading("Block device read", "Sequential read inside the guest; MB/s (higher is better).")
-		tstart()
+		tcols_boot(); tstart()
 		for (ki = 1; ki <= nk; ki++) {
 			k = kord[ki]
 			if (!any_vmm(brun, k)) continue
@@ -372,7 +429,7 @@ END {
 		tprint()
 
 		heading("Control API", "Pause + resume round trip over the VMM's control socket.")
-		tstart()
+		tcols_boot(); tstart()
 		rounds = ""
 		for (c = 1; c <= nv; c++) if ((vord[c] in ar) && measured(ar[vord[c]])) { rounds = ar[vord[c]]; break }
 		TR++; T[TR, 1] = "pause+resume (µs)" (rounds == "" ? "" : ", " rounds " rounds")
@@ -391,6 +448,33 @@ END {
 		T[TR, nv + 2] = ratio("api" SUBSEP "kvmini", "api" SUBSEP B1)
 		T[TR, nv + 3] = ratio("api" SUBSEP "kvmini", "api" SUBSEP B2)
 		tprint()
+
+		heading("Shared directory", "kvmini's virtio-fs (`--share`) against QEMU microvm with Debian's virtiofsd and with QEMU's 9p, the stock kernel, the same guest work (docs/benchmarks.md). The first row is a time (lower is better), the others MB/s or files/s (higher is better).")
+		tcols_share(); tstart()
+		TR++
+		T[TR, 1] = (xhow["kvmini"] == "run-share" ? "boot, mount the root share, run true, exit (ms)" : "exec -- true, to exit (ms)")
+		for (c = 1; c <= ns; c++) {
+			v = sord[c]
+			T[TR, c + 1] = v == S2 ? "n/a" : sharecell("exec", v, "exit_ms", "ms", xrun[v], xok[v])
+		}
+		ratio_cols("exec", "exit_ms"); goal_col(0.5, 1)
+		TR++; T[TR, 1] = "the same, QEMU -M pc + virtiofsd in its column (ms)"
+		T[TR, 2] = T[TR - 1, 2]
+		T[TR, 3] = sharecell("exec", xord[3], "exit_ms", "ms", xrun[xord[3]], xok[xord[3]])
+		T[TR, 4] = "n/a"
+		T[TR, TN + 2] = ratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP xord[3] SUBSEP "exit_ms")
+		T[TR, TN + 3] = "n/a"; goal_col(0.5, 1)
+		split("write" (smib == "" ? "" : " " smib " MiB") " (MB/s)|read it back (MB/s)|unpack" \
+			(sfiles == "" ? "" : " " sfiles) " small files (files/s)|read them back (files/s)", sl, "|")
+		for (i = 1; i <= 4; i++) {
+			TR++; T[TR, 1] = sl[i]
+			for (c = 1; c <= ns; c++)
+				T[TR, c + 1] = sharecell("share", sord[c], sf[i], i <= 2 ? "mbs" : "n", srun[sord[c]], sok[sord[c]])
+			ratio_cols("share", sf[i]); goal_col(i <= 2 ? 1 : 1.5, 0)
+		}
+		tprint()
+		if (xhow["kvmini"] == "run-share")
+			{ print "kvmini had no exec command in this run: its first row boots the same lean initramfs as QEMU's, with `run --share`." > MD; print "" > MD }
 	}
 
 	heading("Not measured this time", "")
@@ -489,6 +573,30 @@ END {
 		printf "{\"rounds\": %s, \"median_us\": %s, \"min_us\": %s, \"max_us\": %s, \"status\": %s}", \
 			jraw(ar[v]), good ? jraw(amed[v]) : "null", good ? jraw(amin[v]) : "null", good ? jraw(amax[v]) : "null", jint(ast[v]) > JS
 	}
+	printf "\n  },\n" > JS
+
+	printf "  \"exec\": {" > JS
+	for (c = 1; c <= nx; c++) {
+		v = xord[c]
+		printf "%s\n    %s: {\"how\": %s, \"runs\": %d, \"ok\": %d, \"exit_ms\": {%s}}", (c > 1 ? "," : ""), js(v), \
+			xrun[v] ? js(xhow[v]) : "null", xrun[v] + 0, xok[v] + 0, jstat("exec" SUBSEP v SUBSEP "exit_ms") > JS
+	}
+	printf "\n  },\n" > JS
+	printf "  \"share\": {\"mib\": %s, \"files\": %s", smib == "" ? "null" : jraw(smib), sfiles == "" ? "null" : jraw(sfiles) > JS
+	for (c = 1; c <= ns; c++) {
+		v = sord[c]
+		printf ",\n    %s: {\"runs\": %d, \"ok\": %d", js(v), srun[v] + 0, sok[v] + 0 > JS
+		for (i = 1; i <= 4; i++) printf ", %s: {%s}", js(sf[i]), jstat("share" SUBSEP v SUBSEP sf[i]) > JS
+		printf "}" > JS
+	}
+	for (b = 1; b <= 2; b++) {
+		bv = b == 1 ? S1 : S2
+		printf ",\n    %s: {\"exec_exit_ms\": %s", js("kvmini/" bv), b == 1 ? jratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP bv SUBSEP "exit_ms") : "null" > JS
+		for (i = 1; i <= 4; i++)
+			printf ", %s: %s", js(sf[i]), jratio("share" SUBSEP "kvmini" SUBSEP sf[i], "share" SUBSEP bv SUBSEP sf[i]) > JS
+		printf "}" > JS
+	}
+	printf ",\n    %s: {\"exec_exit_ms\": %s}", js("kvmini/" xord[3]), jratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP xord[3] SUBSEP "exit_ms") > JS
 	printf "\n  },\n" > JS
 
 	printf "  \"unavailable\": [" > JS

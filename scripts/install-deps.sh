@@ -14,9 +14,10 @@ bench="qemu-system-x86 seabios busybox-static cpio gzip xz-utils zstd kmod e2fsp
 # `make fuzz`: clang, and its libFuzzer runtime (only recommended by clang, so named here).
 fuzz="clang libclang-rt-14-dev"
 # `make bench`: Debian's kernel source and what building the minimal guest
-# kernel from it needs (bc, bison, flex; libelf-dev for objtool), and gnuplot
-# for the chart (gnuplot-nox is the smallest that has the png terminal).
-benchmark="linux-source-6.1 bc bison flex libelf-dev gnuplot-nox"
+# kernel from it needs (bc, bison, flex; libelf-dev for objtool), gnuplot
+# for the chart (gnuplot-nox is the smallest that has the png terminal), and
+# virtiofsd, the peer of kvmini's virtio-fs (qemu-system-common ships it).
+benchmark="linux-source-6.1 bc bison flex libelf-dev gnuplot-nox qemu-system-common"
 
 case "${1:-}" in
 build) want=$build ;;

@@ -7,6 +7,8 @@
 # Usage: build-initramfs.sh OUT.cpio.gz [MODULE.ko[.xz|.zst]...]
 # Modules are stored decompressed (busybox insmod cannot decompress) as
 # /modules/NN-name.ko and loaded by /init in the order given.
+# GUEST_INIT=FILE stores FILE as /init instead (make bench's lean init for
+# the kvmini exec comparison, bench/share-exec-init).
 # Needs no root: /dev/console is written as a raw cpio entry rather than
 # created with mknod.
 set -eu
@@ -34,7 +36,7 @@ cp "$busybox" "$stage/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
-cp "$here/init" "$stage/init"
+cp "${GUEST_INIT:-$here/init}" "$stage/init"
 chmod 0755 "$stage/init"
 cp "$here/guest-lib.sh" "$stage/guest-lib.sh"
 for g in "$tests"/*.guest; do

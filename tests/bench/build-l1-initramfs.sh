@@ -53,7 +53,8 @@ chmod 0755 "$o/init" "$o/bin/kvm-probe" "$o/bench/kvmini"
 # at the same paths (the dynamic loader included).
 for tool in $BENCH_HOST_TOOLS; do
 	path=$(command -v "$tool") || die "$tool not found on the host"
-	cp "$path" "$o/bin/$tool"
+	# A tool named by its path (/usr/lib/qemu/virtiofsd) is in /bin too.
+	cp "$path" "$o/bin/${tool##*/}"
 	for lib in $(ldd "$path" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 		mkdir -p "$o$(dirname "$lib")"
 		cp -L "$lib" "$o$lib"
