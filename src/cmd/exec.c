@@ -17,7 +17,6 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "clock.h"
 #include "commands.h"
@@ -172,13 +171,11 @@ struct exec_setup {
 	char rwtag[EXEC_RWDIRS_MAX][FS_TAG_MAX + 1];
 	char share_path[FS_MAX_SHARES][FS_TAG_MAX + 16];
 	struct exec_mount mounts[FS_MAX_SHARES];
-	const char *tmpfs[3];
 	gid_t groups[NGROUPS_MAX];
 };
 
+/* Where the root lacks one (a minimal tree), the init goes without it. */
 static const char *const exec_tmpfs[] = { "/tmp", "/run", "/var/tmp" };
-_Static_assert(sizeof(exec_tmpfs) / sizeof(exec_tmpfs[0]) == sizeof(((struct exec_setup *)0)->tmpfs) /
-	       sizeof(const char *), "room for every tmpfs");
 
 static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cmd, struct exec_setup *s,
 		     struct exec_plan *plan, struct errmsg *e)
@@ -189,7 +186,7 @@ static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cm
 	int groups, err;
 
 	*plan = (struct exec_plan){ .mode = EXEC_MODE_EXEC, .root_tag = GUEST_ROOT_TAG, .root_readonly = true,
-				    .tmpfs = s->tmpfs, .mounts = s->mounts, .argv = cmd, .envp = environ,
+				    .tmpfs = exec_tmpfs, .nr_tmpfs = 3, .mounts = s->mounts, .argv = cmd, .envp = environ,
 				    .tty = isatty(STDIN_FILENO) };
 	/* --share's own first, in order, under /run/shares (a tag may not hold ':', where mount= ends it). */
 	for (unsigned i = 0; i < nr_user; i++) {
@@ -204,17 +201,6 @@ static int plan_exec(struct vm_config *cfg, const struct exec_args *a, char **cm
 		return errmsg_set(e, errno, "--rootfs %s: %s", a->root.dir, strerror(errno));
 	if ((err = add_share(cfg, s->root, GUEST_ROOT_TAG, true, e)))
 		return err;
-	/* A root without one of them (a minimal tree) gets none there: the init mounts only on what exists. */
-	for (unsigned i = 0; i < sizeof(exec_tmpfs) / sizeof(exec_tmpfs[0]); i++) {
-		char path[PATH_MAX + 16];
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s%s", strcmp(s->root, "/") ? s->root : "", exec_tmpfs[i]);
-		if (!stat(path, &st) && S_ISDIR(st.st_mode))
-			s->tmpfs[plan->nr_tmpfs++] = exec_tmpfs[i];
-		else
-			log_debug("no %s in the guest's root: no tmpfs there", exec_tmpfs[i]);
-	}
 	for (unsigned i = 0; i < a->nr_rwdirs; i++) {
 		if (!realpath(a->rwdirs[i], s->rwdir[i]))
 			return errmsg_set(e, errno, "--rwdir %s: %s", a->rwdirs[i], strerror(errno));
