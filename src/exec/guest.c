@@ -67,7 +67,7 @@ static int find_modules(const struct vm_config *cfg, const struct exec_plan *pla
 	wanted[n++] = "fuse";
 	wanted[n++] = "virtiofs";
 	if ((err = exec_modules_find(mod_dir, wanted, n, mods, e)))
-		return errmsg_set(e, -err, "kernel %s, modules in %s: %s", release, mod_dir, e->text);
+		return errmsg_prefix(e, -err, "kernel %s, modules in %s: ", release, mod_dir);
 	log_debug("kernel %s: %u modules to load from %s", release, mods->nr, mod_dir);
 	return 0;
 }
