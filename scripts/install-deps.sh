@@ -9,7 +9,8 @@ build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
 # The real-KVM bench: QEMU and SeaBIOS (only recommended by QEMU) for the nested L1, busybox and cpio for the
 # initramfs images, xz-utils and zstd for compressed kernel modules, kmod
 # for depmod on the fetched kernel, e2fsprogs for the virtio-blk test's disk
-# images (mkfs.ext4 -d, debugfs, e2fsck), curl for the API tests (curl --unix-socket).
+# images (mkfs.ext4 -d, debugfs, e2fsck) and L1's toolchain image (the files of build's gcc, binutils and
+# libc6-dev, with what they depend on), curl for the API tests (curl --unix-socket).
 bench="qemu-system-x86 seabios busybox-static cpio gzip xz-utils zstd kmod e2fsprogs curl"
 # `make fuzz`: clang, and its libFuzzer runtime (only recommended by clang, so named here).
 fuzz="clang libclang-rt-14-dev"

@@ -164,12 +164,28 @@ kvm_usable() {
 build_l1_initrd() {
 	local modules
 	L1_INITRD=$WORK/l1-initramfs.cpio
-	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun) ||
+	# ext4 (with crc32c_generic, as for the guest): the toolchain disk.
+	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun crc32c_generic ext4) ||
 		die "cannot resolve the L1 kernel modules"
 	build_l1_modules_tree
+	build_toolchain_image
 	# shellcheck disable=SC2086 # one path per word, no spaces in them
 	L1_MODULES_TREE=$WORK/l1-modules "$BENCH_DIR/build-l1-initramfs.sh" "$L1_INITRD" "$KVMINI" "$VMLINUZ" \
 		"$GUEST_INITRD" "$PROBE" $modules || die "cannot build the L1 initramfs"
+}
+
+# build_toolchain_image: TOOLCHAIN_IMG, an ext4 image of the host's gcc
+# toolchain (build-toolchain-image.sh), L1's second disk, for
+# tests/boot/exec-compile.sh. Cached under the installed gcc's version and
+# built only when missing.
+build_toolchain_image() {
+	local version
+	version=$(dpkg-query -W -f '${Version}' "gcc-$(gcc -dumpversion)") ||
+		die "cannot tell the installed gcc's package version"
+	TOOLCHAIN_IMG=$CACHE/toolchain-gcc-$version.ext4
+	[ -f "$TOOLCHAIN_IMG" ] && return
+	echo "bench: building the toolchain image for L1 (once)"
+	"$BENCH_DIR/build-toolchain-image.sh" "$TOOLCHAIN_IMG" || die "cannot build the toolchain image"
 }
 
 # build_l1_modules_tree: $WORK/l1-modules/lib/modules/RELEASE, where kvmini
@@ -195,7 +211,8 @@ L1_GAP_LIMIT=120
 # l1_run HANDLER OVERALL ARGS: one run of the L1 machine, ARGS appended to
 # its command line (KVMINI_BENCH=... tells tests/bench/l1-init what to do),
 # with a 256 MiB results disk that L1 fills with a tar archive, unpacked
-# into $OUT at the end. Every "KVMINI-BENCH: " line L1 prints, marker
+# into $OUT at the end (the first disk: L1's /dev/vda), and the toolchain
+# image, read-only, as the second (/dev/vdb). Every "KVMINI-BENCH: " line L1 prints, marker
 # removed, goes to HANDLER, which may set L1_NEXT (the deadline for the next
 # sign of work, in $SECONDS) and L1_WAITING_FOR (what that sign is, for the
 # message). A bench failure (L1 panicked, gave up, stopped, stalled, took
@@ -211,7 +228,7 @@ l1_run() {
 	truncate -s 256M "$img"
 	: >"$console"
 	"${L1_QEMU[@]}" -kernel "$VMLINUZ" -initrd "$L1_INITRD" -append "$L1_CMDLINE $args" \
-		-drive "file=$img,format=raw,if=virtio" </dev/null >"$console" 2>"$OUT/l1-qemu.log" &
+		-drive "file=$img,format=raw,if=virtio" -drive "file=$TOOLCHAIN_IMG,format=raw,if=virtio,readonly=on" </dev/null >"$console" 2>"$OUT/l1-qemu.log" &
 	qpid=$!
 	# Not a job any more: bash would print a notice when QEMU is killed.
 	disown "$qpid"
