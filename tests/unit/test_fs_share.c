@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/test_files.h"
 #include "fs/share.h"
 
 #define REQUEST_MAX (64 * 1024 + 4096)
@@ -32,27 +33,6 @@ struct fixture {
 };
 
 static const struct fs_share_limits limits = { .max_inodes = 64, .max_handles = 16, .max_request = REQUEST_MAX };
-
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* Sends one request: a header, arg, then each non-NULL name with its NUL. Returns the reply's error field. */
 static int32_t call_at(struct fixture *f, size_t reply_cap, uint32_t opcode, uint64_t nodeid, const void *arg,
@@ -130,14 +110,14 @@ static struct fixture *fixture_new(bool readonly, const struct fs_share_limits *
 	snprintf(path, sizeof(path), "%s/outside", f->top);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/outside/secret", f->top);
-	write_file(path, "secret");
+	test_write_file(path, "secret");
 	assert_int_equal(mkdir(f->share, 0755), 0);
 	snprintf(path, sizeof(path), "%s/file", f->share);
-	write_file(path, "hello");
+	test_write_file(path, "hello");
 	snprintf(path, sizeof(path), "%s/dir", f->share);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/dir/inner", f->share);
-	write_file(path, "inner");
+	test_write_file(path, "inner");
 	snprintf(path, sizeof(path), "%s/root", f->share);
 	assert_int_equal(symlink("/", path), 0);
 	snprintf(path, sizeof(path), "%s/out", f->share);
@@ -259,14 +239,14 @@ static void test_init_negotiates_what_the_header_has(void **state)
 static void test_nothing_before_init_and_after_destroy(void **state)
 {
 	struct fixture *f = *state;
-	int fds = count_fds();
+	int fds = test_count_fds();
 	uint64_t fh;
 
 	lookup(f, FUSE_ROOT_ID, "file");
 	assert_int_equal(open_node(f, FUSE_OPENDIR, FUSE_ROOT_ID, O_RDONLY, &fh), 0);
-	assert_int_equal(count_fds(), fds + 2);
+	assert_int_equal(test_count_fds(), fds + 2);
 	assert_int_equal(call(f, FUSE_DESTROY, 0, NULL, 0, NULL, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(test_count_fds(), fds);
 	assert_int_equal(call(f, FUSE_GETATTR, FUSE_ROOT_ID, NULL, 0, NULL, NULL), -EIO);
 	init(f);
 	assert_int_equal(call(f, FUSE_GETATTR, FUSE_ROOT_ID, NULL, 0, NULL, NULL), 0);
@@ -523,7 +503,7 @@ static void test_listing_while_removing_sees_everything(void **state)
 	assert_int_equal(mkdir(path, 0755), 0);
 	for (int i = 0; i < 300; i++) {
 		snprintf(path, sizeof(path), "%s/many/file-%d", f->share, i);
-		write_file(path, "x");
+		test_write_file(path, "x");
 	}
 	dir = lookup(f, FUSE_ROOT_ID, "many");
 	assert_int_equal(open_node(f, FUSE_OPENDIR, dir, O_RDONLY, &fh), 0);
@@ -810,13 +790,13 @@ static void test_inode_and_handle_limits(void **state)
 	lookup(f, FUSE_ROOT_ID, "dir");
 	lookup(f, FUSE_ROOT_ID, "root");
 	/* What is refused from here on holds nothing. */
-	fds = count_fds();
+	fds = test_count_fds();
 	assert_int_equal(call(f, FUSE_LOOKUP, FUSE_ROOT_ID, NULL, 0, "out", NULL), -ENFILE);
 	assert_int_equal(call(f, FUSE_CREATE, FUSE_ROOT_ID, &(struct fuse_create_in){ .flags = O_RDWR },
 			      sizeof(struct fuse_create_in), "new", NULL), -ENFILE);
 	/* Another reference to a known inode needs no room. */
 	assert_int_equal(lookup(f, FUSE_ROOT_ID, "file"), file);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(test_count_fds(), fds);
 	forget(f, file, 2);
 	assert_int_not_equal(lookup(f, FUSE_ROOT_ID, "out"), 0);
 	assert_int_equal(open_node(f, FUSE_OPENDIR, FUSE_ROOT_ID, O_RDONLY, &fh[0]), 0);
@@ -831,7 +811,7 @@ static void test_inode_and_handle_limits(void **state)
 static void test_ten_thousand_files_leak_nothing(void **state)
 {
 	struct fixture *f = *state;
-	int fds = count_fds();
+	int fds = test_count_fds();
 	char name[32];
 
 	for (int i = 0; i < 10000; i++) {
@@ -843,7 +823,7 @@ static void test_ten_thousand_files_leak_nothing(void **state)
 		assert_int_equal(call(f, FUSE_UNLINK, FUSE_ROOT_ID, NULL, 0, name, NULL), 0);
 		forget(f, node, 1);
 	}
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(test_count_fds(), fds);
 }
 
 static void test_open_refuses_bad_limits_and_closes_everything(void **state)
@@ -851,7 +831,7 @@ static void test_open_refuses_bad_limits_and_closes_everything(void **state)
 	struct fs_share_limits l = limits;
 	struct fs_share *s;
 	struct errmsg e = { "" };
-	int fds = count_fds();
+	int fds = test_count_fds();
 	int dirfd = open("/tmp", O_PATH | O_DIRECTORY);
 
 	(void)state;
@@ -867,7 +847,7 @@ static void test_open_refuses_bad_limits_and_closes_everything(void **state)
 	assert_int_equal(fs_share_open(&s, dirfd, false, &limits, &e), 0);
 	fs_share_close(s);
 	close(dirfd);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(test_count_fds(), fds);
 }
 
 int main(void)

@@ -29,6 +29,7 @@
 #include <linux/virtio_fs.h>
 
 #include "fake_host.h"
+#include "test_files.h"
 #include "options.h"
 #include "state.h"
 #include "virtio/fs.h"
@@ -70,25 +71,9 @@ static const struct virtio_transport_ops fake_transport = { .name = "test", .int
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[160];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
+	test_write_file(path, text);
 }
 
 static void start_queue(unsigned q)
@@ -506,11 +491,11 @@ static void test_reset_lets_go(void **state)
 	(void)state;
 	make_device(0);
 	fuse_init();
-	fds = count_fds();
+	fds = test_count_fds();
 	node = lookup("hello.txt");
-	assert_int_equal(count_fds(), fds + 1);
+	assert_int_equal(test_count_fds(), fds + 1);
 	virtio_set_status(dev, 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(test_count_fds(), fds);
 	driver_ready();
 	/* Nothing but INIT before INIT. */
 	assert_int_equal(call(4096, FUSE_GETATTR, FUSE_ROOT_ID, &(struct fuse_getattr_in){ 0 },
@@ -559,7 +544,7 @@ static void test_never_forgetting_guest_is_bounded(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	make_device(0);
 	fuse_init();
-	fds = count_fds();
+	fds = test_count_fds();
 	for (unsigned i = 0; i < 100 && !err; i++) {
 		snprintf(name, sizeof(name), "f%u", i);
 		err = call(4096, FUSE_LOOKUP, FUSE_ROOT_ID, NULL, 0, name);
@@ -570,19 +555,19 @@ static void test_never_forgetting_guest_is_bounded(void **state)
 	assert_int_equal(err, -ENFILE);
 	/* 7/8 of this share's half of the 64 descriptors left over (setup made two shares), the root's slot included. */
 	assert_int_equal(found, 64 / 2 / 8 * 7 - 1);
-	assert_int_equal(count_fds(), fds + (int)found);
+	assert_int_equal(test_count_fds(), fds + (int)found);
 	/* A FORGET makes room again. */
 	make_req(FUSE_FORGET, first, &forget, sizeof(forget), NULL);
 	assert_int_equal(serve(HIPRIO, sizeof(struct fuse_in_header) + sizeof(forget), 64, 0), 0);
 	assert_int_equal(call(4096, FUSE_LOOKUP, FUSE_ROOT_ID, NULL, 0, "f99"), 0);
 	/* A guest that never closes: the handle table (1/8 of the part, at least 16) fills the same way. */
 	node = ((const struct fuse_entry_out *)(ram + REPLY_GPA + sizeof(struct fuse_out_header)))->nodeid;
-	fds = count_fds();
+	fds = test_count_fds();
 	for (opened = 0; !(err = call(4096, FUSE_OPEN, node, &open_in, sizeof(open_in), NULL)); opened++)
 		assert_true(opened < 100);
 	assert_int_equal(err, -ENFILE);
 	assert_int_equal(opened, 16);
-	assert_int_equal(count_fds(), fds + 16);
+	assert_int_equal(test_count_fds(), fds + 16);
 }
 
 /* A share's node ids and open files are host descriptors: saving fails, and no blob restores one. */
