@@ -329,7 +329,8 @@ static bool terminal_raw(struct termios *saved)
 		return false;
 	raw = *saved;
 	cfmakeraw(&raw);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw))
+	/* TCSADRAIN, not TCSAFLUSH: what was typed while kvmini started is the command's, not to be thrown away. */
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw))
 		return false;
 	log_set_raw_terminal(true);
 	return true;
@@ -337,7 +338,7 @@ static bool terminal_raw(struct termios *saved)
 
 static void terminal_restore(const struct termios *saved)
 {
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, saved);
+	tcsetattr(STDIN_FILENO, TCSADRAIN, saved);
 	log_set_raw_terminal(false);
 }
 

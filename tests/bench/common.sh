@@ -14,8 +14,8 @@ mkdir -p "$CACHE" "$WORK"
 # xmllint; virtio-blk: mkfs.ext4, debugfs and e2fsck from e2fsprogs, named
 # so because busybox's own mke2fs, which cannot fill an image from a folder,
 # would shadow e2fsprogs' under that name; api-*: curl, the real one, for
-# its --unix-socket).
-export BENCH_HOST_TOOLS="xmllint mkfs.ext4 debugfs e2fsck curl"
+# its --unix-socket; exec-tty: util-linux's script, for a pseudo-terminal).
+export BENCH_HOST_TOOLS="xmllint mkfs.ext4 debugfs e2fsck curl script"
 
 die() {
 	echo "bench: $*" >&2
