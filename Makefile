@@ -221,6 +221,8 @@ $(eval $(call fuzz_target,loader,$(FUZZ_LIB_SRC),-max_len=65536))
 $(eval $(call fuzz_target,legacy,$(FUZZ_LIB_SRC),-max_len=1024))
 # A saved VM's device state, read back: the reader and the framing, and the real devices' restore hooks.
 $(eval $(call fuzz_target,state,$(FUZZ_LIB_SRC),-max_len=1024))
+# The frames a guest's init sends kvmini exec over its channel, then the end of the stream.
+$(eval $(call fuzz_target,exec_relay,src/exec/relay.c src/clock.c,-max_len=8192))
 # Requests of a virtio-fs driver's to the FUSE server, against a small fresh tree (the format: tests/fuzz/fuzz_share.c).
 $(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
 
