@@ -28,6 +28,8 @@ struct device_ops;
 struct option_spec;  /* include/options.h */
 struct device_api;   /* include/api/section.h */
 struct state_writer; /* include/state.h */
+struct api_config_change; /* include/api/section.h */
+struct json_out;     /* include/api/json.h */
 struct state_reader;
 
 enum device_level {
@@ -176,6 +178,17 @@ struct device_ops {
 	 * length, 0 for none.
 	 */
 	int (*boot_args)(const void *config, char *out, size_t size);
+	/*
+	 * Optional, for a device whose API section takes PATCH or GET after the
+	 * start (include/api/section.h): both run on the I/O thread between two
+	 * requests (io_thread_call), so they may touch the device's state.
+	 * api_patch applies a parsed PATCH (c->id names the item, c->sub the
+	 * sub-resource): -ENOENT for an id it does not have, -EINVAL with the
+	 * client's message. api_get writes the members of GET /NAME[/SUB]'s
+	 * object (sub "" or the section's sub).
+	 */
+	int (*api_patch)(void *data, const struct api_config_change *c, struct errmsg *e);
+	int (*api_get)(void *data, const char *sub, struct json_out *j, struct errmsg *e);
 };
 
 struct device_instance {
@@ -247,6 +260,8 @@ void devices_pause(struct device_set *set);
 void devices_resume(struct device_set *set);
 /* Every device's stats rows, in device order, at most max. */
 unsigned devices_stats(struct device_set *set, struct device_stats *rows, unsigned max);
+/* The instance whose record has the API section `api`, NULL without one (the API's PATCH and GET). */
+struct device_instance *devices_find_api(struct device_set *set, const struct device_api *api);
 /* The first device with a ctrl_alt_del hook presses it; -ENODEV without one. */
 int devices_ctrl_alt_del(struct device_set *set);
 

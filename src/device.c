@@ -183,3 +183,11 @@ int devices_ctrl_alt_del(struct device_set *set)
 			return set->devices[i].ops->ctrl_alt_del(set->devices[i].data);
 	return -ENODEV;
 }
+
+struct device_instance *devices_find_api(struct device_set *set, const struct device_api *api)
+{
+	for (unsigned i = 0; i < set->nr; i++)
+		if (set->devices[i].ops->api == api)
+			return &set->devices[i];
+	return NULL;
+}

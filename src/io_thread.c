@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -30,19 +31,53 @@ static void io_thread_wake(void *ctx, uint32_t events)
 	io->loop.done = true;
 }
 
+/* A call handed over by io_thread_call: run between two callbacks. */
+static void io_thread_take_call(void *ctx, uint32_t events)
+{
+	struct io_thread *io = ctx;
+	uint64_t count;
+	int result;
+
+	(void)events;
+	(void)!read(io->call_fd, &count, sizeof(count));
+	pthread_mutex_lock(&io->call_lock);
+	if (!io->call_fn || io->call_taken) {
+		pthread_mutex_unlock(&io->call_lock);
+		return;
+	}
+	io->call_taken = true;
+	pthread_mutex_unlock(&io->call_lock);
+	result = io->call_fn(io->call_arg);
+	pthread_mutex_lock(&io->call_lock);
+	io->call_result = result;
+	io->call_done = true;
+	pthread_cond_broadcast(&io->call_cond);
+	pthread_mutex_unlock(&io->call_lock);
+}
+
 int io_thread_init(struct io_thread *io)
 {
+	pthread_condattr_t attr;
 	int err;
 
 	io->started = false;
 	io->stop_wanted = false;
-	io->wake_fd = -1;
+	io->wake_fd = io->call_fd = -1;
+	io->call_fn = NULL;
+	pthread_mutex_init(&io->call_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&io->call_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	if ((err = event_loop_init(&io->loop)))
 		return err;
 	io->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (io->wake_fd < 0)
+	io->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (io->wake_fd < 0 || io->call_fd < 0)
 		return -errno;
-	return event_loop_add(&io->loop, io->wake_fd, EPOLLIN, io_thread_wake, io);
+	if ((err = event_loop_add(&io->loop, io->wake_fd, EPOLLIN, io_thread_wake, io)))
+		return err;
+	return event_loop_add(&io->loop, io->call_fd, EPOLLIN, io_thread_take_call, io);
 }
 
 int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, void *ctx)
@@ -72,11 +107,13 @@ int io_thread_start(struct io_thread *io)
 		return 0;
 	io->loop.done = false;
 	__atomic_store_n(&io->stop_wanted, false, __ATOMIC_RELAXED);
+	/* Under call_lock: a call running on a caller's thread (the thread was stopped) finishes first. */
+	pthread_mutex_lock(&io->call_lock);
 	err = thread_start(&io->thread, io_thread_main, io);
-	if (err)
-		return err;
-	io->started = true;
-	return 0;
+	if (!err)
+		io->started = true;
+	pthread_mutex_unlock(&io->call_lock);
+	return err;
 }
 
 void io_thread_stop(struct io_thread *io)
@@ -89,7 +126,11 @@ void io_thread_stop(struct io_thread *io)
 	/* An eventfd write only fails when the counter would overflow, which one wake-up cannot do. */
 	(void)!write(io->wake_fd, &one, sizeof(one));
 	pthread_join(io->thread, NULL);
+	pthread_mutex_lock(&io->call_lock);
 	io->started = false;
+	/* A call the thread did not take is now its caller's to run. */
+	pthread_cond_broadcast(&io->call_cond);
+	pthread_mutex_unlock(&io->call_lock);
 }
 
 bool io_thread_stop_wanted(const struct io_thread *io)
@@ -103,5 +144,63 @@ void io_thread_close(struct io_thread *io)
 	event_loop_close(&io->loop);
 	if (io->wake_fd >= 0)
 		close(io->wake_fd);
-	io->wake_fd = -1;
+	if (io->call_fd >= 0)
+		close(io->call_fd);
+	io->wake_fd = io->call_fd = -1;
+	pthread_cond_destroy(&io->call_cond);
+	pthread_mutex_destroy(&io->call_lock);
+}
+
+int io_thread_call(struct io_thread *io, int (*fn)(void *arg), void *arg, int timeout_ms)
+{
+	struct timespec deadline;
+	uint64_t one = 1;
+	int result = -ETIMEDOUT;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&io->call_lock);
+	/* Another caller's call first. */
+	while (io->call_fn)
+		if (pthread_cond_timedwait(&io->call_cond, &io->call_lock, &deadline) == ETIMEDOUT && io->call_fn)
+			goto out;
+	if (!io->started) {
+		/* Nothing else touches the devices: run it here, holding the lock so the thread cannot start meanwhile. */
+		result = fn(arg);
+		goto out;
+	}
+	io->call_fn = fn;
+	io->call_arg = arg;
+	io->call_taken = io->call_done = false;
+	(void)!write(io->call_fd, &one, sizeof(one));
+	for (;;) {
+		if (io->call_done) {
+			result = io->call_result;
+			break;
+		}
+		if (!io->call_taken && !io->started) {
+			result = fn(arg); /* the thread stopped without taking it */
+			break;
+		}
+		/* Once taken, fn is short and runs to its end: wait for it without the deadline. */
+		if (io->call_taken) {
+			pthread_cond_wait(&io->call_cond, &io->call_lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&io->call_cond, &io->call_lock, &deadline) == ETIMEDOUT && !io->call_taken &&
+		    !io->call_done) {
+			result = -ETIMEDOUT;
+			break;
+		}
+	}
+	io->call_fn = NULL;
+	pthread_cond_broadcast(&io->call_cond);
+out:
+	pthread_mutex_unlock(&io->call_lock);
+	return result;
 }

@@ -47,6 +47,7 @@ struct api_ctl {
 	uint64_t request_seq, request_done; /* the last request made, the last one finished */
 	int request_result;   /* of request_done: 0 or a negative errno */
 	int request_fd;       /* eventfd: the runner's loop wakes for a request */
+	unsigned device_calls; /* PATCH/GET of a device under way on the VM's I/O thread: attach(NULL) waits for 0 */
 	uint64_t host_ram;
 	char id[API_ID_MAX];
 	struct vm_config *cfg; /* the command's own: the API fills it in daemon mode, else only shows it */

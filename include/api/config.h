@@ -36,6 +36,8 @@ int api_machine_read(const char *json, size_t len, const struct api_machine *cur
 /* One item of section from its JSON text, checked on its own (what its parse needs is zeroed first). */
 int api_config_parse(const struct device_api *section, const char *json, size_t len, struct api_config_change *c,
 		     struct errmsg *e);
+/* What a section's put, patch_config and format work on: the device's part of cfg, or for the core's the whole. */
+void *api_section_config(const struct vm_config *cfg, const struct device_api *section);
 /* Applies one item with its section's put; -EINVAL when it does not fit with the rest. */
 int api_config_apply(struct vm_config *cfg, const struct api_config_change *change, struct errmsg *e);
 /* Whether InstanceStart can boot cfg: -EINVAL, saying what to PUT, without a kernel. */

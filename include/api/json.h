@@ -16,7 +16,8 @@
 
 #include "errmsg.h"
 
-enum json_type { JSON_STRING, JSON_UINT, JSON_BOOL };
+/* JSON_OBJECT: a nested object, kept as its text for the field's own reader (a rate limiter). */
+enum json_type { JSON_STRING, JSON_UINT, JSON_BOOL, JSON_OBJECT };
 
 struct json_field {
 	const char *name; /* at most 64 bytes */
@@ -28,6 +29,8 @@ struct json_field {
 	uint64_t *uint;  /* JSON_UINT: a non-negative integer in [min, max] */
 	uint64_t min, max;
 	bool *boolean;   /* JSON_BOOL */
+	const char **object; /* JSON_OBJECT: where the object's text starts in the input, and its length */
+	size_t *object_len;
 };
 
 /*
@@ -35,7 +38,10 @@ struct json_field {
  * allowed), into fields. -EINVAL with a message a client can act on:
  * "unknown field 'vcpus'", "'vcpu_count' must be an integer from 1 to 254",
  * "missing field 'kernel_image_path'", "not a JSON object". Nesting deeper
- * than the flat object is refused. Fields are written only on success.
+ * than the flat object is refused, except as a JSON_OBJECT field's value.
+ * As in Firecracker, `null` for an optional field means it is absent (its
+ * `present` is false, its variable untouched); for a required one it is
+ * missing. Fields are written only on success.
  */
 int json_read_object(const char *text, size_t len, const struct json_field *fields, unsigned nr_fields,
 		     struct errmsg *e);

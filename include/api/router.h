@@ -23,6 +23,8 @@
 
 /* Firecracker's answer to a pre-boot request after the start; kvmini's backends use it too. */
 #define API_MSG_STARTED "The requested operation is not supported after starting the microVM."
+/* And to a post-boot request (PATCH /drives/{id}) before the start. */
+#define API_MSG_NOT_STARTED "The requested operation is not supported before starting the microVM."
 
 /* A response body's size: a fault message, or the largest answer (GET /vm/config, GET /vm/stats). */
 #define API_BODY_MAX 32768
@@ -51,6 +53,11 @@ struct api_backend {
 	/* Writes the members of the GET /vm/stats object (uptime, vCPU exits, RSS, devices) into j. */
 	int (*get_stats)(void *ctx, struct json_out *j, struct errmsg *e);
 	int (*get_regs)(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs, struct errmsg *e);
+	/* A PATCH of a device's section, to the running device (its api_patch): -EPERM before InstanceStart. */
+	int (*patch_device)(void *ctx, const struct api_config_change *change, struct errmsg *e);
+	/* GET of a device's section (sub "" or its sub-resource): the members of its object into j. */
+	int (*get_device)(void *ctx, const struct device_api *section, const char *sub, struct json_out *j,
+			  struct errmsg *e);
 };
 
 /*

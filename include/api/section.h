@@ -10,6 +10,7 @@
 #ifndef KVMINI_API_SECTION_H
 #define KVMINI_API_SECTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "errmsg.h"
@@ -25,6 +26,7 @@ struct device_api;
 struct api_config_change {
 	const struct device_api *section;
 	char id[API_ID_MAX]; /* a list section's item: its id ("drive_id"); else "" */
+	char sub[16];        /* a PATCH of the section's sub-resource (/balloon/statistics): its name; else "" */
 	_Alignas(16) unsigned char item[API_ITEM_MAX]; /* what the section's parse wrote, in its own type */
 };
 
@@ -43,6 +45,24 @@ struct device_api {
 	int (*put)(void *config, const struct api_config_change *c, struct errmsg *e);
 	/* Its part of GET /vm/config: the members of its object, or the elements of its array. */
 	void (*format)(const void *config, struct json_out *j);
+
+	/*
+	 * Optional: PATCH /NAME, /NAME/{id} or /NAME/SUB (c->id and c->sub set
+	 * from the path first) on the running VM: the fields given into c->item,
+	 * for the running device's api_patch (include/device.h). As in
+	 * Firecracker, only after InstanceStart (before it: 400), and a body
+	 * that changes nothing is an error.
+	 */
+	int (*parse_patch)(const char *json, size_t len, struct api_config_change *c, struct errmsg *e);
+	/* Optional: the same PATCH applied to config once the device took it, so GET /vm/config shows it. */
+	int (*patch_config)(void *config, const struct api_config_change *c, struct errmsg *e);
+	/*
+	 * GET /NAME (and /NAME/SUB) is answered: by the running device's api_get,
+	 * or before the start from format (a sub-resource then: 400).
+	 */
+	bool gettable;
+	/* Optional: a sub-resource /NAME/SUB taking GET and PATCH (the balloon's "statistics"). */
+	const char *sub;
 };
 
 /* The sections in GET /vm/config's order. Returns how many; out has room for API_SECTIONS_MAX. */

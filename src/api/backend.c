@@ -314,6 +314,93 @@ static int get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct kvm_
 	return err;
 }
 
+/* A device's PATCH or GET, carried to its I/O thread. */
+struct device_call {
+	struct device_instance *dev;
+	const struct api_config_change *change; /* a PATCH; NULL: a GET */
+	const char *sub;
+	struct json_out *j;
+	struct errmsg *e;
+};
+
+static int run_device_call(void *arg)
+{
+	struct device_call *dc = arg;
+
+	if (dc->change)
+		return dc->dev->ops->api_patch(dc->dev->data, dc->change, dc->e);
+	return dc->dev->ops->api_get(dc->dev->data, dc->sub, dc->j, dc->e);
+}
+
+/*
+ * Runs dc on the running VM's device for section: without the lock while it
+ * waits for the I/O thread (GET / still answers), but counted, so the VM
+ * is not destroyed under it (api_ctl_attach waits for the count).
+ */
+static int device_call(struct api_ctl *ctl, const struct device_api *section, struct device_call *dc)
+{
+	struct vm *vm;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	vm = ctl->vm;
+	dc->dev = vm ? devices_find_api(&vm->devices, section) : NULL;
+	if (!vm) {
+		pthread_mutex_unlock(&ctl->lock);
+		return errmsg_set(dc->e, EPERM, API_MSG_NOT_STARTED);
+	}
+	if (!dc->dev || !(dc->change ? dc->dev->ops->api_patch != NULL : dc->dev->ops->api_get != NULL)) {
+		pthread_mutex_unlock(&ctl->lock);
+		return errmsg_set(dc->e, ENOENT, "/%s: this VM has no such device", section->name);
+	}
+	ctl->device_calls++;
+	pthread_mutex_unlock(&ctl->lock);
+	err = io_thread_call(&vm->io, run_device_call, dc, API_VM_TIMEOUT_MS);
+	if (err == -ETIMEDOUT && !dc->e->text[0])
+		errmsg_set(dc->e, ETIMEDOUT, "the device did not answer within %d ms", API_VM_TIMEOUT_MS);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->device_calls--;
+	pthread_cond_broadcast(&ctl->cond);
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
+}
+
+static int patch_device(void *ctx, const struct api_config_change *change, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	struct device_call dc = { .change = change, .e = e };
+	int err = device_call(ctl, change->section, &dc);
+
+	if (!err && change->section->patch_config) {
+		pthread_mutex_lock(&ctl->lock);
+		err = change->section->patch_config(api_section_config(ctl->cfg, change->section), change, e);
+		pthread_mutex_unlock(&ctl->lock);
+	}
+	return err;
+}
+
+static int get_device(void *ctx, const struct device_api *section, const char *sub, struct json_out *j,
+		      struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	struct device_call dc = { .sub = sub, .j = j, .e = e };
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->vm) {
+		/* Before the start: what is configured; a sub-resource has nothing yet. */
+		int err = 0;
+
+		if (sub[0])
+			err = errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
+		else
+			section->format(api_section_config(ctl->cfg, section), j);
+		pthread_mutex_unlock(&ctl->lock);
+		return err;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	return device_call(ctl, section, &dc);
+}
+
 const struct api_backend api_vm_backend = {
 	.describe = describe,
 	.set_paused = set_paused,
@@ -322,6 +409,8 @@ const struct api_backend api_vm_backend = {
 	.read_config = read_config,
 	.get_stats = get_stats,
 	.get_regs = get_regs,
+	.patch_device = patch_device,
+	.get_device = get_device,
 };
 
 int api_ctl_init(struct api_ctl *ctl, bool daemon, struct vm_config *cfg, struct errmsg *e)
@@ -364,6 +453,9 @@ void api_ctl_attach(void *ctx, struct vm *vm)
 	struct api_ctl *ctl = ctx;
 
 	pthread_mutex_lock(&ctl->lock);
+	/* A device call under way holds the VM: each is bounded by the I/O thread's deadline. */
+	while (!vm && ctl->device_calls)
+		pthread_cond_wait(&ctl->cond, &ctl->lock);
 	ctl->vm = vm;
 	if (vm && ctl->start == API_START_REQUESTED)
 		ctl->start = API_START_DONE;

@@ -153,7 +153,7 @@ const struct device_api *api_section_find(const char *name, size_t len)
 }
 
 /* What a section's put and format work on: the device's part of the vm_config, or for the core's the whole. */
-static void *section_config(const struct vm_config *cfg, const struct device_api *section)
+void *api_section_config(const struct vm_config *cfg, const struct device_api *section)
 {
 	const struct device_ops *devices[DEVICES_MAX];
 	size_t nr_devices = devices_registered(devices);
@@ -174,7 +174,7 @@ int api_config_parse(const struct device_api *section, const char *json, size_t 
 
 int api_config_apply(struct vm_config *cfg, const struct api_config_change *c, struct errmsg *e)
 {
-	return c->section->put(section_config(cfg, c->section), c, e);
+	return c->section->put(api_section_config(cfg, c->section), c, e);
 }
 
 int api_config_startable(const struct vm_config *cfg, struct errmsg *e)
@@ -197,7 +197,7 @@ int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 			json_array_begin(&j, all[i]->name);
 		else
 			json_object_begin(&j, all[i]->name);
-		all[i]->format(section_config(cfg, all[i]), &j);
+		all[i]->format(api_section_config(cfg, all[i]), &j);
 		if (all[i]->id_field)
 			json_array_end(&j);
 		else
@@ -233,6 +233,9 @@ static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e
 	if (!s.section)
 		return errmsg_set(e, EINVAL, "section '%.*s' is not supported by kvmini (see docs/api.md)",
 				  (int)(it->key_len > 64 ? 64 : it->key_len), it->key);
+	/* Firecracker reads a null section as an absent one. */
+	if (it->value_len == 4 && !memcmp(it->value, "null", 4))
+		return 0;
 	err = s.section->id_field ? json_for_each(it->value, it->value_len, false, apply_item, &s, e)
 				  : apply_item(&s, it, e);
 	return err ? errmsg_prefix(e, -err, "'%s': ", s.section->name) : 0;

@@ -379,6 +379,8 @@ static int type_error(struct reader *r, const struct json_field *f)
 				  f->max);
 	case JSON_BOOL:
 		return errmsg_set(r->e, EINVAL, "'%s' must be true or false", f->name);
+	case JSON_OBJECT:
+		return errmsg_set(r->e, EINVAL, "'%s' must be an object", f->name);
 	}
 	return -EINVAL;
 }
@@ -423,6 +425,19 @@ static int read_value(struct reader *r, const struct json_field *f, bool store)
 			return 0;
 		}
 		return type_error(r, f);
+	case JSON_OBJECT: {
+		size_t start = r->pos;
+
+		if (c != '{')
+			return type_error(r, f);
+		if ((err = skip_value(r)))
+			return err;
+		if (store && f->object) {
+			*f->object = r->text + start;
+			*f->object_len = r->pos - start;
+		}
+		return 0;
+	}
 	}
 	return type_error(r, f);
 }
@@ -430,7 +445,7 @@ static int read_value(struct reader *r, const struct json_field *f, bool store)
 /* The whole object, once to check everything and once more (store set) to write the fields. */
 static int read_object(struct reader *r, const struct json_field *fields, unsigned nr_fields, bool store)
 {
-	uint64_t seen = 0;
+	uint64_t seen = 0, nulls = 0; /* nulls: given as null, so absent */
 
 	r->pos = 0;
 	skip_ws(r);
@@ -464,10 +479,11 @@ static int read_object(struct reader *r, const struct json_field *fields, unsign
 			skip_ws(r);
 			if (r->pos == r->len)
 				return syntax_error(r, "expected a value");
-			err = read_value(r, &fields[i], store);
-			if (err)
+			if (r->text[r->pos] == 'n' && read_literal(r, "null"))
+				nulls |= 1ULL << i;
+			else if ((err = read_value(r, &fields[i], store)))
 				return err;
-			if (store && fields[i].present)
+			if (store && fields[i].present && !(nulls & (1ULL << i)))
 				*fields[i].present = true;
 			skip_ws(r);
 			if (r->pos < r->len && r->text[r->pos] == ',') {
@@ -486,11 +502,11 @@ static int read_object(struct reader *r, const struct json_field *fields, unsign
 	if (r->pos != r->len)
 		return syntax_error(r, "text after the object");
 	for (unsigned i = 0; i < nr_fields; i++)
-		if (fields[i].required && !(seen & (1ULL << i)))
+		if (fields[i].required && (!(seen & (1ULL << i)) || (nulls & (1ULL << i))))
 			return errmsg_set(r->e, EINVAL, "missing field '%s'", fields[i].name);
 	if (store)
 		for (unsigned i = 0; i < nr_fields; i++)
-			if (!(seen & (1ULL << i)) && fields[i].present)
+			if ((!(seen & (1ULL << i)) || (nulls & (1ULL << i))) && fields[i].present)
 				*fields[i].present = false;
 	return 0;
 }

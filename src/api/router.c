@@ -109,6 +109,7 @@ struct call {
 	const struct http_request *req;
 	const char *id;                   /* what the route's "*" stood for */
 	const struct device_api *section; /* the configuration section the path names */
+	const char *sub;                  /* its sub-resource the path names, or "" */
 };
 
 typedef int (*handler_fn)(const struct call *c, struct reply *r);
@@ -453,14 +454,52 @@ static bool path_matches(const char *pattern, const char *path, char *id_buf, si
 	return true;
 }
 
+/* PATCH on a section of a running device: /drives/{id}, /balloon, /balloon/statistics. */
+static int patch_section(const struct call *c, struct reply *r)
+{
+	struct api_config_change change;
+	struct errmsg e = { "" };
+	int err;
+
+	if (!c->req->body || !c->req->body_len)
+		return fault(r, 400, MSG_NO_BODY);
+	memset(&change, 0, sizeof(change));
+	change.section = c->section;
+	if (c->id)
+		snprintf(change.id, sizeof(change.id), "%s", c->id);
+	snprintf(change.sub, sizeof(change.sub), "%s", c->sub);
+	if ((err = c->section->parse_patch(c->req->body, c->req->body_len, &change, &e)))
+		return fault(r, 400, "%s", e.text);
+	if (c->id && strcmp(c->id, change.id))
+		return fault(r, 400, "the id in the path ('%s') and in the body ('%s') differ", c->id, change.id);
+	if ((err = c->b->patch_device(c->ctx, &change, &e)))
+		return backend_fault(r, err, &e);
+	return no_content(r);
+}
+
+/* GET on a section: /balloon, /balloon/statistics. */
+static int get_section(const struct call *c, struct reply *r)
+{
+	struct errmsg e = { "" };
+	struct json_out j;
+	int err;
+
+	json_out_init(&j, r->out, r->cap);
+	json_object_begin(&j, NULL);
+	if ((err = c->b->get_device(c->ctx, c->section, c->sub, &j, &e)))
+		return backend_fault(r, err, &e);
+	json_object_end(&j);
+	return finish_json(r, &j);
+}
+
 /*
  * The route for the request's path, with the call's id and section set:
  * one of the table's (one whose PUT is put_section names a section by its
- * path), or else a section's, which takes only PUT.
+ * path), or else a section's, made in *scratch: PUT /NAME[/{id}], and PATCH
+ * and GET where the section takes them, or GET and PATCH on /NAME/SUB.
  */
-static const struct route *find_route(struct call *c, char *id_buf, size_t id_size)
+static const struct route *find_route(struct call *c, char *id_buf, size_t id_size, struct route *scratch)
 {
-	static const struct route section_route = { .put = put_section };
 	const struct device_api *sections[API_SECTIONS_MAX];
 	size_t n = api_sections(sections);
 	char pattern[128];
@@ -475,11 +514,27 @@ static const struct route *find_route(struct call *c, char *id_buf, size_t id_si
 		return &routes[i];
 	}
 	for (size_t i = 0; i < n; i++) {
-		snprintf(pattern, sizeof(pattern), "/%s%s", sections[i]->name, sections[i]->id_field ? "/*" : "");
+		const struct device_api *s = sections[i];
+
+		c->id = NULL;
+		c->section = s;
+		*scratch = (struct route){ 0 };
+		if (s->sub) {
+			snprintf(pattern, sizeof(pattern), "/%s/%s", s->name, s->sub);
+			if (path_matches(pattern, c->req->path, id_buf, id_size, &c->id)) {
+				c->sub = s->sub;
+				scratch->get = s->gettable ? get_section : NULL;
+				scratch->patch = s->parse_patch ? patch_section : NULL;
+				return scratch;
+			}
+		}
+		snprintf(pattern, sizeof(pattern), "/%s%s", s->name, s->id_field ? "/*" : "");
 		if (!path_matches(pattern, c->req->path, id_buf, id_size, &c->id))
 			continue;
-		c->section = sections[i];
-		return &section_route;
+		scratch->put = put_section;
+		scratch->get = s->gettable ? get_section : NULL;
+		scratch->patch = s->parse_patch ? patch_section : NULL;
+		return scratch;
 	}
 	return NULL;
 }
@@ -505,7 +560,8 @@ static void allowed_methods(const struct route *rt, char *out, size_t size)
 static int route(struct call *c, struct reply *r)
 {
 	char id[HTTP_PATH_MAX], allowed[32];
-	const struct route *rt = find_route(c, id, sizeof(id));
+	struct route scratch;
+	const struct route *rt = find_route(c, id, sizeof(id), &scratch);
 	handler_fn handler = NULL;
 
 	if (!rt) {
@@ -529,7 +585,7 @@ int api_route(const struct api_backend *b, void *ctx, const struct http_request 
 	      int *status)
 {
 	struct reply r = { .out = out, .cap = cap, .status = 500 };
-	struct call c = { .b = b, .ctx = ctx, .req = req };
+	struct call c = { .b = b, .ctx = ctx, .req = req, .sub = "" };
 	int len = route(&c, &r);
 
 	*status = r.status;

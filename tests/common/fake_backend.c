@@ -112,6 +112,38 @@ static int fake_get_regs(void *ctx, unsigned vcpu, struct kvm_regs *regs, struct
 	return 0;
 }
 
+static int fake_patch_device(void *ctx, const struct api_config_change *change, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	f->patches++;
+	f->last = *change;
+	if (f->err)
+		return injected(f, e);
+	if (f->state == API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
+	return change->section->patch_config ? change->section->patch_config(api_section_config(&f->cfg, change->section),
+									   change, e)
+					     : 0;
+}
+
+/* Before the start what is configured; after it, what the section formats (the device is not there). */
+static int fake_get_device(void *ctx, const struct device_api *section, const char *sub, struct json_out *j,
+			   struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	if (f->err)
+		return injected(f, e);
+	if (sub[0] && f->state == API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
+	if (sub[0])
+		json_put_string(j, "fake", sub);
+	else
+		section->format(api_section_config(&f->cfg, section), j);
+	return 0;
+}
+
 const struct api_backend fake_backend = {
 	.describe = fake_describe,
 	.set_paused = fake_set_paused,
@@ -120,4 +152,6 @@ const struct api_backend fake_backend = {
 	.read_config = fake_read_config,
 	.get_stats = fake_get_stats,
 	.get_regs = fake_get_regs,
+	.patch_device = fake_patch_device,
+	.get_device = fake_get_device,
 };

@@ -21,7 +21,7 @@ struct fake_vm {
 	/* What it was asked last. */
 	int paused;  /* -1: set_paused not called */
 	int action;  /* an enum api_action; -1: action not called */
-	unsigned configures;
+	unsigned configures, patches;
 	struct api_config_change last;
 	unsigned regs_vcpu;
 };
