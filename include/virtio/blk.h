@@ -13,6 +13,7 @@
 
 #include "errmsg.h"
 #include "log.h"
+#include "rate_limiter.h"
 #include "virtio/virtqueue.h"
 #include "vm_config.h"
 
@@ -28,6 +29,7 @@ struct drive_config {
 	bool readonly;
 	bool direct; /* cache=none: O_DIRECT */
 	bool path_from_api; /* named by an API client: it may not end in a symbolic link (include/open_file.h) */
+	struct rate_limiter_config rate_limiter; /* the API's rate_limiter: none unless active */
 };
 
 /* virtio-blk's configuration: its part of struct vm_config. */

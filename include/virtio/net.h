@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "rate_limiter.h"
 #include "vm_config.h"
 
 /* Interfaces one VM may have (--net, PUT /network-interfaces/{id}). */
@@ -19,6 +20,7 @@ struct net_config {
 	uint8_t mac[6];
 	bool mac_set; /* else one is generated */
 	char id[NET_ID_MAX]; /* the API's iface_id; "netN" from the command line */
+	struct rate_limiter_config rx_rate_limiter, tx_rate_limiter; /* the API's: none unless active */
 };
 
 /* virtio-net's configuration: its part of struct vm_config. */
