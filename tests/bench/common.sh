@@ -8,6 +8,9 @@ BUILD=$ROOT/build
 CACHE=$BUILD/cache
 # KVMINI_BENCH_WORK: a scratch folder of its own, so two bench runs can share a tree.
 WORK=${KVMINI_BENCH_WORK:-$BUILD/bench}
+# Set in one of run.sh --shards' L1 runs: its own console, QEMU log and
+# results disk names; the initramfs images are its parent's, built once.
+SHARD_SUFFIX=${KVMINI_BENCH_SHARD:+-$KVMINI_BENCH_SHARD}
 mkdir -p "$CACHE" "$WORK"
 
 # Tools from the host that tests may use besides busybox (smoke-junit:
@@ -131,10 +134,12 @@ module_files() {
 # for it at mount time, and the guest has no modprobe to fetch it then).
 GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng crc32c_generic ext4 fuse virtiofs"
 
-# build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs.
+# build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs
+# (a shard of run.sh --shards uses the one its parent built).
 build_guest_initrd() {
 	local modules
 	GUEST_INITRD=$WORK/guest-initramfs.cpio.gz
+	[ -z "$SHARD_SUFFIX" ] || return 0
 	# shellcheck disable=SC2086 # one module name per word
 	modules=$(module_files $GUEST_MODULES) || die "cannot resolve the guest kernel modules"
 	# shellcheck disable=SC2086 # one path per word, no spaces in them
@@ -164,6 +169,10 @@ kvm_usable() {
 build_l1_initrd() {
 	local modules
 	L1_INITRD=$WORK/l1-initramfs.cpio
+	if [ -n "$SHARD_SUFFIX" ]; then
+		build_toolchain_image
+		return
+	fi
 	# ext4 (with crc32c_generic, as for the guest): the toolchain disk.
 	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun crc32c_generic ext4) ||
 		die "cannot resolve the L1 kernel modules"
@@ -220,7 +229,7 @@ L1_GAP_LIMIT=120
 # BENCH_FAILURE, empty if none.
 l1_run() {
 	local handler=$1 overall=$2 args=$3
-	local console=$OUT/l1-console.log img=$WORK/results.img
+	local console=$OUT/l1-console$SHARD_SUFFIX.log img=$WORK/results$SHARD_SUFFIX.img
 	local qpid chunk= line rest carry= ended= alive now why deadline t0=$EPOCHREALTIME
 	BENCH_FAILURE=
 
@@ -228,7 +237,7 @@ l1_run() {
 	truncate -s 256M "$img"
 	: >"$console"
 	"${L1_QEMU[@]}" -kernel "$VMLINUZ" -initrd "$L1_INITRD" -append "$L1_CMDLINE $args" \
-		-drive "file=$img,format=raw,if=virtio" -drive "file=$TOOLCHAIN_IMG,format=raw,if=virtio,readonly=on" </dev/null >"$console" 2>"$OUT/l1-qemu.log" &
+		-drive "file=$img,format=raw,if=virtio" -drive "file=$TOOLCHAIN_IMG,format=raw,if=virtio,readonly=on" </dev/null >"$console" 2>"$OUT/l1-qemu$SHARD_SUFFIX.log" &
 	qpid=$!
 	# Not a job any more: bash would print a notice when QEMU is killed.
 	disown "$qpid"
@@ -262,7 +271,7 @@ l1_run() {
 		elif [ -z "$alive" ]; then
 			BENCH_FAILURE="L1 stopped before the end marker"
 			# QEMU's last word, if it was more than a CPU feature warning.
-			rest=$(grep -v 'warning: TCG doesn.t support' "$OUT/l1-qemu.log" | tail -n 1)
+			rest=$(grep -v 'warning: TCG doesn.t support' "$OUT/l1-qemu$SHARD_SUFFIX.log" | tail -n 1)
 			[ -z "$rest" ] || BENCH_FAILURE="$BENCH_FAILURE (QEMU: $rest)"
 		elif [ "$now" -ge "$deadline" ]; then
 			BENCH_FAILURE="L1 did not finish within $overall s"
@@ -288,8 +297,8 @@ l1_run() {
 	kill -KILL "$qpid" 2>/dev/null
 	while kill -0 "$qpid" 2>/dev/null; do sleep 0.2; done
 	if [ -z "$BENCH_FAILURE" ] && ! why=$(tar -xf "$img" -C "$OUT" 2>&1); then
-		BENCH_FAILURE="the results disk from L1 is unreadable ($(echo "$why" | head -n 1)); kept as $OUT/results.img"
-		mv "$img" "$OUT/results.img"
+		BENCH_FAILURE="the results disk from L1 is unreadable ($(echo "$why" | head -n 1)); kept as $OUT/results$SHARD_SUFFIX.img"
+		mv "$img" "$OUT/results$SHARD_SUFFIX.img"
 	fi
 	rm -f "$img"
 }

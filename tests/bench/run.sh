@@ -3,34 +3,41 @@
 # binary and real KVM. See docs/testing.md.
 #
 # Usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME[,NAME...]]
+#               [--shards N]
 #   direct  run the tests here; /dev/kvm must work
 #   nested  run them inside an L1 Linux under QEMU's software emulation of
 #           an AMD CPU with SVM, whose own KVM then runs the guests
 #   auto    (default, or $KVMINI_BENCH_MODE) direct if /dev/kvm works
+#   --shards N (or $KVMINI_BENCH_SHARDS): nested, split the tests between N
+#           L1 machines running side by side (one host core each), balanced
+#           by tests/bench/durations.txt; each is retried on its own.
 # Prints "PASS name (s)" or "FAIL name: reason" per test, then
 # "N passed, N failed". Exit 0 iff every test passed.
 set -u
 source "$(dirname "$0")/common.sh"
 
 usage() {
-	echo "usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME[,NAME...]]" >&2
+	echo "usage: run.sh --kvmini PATH --out DIR [--mode auto|direct|nested] [--only NAME[,NAME...]] [--shards N]" >&2
 	exit 2
 }
 
 KVMINI= OUT= ONLY=
 MODE=${KVMINI_BENCH_MODE:-auto}
+SHARDS=${KVMINI_BENCH_SHARDS:-1}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--kvmini | --out | --mode | --only) [ $# -ge 2 ] || usage ;;&
+	--kvmini | --out | --mode | --only | --shards) [ $# -ge 2 ] || usage ;;&
 	--kvmini) KVMINI=$2 ;;
 	--out) OUT=$2 ;;
 	--mode) MODE=${2:-auto} ;;
 	--only) ONLY=$2 ;;
+	--shards) SHARDS=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
 done
 [ -n "$KVMINI" ] && [ -n "$OUT" ] || usage
+case $SHARDS in [1-9]) ;; *) die "--shards: 1 to 9 L1 machines, not '$SHARDS'" ;; esac
 case $MODE in auto | direct | nested) ;; *) die "unknown mode '$MODE' (auto, direct or nested)" ;; esac
 [ -f "$KVMINI" ] && [ -x "$KVMINI" ] || die "$KVMINI is not an executable (run make first)"
 KVMINI=$(readlink -f "$KVMINI")
@@ -167,11 +174,11 @@ run_nested() {
 			l1_attempt "" "${rest[@]}"
 		fi
 		[ -n "$BENCH_FAILURE" ] || break
-		mv "$OUT/l1-console.log" "$OUT/l1-console.attempt$attempt.log"
+		mv "$OUT/l1-console$SHARD_SUFFIX.log" "$OUT/l1-console$SHARD_SUFFIX.attempt$attempt.log"
 		if [ "$attempt" -eq 1 ]; then
-			echo "bench failure (not a test failure): $BENCH_FAILURE; L1 console in $OUT/l1-console.attempt1.log; retrying the L1 run once, for the tests without a result: $(unreported | paste -sd ' ')"
+			echo "bench failure (not a test failure): $BENCH_FAILURE; L1 console in $OUT/l1-console$SHARD_SUFFIX.attempt1.log; retrying the L1 run once, for the tests without a result: $(unreported | paste -sd ' ')"
 		else
-			echo "bench failure again: $BENCH_FAILURE; L1 console in $OUT/l1-console.attempt2.log"
+			echo "bench failure again: $BENCH_FAILURE; L1 console in $OUT/l1-console$SHARD_SUFFIX.attempt2.log"
 			report_missing "not run (bench failure)"
 			return
 		fi
@@ -195,8 +202,51 @@ show_failure_logs() {
 	done
 }
 
+# shard_lists: SHARDS lines, each a comma-separated list of tests, the
+# longest tests first onto the least loaded machine (durations.txt; 60 s
+# for a test it does not list).
+shard_lists() {
+	local t
+	for t in "${TESTS[@]}"; do
+		awk -v t="$t" '$1 == t { s = $2 } END { print (s == "" ? 60 : s), t }' "$BENCH_DIR/durations.txt"
+	done | sort -rn | awk -v n="$SHARDS" '
+		{ best = 1; for (i = 2; i <= n; i++) if (load[i] < load[best]) best = i
+		  load[best] += $1; list[best] = list[best] (list[best] == "" ? "" : ",") $2 }
+		END { for (i = 1; i <= n; i++) if (list[i] != "") print list[i] }'
+}
+
+# run_sharded: this script once per shard, side by side, each a whole
+# nested run of its tests (retry included) with its own logs; their lines
+# are shown as they come, prefixed with the shard, and counted at the end.
+run_sharded() {
+	local k=0 list pids=() rc=0 pid
+	echo "bench: nested mode ($1): the tests run in $SHARDS L1 Linux machines side by side under QEMU/TCG"
+	build_l1_initrd
+	rm -f "$OUT"/shard-*.log
+	while IFS= read -r list; do
+		k=$((k + 1))
+		echo "bench: L1 machine $k: $list"
+		(set -o pipefail
+		 KVMINI_BENCH_SHARD=$k "$0" --kvmini "$KVMINI" --out "$OUT" --mode nested --only "$list" --shards 1 2>&1 |
+			sed -u "s/^/[L1-$k] /" | tee "$OUT/shard-$k.log") &
+		pids+=($!)
+	done < <(shard_lists)
+	for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+	PASSED=$(cat "$OUT"/shard-*.log | grep -c '^\[L1-[0-9]\] PASS ')
+	FAILED=$(cat "$OUT"/shard-*.log | grep -c '^\[L1-[0-9]\] FAIL ')
+	# A shard that ended without its summary line failed as a whole.
+	for pid in $(seq "$k"); do
+		grep -q '^\[L1-[0-9]\] [0-9]* passed, [0-9]* failed$' "$OUT/shard-$pid.log" || rc=1
+	done
+	echo "$PASSED passed, $FAILED failed"
+	[ "$rc" -eq 0 ] && [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+	exit
+}
+
 if [ "$MODE" = direct ]; then
 	run_direct
+elif [ "$SHARDS" -gt 1 ] && [ "${#TESTS[@]}" -gt 1 ] && [ -z "$SHARD_SUFFIX" ]; then
+	run_sharded "$KVM_REASON"
 else
 	run_nested "$KVM_REASON"
 fi
