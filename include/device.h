@@ -139,6 +139,7 @@ struct device_stats {
 	char name[24];          /* "virtio-blk0" */
 	uint64_t notifications; /* queue notifications the device took */
 	uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
+	uint64_t throttled;     /* times a queue waited for its rate limiter */
 };
 
 struct device_ops {

@@ -82,6 +82,8 @@ static const struct call_row syscalls[] = {
 	CALL(fdatasync,           X,   X,   X,   _),
 	CALL(getrandom,           X,   X,   X,   _),
 	CALL(eventfd2,            X,   X,   X,   _),
+	CALL(timerfd_create,      _,   _,   X,   _), /* a rate limiter's timer, made when its queue first waits */
+	CALL(timerfd_settime,     _,   _,   X,   _),
 	CALL(epoll_ctl,           X,   X,   X,   X),
 	CALL(close,               X,   X,   X,   X),
 	CALL(poll,                X,   X,   X,   _), /* the console waits for a full stdout to drain */

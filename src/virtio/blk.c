@@ -24,6 +24,7 @@
 #include "open_file.h"
 #include "options.h"
 #include "virtio/blk.h"
+#include "virtio/throttle.h"
 #include "virtio/virtio.h"
 
 /* O_DIRECT data goes through this much aligned memory at a time. */
@@ -300,6 +301,7 @@ struct blk_dev {
 	struct virtio_dev vdev;
 	struct virtio_blk_config config;
 	struct blk_disk disk;
+	struct virtio_throttle throttle; /* the drive's rate_limiter */
 };
 
 static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
@@ -312,7 +314,14 @@ static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
 static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	struct blk_dev *blk = dev->priv;
+	/* The data a read or write moves, whichever it is: what lies between the header and the status. */
+	uint64_t data = chain->out_len >= BLK_HDR_SIZE && chain->in_len >= 1
+				? chain->out_len - BLK_HDR_SIZE + chain->in_len - 1
+				: 0;
 
+	if (!virtio_throttle_allow(&blk->throttle, 1, data))
+		return -EAGAIN;
+	virtio_throttle_charge(&blk->throttle, 1, data);
 	if (blk_request(&blk->disk, chain, written) >= 0)
 		return 0;
 	return blk_malformed(dev, chain);
@@ -335,13 +344,18 @@ static int blk_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint
 
 static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
 {
-	virtio_queue_serve(dev, q, blk_serve);
+	struct blk_dev *blk = dev->priv;
+
+	/* Kicks while the rate limiter waits change nothing: its timer resumes the queue. */
+	if (!virtio_throttle_waiting(&blk->throttle))
+		virtio_queue_serve(dev, q, blk_serve);
 }
 
 static void blk_destroy(struct virtio_dev *dev)
 {
 	struct blk_dev *blk = dev->priv;
 
+	virtio_throttle_close(&blk->throttle);
 	blk_disk_close(&blk->disk);
 	free(blk);
 }
@@ -388,6 +402,7 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 				    (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
 	blk->vdev.config = (uint8_t *)&blk->config;
 	blk->vdev.config_size = sizeof(blk->config);
+	virtio_throttle_init(&blk->throttle, &blk->vdev, 0, &cfg->rate_limiter);
 	log_debug("%s: drive '%s', %llu sectors%s%s, id '%s'", blk->vdev.name, cfg->path,
 		  (unsigned long long)blk->disk.sectors, cfg->readonly ? ", read-only" : "",
 		  cfg->direct ? ", O_DIRECT" : "", cfg->id);

@@ -32,6 +32,7 @@
 #include "options.h"
 #include "state.h"
 #include "virtio/net.h"
+#include "virtio/throttle.h"
 #include "virtio/virtio.h"
 
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
@@ -58,6 +59,8 @@ struct net_dev {
 	bool rx_held;     /* rx_chain was taken from the receive queue and waits for a frame */
 	struct vq_chain rx_chain; /* a receive buffer held across calls (rx_held) */
 	struct log_limit drops;
+	const char *id; /* the API's iface_id */
+	struct virtio_throttle rx_throttle, tx_throttle; /* rx_rate_limiter, tx_rate_limiter */
 };
 
 /* The tap cannot be used any more (its interface was deleted): link down, frames from the guest dropped. */
@@ -125,6 +128,11 @@ static void net_rx(struct net_dev *net)
 			}
 			net->rx_held = true;
 		}
+		/* A frame's size is known once read: it goes while the limiter is not in debt, and is charged after. */
+		if (!virtio_throttle_allow(&net->rx_throttle, 1, 0)) {
+			net_watch_tap(net, false); /* frames wait in the tap; the limiter's timer calls us again */
+			break;
+		}
 		len = readv(net->tap_fd, c->iov + c->nr_out, (int)c->nr_in);
 		turn.chains++;
 		if (len < 0 && errno == EINTR)
@@ -146,6 +154,7 @@ static void net_rx(struct net_dev *net)
 		/* The tap leaves num_buffers alone; without VIRTIO_NET_F_MRG_RXBUF it is always 1. */
 		vq_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &one_buffer, sizeof(one_buffer));
 		vq_push(vq, c->head, (uint32_t)len);
+		virtio_throttle_charge(&net->rx_throttle, 1, (size_t)len > NET_HDR_SIZE ? (size_t)len - NET_HDR_SIZE : 0);
 		dev->bytes_to_guest += (uint64_t)len;
 		turn.bytes += (uint64_t)len;
 		net->rx_held = false;
@@ -191,12 +200,18 @@ static void net_send(struct net_dev *net, const struct vq_chain *c)
 /* One frame from the driver: sent, or dropped; either way its buffer goes back at once. */
 static int net_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
+	struct net_dev *net = dev->priv;
+
 	if (chain->out_len < NET_HDR_SIZE) {
 		virtio_device_error(dev, "a frame of %zu bytes, smaller than the %zu-byte header", chain->out_len,
 				    NET_HDR_SIZE);
 		return -EIO;
 	}
-	net_send(dev->priv, chain);
+	/* Ethernet frames are what a limit counts, without the virtio header. */
+	if (!virtio_throttle_allow(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE))
+		return -EAGAIN;
+	virtio_throttle_charge(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE);
+	net_send(net, chain);
 	*written = 0;
 	return 0;
 }
@@ -214,9 +229,12 @@ static int net_tx_refuse(struct virtio_dev *dev, const struct vq_chain *chain, u
 
 static void net_queue_notify(struct virtio_dev *dev, unsigned q)
 {
-	if (q == NET_RXQ)
-		net_rx(dev->priv);
-	else
+	struct net_dev *net = dev->priv;
+
+	/* Kicks while a rate limiter waits change nothing: its timer calls again. */
+	if (q == NET_RXQ && !virtio_throttle_waiting(&net->rx_throttle))
+		net_rx(net);
+	else if (q == NET_TXQ && !virtio_throttle_waiting(&net->tx_throttle))
 		virtio_queue_serve(dev, q, net_tx);
 }
 
@@ -228,7 +246,7 @@ static void net_on_tap(void *ctx, uint32_t events)
 	pthread_mutex_lock(&net->vdev.lock);
 	if (events & (EPOLLERR | EPOLLHUP))
 		net_link_down(net, "the interface is gone");
-	else
+	else if (!virtio_throttle_waiting(&net->rx_throttle))
 		net_rx(net);
 	pthread_mutex_unlock(&net->vdev.lock);
 }
@@ -245,6 +263,8 @@ static void net_destroy(struct virtio_dev *dev)
 {
 	struct net_dev *net = dev->priv;
 
+	virtio_throttle_close(&net->rx_throttle);
+	virtio_throttle_close(&net->tx_throttle);
 	/* Still open, so no other source can have its number: removing it is safe even if it was never added. */
 	if (net->tap_fd >= 0) {
 		event_loop_remove(&net->io->loop, net->tap_fd);
@@ -272,7 +292,7 @@ static int net_restore(struct virtio_dev *dev, struct state_reader *r)
 		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
 				     dev->name);
 	/* The held chain goes back to the driver's side: the next frame takes it again. */
-	vq->last_avail--;
+	vq_unpop(vq);
 	return 0;
 }
 
@@ -366,6 +386,7 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	if (!net)
 		return errmsg_set(e, ENOMEM, "tap '%s': out of memory", cfg->tap);
 	net->tap = cfg->tap;
+	net->id = cfg->id;
 	net->io = host->io;
 	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
 	net->tap_fd = virtio_net_open_tap(cfg->tap, e);
@@ -388,6 +409,8 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
 	net->vdev.request_max = NET_HDR_SIZE + NET_FRAME_MAX;
+	virtio_throttle_init(&net->rx_throttle, &net->vdev, NET_RXQ, &cfg->rx_rate_limiter);
+	virtio_throttle_init(&net->tx_throttle, &net->vdev, NET_TXQ, &cfg->tx_rate_limiter);
 	if ((err = io_thread_add(host->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
 		errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
 		close(net->tap_fd);

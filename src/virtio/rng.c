@@ -13,6 +13,7 @@
 
 #include "options.h"
 #include "virtio/rng.h"
+#include "virtio/throttle.h"
 #include "virtio/virtio.h"
 
 /*
@@ -24,6 +25,7 @@
 
 struct virtio_rng {
 	struct virtio_dev dev;
+	struct virtio_throttle throttle; /* /entropy's rate_limiter */
 	uint8_t buf[RNG_REQUEST_MAX];
 };
 
@@ -55,6 +57,9 @@ static int rng_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 		virtio_device_error(dev, "a request with no room for the answer");
 		return -EIO;
 	}
+	if (!virtio_throttle_allow(&rng->throttle, 1, chain->in_len))
+		return -EAGAIN;
+	virtio_throttle_charge(&rng->throttle, 1, chain->in_len);
 	/* The core refused a chain over dev->request_max, so in_len fits rng->buf. */
 	*written = (uint32_t)vq_chain_write(chain, 0, rng->buf, rng_fill(rng, chain->in_len));
 	return 0;
@@ -62,12 +67,19 @@ static int rng_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 
 static void rng_queue_notify(struct virtio_dev *dev, unsigned q)
 {
-	virtio_queue_serve(dev, q, rng_serve);
+	struct virtio_rng *rng = dev->priv;
+
+	/* Kicks while the rate limiter waits change nothing: its timer resumes the queue. */
+	if (!virtio_throttle_waiting(&rng->throttle))
+		virtio_queue_serve(dev, q, rng_serve);
 }
 
 static void rng_destroy(struct virtio_dev *dev)
 {
-	free(dev->priv);
+	struct virtio_rng *rng = dev->priv;
+
+	virtio_throttle_close(&rng->throttle);
+	free(rng);
 }
 
 static const struct virtio_dev_ops rng_ops = {
@@ -88,7 +100,6 @@ static int rng_create(const struct device_host *host, const void *config, unsign
 	struct virtio_rng *rng = calloc(1, sizeof(*rng));
 
 	(void)host;
-	(void)config;
 	if (!rng)
 		return errmsg_set(e, ENOMEM, "virtio-rng: out of memory");
 	rng->dev.ops = &rng_ops;
@@ -97,6 +108,7 @@ static int rng_create(const struct device_host *host, const void *config, unsign
 	snprintf(rng->dev.name, sizeof(rng->dev.name), "virtio-rng%u", index);
 	rng->dev.nr_queues = 1;
 	rng->dev.request_max = RNG_REQUEST_MAX;
+	virtio_throttle_init(&rng->throttle, &rng->dev, 0, &((const struct rng_config *)config)->rate_limiter);
 	*dev = &rng->dev;
 	return 0;
 }

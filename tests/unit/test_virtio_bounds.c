@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * What a hostile ring costs the host per kick (docs/devices.md, "Work
- * bounds"): real devices (virtio-console, virtio-rng, virtio-blk) on the fake
- * host (tests/common/fake_host.h), driven through the core as the I/O thread
+ * bounds"), and what a rate limiter lets through: real devices
+ * (virtio-console, virtio-rng, virtio-blk) on the fake host
+ * (tests/common/fake_host.h), driven through the core as the I/O thread
  * drives them.
  */
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 
@@ -266,8 +268,8 @@ static void set_desc(unsigned i, uint64_t gpa, uint32_t len, bool writable, bool
 				       .next = htole16((uint16_t)(i + 1)) };
 }
 
-/* A virtio-blk read of `len` bytes from sector 0 into RAM at DATA_GPA + 4096; returns its status byte. */
-static uint8_t blk_read(uint32_t len)
+/* Offers a virtio-blk read of `len` bytes from sector 0 into RAM at DATA_GPA + 4096 and notifies the queue. */
+static void blk_offer_read(uint32_t len)
 {
 	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
 	struct virtio_blk_outhdr hdr = { .type = htole32(VIRTIO_BLK_T_IN), .sector = 0 };
@@ -281,8 +283,36 @@ static uint8_t blk_read(uint32_t len)
 	avail->ring[idx % QSIZE] = 0;
 	avail->idx = htole16((uint16_t)(idx + 1));
 	notify(0);
+}
+
+/* The read served at once; returns its status byte. */
+static uint8_t blk_read(uint32_t len)
+{
+	uint16_t idx = le16toh(((struct vring_avail *)(ram + AVAIL_GPA))->idx);
+
+	blk_offer_read(len);
 	assert_int_equal(used_idx(), idx + 1);
 	return ram[DATA_GPA + 512];
+}
+
+/* A virtio-blk device on a sparse 4 MiB image, with the drive's rate limiter rl, queue 0 started. */
+static void make_blk(const struct rate_limiter_config *rl)
+{
+	struct drive_config *d = &blk_config_of(&f.cfg)->drives[0];
+	char image[64];
+	int fd;
+
+	snprintf(image, sizeof(image), "%s/kvmini-bounds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	fd = mkstemp(image);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4u << 20), 0);
+	close(fd);
+	blk_config_of(&f.cfg)->nr_drives = 1;
+	snprintf(d->path, sizeof(d->path), "%s", image);
+	snprintf(d->id, sizeof(d->id), "bounds");
+	d->rate_limiter = *rl;
+	make_device(&virtio_kind_blk_create, 0);
+	unlink(image);
 }
 
 /*
@@ -293,21 +323,11 @@ static uint8_t blk_read(uint32_t len)
 static void test_blk_request_limit(void **state)
 {
 	const struct virtio_blk_config *config;
-	char image[64];
+	const struct rate_limiter_config unlimited = { .ops.size = 0 };
 	size_t data_max;
-	int fd;
 
 	(void)state;
-	snprintf(image, sizeof(image), "%s/kvmini-bounds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	fd = mkstemp(image);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 4u << 20), 0);
-	close(fd);
-	blk_config_of(&f.cfg)->nr_drives = 1;
-	snprintf(blk_config_of(&f.cfg)->drives[0].path, sizeof(blk_config_of(&f.cfg)->drives[0].path), "%s", image);
-	snprintf(blk_config_of(&f.cfg)->drives[0].id, sizeof(blk_config_of(&f.cfg)->drives[0].id), "bounds");
-	make_device(&virtio_kind_blk_create, 0);
-	unlink(image);
+	make_blk(&unlimited);
 
 	config = (const struct virtio_blk_config *)dev->config;
 	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SIZE_MAX));
@@ -367,6 +387,71 @@ static void test_stop_mid_kick(void **state)
 	assert_int_equal(take_kicks(CONSOLE_TX), 0);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The I/O thread's loop until the limiter's timer resumes the queue and it
+ * hands back chain `want`: returns how long that took, in ms.
+ */
+static uint64_t wait_for_timer(uint16_t want)
+{
+	uint64_t start = now_ms();
+
+	while (used_idx() < want)
+		event_loop_dispatch(&f.io.loop, 1000);
+	return now_ms() - start;
+}
+
+/* An ops limit of one request per 100 ms: one read served, the next left in the ring until the timer fires. */
+static void test_blk_throttled(void **state)
+{
+	const struct rate_limiter_config one_per_100ms = { .ops = { .size = 1, .refill_time_ms = 100 } };
+	uint64_t waited;
+
+	(void)state;
+	make_blk(&one_per_100ms);
+	assert_int_equal(blk_read(4096), VIRTIO_BLK_S_OK);
+	blk_offer_read(4096);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	assert_int_equal(take_kicks(0), 0); /* waits for its timer, not a kick of its own */
+	/* The driver kicking again changes nothing, and costs no new wait. */
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	waited = wait_for_timer(2);
+	assert_in_range(waited, 50, 1000);
+	assert_int_equal(ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
+	assert_int_equal(bytes_moved(), 2 * (4096 + 1) + 2 * sizeof(struct virtio_blk_outhdr));
+}
+
+/* A bandwidth limit on virtio-rng: 64 bytes per 100 ms; a 64-byte request goes, the next waits for the timer. */
+static void test_rng_throttled(void **state)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+
+	(void)state;
+	rng_config_of(&f.cfg)->rate_limiter.bandwidth = (struct token_bucket_config){ .size = 64,
+										    .refill_time_ms = 100 };
+	make_device(&virtio_kind_rng_create, 0);
+	set_desc(0, DATA_GPA, 64, true, false);
+	avail->ring[0] = avail->ring[1] = 0;
+	avail->idx = htole16(2);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_in_range(wait_for_timer(2), 50, 1000);
+	assert_int_equal(dev->bytes_to_guest, 128);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +462,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_io_thread_comes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blk_request_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_mid_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_throttled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rng_throttled, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
