@@ -4,6 +4,7 @@
  * getrandom(). One queue; each chain is a request for as many bytes as its
  * writable part holds.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "api/json.h"
+#include "api/section.h"
 #include "options.h"
 #include "virtio/rng.h"
 #include "virtio/throttle.h"
@@ -119,5 +122,55 @@ static const struct option_spec rng_options[] = {
 	{ .name = NULL },
 };
 
-VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_count, rng_create, .options = rng_options);
+/* ---- its section of the API and the config file: PUT /entropy, "entropy": {...} ---- */
+
+static_assert(sizeof(struct rng_config) <= API_ITEM_MAX, "an entropy device fits a configuration change");
+
+/* Firecracker's EntropyDeviceConfig: the device, with an optional rate limiter. */
+static int entropy_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct rng_config *rng = (struct rng_config *)c->item;
+	const char *limiter = NULL;
+	size_t limiter_len = 0;
+	const struct json_field f[] = {
+		{ .name = "rate_limiter", .type = JSON_OBJECT, .object = &limiter, .object_len = &limiter_len },
+	};
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (limiter && (err = rate_limiter_config_parse(limiter, limiter_len, &rng->rate_limiter, e)))
+		return errmsg_prefix(e, -err, "'rate_limiter': ");
+	rng->enabled = true;
+	return 0;
+}
+
+/* A second PUT replaces the first, as in Firecracker. */
+static int entropy_put(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	(void)e;
+	memcpy(config, c->item, sizeof(struct rng_config));
+	return 0;
+}
+
+static void entropy_format(const void *config, struct json_out *j)
+{
+	rate_limiter_config_format(j, "rate_limiter", &((const struct rng_config *)config)->rate_limiter);
+}
+
+static bool entropy_configured(const void *config)
+{
+	return ((const struct rng_config *)config)->enabled;
+}
+
+static const struct device_api entropy_api = {
+	.name = "entropy",
+	.parse = entropy_parse,
+	.put = entropy_put,
+	.format = entropy_format,
+	.configured = entropy_configured,
+};
+
+VIRTIO_DEVICE_REGISTER("virtio-rng", struct rng_config, rng_count, rng_create, .options = rng_options,
+		       .api = &entropy_api);
 DEVICE_CONFIG_OF(struct rng_config, rng_config_of, virtio_device_rng_create)

@@ -14,6 +14,7 @@
 #include "fake_backend.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/rng.h"
 
 /* The fake VM records what it was asked; fake.err makes its operations fail. */
 static struct fake_vm fake;
@@ -322,6 +323,68 @@ static void test_network_interfaces(void **state)
 	assert_int_equal(net_config_of(&fake.cfg)->nr, 2);
 }
 
+/* PUT /entropy makes the virtio-rng device, with its rate limiter; GET /vm/config shows it only then. */
+static void test_entropy(void **state)
+{
+	const struct rng_config *rng = rng_config_of_const(&fake.cfg);
+
+	(void)state;
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_null(strstr(out, "entropy"));
+	request(HTTP_PUT, "/entropy", "{}");
+	expect_no_content();
+	assert_true(rng->enabled);
+	assert_false(rate_limiter_config_active(&rng->rate_limiter));
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, ",\"entropy\":{}}"));
+	request(HTTP_PUT, "/entropy", "{\"rate_limiter\": {\"bandwidth\": {\"size\": 4096, \"refill_time\": 100}}}");
+	expect_no_content();
+	assert_int_equal(rng->rate_limiter.bandwidth.size, 4096);
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, ",\"entropy\":{\"rate_limiter\":{\"bandwidth\":{\"size\":4096,"
+				    "\"one_time_burst\":0,\"refill_time\":100}}}}"));
+	request(HTTP_PUT, "/entropy", "{\"rate_limiter\": {\"ops\": {\"size\": 1}}}");
+	expect_fault(400, "'rate_limiter': 'ops': missing field 'refill_time'");
+	request(HTTP_PUT, "/entropy", "{\"rate\": {}}");
+	expect_fault(400, "unknown field 'rate'");
+	assert_int_equal(rng->rate_limiter.bandwidth.size, 4096);
+	request(HTTP_PATCH, "/entropy", "{}");
+	assert_int_equal(status, 405);
+}
+
+/* PATCH /network-interfaces/{id}: its rate limiters after the start; the buckets given replace the old ones. */
+static void test_interface_patch(void **state)
+{
+	struct net_config *n = &net_config_of(&fake.cfg)->nets[0];
+
+	(void)state;
+	request(HTTP_PUT, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}");
+	expect_no_content();
+	n->tx_rate_limiter.ops = (struct token_bucket_config){ .size = 10, .refill_time_ms = 1000 };
+	request(HTTP_PATCH, "/network-interfaces/eth0",
+		"{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}");
+	expect_fault(400, "before starting");
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PATCH, "/network-interfaces/eth0",
+		"{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1000, \"refill_time\": 10}}, "
+		"\"tx_rate_limiter\": {\"bandwidth\": {\"size\": 2000, \"refill_time\": 20}}}");
+	expect_no_content();
+	assert_int_equal(fake.patches, 2);
+	assert_int_equal(n->rx_rate_limiter.bandwidth.size, 1000);
+	assert_int_equal(n->tx_rate_limiter.bandwidth.size, 2000);
+	assert_int_equal(n->tx_rate_limiter.ops.size, 10); /* not given: kept */
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}");
+	expect_fault(400, "nothing to change");
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap1\"}");
+	expect_fault(400, "unknown field 'host_dev_name'");
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth1\", \"rx_rate_limiter\": {}}");
+	expect_fault(400, "differ");
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"ops\": 1}}");
+	expect_fault(400, "'rx_rate_limiter': 'ops' must be an object");
+	request(HTTP_PATCH, "/network-interfaces/eth9", "{\"iface_id\": \"eth9\", \"rx_rate_limiter\": {}}");
+	expect_fault(404, "eth9");
+}
+
 static const char full_config[] =
 	"{\"boot-source\":{\"kernel_image_path\":\"/k\",\"initrd_path\":\"/i\",\"boot_args\":\"quiet\"},"
 	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":false},"
@@ -428,7 +491,8 @@ static void test_config_to_boot(void **state)
 /* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
 static void test_sections(void **state)
 {
-	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces" };
+	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces",
+					    "entropy" };
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
 
@@ -441,6 +505,7 @@ static void test_sections(void **state)
 	assert_string_equal(all[2]->id_field, "drive_id");
 	assert_string_equal(all[3]->id_field, "iface_id");
 	assert_null(all[0]->id_field);
+	assert_null(all[4]->id_field);
 	assert_null(api_section_find("drive", 5));
 	assert_null(api_section_find("drives/x", 8));
 }
@@ -529,6 +594,8 @@ int main(void)
 		T(test_drives),
 		T(test_too_many_drives),
 		T(test_network_interfaces),
+		T(test_entropy),
+		T(test_interface_patch),
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
 		T(test_config_to_boot),
