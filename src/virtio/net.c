@@ -619,14 +619,80 @@ static void ifaces_format(const void *config, struct json_out *j)
 	}
 }
 
+/* PATCH /network-interfaces/{id} after the start: Firecracker's PartialNetworkInterface. */
+struct iface_patch {
+	struct rate_limiter_update rx, tx;
+};
+
+static_assert(sizeof(struct iface_patch) <= API_ITEM_MAX, "an interface's PATCH fits a configuration change");
+
+static int iface_parse_patch(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct iface_patch *p = (struct iface_patch *)c->item;
+	const char *text[2] = { NULL, NULL };
+	size_t text_len[2] = { 0, 0 };
+	const struct json_field f[] = {
+		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
+		{ .name = "rx_rate_limiter", .type = JSON_OBJECT, .object = &text[0], .object_len = &text_len[0] },
+		{ .name = "tx_rate_limiter", .type = JSON_OBJECT, .object = &text[1], .object_len = &text_len[1] },
+	};
+	struct rate_limiter_update *u[2] = { &p->rx, &p->tx };
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (!text[0] && !text[1])
+		return errmsg_set(e, EINVAL, "nothing to change: give rx_rate_limiter or tx_rate_limiter");
+	for (unsigned i = 0; i < 2; i++)
+		if (text[i] && (err = rate_limiter_update_parse(text[i], text_len[i], u[i], e)))
+			return errmsg_prefix(e, -err, "'%s': ", f[1 + i].name);
+	return 0;
+}
+
+static int iface_patch_config(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct iface_patch *p = (const struct iface_patch *)c->item;
+	struct net_configs *nets = config;
+
+	for (unsigned i = 0; i < nets->nr; i++)
+		if (!strcmp(nets->nets[i].id, c->id)) {
+			rate_limiter_config_update(&nets->nets[i].rx_rate_limiter, &p->rx);
+			rate_limiter_config_update(&nets->nets[i].tx_rate_limiter, &p->tx);
+			return 0;
+		}
+	return errmsg_set(e, ENOENT, "no network interface '%s'", c->id);
+}
+
+/* The running interface's limiters take the PATCH at once (include/virtio/throttle.h). */
+static int net_api_patch(void *data, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct iface_patch *p = (const struct iface_patch *)c->item;
+	struct virtio_dev *dev;
+
+	for (unsigned i = 0; (dev = virtio_kind_device(data, i)); i++) {
+		struct net_dev *net = dev->priv;
+
+		if (strcmp(net->id, c->id))
+			continue;
+		pthread_mutex_lock(&dev->lock);
+		virtio_throttle_update(&net->rx_throttle, &p->rx);
+		virtio_throttle_update(&net->tx_throttle, &p->tx);
+		pthread_mutex_unlock(&dev->lock);
+		return 0;
+	}
+	return errmsg_set(e, ENOENT, "no network interface '%s'", c->id);
+}
+
 static const struct device_api network_interfaces_api = {
 	.name = "network-interfaces",
 	.id_field = "iface_id",
 	.parse = iface_parse,
 	.put = iface_put,
 	.format = ifaces_format,
+	.parse_patch = iface_parse_patch,
+	.patch_config = iface_patch_config,
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create, .options = net_options,
-		       .api = &network_interfaces_api);
+		       .api = &network_interfaces_api, .api_patch = net_api_patch);
 DEVICE_CONFIG_OF(struct net_configs, net_config_of, virtio_device_net_create)

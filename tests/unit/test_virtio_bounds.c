@@ -13,17 +13,21 @@
 #include <cmocka.h>
 
 #include <endian.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <linux/virtio_blk.h>
 
+#include "api/section.h"
 #include "fake_host.h"
 #include "virtio/virtio.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 extern const struct virtio_kind virtio_kind_vcon_create;
@@ -40,6 +44,8 @@ extern const struct virtio_kind virtio_kind_blk_create;
 #define QSIZE VIRTQ_SIZE_MAX
 /* virtio-console's queues */
 #define CONSOLE_TX 1
+/* virtio-net's */
+#define NET_TXQ 1
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct fake_host f;
@@ -73,7 +79,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	if (dev)
+	/* A device fake_host_add made is the fake host's to remove. */
+	if (dev && !fake_host_last(&f))
 		virtio_dev_remove(dev);
 	fake_host_exit(&f);
 	alarm(0);
@@ -89,16 +96,11 @@ static uint64_t take_kicks(unsigned q)
 	return count;
 }
 
-/* Makes the device as the VM would (without a transport) and starts queue q as a driver would. */
-static void make_device(const struct virtio_kind *kind, unsigned q)
+/* Starts dev's queue q as a driver would. */
+static void start_queue(unsigned q)
 {
-	struct errmsg e;
-	struct virtqueue *vq;
+	struct virtqueue *vq = &dev->vqs[q];
 
-	assert_int_equal(kind->create(&f.host, device_config_const(&f.cfg, device_find(kind->name)), 0, &dev, &e), 0);
-	assert_int_equal(virtio_dev_setup(&f.host, dev, &e), 0);
-	dev->transport = &fake_transport;
-	vq = &dev->vqs[q];
 	vq->size = QSIZE;
 	vq->desc_gpa = DESC_GPA;
 	vq->avail_gpa = AVAIL_GPA;
@@ -111,6 +113,17 @@ static void make_device(const struct virtio_kind *kind, unsigned q)
 	assert_true(virtio_device_live(dev));
 	assert_true(vq->started);
 	take_kicks(q); /* the one the core made when the queue started */
+}
+
+/* Makes the device as the VM would (without a transport) and starts queue q. */
+static void make_device(const struct virtio_kind *kind, unsigned q)
+{
+	struct errmsg e;
+
+	assert_int_equal(kind->create(&f.host, device_config_const(&f.cfg, device_find(kind->name)), 0, &dev, &e), 0);
+	assert_int_equal(virtio_dev_setup(&f.host, dev, &e), 0);
+	dev->transport = &fake_transport;
+	start_queue(q);
 }
 
 /*
@@ -452,6 +465,52 @@ static void test_rng_throttled(void **state)
 	assert_int_equal(dev->bytes_to_guest, 128);
 }
 
+/*
+ * virtio-net's transmit queue at one frame per 10 s: the second frame
+ * waits, until PATCH /network-interfaces/{id} turns the limit off, which
+ * takes effect at once: the queue is kicked and sends it.
+ */
+static void test_net_limit_patched(void **state)
+{
+	const struct device_ops *net_ops = device_find("virtio-net");
+	struct net_config *n = &net_config_of(&f.cfg)->nets[0];
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+	const char *off = "{\"iface_id\": \"eth0\", \"tx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}";
+	struct api_config_change change = { .section = net_ops->api };
+	struct errmsg e = { "" };
+	uint8_t frame[128];
+
+	(void)state;
+	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	net_config_of(&f.cfg)->nr = 1;
+	snprintf(n->tap, sizeof(n->tap), "tap0");
+	snprintf(n->id, sizeof(n->id), "eth0");
+	n->tx_rate_limiter.ops = (struct token_bucket_config){ .size = 1, .refill_time_ms = 10000 };
+	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-net"), 0);
+	dev = virtio_kind_device(fake_host_last(&f), 0);
+	start_queue(NET_TXQ);
+	set_desc(0, DATA_GPA, 12 + 60, false, false); /* the virtio-net header and a minimal frame */
+	avail->ring[0] = avail->ring[1] = 0;
+	avail->idx = htole16(2);
+	notify(NET_TXQ);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), 72);
+	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), -1);
+
+	assert_int_equal(net_ops->api->parse_patch(off, strlen(off), &change, &e), 0);
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), 0);
+	assert_int_equal(take_kicks(NET_TXQ), 1);
+	notify(NET_TXQ);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), 72);
+
+	snprintf(change.id, sizeof(change.id), "eth1");
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), -ENOENT);
+	assert_string_equal(e.text, "no network interface 'eth1'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_mid_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blk_throttled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_throttled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_net_limit_patched, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
