@@ -384,7 +384,7 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	blk->vdev.nr_queues = 1;
 	blk->vdev.request_max = BLK_REQUEST_MAX;
 	blk->vdev.device_features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (cfg->no_flush ? 0 : 1ULL << VIRTIO_BLK_F_FLUSH) |
 				    (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
 	blk->vdev.config = (uint8_t *)&blk->config;
 	blk->vdev.config_size = sizeof(blk->config);
@@ -469,12 +469,34 @@ struct drive_item {
 
 static_assert(sizeof(struct drive_item) <= API_ITEM_MAX, "a drive fits a configuration change");
 
-/* Firecracker's enums that kvmini accepts for compatibility but that change nothing here. */
-static int check_choice(const char *field, const char *value, const char *a, const char *b, struct errmsg *e)
+/* One of Firecracker's two-valued enums: *second set for b, cleared for a, untouched when not given (""). */
+static int read_choice(const char *field, const char *value, const char *a, const char *b, bool *second,
+		       struct errmsg *e)
 {
-	if (!value[0] || !strcmp(value, a) || !strcmp(value, b))
+	if (!value[0])
 		return 0;
-	return errmsg_set(e, EINVAL, "'%s' must be \"%s\" or \"%s\"", field, a, b);
+	if (strcmp(value, a) && strcmp(value, b))
+		return errmsg_set(e, EINVAL, "'%s' must be \"%s\" or \"%s\", not \"%s\"", field, a, b, value);
+	*second = !strcmp(value, b);
+	return 0;
+}
+
+/* The rate_limiter object, when given, into *rl. */
+static int read_rate_limiter(const char *text, size_t len, struct rate_limiter_config *rl, struct errmsg *e)
+{
+	int err;
+
+	if (text && (err = rate_limiter_config_parse(text, len, rl, e)))
+		return errmsg_prefix(e, -err, "'rate_limiter': ");
+	return 0;
+}
+
+/* As at the start, but now: a client learns of a missing file from its PUT (and a PATCH), not from InstanceStart. */
+static int check_path(const char *path, struct errmsg *e)
+{
+	if (!path[0])
+		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
+	return check_file("drive", path, OPEN_REGULAR | OPEN_BLOCK_DEV, true, e);
 }
 
 static int drive_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
@@ -482,14 +504,20 @@ static int drive_parse(const char *json, size_t len, struct api_config_change *c
 	struct drive_item *item = (struct drive_item *)c->item;
 	struct drive_config *d = &item->drive;
 	char cache_type[16] = "", io_engine[16] = "";
+	const char *rate_limiter = NULL;
+	size_t rate_limiter_len = 0;
+	bool writeback = false;
 	const struct json_field f[] = {
 		{ .name = "drive_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
 		{ .name = "path_on_host", .type = JSON_STRING, .required = true, .str = d->path,
 		  .str_cap = sizeof(d->path) },
-		{ .name = "is_root_device", .type = JSON_BOOL, .boolean = &item->root },
+		{ .name = "is_root_device", .type = JSON_BOOL, .required = true, .boolean = &item->root },
 		{ .name = "is_read_only", .type = JSON_BOOL, .boolean = &d->readonly },
+		{ .name = "partuuid", .type = JSON_STRING, .str = d->partuuid, .str_cap = sizeof(d->partuuid) },
 		{ .name = "cache_type", .type = JSON_STRING, .str = cache_type, .str_cap = sizeof(cache_type) },
 		{ .name = "io_engine", .type = JSON_STRING, .str = io_engine, .str_cap = sizeof(io_engine) },
+		{ .name = "rate_limiter", .type = JSON_OBJECT, .object = &rate_limiter,
+		  .object_len = &rate_limiter_len },
 	};
 	int err;
 
@@ -498,13 +526,19 @@ static int drive_parse(const char *json, size_t len, struct api_config_change *c
 	if (!c->id[0] || strlen(c->id) > DRIVE_ID_MAX)
 		return errmsg_set(e, EINVAL, "'drive_id' must have 1 to %d characters (it is the disk's serial)",
 				  DRIVE_ID_MAX);
-	if (!d->path[0])
-		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
+	/* It goes on the kernel command line: one word of the characters a PARTUUID (and /PARTNROFF=) has. */
+	for (const char *p = d->partuuid; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-/=", *p))
+			return errmsg_set(e, EINVAL, "'partuuid' must be letters, digits, '-', '/' and '=', not \"%s\"",
+					  d->partuuid);
 	memcpy(d->id, c->id, strlen(c->id) + 1);
 	d->path_from_api = true;
-	if ((err = check_choice("cache_type", cache_type, "Unsafe", "Writeback", e)))
+	if ((err = read_choice("cache_type", cache_type, "Unsafe", "Writeback", &writeback, e)) ||
+	    (err = read_choice("io_engine", io_engine, "Sync", "Async", &d->io_engine_async, e)) ||
+	    (err = read_rate_limiter(rate_limiter, rate_limiter_len, &d->rate_limiter, e)))
 		return err;
-	return check_choice("io_engine", io_engine, "Sync", "Async", e);
+	d->no_flush = !writeback;
+	return check_path(d->path, e);
 }
 
 /* A drive with a new id is added, one with a known id replaced; one root device at most. */
@@ -538,23 +572,36 @@ static void drives_format(const void *config, struct json_out *j)
 	const struct blk_config *blk = config;
 
 	for (unsigned i = 0; i < blk->nr_drives; i++) {
+		const struct drive_config *d = &blk->drives[i];
+
 		json_object_begin(j, NULL);
-		json_put_string(j, "drive_id", blk->drives[i].id);
-		json_put_string(j, "path_on_host", blk->drives[i].path);
+		json_put_string(j, "drive_id", d->id);
+		json_put_string(j, "path_on_host", d->path);
 		json_put_bool(j, "is_root_device", blk->has_root && blk->root == i);
-		json_put_bool(j, "is_read_only", blk->drives[i].readonly);
+		if (d->partuuid[0])
+			json_put_string(j, "partuuid", d->partuuid);
+		json_put_bool(j, "is_read_only", d->readonly);
+		json_put_string(j, "cache_type", d->no_flush ? "Unsafe" : "Writeback");
+		json_put_string(j, "io_engine", d->io_engine_async ? "Async" : "Sync");
+		rate_limiter_config_format(j, "rate_limiter", &d->rate_limiter);
 		json_object_end(j);
 	}
 }
 
-/* The root device is the guest's root file system: its disk in the order the guest finds them, vda first. */
+/*
+ * The root device is the guest's root file system: by its partition's UUID
+ * when given, else its disk in the order the guest finds them, vda first.
+ */
 static int drives_boot_args(const void *config, char *out, size_t size)
 {
 	const struct blk_config *blk = config;
+	const struct drive_config *root = &blk->drives[blk->root];
 
 	if (!blk->has_root)
 		return 0;
-	return snprintf(out, size, "root=/dev/vd%c %s", 'a' + blk->root, blk->drives[blk->root].readonly ? "ro" : "rw");
+	if (root->partuuid[0])
+		return snprintf(out, size, "root=PARTUUID=%s %s", root->partuuid, root->readonly ? "ro" : "rw");
+	return snprintf(out, size, "root=/dev/vd%c %s", 'a' + blk->root, root->readonly ? "ro" : "rw");
 }
 
 static const struct device_api drives_api = {

@@ -24,6 +24,7 @@
 #define MMIO_LOG_BURST 5
 
 struct virtio_mmio_bus {
+	bool cmdline_only; /* host->mmio_cmdline: the windows are not in the DSDT */
 	unsigned count;
 	struct virtio_mmio windows[VIRTIO_MMIO_MAX_DEVICES];
 };
@@ -353,7 +354,7 @@ int virtio_mmio_attach(const struct device_host *host, struct virtio_dev *dev, s
 	err = io_bus_register(host->mmio, base, VIRTIO_MMIO_WINDOW, dev->name, mmio_io, m);
 	if (err)
 		return errmsg_set(e, -err, "%s: MMIO window %#x is taken", dev->name, base);
-	if (!host->acpi) {
+	if (!host->acpi || host->mmio_cmdline) {
 		virtio_mmio_cmdline_param(param, sizeof(param), base, (unsigned)gsi);
 		if ((err = host_append_cmdline(host, param)))
 			return errmsg_set(e, -err, "%s: no room on the kernel command line for %s", dev->name, param);
@@ -379,6 +380,7 @@ static int mmio_bus_init(const struct device_host *host, const void *config, voi
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return errmsg_set(e, ENOMEM, "virtio-mmio: out of memory");
+	bus->cmdline_only = host->mmio_cmdline;
 	*data = bus;
 	return 0;
 }
@@ -393,7 +395,7 @@ static int mmio_bus_describe(void *data, struct aml *aml)
 {
 	const struct virtio_mmio_bus *bus = data;
 
-	for (unsigned i = 0; bus && i < bus->count; i++) {
+	for (unsigned i = 0; bus && !bus->cmdline_only && i < bus->count; i++) {
 		const struct virtio_mmio *m = &bus->windows[i];
 		int err = virtio_mmio_describe_acpi(aml, m->index, m->base, m->gsi);
 
