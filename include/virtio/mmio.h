@@ -13,6 +13,7 @@
 #ifndef KVMINI_VIRTIO_MMIO_H
 #define KVMINI_VIRTIO_MMIO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,8 +28,19 @@ struct virtio_dev;
 /* Windows follow one another from here; virtio-pci's memory ends at 0xCFFFFFFF. */
 #define VIRTIO_MMIO_BASE 0xd0000000u
 #define VIRTIO_MMIO_WINDOW 0x200u
-/* One IOAPIC device line each. */
-#define VIRTIO_MMIO_MAX_DEVICES (IRQ_LINE_LAST - IRQ_LINE_FIRST + 1)
+/*
+ * Windows one VM may have: 16 drives and the other devices. Beyond the
+ * IOAPIC's device lines they share them, as Linux's virtio_mmio allows
+ * (its interrupt is requested shared, and reads InterruptStatus to see
+ * whether the interrupt is its own).
+ */
+#define VIRTIO_MMIO_MAX_DEVICES 32
+
+/* The device lines' levels where windows share them: a line is high while any of its windows wants it. */
+struct virtio_mmio_lines {
+	pthread_mutex_t lock; /* taken inside a window's dev->lock */
+	unsigned raised[IRQ_LINE_LAST + 1]; /* by GSI: the windows driving it high */
+};
 
 /* Register offsets. */
 #define VIRTIO_MMIO_MAGIC_VALUE 0x000
@@ -72,7 +84,8 @@ struct virtio_mmio {
 	uint32_t base;
 	unsigned gsi;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
-	bool line; /* the level last driven on gsi */
+	bool line; /* the level this window wants on gsi */
+	struct virtio_mmio_lines *lines; /* the bus's, when gsi may be shared; NULL: the window's alone */
 	struct log_limit log;
 };
 
