@@ -300,6 +300,7 @@ struct blk_dev {
 	struct virtio_dev vdev;
 	struct virtio_blk_config config;
 	struct blk_disk disk;
+	struct drive_config drive; /* how the disk was opened; disk.path is its path, which PATCH /drives changes */
 };
 
 static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
@@ -369,7 +370,8 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	(void)host;
 	if (!blk)
 		return errmsg_set(e, ENOMEM, "drive '%s': out of memory", cfg->path);
-	if ((err = blk_disk_open(&blk->disk, cfg, e))) {
+	blk->drive = *cfg;
+	if ((err = blk_disk_open(&blk->disk, &blk->drive, e))) {
 		free(blk);
 		return err;
 	}
@@ -604,14 +606,131 @@ static int drives_boot_args(const void *config, char *out, size_t size)
 	return snprintf(out, size, "root=/dev/vd%c %s", 'a' + blk->root, root->readonly ? "ro" : "rw");
 }
 
+/* ---- PATCH /drives/{id} after the start: a new backing file (Kata's disk hot-plug), a new rate limiter ---- */
+
+struct drive_patch {
+	char path[sizeof(((struct drive_config *)0)->path)]; /* "": keep the file */
+	bool has_rate_limiter;
+	struct rate_limiter_config rate_limiter;
+};
+
+static_assert(sizeof(struct drive_patch) <= API_ITEM_MAX, "a drive's PATCH fits a configuration change");
+
+static int drive_parse_patch(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct drive_patch *p = (struct drive_patch *)c->item;
+	const char *rate_limiter = NULL;
+	size_t rate_limiter_len = 0;
+	bool has_path = false;
+	const struct json_field f[] = {
+		{ .name = "drive_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
+		{ .name = "path_on_host", .type = JSON_STRING, .present = &has_path, .str = p->path,
+		  .str_cap = sizeof(p->path) },
+		{ .name = "rate_limiter", .type = JSON_OBJECT, .present = &p->has_rate_limiter, .object = &rate_limiter,
+		  .object_len = &rate_limiter_len },
+	};
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (!has_path && !p->has_rate_limiter)
+		return errmsg_set(e, EINVAL, "nothing to change: give 'path_on_host' or 'rate_limiter'");
+	if ((err = read_rate_limiter(rate_limiter, rate_limiter_len, &p->rate_limiter, e)))
+		return err;
+	return has_path ? check_path(p->path, e) : 0;
+}
+
+/* The drive named id: its index among the VM's, or -ENOENT. */
+static int drive_index(const struct blk_config *blk, const char *id, struct errmsg *e)
+{
+	for (unsigned i = 0; i < blk->nr_drives; i++)
+		if (!strcmp(blk->drives[i].id, id))
+			return (int)i;
+	return errmsg_set(e, ENOENT, "no drive '%s'", id);
+}
+
+/* The configuration follows the device, so GET /vm/config shows what the guest has. */
+static int drive_patch_config(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct drive_patch *p = (const struct drive_patch *)c->item;
+	struct blk_config *blk = config;
+	int i = drive_index(blk, c->id, e);
+
+	if (i < 0)
+		return i;
+	if (p->path[0])
+		memcpy(blk->drives[i].path, p->path, sizeof(p->path));
+	if (p->has_rate_limiter)
+		blk->drives[i].rate_limiter = p->rate_limiter;
+	return 0;
+}
+
+/*
+ * The running drive's rate limiter, replaced: the device does not limit
+ * yet; the token buckets (branch h-rl) take the new configuration here.
+ */
+static int blk_update_rate_limiter(struct blk_dev *blk, const struct rate_limiter_config *rl)
+{
+	(void)blk;
+	(void)rl;
+	return 0;
+}
+
+/*
+ * Opens the new file as the old one was (read-only or not), then swaps it
+ * in between two requests (this runs on the I/O thread, which serves them)
+ * and tells the driver of the new capacity with a configuration change.
+ */
+static int blk_swap_file(struct blk_dev *blk, const char *path, struct errmsg *e)
+{
+	struct drive_config cfg = blk->drive;
+	struct blk_disk disk;
+	int err;
+
+	memcpy(cfg.path, path, sizeof(cfg.path));
+	cfg.path_from_api = true;
+	if ((err = blk_disk_open(&disk, &cfg, e)))
+		return err;
+	pthread_mutex_lock(&blk->vdev.lock);
+	blk_disk_close(&blk->disk);
+	blk->drive = cfg;
+	blk->disk = disk;
+	blk->disk.path = blk->drive.path;
+	blk->config.capacity = htole64(disk.sectors);
+	virtio_config_changed(&blk->vdev);
+	pthread_mutex_unlock(&blk->vdev.lock);
+	log_debug("%s: now drive '%s', %llu sectors", blk->vdev.name, path, (unsigned long long)disk.sectors);
+	return 0;
+}
+
+static int drive_api_patch(void *data, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct drive_patch *p = (const struct drive_patch *)c->item;
+	struct virtio_dev *dev;
+	struct blk_dev *blk = NULL;
+	int err;
+
+	for (unsigned i = 0; !blk && (dev = virtio_kind_device(data, i)); i++)
+		if (!strcmp(((struct blk_dev *)dev->priv)->drive.id, c->id))
+			blk = dev->priv;
+	if (!blk)
+		return errmsg_set(e, EINVAL, "no drive '%s'", c->id);
+	/* A file that cannot be opened is the client's to fix: 400, as Firecracker. */
+	if (p->path[0] && (err = blk_swap_file(blk, p->path, e)))
+		return err == -ENOMEM ? err : -EINVAL;
+	return p->has_rate_limiter ? blk_update_rate_limiter(blk, &p->rate_limiter) : 0;
+}
+
 static const struct device_api drives_api = {
 	.name = "drives",
 	.id_field = "drive_id",
 	.parse = drive_parse,
 	.put = drive_put,
 	.format = drives_format,
+	.parse_patch = drive_parse_patch,
+	.patch_config = drive_patch_config,
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create, .options = blk_options,
-		       .api = &drives_api, .boot_args = drives_boot_args);
+		       .api = &drives_api, .boot_args = drives_boot_args, .api_patch = drive_api_patch);
 DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)

@@ -375,6 +375,41 @@ static void test_drives(void **state)
 				    "\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,\"one_time_burst\":0,\"refill_time\":1000}}}]"));
 }
 
+/* PATCH /drives/{id}: after the start only, a new path or rate limiter, and the configuration follows. */
+static void test_patch_drive(void **state)
+{
+	(void)state;
+	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"is_root_device\": false, \"path_on_host\": \"d\"}");
+	expect_no_content();
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"d.img\"}");
+	expect_fault(400, API_MSG_NOT_STARTED);
+
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\"}");
+	expect_fault(400, "nothing to change");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": null, \"rate_limiter\": null}");
+	expect_fault(400, "nothing to change");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/nonexistent\"}");
+	expect_fault(400, "No such file");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"link.img\"}");
+	expect_fault(400, "symbolic link");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"is_read_only\": true}");
+	expect_fault(400, "is_read_only");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"other\", \"path_on_host\": \"d.img\"}");
+	expect_fault(400, "differ");
+	assert_int_equal(fake.patches, 1); /* only the one before the start reached the VM, which refused it */
+
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"d.img\"}");
+	expect_no_content();
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "d.img");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"rate_limiter\": {\"ops\": {\"size\": 10, "
+					    "\"refill_time\": 100}}}");
+	expect_no_content();
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "d.img");
+	assert_int_equal(blk_config_of(&fake.cfg)->drives[0].rate_limiter.ops.size, 10);
+	assert_int_equal(fake.patches, 3);
+}
+
 static void test_too_many_drives(void **state)
 {
 	char path[32], body[128];
@@ -667,6 +702,7 @@ int main(void)
 		T(test_boot_source),
 		T(test_machine_config),
 		T(test_drives),
+		T(test_patch_drive),
 		T(test_too_many_drives),
 		T(test_network_interfaces),
 		T(test_vm_config_roundtrip),
