@@ -405,7 +405,9 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	net->vdev.device_id = VIRTIO_ID_NET;
 	snprintf(net->vdev.name, sizeof(net->vdev.name), "virtio-net%u", index);
 	net->vdev.nr_queues = NET_QUEUES;
-	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS);
+	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
+				    (cfg->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
+	net->config.mtu = htole16(cfg->mtu);
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
 	net->vdev.request_max = NET_HDR_SIZE + NET_FRAME_MAX;
@@ -550,15 +552,37 @@ static const struct option_spec net_options[] = {
 
 static_assert(sizeof(struct net_config) <= API_ITEM_MAX, "an interface fits a configuration change");
 
+/* Firecracker's bounds: IPv4's smallest MTU, and what virtio's 16-bit field (and a frame here) holds. */
+#define NET_MTU_MIN 68
+#define NET_MTU_MAX ETH_MAX_MTU
+
+/* A rate limiter object of the body, when given, into *rl. */
+static int read_rate_limiter(const char *field, const char *text, size_t len, struct rate_limiter_config *rl,
+			     struct errmsg *e)
+{
+	int err;
+
+	if (text && (err = rate_limiter_config_parse(text, len, rl, e)))
+		return errmsg_prefix(e, -err, "'%s': ", field);
+	return 0;
+}
+
 static int iface_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
 {
 	struct net_config *n = (struct net_config *)c->item;
+	struct rate_limiter_config rx = { 0 }, tx = { 0 };
 	char tap[64], mac[32] = "", opt[128];
+	const char *rx_text = NULL, *tx_text = NULL;
+	size_t rx_len = 0, tx_len = 0;
+	uint64_t mtu = 0;
 	bool mac_set = false;
 	const struct json_field f[] = {
 		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
 		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
 		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
+		{ .name = "mtu", .type = JSON_UINT, .uint = &mtu, .min = NET_MTU_MIN, .max = NET_MTU_MAX },
+		{ .name = "rx_rate_limiter", .type = JSON_OBJECT, .object = &rx_text, .object_len = &rx_len },
+		{ .name = "tx_rate_limiter", .type = JSON_OBJECT, .object = &tx_text, .object_len = &tx_len },
 	};
 	int err;
 
@@ -570,9 +594,14 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	if (!tap[0] || strpbrk(tap, ",="))
 		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
 	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
-	if ((err = net_config_parse(opt, n, e)))
+	if ((err = read_rate_limiter("rx_rate_limiter", rx_text, rx_len, &rx, e)) ||
+	    (err = read_rate_limiter("tx_rate_limiter", tx_text, tx_len, &tx, e)) ||
+	    (err = net_config_parse(opt, n, e)))
 		return err;
 	snprintf(n->id, sizeof(n->id), "%s", c->id);
+	n->mtu = (uint16_t)mtu;
+	n->rx_rate_limiter = rx;
+	n->tx_rate_limiter = tx;
 	return 0;
 }
 
@@ -615,6 +644,10 @@ static void ifaces_format(const void *config, struct json_out *j)
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 			json_put_string(j, "guest_mac", mac);
 		}
+		if (nets->nets[i].mtu)
+			json_put_uint(j, "mtu", nets->nets[i].mtu);
+		rate_limiter_config_format(j, "rx_rate_limiter", &nets->nets[i].rx_rate_limiter);
+		rate_limiter_config_format(j, "tx_rate_limiter", &nets->nets[i].tx_rate_limiter);
 		json_object_end(j);
 	}
 }
