@@ -308,8 +308,12 @@ static uint8_t blk_read(uint32_t len)
 	return ram[DATA_GPA + 512];
 }
 
-/* A virtio-blk device on a sparse 4 MiB image, with the drive's rate limiter rl, queue 0 started. */
-static void make_blk(const struct rate_limiter_config *rl)
+/*
+ * A virtio-blk device on a sparse 4 MiB image, with the drive's rate
+ * limiter rl, queue 0 started: alone, or made as the VM makes it (on
+ * virtio-mmio) when its API hooks are to be called.
+ */
+static void make_blk(const struct rate_limiter_config *rl, bool as_the_vm)
 {
 	struct drive_config *d = &blk_config_of(&f.cfg)->drives[0];
 	char image[64];
@@ -324,7 +328,15 @@ static void make_blk(const struct rate_limiter_config *rl)
 	snprintf(d->path, sizeof(d->path), "%s", image);
 	snprintf(d->id, sizeof(d->id), "bounds");
 	d->rate_limiter = *rl;
-	make_device(&virtio_kind_blk_create, 0);
+	if (as_the_vm) {
+		f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+		assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+		assert_int_equal(fake_host_add(&f, "virtio-blk"), 0);
+		dev = virtio_kind_device(fake_host_last(&f), 0);
+		start_queue(0);
+	} else {
+		make_device(&virtio_kind_blk_create, 0);
+	}
 	unlink(image);
 }
 
@@ -340,7 +352,7 @@ static void test_blk_request_limit(void **state)
 	size_t data_max;
 
 	(void)state;
-	make_blk(&unlimited);
+	make_blk(&unlimited, false);
 
 	config = (const struct virtio_blk_config *)dev->config;
 	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SIZE_MAX));
@@ -428,7 +440,7 @@ static void test_blk_throttled(void **state)
 	uint64_t waited;
 
 	(void)state;
-	make_blk(&one_per_100ms);
+	make_blk(&one_per_100ms, false);
 	assert_int_equal(blk_read(4096), VIRTIO_BLK_S_OK);
 	blk_offer_read(4096);
 	assert_int_equal(used_idx(), 1);
@@ -442,6 +454,29 @@ static void test_blk_throttled(void **state)
 	assert_in_range(waited, 50, 1000);
 	assert_int_equal(ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
 	assert_int_equal(bytes_moved(), 2 * (4096 + 1) + 2 * sizeof(struct virtio_blk_outhdr));
+}
+
+/* PATCH /drives/{id} with a new rate_limiter: the read waiting for the old one goes at once. */
+static void test_blk_limit_patched(void **state)
+{
+	const struct rate_limiter_config one_per_10s = { .ops = { .size = 1, .refill_time_ms = 10000 } };
+	const struct device_ops *blk_ops = device_find("virtio-blk");
+	const char *faster = "{\"drive_id\": \"bounds\", \"rate_limiter\": {\"ops\": {\"size\": 100, \"refill_time\": 1000}}}";
+	struct api_config_change change = { .section = blk_ops->api };
+	struct errmsg e = { "" };
+
+	(void)state;
+	make_blk(&one_per_10s, true);
+	assert_int_equal(blk_read(4096), VIRTIO_BLK_S_OK);
+	blk_offer_read(4096);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(blk_ops->api->parse_patch(faster, strlen(faster), &change, &e), 0);
+	assert_int_equal(blk_ops->api_patch(fake_host_last(&f), &change, &e), 0);
+	assert_int_equal(take_kicks(0), 1);
+	notify(0);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
+	assert_int_equal(dev->throttled, 1);
 }
 
 /* A bandwidth limit on virtio-rng: 64 bytes per 100 ms; a 64-byte request goes, the next waits for the timer. */
@@ -522,6 +557,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blk_request_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_mid_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blk_throttled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_limit_patched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_throttled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_net_limit_patched, setup, teardown),
 	};
