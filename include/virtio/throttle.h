@@ -40,6 +40,8 @@ void virtio_throttle_init(struct virtio_throttle *t, struct virtio_dev *dev, uns
  */
 bool virtio_throttle_allow(struct virtio_throttle *t, uint64_t ops, uint64_t bytes);
 void virtio_throttle_charge(struct virtio_throttle *t, uint64_t ops, uint64_t bytes);
+/* Both for a request whose cost is known: whether it may go, charged if so. */
+bool virtio_throttle_take(struct virtio_throttle *t, uint64_t ops, uint64_t bytes);
 /* Whether the queue waits for its timer (its kicks can be ignored). */
 bool virtio_throttle_waiting(const struct virtio_throttle *t);
 /* A new limiter (PATCH after boot) takes effect now: a waiting queue is looked at again. */

@@ -320,9 +320,8 @@ static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 				? chain->out_len - BLK_HDR_SIZE + chain->in_len - 1
 				: 0;
 
-	if (!virtio_throttle_allow(&blk->throttle, 1, data))
+	if (!virtio_throttle_take(&blk->throttle, 1, data))
 		return -EAGAIN;
-	virtio_throttle_charge(&blk->throttle, 1, data);
 	if (blk_request(&blk->disk, chain, written) >= 0)
 		return 0;
 	return blk_malformed(dev, chain);

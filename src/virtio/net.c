@@ -208,9 +208,8 @@ static int net_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t
 		return -EIO;
 	}
 	/* Ethernet frames are what a limit counts, without the virtio header. */
-	if (!virtio_throttle_allow(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE))
+	if (!virtio_throttle_take(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE))
 		return -EAGAIN;
-	virtio_throttle_charge(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE);
 	net_send(net, chain);
 	*written = 0;
 	return 0;

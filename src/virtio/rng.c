@@ -60,9 +60,8 @@ static int rng_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 		virtio_device_error(dev, "a request with no room for the answer");
 		return -EIO;
 	}
-	if (!virtio_throttle_allow(&rng->throttle, 1, chain->in_len))
+	if (!virtio_throttle_take(&rng->throttle, 1, chain->in_len))
 		return -EAGAIN;
-	virtio_throttle_charge(&rng->throttle, 1, chain->in_len);
 	/* The core refused a chain over dev->request_max, so in_len fits rng->buf. */
 	*written = (uint32_t)vq_chain_write(chain, 0, rng->buf, rng_fill(rng, chain->in_len));
 	return 0;

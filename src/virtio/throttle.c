@@ -88,6 +88,14 @@ void virtio_throttle_charge(struct virtio_throttle *t, uint64_t ops, uint64_t by
 		rate_limiter_charge(&t->rl, ops, bytes, monotonic_ns());
 }
 
+bool virtio_throttle_take(struct virtio_throttle *t, uint64_t ops, uint64_t bytes)
+{
+	if (!virtio_throttle_allow(t, ops, bytes))
+		return false;
+	virtio_throttle_charge(t, ops, bytes);
+	return true;
+}
+
 bool virtio_throttle_waiting(const struct virtio_throttle *t)
 {
 	return t->waiting;
