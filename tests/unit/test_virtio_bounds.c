@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <linux/virtio_blk.h>
 
@@ -45,6 +46,7 @@ extern const struct virtio_kind virtio_kind_blk_create;
 /* virtio-console's queues */
 #define CONSOLE_TX 1
 /* virtio-net's */
+#define NET_RXQ 0
 #define NET_TXQ 1
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
@@ -500,31 +502,54 @@ static void test_rng_throttled(void **state)
 	assert_int_equal(dev->bytes_to_guest, 128);
 }
 
+/* A virtio-net interface "eth0" (one frame per 10 s each way where asked), made as the VM makes it, queue q started. */
+static void make_net(bool limit_rx, bool limit_tx, unsigned q)
+{
+	const struct token_bucket_config one_per_10s = { .size = 1, .refill_time_ms = 10000 };
+	struct net_config *n = &net_config_of(&f.cfg)->nets[0];
+
+	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	net_config_of(&f.cfg)->nr = 1;
+	snprintf(n->tap, sizeof(n->tap), "tap0");
+	snprintf(n->id, sizeof(n->id), "eth0");
+	if (limit_rx)
+		n->rx_rate_limiter.ops = one_per_10s;
+	if (limit_tx)
+		n->tx_rate_limiter.ops = one_per_10s;
+	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-net"), 0);
+	dev = virtio_kind_device(fake_host_last(&f), 0);
+	start_queue(q);
+}
+
+/* The interface's limits turned off by a PATCH of both directions. */
+static void patch_net_limits_off(void)
+{
+	const struct device_ops *net_ops = device_find("virtio-net");
+	const char *off = "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}, "
+			  "\"tx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}";
+	struct api_config_change change = { .section = net_ops->api };
+	struct errmsg e = { "" };
+
+	assert_int_equal(net_ops->api->parse_patch(off, strlen(off), &change, &e), 0);
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), 0);
+	snprintf(change.id, sizeof(change.id), "eth1");
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), -ENOENT);
+	assert_string_equal(e.text, "no network interface 'eth1'");
+}
+
 /*
  * virtio-net's transmit queue at one frame per 10 s: the second frame
  * waits, until PATCH /network-interfaces/{id} turns the limit off, which
  * takes effect at once: the queue is kicked and sends it.
  */
-static void test_net_limit_patched(void **state)
+static void test_net_tx_limit_patched(void **state)
 {
-	const struct device_ops *net_ops = device_find("virtio-net");
-	struct net_config *n = &net_config_of(&f.cfg)->nets[0];
 	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
-	const char *off = "{\"iface_id\": \"eth0\", \"tx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}";
-	struct api_config_change change = { .section = net_ops->api };
-	struct errmsg e = { "" };
 	uint8_t frame[128];
 
 	(void)state;
-	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
-	net_config_of(&f.cfg)->nr = 1;
-	snprintf(n->tap, sizeof(n->tap), "tap0");
-	snprintf(n->id, sizeof(n->id), "eth0");
-	n->tx_rate_limiter.ops = (struct token_bucket_config){ .size = 1, .refill_time_ms = 10000 };
-	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
-	assert_int_equal(fake_host_add(&f, "virtio-net"), 0);
-	dev = virtio_kind_device(fake_host_last(&f), 0);
-	start_queue(NET_TXQ);
+	make_net(false, true, NET_TXQ);
 	set_desc(0, DATA_GPA, 12 + 60, false, false); /* the virtio-net header and a minimal frame */
 	avail->ring[0] = avail->ring[1] = 0;
 	avail->idx = htole16(2);
@@ -534,16 +559,38 @@ static void test_net_limit_patched(void **state)
 	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), 72);
 	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), -1);
 
-	assert_int_equal(net_ops->api->parse_patch(off, strlen(off), &change, &e), 0);
-	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), 0);
+	patch_net_limits_off();
 	assert_int_equal(take_kicks(NET_TXQ), 1);
 	notify(NET_TXQ);
 	assert_int_equal(used_idx(), 2);
 	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), 72);
+}
 
-	snprintf(change.id, sizeof(change.id), "eth1");
-	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), -ENOENT);
-	assert_string_equal(e.text, "no network interface 'eth1'");
+/*
+ * The receive side at one frame per 10 s: of two frames in the tap one
+ * reaches the guest; the other stays in the tap, which the I/O thread no
+ * longer watches (the loop finds nothing ready), until the PATCH.
+ */
+static void test_net_rx_limit_patched(void **state)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+	uint8_t frame[72] = { 0 };
+
+	(void)state;
+	make_net(true, false, NET_RXQ);
+	set_desc(0, DATA_GPA, 2048, true, false);
+	avail->ring[0] = avail->ring[1] = 0;
+	avail->idx = htole16(2);
+	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), sizeof(frame));
+	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), sizeof(frame));
+	fake_host_run_io(&f, 8);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	assert_int_equal(epoll_wait(f.io.loop.epfd, &(struct epoll_event){ 0 }, 1, 0), 0);
+	patch_net_limits_off();
+	fake_host_run_io(&f, 8);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(dev->bytes_to_guest, 2 * sizeof(frame));
 }
 
 int main(void)
@@ -559,7 +606,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blk_throttled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blk_limit_patched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_throttled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_net_limit_patched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_net_tx_limit_patched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_net_rx_limit_patched, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
