@@ -185,8 +185,8 @@ struct device_ops {
 	 * start (include/api/section.h): both run on the I/O thread between two
 	 * requests (io_thread_call), so they may touch the device's state.
 	 * api_patch applies a parsed PATCH (c->id names the item, c->sub the
-	 * sub-resource): -ENOENT for an id it does not have, -EINVAL with the
-	 * client's message. api_get writes the members of GET /NAME[/SUB]'s
+	 * sub-resource): -EINVAL with the client's message, an id it does not
+	 * have included (Firecracker answers 400 for that too). api_get writes the members of GET /NAME[/SUB]'s
 	 * object (sub "" or the section's sub).
 	 */
 	int (*api_patch)(void *data, const struct api_config_change *c, struct errmsg *e);

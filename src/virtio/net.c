@@ -692,7 +692,7 @@ static int iface_patch_config(void *config, const struct api_config_change *c, s
 			rate_limiter_config_update(&nets->nets[i].tx_rate_limiter, &p->tx);
 			return 0;
 		}
-	return errmsg_set(e, ENOENT, "no network interface '%s'", c->id);
+	return errmsg_set(e, EINVAL, "no network interface '%s'", c->id);
 }
 
 /* The running interface's limiters take the PATCH at once (include/virtio/throttle.h). */
@@ -712,7 +712,7 @@ static int net_api_patch(void *data, const struct api_config_change *c, struct e
 		pthread_mutex_unlock(&dev->lock);
 		return 0;
 	}
-	return errmsg_set(e, ENOENT, "no network interface '%s'", c->id);
+	return errmsg_set(e, EINVAL, "no network interface '%s'", c->id);
 }
 
 static const struct device_api network_interfaces_api = {

@@ -553,7 +553,7 @@ static void test_interface_patch(void **state)
 	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"ops\": 1}}");
 	expect_fault(400, "'rx_rate_limiter': 'ops' must be an object");
 	request(HTTP_PATCH, "/network-interfaces/eth9", "{\"iface_id\": \"eth9\", \"rx_rate_limiter\": {}}");
-	expect_fault(404, "eth9");
+	expect_fault(400, "eth9");
 }
 
 static const char full_config[] =

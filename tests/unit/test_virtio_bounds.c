@@ -534,7 +534,7 @@ static void patch_net_limits_off(void)
 	assert_int_equal(net_ops->api->parse_patch(off, strlen(off), &change, &e), 0);
 	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), 0);
 	snprintf(change.id, sizeof(change.id), "eth1");
-	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), -ENOENT);
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), -EINVAL);
 	assert_string_equal(e.text, "no network interface 'eth1'");
 }
 
