@@ -84,6 +84,7 @@ struct device_host {
 	/* Facts about the machine that decide how devices present themselves. */
 	bool acpi;                            /* false: --no-acpi (MP table, devices on the command line) */
 	enum virtio_transport_kind transport; /* the bus virtio devices go on */
+	bool mmio_cmdline;                    /* virtio-mmio on the command line, not in the DSDT (vm_config.h) */
 	unsigned nr_cpus;
 };
 
@@ -139,6 +140,7 @@ struct device_stats {
 	char name[24];          /* "virtio-blk0" */
 	uint64_t notifications; /* queue notifications the device took */
 	uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
+	uint64_t throttled;     /* times a queue waited for its rate limiter */
 };
 
 struct device_ops {
@@ -183,8 +185,8 @@ struct device_ops {
 	 * start (include/api/section.h): both run on the I/O thread between two
 	 * requests (io_thread_call), so they may touch the device's state.
 	 * api_patch applies a parsed PATCH (c->id names the item, c->sub the
-	 * sub-resource): -ENOENT for an id it does not have, -EINVAL with the
-	 * client's message. api_get writes the members of GET /NAME[/SUB]'s
+	 * sub-resource): -EINVAL with the client's message, an id it does not
+	 * have included (Firecracker answers 400 for that too). api_get writes the members of GET /NAME[/SUB]'s
 	 * object (sub "" or the section's sub).
 	 */
 	int (*api_patch)(void *data, const struct api_config_change *c, struct errmsg *e);

@@ -8,7 +8,12 @@
 
 typedef void (*event_fn)(void *ctx, uint32_t events);
 
-#define EVENT_LOOP_MAX 64
+/*
+ * The I/O thread's loop holds the most: every queue's kick eventfd, the
+ * taps, and a timer for each rate-limited queue (16 drives, 4 interfaces
+ * with two each, the shares' queues).
+ */
+#define EVENT_LOOP_MAX 128
 
 struct event_loop {
 	int epfd;

@@ -33,7 +33,11 @@ struct io_thread {
 };
 
 int io_thread_init(struct io_thread *io);
-/* fn(ctx, events) runs on the I/O thread whenever fd has `events`. Only before io_thread_start. */
+/*
+ * fn(ctx, events) runs on the I/O thread whenever fd has `events`. Only
+ * before io_thread_start, or from the I/O thread itself (a device's
+ * callback adding a source it needs only now: a rate limiter's timer).
+ */
 int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, void *ctx);
 /* Starts the thread; again after io_thread_stop (a no-op while it runs). */
 int io_thread_start(struct io_thread *io);

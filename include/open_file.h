@@ -29,6 +29,13 @@
 int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e);
 
 /*
+ * open_file's checks of path without opening it (kvmini's user need not be
+ * able to read it yet): it exists, is of a kind in `kinds`, and with
+ * no_follow is not a symbolic link. Messages as open_file's.
+ */
+int check_file(const char *what, const char *path, unsigned kinds, bool no_follow, struct errmsg *e);
+
+/*
  * A whole regular file of at most max bytes into a buffer from malloc, with
  * a NUL after its last byte (so text can be read as a string), which the
  * caller frees. -EFBIG for a larger file; messages as open_file's.

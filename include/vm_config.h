@@ -22,7 +22,7 @@ enum virtio_transport_kind {
  * device_config); the largest are virtio-blk's and virtio-fs's, their paths. A unit test
  * checks that every registered device's part fits.
  */
-#define VM_DEVICE_CONFIG_BYTES (96 * 1024)
+#define VM_DEVICE_CONFIG_BYTES (160 * 1024)
 
 /* The longest kernel or initrd path, and boot arguments, with their NULs: the API's limits. */
 #define VM_PATH_MAX 4096
@@ -38,8 +38,17 @@ struct vm_config {
 	uint64_t mem_size;
 	unsigned nr_cpus;
 	bool acpi;
-	bool hugepages;
+	bool hugepages;          /* 2 MiB pages (MAP_HUGETLB): --hugepages, huge_pages "2M" */
+	bool smt;                /* two threads per core in the topology the guest sees (the API's smt) */
+	bool track_dirty_pages;  /* KVM_MEM_LOG_DIRTY_PAGES on guest memory, for diff snapshots (issue 15) */
 	enum virtio_transport_kind transport;
+	/*
+	 * virtio-mmio windows announced on the kernel command line only, never
+	 * in the DSDT, as Firecracker does (kvmini daemon): its clients boot
+	 * with pci=off and often acpi=off. Both at once would have Linux probe
+	 * each window twice, and the second probe fail (-EBUSY) with an error line.
+	 */
+	bool mmio_cmdline;
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */
 	bool no_seccomp;      /* --no-seccomp: no system call filters (include/seccomp.h); not part of the guest */
 	bool nested;          /* --nested on: the guest sees VMX/SVM and may run its own VMs */

@@ -19,13 +19,13 @@ unsigned cpuid_id_bits(unsigned nr_cpus)
 }
 
 /* Leaves 0xB and 0x1F: subleaf 0 is the thread level, 1 the core level, the rest invalid. */
-static void set_extended_topology(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned nr_cpus)
+static void set_extended_topology(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned nr_cpus, unsigned threads)
 {
 	e->edx = apic_id;
 	switch (e->index) {
 	case 0:
-		e->eax = 0;
-		e->ebx = 1;
+		e->eax = cpuid_id_bits(threads);
+		e->ebx = threads;
 		e->ecx = TOPO_LEVEL_SMT << 8;
 		break;
 	case 1:
@@ -41,9 +41,10 @@ static void set_extended_topology(struct kvm_cpuid_entry2 *e, unsigned apic_id, 
 	}
 }
 
-void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigned apic_id, unsigned nr_cpus)
+void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigned apic_id, unsigned nr_cpus,
+			unsigned threads)
 {
-	unsigned bits = cpuid_id_bits(nr_cpus);
+	unsigned bits = cpuid_id_bits(nr_cpus), cores = nr_cpus / threads;
 
 	for (unsigned i = 0; i < nent; i++) {
 		struct kvm_cpuid_entry2 *e = &entries[i];
@@ -59,13 +60,13 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 				e->edx &= ~CPUID_1_EDX_HTT;
 			break;
 		case 4:
-			/* Intel: cores per package - 1, and one thread sharing each cache. */
+			/* Intel: cores per package - 1, and the threads of one core sharing each cache. */
 			if (e->eax & 0x1f)
-				e->eax = (e->eax & 0x3fff) | (nr_cpus - 1 < 0x3f ? nr_cpus - 1 : 0x3f) << 26;
+				e->eax = (e->eax & 0x3fff) | (threads - 1) << 14 | (cores - 1 < 0x3f ? cores - 1 : 0x3f) << 26;
 			break;
 		case 0xb:
 		case 0x1f:
-			set_extended_topology(e, apic_id, nr_cpus);
+			set_extended_topology(e, apic_id, nr_cpus, threads);
 			break;
 		case 0x80000001:
 			if (nr_cpus > 1)
@@ -78,13 +79,18 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 			e->ecx = (e->ecx & ~0xf0ffU) | (bits << 12) | (nr_cpus - 1);
 			break;
 		case 0x8000001e:
-			/* AMD topology extensions: one thread per core, one node. */
+			/* AMD topology extensions: threads per core - 1 and the core's id, one node. */
 			e->eax = apic_id;
-			e->ebx = apic_id & 0xff;
+			e->ebx = (threads - 1) << 8 | ((apic_id >> cpuid_id_bits(threads)) & 0xff);
 			e->ecx = 0;
 			break;
 		}
 	}
+}
+
+unsigned cpuid_threads_per_core(bool smt, unsigned nr_cpus)
+{
+	return smt && nr_cpus >= 2 && nr_cpus % 2 == 0 ? 2 : 1;
 }
 
 void cpuid_hide_nested(struct kvm_cpuid_entry2 *entries, unsigned nent)

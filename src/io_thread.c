@@ -82,7 +82,9 @@ int io_thread_init(struct io_thread *io)
 
 int io_thread_add(struct io_thread *io, int fd, uint32_t events, event_fn fn, void *ctx)
 {
-	return io->started ? -EBUSY : event_loop_add(&io->loop, fd, events, fn, ctx);
+	if (io->started && !pthread_equal(pthread_self(), io->thread))
+		return -EBUSY;
+	return event_loop_add(&io->loop, fd, events, fn, ctx);
 }
 
 static void *io_thread_main(void *arg)

@@ -31,13 +31,22 @@ static int check_kind(const char *what, const char *path, mode_t mode, unsigned 
 			  kinds & OPEN_BLOCK_DEV ? "a regular file or a block device" : "a regular file");
 }
 
+int check_file(const char *what, const char *path, unsigned kinds, bool no_follow, struct errmsg *e)
+{
+	struct stat st;
+
+	if ((no_follow ? lstat : stat)(path, &st))
+		return errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
+	return check_kind(what, path, st.st_mode, kinds, e);
+}
+
 int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e)
 {
 	struct stat st;
 	int fd, err;
 
 	/* A look first spares a device the open (opening some does something); the check after the open counts. */
-	if (!(no_follow ? lstat : stat)(path, &st) && (err = check_kind(what, path, st.st_mode, kinds, e)))
+	if ((err = check_file(what, path, kinds, no_follow, e)))
 		return err;
 	/* O_NONBLOCK: had a FIFO taken the file's place since, opening it for reading would wait for a writer. */
 	fd = open(path, access | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (no_follow ? O_NOFOLLOW : 0));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
@@ -75,13 +76,15 @@ static const struct call_row syscalls[] = {
 	CALL(write,               X,   X,   X,   X),
 	CALL(readv,               X,   X,   X,   _),
 	CALL(writev,              X,   X,   X,   _),
-	CALL(pread64,             X,   X,   X,   _),
+	CALL(pread64,             X,   X,   X,   X), /* and the API's: PATCH /drives while paused (on its thread) */
 	CALL(pwrite64,            X,   X,   X,   _),
 	CALL(preadv,              X,   X,   X,   _),
 	CALL(pwritev,             X,   X,   X,   _),
 	CALL(fdatasync,           X,   X,   X,   _),
 	CALL(getrandom,           X,   X,   X,   _),
 	CALL(eventfd2,            X,   X,   X,   _),
+	CALL(timerfd_create,      _,   _,   X,   _), /* a rate limiter's timer, made when its queue first waits */
+	CALL(timerfd_settime,     _,   _,   X,   _),
 	CALL(epoll_ctl,           X,   X,   X,   X),
 	CALL(close,               X,   X,   X,   X),
 	CALL(poll,                X,   X,   X,   _), /* the console waits for a full stdout to drain */
@@ -118,6 +121,9 @@ static const struct call_row syscalls[] = {
 	CALL(renameat,            _,   _,   X,   _), /* glibc's renameat2 without flags */
 	CALL(linkat,              _,   _,   X,   _),
 	CALL(symlinkat,           _,   _,   X,   _),
+	/* PATCH /drives/{id}: the new file opened as at the start (open_file, its lock), on the I/O thread or the API's */
+	CALL(fcntl,               X,   _,   X,   X),
+	CALL(flock,               X,   _,   X,   X),
 };
 
 static const struct call_row ioctls[] = {
@@ -137,6 +143,8 @@ static const struct call_row ioctls[] = {
 	IOCTL(TCSETSF,                 X,   _,   _,   _),
 	/* kvmini exec's relay thread, filtered as an I/O thread: the terminal's size for the guest's */
 	IOCTL(TIOCGWINSZ,              _,   _,   X,   _),
+	/* PATCH /drives/{id} onto a block device: its size */
+	IOCTL(BLKGETSIZE64,            X,   _,   X,   X),
 };
 
 /* Forbidden everywhere, but the likeliest to show up in a violation report. */
@@ -148,7 +156,6 @@ static const struct call_row notable[] = {
 	CALL(ptrace, _, _, _, _),  CALL(mount, _, _, _, _),   CALL(chroot, _, _, _, _),
 	CALL(setuid, _, _, _, _),  CALL(setgid, _, _, _, _),  CALL(unshare, _, _, _, _),
 	CALL(setresuid, _, _, _, _), CALL(setresgid, _, _, _, _), CALL(setgroups, _, _, _, _),
-	CALL(fcntl, _, _, _, _),
 	CALL(pipe2, _, _, _, _),   CALL(wait4, _, _, _, _),   CALL(rt_sigaction, _, _, _, _),
 	CALL(fstat, _, _, _, _),
 	CALL(dup, _, _, _, _),     CALL(memfd_create, _, _, _, _), CALL(bpf, _, _, _, _),

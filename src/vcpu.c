@@ -48,7 +48,8 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 	if (!cpuid)
 		return -ENOMEM;
 	memcpy(cpuid, supported, size);
-	cpuid_set_topology(cpuid->entries, cpuid->nent, vcpu->id, vcpu->vm->nr_vcpus);
+	cpuid_set_topology(cpuid->entries, cpuid->nent, vcpu->id, vcpu->vm->nr_vcpus,
+			   cpuid_threads_per_core(vcpu->vm->cfg->smt, vcpu->vm->nr_vcpus));
 	if (!vcpu->vm->cfg->nested)
 		cpuid_hide_nested(cpuid->entries, cpuid->nent);
 	err = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) ? -errno : 0;

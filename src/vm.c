@@ -55,6 +55,8 @@ static int vm_set_memory(struct vm *vm, struct errmsg *e)
 		struct kvm_userspace_memory_region region = {
 			.slot = i, .guest_phys_addr = r->gpa, .memory_size = r->size,
 			.userspace_addr = (uintptr_t)r->host,
+			/* KVM then keeps a bitmap of the pages the guest wrote (KVM_GET_DIRTY_LOG). */
+			.flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 		};
 
 		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
@@ -159,7 +161,7 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 
 	err = guest_mem_alloc(&vm->mem, cfg->mem_size, cfg->hugepages);
 	if (err == -ENOMEM && cfg->hugepages)
-		return errmsg_set(e, ENOMEM, "--hugepages: not enough free huge pages for %llu MiB "
+		return errmsg_set(e, ENOMEM, "huge pages: the host has too few free 2 MiB pages for %llu MiB "
 				  "(see /proc/sys/vm/nr_hugepages)", (unsigned long long)(cfg->mem_size >> 20));
 	if (err)
 		return errmsg_set(e, -err, "cannot map %llu MiB of guest memory: %s",

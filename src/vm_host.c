@@ -138,6 +138,7 @@ void vm_host_init(struct vm *vm)
 		.console = vm->console,
 		.acpi = vm->cfg->acpi,
 		.transport = vm->cfg->transport,
+		.mmio_cmdline = vm->cfg->mmio_cmdline,
 		.nr_cpus = vm->nr_vcpus,
 	};
 }

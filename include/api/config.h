@@ -8,6 +8,7 @@
 #ifndef KVMINI_API_CONFIG_H
 #define KVMINI_API_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,17 +19,25 @@
 /* Enough for any guest this host can hold; the real bound (host RAM) is checked when the VM is made. */
 #define API_MEM_MIB_MAX (1ULL << 30)
 
+/* Firecracker's vCPU limit for the API and the config file (kvmini run --cpus keeps VM_MAX_CPUS). */
+#define API_VCPUS_MAX 32
+
 /* machine-config's item: PATCH /machine-config makes one from what is configured and what it changes. */
 struct api_machine {
 	unsigned vcpu_count;
 	uint64_t mem_size_mib;
+	bool smt;               /* two threads per core in the CPUID topology */
+	bool track_dirty_pages; /* KVM dirty logging on guest memory */
+	bool hugepages;         /* huge_pages "2M" */
 };
 
 extern const struct device_api api_machine_config;
 
 /*
  * A machine-config object into *m: PUT's, both counts required, with current
- * NULL; PATCH's otherwise, where a count not given keeps current's.
+ * NULL; PATCH's otherwise, where a field not given keeps current's. Either
+ * way at least one field, cpu_template only "None", an odd vcpu_count above
+ * 1 not with smt.
  */
 int api_machine_read(const char *json, size_t len, const struct api_machine *current, struct api_machine *m,
 		     struct errmsg *e);

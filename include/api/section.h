@@ -45,6 +45,8 @@ struct device_api {
 	int (*put)(void *config, const struct api_config_change *c, struct errmsg *e);
 	/* Its part of GET /vm/config: the members of its object, or the elements of its array. */
 	void (*format)(const void *config, struct json_out *j);
+	/* Optional, for one object: whether config has it; GET /vm/config leaves out one it has not (no /entropy). */
+	bool (*configured)(const void *config);
 
 	/*
 	 * Optional: PATCH /NAME, /NAME/{id} or /NAME/SUB (c->id and c->sub set

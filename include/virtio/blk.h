@@ -18,9 +18,10 @@
 #include "vm_config.h"
 
 #define BLK_SECTOR_SIZE 512
-/* Drives one VM may have (--drive, PUT /drives/{id}). */
-#define BLK_MAX_DRIVES 8
+/* Drives one VM may have (--drive, PUT /drives/{id}): Kata's root and 8-drive hot-plug pool, and more. */
+#define BLK_MAX_DRIVES 16
 #define DRIVE_ID_MAX 20 /* VIRTIO_BLK_ID_BYTES */
+#define DRIVE_PARTUUID_MAX 63
 
 /* --drive path=FILE[,readonly=on][,cache=none][,id=NAME] */
 struct drive_config {
@@ -29,6 +30,15 @@ struct drive_config {
 	bool readonly;
 	bool direct; /* cache=none: O_DIRECT */
 	bool path_from_api; /* named by an API client: it may not end in a symbolic link (include/open_file.h) */
+	/*
+	 * The API's cache_type "Unsafe" (its default): VIRTIO_BLK_F_FLUSH is not
+	 * offered, so the guest never asks for a flush and writes stay in the
+	 * host's page cache until it writes them back. "Writeback" (and --drive)
+	 * offer it, and a flush is an fdatasync.
+	 */
+	bool no_flush;
+	bool io_engine_async; /* io_engine "Async": shown back; served by the same synchronous engine */
+	char partuuid[DRIVE_PARTUUID_MAX + 1]; /* with the root device: root=PARTUUID=<it> instead of /dev/vdX */
 	struct rate_limiter_config rate_limiter; /* the API's rate_limiter: none unless active */
 };
 

@@ -3,7 +3,9 @@
  * virtio-mmio version 2 (virtio 1.x, "Virtio Over MMIO"): each device gets a
  * 512-byte register window in the 3-4 GiB hole and one level-triggered IOAPIC
  * line. The guest finds the windows in the DSDT (_HID LNRO0005), or on the
- * kernel command line (virtio_mmio.device=) without ACPI.
+ * kernel command line (virtio_mmio.device=) without ACPI or with
+ * host->mmio_cmdline (kvmini daemon, as Firecracker), which leaves them out
+ * of the DSDT.
  *
  * The register logic below works on a struct virtio_mmio alone, so the unit
  * tests drive it without KVM.
@@ -11,6 +13,7 @@
 #ifndef KVMINI_VIRTIO_MMIO_H
 #define KVMINI_VIRTIO_MMIO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,8 +28,19 @@ struct virtio_dev;
 /* Windows follow one another from here; virtio-pci's memory ends at 0xCFFFFFFF. */
 #define VIRTIO_MMIO_BASE 0xd0000000u
 #define VIRTIO_MMIO_WINDOW 0x200u
-/* One IOAPIC device line each. */
-#define VIRTIO_MMIO_MAX_DEVICES (IRQ_LINE_LAST - IRQ_LINE_FIRST + 1)
+/*
+ * Windows one VM may have: 16 drives and the other devices. Beyond the
+ * IOAPIC's device lines they share them, as Linux's virtio_mmio allows
+ * (its interrupt is requested shared, and reads InterruptStatus to see
+ * whether the interrupt is its own).
+ */
+#define VIRTIO_MMIO_MAX_DEVICES 32
+
+/* The device lines' levels where windows share them: a line is high while any of its windows wants it. */
+struct virtio_mmio_lines {
+	pthread_mutex_t lock; /* taken inside a window's dev->lock */
+	unsigned raised[IRQ_LINE_LAST + 1]; /* by GSI: the windows driving it high */
+};
 
 /* Register offsets. */
 #define VIRTIO_MMIO_MAGIC_VALUE 0x000
@@ -70,7 +84,8 @@ struct virtio_mmio {
 	uint32_t base;
 	unsigned gsi;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
-	bool line; /* the level last driven on gsi */
+	bool line; /* the level this window wants on gsi */
+	struct virtio_mmio_lines *lines; /* the bus's, when gsi may be shared; NULL: the window's alone */
 	struct log_limit log;
 };
 

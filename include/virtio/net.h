@@ -20,6 +20,7 @@ struct net_config {
 	uint8_t mac[6];
 	bool mac_set; /* else one is generated */
 	char id[NET_ID_MAX]; /* the API's iface_id; "netN" from the command line */
+	uint16_t mtu; /* the API's mtu, offered with VIRTIO_NET_F_MTU; 0: not offered (the guest's default) */
 	struct rate_limiter_config rx_rate_limiter, tx_rate_limiter; /* the API's: none unless active */
 };
 

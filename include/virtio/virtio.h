@@ -42,8 +42,10 @@ struct state_writer;
 
 /*
  * Serves one request chain: returns 0 with the bytes written into the
- * chain's writable part in *written, or -EIO after reporting a broken
- * request with virtio_device_error.
+ * chain's writable part in *written, -EIO after reporting a broken
+ * request with virtio_device_error, or -EAGAIN for "not now" (its rate
+ * limiter waits): the chain goes back to the ring untouched and the queue
+ * stops until the device calls queue_notify again.
  */
 typedef int (*virtio_serve_fn)(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written);
 
@@ -119,6 +121,7 @@ struct virtio_dev {
 	uint64_t exit_notifications;    /* ...of which reached kvmini as a vCPU exit rather than an ioeventfd */
 	uint64_t bytes_from_guest;      /* read out of the driver's buffers (requests, frames sent, output) */
 	uint64_t bytes_to_guest;        /* written into them (data read, frames received, input) */
+	uint64_t throttled;             /* times a queue waited for its rate limiter (include/virtio/throttle.h) */
 
 	/* Set by the transport. */
 	const struct virtio_transport_ops *transport;
@@ -257,6 +260,8 @@ bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_tu
  * instead of serve; a malformed one is a device error.
  */
 void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serve);
+/* The device wants queue q looked at again (a rate limiter lifted): a kick of its own, not the driver's. */
+void virtio_queue_kick(struct virtio_dev *dev, unsigned q);
 /* The device changed its configuration space: new generation, and a configuration interrupt once DRIVER_OK. */
 void virtio_config_changed(struct virtio_dev *dev);
 /*

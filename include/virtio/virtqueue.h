@@ -79,6 +79,9 @@ int vq_start(struct virtqueue *vq, const struct guest_mem *mem, bool event_idx, 
  */
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 
+/* Gives the chain vq_pop took last back to the driver's side, untouched: the next vq_pop takes it again. */
+void vq_unpop(struct virtqueue *vq);
+
 /* Hands chain `head` back with `written` bytes written into its writable part (release ordering). */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
 

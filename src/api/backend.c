@@ -271,6 +271,7 @@ static void put_stats(struct json_out *j, const struct vm_stats *st)
 		json_put_uint(j, "notifications", st->virtio[i].notifications);
 		json_put_uint(j, "bytes_from_guest", st->virtio[i].bytes_from_guest);
 		json_put_uint(j, "bytes_to_guest", st->virtio[i].bytes_to_guest);
+		json_put_uint(j, "throttled", st->virtio[i].throttled);
 		json_object_end(j);
 	}
 	json_array_end(j);

@@ -66,26 +66,59 @@ static const struct device_api boot_source = {
 
 /* ---- machine-config ---- */
 
+/* Firecracker's names for how guest memory is backed; "Transparent" (THP) kvmini does not offer. */
+static int huge_pages_read(const char *value, bool *hugepages, struct errmsg *e)
+{
+	if (!strcmp(value, "None") || !strcmp(value, "2M")) {
+		*hugepages = !strcmp(value, "2M");
+		return 0;
+	}
+	return errmsg_set(e, EINVAL, "'huge_pages' must be \"None\" or \"2M\", not \"%s\"", value);
+}
+
 int api_machine_read(const char *json, size_t len, const struct api_machine *current, struct api_machine *m,
 		     struct errmsg *e)
 {
-	uint64_t vcpus = current ? current->vcpu_count : 0, mib = current ? current->mem_size_mib : 0;
-	bool smt = false;
+	struct api_machine r = current ? *current : (struct api_machine){ 0 };
+	uint64_t vcpus = r.vcpu_count, mib = r.mem_size_mib;
+	char huge_pages[16] = "", cpu_template[16] = "";
+	bool given[6] = { false };
 	const struct json_field f[] = {
-		{ .name = "vcpu_count", .type = JSON_UINT, .required = !current, .uint = &vcpus, .min = 1,
-		  .max = VM_MAX_CPUS },
-		{ .name = "mem_size_mib", .type = JSON_UINT, .required = !current, .uint = &mib,
+		{ .name = "vcpu_count", .type = JSON_UINT, .required = !current, .present = &given[0], .uint = &vcpus,
+		  .min = 1, .max = API_VCPUS_MAX },
+		{ .name = "mem_size_mib", .type = JSON_UINT, .required = !current, .present = &given[1], .uint = &mib,
 		  .min = GUEST_MEM_MIN >> 20, .max = API_MEM_MIB_MAX },
-		{ .name = "smt", .type = JSON_BOOL, .boolean = &smt },
+		{ .name = "smt", .type = JSON_BOOL, .present = &given[2], .boolean = &r.smt },
+		{ .name = "track_dirty_pages", .type = JSON_BOOL, .present = &given[3], .boolean = &r.track_dirty_pages },
+		{ .name = "huge_pages", .type = JSON_STRING, .present = &given[4], .str = huge_pages,
+		  .str_cap = sizeof(huge_pages) },
+		{ .name = "cpu_template", .type = JSON_STRING, .present = &given[5], .str = cpu_template,
+		  .str_cap = sizeof(cpu_template) },
 	};
+	bool any = false;
 	int err;
 
 	if ((err = json_read_object(json, len, f, ARRAY_SIZE(f), e)))
 		return err;
-	if (smt)
-		return errmsg_set(e, EINVAL, "'smt': kvmini does not emulate SMT; leave it false");
-	m->vcpu_count = (unsigned)vcpus;
-	m->mem_size_mib = mib;
+	for (size_t i = 0; i < ARRAY_SIZE(given); i++)
+		any |= given[i];
+	/* As Firecracker: a PATCH that changes nothing is a client's mistake. */
+	if (!any)
+		return errmsg_set(e, EINVAL, "no field given: name at least one of the machine configuration's");
+	if (given[4] && (err = huge_pages_read(huge_pages, &r.hugepages, e)))
+		return err;
+	if (given[5] && strcmp(cpu_template, "None"))
+		return errmsg_set(e, EINVAL, "'cpu_template': kvmini has no CPU templates; use \"None\"");
+	/* Firecracker's rule: with two threads per core, every core is whole (or there is only one vCPU). */
+	if (r.smt && vcpus > 1 && vcpus % 2)
+		return errmsg_set(e, EINVAL, "'vcpu_count' must be 1 or even with 'smt' (two threads per core), not %llu",
+				  (unsigned long long)vcpus);
+	if (r.hugepages && mib % 2)
+		return errmsg_set(e, EINVAL, "'mem_size_mib' must be a multiple of 2 with 2M huge pages, not %llu",
+				  (unsigned long long)mib);
+	r.vcpu_count = (unsigned)vcpus;
+	r.mem_size_mib = mib;
+	*m = r;
 	return 0;
 }
 
@@ -102,6 +135,9 @@ static int put_machine(void *config, const struct api_config_change *c, struct e
 	(void)e;
 	cfg->nr_cpus = m->vcpu_count;
 	cfg->mem_size = m->mem_size_mib << 20;
+	cfg->smt = m->smt;
+	cfg->track_dirty_pages = m->track_dirty_pages;
+	cfg->hugepages = m->hugepages;
 	return 0;
 }
 
@@ -111,7 +147,9 @@ static void format_machine(const void *config, struct json_out *j)
 
 	json_put_uint(j, "vcpu_count", cfg->nr_cpus);
 	json_put_uint(j, "mem_size_mib", cfg->mem_size >> 20);
-	json_put_bool(j, "smt", false);
+	json_put_bool(j, "smt", cfg->smt);
+	json_put_bool(j, "track_dirty_pages", cfg->track_dirty_pages);
+	json_put_string(j, "huge_pages", cfg->hugepages ? "2M" : "None");
 }
 
 const struct device_api api_machine_config = {
@@ -193,6 +231,8 @@ int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 	json_out_init(&j, out, cap);
 	json_object_begin(&j, NULL);
 	for (size_t i = 0; i < n; i++) {
+		if (all[i]->configured && !all[i]->configured(api_section_config(cfg, all[i])))
+			continue;
 		if (all[i]->id_field)
 			json_array_begin(&j, all[i]->name);
 		else
@@ -225,17 +265,46 @@ static int apply_item(void *ctx, const struct json_item *it, struct errmsg *e)
 	return api_config_apply(s->cfg, &c, e);
 }
 
+/* null, or an empty list: a section that asks for nothing. */
+static bool asks_nothing(const char *value, size_t len)
+{
+	if (len == 4 && !memcmp(value, "null", 4))
+		return true;
+	if (len < 2 || value[0] != '[' || value[len - 1] != ']')
+		return false;
+	for (size_t i = 1; i + 1 < len; i++)
+		if (!strchr(" \t\r\n", value[i]))
+			return false;
+	return true;
+}
+
+/* Sections of Firecracker's configuration file, which its clients may write out empty. */
+static bool firecracker_section(const char *name, size_t len)
+{
+	static const char *const names[] = { "balloon", "cpu-config", "entropy", "logger", "memory-hotplug",
+					     "metrics", "mmds-config", "pmem", "vsock" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == len && !memcmp(names[i], name, len))
+			return true;
+	return false;
+}
+
 static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e)
 {
 	struct file_section s = { .cfg = ctx, .section = api_section_find(it->key, it->key_len) };
 	int err;
 
+	/*
+	 * As Firecracker, a null section is an absent one; so is an empty list,
+	 * and either for a section of Firecracker's kvmini does not have, which
+	 * then asks for nothing kvmini lacks.
+	 */
+	if (asks_nothing(it->value, it->value_len) && (s.section || firecracker_section(it->key, it->key_len)))
+		return 0;
 	if (!s.section)
 		return errmsg_set(e, EINVAL, "section '%.*s' is not supported by kvmini (see docs/api.md)",
 				  (int)(it->key_len > 64 ? 64 : it->key_len), it->key);
-	/* Firecracker reads a null section as an absent one. */
-	if (it->value_len == 4 && !memcmp(it->value, "null", 4))
-		return 0;
 	err = s.section->id_field ? json_for_each(it->value, it->value_len, false, apply_item, &s, e)
 				  : apply_item(&s, it, e);
 	return err ? errmsg_prefix(e, -err, "'%s': ", s.section->name) : 0;

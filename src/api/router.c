@@ -266,7 +266,8 @@ static int read_machine(const struct vm_config *cfg, void *arg)
 {
 	struct api_machine *m = arg;
 
-	*m = (struct api_machine){ .vcpu_count = cfg->nr_cpus, .mem_size_mib = cfg->mem_size >> 20 };
+	*m = (struct api_machine){ .vcpu_count = cfg->nr_cpus, .mem_size_mib = cfg->mem_size >> 20, .smt = cfg->smt,
+				   .track_dirty_pages = cfg->track_dirty_pages, .hugepages = cfg->hugepages };
 	return 0;
 }
 

@@ -34,9 +34,18 @@ struct daemon_args {
 	bool verbose;
 };
 
+static int parse_transport(void *args, const char *value, struct errmsg *e)
+{
+	struct daemon_args *a = args;
+
+	return vm_config_parse_transport(value, &a->cfg.transport, e);
+}
+
 static const struct option_spec daemon_options[] = {
 	{ "config-file", 0, "FILE", "a Firecracker configuration file: the VM starts at once", option_string,
 	  offsetof(struct daemon_args, config_file) },
+	{ "transport", 0, "mmio|pci", "virtio devices as virtio-mmio windows announced on the kernel\n"
+	  "command line, as Firecracker (default), or as PCI functions", parse_transport, 0 },
 	{ .name = NULL },
 };
 
@@ -204,6 +213,9 @@ int cmd_daemon(int argc, char **argv)
 	int code, err;
 
 	vm_config_init(cfg);
+	/* Firecracker's clients boot with pci=off, often acpi=off too: its devices are on the command line. */
+	cfg->transport = VIRTIO_TRANSPORT_MMIO;
+	cfg->mmio_cmdline = true;
 	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
 	if (err == -ECANCELED) {
 		options_print_usage(stdout, "daemon", &daemon_usage);

@@ -24,6 +24,7 @@
 #include "open_file.h"
 #include "options.h"
 #include "virtio/blk.h"
+#include "virtio/throttle.h"
 #include "virtio/virtio.h"
 
 /* O_DIRECT data goes through this much aligned memory at a time. */
@@ -300,6 +301,8 @@ struct blk_dev {
 	struct virtio_dev vdev;
 	struct virtio_blk_config config;
 	struct blk_disk disk;
+	struct virtio_throttle throttle; /* the drive's rate_limiter */
+	struct drive_config drive; /* how the disk was opened; disk.path is its path, which PATCH /drives changes */
 };
 
 static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
@@ -312,7 +315,13 @@ static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
 static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	struct blk_dev *blk = dev->priv;
+	/* The data a read or write moves, whichever it is: what lies between the header and the status. */
+	uint64_t data = chain->out_len >= BLK_HDR_SIZE && chain->in_len >= 1
+				? chain->out_len - BLK_HDR_SIZE + chain->in_len - 1
+				: 0;
 
+	if (!virtio_throttle_take(&blk->throttle, 1, data))
+		return -EAGAIN;
 	if (blk_request(&blk->disk, chain, written) >= 0)
 		return 0;
 	return blk_malformed(dev, chain);
@@ -335,13 +344,18 @@ static int blk_refuse(struct virtio_dev *dev, const struct vq_chain *chain, uint
 
 static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
 {
-	virtio_queue_serve(dev, q, blk_serve);
+	struct blk_dev *blk = dev->priv;
+
+	/* Kicks while the rate limiter waits change nothing: its timer resumes the queue. */
+	if (!virtio_throttle_waiting(&blk->throttle))
+		virtio_queue_serve(dev, q, blk_serve);
 }
 
 static void blk_destroy(struct virtio_dev *dev)
 {
 	struct blk_dev *blk = dev->priv;
 
+	virtio_throttle_close(&blk->throttle);
 	blk_disk_close(&blk->disk);
 	free(blk);
 }
@@ -369,7 +383,8 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	(void)host;
 	if (!blk)
 		return errmsg_set(e, ENOMEM, "drive '%s': out of memory", cfg->path);
-	if ((err = blk_disk_open(&blk->disk, cfg, e))) {
+	blk->drive = *cfg;
+	if ((err = blk_disk_open(&blk->disk, &blk->drive, e))) {
 		free(blk);
 		return err;
 	}
@@ -384,10 +399,11 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	blk->vdev.nr_queues = 1;
 	blk->vdev.request_max = BLK_REQUEST_MAX;
 	blk->vdev.device_features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+				    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (cfg->no_flush ? 0 : 1ULL << VIRTIO_BLK_F_FLUSH) |
 				    (cfg->readonly ? 1ULL << VIRTIO_BLK_F_RO : 0);
 	blk->vdev.config = (uint8_t *)&blk->config;
 	blk->vdev.config_size = sizeof(blk->config);
+	virtio_throttle_init(&blk->throttle, &blk->vdev, 0, &cfg->rate_limiter);
 	log_debug("%s: drive '%s', %llu sectors%s%s, id '%s'", blk->vdev.name, cfg->path,
 		  (unsigned long long)blk->disk.sectors, cfg->readonly ? ", read-only" : "",
 		  cfg->direct ? ", O_DIRECT" : "", cfg->id);
@@ -469,12 +485,34 @@ struct drive_item {
 
 static_assert(sizeof(struct drive_item) <= API_ITEM_MAX, "a drive fits a configuration change");
 
-/* Firecracker's enums that kvmini accepts for compatibility but that change nothing here. */
-static int check_choice(const char *field, const char *value, const char *a, const char *b, struct errmsg *e)
+/* One of Firecracker's two-valued enums: *second set for b, cleared for a, untouched when not given (""). */
+static int read_choice(const char *field, const char *value, const char *a, const char *b, bool *second,
+		       struct errmsg *e)
 {
-	if (!value[0] || !strcmp(value, a) || !strcmp(value, b))
+	if (!value[0])
 		return 0;
-	return errmsg_set(e, EINVAL, "'%s' must be \"%s\" or \"%s\"", field, a, b);
+	if (strcmp(value, a) && strcmp(value, b))
+		return errmsg_set(e, EINVAL, "'%s' must be \"%s\" or \"%s\", not \"%s\"", field, a, b, value);
+	*second = !strcmp(value, b);
+	return 0;
+}
+
+/* The rate_limiter object, when given, into *rl. */
+static int read_rate_limiter(const char *text, size_t len, struct rate_limiter_config *rl, struct errmsg *e)
+{
+	int err;
+
+	if (text && (err = rate_limiter_config_parse(text, len, rl, e)))
+		return errmsg_prefix(e, -err, "'rate_limiter': ");
+	return 0;
+}
+
+/* As at the start, but now: a client learns of a missing file from its PUT (and a PATCH), not from InstanceStart. */
+static int check_path(const char *path, struct errmsg *e)
+{
+	if (!path[0])
+		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
+	return check_file("drive", path, OPEN_REGULAR | OPEN_BLOCK_DEV, true, e);
 }
 
 static int drive_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
@@ -482,14 +520,20 @@ static int drive_parse(const char *json, size_t len, struct api_config_change *c
 	struct drive_item *item = (struct drive_item *)c->item;
 	struct drive_config *d = &item->drive;
 	char cache_type[16] = "", io_engine[16] = "";
+	const char *rate_limiter = NULL;
+	size_t rate_limiter_len = 0;
+	bool writeback = false;
 	const struct json_field f[] = {
 		{ .name = "drive_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
 		{ .name = "path_on_host", .type = JSON_STRING, .required = true, .str = d->path,
 		  .str_cap = sizeof(d->path) },
-		{ .name = "is_root_device", .type = JSON_BOOL, .boolean = &item->root },
+		{ .name = "is_root_device", .type = JSON_BOOL, .required = true, .boolean = &item->root },
 		{ .name = "is_read_only", .type = JSON_BOOL, .boolean = &d->readonly },
+		{ .name = "partuuid", .type = JSON_STRING, .str = d->partuuid, .str_cap = sizeof(d->partuuid) },
 		{ .name = "cache_type", .type = JSON_STRING, .str = cache_type, .str_cap = sizeof(cache_type) },
 		{ .name = "io_engine", .type = JSON_STRING, .str = io_engine, .str_cap = sizeof(io_engine) },
+		{ .name = "rate_limiter", .type = JSON_OBJECT, .object = &rate_limiter,
+		  .object_len = &rate_limiter_len },
 	};
 	int err;
 
@@ -498,13 +542,19 @@ static int drive_parse(const char *json, size_t len, struct api_config_change *c
 	if (!c->id[0] || strlen(c->id) > DRIVE_ID_MAX)
 		return errmsg_set(e, EINVAL, "'drive_id' must have 1 to %d characters (it is the disk's serial)",
 				  DRIVE_ID_MAX);
-	if (!d->path[0])
-		return errmsg_set(e, EINVAL, "'path_on_host' is empty");
+	/* It goes on the kernel command line: one word of the characters a PARTUUID (and /PARTNROFF=) has. */
+	for (const char *p = d->partuuid; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-/=", *p))
+			return errmsg_set(e, EINVAL, "'partuuid' must be letters, digits, '-', '/' and '=', not \"%s\"",
+					  d->partuuid);
 	memcpy(d->id, c->id, strlen(c->id) + 1);
 	d->path_from_api = true;
-	if ((err = check_choice("cache_type", cache_type, "Unsafe", "Writeback", e)))
+	if ((err = read_choice("cache_type", cache_type, "Unsafe", "Writeback", &writeback, e)) ||
+	    (err = read_choice("io_engine", io_engine, "Sync", "Async", &d->io_engine_async, e)) ||
+	    (err = read_rate_limiter(rate_limiter, rate_limiter_len, &d->rate_limiter, e)))
 		return err;
-	return check_choice("io_engine", io_engine, "Sync", "Async", e);
+	d->no_flush = !writeback;
+	return check_path(d->path, e);
 }
 
 /* A drive with a new id is added, one with a known id replaced; one root device at most. */
@@ -538,23 +588,149 @@ static void drives_format(const void *config, struct json_out *j)
 	const struct blk_config *blk = config;
 
 	for (unsigned i = 0; i < blk->nr_drives; i++) {
+		const struct drive_config *d = &blk->drives[i];
+
 		json_object_begin(j, NULL);
-		json_put_string(j, "drive_id", blk->drives[i].id);
-		json_put_string(j, "path_on_host", blk->drives[i].path);
+		json_put_string(j, "drive_id", d->id);
+		json_put_string(j, "path_on_host", d->path);
 		json_put_bool(j, "is_root_device", blk->has_root && blk->root == i);
-		json_put_bool(j, "is_read_only", blk->drives[i].readonly);
+		if (d->partuuid[0])
+			json_put_string(j, "partuuid", d->partuuid);
+		json_put_bool(j, "is_read_only", d->readonly);
+		json_put_string(j, "cache_type", d->no_flush ? "Unsafe" : "Writeback");
+		json_put_string(j, "io_engine", d->io_engine_async ? "Async" : "Sync");
+		rate_limiter_config_format(j, "rate_limiter", &d->rate_limiter);
 		json_object_end(j);
 	}
 }
 
-/* The root device is the guest's root file system: its disk in the order the guest finds them, vda first. */
+/*
+ * The root device is the guest's root file system: by its partition's UUID
+ * when given, else its disk in the order the guest finds them, vda first.
+ */
 static int drives_boot_args(const void *config, char *out, size_t size)
 {
 	const struct blk_config *blk = config;
+	const struct drive_config *root = &blk->drives[blk->root];
 
 	if (!blk->has_root)
 		return 0;
-	return snprintf(out, size, "root=/dev/vd%c %s", 'a' + blk->root, blk->drives[blk->root].readonly ? "ro" : "rw");
+	if (root->partuuid[0])
+		return snprintf(out, size, "root=PARTUUID=%s %s", root->partuuid, root->readonly ? "ro" : "rw");
+	return snprintf(out, size, "root=/dev/vd%c %s", 'a' + blk->root, root->readonly ? "ro" : "rw");
+}
+
+/* ---- PATCH /drives/{id} after the start: a new backing file (Kata's disk hot-plug), a new rate limiter ---- */
+
+struct drive_patch {
+	char path[sizeof(((struct drive_config *)0)->path)]; /* "": keep the file */
+	bool has_rate_limiter;
+	struct rate_limiter_update rate_limiter; /* the buckets given replace the old ones, as in Firecracker */
+};
+
+static_assert(sizeof(struct drive_patch) <= API_ITEM_MAX, "a drive's PATCH fits a configuration change");
+
+static int drive_parse_patch(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct drive_patch *p = (struct drive_patch *)c->item;
+	const char *rate_limiter = NULL;
+	size_t rate_limiter_len = 0;
+	bool has_path = false;
+	const struct json_field f[] = {
+		{ .name = "drive_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
+		{ .name = "path_on_host", .type = JSON_STRING, .present = &has_path, .str = p->path,
+		  .str_cap = sizeof(p->path) },
+		{ .name = "rate_limiter", .type = JSON_OBJECT, .present = &p->has_rate_limiter, .object = &rate_limiter,
+		  .object_len = &rate_limiter_len },
+	};
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (!has_path && !p->has_rate_limiter)
+		return errmsg_set(e, EINVAL, "nothing to change: give 'path_on_host' or 'rate_limiter'");
+	if (rate_limiter && (err = rate_limiter_update_parse(rate_limiter, rate_limiter_len, &p->rate_limiter, e)))
+		return errmsg_prefix(e, -err, "'rate_limiter': ");
+	return has_path ? check_path(p->path, e) : 0;
+}
+
+/* The drive named id: its index among the VM's, or -ENOENT. */
+static int drive_index(const struct blk_config *blk, const char *id, struct errmsg *e)
+{
+	for (unsigned i = 0; i < blk->nr_drives; i++)
+		if (!strcmp(blk->drives[i].id, id))
+			return (int)i;
+	return errmsg_set(e, ENOENT, "no drive '%s'", id);
+}
+
+/* The configuration follows the device, so GET /vm/config shows what the guest has. */
+static int drive_patch_config(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct drive_patch *p = (const struct drive_patch *)c->item;
+	struct blk_config *blk = config;
+	int i = drive_index(blk, c->id, e);
+
+	if (i < 0)
+		return i;
+	if (p->path[0])
+		memcpy(blk->drives[i].path, p->path, sizeof(p->path));
+	if (p->has_rate_limiter)
+		rate_limiter_config_update(&blk->drives[i].rate_limiter, &p->rate_limiter);
+	return 0;
+}
+
+/* The running drive's rate limiter takes the update at once: a queue waiting for it looks again. */
+static int blk_update_rate_limiter(struct blk_dev *blk, const struct rate_limiter_update *u)
+{
+	pthread_mutex_lock(&blk->vdev.lock);
+	virtio_throttle_update(&blk->throttle, u);
+	pthread_mutex_unlock(&blk->vdev.lock);
+	return 0;
+}
+
+/*
+ * Opens the new file as the old one was (read-only or not), then swaps it
+ * in between two requests (this runs on the I/O thread, which serves them)
+ * and tells the driver of the new capacity with a configuration change.
+ */
+static int blk_swap_file(struct blk_dev *blk, const char *path, struct errmsg *e)
+{
+	struct drive_config cfg = blk->drive;
+	struct blk_disk disk;
+	int err;
+
+	memcpy(cfg.path, path, sizeof(cfg.path));
+	cfg.path_from_api = true;
+	if ((err = blk_disk_open(&disk, &cfg, e)))
+		return err;
+	pthread_mutex_lock(&blk->vdev.lock);
+	blk_disk_close(&blk->disk);
+	blk->drive = cfg;
+	blk->disk = disk;
+	blk->disk.path = blk->drive.path;
+	blk->config.capacity = htole64(disk.sectors);
+	virtio_config_changed(&blk->vdev);
+	pthread_mutex_unlock(&blk->vdev.lock);
+	log_debug("%s: now drive '%s', %llu sectors", blk->vdev.name, path, (unsigned long long)disk.sectors);
+	return 0;
+}
+
+static int drive_api_patch(void *data, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct drive_patch *p = (const struct drive_patch *)c->item;
+	struct virtio_dev *dev;
+	struct blk_dev *blk = NULL;
+	int err;
+
+	for (unsigned i = 0; !blk && (dev = virtio_kind_device(data, i)); i++)
+		if (!strcmp(((struct blk_dev *)dev->priv)->drive.id, c->id))
+			blk = dev->priv;
+	if (!blk)
+		return errmsg_set(e, EINVAL, "no drive '%s'", c->id);
+	/* A file that cannot be opened is the client's to fix: 400, as Firecracker. */
+	if (p->path[0] && (err = blk_swap_file(blk, p->path, e)))
+		return err == -ENOMEM ? err : -EINVAL;
+	return p->has_rate_limiter ? blk_update_rate_limiter(blk, &p->rate_limiter) : 0;
 }
 
 static const struct device_api drives_api = {
@@ -563,8 +739,10 @@ static const struct device_api drives_api = {
 	.parse = drive_parse,
 	.put = drive_put,
 	.format = drives_format,
+	.parse_patch = drive_parse_patch,
+	.patch_config = drive_patch_config,
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-blk", struct blk_config, blk_count, blk_create, .options = blk_options,
-		       .api = &drives_api, .boot_args = drives_boot_args);
+		       .api = &drives_api, .boot_args = drives_boot_args, .api_patch = drive_api_patch);
 DEVICE_CONFIG_OF(struct blk_config, blk_config_of, virtio_device_blk_create)

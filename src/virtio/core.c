@@ -184,6 +184,7 @@ unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max)
 		rows[n].notifications = __atomic_load_n(&dev->notifications, __ATOMIC_RELAXED);
 		rows[n].bytes_from_guest = __atomic_load_n(&dev->bytes_from_guest, __ATOMIC_RELAXED);
 		rows[n].bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
+		rows[n].throttled = __atomic_load_n(&dev->throttled, __ATOMIC_RELAXED);
 	}
 	return n;
 }
@@ -319,9 +320,14 @@ bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_tu
 	    !io_thread_stop_wanted(dev->host->io))
 		return false;
 	/* The driver's buffers stay available; this kick stays in the eventfd over a pause. */
+	virtio_queue_kick(dev, q);
+	return true;
+}
+
+void virtio_queue_kick(struct virtio_dev *dev, unsigned q)
+{
 	dev->rekicked[q] = true;
 	virtio_kick(dev, q);
-	return true;
 }
 
 /* A chain over the device's limit: its error answer, or a device error when it has none. */
@@ -346,8 +352,11 @@ void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serv
 		while (!(yielded = virtio_turn_over(dev, q, &turn)) && (got = vq_pop(vq, &chain)) > 0) {
 			bool fits = chain.out_len + chain.in_len <= dev->request_max;
 			uint32_t written = 0;
+			int err = fits ? serve(dev, &chain, &written) : virtio_refuse(dev, q, &chain, &written);
 
-			if (fits ? serve(dev, &chain, &written) : virtio_refuse(dev, q, &chain, &written))
+			if (err == -EAGAIN)
+				vq_unpop(vq);
+			if (err)
 				break;
 			vq_push(vq, chain.head, written);
 			pushed = true;

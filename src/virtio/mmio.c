@@ -24,6 +24,9 @@
 #define MMIO_LOG_BURST 5
 
 struct virtio_mmio_bus {
+	bool cmdline_only; /* host->mmio_cmdline: the windows are not in the DSDT */
+	unsigned own_lines; /* windows that got a line of their own; the rest share these */
+	struct virtio_mmio_lines lines;
 	unsigned count;
 	struct virtio_mmio windows[VIRTIO_MMIO_MAX_DEVICES];
 };
@@ -89,11 +92,22 @@ void virtio_mmio_setup(struct virtio_mmio *m, const struct device_host *host, st
 void virtio_mmio_update_line(struct virtio_mmio *m)
 {
 	bool level = m->dev->isr != 0;
+	unsigned *raised;
 
 	if (level == m->line)
 		return;
 	m->line = level;
-	host_irq_line(m->host, m->gsi, level);
+	if (!m->lines) {
+		host_irq_line(m->host, m->gsi, level);
+		return;
+	}
+	/* Under the lock, so a raise and the last lower of one line reach KVM in the order they were counted. */
+	pthread_mutex_lock(&m->lines->lock);
+	raised = &m->lines->raised[m->gsi];
+	*raised = level ? *raised + 1 : *raised - 1;
+	if (*raised == (level ? 1u : 0u))
+		host_irq_line(m->host, m->gsi, level);
+	pthread_mutex_unlock(&m->lines->lock);
 }
 
 /* The selected queue, if the driver may still set it up (the spec ignores writes to an enabled one). */
@@ -344,16 +358,21 @@ int virtio_mmio_attach(const struct device_host *host, struct virtio_dev *dev, s
 		return errmsg_set(e, ENOSPC, "%s: at most %d virtio-mmio devices", dev->name,
 				  VIRTIO_MMIO_MAX_DEVICES);
 	gsi = host_irq_alloc_line(host);
+	if (gsi == -ENOSPC && bus->own_lines)
+		gsi = (int)bus->windows[bus->count % bus->own_lines].gsi;
+	else if (gsi >= 0)
+		bus->own_lines++;
 	if (gsi < 0)
 		return errmsg_set(e, -gsi, "%s: no free interrupt line for virtio-mmio", dev->name);
 	base = VIRTIO_MMIO_BASE + bus->count * VIRTIO_MMIO_WINDOW;
 	m = &bus->windows[bus->count];
 	virtio_mmio_setup(m, host, dev, bus->count, base, (unsigned)gsi);
+	m->lines = &bus->lines;
 
 	err = io_bus_register(host->mmio, base, VIRTIO_MMIO_WINDOW, dev->name, mmio_io, m);
 	if (err)
 		return errmsg_set(e, -err, "%s: MMIO window %#x is taken", dev->name, base);
-	if (!host->acpi) {
+	if (!host->acpi || host->mmio_cmdline) {
 		virtio_mmio_cmdline_param(param, sizeof(param), base, (unsigned)gsi);
 		if ((err = host_append_cmdline(host, param)))
 			return errmsg_set(e, -err, "%s: no room on the kernel command line for %s", dev->name, param);
@@ -379,6 +398,8 @@ static int mmio_bus_init(const struct device_host *host, const void *config, voi
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return errmsg_set(e, ENOMEM, "virtio-mmio: out of memory");
+	bus->cmdline_only = host->mmio_cmdline;
+	pthread_mutex_init(&bus->lines.lock, NULL);
 	*data = bus;
 	return 0;
 }
@@ -393,7 +414,7 @@ static int mmio_bus_describe(void *data, struct aml *aml)
 {
 	const struct virtio_mmio_bus *bus = data;
 
-	for (unsigned i = 0; bus && i < bus->count; i++) {
+	for (unsigned i = 0; bus && !bus->cmdline_only && i < bus->count; i++) {
 		const struct virtio_mmio *m = &bus->windows[i];
 		int err = virtio_mmio_describe_acpi(aml, m->index, m->base, m->gsi);
 

@@ -32,6 +32,7 @@
 #include "options.h"
 #include "state.h"
 #include "virtio/net.h"
+#include "virtio/throttle.h"
 #include "virtio/virtio.h"
 
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
@@ -58,6 +59,8 @@ struct net_dev {
 	bool rx_held;     /* rx_chain was taken from the receive queue and waits for a frame */
 	struct vq_chain rx_chain; /* a receive buffer held across calls (rx_held) */
 	struct log_limit drops;
+	const char *id; /* the API's iface_id */
+	struct virtio_throttle rx_throttle, tx_throttle; /* rx_rate_limiter, tx_rate_limiter */
 };
 
 /* The tap cannot be used any more (its interface was deleted): link down, frames from the guest dropped. */
@@ -125,6 +128,11 @@ static void net_rx(struct net_dev *net)
 			}
 			net->rx_held = true;
 		}
+		/* A frame's size is known once read: it goes while the limiter is not in debt, and is charged after. */
+		if (!virtio_throttle_allow(&net->rx_throttle, 1, 0)) {
+			net_watch_tap(net, false); /* frames wait in the tap; the limiter's timer calls us again */
+			break;
+		}
 		len = readv(net->tap_fd, c->iov + c->nr_out, (int)c->nr_in);
 		turn.chains++;
 		if (len < 0 && errno == EINTR)
@@ -146,6 +154,7 @@ static void net_rx(struct net_dev *net)
 		/* The tap leaves num_buffers alone; without VIRTIO_NET_F_MRG_RXBUF it is always 1. */
 		vq_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &one_buffer, sizeof(one_buffer));
 		vq_push(vq, c->head, (uint32_t)len);
+		virtio_throttle_charge(&net->rx_throttle, 1, (size_t)len > NET_HDR_SIZE ? (size_t)len - NET_HDR_SIZE : 0);
 		dev->bytes_to_guest += (uint64_t)len;
 		turn.bytes += (uint64_t)len;
 		net->rx_held = false;
@@ -191,12 +200,17 @@ static void net_send(struct net_dev *net, const struct vq_chain *c)
 /* One frame from the driver: sent, or dropped; either way its buffer goes back at once. */
 static int net_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
+	struct net_dev *net = dev->priv;
+
 	if (chain->out_len < NET_HDR_SIZE) {
 		virtio_device_error(dev, "a frame of %zu bytes, smaller than the %zu-byte header", chain->out_len,
 				    NET_HDR_SIZE);
 		return -EIO;
 	}
-	net_send(dev->priv, chain);
+	/* Ethernet frames are what a limit counts, without the virtio header. */
+	if (!virtio_throttle_take(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE))
+		return -EAGAIN;
+	net_send(net, chain);
 	*written = 0;
 	return 0;
 }
@@ -214,9 +228,12 @@ static int net_tx_refuse(struct virtio_dev *dev, const struct vq_chain *chain, u
 
 static void net_queue_notify(struct virtio_dev *dev, unsigned q)
 {
-	if (q == NET_RXQ)
-		net_rx(dev->priv);
-	else
+	struct net_dev *net = dev->priv;
+
+	/* Kicks while a rate limiter waits change nothing: its timer calls again. */
+	if (q == NET_RXQ && !virtio_throttle_waiting(&net->rx_throttle))
+		net_rx(net);
+	else if (q == NET_TXQ && !virtio_throttle_waiting(&net->tx_throttle))
 		virtio_queue_serve(dev, q, net_tx);
 }
 
@@ -228,7 +245,7 @@ static void net_on_tap(void *ctx, uint32_t events)
 	pthread_mutex_lock(&net->vdev.lock);
 	if (events & (EPOLLERR | EPOLLHUP))
 		net_link_down(net, "the interface is gone");
-	else
+	else if (!virtio_throttle_waiting(&net->rx_throttle))
 		net_rx(net);
 	pthread_mutex_unlock(&net->vdev.lock);
 }
@@ -245,6 +262,8 @@ static void net_destroy(struct virtio_dev *dev)
 {
 	struct net_dev *net = dev->priv;
 
+	virtio_throttle_close(&net->rx_throttle);
+	virtio_throttle_close(&net->tx_throttle);
 	/* Still open, so no other source can have its number: removing it is safe even if it was never added. */
 	if (net->tap_fd >= 0) {
 		event_loop_remove(&net->io->loop, net->tap_fd);
@@ -272,7 +291,7 @@ static int net_restore(struct virtio_dev *dev, struct state_reader *r)
 		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
 				     dev->name);
 	/* The held chain goes back to the driver's side: the next frame takes it again. */
-	vq->last_avail--;
+	vq_unpop(vq);
 	return 0;
 }
 
@@ -366,6 +385,7 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	if (!net)
 		return errmsg_set(e, ENOMEM, "tap '%s': out of memory", cfg->tap);
 	net->tap = cfg->tap;
+	net->id = cfg->id;
 	net->io = host->io;
 	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
 	net->tap_fd = virtio_net_open_tap(cfg->tap, e);
@@ -384,10 +404,14 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	net->vdev.device_id = VIRTIO_ID_NET;
 	snprintf(net->vdev.name, sizeof(net->vdev.name), "virtio-net%u", index);
 	net->vdev.nr_queues = NET_QUEUES;
-	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS);
+	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
+				    (cfg->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
+	net->config.mtu = htole16(cfg->mtu);
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
 	net->vdev.request_max = NET_HDR_SIZE + NET_FRAME_MAX;
+	virtio_throttle_init(&net->rx_throttle, &net->vdev, NET_RXQ, &cfg->rx_rate_limiter);
+	virtio_throttle_init(&net->tx_throttle, &net->vdev, NET_TXQ, &cfg->tx_rate_limiter);
 	if ((err = io_thread_add(host->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
 		errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
 		close(net->tap_fd);
@@ -527,15 +551,37 @@ static const struct option_spec net_options[] = {
 
 static_assert(sizeof(struct net_config) <= API_ITEM_MAX, "an interface fits a configuration change");
 
+/* Firecracker's bounds: IPv4's smallest MTU, and what virtio's 16-bit field (and a frame here) holds. */
+#define NET_MTU_MIN 68
+#define NET_MTU_MAX ETH_MAX_MTU
+
+/* A rate limiter object of the body, when given, into *rl. */
+static int read_rate_limiter(const char *field, const char *text, size_t len, struct rate_limiter_config *rl,
+			     struct errmsg *e)
+{
+	int err;
+
+	if (text && (err = rate_limiter_config_parse(text, len, rl, e)))
+		return errmsg_prefix(e, -err, "'%s': ", field);
+	return 0;
+}
+
 static int iface_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
 {
 	struct net_config *n = (struct net_config *)c->item;
+	struct rate_limiter_config rx = { 0 }, tx = { 0 };
 	char tap[64], mac[32] = "", opt[128];
+	const char *rx_text = NULL, *tx_text = NULL;
+	size_t rx_len = 0, tx_len = 0;
+	uint64_t mtu = 0;
 	bool mac_set = false;
 	const struct json_field f[] = {
 		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
 		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
 		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
+		{ .name = "mtu", .type = JSON_UINT, .uint = &mtu, .min = NET_MTU_MIN, .max = NET_MTU_MAX },
+		{ .name = "rx_rate_limiter", .type = JSON_OBJECT, .object = &rx_text, .object_len = &rx_len },
+		{ .name = "tx_rate_limiter", .type = JSON_OBJECT, .object = &tx_text, .object_len = &tx_len },
 	};
 	int err;
 
@@ -547,9 +593,14 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	if (!tap[0] || strpbrk(tap, ",="))
 		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
 	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
-	if ((err = net_config_parse(opt, n, e)))
+	if ((err = read_rate_limiter("rx_rate_limiter", rx_text, rx_len, &rx, e)) ||
+	    (err = read_rate_limiter("tx_rate_limiter", tx_text, tx_len, &tx, e)) ||
+	    (err = net_config_parse(opt, n, e)))
 		return err;
 	snprintf(n->id, sizeof(n->id), "%s", c->id);
+	n->mtu = (uint16_t)mtu;
+	n->rx_rate_limiter = rx;
+	n->tx_rate_limiter = tx;
 	return 0;
 }
 
@@ -592,8 +643,76 @@ static void ifaces_format(const void *config, struct json_out *j)
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 			json_put_string(j, "guest_mac", mac);
 		}
+		if (nets->nets[i].mtu)
+			json_put_uint(j, "mtu", nets->nets[i].mtu);
+		rate_limiter_config_format(j, "rx_rate_limiter", &nets->nets[i].rx_rate_limiter);
+		rate_limiter_config_format(j, "tx_rate_limiter", &nets->nets[i].tx_rate_limiter);
 		json_object_end(j);
 	}
+}
+
+/* PATCH /network-interfaces/{id} after the start: Firecracker's PartialNetworkInterface. */
+struct iface_patch {
+	struct rate_limiter_update rx, tx;
+};
+
+static_assert(sizeof(struct iface_patch) <= API_ITEM_MAX, "an interface's PATCH fits a configuration change");
+
+static int iface_parse_patch(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
+{
+	struct iface_patch *p = (struct iface_patch *)c->item;
+	const char *text[2] = { NULL, NULL };
+	size_t text_len[2] = { 0, 0 };
+	const struct json_field f[] = {
+		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
+		{ .name = "rx_rate_limiter", .type = JSON_OBJECT, .object = &text[0], .object_len = &text_len[0] },
+		{ .name = "tx_rate_limiter", .type = JSON_OBJECT, .object = &text[1], .object_len = &text_len[1] },
+	};
+	struct rate_limiter_update *u[2] = { &p->rx, &p->tx };
+	int err;
+
+	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
+		return err;
+	if (!text[0] && !text[1])
+		return errmsg_set(e, EINVAL, "nothing to change: give rx_rate_limiter or tx_rate_limiter");
+	for (unsigned i = 0; i < 2; i++)
+		if (text[i] && (err = rate_limiter_update_parse(text[i], text_len[i], u[i], e)))
+			return errmsg_prefix(e, -err, "'%s': ", f[1 + i].name);
+	return 0;
+}
+
+static int iface_patch_config(void *config, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct iface_patch *p = (const struct iface_patch *)c->item;
+	struct net_configs *nets = config;
+
+	for (unsigned i = 0; i < nets->nr; i++)
+		if (!strcmp(nets->nets[i].id, c->id)) {
+			rate_limiter_config_update(&nets->nets[i].rx_rate_limiter, &p->rx);
+			rate_limiter_config_update(&nets->nets[i].tx_rate_limiter, &p->tx);
+			return 0;
+		}
+	return errmsg_set(e, EINVAL, "no network interface '%s'", c->id);
+}
+
+/* The running interface's limiters take the PATCH at once (include/virtio/throttle.h). */
+static int net_api_patch(void *data, const struct api_config_change *c, struct errmsg *e)
+{
+	const struct iface_patch *p = (const struct iface_patch *)c->item;
+	struct virtio_dev *dev;
+
+	for (unsigned i = 0; (dev = virtio_kind_device(data, i)); i++) {
+		struct net_dev *net = dev->priv;
+
+		if (strcmp(net->id, c->id))
+			continue;
+		pthread_mutex_lock(&dev->lock);
+		virtio_throttle_update(&net->rx_throttle, &p->rx);
+		virtio_throttle_update(&net->tx_throttle, &p->tx);
+		pthread_mutex_unlock(&dev->lock);
+		return 0;
+	}
+	return errmsg_set(e, EINVAL, "no network interface '%s'", c->id);
 }
 
 static const struct device_api network_interfaces_api = {
@@ -602,8 +721,10 @@ static const struct device_api network_interfaces_api = {
 	.parse = iface_parse,
 	.put = iface_put,
 	.format = ifaces_format,
+	.parse_patch = iface_parse_patch,
+	.patch_config = iface_patch_config,
 };
 
 VIRTIO_DEVICE_REGISTER("virtio-net", struct net_configs, net_count, net_create, .options = net_options,
-		       .api = &network_interfaces_api);
+		       .api = &network_interfaces_api, .api_patch = net_api_patch);
 DEVICE_CONFIG_OF(struct net_configs, net_config_of, virtio_device_net_create)

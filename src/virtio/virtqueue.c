@@ -192,6 +192,11 @@ broken:
 	return -EIO;
 }
 
+void vq_unpop(struct virtqueue *vq)
+{
+	vq->last_avail--;
+}
+
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 {
 	struct vring_used_elem *elem;

@@ -219,6 +219,7 @@ int fake_host_add(struct fake_host *f, const char *name)
 	/* The machine's facts come from the configuration, as the VM takes them. */
 	f->host.acpi = f->cfg.acpi;
 	f->host.transport = f->cfg.transport;
+	f->host.mmio_cmdline = f->cfg.mmio_cmdline;
 	if ((err = devices_add(&f->devices, ops, &f->host, device_config_const(&f->cfg, ops), &e)))
 		fprintf(stderr, "fake_host: %s\n", e.text);
 	return err;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for what a guest driver can do to a virtio device: the
- * first byte picks the device (blk, net, console, rng, fs) and the transport
- * (virtio-pci or virtio-mmio); the rest is a program of register accesses
+ * first byte picks the device (blk, net, console, rng, fs), the transport
+ * (virtio-pci or virtio-mmio) and a rate limiter; the rest is a program of register accesses
  * (PCI configuration space, the BAR or the MMIO window), writes of ring
  * contents into guest RAM, queue kicks, host input (console bytes, frames
  * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
@@ -51,7 +51,8 @@ static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-
 
 /*
  * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
- * PCI, bit 3 a read-only disk, bit 4 virtio-fs instead), then ops, each an op byte (modulo OP_COUNT),
+ * PCI, bit 3 a read-only disk, bit 4 virtio-fs instead, bits 5-6 a rate
+ * limiter on blk, net's two queues and rng: one of `limiters`), then ops, each an op byte (modulo OP_COUNT),
  * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
  *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
  *   CFG_WRITE offset:1 value:size    CFG_READ offset:1    (PCI configuration space)
@@ -61,6 +62,18 @@ static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-
  */
 enum op { OP_REG_WRITE, OP_REG_READ, OP_CFG_WRITE, OP_CFG_READ, OP_MEM_WRITE, OP_KICK, OP_HOST_INPUT, OP_DRIVER_SETUP,
 	  OP_COUNT };
+
+/*
+ * Millisecond refills, so that the limiter's timer fires between ops now
+ * and then: an ops limit, a bandwidth limit smaller than most requests
+ * (served into debt), and both with a one-time burst.
+ */
+static const struct rate_limiter_config limiters[4] = {
+	[1] = { .ops = { .size = 1, .refill_time_ms = 1 } },
+	[2] = { .bandwidth = { .size = 512, .refill_time_ms = 1 } },
+	[3] = { .bandwidth = { .size = 4096, .one_time_burst = 65536, .refill_time_ms = 2 },
+		.ops = { .size = 4, .refill_time_ms = 1 } },
+};
 
 static uint8_t ram[RAM_SIZE];
 static struct fake_host f;
@@ -301,6 +314,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(blk_config_of(&f.cfg)->drives[0].path, sizeof(blk_config_of(&f.cfg)->drives[0].path), "/proc/self/fd/%d", disk_fd);
 	snprintf(blk_config_of(&f.cfg)->drives[0].id, sizeof(blk_config_of(&f.cfg)->drives[0].id), "fuzz");
 	blk_config_of(&f.cfg)->drives[0].readonly = selector & 8;
+	blk_config_of(&f.cfg)->drives[0].rate_limiter = limiters[(selector >> 5) & 3];
+	net_config_of(&f.cfg)->nets[0].rx_rate_limiter = limiters[(selector >> 5) & 3];
+	net_config_of(&f.cfg)->nets[0].tx_rate_limiter = limiters[(selector >> 5) & 3];
+	rng_config_of(&f.cfg)->rate_limiter = limiters[(selector >> 5) & 3];
 	net_config_of(&f.cfg)->nr = kind == DEV_NET;
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
 	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;

@@ -37,6 +37,11 @@ for transport in 0 4; do
 	  mem 0x1000 48; desc 0x8000 16 1 1; desc 0x9000 512 3 2; desc 0x9400 1 2 0
 	  mem 0x8000 16; le32 0; le32 0; le64 0
 	  offer 0x2000; kick 0; } | emit corpus-virtio/blk-read-$name
+	# blk under an ops limit (selector bit 5): the same read offered twice, the second one waits.
+	{ b $((32 + transport)); setup 1
+	  mem 0x1000 48; desc 0x8000 16 1 1; desc 0x9000 512 3 2; desc 0x9400 1 2 0
+	  mem 0x8000 16; le32 0; le32 0; le64 0
+	  mem 0x2000 8; le16 0; le16 2; le16 0; le16 0; kick 0; kick 0; } | emit corpus-virtio/blk-read-limited-$name
 	# net: a frame to send on the transmit queue (12-byte header and 60 bytes), a receive buffer, a frame in.
 	{ b $((1 + transport)); setup 2
 	  mem 0x1000 16; desc 0x8000 1526 2 0; offer 0x2000
@@ -50,6 +55,10 @@ for transport in 0 4; do
 	# rng: one 64-byte buffer to fill.
 	{ b $((3 + transport)); setup 1
 	  mem 0x1000 16; desc 0x8000 64 2 0; offer 0x2000; kick 0; } | emit corpus-virtio/rng-fill-$name
+	# rng under a 512-byte bandwidth limit (selector bit 6): a 4 KiB request, served into debt, then another.
+	{ b $((64 + 3 + transport)); setup 1
+	  mem 0x1000 16; desc 0x8000 4096 2 0
+	  mem 0x2000 8; le16 0; le16 2; le16 0; le16 0; kick 0; kick 0; } | emit corpus-virtio/rng-fill-limited-$name
 	# fs: on the request queue (1), INIT (a 40-byte fuse_in_header, then fuse_init_in: 7.38, flags MAX_PAGES)
 	# with 256 bytes for the reply; then the same descriptors carry LOOKUP "file" from the root, offered as the
 	# second chain; last a FORGET of it (node 2) alone on the hiprio queue (0).

@@ -70,7 +70,7 @@ static void test_leaf1_four_cpus(void **state)
 	const struct kvm_cpuid_entry2 *e = &entries[E_LEAF1];
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 3, 4);
+	cpuid_set_topology(entries, NR_ENTRIES, 3, 4, 1);
 	assert_int_equal(e->ebx >> 24, 3);
 	assert_int_equal((e->ebx >> 16) & 0xff, 4);
 	assert_int_equal(e->ebx & 0xffff, 0x0800); /* CLFLUSH size and brand index kept */
@@ -86,7 +86,7 @@ static void test_leaf1_one_cpu(void **state)
 	const struct kvm_cpuid_entry2 *e = &entries[E_LEAF1];
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 0, 1);
+	cpuid_set_topology(entries, NR_ENTRIES, 0, 1, 1);
 	assert_int_equal(e->ebx >> 24, 0);
 	assert_int_equal((e->ebx >> 16) & 0xff, 1);
 	assert_false(e->edx & HTT_BIT);
@@ -99,22 +99,22 @@ static void test_leaf1_rounds_up(void **state)
 {
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 2, 3);
+	cpuid_set_topology(entries, NR_ENTRIES, 2, 3, 1);
 	assert_int_equal((entries[E_LEAF1].ebx >> 16) & 0xff, 4);
 
 	host_entries();
-	cpuid_set_topology(entries, NR_ENTRIES, 4, 5);
+	cpuid_set_topology(entries, NR_ENTRIES, 4, 5, 1);
 	assert_int_equal((entries[E_LEAF1].ebx >> 16) & 0xff, 8);
 	assert_int_equal(entries[E_LEAF1].ebx >> 24, 4);
 
 	host_entries();
-	cpuid_set_topology(entries, NR_ENTRIES, 127, 128);
+	cpuid_set_topology(entries, NR_ENTRIES, 127, 128, 1);
 	assert_int_equal((entries[E_LEAF1].ebx >> 16) & 0xff, 128);
 	assert_int_equal(entries[E_LEAF1].ebx >> 24, 127);
 
 	/* 256 IDs do not fit in 8 bits: the count saturates and must not spill into the APIC ID. */
 	host_entries();
-	cpuid_set_topology(entries, NR_ENTRIES, 2, 200);
+	cpuid_set_topology(entries, NR_ENTRIES, 2, 200, 1);
 	assert_int_equal((entries[E_LEAF1].ebx >> 16) & 0xff, 0xff);
 	assert_int_equal(entries[E_LEAF1].ebx >> 24, 2);
 }
@@ -124,7 +124,7 @@ static void test_leaf1_hypervisor_bit_on_any_host(void **state)
 	(void)state;
 	entries[E_LEAF1].ecx = 0;
 	entries[E_LEAF1].edx = 0;
-	cpuid_set_topology(entries, NR_ENTRIES, 1, 2);
+	cpuid_set_topology(entries, NR_ENTRIES, 1, 2, 1);
 	assert_int_equal(entries[E_LEAF1].ecx, HYPERVISOR_BIT);
 	assert_int_equal(entries[E_LEAF1].edx, HTT_BIT);
 }
@@ -133,7 +133,7 @@ static void test_leaf4(void **state)
 {
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 3, 4);
+	cpuid_set_topology(entries, NR_ENTRIES, 3, 4, 1);
 	/* Cores per package - 1 in [31:26], no other thread sharing the cache in [25:14]. */
 	assert_int_equal(entries[E_LEAF4_DATA].eax >> 26, 3);
 	assert_int_equal((entries[E_LEAF4_DATA].eax >> 14) & 0xfff, 0);
@@ -143,7 +143,7 @@ static void test_leaf4(void **state)
 	assert_int_equal(entries[E_LEAF4_NULL].eax, 0);
 
 	host_entries();
-	cpuid_set_topology(entries, NR_ENTRIES, 0, 1);
+	cpuid_set_topology(entries, NR_ENTRIES, 0, 1, 1);
 	assert_int_equal(entries[E_LEAF4_DATA].eax, 0x0121);
 }
 
@@ -151,7 +151,7 @@ static void test_leaf_0xb(void **state)
 {
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 3, 4);
+	cpuid_set_topology(entries, NR_ENTRIES, 3, 4, 1);
 	/* Subleaf 0: SMT level, one thread per core. */
 	assert_int_equal(entries[E_LEAFB_0].eax, 0);
 	assert_int_equal(entries[E_LEAFB_0].ebx, 1);
@@ -177,13 +177,13 @@ static void test_leaf_0xb_other_sizes(void **state)
 {
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 0, 1);
+	cpuid_set_topology(entries, NR_ENTRIES, 0, 1, 1);
 	assert_int_equal(entries[E_LEAFB_1].eax, 0);
 	assert_int_equal(entries[E_LEAFB_1].ebx, 1);
 	assert_int_equal(entries[E_LEAFB_1].edx, 0);
 
 	host_entries();
-	cpuid_set_topology(entries, NR_ENTRIES, 200, 254);
+	cpuid_set_topology(entries, NR_ENTRIES, 200, 254, 1);
 	assert_int_equal(entries[E_LEAFB_1].eax, 8);
 	assert_int_equal(entries[E_LEAFB_1].ebx, 254);
 	assert_int_equal(entries[E_LEAFB_1].edx, 200);
@@ -194,7 +194,7 @@ static void test_amd_leaves(void **state)
 {
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 3, 4);
+	cpuid_set_topology(entries, NR_ENTRIES, 3, 4, 1);
 	assert_true(entries[E_EXT1].ecx & CMP_LEGACY_BIT);
 	assert_int_equal(entries[E_EXT1].ecx & ~CMP_LEGACY_BIT, 0x125);
 	/* 0x80000008 ECX: cores - 1 in [7:0], APIC ID bits in [15:12]; the rest kept. */
@@ -208,7 +208,7 @@ static void test_amd_leaves(void **state)
 	assert_int_equal(entries[E_EXT1E].ecx, 0);
 
 	host_entries();
-	cpuid_set_topology(entries, NR_ENTRIES, 0, 1);
+	cpuid_set_topology(entries, NR_ENTRIES, 0, 1, 1);
 	assert_int_equal(entries[E_EXT8].ecx & 0xff, 0);
 	assert_int_equal((entries[E_EXT8].ecx >> 12) & 0xf, 0);
 }
@@ -218,7 +218,7 @@ static void test_other_leaves_untouched(void **state)
 	struct kvm_cpuid_entry2 before = entries[E_LEAF7];
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 3, 4);
+	cpuid_set_topology(entries, NR_ENTRIES, 3, 4, 1);
 	assert_memory_equal(&entries[E_LEAF7], &before, sizeof(before));
 }
 
@@ -227,10 +227,10 @@ static void test_nent_respected(void **state)
 	struct kvm_cpuid_entry2 before = entries[E_LEAF4_DATA];
 	(void)state;
 
-	cpuid_set_topology(entries, 1, 3, 4);
+	cpuid_set_topology(entries, 1, 3, 4, 1);
 	assert_int_equal(entries[E_LEAF1].ebx >> 24, 3);
 	assert_memory_equal(&entries[E_LEAF4_DATA], &before, sizeof(before));
-	cpuid_set_topology(entries, 0, 1, 4);
+	cpuid_set_topology(entries, 0, 1, 4, 1);
 	assert_int_equal(entries[E_LEAF1].ebx >> 24, 3);
 }
 
@@ -255,7 +255,7 @@ static void test_nested_kept_by_topology(void **state)
 {
 	(void)state;
 
-	cpuid_set_topology(entries, NR_ENTRIES, 1, 2);
+	cpuid_set_topology(entries, NR_ENTRIES, 1, 2, 1);
 	assert_true(entries[E_LEAF1].ecx & VMX_BIT);
 	assert_true(entries[E_EXT1].ecx & SVM_BIT);
 	assert_int_equal(entries[E_EXTA].edx, 0x1bcff);
@@ -277,6 +277,30 @@ static void test_id_bits(void **state)
 				 cases[i].bits);
 }
 
+/* smt: two threads per core; vCPU 5 of 4 is thread 1 of core 2, and every level says so. */
+static void test_smt_two_threads(void **state)
+{
+	(void)state;
+
+	cpuid_set_topology(entries, NR_ENTRIES, 5, 8, 2);
+	assert_int_equal((entries[E_LEAF1].ebx >> 16) & 0xff, 8);
+	assert_int_equal(entries[E_LEAF4_DATA].eax >> 26, 3);            /* 4 cores */
+	assert_int_equal((entries[E_LEAF4_DATA].eax >> 14) & 0xfff, 1);  /* 2 threads share each cache */
+	assert_int_equal(entries[E_LEAFB_0].eax, 1);                     /* 1 bit of thread in the APIC ID */
+	assert_int_equal(entries[E_LEAFB_0].ebx, 2);
+	assert_int_equal(entries[E_LEAFB_1].eax, 3);
+	assert_int_equal(entries[E_LEAFB_1].ebx, 8);
+	assert_int_equal(entries[E_LEAFB_1].edx, 5);
+	assert_int_equal((entries[E_EXT1E].ebx >> 8) & 0xff, 1);          /* AMD: threads per core - 1 */
+	assert_int_equal(entries[E_EXT1E].ebx & 0xff, 2);                 /* core 2 */
+	assert_int_equal(entries[E_EXT1E].eax, 5);
+
+	assert_int_equal(cpuid_threads_per_core(true, 2), 2);
+	assert_int_equal(cpuid_threads_per_core(true, 1), 1);
+	assert_int_equal(cpuid_threads_per_core(false, 4), 1);
+	assert_int_equal(cpuid_threads_per_core(true, 3), 1); /* refused by the API; never half a core */
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -295,6 +319,7 @@ int main(void)
 		T(test_nested_hidden),
 		T(test_nested_kept_by_topology),
 		T(test_id_bits),
+		T(test_smt_two_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

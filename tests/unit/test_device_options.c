@@ -151,8 +151,8 @@ static void test_drive_too_many(void **state)
 	(void)state;
 	for (int i = 0; i < BLK_MAX_DRIVES; i++)
 		assert_int_equal(device_option("drive", "path=x"), 0);
-	assert_string_equal(blk_config_of(&cfg)->drives[BLK_MAX_DRIVES - 1].id, "drive7");
-	expect_error(device_option("drive", "path=x"), "--drive", "at most 8");
+	assert_string_equal(blk_config_of(&cfg)->drives[BLK_MAX_DRIVES - 1].id, "drive15");
+	expect_error(device_option("drive", "path=x"), "--drive", "at most 16");
 	assert_int_equal(blk_config_of(&cfg)->nr_drives, BLK_MAX_DRIVES);
 }
 

@@ -7,18 +7,50 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/backend.h"
 #include "api/router.h"
 #include "fake_backend.h"
+#include "test_files.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/rng.h"
 
 /* The fake VM records what it was asked; fake.err makes its operations fail. */
 static struct fake_vm fake;
 static char out[API_BODY_MAX];
 static int status;
+
+/* The drives' images: path_on_host must exist at PUT. The tests run in a scratch directory that has them. */
+static char scratch[] = "/tmp/kvmini-test-router-XXXXXX";
+
+static int group_setup(void **state)
+{
+	static const char *const images[] = { "r.img", "r2.img", "d.img", "d", "r" };
+
+	(void)state;
+	if (!mkdtemp(scratch) || chdir(scratch))
+		return -1;
+	for (unsigned i = 0; i < sizeof(images) / sizeof(images[0]); i++)
+		test_write_file(images[i], "");
+	if (symlink("r.img", "link.img") || mkdir("dir", 0755))
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	static const char *const files[] = { "r.img", "r2.img", "d.img", "d", "r", "link.img" };
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		unlink(files[i]);
+	rmdir("dir");
+	return rmdir(scratch);
+}
 
 static int setup(void **state)
 {
@@ -201,7 +233,8 @@ static void test_machine_config(void **state)
 	(void)state;
 	request(HTTP_GET, "/machine-config", NULL);
 	assert_int_equal(status, 200);
-	assert_string_equal(out, "{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false}");
+	assert_string_equal(out, "{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false,\"track_dirty_pages\":false,"
+				 "\"huge_pages\":\"None\"}");
 	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 4, \"mem_size_mib\": 1024}");
 	expect_no_content();
 	assert_int_equal(fake.cfg.nr_cpus, 4);
@@ -213,60 +246,175 @@ static void test_machine_config(void **state)
 
 	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 0, \"mem_size_mib\": 256}");
 	expect_fault(400, "vcpu_count");
-	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 255, \"mem_size_mib\": 256}");
-	expect_fault(400, "vcpu_count");
+	/* Firecracker's limit through the API; kvmini run --cpus keeps its own. */
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 33, \"mem_size_mib\": 256}");
+	expect_fault(400, "from 1 to 32");
 	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 32}");
 	expect_fault(400, "mem_size_mib");
 	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1}");
 	expect_fault(400, "mem_size_mib");
-	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 256, \"smt\": true}");
-	expect_fault(400, "smt");
 	request(HTTP_PATCH, "/machine-config", "{\"vcpu_count\": \"2\"}");
 	expect_fault(400, "vcpu_count");
+	request(HTTP_PATCH, "/machine-config", "{}");
+	expect_fault(400, "no field");
+	request(HTTP_PATCH, "/machine-config", "{\"smt\": null}");
+	expect_fault(400, "no field");
 	assert_int_equal(fake.cfg.nr_cpus, 4);
+
+	/* Firecracker's other fields, null as absent. */
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 256, \"smt\": true, "
+					     "\"track_dirty_pages\": true, \"huge_pages\": \"2M\", \"cpu_template\": \"None\"}");
+	expect_no_content();
+	assert_true(fake.cfg.smt);
+	assert_true(fake.cfg.track_dirty_pages);
+	assert_true(fake.cfg.hugepages);
+	request(HTTP_GET, "/machine-config", NULL);
+	assert_string_equal(out, "{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":true,\"track_dirty_pages\":true,"
+				 "\"huge_pages\":\"2M\"}");
+	/* PATCH keeps what it does not name; PUT sets the defaults again. */
+	request(HTTP_PATCH, "/machine-config", "{\"vcpu_count\": 4, \"cpu_template\": null}");
+	expect_no_content();
+	assert_true(fake.cfg.smt);
+	assert_int_equal(fake.cfg.nr_cpus, 4);
+	request(HTTP_PATCH, "/machine-config", "{\"vcpu_count\": 3}");
+	expect_fault(400, "1 or even");
+	request(HTTP_PATCH, "/machine-config", "{\"mem_size_mib\": 255}");
+	expect_fault(400, "multiple of 2");
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 256, \"smt\": true}");
+	expect_no_content();
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 3, \"mem_size_mib\": 256, \"huge_pages\": null, "
+					     "\"track_dirty_pages\": null, \"smt\": false}");
+	expect_no_content();
+	assert_false(fake.cfg.smt);
+	assert_false(fake.cfg.track_dirty_pages);
+	assert_false(fake.cfg.hugepages);
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 256, \"cpu_template\": \"T2\"}");
+	expect_fault(400, "kvmini has no CPU templates; use \"None\"");
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 256, \"huge_pages\": \"1G\"}");
+	expect_fault(400, "huge_pages");
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 256, \"smt\": 1}");
+	expect_fault(400, "smt");
+	assert_int_equal(fake.cfg.nr_cpus, 3);
 }
 
 static void test_drives(void **state)
 {
 	(void)state;
 	request(HTTP_PUT, "/drives/root",
-		"{\"drive_id\": \"root\", \"path_on_host\": \"/r.img\", \"is_root_device\": true, "
+		"{\"drive_id\": \"root\", \"path_on_host\": \"r.img\", \"is_root_device\": true, "
 		"\"is_read_only\": true, \"cache_type\": \"Unsafe\", \"io_engine\": \"Sync\"}");
 	expect_no_content();
 	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 1);
 	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].id, "root");
-	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "/r.img");
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "r.img");
 	assert_true(blk_config_of(&fake.cfg)->drives[0].readonly);
 	assert_true(blk_config_of(&fake.cfg)->has_root);
 	assert_int_equal(blk_config_of(&fake.cfg)->root, 0);
 
-	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/d.img\"}");
+	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"is_root_device\": false, \"path_on_host\": \"d.img\"}");
 	expect_no_content();
 	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 2);
 	assert_false(blk_config_of(&fake.cfg)->drives[1].readonly);
 
 	/* The same id again updates the drive. */
-	request(HTTP_PUT, "/drives/root", "{\"drive_id\": \"root\", \"path_on_host\": \"/r2.img\", "
+	request(HTTP_PUT, "/drives/root", "{\"drive_id\": \"root\", \"path_on_host\": \"r2.img\", "
 					  "\"is_root_device\": true, \"is_read_only\": false}");
 	expect_no_content();
 	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 2);
-	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "/r2.img");
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "r2.img");
 
-	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/d.img\", "
+	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"d.img\", "
 					  "\"is_root_device\": true}");
 	expect_fault(400, "root device");
-	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"y\", \"path_on_host\": \"/d.img\"}");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"y\", \"is_root_device\": false, \"path_on_host\": \"d.img\"}");
 	expect_fault(400, "differ");
 	request(HTTP_PUT, "/drives/a23456789012345678901",
-		"{\"drive_id\": \"a23456789012345678901\", \"path_on_host\": \"/d.img\"}");
+		"{\"drive_id\": \"a23456789012345678901\", \"is_root_device\": false, \"path_on_host\": \"d.img\"}");
 	expect_fault(400, "drive_id");
-	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"\"}");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"\"}");
 	expect_fault(400, "path_on_host");
-	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/x\", \"cache_type\": \"None\"}");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"d\", \"cache_type\": \"None\"}");
 	expect_fault(400, "cache_type");
-	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/x\", \"rate_limiter\": {}}");
-	assert_int_equal(status, 400);
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"d\", \"io_engine\": \"Uring\"}");
+	expect_fault(400, "io_engine");
+	/* Firecracker's rejections: a drive without is_root_device, a path that is not there. */
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"d\"}");
+	expect_fault(400, "missing field 'is_root_device'");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"/nonexistent/x\"}");
+	expect_fault(400, "drive '/nonexistent/x': No such file or directory");
+	/* The rules of the start: the file itself, not a link to it, and a file or a block device. */
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"link.img\"}");
+	expect_fault(400, "symbolic link");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"dir\"}");
+	expect_fault(400, "a directory");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"d\", "
+					"\"partuuid\": \"a b\"}");
+	expect_fault(400, "partuuid");
+	request(HTTP_PUT, "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false, \"path_on_host\": \"d\", "
+					"\"rate_limiter\": {\"bandwidth\": {\"size\": 1}}}");
+	expect_fault(400, "'rate_limiter': ");
 	assert_int_equal(blk_config_of(&fake.cfg)->nr_drives, 2);
+
+	/* Every field Firecracker has, null as absent, and GET /vm/config shows them back. */
+	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"is_root_device\": false, \"path_on_host\": \"d\", "
+					  "\"partuuid\": null, \"is_read_only\": null, \"cache_type\": \"Writeback\", "
+					  "\"io_engine\": \"Async\", \"rate_limiter\": "
+					  "{\"bandwidth\": {\"size\": 1048576, \"refill_time\": 1000}, \"ops\": null}}");
+	expect_no_content();
+	assert_false(blk_config_of(&fake.cfg)->drives[1].no_flush);
+	assert_true(blk_config_of(&fake.cfg)->drives[1].io_engine_async);
+	assert_int_equal(blk_config_of(&fake.cfg)->drives[1].rate_limiter.bandwidth.size, 1048576);
+	request(HTTP_PUT, "/drives/root", "{\"drive_id\": \"root\", \"is_root_device\": true, \"path_on_host\": \"r\", "
+					  "\"partuuid\": \"0eaa91a0-01\", \"rate_limiter\": {}}");
+	expect_no_content();
+	assert_true(blk_config_of(&fake.cfg)->drives[0].no_flush);
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, "\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"r\",\"is_root_device\":true,"
+				    "\"partuuid\":\"0eaa91a0-01\",\"is_read_only\":false,\"cache_type\":\"Unsafe\","
+				    "\"io_engine\":\"Sync\"},{\"drive_id\":\"data\",\"path_on_host\":\"d\",\"is_root_device\":false,"
+				    "\"is_read_only\":false,\"cache_type\":\"Writeback\",\"io_engine\":\"Async\","
+				    "\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,\"one_time_burst\":0,\"refill_time\":1000}}}]"));
+}
+
+/* PATCH /drives/{id}: after the start only, a new path or rate limiter, and the configuration follows. */
+static void test_patch_drive(void **state)
+{
+	(void)state;
+	request(HTTP_PUT, "/drives/data", "{\"drive_id\": \"data\", \"is_root_device\": false, \"path_on_host\": \"d\"}");
+	expect_no_content();
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"d.img\"}");
+	expect_fault(400, API_MSG_NOT_STARTED);
+
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\"}");
+	expect_fault(400, "nothing to change");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": null, \"rate_limiter\": null}");
+	expect_fault(400, "nothing to change");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/nonexistent\"}");
+	expect_fault(400, "No such file");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"link.img\"}");
+	expect_fault(400, "symbolic link");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"is_read_only\": true}");
+	expect_fault(400, "is_read_only");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"other\", \"path_on_host\": \"d.img\"}");
+	expect_fault(400, "differ");
+	assert_int_equal(fake.patches, 1); /* only the one before the start reached the VM, which refused it */
+
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"d.img\"}");
+	expect_no_content();
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "d.img");
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"rate_limiter\": {\"ops\": {\"size\": 10, "
+					    "\"refill_time\": 100}}}");
+	expect_no_content();
+	assert_string_equal(blk_config_of(&fake.cfg)->drives[0].path, "d.img");
+	assert_int_equal(blk_config_of(&fake.cfg)->drives[0].rate_limiter.ops.size, 10);
+	assert_int_equal(fake.patches, 3);
+	/* A bucket not given keeps its configuration. */
+	request(HTTP_PATCH, "/drives/data", "{\"drive_id\": \"data\", \"rate_limiter\": {\"bandwidth\": {\"size\": 4096, "
+					    "\"refill_time\": 1000}}}");
+	expect_no_content();
+	assert_int_equal(blk_config_of(&fake.cfg)->drives[0].rate_limiter.ops.size, 10);
+	assert_int_equal(blk_config_of(&fake.cfg)->drives[0].rate_limiter.bandwidth.size, 4096);
 }
 
 static void test_too_many_drives(void **state)
@@ -276,7 +424,7 @@ static void test_too_many_drives(void **state)
 	(void)state;
 	for (unsigned i = 0; i <= BLK_MAX_DRIVES; i++) {
 		snprintf(path, sizeof(path), "/drives/d%u", i);
-		snprintf(body, sizeof(body), "{\"drive_id\": \"d%u\", \"path_on_host\": \"/d\"}", i);
+		snprintf(body, sizeof(body), "{\"drive_id\": \"d%u\", \"is_root_device\": false, \"path_on_host\": \"d\"}", i);
 		request(HTTP_PUT, path, body);
 		if (i < BLK_MAX_DRIVES)
 			expect_no_content();
@@ -300,6 +448,26 @@ static void test_network_interfaces(void **state)
 	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\"}");
 	expect_no_content();
 	assert_false(net_config_of(&fake.cfg)->nets[1].mac_set);
+	assert_int_equal(net_config_of(&fake.cfg)->nets[1].mtu, 0);
+
+	/* mtu in Firecracker's range; the rate limiters are read as objects (Kata sends {}). */
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"mtu\": 67}");
+	expect_fault(400, "'mtu' must be an integer from 68 to 65535");
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"mtu\": 65536}");
+	expect_fault(400, "mtu");
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", "
+						      "\"tx_rate_limiter\": {\"ops\": 5}}");
+	expect_fault(400, "'tx_rate_limiter': ");
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", "
+						      "\"rx_rate_limiter\": []}");
+	expect_fault(400, "rx_rate_limiter");
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"mtu\": 1500, "
+						      "\"guest_mac\": null, \"rx_rate_limiter\": {}, \"tx_rate_limiter\": "
+						      "{\"bandwidth\": {\"size\": 1000, \"refill_time\": 10}}}");
+	expect_no_content();
+	assert_int_equal(net_config_of(&fake.cfg)->nets[1].mtu, 1500);
+	assert_false(rate_limiter_config_active(&net_config_of(&fake.cfg)->nets[1].rx_rate_limiter));
+	assert_int_equal(net_config_of(&fake.cfg)->nets[1].tx_rate_limiter.bandwidth.refill_time_ms, 10);
 
 	request(HTTP_PUT, "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap0\"}");
 	expect_fault(400, "eth0");
@@ -322,12 +490,82 @@ static void test_network_interfaces(void **state)
 	assert_int_equal(net_config_of(&fake.cfg)->nr, 2);
 }
 
+/* PUT /entropy makes the virtio-rng device, with its rate limiter; GET /vm/config shows it only then. */
+static void test_entropy(void **state)
+{
+	const struct rng_config *rng = rng_config_of_const(&fake.cfg);
+
+	(void)state;
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_null(strstr(out, "entropy"));
+	request(HTTP_PUT, "/entropy", "{}");
+	expect_no_content();
+	assert_true(rng->enabled);
+	assert_false(rate_limiter_config_active(&rng->rate_limiter));
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, ",\"entropy\":{}}"));
+	request(HTTP_PUT, "/entropy", "{\"rate_limiter\": {\"bandwidth\": {\"size\": 4096, \"refill_time\": 100}}}");
+	expect_no_content();
+	assert_int_equal(rng->rate_limiter.bandwidth.size, 4096);
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, ",\"entropy\":{\"rate_limiter\":{\"bandwidth\":{\"size\":4096,"
+				    "\"one_time_burst\":0,\"refill_time\":100}}}}"));
+	request(HTTP_PUT, "/entropy", "{\"rate_limiter\": {\"ops\": {\"size\": 1}}}");
+	expect_fault(400, "'rate_limiter': 'ops': missing field 'refill_time'");
+	request(HTTP_PUT, "/entropy", "{\"rate\": {}}");
+	expect_fault(400, "unknown field 'rate'");
+	assert_int_equal(rng->rate_limiter.bandwidth.size, 4096);
+	request(HTTP_PATCH, "/entropy", "{}");
+	assert_int_equal(status, 405);
+}
+
+/* PATCH /network-interfaces/{id}: its rate limiters after the start; the buckets given replace the old ones. */
+static void test_interface_patch(void **state)
+{
+	const struct net_config *n = &net_config_of(&fake.cfg)->nets[0];
+
+	(void)state;
+	request(HTTP_PUT, "/network-interfaces/eth0",
+		"{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
+		"\"tx_rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 1000}}}");
+	expect_no_content();
+	request(HTTP_PATCH, "/network-interfaces/eth0",
+		"{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}");
+	expect_fault(400, "before starting");
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PATCH, "/network-interfaces/eth0",
+		"{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1000, \"refill_time\": 10}}, "
+		"\"tx_rate_limiter\": {\"bandwidth\": {\"size\": 2000, \"refill_time\": 20}}}");
+	expect_no_content();
+	assert_int_equal(fake.patches, 2);
+	assert_int_equal(n->rx_rate_limiter.bandwidth.size, 1000);
+	assert_int_equal(n->tx_rate_limiter.bandwidth.size, 2000);
+	assert_int_equal(n->tx_rate_limiter.ops.size, 10); /* not given: kept */
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, "\"tx_rate_limiter\":{\"bandwidth\":{\"size\":2000,\"one_time_burst\":0,"
+				    "\"refill_time\":20},\"ops\":{\"size\":10,"));
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}");
+	expect_fault(400, "nothing to change");
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap1\"}");
+	expect_fault(400, "unknown field 'host_dev_name'");
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth1\", \"rx_rate_limiter\": {}}");
+	expect_fault(400, "differ");
+	request(HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"ops\": 1}}");
+	expect_fault(400, "'rx_rate_limiter': 'ops' must be an object");
+	request(HTTP_PATCH, "/network-interfaces/eth9", "{\"iface_id\": \"eth9\", \"rx_rate_limiter\": {}}");
+	expect_fault(400, "eth9");
+}
+
 static const char full_config[] =
 	"{\"boot-source\":{\"kernel_image_path\":\"/k\",\"initrd_path\":\"/i\",\"boot_args\":\"quiet\"},"
-	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":false},"
-	"\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"/r\",\"is_root_device\":true,\"is_read_only\":true}],"
+	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":true,\"track_dirty_pages\":true,"
+	"\"huge_pages\":\"None\"},"
+	"\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"r\",\"is_root_device\":true,\"is_read_only\":true,"
+	"\"cache_type\":\"Unsafe\",\"io_engine\":\"Sync\"}],"
 	"\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\","
-	"\"guest_mac\":\"06:00:ac:10:00:02\"}]}";
+	"\"guest_mac\":\"06:00:ac:10:00:02\",\"mtu\":9000,"
+	"\"rx_rate_limiter\":{\"ops\":{\"size\":100,\"one_time_burst\":10,\"refill_time\":1000}},"
+	"\"tx_rate_limiter\":{\"bandwidth\":{\"size\":4096,\"one_time_burst\":0,\"refill_time\":100}}}]}";
 
 static void test_vm_config_roundtrip(void **state)
 {
@@ -337,7 +575,8 @@ static void test_vm_config_roundtrip(void **state)
 	request(HTTP_GET, "/vm/config", NULL);
 	assert_int_equal(status, 200);
 	assert_string_equal(out, "{\"boot-source\":{\"kernel_image_path\":\"\",\"boot_args\":\"\"},"
-				 "\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false},"
+				 "\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false,"
+				 "\"track_dirty_pages\":false,\"huge_pages\":\"None\"},"
 				 "\"drives\":[],\"network-interfaces\":[]}");
 
 	/* GET /vm/config gives what --config-file takes. */
@@ -358,11 +597,20 @@ static void test_config_file(void **state)
 	assert_int_equal(api_config_parse_file(&cfg, spaced, strlen(spaced), &e), 0);
 	assert_string_equal(cfg.kernel_path, "/a b");
 	assert_int_equal(api_config_parse_file(&cfg, "{}", 2, &e), 0);
+	/* What Firecracker's clients write: null sections, empty lists, empty sections kvmini does not have. */
+	static const char empties[] = "{\"drives\": [], \"network-interfaces\": null, \"machine-config\": null, "
+				      "\"logger\": null, \"pmem\": [ ], \"mmds-config\": null, \"cpu-config\": null}";
+	assert_int_equal(api_config_parse_file(&cfg, empties, strlen(empties), &e), 0);
+	assert_int_equal(cfg.nr_cpus, 1);
 
 	static const char *const bad[][2] = {
 		{ "", "not a JSON object" },
 		{ "[]", "not a JSON object" },
 		{ "{\"vsock\": {}}", "vsock" },
+		{ "{\"mmds-config\": {\"network_interfaces\": []}}", "mmds-config" },
+		{ "{\"frobnicate\": null}", "frobnicate" },
+		{ "{\"machine-config\": {\"vcpu_count\": 33, \"mem_size_mib\": 128}}", "32" },
+		{ "{\"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"r\"}]}", "is_root_device" },
 		{ "{\"boot-source\": {}}", "kernel_image_path" },
 		{ "{\"machine-config\": {\"vcpu_count\": 0, \"mem_size_mib\": 128}}", "machine-config" },
 		{ "{\"drives\": {}}", "drives" },
@@ -428,7 +676,8 @@ static void test_config_to_boot(void **state)
 /* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
 static void test_sections(void **state)
 {
-	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces" };
+	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces",
+					    "entropy" };
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
 
@@ -441,6 +690,7 @@ static void test_sections(void **state)
 	assert_string_equal(all[2]->id_field, "drive_id");
 	assert_string_equal(all[3]->id_field, "iface_id");
 	assert_null(all[0]->id_field);
+	assert_null(all[4]->id_field);
 	assert_null(api_section_find("drive", 5));
 	assert_null(api_section_find("drives/x", 8));
 }
@@ -527,8 +777,11 @@ int main(void)
 		T(test_boot_source),
 		T(test_machine_config),
 		T(test_drives),
+		T(test_patch_drive),
 		T(test_too_many_drives),
 		T(test_network_interfaces),
+		T(test_entropy),
+		T(test_interface_patch),
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
 		T(test_config_to_boot),
@@ -538,5 +791,5 @@ int main(void)
 		T(test_small_buffer),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

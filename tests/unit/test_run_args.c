@@ -20,7 +20,7 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define HOST_RAM (16 * GiB)
-#define MAX_ARGS 16
+#define MAX_ARGS 24
 
 /* One run of run_parse_args, on writable copies of the arguments as main gets them. */
 struct parsed {
@@ -458,8 +458,10 @@ static void test_too_many_drives(void **state)
 {
 	(void)state;
 	PARSE("--kernel", "k", "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a",
-	      "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a");
-	expect_usage_error("--drive", "at most 8");
+	      "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a",
+	      "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a", "--drive=path=a",
+	      "--drive=path=a", "--drive=path=a", "--drive=path=a");
+	expect_usage_error("--drive", "at most 16");
 }
 
 /* --rootfs DIR[,readonly=on|off] with --init and --modules; each of the latter needs it, and --initrd cannot be. */

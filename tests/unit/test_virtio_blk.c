@@ -14,7 +14,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "api/section.h"
+#include "fake_host.h"
 #include "virtio/blk.h"
+#include "virtio/virtio.h"
 
 #define SECTORS 64
 #define SECTOR BLK_SECTOR_SIZE
@@ -448,6 +451,53 @@ static void test_direct(void **state)
 	expect_rw_status(VIRTIO_BLK_T_IN, SECTORS - 1, 2 * SECTOR, VIRTIO_BLK_S_IOERR);
 }
 
+/* PATCH /drives/{id} on a running drive: the new file, its capacity, and the driver told of the change. */
+static void test_patch_swaps_file(void **state)
+{
+	static struct fake_host f;
+	static uint8_t ram[1 << 16];
+	const struct device_api *drives = api_section_find("drives", 6);
+	static struct api_config_change change;
+	struct device_instance *inst;
+	struct virtio_dev *dev;
+	char first[64], body[256];
+	struct errmsg e;
+
+	(void)state;
+	blk_disk_close(&disk); /* setup's: the device takes the image's lock */
+	memcpy(first, path, sizeof(first));
+	assert_int_equal(make_image(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", 2 * SECTORS * SECTOR), 0);
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	blk_config_of(&f.cfg)->nr_drives = 1;
+	blk_config_of(&f.cfg)->drives[0] = (struct drive_config){ .id = "d0" };
+	memcpy(blk_config_of(&f.cfg)->drives[0].path, first, sizeof(first));
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, "pci"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-blk"), 0);
+	dev = virtio_kind_device(fake_host_last(&f), 0);
+	assert_int_equal(le64toh(((struct virtio_blk_config *)dev->config)->capacity), SECTORS);
+	inst = devices_find_api(&f.devices, drives);
+	assert_non_null(inst);
+
+	snprintf(body, sizeof(body), "{\"drive_id\": \"d0\", \"path_on_host\": \"%s\"}", path);
+	memset(&change, 0, sizeof(change));
+	assert_int_equal(drives->parse_patch(body, strlen(body), &change, &e), 0);
+	assert_int_equal(inst->ops->api_patch(inst->data, &change, &e), 0);
+	assert_int_equal(le64toh(((struct virtio_blk_config *)dev->config)->capacity), 2 * SECTORS);
+	assert_int_equal(dev->config_generation, 1);
+
+	/* The old file stays if the new one cannot be opened; another id is not this VM's. */
+	unlink(path);
+	assert_int_equal(inst->ops->api_patch(inst->data, &change, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "No such file"));
+	assert_int_equal(le64toh(((struct virtio_blk_config *)dev->config)->capacity), 2 * SECTORS);
+	snprintf(change.id, sizeof(change.id), "d1");
+	assert_int_equal(inst->ops->api_patch(inst->data, &change, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "no drive 'd1'"));
+	fake_host_exit(&f);
+	memcpy(path, first, sizeof(first));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -471,6 +521,7 @@ int main(void)
 		T(test_short_read),
 		T(test_host_error),
 		T(test_direct),
+		T(test_patch_swaps_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

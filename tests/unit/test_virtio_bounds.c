@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * What a hostile ring costs the host per kick (docs/devices.md, "Work
- * bounds"): real devices (virtio-console, virtio-rng, virtio-blk) on the fake
- * host (tests/common/fake_host.h), driven through the core as the I/O thread
+ * bounds"), and what a rate limiter lets through: real devices
+ * (virtio-console, virtio-rng, virtio-blk) on the fake host
+ * (tests/common/fake_host.h), driven through the core as the I/O thread
  * drives them.
  */
 #include <stdarg.h>
@@ -12,16 +13,22 @@
 #include <cmocka.h>
 
 #include <endian.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <linux/virtio_blk.h>
 
+#include "api/section.h"
 #include "fake_host.h"
 #include "virtio/virtio.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 extern const struct virtio_kind virtio_kind_vcon_create;
@@ -38,6 +45,9 @@ extern const struct virtio_kind virtio_kind_blk_create;
 #define QSIZE VIRTQ_SIZE_MAX
 /* virtio-console's queues */
 #define CONSOLE_TX 1
+/* virtio-net's */
+#define NET_RXQ 0
+#define NET_TXQ 1
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct fake_host f;
@@ -71,7 +81,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	if (dev)
+	/* A device fake_host_add made is the fake host's to remove. */
+	if (dev && !fake_host_last(&f))
 		virtio_dev_remove(dev);
 	fake_host_exit(&f);
 	alarm(0);
@@ -87,16 +98,11 @@ static uint64_t take_kicks(unsigned q)
 	return count;
 }
 
-/* Makes the device as the VM would (without a transport) and starts queue q as a driver would. */
-static void make_device(const struct virtio_kind *kind, unsigned q)
+/* Starts dev's queue q as a driver would. */
+static void start_queue(unsigned q)
 {
-	struct errmsg e;
-	struct virtqueue *vq;
+	struct virtqueue *vq = &dev->vqs[q];
 
-	assert_int_equal(kind->create(&f.host, device_config_const(&f.cfg, device_find(kind->name)), 0, &dev, &e), 0);
-	assert_int_equal(virtio_dev_setup(&f.host, dev, &e), 0);
-	dev->transport = &fake_transport;
-	vq = &dev->vqs[q];
 	vq->size = QSIZE;
 	vq->desc_gpa = DESC_GPA;
 	vq->avail_gpa = AVAIL_GPA;
@@ -109,6 +115,17 @@ static void make_device(const struct virtio_kind *kind, unsigned q)
 	assert_true(virtio_device_live(dev));
 	assert_true(vq->started);
 	take_kicks(q); /* the one the core made when the queue started */
+}
+
+/* Makes the device as the VM would (without a transport) and starts queue q. */
+static void make_device(const struct virtio_kind *kind, unsigned q)
+{
+	struct errmsg e;
+
+	assert_int_equal(kind->create(&f.host, device_config_const(&f.cfg, device_find(kind->name)), 0, &dev, &e), 0);
+	assert_int_equal(virtio_dev_setup(&f.host, dev, &e), 0);
+	dev->transport = &fake_transport;
+	start_queue(q);
 }
 
 /*
@@ -266,8 +283,8 @@ static void set_desc(unsigned i, uint64_t gpa, uint32_t len, bool writable, bool
 				       .next = htole16((uint16_t)(i + 1)) };
 }
 
-/* A virtio-blk read of `len` bytes from sector 0 into RAM at DATA_GPA + 4096; returns its status byte. */
-static uint8_t blk_read(uint32_t len)
+/* Offers a virtio-blk read of `len` bytes from sector 0 into RAM at DATA_GPA + 4096 and notifies the queue. */
+static void blk_offer_read(uint32_t len)
 {
 	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
 	struct virtio_blk_outhdr hdr = { .type = htole32(VIRTIO_BLK_T_IN), .sector = 0 };
@@ -281,8 +298,48 @@ static uint8_t blk_read(uint32_t len)
 	avail->ring[idx % QSIZE] = 0;
 	avail->idx = htole16((uint16_t)(idx + 1));
 	notify(0);
+}
+
+/* The read served at once; returns its status byte. */
+static uint8_t blk_read(uint32_t len)
+{
+	uint16_t idx = le16toh(((struct vring_avail *)(ram + AVAIL_GPA))->idx);
+
+	blk_offer_read(len);
 	assert_int_equal(used_idx(), idx + 1);
 	return ram[DATA_GPA + 512];
+}
+
+/*
+ * A virtio-blk device on a sparse 4 MiB image, with the drive's rate
+ * limiter rl, queue 0 started: alone, or made as the VM makes it (on
+ * virtio-mmio) when its API hooks are to be called.
+ */
+static void make_blk(const struct rate_limiter_config *rl, bool as_the_vm)
+{
+	struct drive_config *d = &blk_config_of(&f.cfg)->drives[0];
+	char image[64];
+	int fd;
+
+	snprintf(image, sizeof(image), "%s/kvmini-bounds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	fd = mkstemp(image);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4u << 20), 0);
+	close(fd);
+	blk_config_of(&f.cfg)->nr_drives = 1;
+	snprintf(d->path, sizeof(d->path), "%s", image);
+	snprintf(d->id, sizeof(d->id), "bounds");
+	d->rate_limiter = *rl;
+	if (as_the_vm) {
+		f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+		assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+		assert_int_equal(fake_host_add(&f, "virtio-blk"), 0);
+		dev = virtio_kind_device(fake_host_last(&f), 0);
+		start_queue(0);
+	} else {
+		make_device(&virtio_kind_blk_create, 0);
+	}
+	unlink(image);
 }
 
 /*
@@ -293,21 +350,11 @@ static uint8_t blk_read(uint32_t len)
 static void test_blk_request_limit(void **state)
 {
 	const struct virtio_blk_config *config;
-	char image[64];
+	const struct rate_limiter_config unlimited = { .ops.size = 0 };
 	size_t data_max;
-	int fd;
 
 	(void)state;
-	snprintf(image, sizeof(image), "%s/kvmini-bounds-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	fd = mkstemp(image);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 4u << 20), 0);
-	close(fd);
-	blk_config_of(&f.cfg)->nr_drives = 1;
-	snprintf(blk_config_of(&f.cfg)->drives[0].path, sizeof(blk_config_of(&f.cfg)->drives[0].path), "%s", image);
-	snprintf(blk_config_of(&f.cfg)->drives[0].id, sizeof(blk_config_of(&f.cfg)->drives[0].id), "bounds");
-	make_device(&virtio_kind_blk_create, 0);
-	unlink(image);
+	make_blk(&unlimited, false);
 
 	config = (const struct virtio_blk_config *)dev->config;
 	assert_true(dev->device_features & (1ULL << VIRTIO_BLK_F_SIZE_MAX));
@@ -367,6 +414,185 @@ static void test_stop_mid_kick(void **state)
 	assert_int_equal(take_kicks(CONSOLE_TX), 0);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The I/O thread's loop until the limiter's timer resumes the queue and it
+ * hands back chain `want`: returns how long that took, in ms.
+ */
+static uint64_t wait_for_timer(uint16_t want)
+{
+	uint64_t start = now_ms();
+
+	while (used_idx() < want)
+		event_loop_dispatch(&f.io.loop, 1000);
+	return now_ms() - start;
+}
+
+/* An ops limit of one request per 100 ms: one read served, the next left in the ring until the timer fires. */
+static void test_blk_throttled(void **state)
+{
+	const struct rate_limiter_config one_per_100ms = { .ops = { .size = 1, .refill_time_ms = 100 } };
+	uint64_t waited;
+
+	(void)state;
+	make_blk(&one_per_100ms, false);
+	assert_int_equal(blk_read(4096), VIRTIO_BLK_S_OK);
+	blk_offer_read(4096);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	assert_int_equal(take_kicks(0), 0); /* waits for its timer, not a kick of its own */
+	/* The driver kicking again changes nothing, and costs no new wait. */
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	waited = wait_for_timer(2);
+	assert_in_range(waited, 50, 1000);
+	assert_int_equal(ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
+	assert_int_equal(bytes_moved(), 2 * (4096 + 1) + 2 * sizeof(struct virtio_blk_outhdr));
+}
+
+/* PATCH /drives/{id} with a new rate_limiter: the read waiting for the old one goes at once. */
+static void test_blk_limit_patched(void **state)
+{
+	const struct rate_limiter_config one_per_10s = { .ops = { .size = 1, .refill_time_ms = 10000 } };
+	const struct device_ops *blk_ops = device_find("virtio-blk");
+	const char *faster = "{\"drive_id\": \"bounds\", \"rate_limiter\": {\"ops\": {\"size\": 100, \"refill_time\": 1000}}}";
+	struct api_config_change change = { .section = blk_ops->api };
+	struct errmsg e = { "" };
+
+	(void)state;
+	make_blk(&one_per_10s, true);
+	assert_int_equal(blk_read(4096), VIRTIO_BLK_S_OK);
+	blk_offer_read(4096);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(blk_ops->api->parse_patch(faster, strlen(faster), &change, &e), 0);
+	assert_int_equal(blk_ops->api_patch(fake_host_last(&f), &change, &e), 0);
+	assert_int_equal(take_kicks(0), 1);
+	notify(0);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(ram[DATA_GPA + 512], VIRTIO_BLK_S_OK);
+	assert_int_equal(dev->throttled, 1);
+}
+
+/* A bandwidth limit on virtio-rng: 64 bytes per 100 ms; a 64-byte request goes, the next waits for the timer. */
+static void test_rng_throttled(void **state)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+
+	(void)state;
+	rng_config_of(&f.cfg)->rate_limiter.bandwidth = (struct token_bucket_config){ .size = 64,
+										    .refill_time_ms = 100 };
+	make_device(&virtio_kind_rng_create, 0);
+	set_desc(0, DATA_GPA, 64, true, false);
+	avail->ring[0] = avail->ring[1] = 0;
+	avail->idx = htole16(2);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	notify(0);
+	assert_int_equal(used_idx(), 1);
+	assert_in_range(wait_for_timer(2), 50, 1000);
+	assert_int_equal(dev->bytes_to_guest, 128);
+}
+
+/* A virtio-net interface "eth0" (one frame per 10 s each way where asked), made as the VM makes it, queue q started. */
+static void make_net(bool limit_rx, bool limit_tx, unsigned q)
+{
+	const struct token_bucket_config one_per_10s = { .size = 1, .refill_time_ms = 10000 };
+	struct net_config *n = &net_config_of(&f.cfg)->nets[0];
+
+	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	net_config_of(&f.cfg)->nr = 1;
+	snprintf(n->tap, sizeof(n->tap), "tap0");
+	snprintf(n->id, sizeof(n->id), "eth0");
+	if (limit_rx)
+		n->rx_rate_limiter.ops = one_per_10s;
+	if (limit_tx)
+		n->tx_rate_limiter.ops = one_per_10s;
+	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-net"), 0);
+	dev = virtio_kind_device(fake_host_last(&f), 0);
+	start_queue(q);
+}
+
+/* The interface's limits turned off by a PATCH of both directions. */
+static void patch_net_limits_off(void)
+{
+	const struct device_ops *net_ops = device_find("virtio-net");
+	const char *off = "{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}, "
+			  "\"tx_rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}";
+	struct api_config_change change = { .section = net_ops->api };
+	struct errmsg e = { "" };
+
+	assert_int_equal(net_ops->api->parse_patch(off, strlen(off), &change, &e), 0);
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), 0);
+	snprintf(change.id, sizeof(change.id), "eth1");
+	assert_int_equal(net_ops->api_patch(fake_host_last(&f), &change, &e), -EINVAL);
+	assert_string_equal(e.text, "no network interface 'eth1'");
+}
+
+/*
+ * virtio-net's transmit queue at one frame per 10 s: the second frame
+ * waits, until PATCH /network-interfaces/{id} turns the limit off, which
+ * takes effect at once: the queue is kicked and sends it.
+ */
+static void test_net_tx_limit_patched(void **state)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+	uint8_t frame[128];
+
+	(void)state;
+	make_net(false, true, NET_TXQ);
+	set_desc(0, DATA_GPA, 12 + 60, false, false); /* the virtio-net header and a minimal frame */
+	avail->ring[0] = avail->ring[1] = 0;
+	avail->idx = htole16(2);
+	notify(NET_TXQ);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), 72);
+	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), -1);
+
+	patch_net_limits_off();
+	assert_int_equal(take_kicks(NET_TXQ), 1);
+	notify(NET_TXQ);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(recv(fake_host_tap_peer, frame, sizeof(frame), MSG_DONTWAIT), 72);
+}
+
+/*
+ * The receive side at one frame per 10 s: of two frames in the tap one
+ * reaches the guest; the other stays in the tap, which the I/O thread no
+ * longer watches (the loop finds nothing ready), until the PATCH.
+ */
+static void test_net_rx_limit_patched(void **state)
+{
+	struct vring_avail *avail = (struct vring_avail *)(ram + AVAIL_GPA);
+	uint8_t frame[72] = { 0 };
+
+	(void)state;
+	make_net(true, false, NET_RXQ);
+	set_desc(0, DATA_GPA, 2048, true, false);
+	avail->ring[0] = avail->ring[1] = 0;
+	avail->idx = htole16(2);
+	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), sizeof(frame));
+	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), sizeof(frame));
+	fake_host_run_io(&f, 8);
+	assert_int_equal(used_idx(), 1);
+	assert_int_equal(dev->throttled, 1);
+	assert_int_equal(epoll_wait(f.io.loop.epfd, &(struct epoll_event){ 0 }, 1, 0), 0);
+	patch_net_limits_off();
+	fake_host_run_io(&f, 8);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(dev->bytes_to_guest, 2 * sizeof(frame));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +603,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_io_thread_comes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blk_request_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_mid_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_throttled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_limit_patched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rng_throttled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_net_tx_limit_patched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_net_rx_limit_patched, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

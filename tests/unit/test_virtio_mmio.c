@@ -251,6 +251,33 @@ static void test_bad_ring_needs_reset(void **state)
 	assert_true(m.line && f.line[GSI]);
 }
 
+/* Two windows on one line (more devices than lines): it stays high until neither wants it. */
+static void test_shared_line(void **state)
+{
+	static struct virtio_dev other_dev;
+	struct virtio_mmio other;
+	struct virtio_mmio_lines lines = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+	(void)state;
+	other_dev = dev;
+	virtio_mmio_setup(&other, &f.host, &other_dev, 2, BASE + VIRTIO_MMIO_WINDOW, GSI);
+	m.lines = other.lines = &lines;
+	dev.isr = VIRTIO_ISR_QUEUE;
+	virtio_mmio_update_line(&m);
+	other_dev.isr = VIRTIO_ISR_CONFIG;
+	virtio_mmio_update_line(&other);
+	assert_true(f.line[GSI]);
+	dev.isr = 0;
+	virtio_mmio_update_line(&m);
+	assert_true(f.line[GSI]);
+	assert_int_equal(lines.raised[GSI], 1);
+	other_dev.isr = 0;
+	virtio_mmio_update_line(&other);
+	assert_false(f.line[GSI]);
+	assert_int_equal(lines.raised[GSI], 0);
+	m.lines = NULL;
+}
+
 static void test_interrupt_ack(void **state)
 {
 	(void)state;
@@ -414,6 +441,28 @@ static void test_attach_through_host(void **state)
 	fake_host_exit(&f);
 }
 
+/* kvmini daemon's way (Firecracker's): on the command line even with ACPI, and then not in the DSDT. */
+static void test_attach_cmdline_only(void **state)
+{
+	uint8_t buf[128];
+	struct aml a;
+
+	(void)state;
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	f.cfg.acpi = true;
+	f.cfg.mmio_cmdline = true;
+	vcon_config_of(&f.cfg)->enabled = true;
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-mmio"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-console"), 0);
+	assert_string_equal(f.cmdline, "virtio_mmio.device=512@0xd0000000:16");
+	aml_init(&a, buf, sizeof(buf));
+	assert_int_equal(devices_describe_acpi(&a, &f.devices), 0);
+	assert_int_equal(a.len, 0);
+	fake_host_exit(&f);
+}
+
 /* Device (VR01) { _HID "LNRO0005", _UID 1, _CRS { Memory32Fixed (ReadWrite, 0xD0000200, 0x200),
    Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) { 17 } } }, as iasl 20200925 compiles it. */
 static const uint8_t vr01_ref[] = {
@@ -462,12 +511,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_driver_ok_starts_queues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ring_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_accesses, setup, teardown),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_attach_through_host),
+		cmocka_unit_test(test_attach_cmdline_only),
 		cmocka_unit_test(test_acpi),
 	};
 
