@@ -68,8 +68,11 @@ struct vm {
 
 	struct irq_routing *irq; /* src/irq.c */
 	struct io_thread io;     /* device work: src/io_thread.c */
-	/* Kernel parameters devices ask for (host_append_cmdline: virtio_mmio.device=...), put after the defaults. */
-	char cmdline_extra[512];
+	/*
+	 * Kernel parameters devices ask for (host_append_cmdline), put after the
+	 * defaults: up to 32 virtio_mmio.device=512@0xd0003e00:23, 37 bytes each.
+	 */
+	char cmdline_extra[1536];
 
 	/* What devices see of the VM (host.vm is this VM); they are made against it. */
 	struct device_host host;

@@ -49,6 +49,12 @@ struct vm_config {
 	 * each window twice, and the second probe fail (-EBUSY) with an error line.
 	 */
 	bool mmio_cmdline;
+	/*
+	 * An MP table beside the ACPI tables (kvmini daemon, as Firecracker):
+	 * a guest booted with acpi=off (Kata's) finds its vCPUs and the IOAPIC,
+	 * whose lines virtio-mmio uses, there. Linux with ACPI ignores it.
+	 */
+	bool mptable_too;
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */
 	bool no_seccomp;      /* --no-seccomp: no system call filters (include/seccomp.h); not part of the guest */
 	bool nested;          /* --nested on: the guest sees VMX/SVM and may run its own VMs */

@@ -6,6 +6,7 @@
 #define CPUID_1_ECX_VMX (1U << 5)
 #define CPUID_80000001_ECX_CMP_LEGACY (1U << 1)
 #define CPUID_80000001_ECX_SVM (1U << 2)
+#define CPUID_80000001_ECX_TOPOEXT (1U << 22)
 #define TOPO_LEVEL_SMT 1
 #define TOPO_LEVEL_CORE 2
 
@@ -45,7 +46,10 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 			unsigned threads)
 {
 	unsigned bits = cpuid_id_bits(nr_cpus), cores = nr_cpus / threads;
+	bool has_8000001e = false;
 
+	for (unsigned i = 0; i < nent; i++)
+		has_8000001e |= entries[i].function == 0x8000001e;
 	for (unsigned i = 0; i < nent; i++) {
 		struct kvm_cpuid_entry2 *e = &entries[i];
 
@@ -73,6 +77,14 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent, unsigne
 				e->ecx |= CPUID_80000001_ECX_CMP_LEGACY;
 			else
 				e->ecx &= ~CPUID_80000001_ECX_CMP_LEGACY;
+			/*
+			 * Linux on AMD counts threads per core only from leaf
+			 * 0x8000001E, which it reads only with TOPOEXT: say so
+			 * for SMT wherever that leaf is filled in (AMD), even
+			 * when the host's CPU (an emulated one) does not.
+			 */
+			if (threads > 1 && has_8000001e)
+				e->ecx |= CPUID_80000001_ECX_TOPOEXT;
 			break;
 		case 0x80000008:
 			/* AMD: cores - 1 and the APIC ID bits they use. */

@@ -31,7 +31,7 @@
 struct aml;
 struct device_host;
 
-#define PCI_SLOTS 16             /* slot 0 is the host bridge */
+#define PCI_SLOTS 32             /* bus 0 whole: slot 0 is the host bridge; 16 drives and the rest fit */
 #define PCI_CONFIG_SPACE 256
 #define PCI_BAR_COUNT 6
 #define PCI_CONFIG_PORT 0xCF8    /* 0xCF8 address, 0xCFC-0xCFF data */

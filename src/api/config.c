@@ -265,11 +265,13 @@ static int apply_item(void *ctx, const struct json_item *it, struct errmsg *e)
 	return api_config_apply(s->cfg, &c, e);
 }
 
-/* null, or an empty list: a section that asks for nothing. */
-static bool asks_nothing(const char *value, size_t len)
+static bool is_null(const char *value, size_t len)
 {
-	if (len == 4 && !memcmp(value, "null", 4))
-		return true;
+	return len == 4 && !memcmp(value, "null", 4);
+}
+
+static bool is_empty_list(const char *value, size_t len)
+{
 	if (len < 2 || value[0] != '[' || value[len - 1] != ']')
 		return false;
 	for (size_t i = 1; i + 1 < len; i++)
@@ -296,11 +298,14 @@ static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e
 	int err;
 
 	/*
-	 * As Firecracker, a null section is an absent one; so is an empty list,
-	 * and either for a section of Firecracker's kvmini does not have, which
-	 * then asks for nothing kvmini lacks.
+	 * As Firecracker, a null section is an absent one, and so is an empty
+	 * list of items; either, for a section of Firecracker's kvmini does not
+	 * have, asks for nothing kvmini lacks.
 	 */
-	if (asks_nothing(it->value, it->value_len) && (s.section || firecracker_section(it->key, it->key_len)))
+	if (s.section ? is_null(it->value, it->value_len) ||
+				(s.section->id_field && is_empty_list(it->value, it->value_len))
+		      : firecracker_section(it->key, it->key_len) &&
+				(is_null(it->value, it->value_len) || is_empty_list(it->value, it->value_len)))
 		return 0;
 	if (!s.section)
 		return errmsg_set(e, EINVAL, "section '%.*s' is not supported by kvmini (see docs/api.md)",

@@ -173,7 +173,7 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 	int err;
 
 	*rsdp = 0;
-	if (!vm->cfg->acpi) {
+	if (!vm->cfg->acpi || vm->cfg->mptable_too) {
 		struct mptable_config mp_cfg = {
 			.nr_cpus = vm->nr_vcpus,
 			.ioapic_addr = IOAPIC_ADDR,
@@ -182,7 +182,10 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 
 		mptable_device_lines(vm, &mp_cfg);
 		err = mptable_build(mp, LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE, &mp_cfg);
-		return err < 0 ? errmsg_set(e, -err, "cannot build the MP table: %s", strerror(-err)) : 0;
+		if (err < 0)
+			return errmsg_set(e, -err, "cannot build the MP table: %s", strerror(-err));
+		if (!vm->cfg->acpi)
+			return 0;
 	}
 	struct acpi_platform platform = {
 		.nr_cpus = vm->nr_vcpus,

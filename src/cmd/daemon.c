@@ -213,9 +213,10 @@ int cmd_daemon(int argc, char **argv)
 	int code, err;
 
 	vm_config_init(cfg);
-	/* Firecracker's clients boot with pci=off, often acpi=off too: its devices are on the command line. */
+	/* Firecracker's clients boot with pci=off, often acpi=off too: devices on the command line, an MP table. */
 	cfg->transport = VIRTIO_TRANSPORT_MMIO;
 	cfg->mmio_cmdline = true;
+	cfg->mptable_too = true;
 	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
 	if (err == -ECANCELED) {
 		options_print_usage(stdout, "daemon", &daemon_usage);

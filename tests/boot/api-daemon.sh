@@ -6,43 +6,17 @@
 # configuration, GET / says Running, GET /vm/config shows it, and a second
 # PUT /boot-source is 400; SendCtrlAltDel makes the guest power off
 # (KVMINI_ACTION=counter traps it): exit 0. config-file: --config-file
-# boots at once, its root drive puts root=/dev/vda ro after the boot
-# arguments, GET /vm/config gives back the file's settings, and
+# boots at once, its root drive (virtio-mmio, as kvmini daemon's devices
+# are) puts root=/dev/vda ro after the boot arguments, GET /vm/config gives back the file's settings, and
 # PUT /actions Stop ends kvmini at once with exit 0. stop-before-start:
 # Stop before InstanceStart ends the daemon with 0 and removes the socket.
 # refused-files: InstanceStart with a kernel path that ends in a symbolic
-# link, then with a read-only drive that is a FIFO nobody writes to, is 400
-# at once with a message naming the path and what is wrong; the daemon
+# link is 400; PUT of a drive that is a FIFO is 400; InstanceStart with a
+# read-only drive that became a FIFO nobody writes to after its PUT is 400
+# at once; each message names the path and what is wrong; the daemon
 # stays "Not started", ready for a fixed configuration.
 # timeout: 400
 . "$(dirname "$0")/../lib.sh"
-
-# start_daemon [ARGS...]: kvmini daemon --api-sock $API_SOCK ARGS in the
-# background, as start_guest does for run; wait_console and wait_kvmini work.
-start_daemon() {
-	API_SOCK=$T/$CASE.sock
-	CONSOLE="$T/$CASE.console.log"
-	STDERR="$T/$CASE.stderr.log"
-	KVMINI_DONE="$T/$CASE.exit"
-	KVMINI_PIDFILE="$T/$CASE.pid"
-	rm -f "$KVMINI_DONE" "$KVMINI_PIDFILE"
-	echo "+ kvmini daemon --api-sock $API_SOCK $* (in the background)"
-	(
-		"$KVMINI" daemon --api-sock "$API_SOCK" "$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
-		echo $! >"$KVMINI_PIDFILE"
-		wait $!
-		echo $? >"$KVMINI_DONE"
-	) &
-	KVMINI_PID=$!
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
-	# Until the socket is there.
-	waited=0
-	while [ ! -S "$API_SOCK" ]; do
-		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"
-		sleep 0.1
-		waited=$((waited + 1))
-	done
-}
 
 curl_config() {
 	start_daemon
@@ -52,7 +26,8 @@ curl_config() {
 		"{\"kernel_image_path\": \"$GUEST_KERNEL\", \"initrd_path\": \"$GUEST_INITRD\", \"boot_args\": \"KVMINI_ACTION=counter\"}"
 	expect_api 204 PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256}'
 	expect_api 200 GET /machine-config
-	[ "$API_BODY" = '{"vcpu_count":2,"mem_size_mib":256,"smt":false}' ] || fail "GET /machine-config: $API_BODY"
+	[ "$API_BODY" = '{"vcpu_count":2,"mem_size_mib":256,"smt":false,"track_dirty_pages":false,"huge_pages":"None"}' ] ||
+		fail "GET /machine-config: $API_BODY"
 	expect_api 204 PUT /actions '{"action_type": "InstanceStart"}'
 	wait_console '^COUNTER 5$' 200 || fail "the guest never counted to 5 ($(head -n 1 "$STDERR"))"
 	expect_value nproc 2
@@ -114,8 +89,15 @@ refused_files() {
 	echo "$API_BODY" | grep -q "kernel '$T/vmlinuz-link' is a symbolic link" ||
 		fail "InstanceStart with a symbolic link as the kernel: $API_BODY"
 	expect_api 204 PUT /boot-source "{\"kernel_image_path\": \"$GUEST_KERNEL\", \"initrd_path\": \"$GUEST_INITRD\"}"
-	expect_api 204 PUT /drives/fifo \
+	# A drive's file is checked at its PUT already (as Firecracker), and again when it is opened.
+	expect_api 400 PUT /drives/fifo \
 		"{\"drive_id\": \"fifo\", \"path_on_host\": \"$T/drive-fifo\", \"is_root_device\": false, \"is_read_only\": true}"
+	echo "$API_BODY" | grep -q "a FIFO, not a regular file or a block device" || fail "PUT of a FIFO as a drive: $API_BODY"
+	: >"$T/drive-later-fifo"
+	expect_api 204 PUT /drives/fifo \
+		"{\"drive_id\": \"fifo\", \"path_on_host\": \"$T/drive-later-fifo\", \"is_root_device\": false, \"is_read_only\": true}"
+	rm "$T/drive-later-fifo"
+	mkfifo "$T/drive-later-fifo"
 	expect_api 400 PUT /actions '{"action_type": "InstanceStart"}'
 	echo "$API_BODY" | grep -q "a FIFO, not a regular file or a block device" ||
 		fail "InstanceStart with a FIFO as a drive: $API_BODY"

@@ -77,7 +77,7 @@ struct fake_host {
 		int fd;
 		bool assign;
 	} ioeventfds[FAKE_HOST_FDS_MAX];
-	char cmdline[512];
+	char cmdline[1536];
 	unsigned events[DEVICE_EVENT_INIT_STARTED + 1];
 	bool pause_requested; /* what pause_requested answers: set it to play a pause */
 };

@@ -14,6 +14,7 @@
 #define CMP_LEGACY_BIT (1U << 1)  /* leaf 0x80000001 ECX */
 #define VMX_BIT (1U << 5)         /* leaf 1 ECX */
 #define SVM_BIT (1U << 2)         /* leaf 0x80000001 ECX */
+#define TOPOEXT_BIT (1U << 22)    /* leaf 0x80000001 ECX */
 
 enum {
 	E_LEAF1,
@@ -294,6 +295,16 @@ static void test_smt_two_threads(void **state)
 	assert_int_equal((entries[E_EXT1E].ebx >> 8) & 0xff, 1);          /* AMD: threads per core - 1 */
 	assert_int_equal(entries[E_EXT1E].ebx & 0xff, 2);                 /* core 2 */
 	assert_int_equal(entries[E_EXT1E].eax, 5);
+
+	/* AMD's Linux reads leaf 0x8000001E only with TOPOEXT, which the host here lacks. */
+	assert_true(entries[E_EXT1].ecx & TOPOEXT_BIT);
+	host_entries();
+	cpuid_set_topology(entries, NR_ENTRIES, 5, 8, 1);
+	assert_false(entries[E_EXT1].ecx & TOPOEXT_BIT);
+	/* Without the leaf (Intel), no TOPOEXT. */
+	host_entries();
+	cpuid_set_topology(entries, E_EXT1E, 5, 8, 2);
+	assert_false(entries[E_EXT1].ecx & TOPOEXT_BIT);
 
 	assert_int_equal(cpuid_threads_per_core(true, 2), 2);
 	assert_int_equal(cpuid_threads_per_core(true, 1), 1);

@@ -609,6 +609,7 @@ static void test_config_file(void **state)
 		{ "{\"vsock\": {}}", "vsock" },
 		{ "{\"mmds-config\": {\"network_interfaces\": []}}", "mmds-config" },
 		{ "{\"frobnicate\": null}", "frobnicate" },
+		{ "{\"machine-config\": []}", "machine-config" },
 		{ "{\"machine-config\": {\"vcpu_count\": 33, \"mem_size_mib\": 128}}", "32" },
 		{ "{\"drives\": [{\"drive_id\": \"a\", \"path_on_host\": \"r\"}]}", "is_root_device" },
 		{ "{\"boot-source\": {}}", "kernel_image_path" },

@@ -17,6 +17,7 @@
 #include "api/section.h"
 #include "fake_host.h"
 #include "virtio/blk.h"
+#include "virtio/mmio.h"
 #include "virtio/virtio.h"
 
 #define SECTORS 64
@@ -498,6 +499,51 @@ static void test_patch_swaps_file(void **state)
 	memcpy(path, first, sizeof(first));
 }
 
+/* BLK_MAX_DRIVES drives fit either transport: on MMIO the windows past the eighth share the IOAPIC's lines. */
+static void sixteen_drives(enum virtio_transport_kind transport, const char *bus)
+{
+	static struct fake_host f;
+	static uint8_t ram[1 << 16];
+	char want[64];
+
+	blk_disk_close(&disk); /* setup's exclusive lock: these read-only drives share the image */
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	f.cfg.transport = transport;
+	f.cfg.mmio_cmdline = true;
+	for (unsigned i = 0; i < BLK_MAX_DRIVES; i++) {
+		struct drive_config *d = &blk_config_of(&f.cfg)->drives[i];
+
+		*d = (struct drive_config){ .readonly = true };
+		snprintf(d->id, sizeof(d->id), "d%u", i);
+		memcpy(d->path, path, sizeof(path));
+	}
+	blk_config_of(&f.cfg)->nr_drives = BLK_MAX_DRIVES;
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, bus), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-blk"), 0);
+	assert_non_null(virtio_kind_device(fake_host_last(&f), BLK_MAX_DRIVES - 1));
+	if (transport == VIRTIO_TRANSPORT_MMIO) {
+		/* The ninth window is on the first's line; the last is announced too. */
+		assert_non_null(strstr(f.cmdline, "virtio_mmio.device=512@0xd0001000:16"));
+		snprintf(want, sizeof(want), "virtio_mmio.device=512@%#x:23",
+			 VIRTIO_MMIO_BASE + (BLK_MAX_DRIVES - 1) * VIRTIO_MMIO_WINDOW);
+		assert_non_null(strstr(f.cmdline, want));
+	}
+	fake_host_exit(&f);
+}
+
+static void test_sixteen_drives_mmio(void **state)
+{
+	(void)state;
+	sixteen_drives(VIRTIO_TRANSPORT_MMIO, "virtio-mmio");
+}
+
+static void test_sixteen_drives_pci(void **state)
+{
+	(void)state;
+	sixteen_drives(VIRTIO_TRANSPORT_PCI, "pci");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -522,6 +568,8 @@ int main(void)
 		T(test_host_error),
 		T(test_direct),
 		T(test_patch_swaps_file),
+		T(test_sixteen_drives_mmio),
+		T(test_sixteen_drives_pci),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

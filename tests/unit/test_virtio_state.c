@@ -9,6 +9,7 @@
  * corrupt blobs of the device's own record, each refused with its field
  * named.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 #include <linux/pci_regs.h>
+#include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
@@ -53,6 +55,7 @@ static struct fake_host f;
 static const struct device_instance *rng;
 static enum virtio_transport_kind transport;
 static const char *kind; /* the virtio device the test makes */
+static uint16_t net_mtu; /* virtio-net's mtu (the API's); 0: none */
 
 
 static void start_vm(void)
@@ -62,6 +65,7 @@ static void start_vm(void)
 	rng_config_of(&f.cfg)->enabled = !strcmp(kind, "virtio-rng");
 	net_config_of(&f.cfg)->nr = !strcmp(kind, "virtio-net");
 	strcpy(net_config_of(&f.cfg)->nets[0].tap, "tap0");
+	net_config_of(&f.cfg)->nets[0].mtu = net_mtu;
 	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
 	assert_int_equal(fake_host_add(&f, transport == VIRTIO_TRANSPORT_MMIO ? "virtio-mmio" : "pci"), 0);
 	assert_int_equal(fake_host_add(&f, kind), 0);
@@ -292,6 +296,30 @@ static void test_pci_round_trip(void **state)
 	round_trip();
 }
 
+/* The API's mtu is offered with VIRTIO_NET_F_MTU and read from the configuration space; none, neither. */
+static void test_net_mtu(void **state)
+{
+	struct virtio_dev *dev;
+	struct virtio_net_config c;
+	(void)state;
+
+	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-net";
+	net_mtu = 9000;
+	start_vm();
+	net_mtu = 0;
+	dev = virtio_kind_device(rng->data, 0);
+	assert_true(dev->device_features & 1ULL << VIRTIO_NET_F_MTU);
+	virtio_config_read(dev, offsetof(struct virtio_net_config, mtu), (uint8_t *)&c.mtu, sizeof(c.mtu));
+	assert_int_equal(le16toh(c.mtu), 9000);
+	stop_vm();
+
+	start_vm();
+	dev = virtio_kind_device(rng->data, 0);
+	assert_false(dev->device_features & 1ULL << VIRTIO_NET_F_MTU);
+	stop_vm();
+}
+
 /*
  * virtio-net takes a receive buffer and holds it until a frame comes. Saved
  * then, the restored device must take that buffer again for the next frame:
@@ -452,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_mmio_round_trip),
 		cmocka_unit_test(test_pci_round_trip),
 		cmocka_unit_test(test_net_held_buffer),
+		cmocka_unit_test(test_net_mtu),
 		cmocka_unit_test(test_core_corrupt),
 		cmocka_unit_test(test_pci_corrupt),
 	};
