@@ -102,6 +102,15 @@ void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	void *host = guest_ptr(mem, gpa, len);
+
+	if (!host || !len || ((gpa | len) & (GUEST_PAGE_SIZE - 1)))
+		return -EINVAL;
+	return madvise(host, len, MADV_DONTNEED) ? -errno : 0;
+}
+
 uint64_t guest_mem_low_end(const struct guest_mem *mem)
 {
 	return mem->regions[0].size;
