@@ -394,6 +394,9 @@ static int get_device(void *ctx, const struct device_api *section, const char *s
 			err = errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
 		else
 			section->format(api_section_config(ctl->cfg, section), j);
+		/* A section that formats nothing is not configured: Firecracker's 400, not an empty object. */
+		if (!err && j->depth && j->first[j->depth - 1])
+			err = errmsg_set(e, EINVAL, "/%s is not configured", section->name);
 		pthread_mutex_unlock(&ctl->lock);
 		return err;
 	}

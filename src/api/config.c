@@ -193,11 +193,20 @@ int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 	json_out_init(&j, out, cap);
 	json_object_begin(&j, NULL);
 	for (size_t i = 0; i < n; i++) {
+		struct json_out before = j;
+
 		if (all[i]->id_field)
 			json_array_begin(&j, all[i]->name);
 		else
 			json_object_begin(&j, all[i]->name);
 		all[i]->format(api_section_config(cfg, all[i]), &j);
+		/* An object section with nothing in it is not configured (no balloon): left out, not shown empty. */
+		if (!all[i]->id_field && j.first[j.depth - 1]) {
+			j = before;
+			if (!j.err)
+				j.buf[j.len] = '\0';
+			continue;
+		}
 		if (all[i]->id_field)
 			json_array_end(&j);
 		else
