@@ -24,6 +24,7 @@ struct guest_mem {
 	uint8_t *base;
 	uint64_t size;
 	bool mapped; /* base came from mmap and is ours to unmap */
+	bool hugetlb; /* backed by huge pages (--hugepages): nothing smaller than one can be discarded */
 	unsigned nr_regions;
 	struct guest_region regions[2];
 };
@@ -40,8 +41,9 @@ void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /*
  * Gives guest RAM [gpa, gpa+len) back to the host (MADV_DONTNEED): the host
  * frees its pages and the guest reads zeros there on its next touch.
- * -EINVAL unless the range is page-aligned and lies in one RAM region; the
- * madvise error otherwise (huge pages cannot be given back 4 KiB at a time).
+ * -EINVAL unless the range is page-aligned and lies in one RAM region;
+ * -EOPNOTSUPP on huge pages, where the kernel would round the range up to
+ * whole huge pages and zero guest memory around it.
  */
 #define GUEST_PAGE_SIZE 4096ULL
 int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len);

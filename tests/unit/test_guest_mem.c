@@ -239,6 +239,10 @@ static void test_discard(void **state)
 	assert_int_equal(guest_mem_discard(&mem, MiB, 0), -EINVAL);
 	assert_int_equal(guest_mem_discard(&mem, UINT64_MAX & ~(GUEST_PAGE_SIZE - 1), GUEST_PAGE_SIZE), -EINVAL);
 	assert_int_equal(mem.base[MiB], 0xaa);
+	/* On huge pages the kernel would free whole ones: nothing is given back. */
+	mem.hugetlb = true;
+	assert_int_equal(guest_mem_discard(&mem, MiB, GUEST_PAGE_SIZE), -EOPNOTSUPP);
+	assert_int_equal(mem.base[MiB], 0xaa);
 	guest_mem_free(&mem);
 }
 
