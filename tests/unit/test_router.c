@@ -327,6 +327,25 @@ static void test_balloon(void **state)
 	assert_int_equal(fake.patches, 3);
 }
 
+/* A configuration file's "balloon" is read as PUT /balloon reads its body; null is no balloon. */
+static void test_balloon_config_file(void **state)
+{
+	static const char file[] = "{\"balloon\": {\"amount_mib\": 3, \"deflate_on_oom\": false}}";
+	static const char none[] = "{\"balloon\": null}", partial[] = "{\"balloon\": {\"amount_mib\": 3}}";
+	static struct vm_config cfg;
+	struct errmsg e;
+
+	(void)state;
+	vm_config_init(&cfg);
+	assert_int_equal(api_config_parse_file(&cfg, none, strlen(none), &e), 0);
+	assert_false(balloon_config_of(&cfg)->enabled);
+	assert_int_equal(api_config_parse_file(&cfg, file, strlen(file), &e), 0);
+	assert_true(balloon_config_of(&cfg)->enabled);
+	assert_int_equal(balloon_config_of(&cfg)->amount_mib, 3);
+	assert_int_equal(api_config_parse_file(&cfg, partial, strlen(partial), &e), -EINVAL);
+	assert_non_null(strstr(e.text, "'balloon': missing field 'deflate_on_oom'"));
+}
+
 static void test_too_many_drives(void **state)
 {
 	char path[32], body[128];
@@ -588,6 +607,7 @@ int main(void)
 		T(test_machine_config),
 		T(test_drives),
 		T(test_balloon),
+		T(test_balloon_config_file),
 		T(test_too_many_drives),
 		T(test_network_interfaces),
 		T(test_vm_config_roundtrip),
