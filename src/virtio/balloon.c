@@ -55,15 +55,13 @@ enum { BALLOON_INFLATE, BALLOON_DEFLATE, BALLOON_STATS };
 
 /* Firecracker's name of each statistics tag (VIRTIO_BALLOON_S_*), in tag order. */
 static const char *const stat_names[] = {
-	"swap_in",     "swap_out",    "major_faults",  "minor_faults",   "free_memory",
-	"total_memory", "available_memory", "disk_caches", "hugetlb_allocations", "hugetlb_failures",
-	"oom_kill",    "alloc_stall", "async_scan",    "direct_scan",    "async_reclaim",
-	"direct_reclaim",
+	"swap_in", "swap_out", "major_faults", "minor_faults", "free_memory", "total_memory",
+	"available_memory", "disk_caches", "hugetlb_allocations", "hugetlb_failures", "oom_kill",
+	"alloc_stall", "async_scan", "direct_scan", "async_reclaim", "direct_reclaim",
 };
 
 struct virtio_balloon {
 	struct virtio_dev dev;
-	const struct device_host *host;
 	struct virtio_balloon_config config; /* num_pages and actual only: config_size stops before the rest */
 	uint32_t target_pages;               /* num_pages as kvmini set it; the guest writes only actual */
 	uint64_t ram_mib;                    /* the most a target may be */
@@ -87,7 +85,7 @@ static void balloon_discard(struct virtio_balloon *b, uint64_t gpa, uint64_t len
 
 	if (!len)
 		return;
-	if ((err = host_discard_ram(b->host, gpa, len)))
+	if ((err = host_discard_ram(b->dev.host, gpa, len)))
 		log_limited(&b->page_log, "%s: cannot give back guest memory %#llx-%#llx: %s", b->dev.name,
 			    (unsigned long long)gpa, (unsigned long long)(gpa + len - 1), strerror(-err));
 }
@@ -260,7 +258,7 @@ static void balloon_destroy(struct virtio_dev *dev)
 	struct virtio_balloon *b = dev->priv;
 
 	if (b->timer_fd >= 0) {
-		event_loop_remove(&b->host->io->loop, b->timer_fd);
+		event_loop_remove(&b->dev.host->io->loop, b->timer_fd);
 		close(b->timer_fd);
 	}
 	free(b);
@@ -330,7 +328,6 @@ static int balloon_create(const struct device_host *host, const void *config, un
 				  cfg->amount_mib, (unsigned long long)ram_mib);
 	if (!(b = calloc(1, sizeof(*b))))
 		return errmsg_set(e, ENOMEM, "virtio-balloon: out of memory");
-	b->host = host;
 	b->ram_mib = ram_mib;
 	b->deflate_on_oom = cfg->deflate_on_oom;
 	b->interval_s = cfg->stats_polling_interval_s;
