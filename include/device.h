@@ -71,6 +71,8 @@ struct device_host_ops {
 	bool (*pause_requested)(void *vm);
 	/* The data of another device by its record (a transport finding its bus), NULL if it has none. */
 	void *(*find)(void *vm, const struct device_ops *ops);
+	/* Guest RAM [gpa, gpa+len) the guest gave up (the balloon), back to the host: guest_mem_discard. */
+	int (*discard_ram)(void *vm, uint64_t gpa, uint64_t len);
 };
 
 /* Everything a device may use of the VM. */
@@ -133,6 +135,11 @@ static inline bool host_pause_requested(const struct device_host *h)
 static inline void *host_find(const struct device_host *h, const struct device_ops *ops)
 {
 	return h->ops->find(h->vm, ops);
+}
+
+static inline int host_discard_ram(const struct device_host *h, uint64_t gpa, uint64_t len)
+{
+	return h->ops->discard_ram(h->vm, gpa, len);
 }
 
 /* A device's counters for GET /vm/stats. */

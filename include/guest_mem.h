@@ -24,6 +24,7 @@ struct guest_mem {
 	uint8_t *base;
 	uint64_t size;
 	bool mapped; /* base came from mmap and is ours to unmap */
+	bool hugetlb; /* backed by huge pages (--hugepages): nothing smaller than one can be discarded */
 	unsigned nr_regions;
 	struct guest_region regions[2];
 };
@@ -37,6 +38,15 @@ void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size);
 void guest_mem_free(struct guest_mem *mem);
 /* Host pointer for [gpa, gpa+len), or NULL unless the whole range lies in one RAM region. */
 void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+/*
+ * Gives guest RAM [gpa, gpa+len) back to the host (MADV_DONTNEED): the host
+ * frees its pages and the guest reads zeros there on its next touch.
+ * -EINVAL unless the range is page-aligned and lies in one RAM region;
+ * -EOPNOTSUPP on huge pages, where the kernel would round the range up to
+ * whole huge pages and zero guest memory around it.
+ */
+#define GUEST_PAGE_SIZE 4096ULL
+int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /* End of the RAM region that starts at 0 (the highest address a 32-bit loader may use, exclusive). */
 uint64_t guest_mem_low_end(const struct guest_mem *mem);
 

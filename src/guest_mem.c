@@ -71,6 +71,7 @@ int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size, bool hugepages)
 	mem->base = p;
 	mem->size = ram_size;
 	mem->mapped = true;
+	mem->hugetlb = hugepages;
 	guest_mem_place(mem);
 	return 0;
 }
@@ -100,6 +101,17 @@ void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 			return r->host + (gpa - r->gpa);
 	}
 	return NULL;
+}
+
+int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	void *host = guest_ptr(mem, gpa, len);
+
+	if (!host || !len || ((gpa | len) & (GUEST_PAGE_SIZE - 1)))
+		return -EINVAL;
+	if (mem->hugetlb)
+		return -EOPNOTSUPP;
+	return madvise(host, len, MADV_DONTNEED) ? -errno : 0;
 }
 
 uint64_t guest_mem_low_end(const struct guest_mem *mem)

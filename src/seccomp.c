@@ -86,6 +86,8 @@ static const struct call_row syscalls[] = {
 	CALL(timerfd_create,      _,   _,   X,   _), /* a rate limiter's timer, made when its queue first waits */
 	CALL(timerfd_settime,     _,   _,   X,   _),
 	CALL(epoll_ctl,           X,   X,   X,   X),
+	/* the balloon's statistics interval, changed by PATCH on the I/O thread (on the API's while paused) */
+	CALL(timerfd_settime,     _,   _,   X,   X),
 	CALL(close,               X,   X,   X,   X),
 	CALL(poll,                X,   X,   X,   _), /* the console waits for a full stdout to drain */
 	CALL(ppoll,               X,   X,   X,   _),

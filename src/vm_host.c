@@ -112,6 +112,11 @@ static void *host_vm_find(void *opaque, const struct device_ops *ops)
 	return devices_find(&((struct vm *)opaque)->devices, ops);
 }
 
+static int host_vm_discard_ram(void *opaque, uint64_t gpa, uint64_t len)
+{
+	return guest_mem_discard(&((struct vm *)opaque)->mem, gpa, len);
+}
+
 static const struct device_host_ops vm_host_ops = {
 	.irq_line = host_vm_irq_line,
 	.irq_alloc_line = host_vm_irq_alloc_line,
@@ -124,6 +129,7 @@ static const struct device_host_ops vm_host_ops = {
 	.event = host_vm_event,
 	.pause_requested = host_vm_pause_requested,
 	.find = host_vm_find,
+	.discard_ram = host_vm_discard_ram,
 };
 
 void vm_host_init(struct vm *vm)

@@ -391,10 +391,14 @@ static int get_device(void *ctx, const struct device_api *section, const char *s
 		/* Before the start: what is configured; a sub-resource has nothing yet. */
 		int err = 0;
 
+		const void *config = api_section_config(ctl->cfg, section);
+
 		if (sub[0])
 			err = errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
+		else if (section->configured && !section->configured(config))
+			err = errmsg_set(e, EINVAL, "/%s is not configured", section->name); /* Firecracker's 400, not {} */
 		else
-			section->format(api_section_config(ctl->cfg, section), j);
+			section->format(config, j);
 		pthread_mutex_unlock(&ctl->lock);
 		return err;
 	}

@@ -394,7 +394,7 @@ static int get_regs(const struct call *c, struct reply *r)
 /* Firecracker endpoints kvmini does not have: a clear 404 instead of a plain "no such path". */
 static bool firecracker_only(const char *path)
 {
-	static const char *const prefixes[] = { "/balloon", "/cpu-config", "/entropy", "/hotplug/", "/logger",
+	static const char *const prefixes[] = { "/balloon/hinting/", "/cpu-config", "/entropy", "/hotplug/", "/logger",
 						"/metrics", "/mmds", "/pmem/", "/serial", "/snapshot/", "/vsock" };
 
 	for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)

@@ -130,9 +130,9 @@ module_files() {
 
 # The guest's drivers for kvmini's virtio devices, all modules in Debian's
 # kernel: both transports, blk, net, console, rng, fs (fuse and virtiofs),
-# and ext4 for the disk test (crc32c_generic: ext4's metadata checksums ask
+# balloon, and ext4 for the disk test (crc32c_generic: ext4's metadata checksums ask
 # for it at mount time, and the guest has no modprobe to fetch it then).
-GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng crc32c_generic ext4 fuse virtiofs"
+GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng virtio_balloon crc32c_generic ext4 fuse virtiofs"
 
 # build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs
 # (a shard of run.sh --shards uses the one its parent built).

@@ -32,7 +32,7 @@ last_counter() {
 
 not_found() {
 	expect_fault 404 GET /no/such/path
-	expect_fault 404 GET /balloon
+	expect_fault 404 GET /cpu-config
 }
 
 method() {

@@ -138,6 +138,23 @@ static void *fake_find(void *vm, const struct device_ops *ops)
 	return devices_find(&((struct fake_host *)vm)->devices, ops);
 }
 
+static int fake_discard_ram(void *vm, uint64_t gpa, uint64_t len)
+{
+	struct fake_host *f = vm;
+	uint8_t *host = guest_ptr(&f->mem, gpa, len);
+
+	if (!host || !len || ((gpa | len) & (GUEST_PAGE_SIZE - 1)))
+		return -EINVAL;
+	memset(host, 0, len);
+	pthread_mutex_lock(&f->lock);
+	if (f->nr_discards < FAKE_HOST_DISCARDS_MAX)
+		f->discards[f->nr_discards] = (struct fake_discard){ .gpa = gpa, .len = len };
+	f->nr_discards++;
+	f->discarded += len;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
 static const struct device_host_ops fake_host_ops = {
 	.irq_line = fake_irq_line,
 	.irq_alloc_line = fake_irq_alloc_line,
@@ -150,6 +167,7 @@ static const struct device_host_ops fake_host_ops = {
 	.event = fake_event,
 	.pause_requested = fake_pause_requested,
 	.find = fake_find,
+	.discard_ram = fake_discard_ram,
 };
 
 int fake_host_tap_peer = -1;

@@ -17,6 +17,8 @@
  *   event           a count per event
  *   pause_requested the flag pause_requested, set by the test
  *   find            the devices made with fake_host_add
+ *   discard_ram     each range (refused as the VM refuses it), zeroed as
+ *                   MADV_DONTNEED leaves it
  * and virtio-net's tap is a socketpair (fake_host_tap_peer).
  * Devices come from the registered records by name, as devices_init makes
  * them, each with its part of f->cfg (device_config).
@@ -38,6 +40,7 @@
 
 #define FAKE_HOST_MSI_MAX 64
 #define FAKE_HOST_FDS_MAX 64
+#define FAKE_HOST_DISCARDS_MAX 256
 
 struct virtio_dev;
 struct virtio_dev_ops;
@@ -80,6 +83,11 @@ struct fake_host {
 	char cmdline[1536];
 	unsigned events[DEVICE_EVENT_INIT_STARTED + 1];
 	bool pause_requested; /* what pause_requested answers: set it to play a pause */
+	unsigned nr_discards; /* every range taken; the first FAKE_HOST_DISCARDS_MAX are kept */
+	struct fake_discard {
+		uint64_t gpa, len;
+	} discards[FAKE_HOST_DISCARDS_MAX];
+	uint64_t discarded; /* bytes, in all */
 };
 
 /*

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for what a guest driver can do to a virtio device: the
- * first byte picks the device (blk, net, console, rng, fs), the transport
+ * first byte picks the device (blk, net, console, rng, fs, balloon), the transport
  * (virtio-pci or virtio-mmio) and a rate limiter; the rest is a program of register accesses
  * (PCI configuration space, the BAR or the MMIO window), writes of ring
  * contents into guest RAM, queue kicks, host input (console bytes, frames
- * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
- * queue the way a driver does. The device's work runs synchronously on the
+ * from the "tap", or its hang-up; the API's GET and PATCH of the balloon)
+ * and a shortcut that negotiates features and sets up every queue the way a
+ * driver does. The device's work runs synchronously on the
  * fuzzer's thread (tests/common/fake_host.h). Backends are harmless: the disk is
  * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe, the share
  * a read-only one of a temporary directory holding one file (what a guest
@@ -26,6 +27,9 @@
 
 #include "devices/pci.h"
 #include "fake_host.h"
+#include "api/json.h"
+#include "api/section.h"
+#include "virtio/balloon.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/virtio.h"
@@ -45,18 +49,21 @@
 /* Work the harness lets queued events do after each kick: enough to drain any ring. */
 #define IO_ROUNDS 8
 
-/* The first four by the selector's bits 0-1, virtio-fs by its bit 4. */
-enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_FS };
-static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng", "virtio-fs" };
+/* The first four by the selector's bits 0-1, virtio-fs by its bits 4-5 at 01, virtio-balloon at 10. */
+enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_FS, DEV_BALLOON };
+static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng", "virtio-fs",
+					    "virtio-balloon" };
 
 /*
  * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
- * PCI, bit 3 a read-only disk, bit 4 virtio-fs instead, bits 5-6 a rate
- * limiter on blk, net's two queues and rng: one of `limiters`), then ops, each an op byte (modulo OP_COUNT),
+ * PCI, bit 3 a read-only disk or a balloon without statistics, bits 4-5 virtio-fs (01) or
+ * virtio-balloon (10) instead, bits 6-7 a rate limiter on blk, net's two queues and rng: one of
+ * `limiters`), then ops, each an op byte (modulo OP_COUNT),
  * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
  *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
  *   CFG_WRITE offset:1 value:size    CFG_READ offset:1    (PCI configuration space)
  *   MEM_WRITE gpa:2 len:1 bytes      KICK queue:1         HOST_INPUT len:1 bytes
+ *     (the balloon's: len % 3 picks GET /balloon, GET /balloon/statistics or PATCH /balloon)
  *   DRIVER_SETUP features:4, then per queue size:2 desc:2 avail:2 used:2
  * Missing bytes read as 0.
  */
@@ -214,6 +221,24 @@ static void driver_setup(const struct target *t, struct input *in)
 				       VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
+/* What the API asks of a running balloon, through its record's hooks, as the I/O thread runs them. */
+static void balloon_api(unsigned what)
+{
+	const struct device_ops *ops = device_find("virtio-balloon");
+	static const char patch[] = "{\"amount_mib\": 0}";
+	struct api_config_change c = { .section = ops->api };
+	struct errmsg e;
+	struct json_out j;
+	char out[1024];
+
+	json_out_init(&j, out, sizeof(out));
+	json_object_begin(&j, NULL);
+	if (what == 2 && !ops->api->parse_patch(patch, sizeof(patch) - 1, &c, &e))
+		ops->api_patch(fake_host_last(&f), &c, &e);
+	else if (what < 2)
+		ops->api_get(fake_host_last(&f), what ? "statistics" : "", &j, &e);
+}
+
 static void host_input(enum device_kind kind, struct input *in)
 {
 	uint8_t buf[256];
@@ -223,7 +248,9 @@ static void host_input(enum device_kind kind, struct input *in)
 	memcpy(buf, in->p, len);
 	in->p += len;
 	in->left -= len;
-	if (kind == DEV_CONSOLE) {
+	if (kind == DEV_BALLOON) {
+		balloon_api(len % 3);
+	} else if (kind == DEV_CONSOLE) {
 		fake_host_console_input(&f, buf, len);
 	} else if (kind == DEV_NET && !len && fake_host_tap_peer >= 0) {
 		/* An empty frame stands for the tap's interface going away. */
@@ -296,7 +323,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	uint8_t selector = (uint8_t)take(&in, 1);
-	enum device_kind kind = selector & 16 ? DEV_FS : selector % 4;
+	enum device_kind kind = (selector & 48) == 32 ? DEV_BALLOON : selector & 16 ? DEV_FS : selector % 4;
 	struct target t = { .mmio = selector & 4 };
 	struct virtio_dev *dev;
 	uint64_t command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, bar = 0;
@@ -314,14 +341,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(blk_config_of(&f.cfg)->drives[0].path, sizeof(blk_config_of(&f.cfg)->drives[0].path), "/proc/self/fd/%d", disk_fd);
 	snprintf(blk_config_of(&f.cfg)->drives[0].id, sizeof(blk_config_of(&f.cfg)->drives[0].id), "fuzz");
 	blk_config_of(&f.cfg)->drives[0].readonly = selector & 8;
-	blk_config_of(&f.cfg)->drives[0].rate_limiter = limiters[(selector >> 5) & 3];
-	net_config_of(&f.cfg)->nets[0].rx_rate_limiter = limiters[(selector >> 5) & 3];
-	net_config_of(&f.cfg)->nets[0].tx_rate_limiter = limiters[(selector >> 5) & 3];
-	rng_config_of(&f.cfg)->rate_limiter = limiters[(selector >> 5) & 3];
+	blk_config_of(&f.cfg)->drives[0].rate_limiter = limiters[selector >> 6];
+	net_config_of(&f.cfg)->nets[0].rx_rate_limiter = limiters[selector >> 6];
+	net_config_of(&f.cfg)->nets[0].tx_rate_limiter = limiters[selector >> 6];
+	rng_config_of(&f.cfg)->rate_limiter = limiters[selector >> 6];
 	net_config_of(&f.cfg)->nr = kind == DEV_NET;
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
 	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;
 	rng_config_of(&f.cfg)->enabled = kind == DEV_RNG;
+	/* RAM is under 1 MiB: the only target is 0, and PATCH /balloon asks for it again. */
+	*balloon_config_of(&f.cfg) = (struct balloon_config){ .enabled = kind == DEV_BALLOON, .deflate_on_oom = true,
+							      .stats_polling_interval_s = selector & 8 ? 0 : 1 };
 	if (kind == DEV_FS && fs_config_add_share(fs_config_of(&f.cfg), share_dir, "fuzz", true, &(struct errmsg){ 0 }))
 		abort();
 	fake_host_tap_peer = -1;

@@ -37,8 +37,8 @@ for transport in 0 4; do
 	  mem 0x1000 48; desc 0x8000 16 1 1; desc 0x9000 512 3 2; desc 0x9400 1 2 0
 	  mem 0x8000 16; le32 0; le32 0; le64 0
 	  offer 0x2000; kick 0; } | emit corpus-virtio/blk-read-$name
-	# blk under an ops limit (selector bit 5): the same read offered twice, the second one waits.
-	{ b $((32 + transport)); setup 1
+	# blk under an ops limit (selector bits 6-7: 1): the same read offered twice, the second one waits.
+	{ b $((64 + transport)); setup 1
 	  mem 0x1000 48; desc 0x8000 16 1 1; desc 0x9000 512 3 2; desc 0x9400 1 2 0
 	  mem 0x8000 16; le32 0; le32 0; le64 0
 	  mem 0x2000 8; le16 0; le16 2; le16 0; le16 0; kick 0; kick 0; } | emit corpus-virtio/blk-read-limited-$name
@@ -55,8 +55,8 @@ for transport in 0 4; do
 	# rng: one 64-byte buffer to fill.
 	{ b $((3 + transport)); setup 1
 	  mem 0x1000 16; desc 0x8000 64 2 0; offer 0x2000; kick 0; } | emit corpus-virtio/rng-fill-$name
-	# rng under a 512-byte bandwidth limit (selector bit 6): a 4 KiB request, served into debt, then another.
-	{ b $((64 + 3 + transport)); setup 1
+	# rng under a 512-byte bandwidth limit (selector bits 6-7: 2): a 4 KiB request, served into debt, then another.
+	{ b $((128 + 3 + transport)); setup 1
 	  mem 0x1000 16; desc 0x8000 4096 2 0
 	  mem 0x2000 8; le16 0; le16 2; le16 0; le16 0; kick 0; kick 0; } | emit corpus-virtio/rng-fill-limited-$name
 	# fs: on the request queue (1), INIT (a 40-byte fuse_in_header, then fuse_init_in: 7.38, flags MAX_PAGES)
@@ -73,6 +73,13 @@ for transport in 0 4; do
 	  mem 0x1000 16; desc 0xa000 48 0 0
 	  mem 0xa000 48; le32 48; le32 2; le64 3; le64 2; le32 0; le32 0; le32 0; le32 0; le64 1
 	  offer 0x2000; kick 0; } | emit corpus-virtio/fs-init-lookup-forget-$name
+	# balloon (with statistics): inflate frames 12, 13 and 16 (past RAM), deflate 12 and 13, a statistics
+	# buffer (free and total memory), then the API's GET /balloon/statistics, PATCH /balloon and GET /balloon.
+	{ b $((32 + transport)); setup 3
+	  mem 0x1000 16; desc 0xa000 12 0 0; mem 0xa000 12; le32 12; le32 13; le32 16; offer 0x2000; kick 0
+	  mem 0x4000 16; desc 0xa000 8 0 0; offer 0x5000; kick 1
+	  mem 0x7000 16; desc 0xb000 20 0 0; mem 0xb000 20; le16 4; le64 1000; le16 5; le64 2000; offer 0x8000; kick 2
+	  b 6 0 1 0; b 6 0 2 0 0; b 6 0 0; } | emit corpus-virtio/balloon-$name
 done
 
 # --- loader: initrd size (4 bytes), flags (bit 0 ACPI, bit 1 --cmdline), the kernel file ---

@@ -5,7 +5,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "guest_mem.h"
 
@@ -210,6 +212,40 @@ static void test_alloc_is_2mib_aligned(void **state)
 	}
 }
 
+/* The balloon's pages go back to the host: zeros on the next touch, and no longer resident. */
+static void test_discard(void **state)
+{
+	struct guest_mem mem;
+	unsigned char resident[4];
+	(void)state;
+
+	assert_int_equal(guest_mem_alloc(&mem, 64 * MiB, false), 0);
+	memset(mem.base + MiB, 0xaa, 4 * GUEST_PAGE_SIZE);
+	assert_int_equal(guest_mem_discard(&mem, MiB + GUEST_PAGE_SIZE, 2 * GUEST_PAGE_SIZE), 0);
+	assert_int_equal(mincore(mem.base + MiB, 4 * GUEST_PAGE_SIZE, resident), 0);
+	assert_true(resident[0] & 1);
+	assert_false(resident[1] & 1);
+	assert_false(resident[2] & 1);
+	assert_true(resident[3] & 1);
+	assert_int_equal(mem.base[MiB], 0xaa);
+	assert_int_equal(mem.base[MiB + GUEST_PAGE_SIZE], 0);
+	assert_int_equal(mem.base[MiB + 3 * GUEST_PAGE_SIZE - 1], 0);
+	assert_int_equal(mem.base[MiB + 3 * GUEST_PAGE_SIZE], 0xaa);
+	/* Only whole pages of RAM. */
+	assert_int_equal(guest_mem_discard(&mem, 64 * MiB, GUEST_PAGE_SIZE), -EINVAL);
+	assert_int_equal(guest_mem_discard(&mem, 64 * MiB - GUEST_PAGE_SIZE, 2 * GUEST_PAGE_SIZE), -EINVAL);
+	assert_int_equal(guest_mem_discard(&mem, MiB + 1, GUEST_PAGE_SIZE), -EINVAL);
+	assert_int_equal(guest_mem_discard(&mem, MiB, 100), -EINVAL);
+	assert_int_equal(guest_mem_discard(&mem, MiB, 0), -EINVAL);
+	assert_int_equal(guest_mem_discard(&mem, UINT64_MAX & ~(GUEST_PAGE_SIZE - 1), GUEST_PAGE_SIZE), -EINVAL);
+	assert_int_equal(mem.base[MiB], 0xaa);
+	/* On huge pages the kernel would free whole ones: nothing is given back. */
+	mem.hugetlb = true;
+	assert_int_equal(guest_mem_discard(&mem, MiB, GUEST_PAGE_SIZE), -EOPNOTSUPP);
+	assert_int_equal(mem.base[MiB], 0xaa);
+	guest_mem_free(&mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_ptr_crossing_regions),
 		cmocka_unit_test(test_ptr_adjacent_regions),
 		cmocka_unit_test(test_alloc_is_2mib_aligned),
+		cmocka_unit_test(test_discard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

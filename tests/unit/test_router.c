@@ -15,6 +15,7 @@
 #include "api/router.h"
 #include "fake_backend.h"
 #include "test_files.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
@@ -200,7 +201,7 @@ static void test_methods_and_paths(void **state)
 	assert_int_equal(status, 404);
 	request(HTTP_PUT, "/snapshot/create", "{}");
 	expect_fault(404, "not implemented");
-	request(HTTP_GET, "/balloon", NULL);
+	request(HTTP_GET, "/cpu-config", NULL);
 	expect_fault(404, "not implemented");
 	assert_int_equal(fake.configures, 0);
 }
@@ -415,6 +416,82 @@ static void test_patch_drive(void **state)
 	expect_no_content();
 	assert_int_equal(blk_config_of(&fake.cfg)->drives[0].rate_limiter.ops.size, 10);
 	assert_int_equal(blk_config_of(&fake.cfg)->drives[0].rate_limiter.bandwidth.size, 4096);
+}
+
+/* /balloon: PUT before the start; GET; PATCH of it and of /balloon/statistics only after it. */
+static void test_balloon(void **state)
+{
+	const struct balloon_config *b = balloon_config_of(&fake.cfg);
+
+	(void)state;
+	request(HTTP_PUT, "/balloon",
+		"{\"amount_mib\": 64, \"deflate_on_oom\": true, \"stats_polling_interval_s\": 1}");
+	expect_no_content();
+	assert_true(b->enabled);
+	assert_int_equal(b->amount_mib, 64);
+	request(HTTP_GET, "/balloon", NULL);
+	assert_int_equal(status, 200);
+	assert_string_equal(out, "{\"amount_mib\":64,\"deflate_on_oom\":true,\"stats_polling_interval_s\":1}");
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, "\"balloon\":{\"amount_mib\":64,"));
+	request(HTTP_PUT, "/balloon", "{\"amount_mib\": 64}");
+	expect_fault(400, "deflate_on_oom");
+
+	/* Before the start: the backend refuses what needs the device. */
+	request(HTTP_PATCH, "/balloon", "{\"amount_mib\": 8}");
+	expect_fault(400, API_MSG_NOT_STARTED);
+	request(HTTP_GET, "/balloon/statistics", NULL);
+	expect_fault(400, API_MSG_NOT_STARTED);
+
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PATCH, "/balloon", "{\"amount_mib\": 8}");
+	expect_no_content();
+	assert_string_equal(fake.last.sub, "");
+	assert_int_equal(b->amount_mib, 8);
+	request(HTTP_PATCH, "/balloon/statistics", "{\"stats_polling_interval_s\": 5}");
+	expect_no_content();
+	assert_string_equal(fake.last.sub, "statistics");
+	assert_int_equal(b->stats_polling_interval_s, 5);
+	assert_int_equal(b->amount_mib, 8);
+	assert_int_equal(fake.patches, 3);
+	request(HTTP_GET, "/balloon/statistics", NULL);
+	assert_int_equal(status, 200);
+
+	/* Each PATCH body has its one field. */
+	request(HTTP_PATCH, "/balloon", "{\"stats_polling_interval_s\": 5}");
+	expect_fault(400, "stats_polling_interval_s");
+	request(HTTP_PATCH, "/balloon/statistics", "{\"amount_mib\": 5}");
+	expect_fault(400, "amount_mib");
+	request(HTTP_PATCH, "/balloon", "{}");
+	expect_fault(400, "amount_mib");
+	request(HTTP_PATCH, "/balloon", NULL);
+	assert_int_equal(status, 400);
+	request(HTTP_PUT, "/balloon/statistics", "{}");
+	expect_fault(405, "GET and PATCH");
+	request(HTTP_GET, "/balloon/other", NULL);
+	expect_fault(404, "no such endpoint");
+	request(HTTP_PATCH, "/balloon/hinting/start", "{}");
+	expect_fault(404, "not implemented");
+	assert_int_equal(fake.patches, 3);
+}
+
+/* A configuration file's "balloon" is read as PUT /balloon reads its body; null is no balloon. */
+static void test_balloon_config_file(void **state)
+{
+	static const char file[] = "{\"balloon\": {\"amount_mib\": 3, \"deflate_on_oom\": false}}";
+	static const char none[] = "{\"balloon\": null}", partial[] = "{\"balloon\": {\"amount_mib\": 3}}";
+	static struct vm_config cfg;
+	struct errmsg e;
+
+	(void)state;
+	vm_config_init(&cfg);
+	assert_int_equal(api_config_parse_file(&cfg, none, strlen(none), &e), 0);
+	assert_false(balloon_config_of(&cfg)->enabled);
+	assert_int_equal(api_config_parse_file(&cfg, file, strlen(file), &e), 0);
+	assert_true(balloon_config_of(&cfg)->enabled);
+	assert_int_equal(balloon_config_of(&cfg)->amount_mib, 3);
+	assert_int_equal(api_config_parse_file(&cfg, partial, strlen(partial), &e), -EINVAL);
+	assert_non_null(strstr(e.text, "'balloon': missing field 'deflate_on_oom'"));
 }
 
 static void test_too_many_drives(void **state)
@@ -674,11 +751,11 @@ static void test_config_to_boot(void **state)
 	api_ctl_destroy(&ctl);
 }
 
-/* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
+/* The core's sections, then the device records' (virtio-balloon's, -blk's, -net's), in GET /vm/config's order. */
 static void test_sections(void **state)
 {
-	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces",
-					    "entropy" };
+	static const char *const want[] = { "boot-source", "machine-config", "balloon", "drives",
+					    "network-interfaces", "entropy" };
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
 
@@ -688,10 +765,11 @@ static void test_sections(void **state)
 		assert_string_equal(all[i]->name, want[i]);
 		assert_ptr_equal(api_section_find(want[i], strlen(want[i])), all[i]);
 	}
-	assert_string_equal(all[2]->id_field, "drive_id");
-	assert_string_equal(all[3]->id_field, "iface_id");
+	assert_null(all[2]->id_field);
+	assert_string_equal(all[3]->id_field, "drive_id");
+	assert_string_equal(all[4]->id_field, "iface_id");
 	assert_null(all[0]->id_field);
-	assert_null(all[4]->id_field);
+	assert_null(all[5]->id_field);
 	assert_null(api_section_find("drive", 5));
 	assert_null(api_section_find("drives/x", 8));
 }
@@ -779,6 +857,8 @@ int main(void)
 		T(test_machine_config),
 		T(test_drives),
 		T(test_patch_drive),
+		T(test_balloon),
+		T(test_balloon_config_file),
 		T(test_too_many_drives),
 		T(test_network_interfaces),
 		T(test_entropy),
