@@ -31,7 +31,7 @@ struct guest_mem {
 
 /* Splits ram_size around the hole; returns the number of regions. Pure. */
 unsigned guest_mem_layout(uint64_t ram_size, struct guest_region regions[2]);
-/* Maps anonymous memory (huge pages if asked) and lays it out. */
+/* Maps anonymous memory (2 MiB huge pages if asked) and lays it out. */
 int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size, bool hugepages);
 /* Lays out a caller's buffer as guest memory (unit tests, builders). */
 void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size);
