@@ -22,6 +22,7 @@ struct fake_vm {
 	int paused;  /* -1: set_paused not called */
 	int action;  /* an enum api_action; -1: action not called */
 	unsigned configures, patches;
+	unsigned loggers, metrics; /* set_logger and set_metrics calls; what they set is real (log.c, metrics.c) */
 	struct api_config_change last;
 	unsigned regs_vcpu;
 };
