@@ -21,18 +21,12 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "log.h"
+#include "metrics.h"
 #include "runner.h"
 #include "jail.h"
 
 /* A config file larger than this is surely not one. */
 #define CONFIG_FILE_MAX (1 << 20)
-
-/* What daemon's options fill: of the VM's configuration what is not the guest's; the API fills the rest. */
-struct daemon_args {
-	struct vm_config cfg;
-	const char *config_file;
-	bool verbose;
-};
 
 static const struct option_spec daemon_options[] = {
 	{ "config-file", 0, "FILE", "a Firecracker configuration file: the VM starts at once", option_string,
@@ -192,33 +186,27 @@ static int serve(struct api_ctl *ctl, bool start_now)
 	return exit_code;
 }
 
-int cmd_daemon(int argc, char **argv)
+int daemon_run(struct daemon_args *args)
 {
 	static struct api_ctl ctl;
-	/* Static: the configuration's drive slots stay untouched pages. */
-	static struct daemon_args args;
-	struct option_group groups[OPTION_GROUPS_MAX];
-	struct vm_config *cfg = &args.cfg;
-	struct api_server *server;
+	struct vm_config *cfg = &args->cfg;
+	struct api_server *server = NULL;
 	struct errmsg e;
 	int code, err;
 
-	vm_config_init(cfg);
-	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
-	if (err == -ECANCELED) {
-		options_print_usage(stdout, "daemon", &daemon_usage);
-		return 0;
-	}
-	if (!err && !cfg->api_sock)
-		err = options_required("daemon", "api-sock", &e);
-	if (!err)
-		err = jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, &e);
-	if (err) {
+	if ((err = jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, &e))) {
 		log_error("%s", e.text);
 		return EXIT_USAGE;
 	}
-	log_set_verbose(args.verbose);
+	log_set_verbose(args->verbose);
 	jail_configure(cfg->uid, cfg->gid, cfg->chroot_dir);
+	/* The log file first, as Firecracker: what follows, errors included, goes there too. */
+	if (args->id)
+		log_set_instance_id(args->id);
+	if (args->log_file && log_file_configure(&args->log, &e)) {
+		log_error("--log-path: %s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
 	if ((err = seccomp_enable(!cfg->no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return EXIT_RUNTIME_ERROR;
@@ -227,18 +215,49 @@ int cmd_daemon(int argc, char **argv)
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}
-	if (args.config_file && read_config_file(&ctl, args.config_file, &e)) {
+	if (args->id)
+		snprintf(ctl.id, sizeof(ctl.id), "%s", args->id);
+	log_set_instance_id(ctl.id);
+	if (args->metrics.path && metrics_open(&args->metrics, &e)) {
+		log_error("--metrics-path: %s", e.text);
+		api_ctl_destroy(&ctl);
+		return EXIT_RUNTIME_ERROR;
+	}
+	if (args->config_file && read_config_file(&ctl, args->config_file, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_USAGE;
 	}
-	if (api_server_start(&server, cfg->api_sock, &api_vm_backend, &ctl, &e)) {
+	if (cfg->api_sock && api_server_start(&server, cfg->api_sock, &api_vm_backend, &ctl, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_RUNTIME_ERROR;
 	}
-	code = serve(&ctl, args.config_file != NULL);
+	code = serve(&ctl, args->config_file != NULL);
 	api_server_stop(server);
 	api_ctl_destroy(&ctl);
 	return code;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	/* Static: the configuration's drive slots stay untouched pages. */
+	static struct daemon_args args;
+	struct option_group groups[OPTION_GROUPS_MAX];
+	struct errmsg e;
+	int err;
+
+	vm_config_init(&args.cfg);
+	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
+	if (err == -ECANCELED) {
+		options_print_usage(stdout, "daemon", &daemon_usage);
+		return 0;
+	}
+	if (!err && !args.cfg.api_sock)
+		err = options_required("daemon", "api-sock", &e);
+	if (err) {
+		log_error("%s", e.text);
+		return EXIT_USAGE;
+	}
+	return daemon_run(&args);
 }
