@@ -149,7 +149,7 @@ static int fake_get_device(void *ctx, const struct device_api *section, const ch
 	return 0;
 }
 
-/* The real logger and metrics, under the real backend's rule: before the start only. */
+/* The logger and metrics, under the real backend's rule: before the start only. */
 static int fake_set_logger(void *ctx, const struct log_file_config *c, struct errmsg *e)
 {
 	struct fake_vm *f = ctx;
@@ -159,7 +159,7 @@ static int fake_set_logger(void *ctx, const struct log_file_config *c, struct er
 		return injected(f, e);
 	if (f->state != API_STATE_NOT_STARTED)
 		return errmsg_set(e, EPERM, API_MSG_STARTED);
-	return log_file_configure(c, e) ? -EINVAL : 0;
+	return f->real_outputs && log_file_configure(c, e) ? -EINVAL : 0;
 }
 
 static int fake_set_metrics(void *ctx, const struct metrics_config *c, struct errmsg *e)
@@ -171,7 +171,7 @@ static int fake_set_metrics(void *ctx, const struct metrics_config *c, struct er
 		return injected(f, e);
 	if (f->state != API_STATE_NOT_STARTED)
 		return errmsg_set(e, EPERM, API_MSG_STARTED);
-	return metrics_open(c, e) ? -EINVAL : 0;
+	return f->real_outputs && metrics_open(c, e) ? -EINVAL : 0;
 }
 
 const struct api_backend fake_backend = {

@@ -30,6 +30,7 @@ static int setup(void **state)
 	log_file_reset();
 	metrics_reset();
 	fake_vm_reset(&fake);
+	fake.real_outputs = true;
 	memset(out, 0, sizeof(out));
 	status = 0;
 	return 0;
