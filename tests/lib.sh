@@ -202,6 +202,33 @@ stop_kvmini() {
 	wait_kvmini "$1"
 }
 
+# start_api_vmm PROGRAM [ARGS...]: PROGRAM ARGS (kvmini daemon, or kvmini as
+# firecracker) in the background, whose ARGS name the API socket $API_SOCK,
+# until the socket is there; wait_console and wait_kvmini work as with
+# start_guest.
+start_api_vmm() {
+	CONSOLE="$T/$CASE.console.log"
+	STDERR="$T/$CASE.stderr.log"
+	KVMINI_DONE="$T/$CASE.exit"
+	KVMINI_PIDFILE="$T/$CASE.pid"
+	rm -f "$KVMINI_DONE" "$KVMINI_PIDFILE"
+	echo "+ $* (in the background)"
+	(
+		"$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
+		echo $! >"$KVMINI_PIDFILE"
+		wait $!
+		echo $? >"$KVMINI_DONE"
+	) &
+	KVMINI_PID=$!
+	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	waited=0
+	while [ ! -S "$API_SOCK" ]; do
+		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
+
 # api METHOD PATH [JSON]: one request to the control socket $API_SOCK with
 # curl; the status to API_STATUS ("000": no answer), the body to API_BODY.
 api() {
