@@ -72,9 +72,6 @@ struct daemon_args {
 	const char *config_file;
 	const char *id;        /* the instance id (GET /, log lines); NULL: "kvmini-PID" */
 	bool verbose;
-	bool log_file;         /* set up the log file as `log` says before anything else */
-	struct log_file_config log;
-	struct metrics_config metrics; /* path NULL: none until PUT /metrics */
 };
 
 /* Runs the daemon with its options parsed: its exit code, what went wrong said on stderr. */
@@ -83,6 +80,9 @@ int daemon_run(struct daemon_args *args);
 /* What Firecracker's command line fills (src/cmd/firecracker.c). */
 struct firecracker_args {
 	struct daemon_args d;
+	bool log_file;                 /* set up the log file as `log` says before anything else */
+	struct log_file_config log;
+	struct metrics_config metrics; /* path NULL: none until PUT /metrics */
 	const char *level, *seccomp_filter;
 	const char *ignored_number;   /* the numbers kvmini checks but does not use (--start-time-us, ...) */
 	const char *unsupported[2];   /* --metadata, --describe-snapshot */

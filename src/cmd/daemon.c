@@ -21,7 +21,6 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "log.h"
-#include "metrics.h"
 #include "runner.h"
 #include "jail.h"
 
@@ -200,13 +199,6 @@ int daemon_run(struct daemon_args *args)
 	}
 	log_set_verbose(args->verbose);
 	jail_configure(cfg->uid, cfg->gid, cfg->chroot_dir);
-	/* The log file first, as Firecracker: what follows, errors included, goes there too. */
-	if (args->id)
-		log_set_instance_id(args->id);
-	if (args->log_file && log_file_configure(&args->log, &e)) {
-		log_error("--log-path: %s", e.text);
-		return EXIT_RUNTIME_ERROR;
-	}
 	if ((err = seccomp_enable(!cfg->no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return EXIT_RUNTIME_ERROR;
@@ -218,11 +210,6 @@ int daemon_run(struct daemon_args *args)
 	if (args->id)
 		snprintf(ctl.id, sizeof(ctl.id), "%s", args->id);
 	log_set_instance_id(ctl.id);
-	if (args->metrics.path && metrics_open(&args->metrics, &e)) {
-		log_error("--metrics-path: %s", e.text);
-		api_ctl_destroy(&ctl);
-		return EXIT_RUNTIME_ERROR;
-	}
 	if (args->config_file && read_config_file(&ctl, args->config_file, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "log.h"
+#include "metrics.h"
 #include "parse.h"
 #include "vm_config.h"
 
@@ -54,15 +55,15 @@ static const struct option_spec firecracker_options[] = {
 	{ "enable-pci", 0, NULL, "virtio devices on PCI (default: virtio-mmio, as Firecracker)", option_set,
 	  AT(enable_pci) },
 	{ "log-path", 0, "PATH", "also write kvmini's log lines to this file or FIFO, in Firecracker's format",
-	  option_string, AT(d.log.path) },
+	  option_string, AT(log.path) },
 	{ "level", 0, "LEVEL", "the log file's level: Error, Warning, Info (default), Debug, Trace or Off",
 	  option_string, AT(level) },
 	{ "module", 0, "PATH", "only log lines from kvmini's source files under this path (e.g. src/api)",
-	  option_string, AT(d.log.module) },
+	  option_string, AT(log.module) },
 	{ "show-level", 0, NULL, "each log line names its level", option_set, AT(show_level) },
 	{ "show-log-origin", 0, NULL, "each log line names its source file and line", option_set, AT(show_origin) },
 	{ "metrics-path", 0, "PATH", "write a JSON metrics line to this file or FIFO every 60 s and on\n"
-	  "FlushMetrics (docs/metrics.md)", option_string, AT(d.metrics.path) },
+	  "FlushMetrics (docs/metrics.md)", option_string, AT(metrics.path) },
 	{ "seccomp-filter", 0, "FILE", "accepted: kvmini keeps its own per-thread filters (docs/security.md)\n"
 	  "and says so", option_string, AT(seccomp_filter) },
 	{ "boot-timer", 0, NULL, "accepted: kvmini's boot timer is always on (docs/api.md)", option_set,
@@ -124,7 +125,7 @@ int firecracker_parse_args(int argc, char **argv, struct firecracker_args *a, st
 
 	memset(a, 0, sizeof(*a));
 	vm_config_init(&a->d.cfg);
-	a->d.log = (struct log_file_config)LOG_FILE_CONFIG_KEEP;
+	a->log = (struct log_file_config)LOG_FILE_CONFIG_KEEP;
 	err = options_parse("firecracker", argc, argv, groups, firecracker_groups(a, groups), e);
 	if (err || a->version)
 		return err;
@@ -138,12 +139,12 @@ int firecracker_parse_args(int argc, char **argv, struct firecracker_args *a, st
 	if (a->d.id && !id_ok(a->d.id))
 		return errmsg_set(e, EINVAL, "firecracker: --id '%s' must be 1 to %d letters, digits and dashes", a->d.id,
 				  FIRECRACKER_ID_MAX);
-	if (a->level && log_parse_level(a->level, &a->d.log.level))
+	if (a->level && log_parse_level(a->level, &a->log.level))
 		return errmsg_set(e, EDOM, "firecracker: --level '%s' must be Error, Warning, Info, Debug, Trace or Off",
 				  a->level);
-	a->d.log.show_level = a->show_level;
-	a->d.log.show_origin = a->show_origin;
-	a->d.log_file = a->d.log.path || a->level || a->d.log.module || a->show_level || a->show_origin;
+	a->log.show_level = a->show_level;
+	a->log.show_origin = a->show_origin;
+	a->log_file = a->log.path || a->level || a->log.module || a->show_level || a->show_origin;
 	a->d.id = a->d.id ?: "anonymous-instance";
 	if (a->no_api)
 		a->d.cfg.api_sock = NULL;
@@ -172,8 +173,18 @@ int cmd_firecracker(int argc, char **argv)
 		version_print(stdout);
 		return 0;
 	}
+	/* The log file first, as Firecracker: what follows, errors included, goes there too. */
+	log_set_instance_id(a.d.id);
+	if (a.log_file && log_file_configure(&a.log, &e)) {
+		log_error("--log-path: %s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
 	if (a.seccomp_filter)
 		log_info("--seccomp-filter %s is not used: kvmini installs its own per-thread filters "
 			 "(docs/security.md)", a.seccomp_filter);
+	if (a.metrics.path && metrics_open(&a.metrics, &e)) {
+		log_error("--metrics-path: %s", e.text);
+		return EXIT_RUNTIME_ERROR;
+	}
 	return daemon_run(&a.d);
 }

@@ -55,8 +55,8 @@ static void test_defaults(void **state)
 	assert_int_equal(p.ret, 0);
 	assert_string_equal(p.a.d.cfg.api_sock, "/run/fc.sock");
 	assert_string_equal(p.a.d.id, "anonymous-instance");
-	assert_false(p.a.d.log_file);
-	assert_null(p.a.d.metrics.path);
+	assert_false(p.a.log_file);
+	assert_null(p.a.metrics.path);
 	assert_null(p.a.d.config_file);
 	assert_int_equal(p.a.d.cfg.transport, VIRTIO_TRANSPORT_MMIO);
 	assert_false(p.a.d.cfg.no_seccomp);
@@ -92,21 +92,21 @@ static void test_logger_and_metrics(void **state)
 	PARSE("--log-path", "/tmp/l", "--level", "debug", "--show-level", "--show-log-origin", "--module", "src/api",
 	      "--metrics-path", "/tmp/m");
 	assert_int_equal(p.ret, 0);
-	assert_true(p.a.d.log_file);
-	assert_string_equal(p.a.d.log.path, "/tmp/l");
-	assert_int_equal(p.a.d.log.level, LOG_DEBUG);
-	assert_int_equal(p.a.d.log.show_level, 1);
-	assert_int_equal(p.a.d.log.show_origin, 1);
-	assert_string_equal(p.a.d.log.module, "src/api");
-	assert_string_equal(p.a.d.metrics.path, "/tmp/m");
+	assert_true(p.a.log_file);
+	assert_string_equal(p.a.log.path, "/tmp/l");
+	assert_int_equal(p.a.log.level, LOG_DEBUG);
+	assert_int_equal(p.a.log.show_level, 1);
+	assert_int_equal(p.a.log.show_origin, 1);
+	assert_string_equal(p.a.log.module, "src/api");
+	assert_string_equal(p.a.metrics.path, "/tmp/m");
 
 	/* A level alone sets up no file but applies to one PUT /logger names later. */
 	PARSE("--level", "Warning");
 	assert_int_equal(p.ret, 0);
-	assert_true(p.a.d.log_file);
-	assert_null(p.a.d.log.path);
-	assert_int_equal(p.a.d.log.level, LOG_WARN);
-	assert_int_equal(p.a.d.log.show_level, 0);
+	assert_true(p.a.log_file);
+	assert_null(p.a.log.path);
+	assert_int_equal(p.a.log.level, LOG_WARN);
+	assert_int_equal(p.a.log.show_level, 0);
 }
 
 static void test_transport_and_no_api(void **state)
