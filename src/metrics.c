@@ -56,7 +56,7 @@ static struct {
 	bool emit_id;
 	uint64_t last_flush_ms;
 	/* What the VM's cumulative counters were at the previous flush, to report the difference. */
-	uint64_t prev_exits[4], prev_failures;
+	uint64_t prev_vcpu[5];
 	uint64_t prev_dev[DEV_KINDS][3];
 } m = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
@@ -156,7 +156,9 @@ static void put_requests(struct json_out *j, const char *group, enum http_method
 static void put_vcpu(struct json_out *j, const struct vm_stats *st)
 {
 	static const unsigned failure_reasons[] = { KVM_EXIT_UNKNOWN, KVM_EXIT_FAIL_ENTRY, KVM_EXIT_INTERNAL_ERROR };
-	uint64_t io = 0, mmio = 0, failures = 0;
+	static const char *const names[] = { "exit_io_in", "exit_io_out", "exit_mmio_read", "exit_mmio_write",
+					     "failures" };
+	uint64_t io = 0, mmio = 0, failures = 0, d[ARRAY_SIZE(names)] = { 0 };
 
 	for (unsigned v = 0; st && v < st->nr_vcpus; v++) {
 		io += st->vcpu_exits[v][KVM_EXIT_IO];
@@ -164,20 +166,16 @@ static void put_vcpu(struct json_out *j, const struct vm_stats *st)
 		for (size_t r = 0; r < ARRAY_SIZE(failure_reasons); r++)
 			failures += st->vcpu_exits[v][failure_reasons[r]];
 	}
-	json_object_begin(j, "vcpu");
 	if (st) {
-		json_put_uint(j, "exit_io_in", since(st->io_in, &m.prev_exits[0]));
-		json_put_uint(j, "exit_io_out", since(io - st->io_in, &m.prev_exits[1]));
-		json_put_uint(j, "exit_mmio_read", since(st->mmio_reads, &m.prev_exits[2]));
-		json_put_uint(j, "exit_mmio_write", since(mmio - st->mmio_reads, &m.prev_exits[3]));
-		json_put_uint(j, "failures", since(failures, &m.prev_failures));
-	} else {
-		json_put_uint(j, "exit_io_in", 0);
-		json_put_uint(j, "exit_io_out", 0);
-		json_put_uint(j, "exit_mmio_read", 0);
-		json_put_uint(j, "exit_mmio_write", 0);
-		json_put_uint(j, "failures", 0);
+		const uint64_t totals[ARRAY_SIZE(names)] = { st->io_in, io - st->io_in, st->mmio_reads,
+							     mmio - st->mmio_reads, failures };
+
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			d[i] = since(totals[i], &m.prev_vcpu[i]);
 	}
+	json_object_begin(j, "vcpu");
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		json_put_uint(j, names[i], d[i]);
 	json_object_end(j);
 }
 
@@ -302,8 +300,7 @@ void metrics_reset(void)
 		close(m.fd);
 	m.fd = -1;
 	m.emit_id = false;
-	memset(m.prev_exits, 0, sizeof(m.prev_exits));
-	m.prev_failures = 0;
+	memset(m.prev_vcpu, 0, sizeof(m.prev_vcpu));
 	memset(m.prev_dev, 0, sizeof(m.prev_dev));
 	pthread_mutex_unlock(&m.lock);
 	for (size_t i = 0; i < ARRAY_SIZE(endpoints); i++) {

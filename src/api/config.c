@@ -258,9 +258,8 @@ int api_metrics_read(const char *json, size_t len, struct api_metrics *m, struct
 }
 
 /* A config file's "logger" or "metrics": read as PUT reads it, set up at once (as Firecracker does). */
-static int apply_output(const struct json_item *it, struct errmsg *e)
+static int apply_output(const struct json_item *it, bool logger, struct errmsg *e)
 {
-	bool logger = it->key_len == 6;
 	union {
 		struct api_logger l;
 		struct api_metrics m;
@@ -295,12 +294,12 @@ static int apply_item(void *ctx, const struct json_item *it, struct errmsg *e)
 static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e)
 {
 	struct file_section s = { .cfg = ctx, .section = api_section_find(it->key, it->key_len) };
-	bool output = (it->key_len == 6 && !memcmp(it->key, "logger", 6)) ||
-		      (it->key_len == 7 && !memcmp(it->key, "metrics", 7));
+	bool logger = it->key_len == 6 && !memcmp(it->key, "logger", 6);
+	bool output = logger || (it->key_len == 7 && !memcmp(it->key, "metrics", 7));
 	int err;
 
 	if (output && !(it->value_len == 4 && !memcmp(it->value, "null", 4)))
-		return apply_output(it, e);
+		return apply_output(it, logger, e);
 	if (!s.section && !output)
 		return errmsg_set(e, EINVAL, "section '%.*s' is not supported by kvmini (see docs/api.md)",
 				  (int)(it->key_len > 64 ? 64 : it->key_len), it->key);
