@@ -86,7 +86,8 @@ int log_file_configure(const struct log_file_config *c, struct errmsg *e)
 	int fd = -1, old = -1;
 
 	if (c->module && strlen(c->module) >= sizeof(file.module))
-		return errmsg_set(e, EINVAL, "the module filter must be at most %zu bytes long", sizeof(file.module) - 1);
+		return errmsg_set(e, EINVAL, "the module filter must be at most %zu bytes long",
+				  sizeof(file.module) - 1);
 	if (c->path) {
 		fd = open(c->path, O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0600);
 		if (fd < 0)

@@ -70,7 +70,8 @@ int metrics_open(const struct metrics_config *c, struct errmsg *e)
 
 	pthread_mutex_lock(&m.lock);
 	if (m.fd >= 0) {
-		err = errmsg_set(e, EALREADY, "the metrics have a file already (Firecracker's metrics are set up once)");
+		err = errmsg_set(e, EALREADY,
+				 "the metrics have a file already (Firecracker's metrics are set up once)");
 	} else if ((fd = open(c->path, O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0600)) < 0) {
 		err = errmsg_set(e, errno, "cannot open the metrics file %s: %s", c->path, strerror(errno));
 	} else {

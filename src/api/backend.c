@@ -443,7 +443,7 @@ static int set_output(struct api_ctl *ctl, const struct log_file_config *lc, con
 	else
 		err = lc ? log_file_configure(lc, e) : metrics_open(mc, e);
 	pthread_mutex_unlock(&ctl->lock);
-	/* Firecracker answers 400 to a path it cannot open (a 404 would name the endpoint), and to metrics set twice. */
+	/* Firecracker answers 400 to a path it cannot open (a 404 would say no endpoint), and to metrics set twice. */
 	return err && err != -EPERM ? -EINVAL : err;
 }
 

@@ -214,7 +214,8 @@ int api_logger_read(const char *json, size_t len, struct api_logger *l, struct e
 	bool has_path = false, has_level = false, has_show_level = false, has_origin = false, has_module = false;
 	bool show_level = false, show_origin = false;
 	const struct json_field f[] = {
-		{ .name = "log_path", .type = JSON_STRING, .present = &has_path, .str = l->path, .str_cap = sizeof(l->path) },
+		{ .name = "log_path", .type = JSON_STRING, .present = &has_path, .str = l->path,
+		  .str_cap = sizeof(l->path) },
 		{ .name = "level", .type = JSON_STRING, .present = &has_level, .str = l->level,
 		  .str_cap = sizeof(l->level) },
 		{ .name = "show_level", .type = JSON_BOOL, .present = &has_show_level, .boolean = &show_level },
@@ -228,7 +229,8 @@ int api_logger_read(const char *json, size_t len, struct api_logger *l, struct e
 	if ((err = json_read_object(json, len, f, ARRAY_SIZE(f), e)))
 		return err;
 	if (has_level && log_parse_level(l->level, &l->c.level))
-		return errmsg_set(e, EINVAL, "'level' must be one of Error, Warning, Info, Debug, Trace or Off, not \"%s\"",
+		return errmsg_set(e, EINVAL,
+				  "'level' must be one of Error, Warning, Info, Debug, Trace or Off, not \"%s\"",
 				  l->level);
 	l->c.path = has_path ? l->path : NULL;
 	l->c.show_level = has_show_level ? show_level : -1;
@@ -243,7 +245,8 @@ int api_metrics_read(const char *json, size_t len, struct api_metrics *m, struct
 	size_t properties_len = 0;
 	bool emit_id = false;
 	const struct json_field f[] = {
-		{ .name = "metrics_path", .type = JSON_STRING, .required = true, .str = m->path, .str_cap = sizeof(m->path) },
+		{ .name = "metrics_path", .type = JSON_STRING, .required = true, .str = m->path,
+		  .str_cap = sizeof(m->path) },
 		{ .name = "emit_id", .type = JSON_BOOL, .boolean = &emit_id },
 		{ .name = "properties", .type = JSON_OBJECT, .object = &properties, .object_len = &properties_len },
 	};

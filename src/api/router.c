@@ -218,7 +218,8 @@ static int put_action(const struct call *c, struct reply *r)
 			return backend_fault(r, err, &e);
 		return no_content(r);
 	}
-	return fault(r, 400, "'action_type' must be \"InstanceStart\", \"SendCtrlAltDel\", \"FlushMetrics\" or \"Stop\", "
+	return fault(r, 400,
+		     "'action_type' must be \"InstanceStart\", \"SendCtrlAltDel\", \"FlushMetrics\" or \"Stop\", "
 		     "not \"%s\"", type);
 }
 

@@ -7,6 +7,7 @@
  * no subcommand, and for `kvmini firecracker`. docs/api.md says what each
  * option does in kvmini, and which are accepted without meaning here.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -112,8 +113,7 @@ static bool id_ok(const char *id)
 	if (!len || len > FIRECRACKER_ID_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9') ||
-		      id[i] == '-'))
+		if (!isalnum((unsigned char)id[i]) && id[i] != '-')
 			return false;
 	return true;
 }
@@ -137,10 +137,11 @@ int firecracker_parse_args(int argc, char **argv, struct firecracker_args *a, st
 	if (a->seccomp_filter && a->d.cfg.no_seccomp)
 		return errmsg_set(e, EINVAL, "firecracker: --seccomp-filter and --no-seccomp do not go together");
 	if (a->d.id && !id_ok(a->d.id))
-		return errmsg_set(e, EINVAL, "firecracker: --id '%s' must be 1 to %d letters, digits and dashes", a->d.id,
-				  FIRECRACKER_ID_MAX);
+		return errmsg_set(e, EINVAL, "firecracker: --id '%s' must be 1 to %d letters, digits and dashes",
+				  a->d.id, FIRECRACKER_ID_MAX);
 	if (a->level && log_parse_level(a->level, &a->log.level))
-		return errmsg_set(e, EDOM, "firecracker: --level '%s' must be Error, Warning, Info, Debug, Trace or Off",
+		return errmsg_set(e, EDOM,
+				  "firecracker: --level '%s' must be Error, Warning, Info, Debug, Trace or Off",
 				  a->level);
 	a->log.show_level = a->show_level;
 	a->log.show_origin = a->show_origin;
@@ -167,7 +168,9 @@ int cmd_firecracker(int argc, char **argv)
 	}
 	if (err) {
 		log_error("%s", e.text);
-		return err == -EDOM ? EXIT_FC_BAD_CONFIGURATION : err == -ENOTSUP ? EXIT_RUNTIME_ERROR : EXIT_FC_ARG_PARSING;
+		if (err == -EDOM)
+			return EXIT_FC_BAD_CONFIGURATION;
+		return err == -ENOTSUP ? EXIT_RUNTIME_ERROR : EXIT_FC_ARG_PARSING;
 	}
 	if (a.version) {
 		version_print(stdout);
