@@ -20,6 +20,9 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 /* kvmini daemon: a VM configured and started through the API socket (src/cmd/daemon.c). */
 int cmd_daemon(int argc, char **argv);
+/* kvmini as Firecracker: its options, no subcommand, or started as `firecracker` (src/cmd/firecracker.c). */
+int cmd_firecracker(int argc, char **argv);
+extern const struct option_usage firecracker_usage;
 /* kvmini exec: one command in a fresh guest on a share of the host's root (src/cmd/exec.c). */
 int cmd_exec(int argc, char **argv);
 extern const struct option_usage exec_usage;
@@ -42,8 +45,10 @@ extern const struct option_spec verbose_options[]; /* -v, --verbose */
 extern const struct option_spec machine_options[];
 /* --rootfs, --modules: run, exec; they fill a struct guest_root (include/exec/guest.h) */
 extern const struct option_spec rootfs_options[];
-/* The version string, e.g. for the API's vmm_version. */
+/* The version string, e.g. for the API's vmm_version: the semantic version, "+" and the commit. */
 const char *kvmini_version(void);
+/* "kvmini VERSION\n": what --version prints, in kvmini's mode and in Firecracker's (Kata reads its second word). */
+void version_print(FILE *f);
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);
@@ -53,7 +58,46 @@ const struct command *command_find(const char *name);
 
 #include "errmsg.h"
 #include "exec/guest.h"
+#include "log.h"
+#include "metrics.h"
 #include "vm_config.h"
+
+/*
+ * What the daemon runs (src/cmd/daemon.c): from kvmini daemon's options or
+ * Firecracker's (src/cmd/firecracker.c). Of the VM's configuration what is
+ * not the guest's; the API or the config file fills the rest.
+ */
+struct daemon_args {
+	struct vm_config cfg;  /* cfg.api_sock NULL: no API socket (Firecracker's --no-api, with a config file) */
+	const char *config_file;
+	const char *id;        /* the instance id (GET /, log lines); NULL: "kvmini-PID" */
+	bool verbose;
+};
+
+/* The configuration's defaults in API mode (args zeroed): devices on virtio-mmio, as Firecracker puts them. */
+void daemon_args_init(struct daemon_args *args);
+/* Runs the daemon with its options parsed: its exit code, what went wrong said on stderr. */
+int daemon_run(struct daemon_args *args);
+
+/* What Firecracker's command line fills (src/cmd/firecracker.c). */
+struct firecracker_args {
+	struct daemon_args d;
+	bool log_file;                 /* set up the log file as `log` says before anything else */
+	struct log_file_config log;
+	struct metrics_config metrics; /* path NULL: none until PUT /metrics */
+	const char *level, *seccomp_filter;
+	const char *ignored_number;   /* the numbers kvmini checks but does not use (--start-time-us, ...) */
+	const char *unsupported[2];   /* --metadata, --describe-snapshot */
+	bool no_api, enable_pci, show_level, show_origin, boot_timer, snapshot_version, version;
+};
+
+/*
+ * Firecracker's options into a, for daemon_run. 0; -ECANCELED for --help;
+ * -EINVAL with the message for a bad option (Firecracker's exit code 153),
+ * -EDOM for a bad --level (152), -ENOTSUP for what kvmini cannot do yet.
+ * With a->version set, nothing else is checked. Pure, for the unit tests.
+ */
+int firecracker_parse_args(int argc, char **argv, struct firecracker_args *a, struct errmsg *e);
 
 /* What the machine options fill: --mem is checked against the host's RAM. */
 struct machine_args {

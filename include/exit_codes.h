@@ -16,6 +16,9 @@
 #define EXIT_EXEC_PANIC 123       /* the guest kernel panicked */
 #define EXIT_EXEC_TIMEOUT 124     /* --timeout expired */
 #define EXIT_EXEC_ERROR 125       /* kvmini's own: usage, kernel file, no KVM, modules not found */
+/* kvmini started as Firecracker (src/cmd/firecracker.c): Firecracker's codes for a bad command line. */
+#define EXIT_FC_BAD_CONFIGURATION 152 /* --level names no level */
+#define EXIT_FC_ARG_PARSING 153       /* any other bad option */
 /* Stopped by a signal: 128 + its number, as shells report it. */
 #define EXIT_SIGNAL_BASE 128
 

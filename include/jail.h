@@ -30,7 +30,8 @@ void jail_configure(uint32_t uid, uint32_t gid, const char *chroot_dir);
 
 /*
  * The calling thread drops its credentials (and the main thread changes the
- * root), then installs its kind's seccomp filter. 0 or a negative errno;
+ * root), then installs its kind's seccomp filter; it names the thread for the
+ * log file (include/log.h) first. 0 or a negative errno;
  * *what names the step that failed, for the caller's message.
  */
 int jail_enter(enum seccomp_kind kind, const char **what);

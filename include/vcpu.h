@@ -25,6 +25,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t exits[VCPU_EXIT_REASONS]; /* by KVM_EXIT_* reason; written by the vCPU thread only, atomically */
+	uint64_t io_in, mmio_reads;        /* of the io and mmio exits, those that read (the metrics split them) */
 };
 
 /* Creates the vCPU and gives it its CPUID, MSRs and local APIC wiring. */

@@ -153,12 +153,15 @@ struct vm_stats {
 	uint64_t rss_kib;   /* the VMM process's resident set, guest RAM it touched included */
 	unsigned nr_vcpus;
 	uint64_t (*vcpu_exits)[VCPU_EXIT_REASONS]; /* nr_vcpus rows by KVM_EXIT_* reason (vcpu_exit_name) */
+	uint64_t io_in, mmio_reads; /* of all vCPUs' io and mmio exits, those that read */
 	unsigned nr_virtio;
 	struct device_stats virtio[VM_STATS_VIRTIO_MAX]; /* the devices' stats rows (their stats hooks) */
 };
 
 /* Fills *out (any thread, any state after vm_create); -ENOMEM. Free it with vm_stats_free. */
 int vm_get_stats(struct vm *vm, struct vm_stats *out);
+/* The same without rss_kib (0), which needs to open a file: for the main thread, which may not. */
+int vm_get_counters(struct vm *vm, struct vm_stats *out);
 void vm_stats_free(struct vm_stats *stats);
 
 /* Periodic work on the main thread: flushes coalesced writes, enforces the panic grace period. */

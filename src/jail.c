@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 
 #include "jail.h"
+#include "log.h"
 #include "parse.h"
 
 static uint32_t jail_uid = JAIL_KEEP_ID, jail_gid = JAIL_KEEP_ID;
@@ -61,7 +62,13 @@ static int drop_credentials(const char **what)
 
 int jail_enter(enum seccomp_kind kind, const char **what)
 {
+	/* Each kind of thread comes here first: its name for the log file's lines. */
+	static const char *const names[SECCOMP_KINDS] = {
+		[SECCOMP_MAIN] = "main", [SECCOMP_VCPU] = "vcpu", [SECCOMP_IO] = "io", [SECCOMP_API] = "api",
+	};
 	int err;
+
+	log_set_thread_name(names[kind]);
 
 	if (kind == SECCOMP_MAIN && jail_root) {
 		*what = "--chroot";

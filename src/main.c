@@ -11,6 +11,8 @@ const struct command commands[] = {
 	{ "exec", "run a command in a fresh guest on a read-only share of this host's root", cmd_exec, &exec_usage },
 	{ "smoke", "boot a kernel and say whether it passed (for CI)", cmd_smoke, &smoke_usage },
 	{ "daemon", "serve the API socket; configure and start a VM through it", cmd_daemon, &daemon_usage },
+	{ "firecracker", "behave as Firecracker, for its clients (also: a symlink named firecracker)", cmd_firecracker,
+	  &firecracker_usage },
 	{ "pause", "pause a VM through its API socket", cmd_ctl, &ctl_usage },
 	{ "resume", "resume a paused VM", cmd_ctl, &ctl_usage },
 	{ "stop", "stop a VM at once", cmd_ctl, &ctl_usage },
@@ -30,10 +32,27 @@ const struct command *command_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Firecracker's clients start it with options and no command, or as a binary
+ * named firecracker: then kvmini is Firecracker. --help and --version stay
+ * kvmini's own (--version prints the same line either way).
+ */
+static bool as_firecracker(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "firecracker"))
+		return true;
+	return argc > 1 && !strncmp(argv[1], "--", 2) && strcmp(argv[1], "--help") && strcmp(argv[1], "--version");
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
 
+	if (argc > 0 && as_firecracker(argc, argv))
+		return cmd_firecracker(argc, argv);
 	if (argc < 2)
 		return cmd_help(1, argv);
 	if (!strcmp(argv[1], "--version"))

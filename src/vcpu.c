@@ -245,6 +245,10 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	/* Only this thread writes the counter; the atomic store keeps a concurrent stats reader from seeing it torn. */
 	if (run->exit_reason < VCPU_EXIT_REASONS)
 		__atomic_store_n(&vcpu->exits[run->exit_reason], vcpu->exits[run->exit_reason] + 1, __ATOMIC_RELAXED);
+	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN)
+		__atomic_store_n(&vcpu->io_in, vcpu->io_in + 1, __ATOMIC_RELAXED);
+	else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write)
+		__atomic_store_n(&vcpu->mmio_reads, vcpu->mmio_reads + 1, __ATOMIC_RELAXED);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(vcpu);

@@ -486,7 +486,7 @@ static uint64_t vm_rss_kib(void)
 	return resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
-int vm_get_stats(struct vm *vm, struct vm_stats *out)
+int vm_get_counters(struct vm *vm, struct vm_stats *out)
 {
 	uint64_t start_ms;
 
@@ -499,13 +499,24 @@ int vm_get_stats(struct vm *vm, struct vm_stats *out)
 	start_ms = vm->start_ms;
 	pthread_mutex_unlock(&vm->lock);
 	out->uptime_ms = start_ms ? monotonic_ms() - start_ms : 0;
-	out->rss_kib = vm_rss_kib();
 	out->nr_vcpus = vm->nr_vcpus;
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
 			out->vcpu_exits[i][r] = __atomic_load_n(&vm->vcpus[i].exits[r], __ATOMIC_RELAXED);
+		out->io_in += __atomic_load_n(&vm->vcpus[i].io_in, __ATOMIC_RELAXED);
+		out->mmio_reads += __atomic_load_n(&vm->vcpus[i].mmio_reads, __ATOMIC_RELAXED);
+	}
 	out->nr_virtio = devices_stats(&vm->devices, out->virtio, VM_STATS_VIRTIO_MAX);
 	return 0;
+}
+
+int vm_get_stats(struct vm *vm, struct vm_stats *out)
+{
+	int err = vm_get_counters(vm, out);
+
+	if (!err)
+		out->rss_kib = vm_rss_kib();
+	return err;
 }
 
 void vm_stats_free(struct vm_stats *stats)

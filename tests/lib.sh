@@ -137,31 +137,10 @@ start_guest() {
 	exec 9>"$INPUT"
 }
 
-# start_daemon [ARGS...]: kvmini daemon --api-sock $API_SOCK ARGS in the
-# background, as start_guest does for run; wait_console and wait_kvmini work.
+# start_daemon [ARGS...]: kvmini daemon --api-sock $API_SOCK ARGS (start_api_vmm).
 start_daemon() {
 	API_SOCK=$T/$CASE.sock
-	CONSOLE="$T/$CASE.console.log"
-	STDERR="$T/$CASE.stderr.log"
-	KVMINI_DONE="$T/$CASE.exit"
-	KVMINI_PIDFILE="$T/$CASE.pid"
-	rm -f "$KVMINI_DONE" "$KVMINI_PIDFILE"
-	echo "+ kvmini daemon --api-sock $API_SOCK $* (in the background)"
-	(
-		"$KVMINI" daemon --api-sock "$API_SOCK" "$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
-		echo $! >"$KVMINI_PIDFILE"
-		wait $!
-		echo $? >"$KVMINI_DONE"
-	) &
-	KVMINI_PID=$!
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
-	# Until the socket is there.
-	waited=0
-	while [ ! -S "$API_SOCK" ]; do
-		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"
-		sleep 0.1
-		waited=$((waited + 1))
-	done
+	start_api_vmm "$KVMINI" daemon --api-sock "$API_SOCK" "$@"
 }
 
 # start_counter_guest [ARGS...]: start_guest ARGS with the guest that prints
@@ -229,25 +208,25 @@ stop_kvmini() {
 	wait_kvmini "$1"
 }
 
-# start_daemon [ARGS...]: kvmini daemon --api-sock $API_SOCK ARGS in the
-# background, as start_guest does for run; wait_console and wait_kvmini work.
-start_daemon() {
-	API_SOCK=$T/$CASE.sock
+# start_api_vmm PROGRAM [ARGS...]: PROGRAM ARGS (kvmini daemon, or kvmini as
+# firecracker) in the background, whose ARGS name the API socket $API_SOCK,
+# until the socket is there; wait_console and wait_kvmini work as with
+# start_guest.
+start_api_vmm() {
 	CONSOLE="$T/$CASE.console.log"
 	STDERR="$T/$CASE.stderr.log"
 	KVMINI_DONE="$T/$CASE.exit"
 	KVMINI_PIDFILE="$T/$CASE.pid"
 	rm -f "$KVMINI_DONE" "$KVMINI_PIDFILE"
-	echo "+ kvmini daemon --api-sock $API_SOCK $* (in the background)"
+	echo "+ $* (in the background)"
 	(
-		"$KVMINI" daemon --api-sock "$API_SOCK" "$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
+		"$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
 		echo $! >"$KVMINI_PIDFILE"
 		wait $!
 		echo $? >"$KVMINI_DONE"
 	) &
 	KVMINI_PID=$!
 	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
-	# Until the socket is there.
 	waited=0
 	while [ ! -S "$API_SOCK" ]; do
 		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"

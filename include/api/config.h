@@ -14,6 +14,8 @@
 
 #include "api/section.h"
 #include "errmsg.h"
+#include "log.h"
+#include "metrics.h"
 #include "vm_config.h"
 
 /* Enough for any guest this host can hold; the real bound (host RAM) is checked when the VM is made. */
@@ -42,6 +44,25 @@ extern const struct device_api api_machine_config;
 int api_machine_read(const char *json, size_t len, const struct api_machine *current, struct api_machine *m,
 		     struct errmsg *e);
 
+/*
+ * PUT /logger's and PUT /metrics' bodies (Firecracker's Logger and Metrics
+ * objects), which a config file's "logger" and "metrics" take too. Not
+ * sections: they set up the process's log and metrics files at once
+ * (include/log.h, include/metrics.h) and are not part of GET /vm/config,
+ * as in Firecracker. The strings live in the struct.
+ */
+struct api_logger {
+	struct log_file_config c;
+	char path[VM_PATH_MAX], level[16], module[256];
+};
+int api_logger_read(const char *json, size_t len, struct api_logger *l, struct errmsg *e);
+struct api_metrics {
+	struct metrics_config c;
+	char path[VM_PATH_MAX];
+};
+/* Firecracker's operator-defined "properties" are refused: kvmini's lines do not carry them yet. */
+int api_metrics_read(const char *json, size_t len, struct api_metrics *m, struct errmsg *e);
+
 /* One item of section from its JSON text, checked on its own (what its parse needs is zeroed first). */
 int api_config_parse(const struct device_api *section, const char *json, size_t len, struct api_config_change *c,
 		     struct errmsg *e);
@@ -53,8 +74,8 @@ int api_config_apply(struct vm_config *cfg, const struct api_config_change *chan
 int api_config_startable(const struct vm_config *cfg, struct errmsg *e);
 /*
  * A Firecracker config file (--config-file): one object whose members are
- * sections ("boot-source", "drives", ...), applied to cfg. -EINVAL naming
- * the section and the problem.
+ * sections ("boot-source", "drives", ...), applied to cfg, and "logger" and
+ * "metrics", set up at once. -EINVAL naming the section and the problem.
  */
 int api_config_parse_file(struct vm_config *cfg, const char *text, size_t len, struct errmsg *e);
 /* The configuration as one object of its sections: GET /vm/config. Returns the length, or -ENOSPC. */

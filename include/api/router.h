@@ -20,6 +20,8 @@
 #include "api/http.h"
 #include "api/json.h"
 #include "errmsg.h"
+#include "log.h"
+#include "metrics.h"
 
 /* Firecracker's answer to a pre-boot request after the start; kvmini's backends use it too. */
 #define API_MSG_STARTED "The requested operation is not supported after starting the microVM."
@@ -36,6 +38,7 @@ enum api_action {
 	API_ACTION_INSTANCE_START,
 	API_ACTION_SEND_CTRL_ALT_DEL,
 	API_ACTION_STOP, /* kvmini's own: stop the guest at once */
+	API_ACTION_FLUSH_METRICS, /* a line into the metrics file now (include/metrics.h) */
 };
 
 /*
@@ -58,6 +61,9 @@ struct api_backend {
 	/* GET of a device's section (sub "" or its sub-resource): the members of its object into j. */
 	int (*get_device)(void *ctx, const struct device_api *section, const char *sub, struct json_out *j,
 			  struct errmsg *e);
+	/* PUT /logger and PUT /metrics (include/log.h, include/metrics.h): before InstanceStart only, as Firecracker. */
+	int (*set_logger)(void *ctx, const struct log_file_config *c, struct errmsg *e);
+	int (*set_metrics)(void *ctx, const struct metrics_config *c, struct errmsg *e);
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "log.h"
+#include "metrics.h"
 #include "vcpu.h"
 
 #define MSG_NOT_STARTED "The microVM has not been started yet."
@@ -73,7 +74,7 @@ static int set_paused(void *ctx, bool paused, struct errmsg *e)
 {
 	struct api_ctl *ctl = ctx;
 	const char *verb = paused ? "pause" : "resume";
-	uint64_t seq;
+	uint64_t seq, start_ns = monotonic_ns();
 	int err;
 
 	pthread_mutex_lock(&ctl->lock);
@@ -94,6 +95,8 @@ static int set_paused(void *ctx, bool paused, struct errmsg *e)
 				   err == -EINVAL	 ? "it is stopping"
 				   : err == -ETIMEDOUT ? "a vCPU did not stop in time (is it waiting on host output?)"
 							 : strerror(-err));
+		else
+			metrics_store_latency(paused, (monotonic_ns() - start_ns) / 1000);
 		goto out;
 	}
 	/* Not taken yet: withdrawn, so it cannot happen after the client was told it did not. */
@@ -129,10 +132,30 @@ static void run_request(void *ctx, struct vm *vm)
 	pthread_mutex_unlock(&ctl->lock);
 }
 
+/* A metrics line from the VM's counters now; vm NULL before it runs. */
+static void flush_metrics(struct vm *vm)
+{
+	struct vm_stats st;
+	bool have = vm && !vm_get_counters(vm, &st);
+
+	metrics_flush(have ? &st : NULL);
+	if (have)
+		vm_stats_free(&st);
+}
+
+/* The periodic metrics line, on the VM's main thread (which owns the VM: no lock needed to read it). */
+static void on_tick(void *ctx, struct vm *vm)
+{
+	(void)ctx;
+	if (metrics_due(monotonic_ms()))
+		flush_metrics(vm);
+}
+
 struct runner_hooks api_ctl_hooks(struct api_ctl *ctl)
 {
 	return (struct runner_hooks){
-		.on_vm = api_ctl_attach, .on_control = run_request, .control_fd = ctl->request_fd, .ctx = ctl,
+		.on_tick = on_tick, .on_vm = api_ctl_attach, .on_control = run_request, .control_fd = ctl->request_fd,
+		.ctx = ctl,
 	};
 }
 
@@ -181,6 +204,13 @@ static int action(void *ctx, enum api_action action, struct errmsg *e)
 			err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
 		else if ((err = vm_send_ctrl_alt_del(ctl->vm)))
 			errmsg_set(e, -err, "SendCtrlAltDel: %s", strerror(-err));
+		break;
+	case API_ACTION_FLUSH_METRICS:
+		/* As Firecracker: after the start only; without a metrics file, nothing to do. */
+		if (!ctl->vm)
+			err = errmsg_set(e, EINVAL, API_MSG_NOT_STARTED);
+		else
+			flush_metrics(ctl->vm);
 		break;
 	case API_ACTION_STOP:
 		if (ctl->vm) {
@@ -406,6 +436,32 @@ static int get_device(void *ctx, const struct device_api *section, const char *s
 	return device_call(ctl, section, &dc);
 }
 
+/* Logger and metrics are set up before the start, as in Firecracker (and in daemon mode only: else it runs). */
+static int set_output(struct api_ctl *ctl, const struct log_file_config *lc, const struct metrics_config *mc,
+		      struct errmsg *e)
+{
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->daemon || ctl->start != API_START_IDLE)
+		err = errmsg_set(e, EPERM, API_MSG_STARTED);
+	else
+		err = lc ? log_file_configure(lc, e) : metrics_open(mc, e);
+	pthread_mutex_unlock(&ctl->lock);
+	/* Firecracker answers 400 to a path it cannot open (a 404 would say no endpoint), and to metrics set twice. */
+	return err && err != -EPERM ? -EINVAL : err;
+}
+
+static int set_logger(void *ctx, const struct log_file_config *c, struct errmsg *e)
+{
+	return set_output(ctx, c, NULL, e);
+}
+
+static int set_metrics(void *ctx, const struct metrics_config *c, struct errmsg *e)
+{
+	return set_output(ctx, NULL, c, e);
+}
+
 const struct api_backend api_vm_backend = {
 	.describe = describe,
 	.set_paused = set_paused,
@@ -416,6 +472,8 @@ const struct api_backend api_vm_backend = {
 	.get_regs = get_regs,
 	.patch_device = patch_device,
 	.get_device = get_device,
+	.set_logger = set_logger,
+	.set_metrics = set_metrics,
 };
 
 int api_ctl_init(struct api_ctl *ctl, bool daemon, struct vm_config *cfg, struct errmsg *e)

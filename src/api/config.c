@@ -247,6 +247,75 @@ int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 	return json_out_finish(&j);
 }
 
+/* ---- logger and metrics ---- */
+
+int api_logger_read(const char *json, size_t len, struct api_logger *l, struct errmsg *e)
+{
+	bool has_path = false, has_level = false, has_show_level = false, has_origin = false, has_module = false;
+	bool show_level = false, show_origin = false;
+	const struct json_field f[] = {
+		{ .name = "log_path", .type = JSON_STRING, .present = &has_path, .str = l->path,
+		  .str_cap = sizeof(l->path) },
+		{ .name = "level", .type = JSON_STRING, .present = &has_level, .str = l->level,
+		  .str_cap = sizeof(l->level) },
+		{ .name = "show_level", .type = JSON_BOOL, .present = &has_show_level, .boolean = &show_level },
+		{ .name = "show_log_origin", .type = JSON_BOOL, .present = &has_origin, .boolean = &show_origin },
+		{ .name = "module", .type = JSON_STRING, .present = &has_module, .str = l->module,
+		  .str_cap = sizeof(l->module) },
+	};
+	int err;
+
+	l->c = (struct log_file_config)LOG_FILE_CONFIG_KEEP;
+	if ((err = json_read_object(json, len, f, ARRAY_SIZE(f), e)))
+		return err;
+	if (has_level && log_parse_level(l->level, &l->c.level))
+		return errmsg_set(e, EINVAL,
+				  "'level' must be one of Error, Warning, Info, Debug, Trace or Off, not \"%s\"",
+				  l->level);
+	l->c.path = has_path ? l->path : NULL;
+	l->c.show_level = has_show_level ? show_level : -1;
+	l->c.show_origin = has_origin ? show_origin : -1;
+	l->c.module = has_module ? l->module : NULL;
+	return 0;
+}
+
+int api_metrics_read(const char *json, size_t len, struct api_metrics *m, struct errmsg *e)
+{
+	const char *properties = NULL;
+	size_t properties_len = 0;
+	bool emit_id = false;
+	const struct json_field f[] = {
+		{ .name = "metrics_path", .type = JSON_STRING, .required = true, .str = m->path,
+		  .str_cap = sizeof(m->path) },
+		{ .name = "emit_id", .type = JSON_BOOL, .boolean = &emit_id },
+		{ .name = "properties", .type = JSON_OBJECT, .object = &properties, .object_len = &properties_len },
+	};
+	int err;
+
+	if ((err = json_read_object(json, len, f, ARRAY_SIZE(f), e)))
+		return err;
+	if (properties)
+		return errmsg_set(e, EINVAL, "'properties': kvmini's metrics lines do not carry them yet");
+	m->c = (struct metrics_config){ .path = m->path, .emit_id = emit_id };
+	return 0;
+}
+
+/* A config file's "logger" or "metrics": read as PUT reads it, set up at once (as Firecracker does). */
+static int apply_output(const struct json_item *it, bool logger, struct errmsg *e)
+{
+	union {
+		struct api_logger l;
+		struct api_metrics m;
+	} u;
+	int err;
+
+	if (logger)
+		err = api_logger_read(it->value, it->value_len, &u.l, e) ?: log_file_configure(&u.l.c, e);
+	else
+		err = api_metrics_read(it->value, it->value_len, &u.m, e) ?: metrics_open(&u.m.c, e);
+	return err ? errmsg_prefix(e, EINVAL, "'%s': ", logger ? "logger" : "metrics") : 0;
+}
+
 /* ---- --config-file: each section read as its endpoint reads it ---- */
 
 struct file_section {
@@ -295,8 +364,12 @@ static bool firecracker_section(const char *name, size_t len)
 static int apply_section(void *ctx, const struct json_item *it, struct errmsg *e)
 {
 	struct file_section s = { .cfg = ctx, .section = api_section_find(it->key, it->key_len) };
+	bool logger = it->key_len == 6 && !memcmp(it->key, "logger", 6);
+	bool output = logger || (it->key_len == 7 && !memcmp(it->key, "metrics", 7));
 	int err;
 
+	if (output && !is_null(it->value, it->value_len))
+		return apply_output(it, logger, e);
 	/*
 	 * As Firecracker, a null section is an absent one, and so is an empty
 	 * list of items; either, for a section of Firecracker's kvmini does not

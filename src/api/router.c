@@ -200,6 +200,7 @@ static int put_action(const struct call *c, struct reply *r)
 		{ "InstanceStart", API_ACTION_INSTANCE_START },
 		{ "SendCtrlAltDel", API_ACTION_SEND_CTRL_ALT_DEL },
 		{ "Stop", API_ACTION_STOP },
+		{ "FlushMetrics", API_ACTION_FLUSH_METRICS },
 	};
 	char type[32];
 	const struct json_field f[] = {
@@ -217,10 +218,41 @@ static int put_action(const struct call *c, struct reply *r)
 			return backend_fault(r, err, &e);
 		return no_content(r);
 	}
-	if (!strcmp(type, "FlushMetrics"))
-		return fault(r, 400, "'FlushMetrics': kvmini has no metrics system (GET /vm/stats has the counters)");
-	return fault(r, 400, "'action_type' must be \"InstanceStart\", \"SendCtrlAltDel\" or \"Stop\", not \"%s\"",
-		     type);
+	return fault(r, 400,
+		     "'action_type' must be \"InstanceStart\", \"SendCtrlAltDel\", \"FlushMetrics\" or \"Stop\", "
+		     "not \"%s\"", type);
+}
+
+/* PUT /logger: a field left out keeps what is set (but the level: Info), as in Firecracker. */
+static int put_logger(const struct call *c, struct reply *r)
+{
+	struct api_logger l;
+	struct errmsg e = { "" };
+	int err;
+
+	if (!c->req->body || !c->req->body_len)
+		return fault(r, 400, MSG_NO_BODY);
+	if ((err = api_logger_read(c->req->body, c->req->body_len, &l, &e)))
+		return fault(r, 400, "%s", e.text);
+	if ((err = c->b->set_logger(c->ctx, &l.c, &e)))
+		return backend_fault(r, err, &e);
+	return no_content(r);
+}
+
+/* PUT /metrics: once, as in Firecracker. */
+static int put_metrics(const struct call *c, struct reply *r)
+{
+	struct api_metrics m;
+	struct errmsg e = { "" };
+	int err;
+
+	if (!c->req->body || !c->req->body_len)
+		return fault(r, 400, MSG_NO_BODY);
+	if ((err = api_metrics_read(c->req->body, c->req->body_len, &m, &e)))
+		return fault(r, 400, "%s", e.text);
+	if ((err = c->b->set_metrics(c->ctx, &m.c, &e)))
+		return backend_fault(r, err, &e);
+	return no_content(r);
 }
 
 /* PUT on a section: /boot-source, /machine-config, /drives/{id}, ... */
@@ -394,8 +426,8 @@ static int get_regs(const struct call *c, struct reply *r)
 /* Firecracker endpoints kvmini does not have: a clear 404 instead of a plain "no such path". */
 static bool firecracker_only(const char *path)
 {
-	static const char *const prefixes[] = { "/balloon/hinting/", "/cpu-config", "/entropy", "/hotplug/", "/logger",
-						"/metrics", "/mmds", "/pmem/", "/serial", "/snapshot/", "/vsock" };
+	static const char *const prefixes[] = { "/balloon/hinting/", "/cpu-config", "/hotplug/", "/mmds", "/pmem/",
+						"/serial", "/snapshot/", "/vsock" };
 
 	for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
@@ -428,6 +460,8 @@ static const struct route routes[] = {
 	{ "/version", .get = get_info },
 	{ "/vm", .patch = patch_vm },
 	{ "/actions", .put = put_action },
+	{ "/logger", .put = put_logger },
+	{ "/metrics", .put = put_metrics },
 	{ "/machine-config", .get = get_machine, .put = put_section, .patch = patch_machine },
 	{ "/vm/config", .get = get_vm_config },
 	{ "/vm/stats", .get = get_stats },
@@ -590,5 +624,6 @@ int api_route(const struct api_backend *b, void *ctx, const struct http_request 
 	int len = route(&c, &r);
 
 	*status = r.status;
+	metrics_count_request(req->method, req->path, r.status);
 	return len;
 }

@@ -27,13 +27,6 @@
 /* A config file larger than this is surely not one. */
 #define CONFIG_FILE_MAX (1 << 20)
 
-/* What daemon's options fill: of the VM's configuration what is not the guest's; the API fills the rest. */
-struct daemon_args {
-	struct vm_config cfg;
-	const char *config_file;
-	bool verbose;
-};
-
 static int parse_transport(void *args, const char *value, struct errmsg *e)
 {
 	struct daemon_args *a = args;
@@ -201,36 +194,19 @@ static int serve(struct api_ctl *ctl, bool start_now)
 	return exit_code;
 }
 
-int cmd_daemon(int argc, char **argv)
+int daemon_run(struct daemon_args *args)
 {
 	static struct api_ctl ctl;
-	/* Static: the configuration's drive slots stay untouched pages. */
-	static struct daemon_args args;
-	struct option_group groups[OPTION_GROUPS_MAX];
-	struct vm_config *cfg = &args.cfg;
-	struct api_server *server;
+	struct vm_config *cfg = &args->cfg;
+	struct api_server *server = NULL;
 	struct errmsg e;
 	int code, err;
 
-	vm_config_init(cfg);
-	/* Firecracker's clients boot with pci=off, often acpi=off too: devices on the command line, an MP table. */
-	cfg->transport = VIRTIO_TRANSPORT_MMIO;
-	cfg->mmio_cmdline = true;
-	cfg->mptable_too = true;
-	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
-	if (err == -ECANCELED) {
-		options_print_usage(stdout, "daemon", &daemon_usage);
-		return 0;
-	}
-	if (!err && !cfg->api_sock)
-		err = options_required("daemon", "api-sock", &e);
-	if (!err)
-		err = jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, &e);
-	if (err) {
+	if ((err = jail_check(cfg->uid, cfg->gid, cfg->chroot_dir, &e))) {
 		log_error("%s", e.text);
 		return EXIT_USAGE;
 	}
-	log_set_verbose(args.verbose);
+	log_set_verbose(args->verbose);
 	jail_configure(cfg->uid, cfg->gid, cfg->chroot_dir);
 	if ((err = seccomp_enable(!cfg->no_seccomp))) {
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
@@ -240,18 +216,53 @@ int cmd_daemon(int argc, char **argv)
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}
-	if (args.config_file && read_config_file(&ctl, args.config_file, &e)) {
+	if (args->id)
+		snprintf(ctl.id, sizeof(ctl.id), "%s", args->id);
+	log_set_instance_id(ctl.id);
+	if (args->config_file && read_config_file(&ctl, args->config_file, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_USAGE;
 	}
-	if (api_server_start(&server, cfg->api_sock, &api_vm_backend, &ctl, &e)) {
+	if (cfg->api_sock && api_server_start(&server, cfg->api_sock, &api_vm_backend, &ctl, &e)) {
 		log_error("%s", e.text);
 		api_ctl_destroy(&ctl);
 		return EXIT_RUNTIME_ERROR;
 	}
-	code = serve(&ctl, args.config_file != NULL);
+	code = serve(&ctl, args->config_file != NULL);
 	api_server_stop(server);
 	api_ctl_destroy(&ctl);
 	return code;
+}
+
+void daemon_args_init(struct daemon_args *args)
+{
+	vm_config_init(&args->cfg);
+	/* Firecracker's clients boot with pci=off, often acpi=off too: devices on the command line, an MP table. */
+	args->cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	args->cfg.mmio_cmdline = true;
+	args->cfg.mptable_too = true;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	/* Static: the configuration's drive slots stay untouched pages. */
+	static struct daemon_args args;
+	struct option_group groups[OPTION_GROUPS_MAX];
+	struct errmsg e;
+	int err;
+
+	daemon_args_init(&args);
+	err = options_parse("daemon", argc, argv, groups, daemon_groups(&args, groups), &e);
+	if (err == -ECANCELED) {
+		options_print_usage(stdout, "daemon", &daemon_usage);
+		return 0;
+	}
+	if (!err && !args.cfg.api_sock)
+		err = options_required("daemon", "api-sock", &e);
+	if (err) {
+		log_error("%s", e.text);
+		return EXIT_USAGE;
+	}
+	return daemon_run(&args);
 }

@@ -96,7 +96,7 @@ int cmd_help(int argc, char **argv)
 	}
 	printf("usage: kvmini <command> [options]\n\ncommands:\n");
 	for (cmd = commands; cmd->name; cmd++)
-		printf("  %-10s %s\n", cmd->name, cmd->summary);
+		printf("  %-11s %s\n", cmd->name, cmd->summary);
 	printf("\n'kvmini help <command>' shows a command's options, 'kvmini help --man' the kvmini(1) man page.\n"
 	       "pause, resume, stop, status, stats and regs talk to a kvmini started with --api-sock\n"
 	       "(Firecracker's API; see docs/api.md).\n");

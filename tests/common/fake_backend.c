@@ -65,6 +65,11 @@ static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
 		return 0;
 	case API_ACTION_STOP:
 		return 0; /* the real one ends the daemon or the guest: nothing the API answers afterwards */
+	case API_ACTION_FLUSH_METRICS:
+		if (f->state == API_STATE_NOT_STARTED)
+			return errmsg_set(e, EINVAL, API_MSG_NOT_STARTED);
+		metrics_flush(NULL);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -144,6 +149,31 @@ static int fake_get_device(void *ctx, const struct device_api *section, const ch
 	return 0;
 }
 
+/* The logger and metrics, under the real backend's rule: before the start only. */
+static int fake_set_logger(void *ctx, const struct log_file_config *c, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	f->loggers++;
+	if (f->err)
+		return injected(f, e);
+	if (f->state != API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	return f->real_outputs && log_file_configure(c, e) ? -EINVAL : 0;
+}
+
+static int fake_set_metrics(void *ctx, const struct metrics_config *c, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+
+	f->metrics++;
+	if (f->err)
+		return injected(f, e);
+	if (f->state != API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	return f->real_outputs && metrics_open(c, e) ? -EINVAL : 0;
+}
+
 const struct api_backend fake_backend = {
 	.describe = fake_describe,
 	.set_paused = fake_set_paused,
@@ -154,4 +184,6 @@ const struct api_backend fake_backend = {
 	.get_regs = fake_get_regs,
 	.patch_device = fake_patch_device,
 	.get_device = fake_get_device,
+	.set_logger = fake_set_logger,
+	.set_metrics = fake_set_metrics,
 };

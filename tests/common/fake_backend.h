@@ -22,6 +22,9 @@ struct fake_vm {
 	int paused;  /* -1: set_paused not called */
 	int action;  /* an enum api_action; -1: action not called */
 	unsigned configures, patches;
+	unsigned loggers, metrics; /* set_logger and set_metrics calls */
+	/* Set by a test: they set up the real log and metrics files (a fuzzer must not create files at will). */
+	bool real_outputs;
 	struct api_config_change last;
 	unsigned regs_vcpu;
 };

@@ -14,6 +14,8 @@
 #include "api/backend.h"
 #include "api/router.h"
 #include "fake_backend.h"
+#include "log.h"
+#include "metrics.h"
 #include "test_files.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
@@ -56,7 +58,10 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	(void)state;
+	log_file_reset();
+	metrics_reset();
 	fake_vm_reset(&fake);
+	fake.real_outputs = true;
 	memset(out, 0, sizeof(out));
 	status = 0;
 	return 0;
@@ -163,9 +168,11 @@ static void test_actions(void **state)
 	expect_no_content();
 	assert_int_equal(fake.action, API_ACTION_STOP);
 
-	fake.action = -1;
 	request(HTTP_PUT, "/actions", "{\"action_type\": \"FlushMetrics\"}");
-	expect_fault(400, "FlushMetrics");
+	expect_no_content();
+	assert_int_equal(fake.action, API_ACTION_FLUSH_METRICS);
+
+	fake.action = -1;
 	request(HTTP_PUT, "/actions", "{\"action_type\": \"Reboot\"}");
 	expect_fault(400, "Reboot");
 	request(HTTP_PUT, "/actions", "{}");
@@ -843,6 +850,143 @@ static void test_small_buffer(void **state)
 	assert_int_equal(api_fault_body(small, 0, "x"), 0);
 }
 
+/* The file's text, NUL-terminated, into buf. */
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, size - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+/* PUT /logger, before the start only: kvmini's log lines then also go to the file, in Firecracker's format. */
+static void test_logger(void **state)
+{
+	char dir[] = "/tmp/kvmini-test-logger-XXXXXX", path[64], body[256], text[1024];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log", dir);
+	snprintf(body, sizeof(body), "{\"log_path\": \"%s\", \"level\": \"wArNiNg\", \"show_level\": true}", path);
+	request(HTTP_PUT, "/logger", body);
+	expect_no_content();
+	log_error("one error");
+	log_info("not at warning level");
+	read_text(path, text, sizeof(text));
+	assert_non_null(strstr(text, ":ERROR] one error\n"));
+	assert_null(strstr(text, "not at warning"));
+
+	/* The level goes back to Info when left out; the rest stays. */
+	request(HTTP_PUT, "/logger", "{\"show_log_origin\": true, \"module\": null}");
+	expect_no_content();
+	log_info("now at info");
+	read_text(path, text, sizeof(text));
+	assert_non_null(strstr(text, ":INFO:tests/unit/test_router.c:"));
+
+	request(HTTP_PUT, "/logger", "{\"level\": \"loud\"}");
+	expect_fault(400, "'level'");
+	request(HTTP_PUT, "/logger", "{\"log_path\": \"/nonexistent-dir/log\"}");
+	expect_fault(400, "/nonexistent-dir/log");
+	request(HTTP_PUT, "/logger", "{\"log_level\": \"Info\"}");
+	expect_fault(400, "log_level");
+	request(HTTP_PUT, "/logger", NULL);
+	expect_fault(400, "body");
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PUT, "/logger", "{\"level\": \"Debug\"}");
+	expect_fault(400, "after starting");
+	log_file_reset();
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A config file's "logger" and "metrics" (Kata Containers puts both there) are set up as their PUTs are. */
+static void test_config_file_outputs(void **state)
+{
+	char dir[] = "/tmp/kvmini-test-outputs-XXXXXX", text[2048], file[512];
+	struct errmsg e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "{\"logger\": {\"log_path\": \"%s/log\", \"level\": \"Error\"}, "
+		 "\"metrics\": {\"metrics_path\": \"%s/metrics\"}, \"boot-source\": {\"kernel_image_path\": \"/k\"}}",
+		 dir, dir);
+	assert_int_equal(api_config_parse_file(&fake.cfg, file, strlen(file), &e), 0);
+	assert_true(metrics_enabled());
+	log_error("into the file");
+	snprintf(file, sizeof(file), "%s/log", dir);
+	read_text(file, text, sizeof(text));
+	assert_non_null(strstr(text, "] into the file\n"));
+	unlink(file);
+
+	snprintf(file, sizeof(file), "{\"logger\": null, \"metrics\": {\"metrics_path\": \"%s/metrics\"}}", dir);
+	assert_int_equal(api_config_parse_file(&fake.cfg, file, strlen(file), &e), -EINVAL);
+	assert_non_null(strstr(e.text, "'metrics': "));
+	snprintf(file, sizeof(file), "{\"logger\": {\"level\": \"none\"}}");
+	assert_int_equal(api_config_parse_file(&fake.cfg, file, strlen(file), &e), -EINVAL);
+	assert_non_null(strstr(e.text, "'logger': 'level'"));
+	log_file_reset();
+	metrics_reset();
+	snprintf(file, sizeof(file), "%s/metrics", dir);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* PUT /metrics once, FlushMetrics after the start: one JSON line per flush, API requests counted by endpoint. */
+static void test_metrics(void **state)
+{
+	char dir[] = "/tmp/kvmini-test-metrics-XXXXXX", path[64], body[256], text[4096];
+	char *second;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/metrics", dir);
+	request(HTTP_PUT, "/actions", "{\"action_type\": \"FlushMetrics\"}");
+	expect_fault(400, "before starting");
+	request(HTTP_PUT, "/metrics", "{\"metrics_path\": \"/tmp\"}");
+	expect_fault(400, "/tmp");
+	request(HTTP_PUT, "/metrics", "{}");
+	expect_fault(400, "metrics_path");
+	snprintf(body, sizeof(body), "{\"metrics_path\": \"%s\", \"properties\": {\"a\": \"b\"}}", path);
+	request(HTTP_PUT, "/metrics", body);
+	expect_fault(400, "properties");
+	snprintf(body, sizeof(body), "{\"metrics_path\": \"%s\", \"emit_id\": true}", path);
+	request(HTTP_PUT, "/metrics", body);
+	expect_no_content();
+	request(HTTP_PUT, "/metrics", body);
+	expect_fault(400, "already");
+	request(HTTP_GET, "/", NULL);
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PUT, "/actions", "{\"action_type\": \"FlushMetrics\"}");
+	expect_no_content();
+	request(HTTP_PUT, "/actions", "{\"action_type\": \"FlushMetrics\"}");
+	expect_no_content();
+
+	read_text(path, text, sizeof(text));
+	second = strchr(text, '\n');
+	assert_non_null(second);
+	*second++ = '\0';
+	/*
+	 * The first flush counts what came before it: five PUT /metrics (four failed), GET /, the FlushMetrics
+	 * refused before the start (a request is counted once answered).
+	 */
+	assert_non_null(strstr(text, "\"id\":\"anonymous-instance\""));
+	assert_non_null(strstr(text, "\"metrics_count\":5,\"metrics_fails\":4"));
+	assert_non_null(strstr(text, "\"instance_info_count\":1"));
+	assert_non_null(strstr(text, "\"actions_count\":1,\"actions_fails\":1"));
+	assert_non_null(strstr(text, "\"utc_timestamp_ms\":"));
+	/* The second only what came between: the first flush's own request. */
+	assert_non_null(strstr(second, "\"metrics_count\":0,\"metrics_fails\":0"));
+	assert_non_null(strstr(second, "\"actions_count\":1,\"actions_fails\":0"));
+	assert_non_null(strchr(second, '\n'));
+	metrics_reset();
+	unlink(path);
+	rmdir(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -870,6 +1014,9 @@ int main(void)
 		T(test_regs),
 		T(test_stats),
 		T(test_small_buffer),
+		T(test_logger),
+		T(test_config_file_outputs),
+		T(test_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
