@@ -327,7 +327,8 @@ static const char full_config[] =
 	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":false},"
 	"\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"/r\",\"is_root_device\":true,\"is_read_only\":true}],"
 	"\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\","
-	"\"guest_mac\":\"06:00:ac:10:00:02\"}]}";
+	"\"guest_mac\":\"06:00:ac:10:00:02\"}],"
+	"\"vsock\":{\"guest_cid\":3,\"uds_path\":\"/tmp/v.sock\"}}";
 
 static void test_vm_config_roundtrip(void **state)
 {
@@ -338,7 +339,7 @@ static void test_vm_config_roundtrip(void **state)
 	assert_int_equal(status, 200);
 	assert_string_equal(out, "{\"boot-source\":{\"kernel_image_path\":\"\",\"boot_args\":\"\"},"
 				 "\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false},"
-				 "\"drives\":[],\"network-interfaces\":[]}");
+				 "\"drives\":[],\"network-interfaces\":[],\"vsock\":null}");
 
 	/* GET /vm/config gives what --config-file takes. */
 	assert_int_equal(api_config_parse_file(&fake.cfg, full_config, strlen(full_config), &e), 0);
@@ -428,7 +429,8 @@ static void test_config_to_boot(void **state)
 /* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
 static void test_sections(void **state)
 {
-	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces" };
+	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces",
+					    "vsock" };
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
 
