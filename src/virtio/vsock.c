@@ -280,6 +280,8 @@ static bool conn_data(struct vsock_dev *v, struct vsock_conn *c, const struct vq
 		want = room;
 	if (want > VSOCK_PKT_MAX)
 		want = VSOCK_PKT_MAX;
+	if (!want)
+		return false; /* a read of nothing would look like the end of the stream */
 	do
 		n = read(c->fd, v->bounce, want);
 	while (n < 0 && errno == EINTR);
@@ -385,11 +387,10 @@ static void vsock_rx(struct vsock_dev *v)
 		}
 		c = &v->conns[v->rx_next];
 		v->rx_next = (v->rx_next + 1) % VSOCK_CONNS_MAX;
-		used = false;
-		if (c->state != CONN_FREE && c->send)
+		/* Data first unless control is owed; a read that finds the end (or a reset) owes control at once. */
+		used = !c->send && conn_has_rx(c) && conn_data(v, c, chain);
+		if (!used && c->state != CONN_FREE && c->send)
 			used = conn_control(v, c, chain);
-		else if (conn_has_rx(c))
-			used = conn_data(v, c, chain);
 		if (used) {
 			turn.bytes += chain->in_len;
 			held = false;
@@ -468,8 +469,9 @@ static void conn_queue(struct vsock_conn *c, const struct vq_chain *chain, size_
 }
 
 /* The guest connects to host port `port`: to the host's listener at "<uds>_<port>", or refused. */
-static void vsock_guest_connect(struct vsock_dev *v, uint32_t port, uint32_t peer_port)
+static void vsock_guest_connect(struct vsock_dev *v, const struct virtio_vsock_hdr *h)
 {
+	uint32_t port = le32toh(h->dst_port), peer_port = le32toh(h->src_port);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_conn *c;
 	int fd;
@@ -499,6 +501,8 @@ static void vsock_guest_connect(struct vsock_dev *v, uint32_t port, uint32_t pee
 	}
 	c->local_port = port;
 	c->peer_port = peer_port;
+	c->peer_buf_alloc = le32toh(h->buf_alloc);
+	c->peer_fwd_cnt = le32toh(h->fwd_cnt);
 	c->send = SEND_RESPONSE;
 }
 
@@ -536,7 +540,7 @@ static int vsock_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32
 		if (c)
 			conn_reset(v, c, true); /* a second request for a live connection ends both */
 		else
-			vsock_guest_connect(v, dst_port, src_port);
+			vsock_guest_connect(v, &h);
 		return 0;
 	}
 	if (!c) {
