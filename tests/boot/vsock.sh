@@ -30,8 +30,10 @@ start_echo() {
 both_ways() {
 	wait_console '^vsock-listening' 120 || fail "the guest never started its listener ($(head -n 1 "$STDERR"))"
 	# The guest's listener may need a moment after the line: a refused CONNECT is retried.
-	for i in 1 2 3 4 5; do
-		timeout 60 "$TOOL" uds-connect "$1" 5000 <"$T/payload" >"$T/$CASE.back" 2>"$T/$CASE.client.log" && break
+	tries=0
+	until timeout 60 "$TOOL" uds-connect "$1" 5000 <"$T/payload" >"$T/$CASE.back" 2>"$T/$CASE.client.log"; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 5 ] || break
 		sleep 1
 	done
 	cmp -s "$T/payload" "$T/$CASE.back" ||
