@@ -45,7 +45,7 @@ struct device_api {
 	int (*put)(void *config, const struct api_config_change *c, struct errmsg *e);
 	/* Its part of GET /vm/config: the members of its object, or the elements of its array. */
 	void (*format)(const void *config, struct json_out *j);
-	/* Optional, for one object: whether config has it; GET /vm/config leaves out one it has not (no /entropy). */
+	/* Optional, for one object: whether config has it; GET /vm/config shows null for one it has not. */
 	bool (*configured)(const void *config);
 
 	/*

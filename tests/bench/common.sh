@@ -132,7 +132,7 @@ module_files() {
 # kernel: both transports, blk, net, console, rng, fs (fuse and virtiofs),
 # balloon, and ext4 for the disk test (crc32c_generic: ext4's metadata checksums ask
 # for it at mount time, and the guest has no modprobe to fetch it then).
-GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng virtio_balloon crc32c_generic ext4 fuse virtiofs"
+GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng virtio_balloon crc32c_generic ext4 fuse virtiofs vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
 
 # build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs
 # (a shard of run.sh --shards uses the one its parent built).

@@ -21,6 +21,7 @@
 #include "virtio/blk.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 
 /* The fake VM records what it was asked; fake.err makes its operations fail. */
 static struct fake_vm fake;
@@ -581,19 +582,19 @@ static void test_entropy(void **state)
 
 	(void)state;
 	request(HTTP_GET, "/vm/config", NULL);
-	assert_null(strstr(out, "entropy"));
+	assert_non_null(strstr(out, ",\"entropy\":null,"));
 	request(HTTP_PUT, "/entropy", "{}");
 	expect_no_content();
 	assert_true(rng->enabled);
 	assert_false(rate_limiter_config_active(&rng->rate_limiter));
 	request(HTTP_GET, "/vm/config", NULL);
-	assert_non_null(strstr(out, ",\"entropy\":{}}"));
+	assert_non_null(strstr(out, ",\"entropy\":{},"));
 	request(HTTP_PUT, "/entropy", "{\"rate_limiter\": {\"bandwidth\": {\"size\": 4096, \"refill_time\": 100}}}");
 	expect_no_content();
 	assert_int_equal(rng->rate_limiter.bandwidth.size, 4096);
 	request(HTTP_GET, "/vm/config", NULL);
 	assert_non_null(strstr(out, ",\"entropy\":{\"rate_limiter\":{\"bandwidth\":{\"size\":4096,"
-				    "\"one_time_burst\":0,\"refill_time\":100}}}}"));
+				    "\"one_time_burst\":0,\"refill_time\":100}}},"));
 	request(HTTP_PUT, "/entropy", "{\"rate_limiter\": {\"ops\": {\"size\": 1}}}");
 	expect_fault(400, "'rate_limiter': 'ops': missing field 'refill_time'");
 	request(HTTP_PUT, "/entropy", "{\"rate\": {}}");
@@ -640,16 +641,34 @@ static void test_interface_patch(void **state)
 	expect_fault(400, "eth9");
 }
 
+/* PUT /vsock: Firecracker's fields (vsock_id kept), the CID checked; a second PUT replaces the first. */
+static void test_vsock(void **state)
+{
+	(void)state;
+	request(HTTP_PUT, "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"/tmp/v.sock\"}");
+	expect_fault(400, "guest_cid");
+	request(HTTP_PUT, "/vsock", "{\"guest_cid\": 3}");
+	expect_fault(400, "uds_path");
+	request(HTTP_PUT, "/vsock", "{\"vsock_id\": \"v\", \"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}");
+	expect_no_content();
+	request(HTTP_PUT, "/vsock", "{\"guest_cid\": 4, \"uds_path\": \"/tmp/w.sock\", \"vsock_id\": null}");
+	expect_no_content();
+	assert_int_equal(vsock_config_of(&fake.cfg)->cid, 4);
+	assert_string_equal(vsock_config_of(&fake.cfg)->uds, "/tmp/w.sock");
+	assert_string_equal(vsock_config_of(&fake.cfg)->id, "");
+}
+
 static const char full_config[] =
 	"{\"boot-source\":{\"kernel_image_path\":\"/k\",\"initrd_path\":\"/i\",\"boot_args\":\"quiet\"},"
 	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":true,\"track_dirty_pages\":true,"
-	"\"huge_pages\":\"None\"},"
+	"\"huge_pages\":\"None\"},\"balloon\":null,"
 	"\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"r\",\"is_root_device\":true,\"is_read_only\":true,"
 	"\"cache_type\":\"Unsafe\",\"io_engine\":\"Sync\"}],"
 	"\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\","
 	"\"guest_mac\":\"06:00:ac:10:00:02\",\"mtu\":9000,"
 	"\"rx_rate_limiter\":{\"ops\":{\"size\":100,\"one_time_burst\":10,\"refill_time\":1000}},"
-	"\"tx_rate_limiter\":{\"bandwidth\":{\"size\":4096,\"one_time_burst\":0,\"refill_time\":100}}}]}";
+	"\"tx_rate_limiter\":{\"bandwidth\":{\"size\":4096,\"one_time_burst\":0,\"refill_time\":100}}}],"
+	"\"entropy\":null,\"vsock\":{\"guest_cid\":3,\"uds_path\":\"/tmp/v.sock\"}}";
 
 static void test_vm_config_roundtrip(void **state)
 {
@@ -660,8 +679,8 @@ static void test_vm_config_roundtrip(void **state)
 	assert_int_equal(status, 200);
 	assert_string_equal(out, "{\"boot-source\":{\"kernel_image_path\":\"\",\"boot_args\":\"\"},"
 				 "\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false,"
-				 "\"track_dirty_pages\":false,\"huge_pages\":\"None\"},"
-				 "\"drives\":[],\"network-interfaces\":[]}");
+				 "\"track_dirty_pages\":false,\"huge_pages\":\"None\"},\"balloon\":null,"
+				 "\"drives\":[],\"network-interfaces\":[],\"entropy\":null,\"vsock\":null}");
 
 	/* GET /vm/config gives what --config-file takes. */
 	assert_int_equal(api_config_parse_file(&fake.cfg, full_config, strlen(full_config), &e), 0);
@@ -762,7 +781,7 @@ static void test_config_to_boot(void **state)
 static void test_sections(void **state)
 {
 	static const char *const want[] = { "boot-source", "machine-config", "balloon", "drives",
-					    "network-interfaces", "entropy" };
+					    "network-interfaces", "entropy", "vsock" };
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
 
@@ -1007,6 +1026,7 @@ int main(void)
 		T(test_network_interfaces),
 		T(test_entropy),
 		T(test_interface_patch),
+		T(test_vsock),
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
 		T(test_config_to_boot),
