@@ -126,6 +126,16 @@ $(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): \
 	UNIT_EXTRA := -Itests/common tests/common/fake_backend.c
 $(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): tests/common/fake_backend.c tests/common/fake_backend.h
 
+# The API tests' schema checker (tests/api/README.md), on kvmini's own JSON reader; static, so that it runs in the
+# nested bench's L1 as kvmini does. Its test links the checker's library part.
+API_CHECK_SRC := tests/api/api_check.c tests/api/schema_check.c src/api/json.c src/errmsg.c
+$(BUILD)/api-check: $(API_CHECK_SRC) tests/api/schema_check.h include/api/json.h include/errmsg.h
+	@mkdir -p $(dir $@)
+	@echo '  CC      $@'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -static -o $@ $(API_CHECK_SRC)
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_api_schema): UNIT_EXTRA := -Itests/api tests/api/schema_check.c
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_api_schema): tests/api/schema_check.c tests/api/schema_check.h
+
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
 	@mkdir -p $(dir $@)
@@ -278,7 +288,7 @@ bench:
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan $(BUILD)/version.h \
-	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 \
+	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 $(BUILD)/api-check $(BUILD)/api-check.d \
 	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:
