@@ -29,7 +29,7 @@ TSAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-tsan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run bench install install-test unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
+.PHONY: all check run bench install install-test unit unit-asan unit-tsan api-replay fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS)
@@ -248,17 +248,26 @@ $(BUILD)/fuzz/obj/src/boot/init_blob.o: src/boot/init_blob.S $(BUILD)/guests/ini
 
 fuzz: $(FUZZ_TARGETS:%=fuzz-%)
 
+# Firecracker's clients' request sequences, replayed up to their start on the host (no KVM needed); the boot test
+# fc-clients replays them whole (tests/api/README.md).
+api-replay: $(BUILD)/kvmini $(BUILD)/api-check
+	@rc=0; for s in tests/api/sequences/*.seq; do \
+		timeout 120 tests/api/replay.sh --kvmini $(BUILD)/kvmini --check $(BUILD)/api-check \
+			--work $(BUILD)/api-replay --host $$s || rc=1; \
+	done; exit $$rc
+
 # The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
 bench-selftest: all
 	tests/bench/selftest.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results/selftest
 
-boot-tests: all
+boot-tests: all $(BUILD)/api-check
 	tests/bench/run.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results --mode $(KVMINI_BENCH_MODE)
 
 # The README's two set-up commands: each installs what it is missing first.
 check:
 	scripts/install-deps.sh check
 	$(MAKE) unit
+	$(MAKE) api-replay
 	$(MAKE) unit-asan
 	$(MAKE) unit-tsan
 	$(MAKE) install-test
@@ -288,7 +297,7 @@ bench:
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan $(BUILD)/version.h \
-	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 $(BUILD)/api-check $(BUILD)/api-check.d \
+	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 $(BUILD)/api-check $(BUILD)/api-check.d $(BUILD)/api-replay \
 	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:
