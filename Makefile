@@ -125,6 +125,11 @@ $(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUIL
 $(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): \
 	UNIT_EXTRA := -Itests/common tests/common/fake_backend.c
 $(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): tests/common/fake_backend.c tests/common/fake_backend.h
+# Firecracker's rejections go through the router too, and their answers through the API tests' schema checker.
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_fc_rejections): \
+	UNIT_EXTRA := -Itests/common -Itests/api tests/common/fake_backend.c tests/api/schema_check.c
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_fc_rejections): tests/common/fake_backend.c \
+	tests/common/fake_backend.h tests/api/schema_check.c tests/api/schema_check.h
 
 # The API tests' schema checker (tests/api/README.md), on kvmini's own JSON reader; static, so that it runs in the
 # nested bench's L1 as kvmini does. Its test links the checker's library part.
