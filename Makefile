@@ -31,7 +31,7 @@ TSAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-tsan/%)
 GUEST_SRC  := $(wildcard guests/tiny/*.S)
 GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all check run bench install install-test unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
+.PHONY: all check run bench install install-test unit unit-asan unit-tsan api-replay fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool
@@ -127,6 +127,21 @@ $(foreach t,$(FAKE_HOST_TESTS),$(BUILD)/unit/$(t) $(BUILD)/unit-asan/$(t) $(BUIL
 $(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): \
 	UNIT_EXTRA := -Itests/common tests/common/fake_backend.c
 $(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_router): tests/common/fake_backend.c tests/common/fake_backend.h
+# Firecracker's rejections go through the router too, and their answers through the API tests' schema checker.
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_fc_rejections): \
+	UNIT_EXTRA := -Itests/common -Itests/api tests/common/fake_backend.c tests/api/schema_check.c
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_fc_rejections): tests/common/fake_backend.c \
+	tests/common/fake_backend.h tests/api/schema_check.c tests/api/schema_check.h
+
+# The API tests' schema checker (tests/api/README.md), on kvmini's own JSON reader; static, so that it runs in the
+# nested bench's L1 as kvmini does. Its test links the checker's library part.
+API_CHECK_SRC := tests/api/api_check.c tests/api/schema_check.c src/api/json.c src/errmsg.c
+$(BUILD)/api-check: $(API_CHECK_SRC) tests/api/schema_check.h include/api/json.h include/errmsg.h
+	@mkdir -p $(dir $@)
+	@echo '  CC      $@'
+	@$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -static -o $@ $(API_CHECK_SRC)
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_api_schema): UNIT_EXTRA := -Itests/api tests/api/schema_check.c
+$(foreach f,unit unit-asan unit-tsan,$(BUILD)/$(f)/test_api_schema): tests/api/schema_check.c tests/api/schema_check.h
 
 # Tiny freestanding test guests, linked as PVH ELF kernels.
 $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
@@ -247,13 +262,21 @@ $(BUILD)/fuzz/obj/src/boot/init_blob.o: src/boot/init_blob.S $(BUILD)/guests/ini
 
 fuzz: $(FUZZ_TARGETS:%=fuzz-%)
 
+# Firecracker's clients' request sequences, replayed up to their start on the host (no KVM needed); the boot test
+# fc-clients replays them whole (tests/api/README.md).
+api-replay: $(BUILD)/kvmini $(BUILD)/api-check
+	@rc=0; for s in tests/api/sequences/*.seq; do \
+		timeout 120 tests/api/replay.sh --kvmini $(BUILD)/kvmini --check $(BUILD)/api-check \
+			--work $(BUILD)/api-replay --host $$s || rc=1; \
+	done; exit $$rc
+
 # The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
 bench-selftest: all
 	tests/bench/selftest.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results/selftest
 
 # Nested, the tests are split between BENCH_SHARDS L1 machines side by side (one core each).
 BENCH_SHARDS ?= 2
-boot-tests: all
+boot-tests: all $(BUILD)/api-check
 	tests/bench/run.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results --mode $(KVMINI_BENCH_MODE) \
 		--shards $(BENCH_SHARDS)
 
@@ -261,6 +284,7 @@ boot-tests: all
 check:
 	scripts/install-deps.sh check
 	$(MAKE) unit
+	$(MAKE) api-replay
 	$(MAKE) unit-asan
 	$(MAKE) unit-tsan
 	$(MAKE) install-test
@@ -289,7 +313,7 @@ bench:
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/asan $(BUILD)/tsan $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/unit-tsan $(BUILD)/version.h \
-	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 \
+	       $(BUILD)/guests $(BUILD)/kvmini $(BUILD)/kvmini.1 $(BUILD)/api-check $(BUILD)/api-check.d $(BUILD)/api-replay \
 	       $(BUILD)/test-results $(BUILD)/fuzz $(BUILD)/perf $(BUILD)/perf-results
 
 FORCE:

@@ -13,7 +13,8 @@
 # uncompressed overlay whose /init (tests/bench/l1-init) replaces the
 # guest's. The overlay holds what the tests need, laid out as in the repo:
 #   /bench/kvmini, /bench/guest/{vmlinuz,initramfs.cpio.gz},
-#   /bench/guests/ (build/guests, if built), /bench/tests/{lib.sh,boot,bench}
+#   /bench/guests/ (build/guests, if built), /bench/tests/{lib.sh,boot,bench},
+#   /bench/tests/api (tests/api's runner, schema and sequences; build/api-check, if built)
 # It stays uncompressed: most of it (kernel, guest initramfs) already is, and
 # decompressing in emulated L1 would only cost boot time.
 set -eu
@@ -47,6 +48,13 @@ if [ -d "$root/build/guests" ]; then
 fi
 cp "$root/tests/lib.sh" "$o/bench/tests/"
 cp "$root"/tests/boot/*.sh "$o/bench/tests/boot/"
+# fc-clients' runner, schema and sequences, and the checker (static, built by make boot-tests).
+mkdir -p "$o/bench/tests/api"
+cp -R "$root/tests/api/replay.sh" "$root/tests/api/firecracker-api.schema.json" "$root/tests/api/sequences" \
+	"$o/bench/tests/api/"
+if [ -f "$root/build/api-check" ]; then
+	cp "$root/build/api-check" "$o/bench/tests/api/"
+fi
 cp "$here/run-tests.sh" "$o/bench/tests/bench/"
 chmod 0755 "$o/init" "$o/bin/kvm-probe" "$o/bench/kvmini"
 # Host tools the tests need that busybox lacks, with their shared libraries
