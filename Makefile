@@ -32,7 +32,7 @@ GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 .PHONY: all check run bench install install-test unit unit-asan unit-tsan fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS)
+all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool
 
 # One static binary: it runs unchanged inside the nested test bench's initramfs.
 $(BUILD)/kvmini: $(OBJ)
@@ -131,6 +131,13 @@ $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
 	@mkdir -p $(dir $@)
 	$(CC) -c -Iguests/tiny -o $(@:.elf=.o) $<
 	ld -m elf_x86_64 -nostdlib -T guests/tiny/pvh.ld -o $@ $(@:.elf=.o)
+
+# Both ends of a vsock stream (guests/vsock/vsock-tool.c): /bin/vsock-tool in the guest initramfs, and the
+# host side in L1 (/bench/guests/vsock-tool) for the boot test and the vsock benchmark.
+$(BUILD)/guests/vsock-tool: guests/vsock/vsock-tool.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $@'
+	@$(CC) -std=gnu11 $(WARNINGS) -static -O2 -o $@ $<
 
 # Built-in init: a freestanding static program (no libc), PID 1 of the initramfs of `kvmini smoke`, `kvmini exec`
 # and `run --rootfs`. Its pure parts also build as ordinary C for tests/unit/test_guest_init.c; mem.c stands in
