@@ -11,6 +11,7 @@
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "exit_codes.h"
@@ -91,10 +92,14 @@ static const struct call_row syscalls[] = {
 	CALL(epoll_wait,          X,   _,   X,   X),
 	CALL(epoll_pwait,         X,   _,   X,   X),
 	/* the API socket's clients; GET /vm/stats reads /proc/self/statm */
-	CALL(accept4,             _,   _,   _,   X),
+	CALL(accept4,             X,   _,   X,   X), /* and virtio-vsock's, below */
 	CALL(recvfrom,            _,   _,   _,   X),
-	CALL(sendto,              _,   _,   _,   X),
-	CALL(shutdown,            _,   _,   _,   X),
+	CALL(sendto,              X,   _,   X,   X),
+	CALL(shutdown,            X,   _,   X,   X),
+	/* virtio-vsock's Unix sockets (socket: AF_UNIX only, see build_filter); the main thread starts the I/O one */
+	CALL(socket,              X,   _,   X,   _),
+	CALL(connect,             X,   _,   X,   _),
+	CALL(timerfd_settime,     X,   _,   X,   _),
 	CALL(openat,              _,   _,   X,   X), /* and virtio-fs: a share reopens its handles through /proc/self/fd */
 	/* at exit: removing the API socket file (after checking it is ours), stdio */
 	CALL(newfstatat,          X,   _,   X,   X),
@@ -141,7 +146,7 @@ static const struct call_row ioctls[] = {
 
 /* Forbidden everywhere, but the likeliest to show up in a violation report. */
 static const struct call_row notable[] = {
-	CALL(open, _, _, _, _),    CALL(socket, _, _, _, _),  CALL(connect, _, _, _, _),
+	CALL(open, _, _, _, _),
 	CALL(bind, _, _, _, _),    CALL(listen, _, _, _, _),  CALL(sendmsg, _, _, _, _),
 	CALL(recvmsg, _, _, _, _), CALL(execve, _, _, _, _),  CALL(execveat, _, _, _, _),
 	CALL(fork, _, _, _, _),    CALL(vfork, _, _, _, _),   CALL(kill, _, _, _, _),
@@ -195,7 +200,11 @@ static unsigned allow_if(struct sock_filter *prog, unsigned n, uint32_t value)
 static unsigned build_filter(enum seccomp_kind kind, struct sock_filter *prog)
 {
 	unsigned mask = 1u << kind | starts[kind];
-	unsigned n = 0;
+	unsigned n = 0, socket_kinds = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(syscalls); i++)
+		if (syscalls[i].nr == __NR_socket)
+			socket_kinds = syscalls[i].kinds;
 
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
@@ -204,8 +213,16 @@ static unsigned build_filter(enum seccomp_kind kind, struct sock_filter *prog)
 	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
 	for (unsigned i = 0; i < ARRAY_SIZE(syscalls); i++)
-		if ((syscalls[i].kinds & mask) && syscalls[i].nr != __NR_ioctl)
+		if ((syscalls[i].kinds & mask) && syscalls[i].nr != __NR_ioctl && syscalls[i].nr != __NR_socket)
 			n = allow_if(prog, n, (uint32_t)syscalls[i].nr);
+	/* socket: Unix sockets only (virtio-vsock's), so no thread can open a network socket. */
+	if (socket_kinds & mask) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 4);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+	}
 	/* ioctl's request is an unsigned int to the kernel, so only the argument's low half counts. */
 	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 1);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));

@@ -86,6 +86,7 @@ void json_put_string(struct json_out *j, const char *key, const char *value); /*
 void json_put_uint(struct json_out *j, const char *key, uint64_t value);
 void json_put_int(struct json_out *j, const char *key, int64_t value);
 void json_put_bool(struct json_out *j, const char *key, bool value);
+void json_put_null(struct json_out *j, const char *key);
 /* The length written (NUL-terminated), or j->err. */
 int json_out_finish(const struct json_out *j);
 

@@ -63,6 +63,12 @@ struct device_api {
 	bool gettable;
 	/* Optional: a sub-resource /NAME/SUB taking GET and PATCH (the balloon's "statistics"). */
 	const char *sub;
+	/*
+	 * Optional, for a section of one object that may not be configured at
+	 * all (vsock): whether it is not; GET /vm/config then shows null, as
+	 * Firecracker does and as a config file takes it.
+	 */
+	bool (*absent)(const void *config);
 };
 
 /* The sections in GET /vm/config's order. Returns how many; out has room for API_SECTIONS_MAX. */

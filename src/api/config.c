@@ -193,6 +193,10 @@ int api_config_format(const struct vm_config *cfg, char *out, size_t cap)
 	json_out_init(&j, out, cap);
 	json_object_begin(&j, NULL);
 	for (size_t i = 0; i < n; i++) {
+		if (all[i]->absent && all[i]->absent(api_section_config(cfg, all[i]))) {
+			json_put_null(&j, all[i]->name);
+			continue;
+		}
 		if (all[i]->id_field)
 			json_array_begin(&j, all[i]->name);
 		else

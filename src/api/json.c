@@ -731,6 +731,12 @@ void json_put_bool(struct json_out *j, const char *key, bool value)
 	put_str(j, value ? "true" : "false");
 }
 
+void json_put_null(struct json_out *j, const char *key)
+{
+	begin_member(j, key);
+	put_str(j, "null");
+}
+
 int json_out_finish(const struct json_out *j)
 {
 	if (j->err)

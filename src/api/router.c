@@ -394,7 +394,7 @@ static int get_regs(const struct call *c, struct reply *r)
 static bool firecracker_only(const char *path)
 {
 	static const char *const prefixes[] = { "/balloon", "/cpu-config", "/entropy", "/hotplug/", "/logger",
-						"/metrics", "/mmds", "/pmem/", "/serial", "/snapshot/", "/vsock" };
+						"/metrics", "/mmds", "/pmem/", "/serial", "/snapshot/" };
 
 	for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for what a guest driver can do to a virtio device: the
- * first byte picks the device (blk, net, console, rng, fs) and the transport
+ * first byte picks the device (blk, net, console, rng, fs, vsock) and the transport
  * (virtio-pci or virtio-mmio); the rest is a program of register accesses
  * (PCI configuration space, the BAR or the MMIO window), writes of ring
  * contents into guest RAM, queue kicks, host input (console bytes, frames
- * from the "tap", or its hang-up) and a shortcut that negotiates features and sets up every
+ * from the "tap", or its hang-up; for vsock a host client's bytes on the
+ * device's Unix socket, or its close) and a shortcut that negotiates features and sets up every
  * queue the way a driver does. The device's work runs synchronously on the
  * fuzzer's thread (tests/common/fake_host.h). Backends are harmless: the disk is
  * a memfd, the tap a SOCK_SEQPACKET socketpair, the console a pipe, the share
  * a read-only one of a temporary directory holding one file (what a guest
- * can change through a share is the `share` target's).
+ * can change through a share is the `share` target's), vsock's sockets live
+ * in a temporary directory, with a host listener on port 5 that accepts
+ * nothing (connections wait in its backlog until the run ends).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_pci.h>
 
@@ -33,6 +38,7 @@
 #include "virtio/rng.h"
 #include "virtio/console.h"
 #include "virtio/fs.h"
+#include "virtio/vsock.h"
 
 /* Small, so that addresses drawn from the input land in it often. */
 #define RAM_SIZE (64u << 10)
@@ -45,13 +51,17 @@
 /* Work the harness lets queued events do after each kick: enough to drain any ring. */
 #define IO_ROUNDS 8
 
-/* The first four by the selector's bits 0-1, virtio-fs by its bit 4. */
-enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_FS };
-static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng", "virtio-fs" };
+/* The first four by the selector's bits 0-1, virtio-fs by its bit 4, virtio-vsock by its bit 5. */
+enum device_kind { DEV_BLK, DEV_NET, DEV_CONSOLE, DEV_RNG, DEV_FS, DEV_VSOCK };
+static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-console", "virtio-rng", "virtio-fs",
+					     "virtio-vsock" };
+/* The guest's CID (the seeds' packets carry it) and the port of the host's listener. */
+#define VSOCK_CID 3
+#define VSOCK_HOST_PORT 5
 
 /*
  * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
- * PCI, bit 3 a read-only disk, bit 4 virtio-fs instead), then ops, each an op byte (modulo OP_COUNT),
+ * PCI, bit 3 a read-only disk, bit 4 virtio-fs, bit 5 virtio-vsock instead), then ops, each an op byte (modulo OP_COUNT),
  * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
  *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
  *   CFG_WRITE offset:1 value:size    CFG_READ offset:1    (PCI configuration space)
@@ -66,11 +76,61 @@ static uint8_t ram[RAM_SIZE];
 static struct fake_host f;
 static int disk_fd = -1;
 static char share_dir[64], share_file[80];
+static char vsock_dir[48], vsock_uds[64], vsock_port_path[80];
+static int vsock_client = -1, vsock_listener = -1;
 
 static void remove_share(void)
 {
 	unlink(share_file);
 	rmdir(share_dir);
+}
+
+static void remove_vsock_dir(void)
+{
+	rmdir(vsock_dir);
+}
+
+/* vsock's directory, made once; the device makes and removes its socket there every run. */
+static int make_vsock_dir(void)
+{
+	if (vsock_dir[0])
+		return 0;
+	snprintf(vsock_dir, sizeof(vsock_dir), "/tmp/kvmini-fuzz-vsock-XXXXXX");
+	if (!mkdtemp(vsock_dir))
+		return -1;
+	atexit(remove_vsock_dir);
+	snprintf(vsock_uds, sizeof(vsock_uds), "%s/v.sock", vsock_dir);
+	snprintf(vsock_port_path, sizeof(vsock_port_path), "%s_%u", vsock_uds, VSOCK_HOST_PORT);
+	return 0;
+}
+
+static int unix_socket_at(const char *path, bool listener)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && (listener ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)
+				 : connect(fd, (struct sockaddr *)&sa, sizeof(sa)))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A host client's bytes on the device's socket (connecting first), or its close (no bytes). */
+static void vsock_host_input(const uint8_t *buf, size_t len)
+{
+	if (!len) {
+		if (vsock_client >= 0)
+			close(vsock_client);
+		vsock_client = -1;
+		return;
+	}
+	if (vsock_client < 0)
+		vsock_client = unix_socket_at(vsock_uds, false);
+	if (vsock_client >= 0)
+		(void)!send(vsock_client, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* The shared directory, made once: the share is read-only, so every run finds it as it was. */
@@ -212,6 +272,8 @@ static void host_input(enum device_kind kind, struct input *in)
 	in->left -= len;
 	if (kind == DEV_CONSOLE) {
 		fake_host_console_input(&f, buf, len);
+	} else if (kind == DEV_VSOCK) {
+		vsock_host_input(buf, len);
 	} else if (kind == DEV_NET && !len && fake_host_tap_peer >= 0) {
 		/* An empty frame stands for the tap's interface going away. */
 		close(fake_host_tap_peer);
@@ -283,7 +345,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	uint8_t selector = (uint8_t)take(&in, 1);
-	enum device_kind kind = selector & 16 ? DEV_FS : selector % 4;
+	enum device_kind kind = selector & 32 ? DEV_VSOCK : selector & 16 ? DEV_FS : selector % 4;
 	struct target t = { .mmio = selector & 4 };
 	struct virtio_dev *dev;
 	uint64_t command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, bar = 0;
@@ -291,7 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (disk_fd < 0)
 		disk_fd = memfd_create("fuzz-disk", MFD_CLOEXEC);
 	/* A fresh, zeroed disk every run: runs must not depend on one another. */
-	if (disk_fd < 0 || ftruncate(disk_fd, 0) || ftruncate(disk_fd, DISK_SIZE) || make_share())
+	if (disk_fd < 0 || ftruncate(disk_fd, 0) || ftruncate(disk_fd, DISK_SIZE) || make_share() || make_vsock_dir())
 		return 0;
 	memset(ram, 0, sizeof(ram));
 	memset(&f.cfg, 0, sizeof(f.cfg));
@@ -305,6 +367,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
 	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;
 	rng_config_of(&f.cfg)->enabled = kind == DEV_RNG;
+	if (kind == DEV_VSOCK) {
+		vsock_config_of(&f.cfg)->cid = VSOCK_CID;
+		snprintf(vsock_config_of(&f.cfg)->uds, sizeof(vsock_config_of(&f.cfg)->uds), "%s", vsock_uds);
+		vsock_listener = unix_socket_at(vsock_port_path, true);
+	}
 	if (kind == DEV_FS && fs_config_add_share(fs_config_of(&f.cfg), share_dir, "fuzz", true, &(struct errmsg){ 0 }))
 		abort();
 	fake_host_tap_peer = -1;
@@ -326,5 +393,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_host_exit(&f);
 	if (fake_host_tap_peer >= 0)
 		close(fake_host_tap_peer);
+	if (vsock_client >= 0)
+		close(vsock_client);
+	if (vsock_listener >= 0) {
+		close(vsock_listener);
+		unlink(vsock_port_path);
+	}
+	vsock_client = vsock_listener = -1;
 	return 0;
 }

@@ -64,6 +64,15 @@ for transport in 0 4; do
 	  mem 0x1000 16; desc 0xa000 48 0 0
 	  mem 0xa000 48; le32 48; le32 2; le64 3; le64 2; le32 0; le32 0; le32 0; le32 0; le64 1
 	  offer 0x2000; kick 0; } | emit corpus-virtio/fs-init-lookup-forget-$name
+	# vsock: a receive buffer; a REQUEST from guest port 1000 (CID 3) to the harness's host listener on port 5
+	# (virtio_vsock_hdr: cids, ports, len, type 1 stream, op 1, flags, buf_alloc, fwd_cnt); a host client's
+	# "CONNECT 7\n" on the device's socket.
+	{ b $((32 + transport)); setup 3
+	  mem 0x1000 16; desc 0xa000 4140 2 0; offer 0x2000; kick 0
+	  mem 0x4000 16; desc 0xc000 44 0 0
+	  mem 0xc000 44; le64 3; le64 2; le32 1000; le32 5; le32 0; le16 1; le16 1; le32 0; le32 65536; le32 0
+	  offer 0x5000; kick 1
+	  b 6 0 10; printf 'CONNECT 7\\n'; } | emit corpus-virtio/vsock-connect-$name
 done
 
 # --- loader: initrd size (4 bytes), flags (bit 0 ACPI, bit 1 --cmdline), the kernel file ---

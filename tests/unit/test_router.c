@@ -14,6 +14,7 @@
 #include "fake_backend.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/vsock.h"
 
 /* The fake VM records what it was asked; fake.err makes its operations fail. */
 static struct fake_vm fake;
@@ -322,12 +323,30 @@ static void test_network_interfaces(void **state)
 	assert_int_equal(net_config_of(&fake.cfg)->nr, 2);
 }
 
+/* PUT /vsock: Firecracker's fields (vsock_id kept), the CID checked; a second PUT replaces the first. */
+static void test_vsock(void **state)
+{
+	(void)state;
+	request(HTTP_PUT, "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"/tmp/v.sock\"}");
+	expect_fault(400, "guest_cid");
+	request(HTTP_PUT, "/vsock", "{\"guest_cid\": 3}");
+	expect_fault(400, "uds_path");
+	request(HTTP_PUT, "/vsock", "{\"vsock_id\": \"v\", \"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}");
+	expect_no_content();
+	request(HTTP_PUT, "/vsock", "{\"guest_cid\": 4, \"uds_path\": \"/tmp/w.sock\", \"vsock_id\": null}");
+	expect_no_content();
+	assert_int_equal(vsock_config_of(&fake.cfg)->cid, 4);
+	assert_string_equal(vsock_config_of(&fake.cfg)->uds, "/tmp/w.sock");
+	assert_string_equal(vsock_config_of(&fake.cfg)->id, "");
+}
+
 static const char full_config[] =
 	"{\"boot-source\":{\"kernel_image_path\":\"/k\",\"initrd_path\":\"/i\",\"boot_args\":\"quiet\"},"
 	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":false},"
 	"\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"/r\",\"is_root_device\":true,\"is_read_only\":true}],"
 	"\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\","
-	"\"guest_mac\":\"06:00:ac:10:00:02\"}]}";
+	"\"guest_mac\":\"06:00:ac:10:00:02\"}],"
+	"\"vsock\":{\"guest_cid\":3,\"uds_path\":\"/tmp/v.sock\"}}";
 
 static void test_vm_config_roundtrip(void **state)
 {
@@ -338,7 +357,7 @@ static void test_vm_config_roundtrip(void **state)
 	assert_int_equal(status, 200);
 	assert_string_equal(out, "{\"boot-source\":{\"kernel_image_path\":\"\",\"boot_args\":\"\"},"
 				 "\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":512,\"smt\":false},"
-				 "\"drives\":[],\"network-interfaces\":[]}");
+				 "\"drives\":[],\"network-interfaces\":[],\"vsock\":null}");
 
 	/* GET /vm/config gives what --config-file takes. */
 	assert_int_equal(api_config_parse_file(&fake.cfg, full_config, strlen(full_config), &e), 0);
@@ -428,7 +447,8 @@ static void test_config_to_boot(void **state)
 /* The core's sections, then the device records' (virtio-blk's, virtio-net's), in GET /vm/config's order. */
 static void test_sections(void **state)
 {
-	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces" };
+	static const char *const want[] = { "boot-source", "machine-config", "drives", "network-interfaces",
+					    "vsock" };
 	const struct device_api *all[API_SECTIONS_MAX];
 	size_t n = api_sections(all);
 
@@ -529,6 +549,7 @@ int main(void)
 		T(test_drives),
 		T(test_too_many_drives),
 		T(test_network_interfaces),
+		T(test_vsock),
 		T(test_vm_config_roundtrip),
 		T(test_config_file),
 		T(test_config_to_boot),

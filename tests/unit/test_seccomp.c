@@ -140,6 +140,26 @@ static void test_kvm_run_only_on_vcpus(void **state)
 	assert_stopped_by(&out, "kvmini: seccomp: the API thread made a forbidden system call: 16 (ioctl); stopping\n");
 }
 
+/* A Unix socket (virtio-vsock's): the I/O thread may open one. */
+static int unix_socket(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM, 0) < 0 ? 2 : 0;
+}
+
+/* The I/O thread may open Unix sockets for virtio-vsock, and nothing else: socket's family is checked. */
+static void test_socket_unix_only(void **state)
+{
+	struct outcome out;
+
+	(void)state;
+	run_filtered(SECCOMP_IO, unix_socket, &out);
+	assert_exited_ok(&out);
+	run_filtered(SECCOMP_IO, open_socket, &out);
+	assert_stopped_by(&out, "kvmini: seccomp: the I/O thread made a forbidden system call: 41 (socket); stopping\n");
+	run_filtered(SECCOMP_API, unix_socket, &out);
+	assert_stopped_by(&out, "kvmini: seccomp: the API thread made a forbidden system call: 41 (socket); stopping\n");
+}
+
 /* getpid is allowed, but not through the x32 numbering. */
 static int x32_getpid(void)
 {
@@ -205,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_ioctl_narrowed_by_request),
 		cmocka_unit_test(test_kvm_run_only_on_vcpus),
 		cmocka_unit_test(test_x32_refused),
+		cmocka_unit_test(test_socket_unix_only),
 		cmocka_unit_test(test_jail_drops_credentials),
 	};
 
