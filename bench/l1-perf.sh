@@ -328,15 +328,16 @@ wait_console() {
 # vsock throughput both ways and 1-byte round trips, the guest CID 3
 # (tests/boot/vsock-bench.guest), the stock kernel: kvmini --vsock with the
 # host side through its hybrid Unix socket (vsock-tool's uds-* forms), and
-# QEMU microvm with vhost-vsock-device (the in-kernel vhost_vsock of L1,
-# the host side plain AF_VSOCK). One boot per VMM and run, alternating.
+# QEMU with the in-kernel vhost_vsock of L1, the host side plain AF_VSOCK:
+# on microvm (vhost-vsock-device, virtio-mmio) and on pc (vhost-vsock-pci,
+# MSI-X as kvmini's virtio-pci). One boot per VMM and run, alternating.
 # Every figure is taken on the host side, by L1's clock: guest to host by
 # the host's sink (from accept to EOF), host to guest by the host's source
 # (from the connection to the guest's EOF), the round trip by pingpong.
 vsock_runs() {
 	bytes=$((VSOCK_MIB * 1048576))
 	for run in $(seq "$RUNS"); do
-		for vmm in kvmini qemu-vhost-vsock; do
+		for vmm in kvmini qemu-vhost-vsock qemu-pc-vhost-vsock; do
 			name=vsock-$vmm-$run
 			uds=$work/vsock.sock
 			rm -f "$uds" "${uds}_5003"
@@ -347,8 +348,10 @@ vsock_runs() {
 				sink_cmd="uds-sink ${uds}_5003" source_cmd="uds-source $uds" ping_cmd="uds-pingpong $uds"
 				;;
 			*)
-				vmm_cmd qemu-microvm "$STOCK_KERNEL" "$VSOCK_INITRD" \
-					"quiet KVMINI_ACTION=vsock-bench KVMINI_VSOCK_BYTES=$bytes" -device vhost-vsock-device,guest-cid=3
+				machine=qemu-microvm dev=vhost-vsock-device
+				[ "$vmm" = qemu-vhost-vsock ] || machine=qemu-pc dev=vhost-vsock-pci
+				vmm_cmd "$machine" "$STOCK_KERNEL" "$VSOCK_INITRD" \
+					"quiet KVMINI_ACTION=vsock-bench KVMINI_VSOCK_BYTES=$bytes" -device "$dev,guest-cid=3"
 				sink_cmd="sink 5003" source_cmd="source 3" ping_cmd="pingpong 3"
 				;;
 			esac

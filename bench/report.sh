@@ -132,9 +132,9 @@ function tcols_share(   c) {
 	delete TV; TN = ns; TB1 = S1; TB2 = S2; TGOAL = 1
 	for (c = 1; c <= ns; c++) TV[c] = sord[c]
 }
-# ... or those of the vsock rows: one peer, no second ratio column.
+# ... or those of the vsock rows.
 function tcols_vsock(   c) {
-	delete TV; TN = nw; TB1 = W1; TB2 = ""; TGOAL = 1
+	delete TV; TN = nw; TB1 = W1; TB2 = W2; TGOAL = 1
 	for (c = 1; c <= nw; c++) TV[c] = wv[c]
 }
 # Markdown tables: T[row, col], row 0 the header; first column left-aligned.
@@ -142,8 +142,8 @@ function tstart(   c) {
 	delete T; TR = 0
 	T[0, 1] = "figure"
 	for (c = 1; c <= TN; c++) T[0, c + 1] = TV[c]
-	T[0, TN + 2] = "kvmini/" short(TB1); TC = TN + 2
-	if (TB2 != "") T[0, ++TC] = "kvmini/" short(TB2)
+	T[0, TN + 2] = "kvmini/" short(TB1); T[0, TN + 3] = "kvmini/" short(TB2)
+	TC = TN + 3
 	if (TGOAL) T[0, ++TC] = "goal, kvmini/" short(TB1)
 }
 # Whether any VMM has a record (k, vmm) in ARR: a kernel a kind of
@@ -161,7 +161,7 @@ function heading(title, text) {
 # The two ratio columns of row TR: kvmini's median of F over each peer's.
 function ratio_cols(k, f) {
 	T[TR, TN + 2] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP TB1 SUBSEP f)
-	if (TB2 != "") T[TR, TN + 3] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP TB2 SUBSEP f)
+	T[TR, TN + 3] = ratio(k SUBSEP "kvmini" SUBSEP f, k SUBSEP TB2 SUBSEP f)
 }
 # The goal column of row TR: the issue's goal for kvmini/TB1, which must be
 # below G if BELOW, else at least G, and whether this run met it.
@@ -220,10 +220,12 @@ BEGIN {
 	# Their four throughput figures, and the raw times they come from.
 	split("write_mb_s read_mb_s untar_files_s tarc_files_s", sf, " ")
 	split("write_ms read_ms untar_ms tarc_ms", sms, " ")
-	# The vsock rows' VMMs: kvmini --vsock (its hybrid Unix socket) and
-	# QEMU microvm with vhost-vsock; their figures (MB/s both ways, µs).
-	W1 = "qemu-vhost-vsock"
-	nw = split("kvmini " W1, wv, " ")
+	# The vsock rows' VMMs: kvmini --vsock (its hybrid Unix socket, on
+	# virtio-pci), QEMU pc with vhost-vsock-pci (the goal's peer: the same
+	# transport) and QEMU microvm with vhost-vsock-device; their figures
+	# (MB/s both ways, µs).
+	W1 = "qemu-pc-vhost-vsock"; W2 = "qemu-vhost-vsock"
+	nw = split("kvmini " W1 " " W2, wv, " ")
 	split("g2h_mb_s h2g_mb_s rtt_us", wf, " ")
 	addk("stock"); addk("minimal")
 	addv("kvmini"); addv(B1); addv(B2)
@@ -498,7 +500,7 @@ END {
 		if (xhow["kvmini"] == "run-share")
 			{ print "kvmini had no exec command in this run: its first row boots the same lean initramfs as QEMU's, with `run --share`." > MD; print "" > MD }
 
-		heading("vsock", "kvmini's virtio-vsock (`--vsock`, the host side through its hybrid Unix socket) against QEMU microvm with `vhost-vsock-device` (in-kernel vhost, the host side plain AF_VSOCK), the stock kernel, timed on the host side (docs/benchmarks.md). MB/s: higher is better; the round trip: lower is better.")
+		heading("vsock", "kvmini's virtio-vsock (`--vsock`, virtio-pci, the host side through its hybrid Unix socket) against QEMU's in-kernel vhost-vsock (the host side plain AF_VSOCK) on pc (`vhost-vsock-pci`) and on microvm (`vhost-vsock-device`, virtio-mmio), the stock kernel, timed on the host side (docs/benchmarks.md). MB/s: higher is better; the round trip: lower is better.")
 		tcols_vsock(); tstart()
 		split("guest to host" (wmib == "" ? "" : ", " wmib " MiB") " (MB/s)|host to guest" (wmib == "" ? "" : ", " wmib " MiB") \
 			" (MB/s)|1-byte round trip, median of " (wrounds == "" ? "the rounds" : wrounds) " (µs)", wl, "|")
@@ -639,10 +641,13 @@ END {
 		for (i = 1; i <= 3; i++) printf ", %s: {%s}", js(wf[i]), jstat("vsock" SUBSEP v SUBSEP wf[i]) > JS
 		printf "}" > JS
 	}
-	printf ",\n    %s: {", js("kvmini/" W1) > JS
-	for (i = 1; i <= 3; i++)
-		printf "%s%s: %s", (i > 1 ? ", " : ""), js(wf[i]), jratio("vsock" SUBSEP "kvmini" SUBSEP wf[i], "vsock" SUBSEP W1 SUBSEP wf[i]) > JS
-	printf "}\n  },\n" > JS
+	for (c = 2; c <= nw; c++) {
+		printf ",\n    %s: {", js("kvmini/" wv[c]) > JS
+		for (i = 1; i <= 3; i++)
+			printf "%s%s: %s", (i > 1 ? ", " : ""), js(wf[i]), jratio("vsock" SUBSEP "kvmini" SUBSEP wf[i], "vsock" SUBSEP wv[c] SUBSEP wf[i]) > JS
+		printf "}" > JS
+	}
+	printf "\n  },\n" > JS
 
 	printf "  \"unavailable\": [" > JS
 	for (i = 1; i <= nu; i++)
