@@ -9,9 +9,11 @@
 # Environment: KVMINI QEMU METER API_RTT STOCK_KERNEL MINI_KERNEL
 #   SMOKE_INITRD GUEST_INITRD, for the shared-directory rows VIRTIOFSD
 #   WITH_VIRTIOFSD (bench/with-virtiofsd.sh) SHARE_INITRD EXEC_INITRD
-#   SHARE_TREE EXEC_MODULES, and optionally RUNS (5) MEM_MIB (256) CPUS (1)
-#   PARALLEL (10) BLK_MIB (64) API_ROUNDS (50) SHARE_MIB (256) and ROWS
-#   (which rows, comma-separated; default all: boot,parallel,blk,api,exec,share).
+#   SHARE_TREE EXEC_MODULES, for the vsock rows VSOCK_INITRD and
+#   VSOCK_HOST_TOOL (vsock-tool built for this host), and optionally RUNS (5) MEM_MIB (256) CPUS (1)
+#   PARALLEL (10) BLK_MIB (64) API_ROUNDS (50) SHARE_MIB (256) VSOCK_MIB
+#   (256) VSOCK_ROUNDS (1000) and ROWS (which rows, comma-separated; default
+#   all: boot,parallel,blk,api,exec,share,vsock).
 set -u
 
 out=$1
@@ -19,7 +21,8 @@ raw=$out/raw.txt
 work=$out/work
 RUNS=${RUNS:-5} MEM_MIB=${MEM_MIB:-256} CPUS=${CPUS:-1}
 PARALLEL=${PARALLEL:-10} BLK_MIB=${BLK_MIB:-64} API_ROUNDS=${API_ROUNDS:-50}
-SHARE_MIB=${SHARE_MIB:-256} ROWS=${ROWS:-boot,parallel,blk,api,exec,share}
+SHARE_MIB=${SHARE_MIB:-256} VSOCK_MIB=${VSOCK_MIB:-256} VSOCK_ROUNDS=${VSOCK_ROUNDS:-1000}
+ROWS=${ROWS:-boot,parallel,blk,api,exec,share,vsock}
 VMMS="kvmini qemu-microvm qemu-pc"
 # Every VMM boots with exactly this command line (kvmini adds the same
 # defaults, console=ttyS0 reboot=k panic=-1, in front of its --cmdline).
@@ -75,9 +78,14 @@ meter() {
 	meter_cmd "$name" "$CMDLINE_OPT" "$CMDLINE"
 }
 
+# word LINE KEY: the value of KEY=... among LINE's words.
+word() {
+	echo " $1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"
+}
+
 # metered FIELD: that figure of METERED.
 metered() {
-	echo " $METERED" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
+	word "$METERED" "$1"
 }
 
 # console_value NAME KEY: the value of the guest's line KEY=... in NAME's console.
@@ -305,6 +313,83 @@ share_runs() {
 	unset METER_TIMEOUT
 }
 
+# wait_console NAME PATTERN SECONDS PID: whether a line of NAME's console
+# (carriage returns removed) matches PATTERN within SECONDS, while the
+# VMM PID runs.
+wait_console() {
+	for _ in $(seq "$3"); do
+		tr -d '\r' <"$work/$1.console" | grep -q -- "$2" && return 0
+		kill -0 "$4" 2>/dev/null || return 1
+		sleep 1
+	done
+	return 1
+}
+
+# vsock throughput both ways and 1-byte round trips, the guest CID 3
+# (tests/boot/vsock-bench.guest), the stock kernel: kvmini --vsock with the
+# host side through its hybrid Unix socket (vsock-tool's uds-* forms), and
+# QEMU with the in-kernel vhost_vsock of L1, the host side plain AF_VSOCK:
+# on microvm (vhost-vsock-device, virtio-mmio) and on pc (vhost-vsock-pci,
+# MSI-X as kvmini's virtio-pci). One boot per VMM and run, alternating.
+# Every figure is taken on the host side, by L1's clock: guest to host by
+# the host's sink (from accept to EOF), host to guest by the host's source
+# (from the connection to the guest's EOF), the round trip by pingpong.
+vsock_runs() {
+	bytes=$((VSOCK_MIB * 1048576))
+	for run in $(seq "$RUNS"); do
+		for vmm in kvmini qemu-vhost-vsock qemu-pc-vhost-vsock; do
+			name=vsock-$vmm-$run
+			uds=$work/vsock.sock
+			rm -f "$uds" "${uds}_5003"
+			case $vmm in
+			kvmini)
+				vmm_cmd kvmini "$STOCK_KERNEL" "$VSOCK_INITRD" \
+					"quiet KVMINI_ACTION=vsock-bench KVMINI_VSOCK_BYTES=$bytes" --vsock "cid=3,uds=$uds"
+				sink_cmd="uds-sink ${uds}_5003" source_cmd="uds-source $uds" ping_cmd="uds-pingpong $uds"
+				;;
+			*)
+				machine=qemu-microvm dev=vhost-vsock-device
+				[ "$vmm" = qemu-vhost-vsock ] || machine=qemu-pc dev=vhost-vsock-pci
+				vmm_cmd "$machine" "$STOCK_KERNEL" "$VSOCK_INITRD" \
+					"quiet KVMINI_ACTION=vsock-bench KVMINI_VSOCK_BYTES=$bytes" -device "$dev,guest-cid=3"
+				sink_cmd="sink 5003" source_cmd="source 3" ping_cmd="pingpong 3"
+				;;
+			esac
+			# The host's sink listens before the guest can connect.
+			# shellcheck disable=SC2086 # one command and its arguments per word
+			timeout 600 "$VSOCK_HOST_TOOL" $sink_cmd >"$work/$name.g2h" 2>&1 &
+			sink_pid=$!
+			# shellcheck disable=SC2086
+			$CMD "$CMDLINE_OPT" "$CMDLINE" </dev/null >"$work/$name.console" 2>"$work/$name.stderr" &
+			pid=$!
+			h2g='' rtt=''
+			if wait_console "$name" '^vsock_listening' 600 "$pid"; then
+				# shellcheck disable=SC2086
+				h2g=$(timeout 600 "$VSOCK_HOST_TOOL" $source_cmd 5001 "$bytes" 2>&1)
+				# shellcheck disable=SC2086
+				rtt=$(timeout 120 "$VSOCK_HOST_TOOL" $ping_cmd 5002 "$VSOCK_ROUNDS" 2>&1)
+				wait_console "$name" '^vsock-bench-done' 60 "$pid"
+			fi
+			kill "$pid" "$sink_pid" 2>/dev/null
+			wait "$pid" "$sink_pid" 2>/dev/null
+			g2h=$(cat "$work/$name.g2h")
+			printf '%s\n' "$h2g" >"$work/$name.h2g"
+			printf '%s\n' "$rtt" >"$work/$name.rtt"
+			# Every byte across both ways and every round trip, or the figures mean nothing.
+			status=1
+			if [ "$(word "$g2h" bytes)" = "$bytes" ] && [ "$(word "$h2g" bytes)" = "$bytes" ] &&
+				[ "$(word "$rtt" rounds)" = "$VSOCK_ROUNDS" ]; then
+				status=0
+			fi
+			g2h=$(word "$g2h" MBps) h2g=$(word "$h2g" MBps) rtt=$(word "$rtt" median_us)
+			r="mib=$VSOCK_MIB rounds=$VSOCK_ROUNDS g2h_mb_s=${g2h:--1} h2g_mb_s=${h2g:--1} rtt_us=${rtt:--1}"
+			record "kind=vsock vmm=$vmm kernel=stock run=$run $r status=$status"
+			mark "PROGRESS $name: $r status=$status"
+		done
+	done
+	rm -f "$uds" "${uds}_5003"
+}
+
 # row NAME: whether ROWS asks for that row.
 row() {
 	case ",$ROWS," in *",$1,"*) return 0 ;; esac
@@ -314,7 +399,7 @@ row() {
 record "kind=info guest_mem_mib=$MEM_MIB guest_cpus=$CPUS runs=$RUNS cmdline=$(echo "$DEFAULTS quiet" | tr ' ' '_')"
 record "kind=info kvmini_version=$("$KVMINI" version | awk '{ print $NF; exit }') qemu_version=$("$QEMU" -version | awk '{ print $4; exit }')"
 record "kind=info bench_cpus=$(grep -c ^processor /proc/cpuinfo) bench_kernel=$(uname -r)"
-for r in boot parallel blk api exec share; do
+for r in boot parallel blk api exec share vsock; do
 	! row "$r" || "${r}_runs"
 done
 mark "PROGRESS done"

@@ -6,7 +6,7 @@
 # do), and turns the raw figures into bench/results/latest.{md,json,png}.
 #
 # Usage: perf.sh --kvmini PATH [--runs N] [--mode auto|direct|nested] [--only ROW[,ROW...]]
-# ROWs: boot parallel blk api exec share (bench/l1-perf.sh). With --only,
+# ROWs: boot parallel blk api exec share vsock (bench/l1-perf.sh). With --only,
 # the new records replace those rows' in bench/results/latest.raw and the
 # others stay as they were.
 set -u
@@ -19,7 +19,7 @@ usage() {
 	exit 2
 }
 
-ALL_ROWS=boot,parallel,blk,api,exec,share
+ALL_ROWS=boot,parallel,blk,api,exec,share,vsock
 KVMINI= RUNS=5 ROWS=$ALL_ROWS
 MODE=${KVMINI_BENCH_MODE:-auto}
 while [ $# -gt 0 ]; do
@@ -63,6 +63,10 @@ for tool in boot-meter api-rtt; do
 		die "cannot build bench/$tool.c"
 done
 SMOKE_INITRD=$WORK/smoke-initrd.cpio
+# The vsock rows' host side: the guest's own vsock-tool, which make builds
+# (the guest initramfs has it as /bin/vsock-tool).
+VSOCK_HOST_TOOL=$ROOT/build/guests/vsock-tool
+[ -x "$VSOCK_HOST_TOOL" ] || die "$VSOCK_HOST_TOOL not found (run make first)"
 "$KVMINI" smoke --save-initrd "$SMOKE_INITRD" || die "kvmini smoke --save-initrd failed"
 
 # The shared-directory rows. QEMU's peer of kvmini's virtio-fs: Debian's
@@ -75,6 +79,13 @@ SHARE_INITRD=$WORK/share-initramfs.cpio.gz
 modules=$(module_files $GUEST_MODULES fuse virtiofs 9p 9pnet_virtio) || die "cannot resolve the share modules"
 # shellcheck disable=SC2086 # one path per word, no spaces in them
 "$ROOT/guests/busybox/build-initramfs.sh" "$SHARE_INITRD" $modules || die "cannot build the share initramfs"
+# The vsock guest: the busybox guest (it has /bin/vsock-tool) with the
+# guest's vsock driver.
+VSOCK_INITRD=$WORK/vsock-initramfs.cpio.gz
+# shellcheck disable=SC2086 # one module name per word
+modules=$(module_files $GUEST_MODULES vmw_vsock_virtio_transport) || die "cannot resolve the vsock modules"
+# shellcheck disable=SC2086 # one path per word, no spaces in them
+"$ROOT/guests/busybox/build-initramfs.sh" "$VSOCK_INITRD" $modules || die "cannot build the vsock initramfs"
 # The QEMU equivalent of kvmini exec: a lean init, only the modules it needs.
 EXEC_INITRD=$WORK/exec-initramfs.cpio.gz
 exec_modules="virtio_pci virtio_mmio fuse virtiofs"
@@ -125,6 +136,7 @@ run_nested() {
 	cp "$SMOKE_INITRD" "$extra/bench/perf/smoke-initrd.cpio"
 	cp "$SHARE_INITRD" "$extra/bench/perf/share-initramfs.cpio.gz"
 	cp "$EXEC_INITRD" "$extra/bench/perf/exec-initramfs.cpio.gz"
+	cp "$VSOCK_INITRD" "$extra/bench/perf/vsock-initramfs.cpio.gz"
 	cp "$SHARE_TREE" "$extra/bench/perf/share-tree.tar"
 	# The firmware QEMU loads for -M pc (SeaBIOS, its option ROMs) and -M microvm
 	# (qboot), at the same paths: Debian's QEMU looks in both folders.
@@ -133,7 +145,9 @@ run_nested() {
 		mkdir -p "$extra/usr/share/$(dirname "$fw")"
 		cp -L "/usr/share/$fw" "$extra/usr/share/$fw" || die "QEMU firmware /usr/share/$fw not found"
 	done
-	BENCH_HOST_TOOLS="$BENCH_HOST_TOOLS qemu-system-x86_64 $VIRTIOFSD" L1_EXTRA=$extra build_l1_initrd
+	# L1's vhost_vsock: QEMU's vhost-vsock-device, and AF_VSOCK to its guests.
+	BENCH_HOST_TOOLS="$BENCH_HOST_TOOLS qemu-system-x86_64 $VIRTIOFSD" L1_EXTRA=$extra L1_MORE_MODULES=vhost_vsock \
+		build_l1_initrd
 	for attempt in 1 2; do
 		L1_WAITING_FOR="its first measurement"
 		l1_run on_perf_line 7200 "KVMINI_BENCH=perf RUNS=$RUNS ROWS=$ROWS"
@@ -153,6 +167,7 @@ run_direct() {
 		STOCK_KERNEL=$VMLINUZ MINI_KERNEL=$MINI_KERNEL SMOKE_INITRD=$SMOKE_INITRD \
 		GUEST_INITRD=$GUEST_INITRD VIRTIOFSD=$VIRTIOFSD WITH_VIRTIOFSD=$ROOT/bench/with-virtiofsd.sh \
 		SHARE_INITRD=$SHARE_INITRD EXEC_INITRD=$EXEC_INITRD SHARE_TREE=$SHARE_TREE \
+		VSOCK_INITRD=$VSOCK_INITRD VSOCK_HOST_TOOL=$VSOCK_HOST_TOOL \
 		EXEC_MODULES=$KERNEL_TREE/lib/modules/$KERNEL_VER RUNS=$RUNS ROWS=$ROWS sh "$ROOT/bench/l1-perf.sh" "$OUT" |
 		sed -n 's/^KVMINI-BENCH: PROGRESS /bench: /p'
 	echo "${PIPESTATUS[0]}" >"$OUT/exit-status"

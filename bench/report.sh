@@ -7,7 +7,7 @@
 #
 # RAW holds one record per line, space-separated key=value pairs (-1: not
 # measured, lines starting with # are comments); kinds info, boot, parallel,
-# blk, api, exec, share and unavailable. Writes OUTDIR/latest.md (also printed on
+# blk, api, exec, share, vsock and unavailable. Writes OUTDIR/latest.md (also printed on
 # stdout), OUTDIR/latest.json and, when gnuplot is installed,
 # OUTDIR/latest.png. Figures that could not be measured read n/a (null in
 # JSON); rows with nothing measured yet read "not yet available".
@@ -132,6 +132,11 @@ function tcols_share(   c) {
 	delete TV; TN = ns; TB1 = S1; TB2 = S2; TGOAL = 1
 	for (c = 1; c <= ns; c++) TV[c] = sord[c]
 }
+# ... or those of the vsock rows.
+function tcols_vsock(   c) {
+	delete TV; TN = nw; TB1 = W1; TB2 = W2; TGOAL = 1
+	for (c = 1; c <= nw; c++) TV[c] = wv[c]
+}
 # Markdown tables: T[row, col], row 0 the header; first column left-aligned.
 function tstart(   c) {
 	delete T; TR = 0
@@ -165,8 +170,9 @@ function goal_col(g, below,   r) {
 	T[TR, TC] = (below ? "< " : ">= ") sprintf("%.2f", g) \
 		(r == "n/a" ? "" : ((below ? r + 0 < g : r + 0 >= g) ? ", met" : ", missed"))
 }
-# A cell of the shared-directory table: figure F of VMM V, or why not.
-function sharecell(kind, v, f, fk, runsv, okv,   x) {
+# A cell of a table whose runs can fail (shared directory, vsock): figure F
+# of VMM V, or why not.
+function okcell(kind, v, f, fk, runsv, okv,   x) {
 	if (!runsv) return NYA
 	x = ((kind SUBSEP v SUBSEP f) in MED) ? rng(kind SUBSEP v SUBSEP f, fk) : "n/a"
 	if (okv + 0 < runsv) x = x ", " (okv + 0) " of " runsv " ok"
@@ -214,6 +220,13 @@ BEGIN {
 	# Their four throughput figures, and the raw times they come from.
 	split("write_mb_s read_mb_s untar_files_s tarc_files_s", sf, " ")
 	split("write_ms read_ms untar_ms tarc_ms", sms, " ")
+	# The vsock rows' VMMs: kvmini --vsock (its hybrid Unix socket, on
+	# virtio-pci), QEMU pc with vhost-vsock-pci (the goal's peer: the same
+	# transport) and QEMU microvm with vhost-vsock-device; their figures
+	# (MB/s both ways, µs).
+	W1 = "qemu-pc-vhost-vsock"; W2 = "qemu-vhost-vsock"
+	nw = split("kvmini " W1 " " W2, wv, " ")
+	split("g2h_mb_s h2g_mb_s rtt_us", wf, " ")
 	addk("stock"); addk("minimal")
 	addv("kvmini"); addv(B1); addv(B2)
 	fig("marker_ms", "boot to init marker (ms)", "ms", 0)
@@ -321,6 +334,17 @@ BEGIN {
 			store("share" SUBSEP v SUBSEP "untar_files_s", files / (F["untar_ms"] / 1000))
 			store("share" SUBSEP v SUBSEP "tarc_files_s", files / (F["tarc_ms"] / 1000))
 		}
+	} else if (kind == "vsock") {
+		data++
+		wrun[v]++
+		if (measured(field("mib"))) wmib = field("mib")
+		if (measured(field("rounds"))) wrounds = field("rounds")
+		good = field("status") == "0"
+		for (i = 1; i <= 3; i++) good = good && measured(field(wf[i])) && F[wf[i]] + 0 > 0
+		if (good) {
+			wok[v]++
+			for (i = 1; i <= 3; i++) store("vsock" SUBSEP v SUBSEP wf[i], F[wf[i]] + 0)
+		}
 	} else if (kind == "api") {
 		addv(v); data++
 		st = field("status")
@@ -347,7 +371,7 @@ END {
 	print "" > MD
 
 	if (!data) {
-		print "**No data:** the raw results hold no boot, parallel, blk, api, exec or share records." > MD
+		print "**No data:** the raw results hold no boot, parallel, blk, api, exec, share or vsock records." > MD
 		print "" > MD
 	} else {
 		print "Each cell: median over the runs that succeeded, then (min–max). Ratios compare" > MD
@@ -455,12 +479,12 @@ END {
 		T[TR, 1] = (xhow["kvmini"] == "run-share" ? "boot, mount the root share, run true, exit (ms)" : "exec -- true, to exit (ms)")
 		for (c = 1; c <= ns; c++) {
 			v = sord[c]
-			T[TR, c + 1] = v == S2 ? "n/a" : sharecell("exec", v, "exit_ms", "ms", xrun[v], xok[v])
+			T[TR, c + 1] = v == S2 ? "n/a" : okcell("exec", v, "exit_ms", "ms", xrun[v], xok[v])
 		}
 		ratio_cols("exec", "exit_ms"); goal_col(0.5, 1)
 		TR++; T[TR, 1] = "the same, QEMU -M pc + virtiofsd in its column (ms)"
 		T[TR, 2] = T[TR - 1, 2]
-		T[TR, 3] = sharecell("exec", xord[3], "exit_ms", "ms", xrun[xord[3]], xok[xord[3]])
+		T[TR, 3] = okcell("exec", xord[3], "exit_ms", "ms", xrun[xord[3]], xok[xord[3]])
 		T[TR, 4] = "n/a"
 		T[TR, TN + 2] = ratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP xord[3] SUBSEP "exit_ms")
 		T[TR, TN + 3] = "n/a"; goal_col(0.5, 1)
@@ -469,12 +493,24 @@ END {
 		for (i = 1; i <= 4; i++) {
 			TR++; T[TR, 1] = sl[i]
 			for (c = 1; c <= ns; c++)
-				T[TR, c + 1] = sharecell("share", sord[c], sf[i], i <= 2 ? "mbs" : "n", srun[sord[c]], sok[sord[c]])
+				T[TR, c + 1] = okcell("share", sord[c], sf[i], i <= 2 ? "mbs" : "n", srun[sord[c]], sok[sord[c]])
 			ratio_cols("share", sf[i]); goal_col(i <= 2 ? 1 : 1.5, 0)
 		}
 		tprint()
 		if (xhow["kvmini"] == "run-share")
 			{ print "kvmini had no exec command in this run: its first row boots the same lean initramfs as QEMU's, with `run --share`." > MD; print "" > MD }
+
+		heading("vsock", "kvmini's virtio-vsock (`--vsock`, virtio-pci, the host side through its hybrid Unix socket) against QEMU's in-kernel vhost-vsock (the host side plain AF_VSOCK) on pc (`vhost-vsock-pci`) and on microvm (`vhost-vsock-device`, virtio-mmio), the stock kernel, timed on the host side (docs/benchmarks.md). MB/s: higher is better; the round trip: lower is better.")
+		tcols_vsock(); tstart()
+		split("guest to host" (wmib == "" ? "" : ", " wmib " MiB") " (MB/s)|host to guest" (wmib == "" ? "" : ", " wmib " MiB") \
+			" (MB/s)|1-byte round trip, median of " (wrounds == "" ? "the rounds" : wrounds) " (µs)", wl, "|")
+		for (i = 1; i <= 3; i++) {
+			TR++; T[TR, 1] = wl[i]
+			for (c = 1; c <= nw; c++)
+				T[TR, c + 1] = okcell("vsock", wv[c], wf[i], i <= 2 ? "mbs" : "n", wrun[wv[c]], wok[wv[c]])
+			ratio_cols("vsock", wf[i]); goal_col(i <= 2 ? 0.5 : 2, i == 3)
+		}
+		tprint()
 	}
 
 	heading("Not measured this time", "")
@@ -597,6 +633,20 @@ END {
 		printf "}" > JS
 	}
 	printf ",\n    %s: {\"exec_exit_ms\": %s}", js("kvmini/" xord[3]), jratio("exec" SUBSEP "kvmini" SUBSEP "exit_ms", "exec" SUBSEP xord[3] SUBSEP "exit_ms") > JS
+	printf "\n  },\n" > JS
+	printf "  \"vsock\": {\"mib\": %s, \"rounds\": %s", wmib == "" ? "null" : jraw(wmib), wrounds == "" ? "null" : jraw(wrounds) > JS
+	for (c = 1; c <= nw; c++) {
+		v = wv[c]
+		printf ",\n    %s: {\"runs\": %d, \"ok\": %d", js(v), wrun[v] + 0, wok[v] + 0 > JS
+		for (i = 1; i <= 3; i++) printf ", %s: {%s}", js(wf[i]), jstat("vsock" SUBSEP v SUBSEP wf[i]) > JS
+		printf "}" > JS
+	}
+	for (c = 2; c <= nw; c++) {
+		printf ",\n    %s: {", js("kvmini/" wv[c]) > JS
+		for (i = 1; i <= 3; i++)
+			printf "%s%s: %s", (i > 1 ? ", " : ""), js(wf[i]), jratio("vsock" SUBSEP "kvmini" SUBSEP wf[i], "vsock" SUBSEP wv[c] SUBSEP wf[i]) > JS
+		printf "}" > JS
+	}
 	printf "\n  },\n" > JS
 
 	printf "  \"unavailable\": [" > JS

@@ -165,7 +165,8 @@ kvm_usable() {
 	[ "$KVM_STATUS" -eq 0 ]
 }
 
-# build_l1_initrd: L1_INITRD, the nested bench's L1 initramfs.
+# build_l1_initrd: L1_INITRD, the nested bench's L1 initramfs; with
+# L1_MORE_MODULES (names), those modules too (make bench's vhost_vsock).
 build_l1_initrd() {
 	local modules
 	L1_INITRD=$WORK/l1-initramfs.cpio
@@ -174,7 +175,8 @@ build_l1_initrd() {
 		return
 	fi
 	# ext4 (with crc32c_generic, as for the guest): the toolchain disk.
-	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun crc32c_generic ext4) ||
+	# shellcheck disable=SC2086 # one module name per word
+	modules=$(module_files irqbypass kvm ccp kvm-amd virtio_pci virtio_blk tun crc32c_generic ext4 ${L1_MORE_MODULES:-}) ||
 		die "cannot resolve the L1 kernel modules"
 	build_l1_modules_tree
 	build_toolchain_image
