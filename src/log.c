@@ -93,8 +93,6 @@ int log_file_configure(const struct log_file_config *c, struct errmsg *e)
 		if (fd < 0)
 			return errmsg_set(e, errno, "cannot open the log file %s: %s", c->path, strerror(errno));
 	}
-	/* Local time is read from /etc/localtime once, here: a filtered thread could not open it later. */
-	tzset();
 	pthread_mutex_lock(&log_lock);
 	if (fd >= 0) {
 		old = file.fd;

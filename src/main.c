@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "exit_codes.h"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 {
 	const struct command *cmd;
 
+	/* The log file's local time: /etc/localtime read now, before any thread's system call filter. */
+	tzset();
 	if (argc > 0 && as_firecracker(argc, argv))
 		return cmd_firecracker(argc, argv);
 	if (argc < 2)
