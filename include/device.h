@@ -86,7 +86,7 @@ struct device_host {
 	/* Facts about the machine that decide how devices present themselves. */
 	bool acpi;                            /* false: --no-acpi (MP table, devices on the command line) */
 	enum virtio_transport_kind transport; /* the bus virtio devices go on */
-	bool mmio_cmdline;                    /* virtio-mmio on the command line, not in the DSDT (vm_config.h) */
+	bool mmio_cmdline;                    /* virtio-mmio on the command line too (vm_config.h) */
 	unsigned nr_cpus;
 };
 

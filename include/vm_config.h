@@ -43,10 +43,12 @@ struct vm_config {
 	bool track_dirty_pages;  /* KVM_MEM_LOG_DIRTY_PAGES on guest memory, for diff snapshots (issue 15) */
 	enum virtio_transport_kind transport;
 	/*
-	 * virtio-mmio windows announced on the kernel command line only, never
-	 * in the DSDT, as Firecracker does (kvmini daemon): its clients boot
-	 * with pci=off and often acpi=off. Both at once would have Linux probe
-	 * each window twice, and the second probe fail (-EBUSY) with an error line.
+	 * virtio-mmio windows announced on the kernel command line as well as in
+	 * the DSDT (kvmini daemon): Firecracker's clients boot with pci=off and
+	 * Kata's with acpi=off, and kernels built for Firecracker find devices
+	 * there; kernels without VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) find
+	 * them in the DSDT. A kernel with both ACPI and that option probes each
+	 * window twice; the second probe fails (-EBUSY) with one line.
 	 */
 	bool mmio_cmdline;
 	/*

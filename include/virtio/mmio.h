@@ -2,10 +2,9 @@
 /*
  * virtio-mmio version 2 (virtio 1.x, "Virtio Over MMIO"): each device gets a
  * 512-byte register window in the 3-4 GiB hole and one level-triggered IOAPIC
- * line. The guest finds the windows in the DSDT (_HID LNRO0005), or on the
+ * line. The guest finds the windows in the DSDT (_HID LNRO0005), and on the
  * kernel command line (virtio_mmio.device=) without ACPI or with
- * host->mmio_cmdline (kvmini daemon, as Firecracker), which leaves them out
- * of the DSDT.
+ * host->mmio_cmdline (kvmini daemon: for guests booted with acpi=off).
  *
  * The register logic below works on a struct virtio_mmio alone, so the unit
  * tests drive it without KVM.

@@ -24,7 +24,6 @@
 #define MMIO_LOG_BURST 5
 
 struct virtio_mmio_bus {
-	bool cmdline_only; /* host->mmio_cmdline: the windows are not in the DSDT */
 	unsigned own_lines; /* windows that got a line of their own; the rest share these */
 	struct virtio_mmio_lines lines;
 	unsigned count;
@@ -398,7 +397,6 @@ static int mmio_bus_init(const struct device_host *host, const void *config, voi
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return errmsg_set(e, ENOMEM, "virtio-mmio: out of memory");
-	bus->cmdline_only = host->mmio_cmdline;
 	pthread_mutex_init(&bus->lines.lock, NULL);
 	*data = bus;
 	return 0;
@@ -414,7 +412,7 @@ static int mmio_bus_describe(void *data, struct aml *aml)
 {
 	const struct virtio_mmio_bus *bus = data;
 
-	for (unsigned i = 0; bus && !bus->cmdline_only && i < bus->count; i++) {
+	for (unsigned i = 0; bus && i < bus->count; i++) {
 		const struct virtio_mmio *m = &bus->windows[i];
 		int err = virtio_mmio_describe_acpi(aml, m->index, m->base, m->gsi);
 
