@@ -52,9 +52,10 @@ struct vm_config {
 	 */
 	bool mmio_cmdline;
 	/*
-	 * An MP table beside the ACPI tables (kvmini daemon, as Firecracker):
-	 * a guest booted with acpi=off (Kata's) finds its vCPUs and the IOAPIC,
-	 * whose lines virtio-mmio uses, there. Linux with ACPI ignores it.
+	 * An MP table beside the ACPI tables when the boot arguments say
+	 * acpi=off (kvmini daemon; Kata's guests): they find their vCPUs and the
+	 * IOAPIC, whose lines virtio-mmio uses, there. Only then: a guest with
+	 * ACPI and noapic (firectl's default) would take the table's IOAPIC.
 	 */
 	bool mptable_too;
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */

@@ -166,6 +166,17 @@ static void mptable_device_lines(struct vm *vm, struct mptable_config *cfg)
 			cfg->level_high_pins |= 1u << gsi;
 }
 
+/* Whether the boot arguments have `word` as a whole word ("acpi=off"). */
+static bool cmdline_has_word(const char *cmdline, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(cmdline, word); p; p = strstr(p + 1, word))
+		if ((p == cmdline || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e)
 {
 	uint8_t *acpi = guest_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
@@ -173,7 +184,12 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 	int err;
 
 	*rsdp = 0;
-	if (!vm->cfg->acpi || vm->cfg->mptable_too) {
+	/*
+	 * Beside ACPI only for a guest told acpi=off: one that reads ACPI with
+	 * noapic (firectl's default) would take the MP table's IOAPIC as well,
+	 * and never set up its PIC.
+	 */
+	if (!vm->cfg->acpi || (vm->cfg->mptable_too && cmdline_has_word(vm->cfg->cmdline, "acpi=off"))) {
 		struct mptable_config mp_cfg = {
 			.nr_cpus = vm->nr_vcpus,
 			.ioapic_addr = IOAPIC_ADDR,
