@@ -652,9 +652,10 @@ static void conn_read_line(struct vsock_dev *v, struct vsock_conn *c)
 		if (c->line[c->line_len++] == '\n')
 			break;
 	}
+	/* The port's digits end where the newline was (or the line is too long: no newline, refused). */
+	c->line[c->line_len - 1] = c->line[c->line_len - 1] == '\n' ? 0 : 'x';
 	c->line[c->line_len] = 0;
-	if (c->line_len < 2 || c->line[c->line_len - 1] != '\n' || strncmp(c->line, "CONNECT ", 8) ||
-	    (c->line[c->line_len - 1] = 0, parse_uint(c->line + 8, 0, UINT32_MAX, &port))) {
+	if (strncmp(c->line, "CONNECT ", 8) || parse_uint(c->line + 8, 0, UINT32_MAX, &port)) {
 		log_limited(&v->bad, "%s: a host client sent no 'CONNECT <port>' line: closed", v->vdev.name);
 		conn_free(v, c);
 		return;

@@ -129,7 +129,7 @@ module_files() {
 # kernel: both transports, blk, net, console, rng, fs (fuse and virtiofs),
 # and ext4 for the disk test (crc32c_generic: ext4's metadata checksums ask
 # for it at mount time, and the guest has no modprobe to fetch it then).
-GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng crc32c_generic ext4 fuse virtiofs"
+GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng crc32c_generic ext4 fuse virtiofs vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
 
 # build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs.
 build_guest_initrd() {

@@ -17,33 +17,6 @@
 # timeout: 400
 . "$(dirname "$0")/../lib.sh"
 
-# start_daemon [ARGS...]: kvmini daemon --api-sock $API_SOCK ARGS in the
-# background, as start_guest does for run; wait_console and wait_kvmini work.
-start_daemon() {
-	API_SOCK=$T/$CASE.sock
-	CONSOLE="$T/$CASE.console.log"
-	STDERR="$T/$CASE.stderr.log"
-	KVMINI_DONE="$T/$CASE.exit"
-	KVMINI_PIDFILE="$T/$CASE.pid"
-	rm -f "$KVMINI_DONE" "$KVMINI_PIDFILE"
-	echo "+ kvmini daemon --api-sock $API_SOCK $* (in the background)"
-	(
-		"$KVMINI" daemon --api-sock "$API_SOCK" "$@" </dev/null >"$CONSOLE" 2>"$STDERR" &
-		echo $! >"$KVMINI_PIDFILE"
-		wait $!
-		echo $? >"$KVMINI_DONE"
-	) &
-	KVMINI_PID=$!
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
-	# Until the socket is there.
-	waited=0
-	while [ ! -S "$API_SOCK" ]; do
-		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"
-		sleep 0.1
-		waited=$((waited + 1))
-	done
-}
-
 curl_config() {
 	start_daemon
 	expect_state "Not started"
