@@ -9,8 +9,8 @@
 # Environment: KVMINI QEMU METER API_RTT STOCK_KERNEL MINI_KERNEL
 #   SMOKE_INITRD GUEST_INITRD, for the shared-directory rows VIRTIOFSD
 #   WITH_VIRTIOFSD (bench/with-virtiofsd.sh) SHARE_INITRD EXEC_INITRD
-#   SHARE_TREE EXEC_MODULES, for the vsock rows VSOCK_INITRD and
-#   VSOCK_HOST_TOOL (vsock-tool built for this host), and optionally RUNS (5) MEM_MIB (256) CPUS (1)
+#   SHARE_TREE EXEC_MODULES, for the vsock rows VSOCK_HOST_TOOL (vsock-tool
+#   built for this host), and optionally RUNS (5) MEM_MIB (256) CPUS (1)
 #   PARALLEL (10) BLK_MIB (64) API_ROUNDS (50) SHARE_MIB (256) VSOCK_MIB
 #   (256) VSOCK_ROUNDS (1000) and ROWS (which rows, comma-separated; default
 #   all: boot,parallel,blk,api,exec,share,vsock).
@@ -343,14 +343,14 @@ vsock_runs() {
 			rm -f "$uds" "${uds}_5003"
 			case $vmm in
 			kvmini)
-				vmm_cmd kvmini "$STOCK_KERNEL" "$VSOCK_INITRD" \
+				vmm_cmd kvmini "$STOCK_KERNEL" "$GUEST_INITRD" \
 					"quiet KVMINI_ACTION=vsock-bench KVMINI_VSOCK_BYTES=$bytes" --vsock "cid=3,uds=$uds"
 				sink_cmd="uds-sink ${uds}_5003" source_cmd="uds-source $uds" ping_cmd="uds-pingpong $uds"
 				;;
 			*)
 				machine=qemu-microvm dev=vhost-vsock-device
 				[ "$vmm" = qemu-vhost-vsock ] || machine=qemu-pc dev=vhost-vsock-pci
-				vmm_cmd "$machine" "$STOCK_KERNEL" "$VSOCK_INITRD" \
+				vmm_cmd "$machine" "$STOCK_KERNEL" "$GUEST_INITRD" \
 					"quiet KVMINI_ACTION=vsock-bench KVMINI_VSOCK_BYTES=$bytes" -device "$dev,guest-cid=3"
 				sink_cmd="sink 5003" source_cmd="source 3" ping_cmd="pingpong 3"
 				;;

@@ -79,13 +79,6 @@ SHARE_INITRD=$WORK/share-initramfs.cpio.gz
 modules=$(module_files $GUEST_MODULES fuse virtiofs 9p 9pnet_virtio) || die "cannot resolve the share modules"
 # shellcheck disable=SC2086 # one path per word, no spaces in them
 "$ROOT/guests/busybox/build-initramfs.sh" "$SHARE_INITRD" $modules || die "cannot build the share initramfs"
-# The vsock guest: the busybox guest (it has /bin/vsock-tool) with the
-# guest's vsock driver.
-VSOCK_INITRD=$WORK/vsock-initramfs.cpio.gz
-# shellcheck disable=SC2086 # one module name per word
-modules=$(module_files $GUEST_MODULES vmw_vsock_virtio_transport) || die "cannot resolve the vsock modules"
-# shellcheck disable=SC2086 # one path per word, no spaces in them
-"$ROOT/guests/busybox/build-initramfs.sh" "$VSOCK_INITRD" $modules || die "cannot build the vsock initramfs"
 # The QEMU equivalent of kvmini exec: a lean init, only the modules it needs.
 EXEC_INITRD=$WORK/exec-initramfs.cpio.gz
 exec_modules="virtio_pci virtio_mmio fuse virtiofs"
@@ -136,7 +129,6 @@ run_nested() {
 	cp "$SMOKE_INITRD" "$extra/bench/perf/smoke-initrd.cpio"
 	cp "$SHARE_INITRD" "$extra/bench/perf/share-initramfs.cpio.gz"
 	cp "$EXEC_INITRD" "$extra/bench/perf/exec-initramfs.cpio.gz"
-	cp "$VSOCK_INITRD" "$extra/bench/perf/vsock-initramfs.cpio.gz"
 	cp "$SHARE_TREE" "$extra/bench/perf/share-tree.tar"
 	# The firmware QEMU loads for -M pc (SeaBIOS, its option ROMs) and -M microvm
 	# (qboot), at the same paths: Debian's QEMU looks in both folders.
@@ -167,7 +159,7 @@ run_direct() {
 		STOCK_KERNEL=$VMLINUZ MINI_KERNEL=$MINI_KERNEL SMOKE_INITRD=$SMOKE_INITRD \
 		GUEST_INITRD=$GUEST_INITRD VIRTIOFSD=$VIRTIOFSD WITH_VIRTIOFSD=$ROOT/bench/with-virtiofsd.sh \
 		SHARE_INITRD=$SHARE_INITRD EXEC_INITRD=$EXEC_INITRD SHARE_TREE=$SHARE_TREE \
-		VSOCK_INITRD=$VSOCK_INITRD VSOCK_HOST_TOOL=$VSOCK_HOST_TOOL \
+		VSOCK_HOST_TOOL=$VSOCK_HOST_TOOL \
 		EXEC_MODULES=$KERNEL_TREE/lib/modules/$KERNEL_VER RUNS=$RUNS ROWS=$ROWS sh "$ROOT/bench/l1-perf.sh" "$OUT" |
 		sed -n 's/^KVMINI-BENCH: PROGRESS /bench: /p'
 	echo "${PIPESTATUS[0]}" >"$OUT/exit-status"
