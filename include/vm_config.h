@@ -52,10 +52,10 @@ struct vm_config {
 	 */
 	bool mmio_cmdline;
 	/*
-	 * An MP table beside the ACPI tables when the boot arguments say
-	 * acpi=off (kvmini daemon; Kata's guests): they find their vCPUs and the
-	 * IOAPIC, whose lines virtio-mmio uses, there. Only then: a guest with
-	 * ACPI and noapic (firectl's default) would take the table's IOAPIC.
+	 * Platform tables chosen by the guest's boot arguments (kvmini daemon,
+	 * for Firecracker's clients): acpi=off (Kata's) an MP table beside ACPI,
+	 * where the guest finds its vCPUs and the IOAPIC; noapic (firectl's) the
+	 * MP table alone, since Linux sets up no PIC under hardware-reduced ACPI.
 	 */
 	bool mptable_too;
 	const char *api_sock; /* --api-sock: the control socket (include/api/server.h); not part of the guest */

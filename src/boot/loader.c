@@ -183,13 +183,17 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 	uint8_t *mp = guest_ptr(&vm->mem, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
 	int err;
 
-	*rsdp = 0;
 	/*
-	 * Beside ACPI only for a guest told acpi=off: one that reads ACPI with
-	 * noapic (firectl's default) would take the MP table's IOAPIC as well,
-	 * and never set up its PIC.
+	 * kvmini daemon reads its guest's boot arguments (mptable_too): with
+	 * noapic (firectl's default) the guest needs the PIC, which Linux never
+	 * sets up under hardware-reduced ACPI, so it gets the MP table alone;
+	 * with acpi=off (Kata's) the MP table beside ACPI; else ACPI alone.
 	 */
-	if (!vm->cfg->acpi || (vm->cfg->mptable_too && cmdline_has_word(vm->cfg->cmdline, "acpi=off"))) {
+	bool noapic = vm->cfg->mptable_too && cmdline_has_word(vm->cfg->cmdline, "noapic");
+	bool with_acpi = vm->cfg->acpi && !noapic;
+
+	*rsdp = 0;
+	if (!with_acpi || (vm->cfg->mptable_too && cmdline_has_word(vm->cfg->cmdline, "acpi=off"))) {
 		struct mptable_config mp_cfg = {
 			.nr_cpus = vm->nr_vcpus,
 			.ioapic_addr = IOAPIC_ADDR,
@@ -200,7 +204,7 @@ static int build_platform_tables(struct vm *vm, uint64_t *rsdp, struct errmsg *e
 		err = mptable_build(mp, LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE, &mp_cfg);
 		if (err < 0)
 			return errmsg_set(e, -err, "cannot build the MP table: %s", strerror(-err));
-		if (!vm->cfg->acpi)
+		if (!with_acpi)
 			return 0;
 	}
 	struct acpi_platform platform = {
