@@ -49,12 +49,15 @@ bool token_bucket_config_active(const struct token_bucket_config *b);
 bool rate_limiter_config_active(const struct rate_limiter_config *c);
 
 /*
- * A RateLimiter object ({"bandwidth": {"size": .., "one_time_burst": ..,
- * "refill_time": ..}, "ops": {...}}, every part optional, null as absent)
- * into *c; {} is no limit. -EINVAL with the client's message
- * ("'bandwidth': missing field 'refill_time'"); c is written only on success.
+ * The RateLimiter object of the field `field` ({"bandwidth": {"size": ..,
+ * "one_time_burst": .., "refill_time": ..}, "ops": {...}}, every part
+ * optional, null as absent) into *c; {} is no limit, and json NULL (the
+ * field was not given) leaves c as it is. -EINVAL with the client's message
+ * ("'rate_limiter': 'bandwidth': missing field 'refill_time'"); c is written
+ * only on success.
  */
-int rate_limiter_config_parse(const char *json, size_t len, struct rate_limiter_config *c, struct errmsg *e);
+int rate_limiter_config_parse(const char *field, const char *json, size_t len, struct rate_limiter_config *c,
+			      struct errmsg *e);
 /* The same object as an update: which buckets it gives, besides their values. */
 int rate_limiter_update_parse(const char *json, size_t len, struct rate_limiter_update *u, struct errmsg *e);
 /* u applied to a configuration (what GET /vm/config shows after a PATCH). */

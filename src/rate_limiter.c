@@ -56,13 +56,16 @@ int rate_limiter_update_parse(const char *json, size_t len, struct rate_limiter_
 	return 0;
 }
 
-int rate_limiter_config_parse(const char *json, size_t len, struct rate_limiter_config *c, struct errmsg *e)
+int rate_limiter_config_parse(const char *field, const char *json, size_t len, struct rate_limiter_config *c,
+			      struct errmsg *e)
 {
 	struct rate_limiter_update u;
 	int err;
 
+	if (!json)
+		return 0;
 	if ((err = rate_limiter_update_parse(json, len, &u, e)))
-		return err;
+		return errmsg_prefix(e, -err, "'%s': ", field);
 	*c = u.config;
 	return 0;
 }

@@ -497,16 +497,6 @@ static int read_choice(const char *field, const char *value, const char *a, cons
 	return 0;
 }
 
-/* The rate_limiter object, when given, into *rl. */
-static int read_rate_limiter(const char *text, size_t len, struct rate_limiter_config *rl, struct errmsg *e)
-{
-	int err;
-
-	if (text && (err = rate_limiter_config_parse(text, len, rl, e)))
-		return errmsg_prefix(e, -err, "'rate_limiter': ");
-	return 0;
-}
-
 /*
  * As at the start, but now: a client learns of a missing file from its PUT
  * (and a PATCH), not from InstanceStart. A path the API thread may not look
@@ -559,7 +549,7 @@ static int drive_parse(const char *json, size_t len, struct api_config_change *c
 	d->path_from_api = true;
 	if ((err = read_choice("cache_type", cache_type, "Unsafe", "Writeback", &writeback, e)) ||
 	    (err = read_choice("io_engine", io_engine, "Sync", "Async", &d->io_engine_async, e)) ||
-	    (err = read_rate_limiter(rate_limiter, rate_limiter_len, &d->rate_limiter, e)))
+	    (err = rate_limiter_config_parse("rate_limiter", rate_limiter, rate_limiter_len, &d->rate_limiter, e)))
 		return err;
 	d->no_flush = !writeback;
 	return check_path(d->path, e);

@@ -555,16 +555,6 @@ static_assert(sizeof(struct net_config) <= API_ITEM_MAX, "an interface fits a co
 #define NET_MTU_MIN 68
 #define NET_MTU_MAX ETH_MAX_MTU
 
-/* A rate limiter object of the body, when given, into *rl. */
-static int read_rate_limiter(const char *field, const char *text, size_t len, struct rate_limiter_config *rl,
-			     struct errmsg *e)
-{
-	int err;
-
-	if (text && (err = rate_limiter_config_parse(text, len, rl, e)))
-		return errmsg_prefix(e, -err, "'%s': ", field);
-	return 0;
-}
 
 static int iface_parse(const char *json, size_t len, struct api_config_change *c, struct errmsg *e)
 {
@@ -593,8 +583,8 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	if (!tap[0] || strpbrk(tap, ",="))
 		return errmsg_set(e, EINVAL, "'host_dev_name' '%s' is not an interface name", tap);
 	snprintf(opt, sizeof(opt), "tap=%s%s%s", tap, mac_set ? ",mac=" : "", mac_set ? mac : "");
-	if ((err = read_rate_limiter("rx_rate_limiter", rx_text, rx_len, &rx, e)) ||
-	    (err = read_rate_limiter("tx_rate_limiter", tx_text, tx_len, &tx, e)) ||
+	if ((err = rate_limiter_config_parse("rx_rate_limiter", rx_text, rx_len, &rx, e)) ||
+	    (err = rate_limiter_config_parse("tx_rate_limiter", tx_text, tx_len, &tx, e)) ||
 	    (err = net_config_parse(opt, n, e)))
 		return err;
 	snprintf(n->id, sizeof(n->id), "%s", c->id);

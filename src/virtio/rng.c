@@ -138,8 +138,8 @@ static int entropy_parse(const char *json, size_t len, struct api_config_change 
 
 	if ((err = json_read_object(json, len, f, sizeof(f) / sizeof(f[0]), e)))
 		return err;
-	if (limiter && (err = rate_limiter_config_parse(limiter, limiter_len, &rng->rate_limiter, e)))
-		return errmsg_prefix(e, -err, "'rate_limiter': ");
+	if ((err = rate_limiter_config_parse("rate_limiter", limiter, limiter_len, &rng->rate_limiter, e)))
+		return err;
 	rng->enabled = true;
 	return 0;
 }

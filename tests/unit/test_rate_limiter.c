@@ -220,7 +220,7 @@ static void expect_refused(const char *json, const char *msg)
 	struct rate_limiter_config c;
 	struct errmsg e = { "" };
 
-	assert_int_equal(rate_limiter_config_parse(json, strlen(json), &c, &e), -EINVAL);
+	assert_int_equal(rate_limiter_config_parse("rate_limiter", json, strlen(json), &c, &e), -EINVAL);
 	assert_string_equal(e.text, msg);
 }
 
@@ -234,7 +234,7 @@ static void test_parse_and_format(void **state)
 	struct json_out j;
 	(void)state;
 
-	assert_int_equal(rate_limiter_config_parse(json, strlen(json), &c, &e), 0);
+	assert_int_equal(rate_limiter_config_parse("rate_limiter", json, strlen(json), &c, &e), 0);
 	assert_int_equal(c.bandwidth.size, 2097152);
 	assert_int_equal(c.ops.one_time_burst, 5);
 	json_out_init(&j, out, sizeof(out));
@@ -247,9 +247,10 @@ static void test_parse_and_format(void **state)
 	expect_update("{}", false, false);
 	expect_update("{\"bandwidth\": null, \"ops\": {\"size\": 0, \"refill_time\": 0}}", false, true);
 	expect_update("{\"bandwidth\": {\"size\": 1, \"refill_time\": 1, \"one_time_burst\": null}}", true, false);
-	expect_refused("{\"bandwidth\": {\"size\": 1}}", "'bandwidth': missing field 'refill_time'");
-	expect_refused("{\"ops\": {\"size\": -1, \"refill_time\": 1}}", "'ops': 'size' must be an integer from 0 to 18446744073709551615");
-	expect_refused("{\"bytes\": {}}", "unknown field 'bytes'");
+	expect_refused("{\"bandwidth\": {\"size\": 1}}", "'rate_limiter': 'bandwidth': missing field 'refill_time'");
+	expect_refused("{\"ops\": {\"size\": -1, \"refill_time\": 1}}",
+		       "'rate_limiter': 'ops': 'size' must be an integer from 0 to 18446744073709551615");
+	expect_refused("{\"bytes\": {}}", "'rate_limiter': unknown field 'bytes'");
 }
 
 /* A loop on the fake clock that never ends is a failure, not a hang. */
