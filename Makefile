@@ -269,6 +269,8 @@ api-replay: $(BUILD)/kvmini $(BUILD)/api-check
 		timeout 120 tests/api/replay.sh --kvmini $(BUILD)/kvmini --check $(BUILD)/api-check \
 			--work $(BUILD)/api-replay --host $$s || rc=1; \
 	done; exit $$rc
+# The boot test fc-clients runs the same checker (shipped into L1 with tests/api).
+boot-tests: $(BUILD)/api-check
 
 # The bench's retry logic, on purpose-broken L1 runs (always nested: it tests the nested harness).
 bench-selftest: all
@@ -276,7 +278,7 @@ bench-selftest: all
 
 # Nested, the tests are split between BENCH_SHARDS L1 machines side by side (one core each).
 BENCH_SHARDS ?= 2
-boot-tests: all $(BUILD)/api-check
+boot-tests: all
 	tests/bench/run.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results --mode $(KVMINI_BENCH_MODE) \
 		--shards $(BENCH_SHARDS)
 

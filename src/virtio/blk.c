@@ -652,13 +652,13 @@ static int drive_parse_patch(const char *json, size_t len, struct api_config_cha
 	return has_path ? check_path(p->path, e) : 0;
 }
 
-/* The drive named id: its index among the VM's, or -ENOENT. */
+/* The drive named id: its index among the VM's, or -EINVAL (Firecracker answers 400). */
 static int drive_index(const struct blk_config *blk, const char *id, struct errmsg *e)
 {
 	for (unsigned i = 0; i < blk->nr_drives; i++)
 		if (!strcmp(blk->drives[i].id, id))
 			return (int)i;
-	return errmsg_set(e, ENOENT, "no drive '%s'", id);
+	return errmsg_set(e, EINVAL, "no drive '%s'", id);
 }
 
 /* The configuration follows the device, so GET /vm/config shows what the guest has. */
