@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share}/): each is a
+# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share,snapshot}/): each is a
 # short program a well-behaved driver or kernel would give, for libFuzzer to mutate. The input formats are
 # described at the top of each tests/fuzz/fuzz_*.c. Run from the top of the tree after changing a format:
 #   tests/fuzz/make-seeds.sh
@@ -173,3 +173,18 @@ mkdir -p corpus-share
 { b 0; name root | req 1 1; name out | req 1 1; : | req 5 2; name etc | req 1 2; name secret | req 1 3
   { le32 0; le32 0; } | req 14 2; { le32 0; le32 0; } | req 27 3
   { le32 0x42; le32 0644; le32 0; le32 0; name out; } | req 35 1; } | emit corpus-share/escape
+
+# --- snapshot: a selector (1: the target appends the CRC32C), then a file without its CRC ---
+mkdir -p corpus-snapshot
+# Header: magic KVMINISN, version 1, flags 0, total length, section count, reserved.
+snap_header() { b 75 86 77 73 78 73 83 78; le32 1; le32 0; le64 "$1"; le32 "$2"; le32 0; }
+# A table entry: kind, version, index, offset, length.
+section() { le16 "$1"; le16 "$2"; le32 "$3"; le64 "$4"; le64 "$5"; }
+# The compatibility sections (leaf 7.0 EBX bit 5, MSR 0x174, a 4 KiB XSAVE area), two vCPUs and the devices.
+{ b 1; snap_header 228 6
+  section 1 1 0 176 28 ; section 2 1 0 204 4; section 3 1 0 208 4
+  section 16 1 0 212 4; section 16 1 1 216 4; section 20 1 0 220 4
+  le32 7; le32 0; le32 0; le32 0; le32 0x20; le32 0; le32 0
+  le32 0x174; le32 4096; b 118 99 112 48; b 118 99 112 49; b 100 101 118 115; } | emit corpus-snapshot/two-vcpus
+# An empty file: the header and nothing else.
+{ b 1; snap_header 36 0; } | emit corpus-snapshot/empty
