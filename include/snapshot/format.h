@@ -50,7 +50,7 @@ struct snapshot_writer {
 	struct state_writer data; /* the sections' bytes, in order */
 	struct snapshot_section *sections;
 	unsigned nr, cap;
-	int err; /* the first failure: later calls do nothing and finish returns it */
+	int err; /* -ENOMEM once an allocation failed: later adds do nothing, finish reports it */
 };
 
 void snapshot_writer_init(struct snapshot_writer *w);

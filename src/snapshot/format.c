@@ -152,8 +152,8 @@ int snapshot_finish(struct snapshot_writer *w, struct state_writer *out, struct 
 	unsigned first;
 	int dup;
 
-	if (w->err)
-		return w->err == -ENOMEM ? errmsg_set(e, ENOMEM, "out of memory") : w->err;
+	if (w->err) /* only an allocation fails before here */
+		return errmsg_set(e, ENOMEM, "out of memory");
 	if (w->nr > SNAPSHOT_MAX_SECTIONS)
 		return errmsg_set(e, EINVAL, "%u sections, a snapshot holds at most %u", w->nr,
 				  SNAPSHOT_MAX_SECTIONS);

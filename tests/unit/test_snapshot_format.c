@@ -325,6 +325,24 @@ static void test_writer_refuses_duplicates(void **state)
 	state_writer_free(&f);
 }
 
+static void test_writer_refuses_too_many_sections(void **state)
+{
+	struct snapshot_writer w;
+	struct state_writer f;
+	struct errmsg e = { "" };
+	(void)state;
+
+	snapshot_writer_init(&w);
+	for (uint32_t i = 0; i <= SNAPSHOT_MAX_SECTIONS; i++)
+		snapshot_add(&w, SNAPSHOT_VCPU, i, 1, "", 0);
+	state_writer_init(&f);
+	assert_int_equal(snapshot_finish(&w, &f, &e), -EINVAL);
+	assert_string_equal(e.text, "1025 sections, a snapshot holds at most 1024");
+	assert_int_equal(f.len, 0);
+	snapshot_writer_free(&w);
+	state_writer_free(&f);
+}
+
 /* A host offering what vm_cpuid, vm_msrs and a 4096-byte XSAVE area need, and more. */
 static struct kvm_cpuid_entry2 host_cpuid[] = {
 	{ .function = 1, .ecx = 0x7ffafbff, .edx = 0xffffffff },
@@ -434,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_table_in_any_order),
 		cmocka_unit_test(test_duplicate_and_unknown_sections),
 		cmocka_unit_test(test_writer_refuses_duplicates),
+		cmocka_unit_test(test_writer_refuses_too_many_sections),
 		cmocka_unit_test(test_host_compatibility),
 		cmocka_unit_test(test_compatibility_sections_checked),
 	};
