@@ -61,4 +61,33 @@ void vm_state_write(const struct vm_state *s, struct state_writer *w);
 /* As vcpu_state_read; each irqchip record must be the chip its place names. */
 int vm_state_read(struct state_reader *r, struct vm_state *s);
 
+/*
+ * The KVM side: thin ioctl sequences, not unit-tested (no /dev/kvm in the
+ * unit tests), each failing with the ioctl named in e.
+ */
+
+/* The XSAVE record size for this VM: KVM_CAP_XSAVE2's answer, else KVM_GET_XSAVE's 4096 bytes. */
+int vcpu_xsave_size(int vm_fd, uint32_t *size, struct errmsg *e);
+
+struct vcpu_msr_list {
+	uint32_t nr;
+	uint32_t index[VCPU_MSRS_MAX];
+};
+
+/*
+ * The MSRs a snapshot saves: KVM_GET_MSR_INDEX_LIST (on kvm_fd) less those
+ * KVM_GET_MSRS refuses on vcpu_fd (the list names MSRs the CPU may lack).
+ */
+int vcpu_saved_msrs(int kvm_fd, int vcpu_fd, struct vcpu_msr_list *list, struct errmsg *e);
+
+/* A stopped vCPU's state, the MSRs of list, XSAVE of xsave_size bytes. */
+int vcpu_state_get(int vcpu_fd, const struct vcpu_msr_list *list, uint32_t xsave_size, struct vcpu_state *s,
+		   struct errmsg *e);
+/* Into a vCPU just created (its CPUID already set), before it first runs. */
+int vcpu_state_set(int vcpu_fd, const struct vcpu_state *s, struct errmsg *e);
+
+int vm_state_get(int vm_fd, struct vm_state *s, struct errmsg *e);
+/* Into a VM whose irqchip and PIT exist; the guest clock continues from the saved value. */
+int vm_state_set(int vm_fd, const struct vm_state *s, struct errmsg *e);
+
 #endif

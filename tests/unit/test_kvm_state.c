@@ -254,6 +254,37 @@ static void test_vm_corruptions_refused(void **state)
 	expect_vm_refused(&s, SIZE_MAX, 0, "ioapic: chip id 7, expected 2");
 }
 
+/*
+ * No /dev/kvm here: a closed descriptor shows the KVM side checks a record
+ * before its first ioctl and names the ioctl that failed.
+ */
+static void test_kvm_side_checks_and_names_the_ioctl(void **state)
+{
+	struct vcpu_state *s = sample_vcpu();
+	struct vcpu_msr_list *list = calloc(1, sizeof(*list));
+	struct vm_state vm;
+	struct errmsg e = { "" };
+	(void)state;
+
+	assert_non_null(list);
+	assert_int_equal(vcpu_state_set(-1, s, &e), -EBADF);
+	assert_string_equal(e.text, "KVM_SET_REGS: Bad file descriptor");
+	s->nr_msrs = VCPU_MSRS_MAX + 1;
+	assert_int_equal(vcpu_state_set(-1, s, &e), -EINVAL);
+	assert_string_equal(e.text, "vCPU state: 257 MSRs, XSAVE of 6792 bytes");
+
+	assert_int_equal(vcpu_state_get(-1, list, 4096, s, &e), -EBADF);
+	assert_string_equal(e.text, "KVM_GET_MP_STATE: Bad file descriptor");
+	assert_int_equal(vcpu_state_get(-1, list, 100, s, &e), -EINVAL);
+	assert_int_equal(vm_state_get(-1, &vm, &e), -EBADF);
+	assert_string_equal(e.text, "KVM_GET_IRQCHIP: Bad file descriptor");
+	sample_vm(&vm);
+	assert_int_equal(vm_state_set(-1, &vm, &e), -EBADF);
+	assert_string_equal(e.text, "KVM_SET_IRQCHIP: Bad file descriptor");
+	free(list);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_and_long_refused),
 		cmocka_unit_test(test_vcpu_corruptions_refused),
 		cmocka_unit_test(test_vm_corruptions_refused),
+		cmocka_unit_test(test_kvm_side_checks_and_names_the_ioctl),
 	};
 
 	alarm(TEST_TIMEOUT);
