@@ -21,7 +21,7 @@
 
 /* Bumped when a record's layout changes; a restore reads only its own. */
 #define KVM_STATE_VERSION 1
-/* KVM 6.x saves ~100 MSRs per vCPU; a count past this is a corrupt blob. */
+/* KVM 6.x lists well under this many MSRs to save; a count past it is a corrupt blob. */
 #define VCPU_MSRS_MAX 256
 /* KVM_CAP_XSAVE2's size with AMX is ~11 KiB; larger is a corrupt blob or a host we do not know. */
 #define VCPU_XSAVE_MAX 16384
@@ -80,7 +80,7 @@ struct vcpu_msr_list {
  */
 int vcpu_saved_msrs(int kvm_fd, int vcpu_fd, struct vcpu_msr_list *list, struct errmsg *e);
 
-/* A stopped vCPU's state, the MSRs of list, XSAVE of xsave_size bytes. */
+/* A stopped vCPU's state: the MSRs of list, XSAVE of xsave_size bytes (vcpu_xsave_size's answer). */
 int vcpu_state_get(int vcpu_fd, const struct vcpu_msr_list *list, uint32_t xsave_size, struct vcpu_state *s,
 		   struct errmsg *e);
 /* Into a vCPU just created (its CPUID already set), before it first runs. */

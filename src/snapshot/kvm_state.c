@@ -172,7 +172,10 @@ int vcpu_saved_msrs(int kvm_fd, int vcpu_fd, struct vcpu_msr_list *list, struct 
 		struct kvm_msr_list hdr;
 		uint32_t indices[VCPU_MSRS_MAX];
 	} all = { .hdr.nmsrs = VCPU_MSRS_MAX };
-	struct msr_buf one = { .hdr.nmsrs = 1 };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} one = { .hdr.nmsrs = 1 };
 
 	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &all) < 0) {
 		if (errno == E2BIG)
@@ -184,7 +187,7 @@ int vcpu_saved_msrs(int kvm_fd, int vcpu_fd, struct vcpu_msr_list *list, struct 
 	for (uint32_t i = 0; i < all.hdr.nmsrs; i++) {
 		int got;
 
-		one.entries[0].index = all.indices[i];
+		one.entry.index = all.indices[i];
 		got = ioctl(vcpu_fd, KVM_GET_MSRS, &one);
 		if (got < 0)
 			return errmsg_set(e, errno, "KVM_GET_MSRS(0x%x): %s", all.indices[i], strerror(errno));
