@@ -15,6 +15,9 @@
  *    bytes instead. The result is
  *    restored into a fresh fake VM, whose I/O thread then serves whatever
  *    the restored queues hold, as after a resume.
+ * 3, 4: the same patches to a saved vCPU's (3) or VM's (4) KVM state
+ *    (src/snapshot/kvm_state.c): a record that reads well must write back
+ *    to the very bytes it was read from.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 
 #include "device.h"
 #include "fake_host.h"
+#include "snapshot/kvm_state.h"
 #include "state.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
@@ -198,31 +202,96 @@ static const struct state_writer *base_state(enum virtio_transport_kind transpor
 	return &saved[i];
 }
 
-static void real_devices(enum virtio_transport_kind transport, const uint8_t *data, size_t size)
+/* A copy of base with the 3-byte ops of data applied (see the top); its length in *len. */
+static uint8_t *patched(const struct state_writer *base, const uint8_t *data, size_t size, size_t *len)
 {
-	const struct state_writer *base = base_state(transport);
 	uint8_t *blob = malloc(base->len);
-	size_t len = base->len;
-	struct state_reader r;
-	struct errmsg e;
 
 	if (!blob)
 		abort();
-	memcpy(blob, base->buf, len);
+	memcpy(blob, base->buf, base->len);
+	*len = base->len;
 	for (; size >= 3; data += 3, size -= 3) {
 		size_t at = (size_t)data[0] | (size_t)data[1] << 8;
 
-		if (at < len)
+		if (at < *len)
 			blob[at] = data[2];
 		else
-			len = at - base->len < len ? at - base->len : len;
+			*len = at - base->len < *len ? at - base->len : *len;
 	}
+	return blob;
+}
+
+static void real_devices(enum virtio_transport_kind transport, const uint8_t *data, size_t size)
+{
+	size_t len;
+	uint8_t *blob = patched(base_state(transport), data, size, &len);
+	struct state_reader r;
+	struct errmsg e;
+
 	memset(ram, 0, sizeof(ram));
 	start_vm(transport);
 	state_reader_init(&r, blob, len, "VM");
 	if (!devices_restore(f.devices.devices, f.devices.nr, &r, &e))
 		fake_host_run_io(&f, 8);
 	fake_host_exit(&f);
+	free(blob);
+}
+
+/* Saved KVM state to patch: a vCPU's (XSAVE of 4096 bytes, a few MSRs) and a VM's, made once. */
+static const struct state_writer *kvm_base(bool vcpu)
+{
+	static struct state_writer saved[2];
+	static bool made[2];
+	static struct vcpu_state s;
+	struct vm_state vm = { 0 };
+
+	if (made[vcpu])
+		return &saved[vcpu];
+	state_writer_init(&saved[vcpu]);
+	if (vcpu) {
+		s.xsave_size = sizeof(struct kvm_xsave);
+		s.nr_msrs = 3;
+		for (unsigned i = 0; i < s.nr_msrs; i++)
+			s.msrs[i] = (struct kvm_msr_entry){ .index = 0x10 + i, .data = i };
+		vcpu_state_write(&s, &saved[vcpu]);
+	} else {
+		vm.pic_slave.chip_id = KVM_IRQCHIP_PIC_SLAVE;
+		vm.ioapic.chip_id = KVM_IRQCHIP_IOAPIC;
+		vm_state_write(&vm, &saved[vcpu]);
+	}
+	if (saved[vcpu].err)
+		abort();
+	made[vcpu] = true;
+	return &saved[vcpu];
+}
+
+/* A record that reads well writes back to the very bytes it was read from. */
+static void kvm_records(bool vcpu, const uint8_t *data, size_t size)
+{
+	static struct vcpu_state s;
+	struct vm_state vm;
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e;
+	size_t len;
+	uint8_t *blob = patched(kvm_base(vcpu), data, size, &len);
+
+	state_reader_init(&r, blob, len, vcpu ? "vcpu" : "vm");
+	if (vcpu)
+		vcpu_state_read(&r, sizeof(struct kvm_xsave), &s);
+	else
+		vm_state_read(&r, &vm);
+	if (!state_reader_done(&r, &e)) {
+		state_writer_init(&w);
+		if (vcpu)
+			vcpu_state_write(&s, &w);
+		else
+			vm_state_write(&vm, &w);
+		if (w.err || w.len != len || memcmp(w.buf, blob, len))
+			abort();
+		state_writer_free(&w);
+	}
 	free(blob);
 }
 
@@ -240,6 +309,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		real_devices(VIRTIO_TRANSPORT_MMIO, data + 1, size - 1);
+		break;
+	case 3:
+	case 4:
+		kvm_records(data[0] == 3, data + 1, size - 1);
 		break;
 	}
 	return 0;
