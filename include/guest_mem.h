@@ -25,6 +25,13 @@ struct guest_mem {
 	uint64_t size;
 	bool mapped; /* base came from mmap and is ours to unmap */
 	bool hugetlb; /* backed by huge pages (--hugepages): nothing smaller than one can be discarded */
+	/*
+	 * Pages the VMM itself wrote (devices filling guest buffers, used
+	 * rings), which KVM's dirty log does not see: one bit per 4 KiB page in
+	 * host order, set atomically from any thread. NULL unless
+	 * guest_mem_track_writes was called (diff snapshots).
+	 */
+	uint64_t *written;
 	unsigned nr_regions;
 	struct guest_region regions[2];
 };
@@ -35,6 +42,18 @@ unsigned guest_mem_layout(uint64_t ram_size, struct guest_region regions[2]);
 int guest_mem_alloc(struct guest_mem *mem, uint64_t ram_size, bool hugepages);
 /* Lays out a caller's buffer as guest memory (unit tests, builders). */
 void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size);
+/*
+ * Maps guest RAM from a snapshot's memory file (MAP_PRIVATE: pages are read
+ * from fd on first touch, the guest's writes stay in this process). The file
+ * must be exactly ram_size bytes (-EINVAL otherwise).
+ */
+int guest_mem_map_file(struct guest_mem *mem, int fd, uint64_t ram_size);
+/* Starts recording the pages the VMM writes (mem->written); -ENOMEM. */
+int guest_mem_track_writes(struct guest_mem *mem);
+/* Marks [host, host+len) written if tracking (a range outside guest RAM is ignored). Any thread. */
+void guest_mem_mark_written(const struct guest_mem *mem, const void *host, uint64_t len);
+/* ORs the pages marked written into out (snapshot_bitmap_words words) and clears them. */
+void guest_mem_take_written(const struct guest_mem *mem, uint64_t *out);
 void guest_mem_free(struct guest_mem *mem);
 /* Host pointer for [gpa, gpa+len), or NULL unless the whole range lies in one RAM region. */
 void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);

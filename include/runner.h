@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "snapshot/snapshot.h"
 #include "vm.h"
 #include "vm_config.h"
 
@@ -24,6 +25,12 @@ struct runner_hooks {
 	void (*on_control)(void *ctx, struct vm *vm);
 	int control_fd;
 	void *ctx;
+	/*
+	 * Optional: restore this snapshot (snapshot_read's, cfg made from it)
+	 * instead of loading a kernel; the VM then starts paused unless resume.
+	 */
+	const struct snapshot_image *restore;
+	bool resume;
 };
 
 struct runner_result {

@@ -5,7 +5,7 @@
  *   CREATED --vm_start--> RUNNING --vm_request_stop--> STOPPING --vm_join--> STOPPED
  *      |                   |    ^                        ^ ^
  *      |          vm_pause v    | vm_resume              | | vm_request_stop
- *      |                   PAUSED -----------------------+ |
+ *      +--vm_start_paused--> PAUSED ---------------------+ |
  *      +------------ vm_request_stop / vm_join ------------+
  *
  * Every change of state goes through one function in vm.c (vm_enter_state),
@@ -112,8 +112,21 @@ void vm_host_init(struct vm *vm);
  * cfg is kept, not copied: it must outlive the VM (vm_destroy). */
 int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
 	      struct errmsg *e);
+/*
+ * The same, with guest RAM mapped from a snapshot's memory file
+ * (guest_mem_map_file) instead of fresh memory: for vm_restore
+ * (include/snapshot/snapshot.h), not for a boot.
+ */
+int vm_create_restored(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
+		       int mem_fd, struct errmsg *e);
 void vm_destroy(struct vm *vm);
 int vm_start(struct vm *vm, struct errmsg *e);
+/*
+ * CREATED -> PAUSED: starts the vCPU threads parked, before their first
+ * KVM_RUN, and no device work; vm_resume then runs it. A restored VM that
+ * PUT /snapshot/load did not ask to resume.
+ */
+int vm_start_paused(struct vm *vm, struct errmsg *e);
 /* Parks all vCPUs after a stop was requested; returns the exit code. */
 int vm_join(struct vm *vm);
 
