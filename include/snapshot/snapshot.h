@@ -63,7 +63,8 @@ struct snapshot_image {
  * checks that mem_fd is a regular file as large as the guest's RAM. Does
  * not need KVM: the host check is vm_restore's. On success img owns the
  * blob (snapshot_image_free) and keeps mem_fd (not closed by it). On
- * failure -EINVAL (or another errno) with a one-line reason, img empty.
+ * failure -EINVAL (or another errno) with a one-line reason, img empty and
+ * cfg as it was (a daemon whose load failed can still be configured).
  */
 int snapshot_read(struct snapshot_image *img, int state_fd, int mem_fd, struct vm_config *cfg, struct errmsg *e);
 void snapshot_image_free(struct snapshot_image *img);
