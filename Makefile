@@ -34,7 +34,7 @@ GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 .PHONY: all check run bench install install-test unit unit-asan unit-tsan api-replay fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool
+all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool $(BUILD)/guests/snapshot-cpuid
 
 # One static binary: it runs unchanged inside the nested test bench's initramfs.
 $(BUILD)/kvmini: $(OBJ)
@@ -155,6 +155,15 @@ $(BUILD)/guests/vsock-tool: guests/vsock/vsock-tool.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'
 	@$(CC) -std=gnu11 $(WARNINGS) -static -O2 -o $@ $<
+
+# The boot test snapshot-corrupt's patcher (tests/boot/snapshot-cpuid.c), on kvmini's own snapshot reader; in L1
+# as /bench/guests/snapshot-cpuid, beside the guests (L1 has no python to patch a file and fix its CRC).
+SNAPSHOT_CPUID_OBJ := $(BUILD)/obj/src/snapshot/format.o $(BUILD)/obj/src/state.o $(BUILD)/obj/src/errmsg.o
+$(BUILD)/guests/snapshot-cpuid: tests/boot/snapshot-cpuid.c $(SNAPSHOT_CPUID_OBJ)
+	@mkdir -p $(dir $@)
+	@echo '  CC      $@'
+	@$(CC) -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -O2 -static -pthread -Wl,--gc-sections -o $@ $< \
+		$(SNAPSHOT_CPUID_OBJ)
 
 # Built-in init: a freestanding static program (no libc), PID 1 of the initramfs of `kvmini smoke`, `kvmini exec`
 # and `run --rootfs`. Its pure parts also build as ordinary C for tests/unit/test_guest_init.c; mem.c stands in
