@@ -160,6 +160,16 @@ counter_lines() {
 	tr -d '\r' <"$CONSOLE" | grep -c '^COUNTER [0-9]*$'
 }
 
+# expect_no_gaps [FILE...]: the counter lines of the FILEs one after the
+# other (default $CONSOLE) are 0, 1, 2, ... in order. A line cut in two
+# (a kvmini killed mid-line, its guest restored by another) joins up again.
+expect_no_gaps() {
+	gaps=$(cat "${@:-$CONSOLE}" | tr -d '\r' | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' |
+		awk 'NR == 1 && $1 != 0 { print "starts at " $1 } NR > 1 && $1 != prev + 1 { print prev "->" $1 }
+			{ prev = $1 }' | head -n 5)
+	[ -z "$gaps" ] || fail "counter lines missing or out of order: $gaps"
+}
+
 # send_input TEXT: TEXT (printf format) to the console input of start_guest's kvmini.
 send_input() {
 	# shellcheck disable=SC2059 # TEXT is a format on purpose
@@ -277,4 +287,82 @@ make_tap() {
 	tunctl -t "$1" >/dev/null || fail "tunctl -t $1 failed"
 	ip addr add "$2" dev "$1" || fail "cannot give $1 the address $2"
 	ip link set "$1" up || fail "cannot bring $1 up"
+}
+
+# Snapshots: the snapshot-* tests' guest is tests/boot/snapshot-roundtrip.guest
+# (its header says what it prints), run by kvmini daemon with a raw disk and
+# virtio-rng; a restore is told to it through the disk.
+
+# snapshot_disk FILE: the guest's disk, 2 MiB, its first block saying "gen 0".
+snapshot_disk() {
+	dd if=/dev/zero of="$1" bs=1M count=2 2>/dev/null || fail "cannot make $1"
+	snapshot_gen "$1" 0
+}
+
+# snapshot_gen DISK G: tells the guest on DISK that restore G happened (G = 1, 2, ...).
+snapshot_gen() {
+	printf 'gen %s\n' "$2" | dd of="$1" conv=notrunc 2>/dev/null || fail "cannot write to $1"
+}
+
+# start_snapshot_guest DISK [MACHINE_FIELDS]: kvmini daemon (socket
+# $T/$CASE.sock) configured through the API with the snapshot guest: 1 vCPU,
+# 256 MiB (and MACHINE_FIELDS, more JSON fields of /machine-config), PCI,
+# DISK as the drive "disk", virtio-rng; started, and up to its "acked 10".
+start_snapshot_guest() {
+	start_daemon --transport pci
+	expect_api 204 PUT /boot-source "{\"kernel_image_path\": \"$GUEST_KERNEL\", \"initrd_path\": \"$GUEST_INITRD\", \
+\"boot_args\": \"KVMINI_ACTION=snapshot-roundtrip\"}"
+	expect_api 204 PUT /machine-config "{\"vcpu_count\": 1, \"mem_size_mib\": 256${2:+, $2}}"
+	expect_api 204 PUT /drives/disk \
+		"{\"drive_id\": \"disk\", \"path_on_host\": \"$1\", \"is_root_device\": false, \"is_read_only\": false}"
+	expect_api 204 PUT /entropy '{}'
+	expect_api 204 PUT /actions '{"action_type": "InstanceStart"}'
+	wait_console '^acked 10$' 200 || fail "the guest never acked record 10 ($(head -n 1 "$STDERR"))"
+}
+
+# snapshot_create TYPE DIR [MEM_FILE]: pauses the VM and PUT /snapshot/create
+# of TYPE (Full, Diff) into DIR/state and MEM_FILE (default DIR/memory).
+snapshot_create() {
+	mkdir -p "$2" || fail "cannot make $2"
+	expect_api 204 PATCH /vm '{"state": "Paused"}'
+	expect_api 204 PUT /snapshot/create \
+		"{\"snapshot_type\": \"$1\", \"snapshot_path\": \"$2/state\", \"mem_file_path\": \"${3:-$2/memory}\"}"
+}
+
+# kill_vmm: SIGKILL to the kvmini of this case, and its exit code (137).
+kill_vmm() {
+	kill -KILL "$(cat "$KVMINI_PIDFILE")" || fail "kvmini is gone before its SIGKILL"
+	wait_kvmini 10
+	expect_exit 137
+}
+
+# snapshot_load STATE MEMORY [RESUME]: a fresh kvmini daemon (socket
+# $T/$CASE.sock) and PUT /snapshot/load of STATE with the memory file
+# MEMORY, resume_vm RESUME (default true): 204.
+snapshot_load() {
+	start_daemon
+	expect_api 204 PUT /snapshot/load "{\"snapshot_path\": \"$1\", \
+\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$2\"}, \"resume_vm\": ${3:-true}}"
+}
+
+# expect_restored G [SECONDS]: within SECONDS (default 60) the guest
+# reports restore G: its monotonic clock went on by less than 2.5 s across
+# it and its realtime clock not backwards, every record it acked is on the
+# disk, and virtio-rng answers.
+# Why 2.5 s: the guest reads its clocks once a round (~100 ms, plus the
+# round's work, a few hundred ms nested), so across a restore they advance
+# by at most the round the pause cut and the one after the resume; the
+# callers keep the VM paused for at least 5 s, so a clock that went on
+# running while the VM was saved, or jumped to the host's, is caught.
+expect_restored() {
+	wait_console "^restore$1_rng_bytes=" "${2:-60}" ||
+		fail "the guest never reported restore $1 (console ends: $(tr -d '\r' <"$CONSOLE" | tail -n 1))"
+	mono=$(console_value "restore$1_mono_ms")
+	real=$(console_value "restore$1_real_ms")
+	echo "restore $1: monotonic +$mono ms, realtime +$real ms, $(console_value "restore$1_acked") records"
+	[ "$mono" -ge 0 ] && [ "$mono" -lt 2500 ] || fail "restore $1: the guest's monotonic clock moved by $mono ms"
+	[ "$real" -ge 0 ] || fail "restore $1: the guest's realtime clock went back by $((-real)) ms"
+	expect_value "restore$1_disk" ok
+	expect_value "restore$1_rng_bytes" 64
+	! tr -d '\r' <"$CONSOLE" | grep -q '^rng-failed' || fail "a read of /dev/hwrng failed: $(grep -m 1 rng-failed "$CONSOLE")"
 }

@@ -95,14 +95,6 @@ pause_resume() {
 	[ ! -e "$API_SOCK" ] || fail "the socket file is still there after kvmini ended"
 }
 
-# expect_no_gaps: the counter lines so far are 0, 1, 2, ... in order.
-expect_no_gaps() {
-	gaps=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' |
-		awk 'NR == 1 && $1 != 0 { print "starts at " $1 } NR > 1 && $1 != prev + 1 { print prev "->" $1 }
-			{ prev = $1 }' | head -n 5)
-	[ -z "$gaps" ] || fail "counter lines missing or out of order: $gaps"
-}
-
 cycles() {
 	start_counter
 	i=0
