@@ -107,6 +107,15 @@ end_cases() {
 	[ "$CASES_FAILED" -eq 0 ] || exit 1
 }
 
+# at_exit: the EXIT trap of a test that started kvmini in the background: a
+# failing test must not leave it running into the next one. Then AT_EXIT, a
+# test's own clean-up (a shell command).
+AT_EXIT=
+at_exit() {
+	kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null
+	eval "$AT_EXIT"
+}
+
 # start_guest [ARGS...]: boot_guest in the background, with the guest
 # console's input a FIFO that send_input writes to. Then wait_console, and
 # wait_kvmini to collect the exit code. With GUEST_STDOUT set, the console
@@ -148,7 +157,7 @@ start_daemon() {
 # A failing test or case must not leave its guest running into the next one.
 start_counter_guest() {
 	start_guest "$@" --cmdline KVMINI_ACTION=counter
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	trap at_exit EXIT
 	wait_console '^COUNTER 10$' 200 || {
 		stop_kvmini 20
 		fail "the guest never counted to 10 (kvmini exit $EXIT, stderr: $(head -n 1 "$STDERR"))"
@@ -236,7 +245,7 @@ start_api_vmm() {
 		echo $? >"$KVMINI_DONE"
 	) &
 	KVMINI_PID=$!
-	trap 'kill -KILL "$(cat "$KVMINI_PIDFILE")" 2>/dev/null' EXIT
+	trap at_exit EXIT
 	waited=0
 	while [ ! -S "$API_SOCK" ]; do
 		[ "$waited" -lt 50 ] && [ ! -e "$KVMINI_DONE" ] || fail "no socket after 5 s ($(head -n 1 "$STDERR"))"
@@ -293,8 +302,12 @@ make_tap() {
 # (its header says what it prints), run by kvmini daemon with a raw disk and
 # virtio-rng; a restore is told to it through the disk.
 
-# snapshot_disk FILE: the guest's disk, 2 MiB, its first block saying "gen 0".
+# snapshot_disk FILE: the guest's disk, 2 MiB, its first block saying "gen
+# 0". The test's memory files (*/memory, *.memory in $T) go when it ends:
+# a failed test's files are kept for its logs, and in L1 they would not fit
+# on the results disk.
 snapshot_disk() {
+	AT_EXIT='rm -f "$T"/*/memory "$T"/*.memory'
 	dd if=/dev/zero of="$1" bs=1M count=2 2>/dev/null || fail "cannot make $1"
 	snapshot_gen "$1" 0
 }

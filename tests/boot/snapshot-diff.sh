@@ -21,16 +21,16 @@ full_md5=$(md5sum <"$T/full/memory")
 expect_api 204 PATCH /vm '{"state": "Resumed"}'
 last=$(tr -d '\r' <"$CONSOLE" | sed -n 's/^COUNTER \([0-9]*\)$/\1/p' | tail -n 1)
 wait_console "^acked $((last + 20))\$" 60 || fail "the guest did not go on after the Full snapshot"
-cp "$T/full/memory" "$T/diff-memory" || fail "cannot copy the memory file"
-snapshot_create Diff "$T/diff" "$T/diff-memory"
+cp "$T/full/memory" "$T/diff.memory" || fail "cannot copy the memory file"
+snapshot_create Diff "$T/diff" "$T/diff.memory"
 kill_vmm
 [ "$(md5sum <"$T/full/memory")" = "$full_md5" ] || fail "the Diff changed the Full snapshot's memory file"
-cmp -s "$T/full/memory" "$T/diff-memory" && fail "the Diff wrote nothing into the copy"
+cmp -s "$T/full/memory" "$T/diff.memory" && fail "the Diff wrote nothing into the copy"
 snapshot_gen "$disk" 1
 sleep 5
 
 CASE=load
-snapshot_load "$T/diff/state" "$T/diff-memory"
+snapshot_load "$T/diff/state" "$T/diff.memory"
 expect_restored 1
 expect_no_gaps "$T/boot.console.log" "$T/load.console.log"
 expect_api 204 PUT /actions '{"action_type": "Stop"}'

@@ -42,8 +42,8 @@ expect_state Paused
 CASE=b
 snapshot_load "$T/snap/state" "$T/snap/memory" false
 vmm_b=$KVMINI_PID
-# From here on a failure must kill both.
-trap 'kill -KILL "$(cat "$T/a.pid")" "$(cat "$T/b.pid")" 2>/dev/null' EXIT
+# From here on a failure must kill both (at_exit kills b).
+AT_EXIT="kill -KILL \"\$(cat \"\$T/a.pid\")\" 2>/dev/null; $AT_EXIT"
 expect_state Paused
 expect_api 204 PATCH /drives/disk "{\"drive_id\": \"disk\", \"path_on_host\": \"$T/disk-b.img\"}"
 twin a
