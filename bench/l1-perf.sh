@@ -13,7 +13,7 @@
 #   built for this host), and optionally RUNS (5) MEM_MIB (256) CPUS (1)
 #   PARALLEL (10) BLK_MIB (64) API_ROUNDS (50) SHARE_MIB (256) VSOCK_MIB
 #   (256) VSOCK_ROUNDS (1000) and ROWS (which rows, comma-separated; default
-#   all: boot,parallel,blk,api,exec,share,vsock).
+#   all: boot,parallel,blk,api,exec,share,vsock,snap).
 set -u
 
 out=$1
@@ -22,7 +22,7 @@ work=$out/work
 RUNS=${RUNS:-5} MEM_MIB=${MEM_MIB:-256} CPUS=${CPUS:-1}
 PARALLEL=${PARALLEL:-10} BLK_MIB=${BLK_MIB:-64} API_ROUNDS=${API_ROUNDS:-50}
 SHARE_MIB=${SHARE_MIB:-256} VSOCK_MIB=${VSOCK_MIB:-256} VSOCK_ROUNDS=${VSOCK_ROUNDS:-1000}
-ROWS=${ROWS:-boot,parallel,blk,api,exec,share,vsock}
+ROWS=${ROWS:-boot,parallel,blk,api,exec,share,vsock,snap}
 VMMS="kvmini qemu-microvm qemu-pc"
 # Every VMM boots with exactly this command line (kvmini adds the same
 # defaults, console=ttyS0 reboot=k panic=-1, in front of its --cmdline).
@@ -390,6 +390,144 @@ vsock_runs() {
 	rm -f "$uds" "${uds}_5003"
 }
 
+# now_ms: L1's monotonic clock in ms (/proc/uptime: 10 ms steps).
+now_ms() {
+	awk '{ printf "%.0f", $1 * 1000 }' /proc/uptime
+}
+
+# snap_vmm VMM: for snap_runs, the counter guest (KVMINI_ACTION=counter:
+# "COUNTER n" every 100 ms) under VMM with a control channel: kvmini's API
+# socket $work/snap.sock, or QEMU's human monitor on the FIFOs
+# $work/mon.in and .out (its replies kept in $work/mon.log). Sets CMD,
+# CMDLINE_OPT and CMDLINE as vmm_cmd does.
+snap_vmm() {
+	rm -f "$work/snap.sock" "$work/mon.in" "$work/mon.out"
+	if [ "$1" = kvmini ]; then
+		vmm_cmd kvmini "$STOCK_KERNEL" "$GUEST_INITRD" "quiet KVMINI_ACTION=counter" --api-sock "$work/snap.sock"
+	else
+		mkfifo "$work/mon.in" "$work/mon.out"
+		# QEMU opens both FIFOs read-write, so neither open waits for the other end.
+		cat "$work/mon.out" >"$work/mon.log" &
+		# Without the run state in the stream (the source was paused), QEMU
+		# runs the VM the moment the stream is in, as kvmini restore does.
+		vmm_cmd "$1" "$STOCK_KERNEL" "$GUEST_INITRD" "quiet KVMINI_ACTION=counter" -monitor "pipe:$work/mon" \
+			-global migration.store-global-state=off
+		CMD=$(echo "$CMD" | sed 's/ -monitor none//')
+	fi
+}
+
+# snap_ctl VMM WHAT: tell snap_vmm's VMM to pause, stop (the process
+# ends, exit 0) or save (a paused VM to $work/snap: kvmini's state and
+# memory files, QEMU's migration stream, the whole of it a file); sets
+# CREATE_MS for save (-1: failed).
+snap_ctl() {
+	if [ "$1" = kvmini ]; then
+		case $2 in
+		pause) curl -s --unix-socket "$work/snap.sock" -X PATCH -d '{"state": "Paused"}' http://localhost/vm ;;
+		stop) curl -s --unix-socket "$work/snap.sock" -X PUT -d '{"action_type": "Stop"}' http://localhost/actions ;;
+		save)
+			mkdir -p "$work/snap"
+			t=$(curl -s --max-time 300 --unix-socket "$work/snap.sock" -o "$work/snap.reply" -w '%{http_code} %{time_total}' \
+				-X PUT -d "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$work/snap/state\", \
+\"mem_file_path\": \"$work/snap/memory\"}" http://localhost/snapshot/create)
+			CREATE_MS=-1
+			[ "${t%% *}" != 204 ] || CREATE_MS=$(echo "${t#* }" | awk '{ printf "%.1f", $1 * 1000 }')
+			;;
+		esac
+		return
+	fi
+	case $2 in
+	pause) echo stop >"$work/mon.in" ;;
+	stop) echo quit >"$work/mon.in" ;;
+	save)
+		# The monitor takes no command until the migration has ended: the
+		# status comes after it.
+		: >"$work/mon.log.seen"
+		t=$(now_ms)
+		echo "migrate \"exec:cat>$work/snap.qemu\"" >"$work/mon.in"
+		echo "info migrate" >"$work/mon.in"
+		CREATE_MS=-1
+		for _ in $(seq 3000); do
+			if grep -q 'Migration status: completed' "$work/mon.log"; then
+				CREATE_MS=$(($(now_ms) - t))
+				break
+			fi
+			grep -q 'Migration status: failed' "$work/mon.log" && break
+			usleep 10000
+		done
+		;;
+	esac
+}
+
+# Snapshot and restore of the counter guest, MEM 256 MiB and 2 GiB: kvmini
+# (PUT /snapshot/create, Full; then `kvmini restore`) against QEMU microvm
+# (HMP stop and `migrate` to a file; then the same command line with
+# -incoming from it). Per run and VMM: the boot to the first counter line
+# (boot-meter's marker), the save's time (kvmini: curl's, from request to
+# answer; QEMU: from migrate until info migrate says completed, 10 ms
+# steps), what the files hold on disk (du), and the restore: from the
+# restoring process's start to its first console byte (boot-meter's
+# first_output_ms), which is the guest's first output once it runs again.
+snap_runs() {
+	mem_default=$MEM_MIB
+	for MEM_MIB in 256 2048; do
+		for run in $(seq "$RUNS"); do
+			for vmm in kvmini qemu-microvm; do
+				name=snap-$vmm-$MEM_MIB-$run
+				rm -rf "$work/snap" "$work/snap.qemu" "$work/mon.log"
+				snap_vmm "$vmm"
+				MARKER="COUNTER 0"
+				# meter_cmd changes name: the result's path is set first.
+				result=$work/$name-boot.result
+				(meter_cmd "$name-boot" "$CMDLINE_OPT" "$CMDLINE"; echo "$METERED" >"$result") &
+				pid=$!
+				CREATE_MS=-1 state_kib=-1 files_kib=-1
+				if wait_console "$name-boot" '^COUNTER 10$' 300 "$pid"; then
+					snap_ctl "$vmm" pause
+					snap_ctl "$vmm" save
+					if [ "$vmm" = kvmini ]; then
+						state_kib=$(du -k "$work/snap/state" | cut -f 1)
+						files_kib=$(du -k -c "$work/snap/state" "$work/snap/memory" | tail -n 1 | cut -f 1)
+					else
+						files_kib=$(du -k "$work/snap.qemu" | cut -f 1)
+					fi
+				fi
+				snap_ctl "$vmm" stop
+				wait "$pid"
+				boot=$(cat "$work/$name-boot.result")
+				snap_vmm "$vmm"
+				# QEMU: the same command line, which must make the same machine, and the saved state.
+				set -- "$CMDLINE_OPT" "$CMDLINE"
+				if [ "$vmm" = kvmini ]; then
+					CMD="$KVMINI restore $work/snap --api-sock $work/snap.sock"
+					set --
+				else
+					CMD="$CMD -incoming exec:cat<$work/snap.qemu"
+				fi
+				MARKER=COUNTER
+				result=$work/$name-restore.result
+				(meter_cmd "$name-restore" "$@"; echo "$METERED" >"$result") &
+				pid=$!
+				wait_console "$name-restore" COUNTER 120 "$pid"
+				snap_ctl "$vmm" stop
+				wait "$pid"
+				restore=$(cat "$work/$name-restore.result")
+				status=1
+				if [ "$(word "$boot" status)" = 0 ] && [ "$(word "$restore" status)" = 0 ] &&
+					[ "$CREATE_MS" != -1 ] && [ "$files_kib" -gt 0 ]; then
+					status=0
+				fi
+				r="mem_mib=$MEM_MIB boot_ms=$(word "$boot" marker_ms) create_ms=$CREATE_MS state_kib=$state_kib"
+				r="$r files_kib=$files_kib restore_ms=$(word "$restore" first_output_ms) status=$status"
+				record "kind=snap vmm=$vmm kernel=stock run=$run $r"
+				mark "PROGRESS $name: $r"
+				rm -rf "$work/snap" "$work/snap.qemu"
+			done
+		done
+	done
+	MEM_MIB=$mem_default MARKER=KVMINI-SMOKE-OK
+}
+
 # row NAME: whether ROWS asks for that row.
 row() {
 	case ",$ROWS," in *",$1,"*) return 0 ;; esac
@@ -399,7 +537,7 @@ row() {
 record "kind=info guest_mem_mib=$MEM_MIB guest_cpus=$CPUS runs=$RUNS cmdline=$(echo "$DEFAULTS quiet" | tr ' ' '_')"
 record "kind=info kvmini_version=$("$KVMINI" version | awk '{ print $NF; exit }') qemu_version=$("$QEMU" -version | awk '{ print $4; exit }')"
 record "kind=info bench_cpus=$(grep -c ^processor /proc/cpuinfo) bench_kernel=$(uname -r)"
-for r in boot parallel blk api exec share vsock; do
+for r in boot parallel blk api exec share vsock snap; do
 	! row "$r" || "${r}_runs"
 done
 mark "PROGRESS done"

@@ -6,7 +6,7 @@
 # do), and turns the raw figures into bench/results/latest.{md,json,png}.
 #
 # Usage: perf.sh --kvmini PATH [--runs N] [--mode auto|direct|nested] [--only ROW[,ROW...]]
-# ROWs: boot parallel blk api exec share vsock (bench/l1-perf.sh). With --only,
+# ROWs: boot parallel blk api exec share vsock snap (bench/l1-perf.sh). With --only,
 # the new records replace those rows' in bench/results/latest.raw and the
 # others stay as they were.
 set -u
@@ -19,7 +19,7 @@ usage() {
 	exit 2
 }
 
-ALL_ROWS=boot,parallel,blk,api,exec,share,vsock
+ALL_ROWS=boot,parallel,blk,api,exec,share,vsock,snap
 KVMINI= RUNS=5 ROWS=$ALL_ROWS
 MODE=${KVMINI_BENCH_MODE:-auto}
 while [ $# -gt 0 ]; do

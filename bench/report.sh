@@ -7,7 +7,7 @@
 #
 # RAW holds one record per line, space-separated key=value pairs (-1: not
 # measured, lines starting with # are comments); kinds info, boot, parallel,
-# blk, api, exec, share, vsock and unavailable. Writes OUTDIR/latest.md (also printed on
+# blk, api, exec, share, vsock, snap and unavailable. Writes OUTDIR/latest.md (also printed on
 # stdout), OUTDIR/latest.json and, when gnuplot is installed,
 # OUTDIR/latest.png. Figures that could not be measured read n/a (null in
 # JSON); rows with nothing measured yet read "not yet available".
@@ -199,6 +199,15 @@ function tprint(   r, c, w, line, x) {
 	print "" > MD
 }
 
+# A cell of the snapshot table: figure F of VMM V at M MiB, or why not.
+function zcell(v, m, f, fk,   K) {
+	if (!zrun[v, m]) return NYA
+	K = "snap" SUBSEP v SUBSEP m SUBSEP f
+	return (K in MED) ? rng(K, fk) : "n/a"
+}
+# How many times faster VMM V restores than it boots at M MiB, or "n/a".
+function zspeedup(v, m) { return ratio("snap" SUBSEP v SUBSEP m SUBSEP "boot_ms", "snap" SUBSEP v SUBSEP m SUBSEP "restore_ms") }
+
 function bootcell(k, v, f,   K) {
 	if (fonly[f] && v != "kvmini") return "n/a"
 	if (!((k, v) in runs)) return NYA
@@ -227,6 +236,12 @@ BEGIN {
 	W1 = "qemu-pc-vhost-vsock"; W2 = "qemu-vhost-vsock"
 	nw = split("kvmini " W1 " " W2, wv, " ")
 	split("g2h_mb_s h2g_mb_s rtt_us", wf, " ")
+	# The snapshot rows: kvmini against QEMU microvm (B1), per guest memory
+	# size; their figures and how each reads.
+	nz = split("boot_ms create_ms state_kib files_kib restore_ms", zf, " ")
+	split("ms ms mib mib ms", zk, " ")
+	split("boot to the first counter line (ms)|snapshot create, paused (ms)|state file on disk (MiB)|" \
+		"all snapshot files on disk (MiB)|restore to the first output (ms)", zl, "|")
 	addk("stock"); addk("minimal")
 	addv("kvmini"); addv(B1); addv(B2)
 	fig("marker_ms", "boot to init marker (ms)", "ms", 0)
@@ -345,6 +360,16 @@ BEGIN {
 			wok[v]++
 			for (i = 1; i <= 3; i++) store("vsock" SUBSEP v SUBSEP wf[i], F[wf[i]] + 0)
 		}
+	} else if (kind == "snap") {
+		data++
+		m = field("mem_mib")
+		if (!(m in zmem)) { zmem[m] = 1; zm[++nzm] = m }
+		zrun[v, m]++
+		if (field("status") == "0") {
+			zok[v, m]++
+			for (i = 1; i <= nz; i++)
+				if (measured(field(zf[i]))) store("snap" SUBSEP v SUBSEP m SUBSEP zf[i], F[zf[i]] + 0)
+		}
 	} else if (kind == "api") {
 		addv(v); data++
 		st = field("status")
@@ -371,7 +396,7 @@ END {
 	print "" > MD
 
 	if (!data) {
-		print "**No data:** the raw results hold no boot, parallel, blk, api, exec, share or vsock records." > MD
+		print "**No data:** the raw results hold no boot, parallel, blk, api, exec, share, vsock or snap records." > MD
 		print "" > MD
 	} else {
 		print "Each cell: median over the runs that succeeded, then (min–max). Ratios compare" > MD
@@ -511,6 +536,50 @@ END {
 			ratio_cols("vsock", wf[i]); goal_col(i <= 2 ? 0.5 : 2, i == 3)
 		}
 		tprint()
+
+		heading("Snapshot and restore", "The counter guest (the stock kernel, `KVMINI_ACTION=counter`) saved while paused and restored in a new process: kvmini's `PUT /snapshot/create` (Full) and `kvmini restore`, against QEMU microvm's `migrate` to a file and `-incoming` from it; the restore timed from the restoring process's start to the guest's first console output (docs/benchmarks.md). Lower is better.")
+		if (!nzm) { print "Not yet available: no snapshot records." > MD; print "" > MD }
+		delete T; TR = 0; T[0, 1] = "figure"; TC = 1
+		for (c = 1; c <= 2; c++)
+			for (j = 1; j <= nzm; j++) T[0, ++TC] = (c == 1 ? "kvmini" : B1) ", " zm[j] " MiB"
+		for (j = 1; j <= nzm; j++) T[0, ++TC] = "kvmini/" short(B1) ", " zm[j] " MiB"
+		TR++; T[TR, 1] = "runs ok"; TC = 1
+		for (c = 1; c <= 2; c++)
+			for (j = 1; j <= nzm; j++) {
+				v = c == 1 ? "kvmini" : B1
+				T[TR, ++TC] = zrun[v, zm[j]] ? (zok[v, zm[j]] + 0) " of " zrun[v, zm[j]] : NYA
+			}
+		for (j = 1; j <= nzm; j++) T[TR, ++TC] = ""
+		for (i = 1; i <= nz; i++) {
+			TR++; T[TR, 1] = zl[i]; TC = 1
+			for (c = 1; c <= 2; c++)
+				for (j = 1; j <= nzm; j++) {
+					v = c == 1 ? "kvmini" : B1
+					T[TR, ++TC] = (v != "kvmini" && zf[i] == "state_kib") ? "n/a" : zcell(v, zm[j], zf[i], zk[i])
+				}
+			for (j = 1; j <= nzm; j++)
+				T[TR, ++TC] = zf[i] == "state_kib" ? "n/a" : \
+					ratio("snap" SUBSEP "kvmini" SUBSEP zm[j] SUBSEP zf[i], "snap" SUBSEP B1 SUBSEP zm[j] SUBSEP zf[i])
+		}
+		TR++; T[TR, 1] = "boot / restore (times faster)"; TC = 1
+		for (c = 1; c <= 2; c++)
+			for (j = 1; j <= nzm; j++) T[TR, ++TC] = zspeedup(c == 1 ? "kvmini" : B1, zm[j])
+		for (j = 1; j <= nzm; j++) T[TR, ++TC] = ""
+		if (nzm) tprint()
+		# The goals: kvmini restores at least 10 times faster than it
+		# boots, and in a time that does not grow with guest memory (the
+		# largest size's median within 1.5 times the smallest's).
+		if (nzm) {
+			line = "Goal, restore at least 10× faster than boot:"
+			for (j = 1; j <= nzm; j++) {
+				r = zspeedup("kvmini", zm[j])
+				line = line " " zm[j] " MiB " (r == "n/a" ? "n/a" : r "×, " (r + 0 >= 10 ? "met" : "missed")) (j < nzm ? ";" : ".")
+			}
+			r = ratio("snap" SUBSEP "kvmini" SUBSEP zm[nzm] SUBSEP "restore_ms", "snap" SUBSEP "kvmini" SUBSEP zm[1] SUBSEP "restore_ms")
+			line = line " Goal, independent of memory size (restore at " zm[nzm] " MiB / at " zm[1] " MiB < 1.50): " \
+				(r == "n/a" || nzm < 2 ? "n/a" : r ", " (r + 0 < 1.5 ? "met" : "missed")) "."
+			print line > MD; print "" > MD
+		}
 	}
 
 	heading("Not measured this time", "")
@@ -648,6 +717,19 @@ END {
 		printf "}" > JS
 	}
 	printf "\n  },\n" > JS
+
+	printf "  \"snapshot\": {" > JS
+	for (j = 1; j <= nzm; j++) {
+		printf "%s\n    %s: {", (j > 1 ? "," : ""), js(zm[j]) > JS
+		for (c = 1; c <= 2; c++) {
+			v = c == 1 ? "kvmini" : B1
+			printf "%s\n      %s: {\"runs\": %d, \"ok\": %d", (c > 1 ? "," : ""), js(v), zrun[v, zm[j]] + 0, zok[v, zm[j]] + 0 > JS
+			for (i = 1; i <= nz; i++) printf ", %s: {%s}", js(zf[i]), jstat("snap" SUBSEP v SUBSEP zm[j] SUBSEP zf[i]) > JS
+			printf ", \"boot_over_restore\": %s}", jratio("snap" SUBSEP v SUBSEP zm[j] SUBSEP "boot_ms", "snap" SUBSEP v SUBSEP zm[j] SUBSEP "restore_ms") > JS
+		}
+		printf "\n    }" > JS
+	}
+	printf "%s},\n", (nzm ? "\n  " : "") > JS
 
 	printf "  \"unavailable\": [" > JS
 	for (i = 1; i <= nu; i++)
