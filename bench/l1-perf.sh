@@ -442,7 +442,6 @@ snap_ctl() {
 	save)
 		# The monitor takes no command until the migration has ended: the
 		# status comes after it.
-		: >"$work/mon.log.seen"
 		t=$(now_ms)
 		echo "migrate \"exec:cat>$work/snap.qemu\"" >"$work/mon.in"
 		echo "info migrate" >"$work/mon.in"
