@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "api/config.h"
+#include "api/json.h"
 #include "guest_mem.h"
 #include "snapshot/snapshot.h"
 #include "virtio/vsock.h"
@@ -77,6 +78,19 @@ static int check_vsock_uds(const struct vm_config *cfg, struct errmsg *e)
 			  "(the saved VM's, if that VM is gone)", v->uds);
 }
 
+/*
+ * A config file may also set up the process's log and metrics files, at
+ * once; a snapshot is untrusted input and only describes a VM: those are
+ * refused before anything is applied.
+ */
+static int refuse_output(void *ctx, const struct json_item *it, struct errmsg *e)
+{
+	(void)ctx;
+	if ((it->key_len == 6 && !memcmp(it->key, "logger", 6)) || (it->key_len == 7 && !memcmp(it->key, "metrics", 7)))
+		return errmsg_set(e, EINVAL, "'%.*s' is not part of a VM's configuration", (int)it->key_len, it->key);
+	return 0;
+}
+
 /* The fields before the text, checked; the text itself in *text and *text_len. */
 static int read_machine(struct state_reader *r, struct vm_config *cfg, const char **text, uint32_t *text_len,
 			struct errmsg *e)
@@ -135,7 +149,8 @@ int snapshot_config_read(const void *data, size_t len, uint16_t version, struct 
 	/* Every path in it was named by a client once (or on kvmini's command line): as a client's now. */
 	next->paths_from_api = true;
 	/* A file gone (-ENOENT) or the like is the snapshot's not fitting this host: -EINVAL as any other. */
-	if ((err = api_config_parse_file(next, text, text_len, e))) {
+	if ((err = json_for_each(text, text_len, true, refuse_output, NULL, e)) ||
+	    (err = api_config_parse_file(next, text, text_len, e))) {
 		err = errmsg_prefix(e, err == -ENOMEM ? ENOMEM : EINVAL, "configuration: ");
 		goto out;
 	}

@@ -182,6 +182,7 @@ static void field_refused(size_t at, uint64_t value, unsigned size, const char *
 static void test_garbage(void **state)
 {
 	static const char garbage[] = "{\"drives\":[{\"drive_id\":";
+	static const char logger[] = "{\"logger\":{\"log_path\":\"/tmp/x\"}}";
 	struct state_writer w;
 	char want[128];
 	(void)state;
@@ -210,6 +211,15 @@ static void test_garbage(void **state)
 		assert_memory_equal(e.text, "configuration: ", strlen("configuration: "));
 		assert_memory_equal(&restored, &before, sizeof(before));
 	}
+	state_writer_free(&w);
+
+	/* The process's log file is not the VM's: a snapshot may not name one. */
+	write_section(&saved, &w);
+	w.len = AT_TEXT_LEN;
+	state_put_u32(&w, sizeof(logger) - 1);
+	state_put_bytes(&w, logger, sizeof(logger) - 1);
+	expect_refused(w.buf, w.len, SNAPSHOT_CONFIG_VERSION,
+		       "configuration: 'logger' is not part of a VM's configuration");
 	state_writer_free(&w);
 
 	/* machine-config that does not match the VM's memory. */
