@@ -19,6 +19,9 @@
  * 3, 4: the same patches to a saved vCPU's (3) or VM's (4) KVM state
  *    (src/snapshot/kvm_state.c): a record that reads well must write back
  *    to the very bytes it was read from.
+ * 5: a snapshot's configuration section (src/snapshot/config.c), read into
+ *    a daemon's fresh configuration: one that reads well must write a
+ *    section that reads well again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 #include "device.h"
 #include "fake_host.h"
 #include "snapshot/kvm_state.h"
+#include "snapshot/snapshot.h"
 #include "state.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
@@ -351,6 +355,24 @@ static void kvm_records(bool vcpu, const uint8_t *data, size_t size)
 	free(blob);
 }
 
+static void config_section(const uint8_t *data, size_t size)
+{
+	/* Static: a vm_config is large, and zeroed before vm_config_init. */
+	static struct vm_config cfg;
+	struct state_writer w;
+	struct errmsg e;
+
+	memset(&cfg, 0, sizeof(cfg));
+	vm_config_init(&cfg);
+	if (snapshot_config_read(data, size, SNAPSHOT_CONFIG_VERSION, &cfg, &e))
+		return;
+	state_writer_init(&w);
+	snapshot_config_write(&cfg, &w);
+	if (w.err || snapshot_config_read(w.buf, w.len, SNAPSHOT_CONFIG_VERSION, &cfg, &e))
+		abort();
+	state_writer_free(&w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -369,6 +391,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 	case 4:
 		kvm_records(data[0] == 3, data + 1, size - 1);
+		break;
+	case 5:
+		config_section(data + 1, size - 1);
 		break;
 	}
 	return 0;
