@@ -248,7 +248,8 @@ static void test_unknown_version(void **state)
 
 	configure(&saved);
 	write_section(&saved, &w);
-	expect_refused(w.buf, w.len, SNAPSHOT_CONFIG_VERSION + 1, "configuration: version 2, this build reads version 1");
+	expect_refused(w.buf, w.len, SNAPSHOT_CONFIG_VERSION + 1,
+		       "configuration: version 2, this build reads version 1");
 	state_writer_free(&w);
 }
 
