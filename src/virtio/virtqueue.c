@@ -167,6 +167,17 @@ static int walk_chain(const struct virtqueue *vq, uint16_t head, struct vq_chain
 	}
 }
 
+/*
+ * The device may fill every writable buffer of a chain, by copy or by I/O
+ * straight into it: marked for diff snapshots, whose record of written pages
+ * KVM's dirty log (the guest's writes only) does not give.
+ */
+static void mark_writable(const struct virtqueue *vq, const struct vq_chain *chain)
+{
+	for (unsigned i = chain->nr_out; i < chain->nr_out + chain->nr_in; i++)
+		guest_mem_mark_written(vq->mem, chain->iov[i].iov_base, chain->iov[i].iov_len);
+}
+
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 {
 	uint16_t avail_idx, head;
@@ -184,6 +195,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	head = load16(&vq->avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 	if (walk_chain(vq, head, chain) < 0)
 		goto broken;
+	mark_writable(vq, chain);
 	vq->last_avail++;
 	return 1;
 
@@ -209,6 +221,19 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	__atomic_store_n(&elem->len, htole32(written), __ATOMIC_RELAXED);
 	/* Release: the driver that sees the new idx also sees the element. */
 	store16(&vq->used->idx, ++vq->used_idx, __ATOMIC_RELEASE);
+	guest_mem_mark_written(vq->mem, elem, sizeof(*elem));
+	guest_mem_mark_written(vq->mem, &vq->used->idx, sizeof(vq->used->idx));
+	/*
+	 * Marked at pop too, but a chain a device held across a snapshot (net's
+	 * receive buffer) is written after that record was taken: walked again
+	 * when pages are tracked, so the next diff has what it got.
+	 */
+	if (vq->mem->written) {
+		static __thread struct vq_chain again;
+
+		if (!walk_chain(vq, head, &again))
+			mark_writable(vq, &again);
+	}
 }
 
 bool vq_should_interrupt(struct virtqueue *vq)
@@ -238,11 +263,14 @@ bool vq_arm_notify(struct virtqueue *vq)
 {
 	if (!vq->started || vq->broken)
 		return false;
-	if (vq->event_idx)
+	if (vq->event_idx) {
 		store16(avail_event(vq), vq->last_avail, __ATOMIC_RELAXED);
-	else
+		guest_mem_mark_written(vq->mem, avail_event(vq), sizeof(__virtio16));
+	} else {
 		store16(&vq->used->flags, load16(&vq->used->flags, __ATOMIC_RELAXED) & ~VRING_USED_F_NO_NOTIFY,
 			__ATOMIC_RELAXED);
+		guest_mem_mark_written(vq->mem, &vq->used->flags, sizeof(vq->used->flags));
+	}
 	/* The request must be visible before we look for buffers, or one made available meanwhile goes unseen. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
