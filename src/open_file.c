@@ -63,6 +63,28 @@ int open_file(const char *what, const char *path, int access, unsigned kinds, bo
 	return err;
 }
 
+int create_file(const char *what, const char *path, int flags, struct errmsg *e)
+{
+	struct stat st;
+	int fd, err;
+
+	/* A file already there is checked before O_TRUNC could cut it (a device, a link to someone else's file). */
+	if (!lstat(path, &st) && (err = check_kind(what, path, st.st_mode, OPEN_REGULAR, e)))
+		return err;
+	fd = open(path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
+	if (fstat(fd, &st))
+		err = errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
+	else if (!(err = check_kind(what, path, st.st_mode, OPEN_REGULAR, e)) &&
+		 fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		err = errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
+	if (!err)
+		return fd;
+	close(fd);
+	return err;
+}
+
 int read_file(const char *what, const char *path, size_t max, uint8_t **data, size_t *len, struct errmsg *e)
 {
 	int fd = open_file(what, path, O_RDONLY, OPEN_REGULAR, false, e);
