@@ -32,6 +32,12 @@ struct guest_mem {
 	 * guest_mem_track_writes was called (diff snapshots).
 	 */
 	uint64_t *written;
+	/*
+	 * Mapped from this memory file (guest_mem_map_file): untouched pages
+	 * still read from it, so a Full snapshot must not empty it.
+	 */
+	bool from_file;
+	uint64_t file_dev, file_ino;
 	unsigned nr_regions;
 	struct guest_region regions[2];
 };
@@ -59,7 +65,10 @@ void guest_mem_free(struct guest_mem *mem);
 void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /*
  * Gives guest RAM [gpa, gpa+len) back to the host (MADV_DONTNEED): the host
- * frees its pages and the guest reads zeros there on its next touch.
+ * frees its pages and the guest reads zeros there on its next touch, or, in
+ * RAM mapped from a memory file, the file's pages again (MADV_DONTNEED drops
+ * a MAP_PRIVATE mapping's own copies; the balloon, the only caller, does not
+ * care what a page it gave back holds). The range is marked written.
  * -EINVAL unless the range is page-aligned and lies in one RAM region;
  * -EOPNOTSUPP on huge pages, where the kernel would round the range up to
  * whole huge pages and zero guest memory around it.

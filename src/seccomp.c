@@ -116,7 +116,7 @@ static const struct call_row syscalls[] = {
 	CALL(readlinkat,          _,   _,   X,   _),
 	CALL(fstatfs,             _,   _,   X,   _),
 	CALL(fsync,               _,   _,   X,   _),
-	CALL(ftruncate,           _,   _,   X,   _),
+	CALL(ftruncate,           X,   _,   X,   _), /* main: a Full snapshot sizes its memory file */
 	CALL(fallocate,           _,   _,   X,   _),
 	CALL(fchmod,              _,   _,   X,   _),
 	CALL(fchmodat,            _,   _,   X,   _),

@@ -30,9 +30,8 @@ enum snapshot_kind {
 	SNAPSHOT_XSAVE_SIZE = 3,
 	/* One per vCPU, index = vCPU number. */
 	SNAPSHOT_VCPU = 16,
-	SNAPSHOT_IRQCHIP = 17,
-	SNAPSHOT_PIT = 18,
-	SNAPSHOT_CLOCK = 19,
+	/* The VM's in-kernel devices and clock: both PICs, the IOAPIC, the PIT, the guest clock (kvm_state.h). */
+	SNAPSHOT_VM = 17,
 	/* devices_save's blob (state.h). */
 	SNAPSHOT_DEVICES = 20,
 	SNAPSHOT_CONFIG = 21,

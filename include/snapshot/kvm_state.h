@@ -42,7 +42,7 @@ struct vcpu_state {
 	struct kvm_mp_state mp_state;
 };
 
-struct vm_state {
+struct vm_kvm_state {
 	struct kvm_irqchip pic_master, pic_slave, ioapic;
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock;
@@ -57,9 +57,9 @@ void vcpu_state_write(const struct vcpu_state *s, struct state_writer *w);
  */
 int vcpu_state_read(struct state_reader *r, uint32_t xsave_size, struct vcpu_state *s);
 
-void vm_state_write(const struct vm_state *s, struct state_writer *w);
+void vm_kvm_state_write(const struct vm_kvm_state *s, struct state_writer *w);
 /* As vcpu_state_read; each irqchip record must be the chip its place names. */
-int vm_state_read(struct state_reader *r, struct vm_state *s);
+int vm_kvm_state_read(struct state_reader *r, struct vm_kvm_state *s);
 
 /*
  * The KVM side: thin ioctl sequences, not unit-tested (no /dev/kvm in the
@@ -86,8 +86,8 @@ int vcpu_state_get(int vcpu_fd, const struct vcpu_msr_list *list, uint32_t xsave
 /* Into a vCPU just created (its CPUID already set), before it first runs. */
 int vcpu_state_set(int vcpu_fd, const struct vcpu_state *s, struct errmsg *e);
 
-int vm_state_get(int vm_fd, struct vm_state *s, struct errmsg *e);
+int vm_kvm_state_get(int vm_fd, struct vm_kvm_state *s, struct errmsg *e);
 /* Into a VM whose irqchip and PIT exist; the guest clock continues from the saved value. */
-int vm_state_set(int vm_fd, const struct vm_state *s, struct errmsg *e);
+int vm_kvm_state_set(int vm_fd, const struct vm_kvm_state *s, struct errmsg *e);
 
 #endif

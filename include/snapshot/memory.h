@@ -23,7 +23,8 @@ static inline uint64_t snapshot_bitmap_words(const struct guest_mem *mem)
 /*
  * All of guest RAM into fd from offset 0: the file is truncated to mem->size
  * and pages that are all zero are not written (holes). -errno with a
- * one-line message ("memory file: ...") on a write error or a full disk.
+ * one-line message ("memory file: ...") on a write error or a full disk;
+ * -EINVAL for the file guest RAM is mapped from (mem->from_file).
  */
 int snapshot_mem_write_full(const struct guest_mem *mem, int fd, struct errmsg *e);
 

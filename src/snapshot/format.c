@@ -48,9 +48,7 @@ static const char *kind_name(unsigned kind)
 	case SNAPSHOT_MSR_LIST: return "msr-list";
 	case SNAPSHOT_XSAVE_SIZE: return "xsave-size";
 	case SNAPSHOT_VCPU: return "vcpu";
-	case SNAPSHOT_IRQCHIP: return "irqchip";
-	case SNAPSHOT_PIT: return "pit";
-	case SNAPSHOT_CLOCK: return "clock";
+	case SNAPSHOT_VM: return "vm";
 	case SNAPSHOT_DEVICES: return "devices";
 	case SNAPSHOT_CONFIG: return "config";
 	}

@@ -106,7 +106,7 @@ int vcpu_state_read(struct state_reader *r, uint32_t xsave_size, struct vcpu_sta
 	return r->err;
 }
 
-void vm_state_write(const struct vm_state *s, struct state_writer *w)
+void vm_kvm_state_write(const struct vm_kvm_state *s, struct state_writer *w)
 {
 	state_put_u32(w, KVM_STATE_VERSION);
 	put_struct(w, &s->pic_master, sizeof(s->pic_master));
@@ -124,7 +124,7 @@ static void get_irqchip(struct state_reader *r, const char *field, uint32_t chip
 		state_invalid(r, field, "chip id %u, expected %u", chip->chip_id, chip_id);
 }
 
-int vm_state_read(struct state_reader *r, struct vm_state *s)
+int vm_kvm_state_read(struct state_reader *r, struct vm_kvm_state *s)
 {
 	memset(s, 0, sizeof(*s));
 	get_version(r);
@@ -272,7 +272,7 @@ int vcpu_state_set(int vcpu_fd, const struct vcpu_state *s, struct errmsg *e)
 	return err ?: KVM_CALL(vcpu_fd, KVM_SET_MP_STATE, (void *)&s->mp_state, e);
 }
 
-int vm_state_get(int vm_fd, struct vm_state *s, struct errmsg *e)
+int vm_kvm_state_get(int vm_fd, struct vm_kvm_state *s, struct errmsg *e)
 {
 	int err;
 
@@ -287,7 +287,7 @@ int vm_state_get(int vm_fd, struct vm_state *s, struct errmsg *e)
 	return err ?: KVM_CALL(vm_fd, KVM_GET_CLOCK, &s->clock, e);
 }
 
-int vm_state_set(int vm_fd, const struct vm_state *s, struct errmsg *e)
+int vm_kvm_state_set(int vm_fd, const struct vm_kvm_state *s, struct errmsg *e)
 {
 	/*
 	 * Without KVM_CLOCK_REALTIME KVM sets the clock to the saved value

@@ -6,7 +6,8 @@
  * numbers on the inflate queue, and kvmini hands those pages back to the
  * host kernel (host_discard_ram: MADV_DONTNEED), which lowers kvmini's
  * resident memory. Pages listed on the deflate queue are the guest's again:
- * nothing to do, as a discarded page reads as zeros on its next touch.
+ * nothing to do, as a discarded page reads as zeros on its next touch (as
+ * the memory file had it, after a restore: guest_mem_discard).
  *
  * With statistics (stats_polling_interval_s > 0) a third queue carries the
  * guest's memory statistics: the driver posts one buffer of them, kvmini
@@ -120,7 +121,7 @@ static int balloon_inflate(struct virtio_dev *dev, const struct vq_chain *chain,
 	return 0;
 }
 
-/* A deflate buffer: the pages are the guest's again, and read as zeros until it writes them. */
+/* A deflate buffer: the pages are the guest's again, whatever they read until it writes them. */
 static int balloon_deflate(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	(void)dev;

@@ -184,6 +184,13 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	head = load16(&vq->avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 	if (walk_chain(vq, head, chain) < 0)
 		goto broken;
+	/*
+	 * The device may fill every writable buffer, by copy or by I/O straight
+	 * into it: marked here, once, for diff snapshots (KVM's dirty log sees
+	 * only the guest's writes).
+	 */
+	for (unsigned i = chain->nr_out; i < chain->nr_out + chain->nr_in; i++)
+		guest_mem_mark_written(vq->mem, chain->iov[i].iov_base, chain->iov[i].iov_len);
 	vq->last_avail++;
 	return 1;
 
@@ -209,6 +216,8 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	__atomic_store_n(&elem->len, htole32(written), __ATOMIC_RELAXED);
 	/* Release: the driver that sees the new idx also sees the element. */
 	store16(&vq->used->idx, ++vq->used_idx, __ATOMIC_RELEASE);
+	guest_mem_mark_written(vq->mem, elem, sizeof(*elem));
+	guest_mem_mark_written(vq->mem, &vq->used->idx, sizeof(vq->used->idx));
 }
 
 bool vq_should_interrupt(struct virtqueue *vq)
@@ -238,11 +247,14 @@ bool vq_arm_notify(struct virtqueue *vq)
 {
 	if (!vq->started || vq->broken)
 		return false;
-	if (vq->event_idx)
+	if (vq->event_idx) {
 		store16(avail_event(vq), vq->last_avail, __ATOMIC_RELAXED);
-	else
+		guest_mem_mark_written(vq->mem, avail_event(vq), sizeof(__virtio16));
+	} else {
 		store16(&vq->used->flags, load16(&vq->used->flags, __ATOMIC_RELAXED) & ~VRING_USED_F_NO_NOTIFY,
 			__ATOMIC_RELAXED);
+		guest_mem_mark_written(vq->mem, &vq->used->flags, sizeof(vq->used->flags));
+	}
 	/* The request must be visible before we look for buffers, or one made available meanwhile goes unseen. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;

@@ -244,7 +244,7 @@ static const struct state_writer *kvm_base(bool vcpu)
 	static struct state_writer saved[2];
 	static bool made[2];
 	static struct vcpu_state s;
-	struct vm_state vm = { 0 };
+	struct vm_kvm_state vm = { 0 };
 
 	if (made[vcpu])
 		return &saved[vcpu];
@@ -258,7 +258,7 @@ static const struct state_writer *kvm_base(bool vcpu)
 	} else {
 		vm.pic_slave.chip_id = KVM_IRQCHIP_PIC_SLAVE;
 		vm.ioapic.chip_id = KVM_IRQCHIP_IOAPIC;
-		vm_state_write(&vm, &saved[vcpu]);
+		vm_kvm_state_write(&vm, &saved[vcpu]);
 	}
 	if (saved[vcpu].err)
 		abort();
@@ -270,7 +270,7 @@ static const struct state_writer *kvm_base(bool vcpu)
 static void kvm_records(bool vcpu, const uint8_t *data, size_t size)
 {
 	static struct vcpu_state s;
-	struct vm_state vm;
+	struct vm_kvm_state vm;
 	struct state_writer w;
 	struct state_reader r;
 	struct errmsg e;
@@ -281,13 +281,13 @@ static void kvm_records(bool vcpu, const uint8_t *data, size_t size)
 	if (vcpu)
 		vcpu_state_read(&r, sizeof(struct kvm_xsave), &s);
 	else
-		vm_state_read(&r, &vm);
+		vm_kvm_state_read(&r, &vm);
 	if (!state_reader_done(&r, &e)) {
 		state_writer_init(&w);
 		if (vcpu)
 			vcpu_state_write(&s, &w);
 		else
-			vm_state_write(&vm, &w);
+			vm_kvm_state_write(&vm, &w);
 		if (w.err || w.len != len || memcmp(w.buf, blob, len))
 			abort();
 		state_writer_free(&w);

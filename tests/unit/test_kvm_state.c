@@ -48,7 +48,7 @@ static struct vcpu_state *sample_vcpu(void)
 	return s;
 }
 
-static void sample_vm(struct vm_state *s)
+static void sample_vm(struct vm_kvm_state *s)
 {
 	memset(s, 0, sizeof(*s));
 	fill(&s->pic_master, sizeof(s->pic_master), 11);
@@ -71,12 +71,12 @@ static int read_vcpu(const void *data, size_t len, uint32_t xsave_size, struct v
 	return state_reader_done(&r, e);
 }
 
-static int read_vm(const void *data, size_t len, struct vm_state *out, struct errmsg *e)
+static int read_vm(const void *data, size_t len, struct vm_kvm_state *out, struct errmsg *e)
 {
 	struct state_reader r;
 
 	state_reader_init(&r, data, len, "vm");
-	vm_state_read(&r, out);
+	vm_kvm_state_read(&r, out);
 	return state_reader_done(&r, e);
 }
 
@@ -103,14 +103,14 @@ static void test_vcpu_round_trip(void **state)
 
 static void test_vm_round_trip(void **state)
 {
-	struct vm_state s, back;
+	struct vm_kvm_state s, back;
 	struct state_writer w;
 	struct errmsg e = { "" };
 	(void)state;
 
 	sample_vm(&s);
 	state_writer_init(&w);
-	vm_state_write(&s, &w);
+	vm_kvm_state_write(&s, &w);
 	assert_int_equal(w.err, 0);
 	assert_int_equal(read_vm(w.buf, w.len, &back, &e), 0);
 	assert_memory_equal(&back, &s, sizeof(s));
@@ -121,7 +121,7 @@ static void test_vm_round_trip(void **state)
 static void test_truncated_and_long_refused(void **state)
 {
 	struct vcpu_state *s = sample_vcpu(), *back = malloc(sizeof(*back));
-	struct vm_state vm, vm_back;
+	struct vm_kvm_state vm, vm_back;
 	struct state_writer w, wv;
 	struct errmsg e = { "" };
 	uint8_t *longer;
@@ -136,7 +136,7 @@ static void test_truncated_and_long_refused(void **state)
 
 	sample_vm(&vm);
 	state_writer_init(&wv);
-	vm_state_write(&vm, &wv);
+	vm_kvm_state_write(&vm, &wv);
 	for (size_t len = 0; len < wv.len; len++)
 		assert_int_equal(read_vm(wv.buf, len, &vm_back, &e), -EINVAL);
 
@@ -218,14 +218,14 @@ static void test_vcpu_corruptions_refused(void **state)
 	free(s);
 }
 
-static void expect_vm_refused(const struct vm_state *s, size_t off, uint32_t v, const char *want)
+static void expect_vm_refused(const struct vm_kvm_state *s, size_t off, uint32_t v, const char *want)
 {
-	struct vm_state back;
+	struct vm_kvm_state back;
 	struct state_writer w;
 	struct errmsg e = { "" };
 
 	state_writer_init(&w);
-	vm_state_write(s, &w);
+	vm_kvm_state_write(s, &w);
 	if (off != SIZE_MAX)
 		put_u32_at(w.buf + off, v);
 	assert_int_equal(read_vm(w.buf, w.len, &back, &e), -EINVAL);
@@ -237,7 +237,7 @@ static void expect_vm_refused(const struct vm_state *s, size_t off, uint32_t v, 
 
 static void test_vm_corruptions_refused(void **state)
 {
-	struct vm_state s;
+	struct vm_kvm_state s;
 	char want[64];
 	(void)state;
 
@@ -262,7 +262,7 @@ static void test_kvm_side_checks_and_names_the_ioctl(void **state)
 {
 	struct vcpu_state *s = sample_vcpu();
 	struct vcpu_msr_list *list = calloc(1, sizeof(*list));
-	struct vm_state vm;
+	struct vm_kvm_state vm;
 	struct errmsg e = { "" };
 	(void)state;
 
@@ -276,10 +276,10 @@ static void test_kvm_side_checks_and_names_the_ioctl(void **state)
 	assert_int_equal(vcpu_state_get(-1, list, 4096, s, &e), -EBADF);
 	assert_string_equal(e.text, "KVM_GET_MP_STATE: Bad file descriptor");
 	assert_int_equal(vcpu_state_get(-1, list, 100, s, &e), -EINVAL);
-	assert_int_equal(vm_state_get(-1, &vm, &e), -EBADF);
+	assert_int_equal(vm_kvm_state_get(-1, &vm, &e), -EBADF);
 	assert_string_equal(e.text, "KVM_GET_IRQCHIP: Bad file descriptor");
 	sample_vm(&vm);
-	assert_int_equal(vm_state_set(-1, &vm, &e), -EBADF);
+	assert_int_equal(vm_kvm_state_set(-1, &vm, &e), -EBADF);
 	assert_string_equal(e.text, "KVM_SET_IRQCHIP: Bad file descriptor");
 	free(list);
 	free(s);

@@ -53,7 +53,7 @@ static void build(struct state_writer *file)
 	snapshot_add_xsave_size(&w, 4096);
 	snapshot_add(&w, SNAPSHOT_VCPU, 0, 2, "vcpu zero", 9);
 	snapshot_add(&w, SNAPSHOT_VCPU, 1, 2, "vcpu one", 8);
-	snapshot_add(&w, SNAPSHOT_CLOCK, 0, 1, "", 0);
+	snapshot_add(&w, SNAPSHOT_VM, 0, 1, "", 0);
 	snapshot_add(&w, SNAPSHOT_DEVICES, 0, 1, "devices blob", 12);
 	state_writer_init(file);
 	assert_int_equal(snapshot_finish(&w, file, &e), 0);
@@ -112,7 +112,7 @@ static void test_round_trip(void **state)
 	sec = snapshot_find(&s, SNAPSHOT_DEVICES, 0);
 	assert_non_null(sec);
 	assert_memory_equal(sec->data, "devices blob", 12);
-	assert_int_equal(snapshot_find(&s, SNAPSHOT_CLOCK, 0)->len, 0);
+	assert_int_equal(snapshot_find(&s, SNAPSHOT_VM, 0)->len, 0);
 	assert_null(snapshot_find(&s, SNAPSHOT_VCPU, 2));
 	assert_null(snapshot_find(&s, SNAPSHOT_CONFIG, 0));
 	snapshot_free(&s);

@@ -53,6 +53,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	guest_mem_free(&f->mem); /* the record of written pages; the RAM is ours */
 	free(f->ram);
 	free(f);
 	return 0;
@@ -627,6 +628,48 @@ static void test_arm_notify_flags(void **state)
 	assert_true(vq_arm_notify(&f->vq));
 }
 
+/* The pages of the first 256 KiB set in the record of what the VMM wrote, taken (and so cleared). */
+static uint64_t take_written(struct fx *f)
+{
+	uint64_t out[MEM_SIZE / 4096 / 64] = { 0 };
+
+	guest_mem_take_written(&f->mem, out);
+	/* The pages of the test below are all in the first 64: nothing beyond. */
+	for (unsigned i = 1; i < sizeof(out) / sizeof(out[0]); i++)
+		assert_int_equal(out[i], 0);
+	return out[0];
+}
+
+/*
+ * For diff snapshots, what the VMM writes in guest RAM is marked: a popped
+ * chain's writable buffers (not its readable ones), a pushed element and
+ * the used ring's idx, the avail_event of vq_arm_notify.
+ */
+static void test_writes_marked(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t used_page = 1ULL << (USED_GPA / 4096);
+
+	assert_int_equal(guest_mem_track_writes(&f->mem), 0);
+	start(f, 4, true, false);
+	set_desc(f->desc, 0, DATA_GPA, 4096, VRING_DESC_F_NEXT, 1);
+	/* Across a page boundary: both pages. */
+	set_desc(f->desc, 1, DATA_GPA + 0x3000 - 8, 16, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+	set_desc(f->desc, 2, DATA_GPA + 0x9000, 0, VRING_DESC_F_WRITE, 0);
+	offer(f, 0);
+	assert_int_equal(vq_pop(&f->vq, &f->chain), 1);
+	assert_int_equal(take_written(f), 3ULL << ((DATA_GPA + 0x2000) / 4096));
+
+	vq_push(&f->vq, 0, 16);
+	assert_int_equal(take_written(f), used_page);
+	assert_false(vq_arm_notify(&f->vq));
+	assert_int_equal(take_written(f), used_page);
+	/* Without EVENT_IDX, arming clears NO_NOTIFY in the used ring's flags: written too. */
+	start(f, 4, false, false);
+	assert_true(vq_arm_notify(&f->vq)); /* started afresh: the chain offered above is there again */
+	assert_int_equal(take_written(f), used_page);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -652,6 +695,7 @@ int main(void)
 		T(test_event_idx_interrupt),
 		T(test_arm_notify_event_idx),
 		T(test_arm_notify_flags),
+		T(test_writes_marked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
