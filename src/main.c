@@ -20,6 +20,7 @@ const struct command commands[] = {
 	{ "status", "show a VM's state", cmd_ctl, &ctl_usage },
 	{ "stats", "show a VM's counters (uptime, vCPU exits, memory, devices)", cmd_ctl, &ctl_usage },
 	{ "regs", "show a paused VM's vCPU registers", cmd_ctl, &ctl_usage },
+	{ "snapshot", "save a VM into a directory through its API socket", cmd_snapshot, &snapshot_usage },
 	{ "help", "show help for kvmini or one of its commands", cmd_help, NULL },
 	{ "version", "print kvmini's version", cmd_version, NULL },
 	{ NULL, NULL, NULL, NULL },
