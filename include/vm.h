@@ -147,6 +147,11 @@ void vm_note_panic(struct vm *vm, const char *how, bool final);
  * before start or once stopping.
  */
 int vm_pause(struct vm *vm);
+/*
+ * Tells KVM the guest was stopped (KVM_KVMCLOCK_CTRL on every vCPU), so its
+ * watchdogs do not take the lost time for a lockup: on pause, and on restore.
+ */
+void vm_note_guest_stopped(struct vm *vm);
 /* A pause was asked for and not undone: devices working outside the I/O thread leave guest memory alone. */
 bool vm_pause_requested(struct vm *vm);
 /* Whether the guest was seen to panic (any thread, without the lock). */

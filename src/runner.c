@@ -147,6 +147,8 @@ static void fail_before_boot(struct runner_result *res, int code, const char *ms
 static void run_vm(struct runner *r, const struct vm_config *cfg, struct runner_result *res, uint64_t t0)
 {
 	struct vm *vm = r->vm;
+	/* PUT /snapshot/load: a saved VM instead of a kernel to boot. */
+	const struct snapshot_image *restore = r->hooks ? r->hooks->restore : NULL;
 	struct kvm kvm;
 	sigset_t stop_signals;
 	const char *what;
@@ -166,14 +168,18 @@ static void run_vm(struct runner *r, const struct vm_config *cfg, struct runner_
 		return fail_before_boot(res, EXIT_USAGE, e.text);
 	}
 	r->loop.epfd = -1;
-	err = vm_create(vm, &kvm, cfg, r->console, &e);
+	if (restore)
+		err = vm_create_restored(vm, &kvm, cfg, r->console, restore->mem_fd, &e);
+	else
+		err = vm_create(vm, &kvm, cfg, r->console, &e);
 	if (!err && r->hooks && r->hooks->on_line)
 		err = console_add_line_watcher(r->console, r->hooks->on_line, r->hooks->ctx);
-	err = err ?: boot_load(vm, &e);
+	err = err ?: restore ? vm_restore(vm, restore, &e) : boot_load(vm, &e);
 	err = err ?: setup_loop(r, &stop_signals, &e);
 	if (!err && (err = console_enter_raw(r->console)))
 		errmsg_set(&e, -err, "cannot put the terminal in raw mode: %s", strerror(-err));
-	err = err ?: vm_start(vm, &e);
+	if (!err)
+		err = restore && !r->hooks->resume ? vm_start_paused(vm, &e) : vm_start(vm, &e);
 	if (err) {
 		fail_before_boot(res, EXIT_RUNTIME_ERROR, e.text);
 		if (vm->state == VM_CREATED)

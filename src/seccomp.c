@@ -116,7 +116,7 @@ static const struct call_row syscalls[] = {
 	CALL(readlinkat,          _,   _,   X,   _),
 	CALL(fstatfs,             _,   _,   X,   _),
 	CALL(fsync,               _,   _,   X,   _),
-	CALL(ftruncate,           X,   _,   X,   _), /* main: a Full snapshot sizes its memory file */
+	CALL(ftruncate,           X,   _,   X,   _), /* main: a snapshot's state and memory files, cut to size */
 	CALL(fallocate,           _,   _,   X,   _),
 	CALL(fchmod,              _,   _,   X,   _),
 	CALL(fchmodat,            _,   _,   X,   _),
@@ -152,6 +152,23 @@ static const struct call_row ioctls[] = {
 	IOCTL(TIOCGWINSZ,              _,   _,   X,   _),
 	/* PATCH /drives/{id} onto a block device: its size */
 	IOCTL(BLKGETSIZE64,            X,   _,   X,   X),
+	/* PUT /snapshot/create: vm_snapshot reads KVM's state on the main thread, the VM paused */
+	IOCTL(KVM_CHECK_EXTENSION,     X,   _,   _,   _),
+	IOCTL(KVM_GET_MSR_INDEX_LIST,  X,   _,   _,   _),
+	IOCTL(KVM_GET_CPUID2,          X,   _,   _,   _),
+	IOCTL(KVM_GET_MP_STATE,        X,   _,   _,   _),
+	IOCTL(KVM_GET_FPU,             X,   _,   _,   _),
+	IOCTL(KVM_GET_XSAVE,           X,   _,   _,   _),
+	IOCTL(KVM_GET_XSAVE2,          X,   _,   _,   _),
+	IOCTL(KVM_GET_XCRS,            X,   _,   _,   _),
+	IOCTL(KVM_GET_LAPIC,           X,   _,   _,   _),
+	IOCTL(KVM_GET_DEBUGREGS,       X,   _,   _,   _),
+	IOCTL(KVM_GET_MSRS,            X,   _,   _,   _),
+	IOCTL(KVM_GET_VCPU_EVENTS,     X,   _,   _,   _),
+	IOCTL(KVM_GET_IRQCHIP,         X,   _,   _,   _),
+	IOCTL(KVM_GET_PIT2,            X,   _,   _,   _),
+	IOCTL(KVM_GET_CLOCK,           X,   _,   _,   _),
+	IOCTL(KVM_GET_DIRTY_LOG,       X,   _,   _,   _),
 };
 
 /* Forbidden everywhere, but the likeliest to show up in a violation report. */

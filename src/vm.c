@@ -24,7 +24,7 @@
  * vm->state goes through vm_enter_state, with vm->lock held.
  */
 static const unsigned vm_transitions[] = {
-	[VM_CREATED] = 1u << VM_RUNNING | 1u << VM_STOPPING,
+	[VM_CREATED] = 1u << VM_RUNNING | 1u << VM_PAUSED | 1u << VM_STOPPING,
 	[VM_RUNNING] = 1u << VM_PAUSED | 1u << VM_STOPPING,
 	[VM_PAUSED] = 1u << VM_RUNNING | 1u << VM_STOPPING,
 	[VM_STOPPING] = 1u << VM_STOPPED,
@@ -120,8 +120,31 @@ static void vm_watch_console(void *ctx, const char *line, size_t len)
 		vm_note_panic(ctx, "console", false);
 }
 
-int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
-	      struct errmsg *e)
+/* Guest RAM from the memory file of a snapshot (mem_fd >= 0), else fresh. */
+static int vm_map_memory(struct vm *vm, int mem_fd, struct errmsg *e)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int err;
+
+	if (mem_fd >= 0)
+		err = guest_mem_map_file(&vm->mem, mem_fd, cfg->mem_size);
+	else
+		err = guest_mem_alloc(&vm->mem, cfg->mem_size, cfg->hugepages);
+	if (err == -ENOMEM && cfg->hugepages && mem_fd < 0)
+		return errmsg_set(e, ENOMEM, "huge pages: the host has too few free 2 MiB pages for %llu MiB "
+				  "(see /proc/sys/vm/nr_hugepages)", (unsigned long long)(cfg->mem_size >> 20));
+	if (err)
+		return errmsg_set(e, -err, "cannot map %llu MiB of guest memory%s: %s",
+				  (unsigned long long)(cfg->mem_size >> 20), mem_fd >= 0 ? " from the memory file" : "",
+				  strerror(-err));
+	/* Diff snapshots need the pages devices write too, which KVM's dirty log does not see. */
+	if (cfg->track_dirty_pages && (err = guest_mem_track_writes(&vm->mem)))
+		return errmsg_set(e, -err, "out of memory for the written-page bitmap");
+	return 0;
+}
+
+static int vm_create_with(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
+			  int mem_fd, struct errmsg *e)
 {
 	int err;
 
@@ -159,13 +182,8 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 	if ((err = vm_create_platform(vm, e)))
 		return err;
 
-	err = guest_mem_alloc(&vm->mem, cfg->mem_size, cfg->hugepages);
-	if (err == -ENOMEM && cfg->hugepages)
-		return errmsg_set(e, ENOMEM, "huge pages: the host has too few free 2 MiB pages for %llu MiB "
-				  "(see /proc/sys/vm/nr_hugepages)", (unsigned long long)(cfg->mem_size >> 20));
-	if (err)
-		return errmsg_set(e, -err, "cannot map %llu MiB of guest memory: %s",
-				  (unsigned long long)(cfg->mem_size >> 20), strerror(-err));
+	if ((err = vm_map_memory(vm, mem_fd, e)))
+		return err;
 	if ((err = vm_set_memory(vm, e)))
 		return err;
 	if ((err = vm_create_vcpus(vm, e)))
@@ -176,6 +194,18 @@ int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struc
 		return errmsg_set(e, -err, "cannot set up the I/O thread: %s", strerror(-err));
 	vm_host_init(vm);
 	return devices_init(&vm->devices, &vm->host, cfg, e);
+}
+
+int vm_create(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
+	      struct errmsg *e)
+{
+	return vm_create_with(vm, kvm, cfg, console, -1, e);
+}
+
+int vm_create_restored(struct vm *vm, struct kvm *kvm, const struct vm_config *cfg, struct console *console,
+		       int mem_fd, struct errmsg *e)
+{
+	return vm_create_with(vm, kvm, cfg, console, mem_fd, e);
 }
 
 void vm_destroy(struct vm *vm)
@@ -198,21 +228,25 @@ void vm_destroy(struct vm *vm)
 	vm->fd = vm->stop_fd = -1;
 }
 
-int vm_start(struct vm *vm, struct errmsg *e)
+/* Starts the threads: the I/O thread and every vCPU's, or (paused) only the vCPUs', which park at once. */
+static int vm_start_in(struct vm *vm, enum vm_state state, struct errmsg *e)
 {
 	int err = 0;
 
 	/* A pause that came in now would otherwise see RUNNING before the threads it must stop exist. */
 	pthread_mutex_lock(&vm->control_lock);
 	pthread_mutex_lock(&vm->lock);
-	if (!vm_enter_state(vm, VM_RUNNING)) {
+	/* Set before the vCPU threads exist: each parks before its first KVM_RUN. */
+	if (state == VM_PAUSED)
+		__atomic_store_n(&vm->pause_requested, true, __ATOMIC_SEQ_CST);
+	if (!vm_enter_state(vm, state)) {
 		pthread_mutex_unlock(&vm->lock);
 		pthread_mutex_unlock(&vm->control_lock);
 		return errmsg_set(e, EINVAL, "the VM was stopped before it started");
 	}
 	vm->start_ms = monotonic_ms();
 	pthread_mutex_unlock(&vm->lock);
-	if ((err = io_thread_start(&vm->io))) {
+	if (state == VM_RUNNING && (err = io_thread_start(&vm->io))) {
 		vm_request_stop(vm, VM_STOP_VMM_ERROR, EXIT_RUNTIME_ERROR, "cannot start the I/O thread");
 		errmsg_set(e, -err, "cannot start the I/O thread: %s", strerror(-err));
 		goto out;
@@ -227,6 +261,16 @@ int vm_start(struct vm *vm, struct errmsg *e)
 out:
 	pthread_mutex_unlock(&vm->control_lock);
 	return err;
+}
+
+int vm_start(struct vm *vm, struct errmsg *e)
+{
+	return vm_start_in(vm, VM_RUNNING, e);
+}
+
+int vm_start_paused(struct vm *vm, struct errmsg *e)
+{
+	return vm_start_in(vm, VM_PAUSED, e);
 }
 
 /* With --verbose: what kvmini's own start-up costs, and when the guest's init began (for make bench). */
@@ -319,8 +363,7 @@ void vm_note_panic(struct vm *vm, const char *how, bool final)
 		vm_request_stop(vm, VM_STOP_PANIC, EXIT_GUEST_PANIC, "guest kernel panicked (%s)", how);
 }
 
-/* Tells KVM the guest was paused, so its watchdogs do not take the lost time for a lockup. */
-static void vm_kvmclock_ctrl(struct vm *vm)
+void vm_note_guest_stopped(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		/* EINVAL: the guest has not set up kvm-clock on this vCPU, so there is no one to tell. */
@@ -372,7 +415,7 @@ int vm_pause(struct vm *vm)
 	io_thread_stop(&vm->io);
 	devices_pause(&vm->devices);
 	console_flush(vm->console);
-	vm_kvmclock_ctrl(vm);
+	vm_note_guest_stopped(vm);
 
 	pthread_mutex_lock(&vm->lock);
 	if (!vm_enter_state(vm, VM_PAUSED))

@@ -84,7 +84,8 @@ int vm_restore(struct vm *vm, const struct snapshot_image *img, struct errmsg *e
  * (vCPUs, memory, transport, ACPI, tables) and every device's section, as
  * GET /vm/config shows them. snapshot_config_read applies it to cfg as a
  * config file would: -EINVAL naming what does not fit (a backing file gone,
- * a device this build does not have).
+ * a device this build does not have, the vsock socket path taken), cfg
+ * then as it was. A failed write sets w->err.
  */
 #define SNAPSHOT_CONFIG_VERSION 1
 void snapshot_config_write(const struct vm_config *cfg, struct state_writer *w);

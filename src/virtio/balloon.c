@@ -291,6 +291,11 @@ static int balloon_restore(struct virtio_dev *dev, struct state_reader *r)
 	if (held && (!b->interval_s || head >= dev->vqs[BALLOON_STATS].size))
 		return state_invalid(r, "stats_head", "%s: buffer %u held, the statistics queue has %u", dev->name,
 				     head, b->interval_s ? dev->vqs[BALLOON_STATS].size : 0);
+	/* A buffer handed back that the driver did not see taken would be a used entry it never made. */
+	if (held && (!dev->vqs[BALLOON_STATS].started ||
+		     dev->vqs[BALLOON_STATS].last_avail == dev->vqs[BALLOON_STATS].used_idx))
+		return state_invalid(r, "stats_held", "%s: a statistics buffer held, but none is taken from the queue",
+				     dev->name);
 	b->target_pages = target;
 	b->config.num_pages = htole32(target);
 	b->config.actual = htole32(actual);

@@ -23,6 +23,7 @@
 #include "kv.h"
 #include "open_file.h"
 #include "options.h"
+#include "state.h"
 #include "virtio/blk.h"
 #include "virtio/throttle.h"
 #include "virtio/virtio.h"
@@ -360,10 +361,39 @@ static void blk_destroy(struct virtio_dev *dev)
 	free(blk);
 }
 
+/*
+ * Nothing is in flight to save: the I/O thread serves each request to its
+ * end (the data read or written, the status pushed) before it takes the next
+ * or stops for a pause, and a request its rate limiter holds back stays in
+ * the ring. What the guest sees beyond the core's state is the capacity it
+ * read, which a restore reads again from the reopened file: so the saved
+ * one is checked against it.
+ */
+static void blk_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	struct blk_dev *blk = dev->priv;
+
+	state_put_u64(w, le64toh(blk->config.capacity));
+}
+
+static int blk_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	struct blk_dev *blk = dev->priv;
+	uint64_t sectors = state_get_u64(r, "capacity");
+
+	if (state_ok(r) && sectors != blk->disk.sectors)
+		return state_invalid(r, "capacity", "drive '%s': %llu sectors, the guest saw %llu (the file changed "
+				     "since the snapshot)", blk->disk.path, (unsigned long long)blk->disk.sectors,
+				     (unsigned long long)sectors);
+	return r->err;
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.queue_notify = blk_queue_notify,
 	.refuse = blk_refuse,
 	.destroy = blk_destroy,
+	.save = blk_save,
+	.restore = blk_restore,
 };
 
 static unsigned blk_count(const void *config)

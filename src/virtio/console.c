@@ -26,6 +26,7 @@
 #include "console.h"
 #include "io_thread.h"
 #include "options.h"
+#include "state.h"
 #include "virtio/console.h"
 #include "virtio/virtio.h"
 
@@ -306,10 +307,28 @@ static void vcon_destroy(struct virtio_dev *dev)
 	free(vc);
 }
 
+/*
+ * On the host console the device holds nothing between turns: output is
+ * written out as each chain is served, and input goes into the buffers the
+ * driver posted as it arrives (what finds none waits in the console, which
+ * is the process's, not the VM's). Its state is the core's alone. The exec
+ * channel is a socket of this process, with output it may hold half sent,
+ * and `kvmini exec` shares a directory (virtio-fs), which cannot be saved
+ * either: a VM with the channel cannot be saved.
+ */
+static void vcon_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	struct virtio_console *vc = dev->priv;
+
+	if (vc->chan_fd >= 0 && !w->err)
+		w->err = -EOPNOTSUPP;
+}
+
 static const struct virtio_dev_ops vcon_ops = {
 	.queue_notify = vcon_queue_notify,
 	.reset = vcon_reset,
 	.destroy = vcon_destroy,
+	.save = vcon_save,
 };
 
 static unsigned vcon_count(const void *config)

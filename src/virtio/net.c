@@ -272,26 +272,41 @@ static void net_destroy(struct virtio_dev *dev)
 	free(net);
 }
 
-/* Whether a receive buffer was held: its iovecs point into this process, so it is taken again instead. */
+/*
+ * The MAC the guest read, which may be a random one of this process's, and
+ * whether a receive buffer was held: its iovecs point into this process, so
+ * it is taken again instead. Frames in the tap's queue or the host's network
+ * are not the VM's: they are not saved.
+ */
 static void net_save(struct virtio_dev *dev, struct state_writer *w)
 {
 	struct net_dev *net = dev->priv;
 
+	state_put_bytes(w, net->config.mac, sizeof(net->config.mac));
 	state_put_bool(w, net->rx_held);
 }
 
 static int net_restore(struct virtio_dev *dev, struct state_reader *r)
 {
+	struct net_dev *net = dev->priv;
 	struct virtqueue *vq = &dev->vqs[NET_RXQ];
-	bool held = state_get_bool(r, "rx_held");
+	uint8_t mac[sizeof(net->config.mac)];
+	bool held;
 
-	if (!state_ok(r) || !held)
+	state_get_bytes(r, "mac", mac, sizeof(mac));
+	held = state_get_bool(r, "rx_held");
+	if (!state_ok(r))
 		return r->err;
-	if (!vq->started || vq->last_avail == vq->used_idx)
+	if (mac[0] & 1)
+		return state_invalid(r, "mac", "%s: %02x:%02x:%02x:%02x:%02x:%02x is a multicast address", dev->name,
+				     mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	if (held && (!vq->started || vq->last_avail == vq->used_idx))
 		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
 				     dev->name);
+	memcpy(net->config.mac, mac, sizeof(mac));
 	/* The held chain goes back to the driver's side: the next frame takes it again. */
-	vq_unpop(vq);
+	if (held)
+		vq_unpop(vq);
 	return 0;
 }
 

@@ -167,6 +167,17 @@ static int walk_chain(const struct virtqueue *vq, uint16_t head, struct vq_chain
 	}
 }
 
+/*
+ * The device may fill every writable buffer of a chain, by copy or by I/O
+ * straight into it: marked for diff snapshots, whose record of written pages
+ * KVM's dirty log (the guest's writes only) does not give.
+ */
+static void mark_writable(const struct virtqueue *vq, const struct vq_chain *chain)
+{
+	for (unsigned i = chain->nr_out; i < chain->nr_out + chain->nr_in; i++)
+		guest_mem_mark_written(vq->mem, chain->iov[i].iov_base, chain->iov[i].iov_len);
+}
+
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 {
 	uint16_t avail_idx, head;
@@ -184,13 +195,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	head = load16(&vq->avail->ring[vq->last_avail & (vq->size - 1)], __ATOMIC_RELAXED);
 	if (walk_chain(vq, head, chain) < 0)
 		goto broken;
-	/*
-	 * The device may fill every writable buffer, by copy or by I/O straight
-	 * into it: marked here, once, for diff snapshots (KVM's dirty log sees
-	 * only the guest's writes).
-	 */
-	for (unsigned i = chain->nr_out; i < chain->nr_out + chain->nr_in; i++)
-		guest_mem_mark_written(vq->mem, chain->iov[i].iov_base, chain->iov[i].iov_len);
+	mark_writable(vq, chain);
 	vq->last_avail++;
 	return 1;
 
@@ -218,6 +223,17 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	store16(&vq->used->idx, ++vq->used_idx, __ATOMIC_RELEASE);
 	guest_mem_mark_written(vq->mem, elem, sizeof(*elem));
 	guest_mem_mark_written(vq->mem, &vq->used->idx, sizeof(vq->used->idx));
+	/*
+	 * Marked at pop too, but a chain a device held across a snapshot (net's
+	 * receive buffer) is written after that record was taken: walked again
+	 * when pages are tracked, so the next diff has what it got.
+	 */
+	if (vq->mem->written) {
+		static __thread struct vq_chain again;
+
+		if (!walk_chain(vq, head, &again))
+			mark_writable(vq, &again);
+	}
 }
 
 bool vq_should_interrupt(struct virtqueue *vq)

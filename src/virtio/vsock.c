@@ -37,6 +37,7 @@
 #include "kv.h"
 #include "options.h"
 #include "parse.h"
+#include "state.h"
 #include "virtio/virtio.h"
 #include "virtio/vsock.h"
 
@@ -102,6 +103,7 @@ struct vsock_dev {
 	int epfd, listen_fd, timer_fd;
 	bool watched;     /* epfd is watched by the I/O thread (not while the guest gives no receive buffer) */
 	bool timer_armed;
+	bool reset_owed;  /* restored: the guest is owed TRANSPORT_RESET on the event queue */
 	uint32_t next_local_port;
 	unsigned rx_next; /* the connection the next receive pass starts at, so none starves the others */
 	struct vsock_conn conns[VSOCK_CONNS_MAX];
@@ -747,6 +749,40 @@ static void vsock_on_epoll(void *ctx, uint32_t events)
 	pthread_mutex_unlock(&v->vdev.lock);
 }
 
+/*
+ * TRANSPORT_RESET into the driver's first event buffer, if there is one
+ * yet: the guest then drops every connection it had and reads its CID
+ * again. Without a buffer it stays owed until the driver posts one and kicks.
+ */
+static void vsock_send_reset(struct vsock_dev *v)
+{
+	struct virtio_dev *dev = &v->vdev;
+	struct virtqueue *vq = &dev->vqs[VSOCK_EVQ];
+	const struct virtio_vsock_event event = { .id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) };
+	struct vq_chain chain;
+	int got;
+
+	if (!v->reset_owed || !virtio_device_live(dev) || !vq->started)
+		return;
+	while (!(got = vq_pop(vq, &chain)) && vq_arm_notify(vq))
+		;
+	if (!got)
+		return;
+	if (got < 0) {
+		virtio_device_error(dev, "malformed descriptor chain on the event queue");
+		return;
+	}
+	if (chain.in_len < sizeof(event)) {
+		virtio_device_error(dev, "an event buffer of %zu writable bytes, not room for a %zu-byte event",
+				    chain.in_len, sizeof(event));
+		return;
+	}
+	vq_chain_write(&chain, 0, &event, sizeof(event));
+	vq_push(vq, chain.head, sizeof(event));
+	v->reset_owed = false;
+	virtio_queue_done(dev, VSOCK_EVQ);
+}
+
 static void vsock_queue_notify(struct virtio_dev *dev, unsigned q)
 {
 	struct vsock_dev *v = dev->priv;
@@ -758,7 +794,9 @@ static void vsock_queue_notify(struct virtio_dev *dev, unsigned q)
 		vsock_watch(v, true);
 		vsock_rx(v);
 	}
-	/* The event queue's buffers stay for TRANSPORT_RESET, which only a restore sends (not yet). */
+	/* The event queue's buffers are for TRANSPORT_RESET, which only a restore owes. */
+	if (q == VSOCK_EVQ)
+		vsock_send_reset(v);
 }
 
 /* The driver reset the device: its connections were the old driver's. */
@@ -770,7 +808,35 @@ static void vsock_reset(struct virtio_dev *dev)
 		if (v->conns[i].state != CONN_FREE)
 			conn_free(v, &v->conns[i]);
 	v->nr_rst = 0;
+	v->reset_owed = false; /* a new driver has no connections to drop */
 	vsock_watch(v, true);
+}
+
+/*
+ * As the virtio spec has it for a device whose host side changed: the
+ * connections were Unix sockets of the saved process and are gone, so
+ * nothing of them is saved; the restored device tells the guest with
+ * TRANSPORT_RESET (virtio_kind_restore kicks every running queue, the event
+ * queue's included, and that sends it). What must stay is the guest's CID,
+ * which the guest read once: the configuration that made this device must
+ * give the same one.
+ */
+static void vsock_save(struct virtio_dev *dev, struct state_writer *w)
+{
+	struct vsock_dev *v = dev->priv;
+
+	state_put_u32(w, v->cid);
+}
+
+static int vsock_restore(struct virtio_dev *dev, struct state_reader *r)
+{
+	struct vsock_dev *v = dev->priv;
+	uint32_t cid = state_get_u32(r, "guest_cid");
+
+	if (state_ok(r) && cid != v->cid)
+		return state_invalid(r, "guest_cid", "%s: %u saved, this device has %u", dev->name, cid, v->cid);
+	v->reset_owed = state_ok(r);
+	return r->err;
 }
 
 static void vsock_close_fds(struct vsock_dev *v)
@@ -803,6 +869,8 @@ static const struct virtio_dev_ops vsock_ops = {
 	.refuse = vsock_tx_refuse,
 	.reset = vsock_reset,
 	.destroy = vsock_destroy,
+	.save = vsock_save,
+	.restore = vsock_restore,
 };
 
 /*

@@ -8,8 +8,9 @@
  *    the blob. A restore that succeeds must save back to the very bytes it
  *    read: nothing read is lost or invented.
  * 1, 2: patches to the real devices' saved state (the UART, the i8042,
- *    pvpanic, ACPI sleep, virtio-rng and virtio-console on virtio-pci (1),
- *    or on virtio-mmio (2) with their queues set up and running), as
+ *    pvpanic, ACPI sleep, and virtio-console, -rng, -blk, -net, -vsock and
+ *    -balloon on virtio-pci (1), or on virtio-mmio (2) with their queues
+ *    set up and running), as
  *    3-byte ops: a little-endian offset into the blob and the byte to put
  *    there; an offset `at` past the end cuts the blob to at - its length
  *    bytes instead. The result is
@@ -18,19 +19,30 @@
  * 3, 4: the same patches to a saved vCPU's (3) or VM's (4) KVM state
  *    (src/snapshot/kvm_state.c): a record that reads well must write back
  *    to the very bytes it was read from.
+ * 5: a snapshot's configuration section (src/snapshot/config.c), read into
+ *    a daemon's fresh configuration: one that reads well must write a
+ *    section that reads well again.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include "device.h"
 #include "fake_host.h"
 #include "snapshot/kvm_state.h"
+#include "snapshot/snapshot.h"
 #include "state.h"
-#include "virtio/mmio.h"
-#include "virtio/virtio.h"
-#include "virtio/rng.h"
+#include "virtio/balloon.h"
+#include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/mmio.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
+#include "virtio/virtio.h"
+#include "virtio/vsock.h"
 
 #define LIST_MAX 8
 
@@ -132,23 +144,72 @@ static void stand_ins(const uint8_t *data, size_t size)
 /* --- The real devices --- */
 
 static struct fake_host f;
-static uint8_t ram[1 << 16] __attribute__((aligned(4096)));
+static uint8_t ram[1 << 19] __attribute__((aligned(4096)));
 static const char *const platform[] = { "acpi-sleep", "pvpanic", "i8042", "serial" };
+/* The virtio devices in the order they are added (and their MMIO windows), with their queue counts. */
+static const struct {
+	const char *name;
+	unsigned queues;
+} virtio[] = {
+	{ "virtio-console", 2 }, { "virtio-rng", 1 }, { "virtio-blk", 1 },
+	{ "virtio-net", 2 },     { "virtio-vsock", 3 }, { "virtio-balloon", 3 },
+};
+#define NR_VIRTIO (sizeof(virtio) / sizeof(virtio[0]))
+/* The drive (a memory file, by its /proc path) and the vsock socket's directory, made once. */
+static char drive[64], vsock_dir[] = "/tmp/kvmini-fuzz-state-XXXXXX";
+
+static void remove_vsock_dir(void)
+{
+	rmdir(vsock_dir);
+}
+
+static void make_backing(void)
+{
+	int fd = memfd_create("drive", 0);
+
+	if (fd < 0 || ftruncate(fd, 1 << 20) || !mkdtemp(vsock_dir))
+		abort();
+	snprintf(drive, sizeof(drive), "/proc/self/fd/%d", fd);
+	atexit(remove_vsock_dir);
+}
 
 static void start_vm(enum virtio_transport_kind transport)
 {
+	struct vsock_config *vsock = vsock_config_of(&f.cfg);
+
+	if (!drive[0])
+		make_backing();
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.transport = transport;
 	rng_config_of(&f.cfg)->enabled = true;
 	vcon_config_of(&f.cfg)->enabled = true;
+	blk_config_of(&f.cfg)->nr_drives = 1;
+	strcpy(blk_config_of(&f.cfg)->drives[0].path, drive);
+	net_config_of(&f.cfg)->nr = 1;
+	strcpy(net_config_of(&f.cfg)->nets[0].tap, "tap0");
+	/* A fixed MAC: the base state must be the same bytes in every run, for the seeds' patches. */
+	net_config_of(&f.cfg)->nets[0].mac_set = true;
+	memcpy(net_config_of(&f.cfg)->nets[0].mac, (const uint8_t[6]){ 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, 6);
+	vsock->cid = 3;
+	snprintf(vsock->uds, sizeof(vsock->uds), "%s/v.sock", vsock_dir);
+	*balloon_config_of(&f.cfg) = (struct balloon_config){ .enabled = true, .stats_polling_interval_s = 1 };
 	if (fake_host_init(&f, ram, sizeof(ram)))
 		abort();
 	for (unsigned i = 0; i < sizeof(platform) / sizeof(platform[0]); i++)
 		if (fake_host_add(&f, platform[i]))
 			abort();
-	if (fake_host_add(&f, transport == VIRTIO_TRANSPORT_MMIO ? "virtio-mmio" : "pci") ||
-	    fake_host_add(&f, "virtio-console") || fake_host_add(&f, "virtio-rng"))
+	if (fake_host_add(&f, transport == VIRTIO_TRANSPORT_MMIO ? "virtio-mmio" : "pci"))
 		abort();
+	for (unsigned i = 0; i < NR_VIRTIO; i++)
+		if (fake_host_add(&f, virtio[i].name))
+			abort();
+}
+
+static void stop_vm(void)
+{
+	fake_host_exit(&f);
+	close(fake_host_tap_peer);
+	fake_host_tap_peer = -1;
 }
 
 static void mmio_write(uint64_t addr, uint32_t v)
@@ -167,7 +228,7 @@ static void mmio_driver_setup(unsigned w, unsigned nr_queues)
 	mmio_write(m + VIRTIO_MMIO_DRIVER_FEATURES, 1);
 	mmio_write(m + VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	for (unsigned q = 0; q < nr_queues; q++) {
-		uint32_t ring = 0x1000 * (1 + 3 * (2 * w + q));
+		uint32_t ring = 0x1000 * (1 + 3 * (VIRTIO_QUEUES_MAX * w + q));
 
 		mmio_write(m + VIRTIO_MMIO_QUEUE_SEL, q);
 		mmio_write(m + VIRTIO_MMIO_QUEUE_NUM, 8);
@@ -190,14 +251,13 @@ static const struct state_writer *base_state(enum virtio_transport_kind transpor
 		return &saved[i];
 	memset(ram, 0, sizeof(ram));
 	start_vm(transport);
-	if (i) {
-		mmio_driver_setup(0, 2); /* virtio-console */
-		mmio_driver_setup(1, 1); /* virtio-rng */
-	}
+	if (i)
+		for (unsigned w = 0; w < NR_VIRTIO; w++)
+			mmio_driver_setup(w, virtio[w].queues);
 	state_writer_init(&saved[i]);
 	if (devices_save(f.devices.devices, f.devices.nr, &saved[i]))
 		abort();
-	fake_host_exit(&f);
+	stop_vm();
 	made[i] = true;
 	return &saved[i];
 }
@@ -234,7 +294,7 @@ static void real_devices(enum virtio_transport_kind transport, const uint8_t *da
 	state_reader_init(&r, blob, len, "VM");
 	if (!devices_restore(f.devices.devices, f.devices.nr, &r, &e))
 		fake_host_run_io(&f, 8);
-	fake_host_exit(&f);
+	stop_vm();
 	free(blob);
 }
 
@@ -295,6 +355,24 @@ static void kvm_records(bool vcpu, const uint8_t *data, size_t size)
 	free(blob);
 }
 
+static void config_section(const uint8_t *data, size_t size)
+{
+	/* Static: a vm_config is large, and zeroed before vm_config_init. */
+	static struct vm_config cfg;
+	struct state_writer w;
+	struct errmsg e;
+
+	memset(&cfg, 0, sizeof(cfg));
+	vm_config_init(&cfg);
+	if (snapshot_config_read(data, size, SNAPSHOT_CONFIG_VERSION, &cfg, &e))
+		return;
+	state_writer_init(&w);
+	snapshot_config_write(&cfg, &w);
+	if (w.err || snapshot_config_read(w.buf, w.len, SNAPSHOT_CONFIG_VERSION, &cfg, &e))
+		abort();
+	state_writer_free(&w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -313,6 +391,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 	case 4:
 		kvm_records(data[0] == 3, data + 1, size - 1);
+		break;
+	case 5:
+		config_section(data + 1, size - 1);
 		break;
 	}
 	return 0;

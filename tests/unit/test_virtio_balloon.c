@@ -445,6 +445,22 @@ static void test_save_restore(void **state)
 	assert_int_equal(used_idx(STATS), 1);
 	stop();
 	state_writer_free(&w);
+
+	/* Saved with no statistics buffer taken, then said to hold one (its own record ends stats_held, head). */
+	start((struct balloon_config){ .enabled = true, .amount_mib = 4, .stats_polling_interval_s = 60 });
+	inst = &f.devices.devices[f.devices.nr - 1];
+	state_writer_init(&w);
+	assert_int_equal(inst->ops->save(inst->data, &w), 0);
+	stop();
+	w.buf[w.len - 3] = 1;
+	start((struct balloon_config){ .enabled = true, .amount_mib = 4, .stats_polling_interval_s = 60 });
+	inst = &f.devices.devices[f.devices.nr - 1];
+	state_reader_init(&r, w.buf, w.len, "virtio-balloon");
+	assert_int_equal(inst->ops->restore(inst->data, &r, &e), -EINVAL);
+	assert_string_equal(e.text, "virtio-balloon state: stats_held: virtio-balloon0: a statistics buffer held, but "
+				    "none is taken from the queue");
+	stop();
+	state_writer_free(&w);
 }
 
 static int parse_option(const char *value, struct balloon_config *out, struct errmsg *e)

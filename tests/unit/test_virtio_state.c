@@ -11,6 +11,9 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,14 +26,18 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
+#include <linux/virtio_vsock.h>
 
 #include "devices/pci.h"
 #include "fake_host.h"
 #include "state.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/virtio.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 
 #define RAM_SIZE (1u << 20)
 #define QUEUE_SIZE 8
@@ -58,14 +65,27 @@ static const char *kind; /* the virtio device the test makes */
 static uint16_t net_mtu; /* virtio-net's mtu (the API's); 0: none */
 
 
+static char drive_path[] = "/tmp/kvmini-state-drive-XXXXXX";
+static char vsock_dir[] = "/tmp/kvmini-state-vsock-XXXXXX";
+static uint32_t vsock_cid = 3;
+
 static void start_vm(void)
 {
+	struct vsock_config *vsock = vsock_config_of(&f.cfg);
+
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	f.cfg.transport = transport;
 	rng_config_of(&f.cfg)->enabled = !strcmp(kind, "virtio-rng");
 	net_config_of(&f.cfg)->nr = !strcmp(kind, "virtio-net");
 	strcpy(net_config_of(&f.cfg)->nets[0].tap, "tap0");
 	net_config_of(&f.cfg)->nets[0].mtu = net_mtu;
+	blk_config_of(&f.cfg)->nr_drives = !strcmp(kind, "virtio-blk");
+	strcpy(blk_config_of(&f.cfg)->drives[0].path, drive_path);
+	strcpy(blk_config_of(&f.cfg)->drives[0].id, "drive0");
+	if (!strcmp(kind, "virtio-vsock"))
+		vsock->cid = vsock_cid;
+	snprintf(vsock->uds, sizeof(vsock->uds), "%s/v.sock", vsock_dir);
+	vcon_config_of(&f.cfg)->enabled = !strcmp(kind, "virtio-console");
 	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
 	assert_int_equal(fake_host_add(&f, transport == VIRTIO_TRANSPORT_MMIO ? "virtio-mmio" : "pci"), 0);
 	assert_int_equal(fake_host_add(&f, kind), 0);
@@ -178,25 +198,39 @@ static uint8_t read_status(void)
 	return (uint8_t)mem_rd(COMMON(device_status), 1);
 }
 
-/* Offers request n (from 1): a 16-byte writable buffer in descriptor n % QUEUE_SIZE, and kicks. */
-static void offer(uint16_t n)
+/*
+ * Offers request n (from 1) on queue q: a 16-byte writable buffer in
+ * descriptor n % QUEUE_SIZE (at BUF_GPA + QUEUE_RINGS * q), and kicks.
+ */
+static void offer_on(unsigned q, uint16_t n)
 {
-	struct vring_desc *desc = (void *)(ram + DESC_GPA);
-	struct vring_avail *avail = (void *)(ram + AVAIL_GPA);
+	struct vring_desc *desc = (void *)(ram + DESC_GPA + QUEUE_RINGS * q);
+	struct vring_avail *avail = (void *)(ram + AVAIL_GPA + QUEUE_RINGS * q);
 	unsigned d = n % QUEUE_SIZE;
 
-	desc[d] = (struct vring_desc){ .addr = BUF_GPA + 16 * d, .len = 16, .flags = VRING_DESC_F_WRITE };
+	desc[d] = (struct vring_desc){ .addr = BUF_GPA + QUEUE_RINGS * q + 16 * d, .len = 16,
+				       .flags = VRING_DESC_F_WRITE };
 	avail->ring[(n - 1) % QUEUE_SIZE] = (uint16_t)d;
 	__atomic_store_n(&avail->idx, n, __ATOMIC_RELEASE);
 	if (transport == VIRTIO_TRANSPORT_MMIO)
-		mem_wr(VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
+		mem_wr(VIRTIO_MMIO_BASE + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q);
 	else
-		mem_wr(BAR + 0x3000, 2, 0); /* queue 0's notification address (no ioeventfd on the fake VM) */
+		mem_wr(BAR + 0x3000 + 4 * q, 2, (uint16_t)q); /* its notification address (no ioeventfd here) */
+}
+
+static void offer(uint16_t n)
+{
+	offer_on(0, n);
+}
+
+static uint16_t used_idx_on(unsigned q)
+{
+	return __atomic_load_n(&((struct vring_used *)(ram + USED_GPA + QUEUE_RINGS * q))->idx, __ATOMIC_ACQUIRE);
 }
 
 static uint16_t used_idx(void)
 {
-	return __atomic_load_n(&((struct vring_used *)(ram + USED_GPA))->idx, __ATOMIC_ACQUIRE);
+	return used_idx_on(0);
 }
 
 static void save_vm(struct state_writer *w)
@@ -320,45 +354,6 @@ static void test_net_mtu(void **state)
 	stop_vm();
 }
 
-/*
- * virtio-net takes a receive buffer and holds it until a frame comes. Saved
- * then, the restored device must take that buffer again for the next frame:
- * its chain's host addresses belonged to the old process.
- */
-static void test_net_held_buffer(void **state)
-{
-	static const uint8_t frame[16] = "0123456789abcdef"; /* a 12-byte virtio-net header and 4 bytes */
-	struct state_writer w;
-	struct state_reader r;
-	struct errmsg e = { "" };
-	(void)state;
-
-	transport = VIRTIO_TRANSPORT_MMIO;
-	kind = "virtio-net";
-	memset(ram, 0, sizeof(ram));
-	start_vm();
-	driver_setup(2);
-	offer(1); /* on the receive queue: no frame yet, so the device holds the buffer */
-	fake_host_run_io(&f, 4);
-	assert_int_equal(used_idx(), 0);
-	save_vm(&w);
-	stop_vm();
-
-	start_vm();
-	state_reader_init(&r, w.buf, w.len, "VM");
-	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), 0);
-	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
-	fake_host_run_io(&f, 4);
-	assert_int_equal(used_idx(), 1);
-	/* The frame, with the header's num_buffers (bytes 10-11) set to 1 by the device. */
-	assert_memory_equal(ram + BUF_GPA + 16 * 1, frame, 10);
-	assert_int_equal(ram[BUF_GPA + 16 + 10], 1);
-	assert_int_equal(ram[BUF_GPA + 16 + 11], 0);
-	assert_memory_equal(ram + BUF_GPA + 16 + 12, frame + 12, 4);
-	stop_vm();
-	state_writer_free(&w);
-}
-
 /* Where fields lie in the saved record of one virtio-rng (one queue). */
 enum {
 	AT_DEVICES = 0,
@@ -474,6 +469,244 @@ static void test_pci_corrupt(void **state)
 	every_cut_refused();
 }
 
+/* A driver set up nr_queues and went quiet: the device's state (save) or the VM's (save_vm). */
+static void ready_state(unsigned nr_queues, struct state_writer *w, void (*save_fn)(struct state_writer *))
+{
+	memset(ram, 0, sizeof(ram));
+	start_vm();
+	driver_setup(nr_queues);
+	fake_host_run_io(&f, 4);
+	save_fn(w);
+	stop_vm();
+}
+
+/* The VM's blob w restored into a fresh VM, which saves the same bytes again; the VM is left running. */
+static void restore_same(const struct state_writer *w)
+{
+	struct state_writer again;
+	struct state_reader r;
+	struct errmsg e = { "" };
+
+	start_vm();
+	state_reader_init(&r, w->buf, w->len, "VM");
+	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), 0);
+	save_vm(&again);
+	assert_int_equal(again.len, w->len);
+	assert_memory_equal(again.buf, w->buf, w->len);
+	state_writer_free(&again);
+}
+
+/* The device's own state ends its record: the field `from_end` bytes before the end set to value is refused. */
+static void own_field_rejected(unsigned nr_queues, size_t from_end, uint64_t value, unsigned size, const char *want)
+{
+	struct state_writer w;
+	struct errmsg e = { "" };
+
+	ready_state(nr_queues, &w, save);
+	put_le(w.buf + w.len - from_end, value, size);
+	start_vm();
+	assert_int_equal(restore(w.buf, w.len, &e), -EINVAL);
+	assert_string_equal(e.text, want);
+	stop_vm();
+	state_writer_free(&w);
+}
+
+/*
+ * virtio-net takes a receive buffer and holds it until a frame comes. Saved
+ * then, the restored device must take that buffer again for the next frame:
+ * its chain's host addresses belonged to the old process.
+ */
+static void test_net_held_buffer(void **state)
+{
+	static const uint8_t frame[16] = "0123456789abcdef"; /* a 12-byte virtio-net header and 4 bytes */
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e = { "" };
+	uint8_t mac[6], restored_mac[6];
+	(void)state;
+
+	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-net";
+	memset(ram, 0, sizeof(ram));
+	start_vm();
+	driver_setup(2);
+	offer(1); /* on the receive queue: no frame yet, so the device holds the buffer */
+	fake_host_run_io(&f, 4);
+	assert_int_equal(used_idx(), 0);
+	virtio_config_read(virtio_kind_device(rng->data, 0), 0, mac, sizeof(mac));
+	save_vm(&w);
+	stop_vm();
+
+	start_vm();
+	state_reader_init(&r, w.buf, w.len, "VM");
+	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), 0);
+	/* The random MAC the guest read is its MAC still. */
+	virtio_config_read(virtio_kind_device(rng->data, 0), 0, restored_mac, sizeof(restored_mac));
+	assert_memory_equal(restored_mac, mac, sizeof(mac));
+	assert_int_equal(send(fake_host_tap_peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	fake_host_run_io(&f, 4);
+	assert_int_equal(used_idx(), 1);
+	/* The frame, with the header's num_buffers (bytes 10-11) set to 1 by the device. */
+	assert_memory_equal(ram + BUF_GPA + 16 * 1, frame, 10);
+	assert_int_equal(ram[BUF_GPA + 16 + 10], 1);
+	assert_int_equal(ram[BUF_GPA + 16 + 11], 0);
+	assert_memory_equal(ram + BUF_GPA + 16 + 12, frame + 12, 4);
+	stop_vm();
+	state_writer_free(&w);
+
+	/* Its own record: the MAC, then rx_held. */
+	own_field_rejected(2, 7, 0x665544332211, 6,
+			   "virtio-net state: mac: virtio-net0: 11:22:33:44:55:66 is a multicast address");
+	own_field_rejected(2, 1, 1, 1,
+			   "virtio-net state: rx_held: virtio-net0: a receive buffer held, but none is taken from the "
+			   "queue");
+}
+
+static void set_drive_size(off_t size)
+{
+	int fd = open(drive_path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+/* virtio-blk: its capacity is what it saves; a file that changed size since is refused. */
+static void test_blk_state(void **state)
+{
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e = { "" };
+	char want[256];
+	(void)state;
+
+	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-blk";
+	set_drive_size(1 << 20);
+	ready_state(1, &w, save_vm);
+	restore_same(&w);
+	stop_vm();
+
+	set_drive_size(2 << 20);
+	start_vm();
+	state_reader_init(&r, w.buf, w.len, "VM");
+	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), -EINVAL);
+	snprintf(want, sizeof(want), "virtio-blk state: capacity: drive '%s': 4096 sectors, the guest saw 2048 (the "
+		 "file changed since the snapshot)", drive_path);
+	assert_string_equal(e.text, want);
+	stop_vm();
+	state_writer_free(&w);
+
+	set_drive_size(1 << 20);
+	snprintf(want, sizeof(want), "virtio-blk state: capacity: drive '%s': 2048 sectors, the guest saw 7 (the "
+		 "file changed since the snapshot)", drive_path);
+	own_field_rejected(1, 8, 7, 8, want);
+}
+
+/* The event queue's used index and the id of the event in its first buffer. */
+static uint32_t vsock_event(uint16_t *used)
+{
+	uint32_t id;
+
+	*used = used_idx_on(2);
+	memcpy(&id, ram + BUF_GPA + QUEUE_RINGS * 2 + 16 * 1, sizeof(id));
+	return le32toh(id);
+}
+
+/*
+ * virtio-vsock: the guest CID is saved; a restored device owes the guest
+ * TRANSPORT_RESET, sent into an event buffer posted before the snapshot, or
+ * into the next one the driver posts.
+ */
+static void test_vsock_state(void **state)
+{
+	struct state_writer w;
+	uint16_t used;
+	(void)state;
+
+	transport = VIRTIO_TRANSPORT_MMIO;
+	kind = "virtio-vsock";
+	memset(ram, 0, sizeof(ram));
+	start_vm();
+	driver_setup(3);
+	offer_on(2, 1);
+	fake_host_run_io(&f, 4);
+	assert_int_equal(used_idx_on(2), 0); /* no event without a restore */
+	memset(ram + BUF_GPA + QUEUE_RINGS * 2 + 16, 0xff, 16);
+	save_vm(&w);
+	stop_vm();
+	restore_same(&w);
+	fake_host_run_io(&f, 4);
+	assert_int_equal(vsock_event(&used), VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	assert_int_equal(used, 1);
+	assert_int_equal(((struct vring_used *)(ram + USED_GPA + QUEUE_RINGS * 2))->ring[0].len, 4);
+	stop_vm();
+	state_writer_free(&w);
+
+	/* No event buffer yet: the reset waits for the first one. */
+	ready_state(3, &w, save_vm);
+	memset(ram + BUF_GPA + QUEUE_RINGS * 2 + 16, 0xff, 16);
+	restore_same(&w);
+	fake_host_run_io(&f, 4);
+	assert_int_equal(used_idx_on(2), 0);
+	offer_on(2, 1);
+	fake_host_run_io(&f, 4);
+	assert_int_equal(vsock_event(&used), VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	assert_int_equal(used, 1);
+	stop_vm();
+	state_writer_free(&w);
+
+	own_field_rejected(3, 4, 4, 4, "virtio-vsock state: guest_cid: virtio-vsock0: 4 saved, this device has 3");
+}
+
+/* virtio-console on the host console holds nothing of its own; on the exec channel it cannot be saved. */
+static void test_console_state(void **state)
+{
+	struct state_writer w;
+	int sv[2];
+	(void)state;
+
+	transport = VIRTIO_TRANSPORT_PCI;
+	kind = "virtio-console";
+	ready_state(2, &w, save_vm);
+	restore_same(&w);
+	stop_vm();
+	state_writer_free(&w);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&f.cfg, 0, sizeof(f.cfg));
+	vcon_config_of(&f.cfg)->channel = true;
+	vcon_config_of(&f.cfg)->channel_fd = sv[0];
+	assert_int_equal(fake_host_init(&f, ram, sizeof(ram)), 0);
+	assert_int_equal(fake_host_add(&f, "pci"), 0);
+	assert_int_equal(fake_host_add(&f, "virtio-console"), 0);
+	state_writer_init(&w);
+	assert_int_equal(devices_save(f.devices.devices, f.devices.nr, &w), -EOPNOTSUPP);
+	state_writer_free(&w);
+	stop_vm();
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static int make_files(void **state)
+{
+	int fd = mkstemp(drive_path);
+
+	(void)state;
+	if (fd < 0 || !mkdtemp(vsock_dir))
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int remove_files(void **state)
+{
+	(void)state;
+	unlink(drive_path);
+	rmdir(vsock_dir);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,8 +716,11 @@ int main(void)
 		cmocka_unit_test(test_net_mtu),
 		cmocka_unit_test(test_core_corrupt),
 		cmocka_unit_test(test_pci_corrupt),
+		cmocka_unit_test(test_blk_state),
+		cmocka_unit_test(test_vsock_state),
+		cmocka_unit_test(test_console_state),
 	};
 
 	alarm(TEST_TIMEOUT);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_files, remove_files);
 }
