@@ -27,6 +27,9 @@ extern const struct option_usage firecracker_usage;
 int cmd_exec(int argc, char **argv);
 extern const struct option_usage exec_usage;
 extern const struct option_usage daemon_usage;
+/* kvmini restore DIR: a daemon that starts with the snapshot in DIR (src/cmd/daemon.c). */
+int cmd_restore(int argc, char **argv);
+extern const struct option_usage restore_usage;
 /* kvmini snapshot: pauses a VM through its API socket and saves it into a directory (src/cmd/snapshot.c). */
 int cmd_snapshot(int argc, char **argv);
 extern const struct option_usage snapshot_usage;
@@ -84,12 +87,21 @@ struct daemon_args {
 	const char *config_file;
 	const char *id;        /* the instance id (GET /, log lines); NULL: "kvmini-PID" */
 	bool verbose;
+	/* kvmini restore: the snapshot's directory (its files state and memory), restored at once */
+	const char *restore_dir;
+	bool paused, track_dirty_pages; /* the restored VM stays paused; it records written pages for Diff */
 };
 
 /* The configuration's defaults in API mode (args zeroed): devices on virtio-mmio, as Firecracker puts them. */
 void daemon_args_init(struct daemon_args *args);
 /* Runs the daemon with its options parsed: its exit code, what went wrong said on stderr. */
 int daemon_run(struct daemon_args *args);
+/*
+ * `kvmini restore DIR [options]` into a (daemon_args_init first): 0;
+ * -ECANCELED for --help; -EINVAL with the message for a usage error. Pure,
+ * for the unit tests.
+ */
+int restore_parse_args(int argc, char **argv, struct daemon_args *a, struct errmsg *e);
 /* What `kvmini snapshot` takes. */
 struct snapshot_args {
 	const char *sock, *out;

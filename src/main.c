@@ -12,6 +12,7 @@ const struct command commands[] = {
 	{ "exec", "run a command in a fresh guest on a read-only share of this host's root", cmd_exec, &exec_usage },
 	{ "smoke", "boot a kernel and say whether it passed (for CI)", cmd_smoke, &smoke_usage },
 	{ "daemon", "serve the API socket; configure and start a VM through it", cmd_daemon, &daemon_usage },
+	{ "restore", "bring back a VM that kvmini snapshot saved, in this process", cmd_restore, &restore_usage },
 	{ "firecracker", "behave as Firecracker, for its clients (also: a symlink named firecracker)", cmd_firecracker,
 	  &firecracker_usage },
 	{ "pause", "pause a VM through its API socket", cmd_ctl, &ctl_usage },

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The command line of kvmini snapshot. */
+/* The command lines of kvmini snapshot and kvmini restore. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +36,7 @@ static void set_args(const char *command, const char *const *args)
 }
 
 static struct snapshot_args snap;
+static struct daemon_args restore;
 
 static void parse_snapshot(const char *const *args)
 {
@@ -43,7 +44,16 @@ static void parse_snapshot(const char *const *args)
 	p.ret = snapshot_parse_args(p.argc, p.argv, &snap, &p.e);
 }
 
+static void parse_restore(const char *const *args)
+{
+	set_args("restore", args);
+	memset(&restore, 0, sizeof(restore));
+	daemon_args_init(&restore);
+	p.ret = restore_parse_args(p.argc, p.argv, &restore, &p.e);
+}
+
 #define SNAPSHOT(...) parse_snapshot((const char *const[]){ __VA_ARGS__, NULL })
+#define RESTORE(...) parse_restore((const char *const[]){ __VA_ARGS__, NULL })
 
 static void expect_error(const char *fragment)
 {
@@ -81,6 +91,45 @@ static void test_snapshot(void **state)
 	assert_int_equal(p.ret, -ECANCELED);
 }
 
+static void test_restore(void **state)
+{
+	(void)state;
+	RESTORE("snap");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(restore.restore_dir, "snap");
+	assert_false(restore.paused);
+	assert_false(restore.track_dirty_pages);
+	assert_null(restore.cfg.api_sock);
+
+	RESTORE("/var/snap", "--api-sock", "/run/r.sock", "--paused", "--track-dirty-pages", "--no-seccomp", "-v");
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(restore.restore_dir, "/var/snap");
+	assert_string_equal(restore.cfg.api_sock, "/run/r.sock");
+	assert_true(restore.paused);
+	assert_true(restore.track_dirty_pages);
+	assert_true(restore.cfg.no_seccomp);
+	assert_true(restore.verbose);
+
+	/* DIR first, once; the daemon's options that describe a new VM are not a restore's. */
+	RESTORE("--api-sock", "/run/r.sock", "snap");
+	expect_error("directory comes first");
+	set_args("restore", (const char *const[]){ NULL });
+	p.ret = restore_parse_args(p.argc, p.argv, &restore, &p.e);
+	expect_error("directory comes first");
+	RESTORE("snap", "other");
+	expect_error("other");
+	RESTORE("snap", "--config-file", "vm.json");
+	expect_error("--config-file");
+	RESTORE("snap", "--transport", "pci");
+	expect_error("--transport");
+	RESTORE("snap", "--uid", "1000");
+	assert_int_equal(p.ret, 0);
+	RESTORE("--help");
+	assert_int_equal(p.ret, -ECANCELED);
+	RESTORE("snap", "--help");
+	assert_int_equal(p.ret, -ECANCELED);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -93,6 +142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_restore),
 	};
 
 	alarm(10);
