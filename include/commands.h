@@ -27,9 +27,24 @@ extern const struct option_usage firecracker_usage;
 int cmd_exec(int argc, char **argv);
 extern const struct option_usage exec_usage;
 extern const struct option_usage daemon_usage;
+/* kvmini restore DIR: a daemon that starts with the snapshot in DIR (src/cmd/daemon.c). */
+int cmd_restore(int argc, char **argv);
+extern const struct option_usage restore_usage;
+/* kvmini snapshot: pauses a VM through its API socket and saves it into a directory (src/cmd/snapshot.c). */
+int cmd_snapshot(int argc, char **argv);
+extern const struct option_usage snapshot_usage;
 /* kvmini pause|resume|stop|status|stats|regs: a client of the API socket (src/cmd/ctl.c); argv[0] says which. */
 int cmd_ctl(int argc, char **argv);
 extern const struct option_usage ctl_usage;
+/*
+ * One request to the API socket sock, answered within timeout_s: 0 with
+ * the status and the body (*resp, NULL when none) in buf; -1 with the
+ * reason in e when there was no answer.
+ */
+int ctl_exchange(const char *sock, int timeout_s, const char *method, const char *path, const char *body, char *buf,
+		 size_t cap, int *status, const char **resp, size_t *resp_len, struct errmsg *e);
+/* An error answer on stderr: "kvmini: 400 Bad Request: <fault_message>". */
+void ctl_print_fault(int status, const char *body, size_t len);
 
 /*
  * Options more than one command takes (src/cmd/shared_options.c), declared
@@ -72,12 +87,32 @@ struct daemon_args {
 	const char *config_file;
 	const char *id;        /* the instance id (GET /, log lines); NULL: "kvmini-PID" */
 	bool verbose;
+	/* kvmini restore: the snapshot's directory (its files state and memory), restored at once */
+	const char *restore_dir;
+	bool paused, track_dirty_pages; /* the restored VM stays paused; it records written pages for Diff */
 };
 
 /* The configuration's defaults in API mode (args zeroed): devices on virtio-mmio, as Firecracker puts them. */
 void daemon_args_init(struct daemon_args *args);
 /* Runs the daemon with its options parsed: its exit code, what went wrong said on stderr. */
 int daemon_run(struct daemon_args *args);
+/*
+ * `kvmini restore DIR [options]` into a (daemon_args_init first): 0;
+ * -ECANCELED for --help; -EINVAL with the message for a usage error. Pure,
+ * for the unit tests.
+ */
+int restore_parse_args(int argc, char **argv, struct daemon_args *a, struct errmsg *e);
+/* What `kvmini snapshot` takes. */
+struct snapshot_args {
+	const char *sock, *out;
+	bool diff, keep_paused;
+};
+
+/* `kvmini snapshot`'s options into a: 0; -ECANCELED for --help; -EINVAL with the message. Pure, for the unit tests. */
+int snapshot_parse_args(int argc, char **argv, struct snapshot_args *a, struct errmsg *e);
+/* The files of a snapshot directory (kvmini snapshot --out DIR, kvmini restore DIR). */
+#define SNAPSHOT_STATE_FILE "state"
+#define SNAPSHOT_MEMORY_FILE "memory"
 
 /* What Firecracker's command line fills (src/cmd/firecracker.c). */
 struct firecracker_args {

@@ -29,6 +29,15 @@
 int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e);
 
 /*
+ * Opens or creates a regular file to write kvmini's output into (a
+ * snapshot's files): flags is O_WRONLY or O_RDWR, with O_CREAT and O_TRUNC
+ * as wanted; a new file gets mode 0600. As open_file with no_follow: a
+ * symbolic link as the last component is refused (-ELOOP), and so is an
+ * existing file of another kind (-EINVAL), before it is opened or truncated.
+ */
+int create_file(const char *what, const char *path, int flags, struct errmsg *e);
+
+/*
  * open_file's checks of path without opening it (kvmini's user need not be
  * able to read it yet): it exists, is of a kind in `kinds`, and with
  * no_follow is not a symbolic link. Messages as open_file's.

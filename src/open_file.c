@@ -40,16 +40,15 @@ int check_file(const char *what, const char *path, unsigned kinds, bool no_follo
 	return check_kind(what, path, st.st_mode, kinds, e);
 }
 
-int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e)
+/*
+ * What open returned, checked again now that it is open (the look before
+ * could be raced) and made blocking: the descriptor, or the error with fd closed.
+ */
+static int opened(const char *what, const char *path, int fd, unsigned kinds, struct errmsg *e)
 {
 	struct stat st;
-	int fd, err;
+	int err;
 
-	/* A look first spares a device the open (opening some does something); the check after the open counts. */
-	if ((err = check_file(what, path, kinds, no_follow, e)))
-		return err;
-	/* O_NONBLOCK: had a FIFO taken the file's place since, opening it for reading would wait for a writer. */
-	fd = open(path, access | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (no_follow ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return errmsg_set(e, errno, "%s '%s': %s", what, path, strerror(errno));
 	if (fstat(fd, &st))
@@ -61,6 +60,30 @@ int open_file(const char *what, const char *path, int access, unsigned kinds, bo
 		return fd;
 	close(fd);
 	return err;
+}
+
+int open_file(const char *what, const char *path, int access, unsigned kinds, bool no_follow, struct errmsg *e)
+{
+	int fd, err;
+
+	/* A look first spares a device the open (opening some does something); the check after the open counts. */
+	if ((err = check_file(what, path, kinds, no_follow, e)))
+		return err;
+	/* O_NONBLOCK: had a FIFO taken the file's place since, opening it for reading would wait for a writer. */
+	fd = open(path, access | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (no_follow ? O_NOFOLLOW : 0));
+	return opened(what, path, fd, kinds, e);
+}
+
+int create_file(const char *what, const char *path, int flags, struct errmsg *e)
+{
+	struct stat st;
+	int fd, err;
+
+	/* A file already there is checked before O_TRUNC could cut it (a device, a link to someone else's file). */
+	if (!lstat(path, &st) && (err = check_kind(what, path, st.st_mode, OPEN_REGULAR, e)))
+		return err;
+	fd = open(path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW, 0600);
+	return opened(what, path, fd, OPEN_REGULAR, e);
 }
 
 int read_file(const char *what, const char *path, size_t max, uint8_t **data, size_t *len, struct errmsg *e)

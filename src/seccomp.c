@@ -39,7 +39,8 @@ struct call_row {
  * when it replays the writes KVM batched (vm_pause, vm_join, its tick). The
  * API thread does none: it hands pause and resume to the main thread, and
  * only reads counters and registers, raises the keyboard's line for
- * Ctrl-Alt-Del and requests a stop (which kicks the vCPUs).
+ * Ctrl-Alt-Del and requests a stop (which kicks the vCPUs). A snapshot's
+ * files it opens (and creates) itself, and hands them to the main thread.
  */
 static const struct call_row syscalls[] = {
 	/*                        main vCPU I/O  API */
@@ -105,7 +106,8 @@ static const struct call_row syscalls[] = {
 	CALL(socket,              X,   _,   X,   _),
 	CALL(connect,             X,   _,   X,   _),
 	CALL(timerfd_settime,     X,   _,   X,   _),
-	CALL(openat,              _,   _,   X,   X), /* and virtio-fs: a share reopens its handles through /proc/self/fd */
+	/* and virtio-fs: a share reopens its handles through /proc/self/fd; the API: a snapshot's files, O_CREAT too */
+	CALL(openat,              _,   _,   X,   X),
 	/* at exit: removing the API socket file (after checking it is ours), stdio */
 	CALL(newfstatat,          X,   _,   X,   X),
 	CALL(unlink,              X,   _,   _,   _),

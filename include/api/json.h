@@ -16,8 +16,8 @@
 
 #include "errmsg.h"
 
-/* JSON_OBJECT: a nested object, kept as its text for the field's own reader (a rate limiter). */
-enum json_type { JSON_STRING, JSON_UINT, JSON_BOOL, JSON_OBJECT };
+/* JSON_OBJECT, JSON_ARRAY: a nested value, kept as its text for the field's own reader (a rate limiter). */
+enum json_type { JSON_STRING, JSON_UINT, JSON_BOOL, JSON_OBJECT, JSON_ARRAY };
 
 struct json_field {
 	const char *name; /* at most 64 bytes */
@@ -29,7 +29,7 @@ struct json_field {
 	uint64_t *uint;  /* JSON_UINT: a non-negative integer in [min, max] */
 	uint64_t min, max;
 	bool *boolean;   /* JSON_BOOL */
-	const char **object; /* JSON_OBJECT: where the object's text starts in the input, and its length */
+	const char **object; /* JSON_OBJECT, JSON_ARRAY: where its text starts in the input, and its length */
 	size_t *object_len;
 };
 

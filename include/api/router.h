@@ -22,6 +22,7 @@
 #include "errmsg.h"
 #include "log.h"
 #include "metrics.h"
+#include "snapshot/snapshot.h"
 
 /* Firecracker's answer to a pre-boot request after the start; kvmini's backends use it too. */
 #define API_MSG_STARTED "The requested operation is not supported after starting the microVM."
@@ -40,6 +41,25 @@ enum api_action {
 	API_ACTION_STOP, /* kvmini's own: stop the guest at once */
 	API_ACTION_FLUSH_METRICS, /* a line into the metrics file now (include/metrics.h) */
 };
+
+/* PUT /snapshot/create: the paths as the client gave them (the backend opens them). */
+struct api_snapshot_create {
+	enum snapshot_type type;
+	char state_path[VM_PATH_MAX], mem_path[VM_PATH_MAX];
+};
+
+/* PUT /snapshot/load: mem_path from mem_backend (File) or the older mem_file_path. */
+struct api_snapshot_load {
+	char state_path[VM_PATH_MAX], mem_path[VM_PATH_MAX];
+	bool track_dirty_pages; /* or its older name enable_diff_snapshots */
+	bool resume;            /* resume_vm: Running once loaded, else Paused */
+};
+
+/* PUT /snapshot/create on a VM that runs. */
+#define API_MSG_SNAPSHOT_RUNNING \
+	"Cannot create a snapshot: the microVM is running; pause it first (PATCH /vm {\"state\": \"Paused\"})."
+/* Firecracker's answer to a load once anything but the logger and metrics was configured. */
+#define API_MSG_LOAD_CONFIGURED "Loading a microVM snapshot is not allowed after configuring boot-specific resources."
 
 /*
  * What the endpoints act on. Every operation returns 0 or a negative errno
@@ -64,6 +84,18 @@ struct api_backend {
 	/* PUT /logger and PUT /metrics (include/log.h, include/metrics.h): before InstanceStart only, as Firecracker. */
 	int (*set_logger)(void *ctx, const struct log_file_config *c, struct errmsg *e);
 	int (*set_metrics)(void *ctx, const struct metrics_config *c, struct errmsg *e);
+	/*
+	 * PUT /snapshot/create: the paused VM into the two files (vm_snapshot).
+	 * -EINPROGRESS: handed to the VM's thread, which takes as long as
+	 * writing guest RAM does; pending_result then tells the outcome.
+	 */
+	int (*create_snapshot)(void *ctx, const struct api_snapshot_create *p, struct errmsg *e);
+	/* The pending request's outcome: -EINPROGRESS while under way (its deadline is the backend's), else 0 or its error. */
+	int (*pending_result)(void *ctx, struct errmsg *e);
+	/* Optional: an eventfd that becomes readable when a pending request may have ended; -1: none (the server polls). */
+	int (*pending_fd)(void *ctx);
+	/* PUT /snapshot/load: a VM from the two files, into a daemon nothing configured yet. */
+	int (*load_snapshot)(void *ctx, const struct api_snapshot_load *p, struct errmsg *e);
 };
 
 /*
@@ -74,6 +106,15 @@ struct api_backend {
  */
 int api_route(const struct api_backend *b, void *ctx, const struct http_request *req, char *out, size_t cap,
 	      int *status);
+
+/*
+ * api_route's status for a request whose answer comes later (PUT
+ * /snapshot/create, the one that can take minutes): the server serves the
+ * other clients meanwhile and asks api_route_pending for the answer.
+ */
+#define API_STATUS_PENDING 0
+/* The answer to the request api_route left pending, as api_route gives it; API_STATUS_PENDING while it still is. */
+int api_route_pending(const struct api_backend *b, void *ctx, char *out, size_t cap, int *status);
 
 /* A {"fault_message": msg} body; returns its length. */
 int api_fault_body(char *out, size_t cap, const char *msg);

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 
 #include "api/backend.h"
+#include "api/snapshot_files.h"
 #include "clock.h"
 #include "commands.h"
 #include "exit_codes.h"
@@ -70,6 +71,16 @@ static bool request_finished(const struct api_ctl *ctl, uint64_t seq)
 	return ctl->request_done >= seq;
 }
 
+/* Called with the lock held: whether a request can be handed to the main thread now. */
+static int request_possible(const struct api_ctl *ctl, struct errmsg *e)
+{
+	if (!ctl->vm)
+		return errmsg_set(e, EINVAL, MSG_NOT_STARTED);
+	if (ctl->request != API_REQUEST_NONE)
+		return errmsg_set(e, EBUSY, "an earlier pause, resume or snapshot is still under way; try again");
+	return 0;
+}
+
 static int set_paused(void *ctx, bool paused, struct errmsg *e)
 {
 	struct api_ctl *ctl = ctx;
@@ -78,14 +89,8 @@ static int set_paused(void *ctx, bool paused, struct errmsg *e)
 	int err;
 
 	pthread_mutex_lock(&ctl->lock);
-	if (!ctl->vm) {
-		err = errmsg_set(e, EINVAL, MSG_NOT_STARTED);
+	if ((err = request_possible(ctl, e)))
 		goto out;
-	}
-	if (ctl->request != API_REQUEST_NONE) {
-		err = errmsg_set(e, EBUSY, "an earlier pause or resume is still under way; try again");
-		goto out;
-	}
 	ctl->request = paused ? API_REQUEST_PAUSE : API_REQUEST_RESUME;
 	seq = ++ctl->request_seq;
 	wake(ctl->request_fd);
@@ -109,27 +114,140 @@ out:
 	return err;
 }
 
+void api_snapshot_fds_close(struct api_snapshot_fds *fds)
+{
+	if (fds->state_fd >= 0)
+		close(fds->state_fd);
+	if (fds->mem_fd >= 0)
+		close(fds->mem_fd);
+	*fds = (struct api_snapshot_fds){ -1, -1 };
+}
+
+/*
+ * PUT /snapshot/create: on a paused VM, written by its thread (vm_snapshot)
+ * into the files opened here. It takes as long as writing guest RAM does:
+ * the request is left pending (the API serves its other clients), and
+ * pending_result gives the answer once done, or after API_SNAPSHOT_TIMEOUT_MS.
+ */
+static int create_snapshot(void *ctx, const struct api_snapshot_create *p, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	struct api_snapshot_fds fds;
+	enum api_state state;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	state = state_of(ctl);
+	pthread_mutex_unlock(&ctl->lock);
+	/* Checked before the files are opened: a refused request truncates nothing. */
+	if (state == API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
+	if (state == API_STATE_RUNNING)
+		return errmsg_set(e, EINVAL, API_MSG_SNAPSHOT_RUNNING);
+	/* Without the lock: a slow file system must not hold up GET /. */
+	if ((err = api_snapshot_open_create(p, &fds.state_fd, &fds.mem_fd, e)))
+		return err;
+	pthread_mutex_lock(&ctl->lock);
+	if ((err = request_possible(ctl, e))) {
+		pthread_mutex_unlock(&ctl->lock);
+		api_snapshot_fds_close(&fds);
+		return err;
+	}
+	ctl->snapshot_type = p->type;
+	ctl->snapshot = fds;
+	ctl->request = API_REQUEST_SNAPSHOT;
+	ctl->request_error[0] = '\0';
+	ctl->snapshot_seq = ++ctl->request_seq;
+	ctl->snapshot_deadline_ms = monotonic_ms() + API_SNAPSHOT_TIMEOUT_MS;
+	wake(ctl->request_fd);
+	pthread_mutex_unlock(&ctl->lock);
+	return -EINPROGRESS;
+}
+
+/* The pending snapshot's outcome; its descriptors closed here unless the VM's thread took them. */
+static int snapshot_result(void *ctx, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	struct api_snapshot_fds fds;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->snapshot_seq) {
+		err = errmsg_set(e, EINVAL, "no snapshot is being created");
+	} else if (request_finished(ctl, ctl->snapshot_seq)) {
+		err = ctl->request_result;
+		if (err)
+			/* As Firecracker: whatever stopped the snapshot is a 400. */
+			err = errmsg_set(e, EINVAL, "%s", ctl->request_error[0] ? ctl->request_error
+									 : "the microVM is stopping");
+	} else if (monotonic_ms() < ctl->snapshot_deadline_ms) {
+		err = -EINPROGRESS;
+	} else {
+		/* Not taken yet: withdrawn, so it cannot happen after the client was told it did not. */
+		if (!ctl->request_taken)
+			ctl->request = API_REQUEST_NONE;
+		err = errmsg_set(e, ETIMEDOUT, "the snapshot was not written within %d s%s", API_SNAPSHOT_TIMEOUT_MS / 1000,
+				 ctl->request_taken ? " (it still is; a pause, resume or snapshot is refused until then)"
+						    : "");
+	}
+	if (err == -EINPROGRESS) {
+		pthread_mutex_unlock(&ctl->lock);
+		return err;
+	}
+	ctl->snapshot_seq = 0;
+	/* Still here: never taken (withdrawn, or the VM went), so they are this thread's to close. */
+	fds = ctl->snapshot;
+	ctl->snapshot = (struct api_snapshot_fds){ -1, -1 };
+	pthread_mutex_unlock(&ctl->lock);
+	api_snapshot_fds_close(&fds);
+	return err;
+}
+
+static int snapshot_done_fd(void *ctx)
+{
+	return ((struct api_ctl *)ctx)->snapshot_done_fd;
+}
+
 /* Hands the VM's owner (the runner's loop) the pending request and reports the outcome to the waiting client. */
 static void run_request(void *ctx, struct vm *vm)
 {
 	struct api_ctl *ctl = ctx;
+	struct api_snapshot_fds fds = { -1, -1 };
+	enum snapshot_type type = SNAPSHOT_FULL;
+	struct errmsg e = { "" };
 	enum api_vm_request req;
 	int err;
 
 	pthread_mutex_lock(&ctl->lock);
 	req = ctl->request;
 	ctl->request_taken = req != API_REQUEST_NONE;
+	if (req == API_REQUEST_SNAPSHOT) {
+		/* Taken: this thread closes them. */
+		fds = ctl->snapshot;
+		type = ctl->snapshot_type;
+		ctl->snapshot = (struct api_snapshot_fds){ -1, -1 };
+	}
 	pthread_mutex_unlock(&ctl->lock);
 	if (req == API_REQUEST_NONE)
 		return;
-	err = req == API_REQUEST_PAUSE ? vm_pause(vm) : vm_resume(vm);
+	if (req == API_REQUEST_SNAPSHOT) {
+		err = vm_snapshot(vm, type, fds.state_fd, fds.mem_fd, &e);
+		api_snapshot_fds_close(&fds);
+		if (err && !e.text[0])
+			errmsg_set(&e, -err, "cannot create the snapshot: %s", strerror(-err));
+	} else {
+		err = req == API_REQUEST_PAUSE ? vm_pause(vm) : vm_resume(vm);
+	}
 	pthread_mutex_lock(&ctl->lock);
 	ctl->request_result = err;
+	snprintf(ctl->request_error, sizeof(ctl->request_error), "%s", e.text);
 	ctl->request_done = ctl->request_seq;
 	ctl->request = API_REQUEST_NONE;
 	ctl->request_taken = false;
 	pthread_cond_broadcast(&ctl->cond);
 	pthread_mutex_unlock(&ctl->lock);
+	if (req == API_REQUEST_SNAPSHOT)
+		wake(ctl->snapshot_done_fd);
 }
 
 /* A metrics line from the VM's counters now; vm NULL before it runs. */
@@ -165,15 +283,13 @@ static bool start_finished(const struct api_ctl *ctl, uint64_t unused)
 	return ctl->start != API_START_REQUESTED;
 }
 
-/* Called with the lock held; waits (without it) until the main thread has the VM running or gave up. */
-static int instance_start(struct api_ctl *ctl, struct errmsg *e)
+/*
+ * Called with the lock held, the start possible; waits (without it) until
+ * the main thread has the VM running (or, loaded, paused) or gave up.
+ * what says which start it is in the client's message ("start", "load").
+ */
+static int start(struct api_ctl *ctl, const char *what, struct errmsg *e)
 {
-	int err;
-
-	if (!ctl->daemon || ctl->start != API_START_IDLE)
-		return errmsg_set(e, EPERM, API_MSG_STARTED);
-	if ((err = api_config_startable(ctl->cfg, e)))
-		return err;
 	ctl->start = API_START_REQUESTED;
 	ctl->start_abandoned = false;
 	wake(ctl->start_fd);
@@ -184,9 +300,56 @@ static int instance_start(struct api_ctl *ctl, struct errmsg *e)
 	}
 	if (ctl->start == API_START_DONE)
 		return 0;
-	errmsg_set(e, EINVAL, "the microVM did not start: %s", ctl->start_error);
+	errmsg_set(e, EINVAL, "the microVM did not %s: %s", what, ctl->start_error);
 	ctl->start = API_START_IDLE;
 	return -EINVAL;
+}
+
+static int instance_start(struct api_ctl *ctl, struct errmsg *e)
+{
+	int err;
+
+	if (!ctl->daemon || ctl->start != API_START_IDLE)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	if ((err = api_config_startable(ctl->cfg, e)))
+		return err;
+	return start(ctl, "start", e);
+}
+
+/* Called with the lock held: Firecracker's rule, a load only into a process nothing configured or started. */
+static int loadable(const struct api_ctl *ctl, struct errmsg *e)
+{
+	if (!ctl->daemon || ctl->start != API_START_IDLE)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	if (ctl->configured)
+		return errmsg_set(e, EINVAL, API_MSG_LOAD_CONFIGURED);
+	return 0;
+}
+
+/* PUT /snapshot/load: the files opened here, restored by the daemon's main thread as its start (daemon.c). */
+static int load_snapshot(void *ctx, const struct api_snapshot_load *p, struct errmsg *e)
+{
+	struct api_ctl *ctl = ctx;
+	struct api_snapshot_fds fds;
+	int err;
+
+	pthread_mutex_lock(&ctl->lock);
+	err = loadable(ctl, e);
+	pthread_mutex_unlock(&ctl->lock);
+	if (err)
+		return err;
+	if ((err = api_snapshot_open_load(p, &fds.state_fd, &fds.mem_fd, e)))
+		return err;
+	pthread_mutex_lock(&ctl->lock);
+	if ((err = loadable(ctl, e))) {
+		api_snapshot_fds_close(&fds);
+	} else {
+		/* The main thread takes the files and closes them, whatever the outcome. */
+		ctl->load = (struct api_load){ fds, p->track_dirty_pages, p->resume };
+		err = start(ctl, "load the snapshot", e);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
 }
 
 static int action(void *ctx, enum api_action action, struct errmsg *e)
@@ -239,8 +402,8 @@ static int configure(void *ctx, const struct api_config_change *change, struct e
 	else if (change->section == &api_machine_config && machine->mem_size_mib << 20 > ctl->host_ram)
 		err = errmsg_set(e, EINVAL, "'mem_size_mib' %llu: more than this host's %llu MiB of RAM",
 				 (unsigned long long)machine->mem_size_mib, (unsigned long long)(ctl->host_ram >> 20));
-	else
-		err = api_config_apply(ctl->cfg, change, e);
+	else if (!(err = api_config_apply(ctl->cfg, change, e)))
+		ctl->configured = true;
 	pthread_mutex_unlock(&ctl->lock);
 	return err;
 }
@@ -474,20 +637,31 @@ const struct api_backend api_vm_backend = {
 	.get_device = get_device,
 	.set_logger = set_logger,
 	.set_metrics = set_metrics,
+	.create_snapshot = create_snapshot,
+	.pending_result = snapshot_result,
+	.pending_fd = snapshot_done_fd,
+	.load_snapshot = load_snapshot,
 };
 
 int api_ctl_init(struct api_ctl *ctl, bool daemon, struct vm_config *cfg, struct errmsg *e)
 {
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->daemon = daemon;
-	ctl->request_fd = -1;
+	ctl->snapshot = ctl->load.fds = (struct api_snapshot_fds){ -1, -1 };
 	ctl->start_fd = eventfd(0, EFD_CLOEXEC);
 	if (ctl->start_fd < 0)
 		return errmsg_set(e, errno, "eventfd: %s", strerror(errno));
 	ctl->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ctl->request_fd < 0) {
+	ctl->snapshot_done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ctl->request_fd < 0 || ctl->snapshot_done_fd < 0) {
+		int err = errmsg_set(e, errno, "eventfd: %s", strerror(errno));
+
 		close(ctl->start_fd);
-		return errmsg_set(e, errno, "eventfd: %s", strerror(errno));
+		if (ctl->request_fd >= 0)
+			close(ctl->request_fd);
+		if (ctl->snapshot_done_fd >= 0)
+			close(ctl->snapshot_done_fd);
+		return err;
 	}
 	pthread_mutex_init(&ctl->lock, NULL);
 	/* The API's deadlines are monotonic: a clock change must not stretch or cut them. */
@@ -505,8 +679,10 @@ int api_ctl_init(struct api_ctl *ctl, bool daemon, struct vm_config *cfg, struct
 
 void api_ctl_destroy(struct api_ctl *ctl)
 {
+	api_snapshot_fds_close(&ctl->load.fds); /* a load the main thread never took (the daemon was stopped) */
 	close(ctl->start_fd);
 	close(ctl->request_fd);
+	close(ctl->snapshot_done_fd);
 	pthread_cond_destroy(&ctl->cond);
 	pthread_mutex_destroy(&ctl->lock);
 }
@@ -524,8 +700,11 @@ void api_ctl_attach(void *ctx, struct vm *vm)
 		ctl->start = API_START_DONE;
 	/* The VM is going: a request its thread never took will not be carried out. */
 	if (!vm && ctl->request != API_REQUEST_NONE) {
+		if (ctl->request == API_REQUEST_SNAPSHOT)
+			wake(ctl->snapshot_done_fd);
 		ctl->request = API_REQUEST_NONE;
 		ctl->request_result = -EINVAL;
+		ctl->request_error[0] = '\0';
 		ctl->request_done = ctl->request_seq;
 	}
 	pthread_cond_broadcast(&ctl->cond);

@@ -381,6 +381,8 @@ static int type_error(struct reader *r, const struct json_field *f)
 		return errmsg_set(r->e, EINVAL, "'%s' must be true or false", f->name);
 	case JSON_OBJECT:
 		return errmsg_set(r->e, EINVAL, "'%s' must be an object", f->name);
+	case JSON_ARRAY:
+		return errmsg_set(r->e, EINVAL, "'%s' must be an array", f->name);
 	}
 	return -EINVAL;
 }
@@ -425,10 +427,11 @@ static int read_value(struct reader *r, const struct json_field *f, bool store)
 			return 0;
 		}
 		return type_error(r, f);
-	case JSON_OBJECT: {
+	case JSON_OBJECT:
+	case JSON_ARRAY: {
 		size_t start = r->pos;
 
-		if (c != '{')
+		if (c != (f->type == JSON_OBJECT ? '{' : '['))
 			return type_error(r, f);
 		if ((err = skip_value(r)))
 			return err;

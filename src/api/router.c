@@ -82,6 +82,15 @@ static int no_content(struct reply *r)
 	return 0;
 }
 
+/* No answer yet: api_route_pending gives it. */
+static int pending(struct reply *r)
+{
+	r->status = API_STATUS_PENDING;
+	if (r->cap)
+		r->out[0] = '\0';
+	return 0;
+}
+
 /* Ends a JSON answer: 200 with it, or a 500 when it did not fit. */
 static int finish_json(struct reply *r, struct json_out *j)
 {
@@ -423,11 +432,132 @@ static int get_regs(const struct call *c, struct reply *r)
 	return finish_json(r, &j);
 }
 
+/* PUT /snapshot/create: Firecracker's SnapshotCreateParams. */
+static int put_snapshot_create(const struct call *c, struct reply *r)
+{
+	struct api_snapshot_create p;
+	char type[8] = "Full";
+	const struct json_field f[] = {
+		{ .name = "snapshot_type", .type = JSON_STRING, .str = type, .str_cap = sizeof(type) },
+		{ .name = "snapshot_path", .type = JSON_STRING, .required = true, .str = p.state_path,
+		  .str_cap = sizeof(p.state_path) },
+		{ .name = "mem_file_path", .type = JSON_STRING, .required = true, .str = p.mem_path,
+		  .str_cap = sizeof(p.mem_path) },
+	};
+	struct errmsg e = { "" };
+	int err;
+
+	if ((err = read_body(c->req, f, sizeof(f) / sizeof(f[0]), &e)))
+		return fault(r, 400, "%s", e.text);
+	if (strcmp(type, "Full") && strcmp(type, "Diff"))
+		return fault(r, 400, "'snapshot_type' must be \"Full\" or \"Diff\", not \"%s\"", type);
+	p.type = strcmp(type, "Full") ? SNAPSHOT_DIFF : SNAPSHOT_FULL;
+	if (!p.state_path[0] || !p.mem_path[0])
+		return fault(r, 400, "'%s' is empty", p.state_path[0] ? "mem_file_path" : "snapshot_path");
+	err = c->b->create_snapshot(c->ctx, &p, &e);
+	if (err == -EINPROGRESS)
+		return pending(r);
+	if (err)
+		return backend_fault(r, err, &e);
+	return no_content(r);
+}
+
+/* mem_backend: {"backend_type": "File", "backend_path": ...}; Uffd (a page-fault handler process) is not kvmini's. */
+static int read_mem_backend(const char *text, size_t len, char *path, size_t path_cap, struct errmsg *e)
+{
+	char type[8];
+	const struct json_field f[] = {
+		{ .name = "backend_type", .type = JSON_STRING, .required = true, .str = type, .str_cap = sizeof(type) },
+		{ .name = "backend_path", .type = JSON_STRING, .required = true, .str = path, .str_cap = path_cap },
+	};
+	int err;
+
+	if ((err = json_read_object(text, len, f, 2, e)))
+		return errmsg_prefix(e, -err, "'mem_backend': ");
+	if (!strcmp(type, "Uffd"))
+		return errmsg_set(e, EINVAL, "'mem_backend': backend_type \"Uffd\" is not supported by kvmini: "
+					     "guest memory is mapped from the file (\"File\")");
+	if (strcmp(type, "File"))
+		return errmsg_set(e, EINVAL, "'mem_backend': backend_type must be \"File\" or \"Uffd\", not \"%s\"", type);
+	return 0;
+}
+
+static int count_item(void *ctx, const struct json_item *item, struct errmsg *e)
+{
+	(void)item;
+	(void)e;
+	++*(unsigned *)ctx;
+	return 0;
+}
+
+/* PUT /snapshot/load: Firecracker's SnapshotLoadParams, exactly one of mem_backend and mem_file_path. */
+static int put_snapshot_load(const struct call *c, struct reply *r)
+{
+	struct api_snapshot_load p;
+	char mem_file_path[VM_PATH_MAX];
+	const char *backend = NULL, *overrides = NULL, *vsock = NULL;
+	size_t backend_len = 0, overrides_len = 0, vsock_len = 0;
+	bool has_backend = false, has_file = false, has_overrides = false, has_vsock = false;
+	bool diff_old = false, track = false, resume = false, realtime = false;
+	char huge_pages[16] = "Snapshot";
+	unsigned nr_overrides = 0;
+	const struct json_field f[] = {
+		{ .name = "snapshot_path", .type = JSON_STRING, .required = true, .str = p.state_path,
+		  .str_cap = sizeof(p.state_path) },
+		{ .name = "mem_backend", .type = JSON_OBJECT, .present = &has_backend, .object = &backend,
+		  .object_len = &backend_len },
+		{ .name = "mem_file_path", .type = JSON_STRING, .present = &has_file, .str = mem_file_path,
+		  .str_cap = sizeof(mem_file_path) },
+		{ .name = "track_dirty_pages", .type = JSON_BOOL, .boolean = &track },
+		{ .name = "enable_diff_snapshots", .type = JSON_BOOL, .boolean = &diff_old },
+		{ .name = "resume_vm", .type = JSON_BOOL, .boolean = &resume },
+		{ .name = "network_overrides", .type = JSON_ARRAY, .present = &has_overrides, .object = &overrides,
+		  .object_len = &overrides_len },
+		{ .name = "vsock_override", .type = JSON_OBJECT, .present = &has_vsock, .object = &vsock,
+		  .object_len = &vsock_len },
+		{ .name = "clock_realtime", .type = JSON_BOOL, .boolean = &realtime },
+		{ .name = "huge_pages", .type = JSON_STRING, .str = huge_pages, .str_cap = sizeof(huge_pages) },
+	};
+	struct errmsg e = { "" };
+	int err;
+
+	if ((err = read_body(c->req, f, sizeof(f) / sizeof(f[0]), &e)))
+		return fault(r, 400, "%s", e.text);
+	if (has_backend && has_file)
+		return fault(r, 400, "give either 'mem_backend' or the older 'mem_file_path', not both");
+	if (!has_backend && !has_file)
+		return fault(r, 400, "missing field: 'mem_backend' (or the older 'mem_file_path')");
+	if (has_backend && read_mem_backend(backend, backend_len, p.mem_path, sizeof(p.mem_path), &e))
+		return fault(r, 400, "%s", e.text);
+	if (has_file)
+		memcpy(p.mem_path, mem_file_path, sizeof(p.mem_path));
+	/* What kvmini cannot do yet is refused rather than ignored: the VM would not be the one asked for. */
+	if (has_overrides && json_for_each(overrides, overrides_len, false, count_item, &nr_overrides, &e))
+		return fault(r, 400, "'network_overrides': %s", e.text);
+	if (nr_overrides || has_vsock)
+		return fault(r, 400, "'%s' is not supported by kvmini: the snapshot's own %s are used",
+			     nr_overrides ? "network_overrides" : "vsock_override",
+			     nr_overrides ? "tap devices" : "vsock socket path");
+	if (realtime)
+		return fault(r, 400, "'clock_realtime' is not supported by kvmini: the guest clock goes on from the "
+				     "snapshot's time");
+	if (strcmp(huge_pages, "Snapshot"))
+		return fault(r, 400, "'huge_pages' \"%s\" is not supported by kvmini: the snapshot's own setting is used "
+				     "(\"Snapshot\")", huge_pages);
+	if (!p.state_path[0] || !p.mem_path[0])
+		return fault(r, 400, "'%s' is empty", p.state_path[0] ? "backend_path" : "snapshot_path");
+	p.track_dirty_pages = track || diff_old;
+	p.resume = resume;
+	if ((err = c->b->load_snapshot(c->ctx, &p, &e)))
+		return backend_fault(r, err, &e);
+	return no_content(r);
+}
+
 /* Firecracker endpoints kvmini does not have: a clear 404 instead of a plain "no such path". */
 static bool firecracker_only(const char *path)
 {
 	static const char *const prefixes[] = { "/balloon/hinting/", "/cpu-config", "/hotplug/", "/mmds", "/pmem/",
-						"/serial", "/snapshot/" };
+						"/serial" };
 
 	for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
@@ -466,6 +596,8 @@ static const struct route routes[] = {
 	{ "/vm/config", .get = get_vm_config },
 	{ "/vm/stats", .get = get_stats },
 	{ "/vcpu/*/regs", .id_ok = vcpu_id_ok, .get = get_regs },
+	{ "/snapshot/create", .put = put_snapshot_create },
+	{ "/snapshot/load", .put = put_snapshot_load },
 };
 
 /* Whether path fits pattern; *id gets what "*" stood for (copied into id_buf). */
@@ -624,6 +756,26 @@ int api_route(const struct api_backend *b, void *ctx, const struct http_request 
 	int len = route(&c, &r);
 
 	*status = r.status;
-	metrics_count_request(req->method, req->path, r.status);
+	if (r.status != API_STATUS_PENDING)
+		metrics_count_request(req->method, req->path, r.status);
+	return len;
+}
+
+int api_route_pending(const struct api_backend *b, void *ctx, char *out, size_t cap, int *status)
+{
+	struct reply r = { .out = out, .cap = cap, .status = 500 };
+	struct errmsg e = { "" };
+	int err = b->pending_result(ctx, &e), len;
+
+	if (err == -EINPROGRESS)
+		len = pending(&r);
+	else if (err)
+		len = backend_fault(&r, err, &e);
+	else
+		len = no_content(&r);
+	*status = r.status;
+	/* Counted once answered; PUT /snapshot/create is the one request that waits. */
+	if (r.status != API_STATUS_PENDING)
+		metrics_count_request(HTTP_PUT, "/snapshot/create", r.status);
 	return len;
 }

@@ -33,6 +33,7 @@ enum conn_phase {
 	CONN_READING, /* waiting for (the rest of) a request */
 	CONN_WRITING, /* an answer is going out */
 	CONN_LINGER,  /* answered and shut for writing: dropping what the client still sends until it closes */
+	CONN_PENDING, /* its request's answer comes later (api_route_pending): out of the loop until then */
 };
 
 struct conn {
@@ -54,6 +55,7 @@ struct api_server {
 	ino_t ino;
 	int listen_fd;
 	int wake_fd;
+	int pending_fd; /* the backend's (not closed here), -1 if none */
 	const struct api_backend *backend;
 	void *backend_ctx;
 	struct event_loop loop;
@@ -245,6 +247,14 @@ static void conn_run(struct conn *c)
 		/* The answer is in c->body now: the request's bytes can go. */
 		memmove(c->in, c->in + used, c->in_len - (size_t)used);
 		c->in_len -= (size_t)used;
+		if (status == API_STATUS_PENDING) {
+			/* Nothing from this client is read until it is answered (pipelined requests wait their turn). */
+			c->phase = CONN_PENDING;
+			c->close_after = req.close;
+			c->deadline_ms = UINT64_MAX;
+			event_loop_remove(&c->server->loop, c->fd);
+			return;
+		}
 		if (!conn_answer(c, status, len > 0 ? c->body : NULL, req.close))
 			return;
 	}
@@ -314,11 +324,46 @@ static void on_wake(void *ctx, uint32_t events)
 	s->loop.done = true;
 }
 
+/* Answers the requests that were pending and have ended (the backend keeps their deadline). */
+static void answer_pending(struct api_server *s)
+{
+	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++) {
+		struct conn *c = s->conns[i];
+		int len, status;
+
+		if (!c || c->phase != CONN_PENDING)
+			continue;
+		len = api_route_pending(s->backend, s->backend_ctx, c->body, sizeof(c->body), &status);
+		if (status == API_STATUS_PENDING)
+			continue;
+		if (event_loop_add(&s->loop, c->fd, EPOLLOUT, on_conn, c)) {
+			conn_close(c);
+			continue;
+		}
+		if (conn_answer(c, status, len > 0 ? c->body : NULL, c->close_after))
+			conn_run(c);
+	}
+}
+
+static void on_pending(void *ctx, uint32_t events)
+{
+	struct api_server *s = ctx;
+	uint64_t count;
+
+	(void)events;
+	if (read(s->pending_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_debug("api: pending eventfd: %s", strerror(errno));
+	answer_pending(s);
+}
+
 /* Deadlines: a request that never completes gets 408, anything else that stalls is closed. */
 static void on_tick(void *ctx)
 {
 	struct api_server *s = ctx;
 	uint64_t now = monotonic_ms();
+
+	/* Without an eventfd of the backend's, this is how a pending answer is found (and its deadline kept). */
+	answer_pending(s);
 
 	for (unsigned i = 0; i < API_SERVER_CLIENTS; i++) {
 		struct conn *c = s->conns[i];
@@ -450,6 +495,7 @@ static struct api_server *create(const struct api_backend *backend, void *backen
 	s->loop.epfd = -1;
 	s->backend = backend;
 	s->backend_ctx = backend_ctx;
+	s->pending_fd = backend->pending_fd ? backend->pending_fd(backend_ctx) : -1;
 	return s;
 }
 
@@ -477,7 +523,8 @@ int api_server_start(struct api_server **server, const char *path, const struct 
 		goto fail;
 	}
 	if ((err = event_loop_init(&s->loop)) || (err = event_loop_add(&s->loop, s->wake_fd, EPOLLIN, on_wake, s)) ||
-	    (err = event_loop_add(&s->loop, s->listen_fd, EPOLLIN, on_listen, s))) {
+	    (err = event_loop_add(&s->loop, s->listen_fd, EPOLLIN, on_listen, s)) ||
+	    (s->pending_fd >= 0 && (err = event_loop_add(&s->loop, s->pending_fd, EPOLLIN, on_pending, s)))) {
 		errmsg_set(e, -err, "api: event loop: %s", strerror(-err));
 		goto fail;
 	}

@@ -79,10 +79,10 @@ const struct option_usage ctl_usage = {
 	.notes = "Exit status: 0 done, 1 the API refused (its fault_message is printed) or no answer, 2 usage error.",
 };
 
-static int connect_socket(const char *path, struct errmsg *e)
+static int connect_socket(const char *path, int timeout_s, struct errmsg *e)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = CTL_TIMEOUT_S };
+	struct timeval tv = { .tv_sec = timeout_s };
 	int fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
@@ -117,9 +117,8 @@ static bool send_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-/* One exchange; the answer's body lands in buf. */
-static int exchange(const char *sock, const char *method, const char *path, const char *body, char *buf,
-		    size_t cap, int *status, const char **resp, size_t *resp_len, struct errmsg *e)
+int ctl_exchange(const char *sock, int timeout_s, const char *method, const char *path, const char *body, char *buf,
+		 size_t cap, int *status, const char **resp, size_t *resp_len, struct errmsg *e)
 {
 	size_t len = 0;
 	int fd, n;
@@ -130,7 +129,7 @@ static int exchange(const char *sock, const char *method, const char *path, cons
 		     method, path, body ? strlen(body) : 0, body ? body : "");
 	if (n < 0 || (size_t)n >= cap)
 		return errmsg_set(e, E2BIG, "the request is too long");
-	if ((fd = connect_socket(sock, e)) < 0)
+	if ((fd = connect_socket(sock, timeout_s, e)) < 0)
 		return -1;
 	if (!send_all(fd, buf, (size_t)n)) {
 		errmsg_set(e, errno, "cannot send to %s: %s", sock, strerror(errno));
@@ -206,7 +205,7 @@ static int print_text(const char *body, size_t len)
 	return 0;
 }
 
-static void print_fault(int status, const char *body, size_t len)
+void ctl_print_fault(int status, const char *body, size_t len)
 {
 	char msg[1024] = "";
 	const struct json_field f[] = {
@@ -250,13 +249,13 @@ int cmd_ctl(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(regs_path, sizeof(regs_path), "/vcpu/%u/regs", args.vcpu);
-	if (exchange(args.sock, req->method, req->path ? req->path : regs_path, req->body, buf, sizeof(buf), &status,
-		     &resp, &resp_len, &e)) {
+	if (ctl_exchange(args.sock, CTL_TIMEOUT_S, req->method, req->path ? req->path : regs_path, req->body, buf,
+			 sizeof(buf), &status, &resp, &resp_len, &e)) {
 		log_error("%s", e.text);
 		return EXIT_RUNTIME_ERROR;
 	}
 	if (status < 200 || status > 299) {
-		print_fault(status, resp, resp_len);
+		ctl_print_fault(status, resp, resp_len);
 		if (args.json && resp)
 			printf("%.*s\n", (int)resp_len, resp);
 		return EXIT_RUNTIME_ERROR;

@@ -98,7 +98,7 @@ int cmd_help(int argc, char **argv)
 	for (cmd = commands; cmd->name; cmd++)
 		printf("  %-11s %s\n", cmd->name, cmd->summary);
 	printf("\n'kvmini help <command>' shows a command's options, 'kvmini help --man' the kvmini(1) man page.\n"
-	       "pause, resume, stop, status, stats and regs talk to a kvmini started with --api-sock\n"
+	       "pause, resume, stop, status, stats, regs and snapshot talk to a kvmini started with --api-sock\n"
 	       "(Firecracker's API; see docs/api.md).\n");
 	return 0;
 }

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "api/snapshot_files.h"
 #include "fake_backend.h"
 
 void fake_vm_reset(struct fake_vm *f)
@@ -77,6 +79,7 @@ static int fake_action(void *ctx, enum api_action action, struct errmsg *e)
 static int fake_configure(void *ctx, const struct api_config_change *change, struct errmsg *e)
 {
 	struct fake_vm *f = ctx;
+	int err;
 
 	f->configures++;
 	f->last = *change;
@@ -84,7 +87,9 @@ static int fake_configure(void *ctx, const struct api_config_change *change, str
 		return injected(f, e);
 	if (f->state != API_STATE_NOT_STARTED)
 		return errmsg_set(e, EPERM, API_MSG_STARTED);
-	return api_config_apply(&f->cfg, change, e);
+	err = api_config_apply(&f->cfg, change, e);
+	f->configured |= !err;
+	return err;
 }
 
 static int fake_read_config(void *ctx, int (*read)(const struct vm_config *cfg, void *arg), void *arg)
@@ -174,6 +179,58 @@ static int fake_set_metrics(void *ctx, const struct metrics_config *c, struct er
 	return f->real_outputs && metrics_open(c, e) ? -EINVAL : 0;
 }
 
+/* Both descriptors closed: the fake only shows that they could be had. */
+static void close_both(int state_fd, int mem_fd)
+{
+	close(state_fd);
+	close(mem_fd);
+}
+
+/* The real backend's rules: a paused VM, the files opened before the VM's thread would write them. */
+static int fake_create_snapshot(void *ctx, const struct api_snapshot_create *p, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+	int state_fd, mem_fd;
+
+	if (f->err)
+		return injected(f, e);
+	if (f->state == API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_NOT_STARTED);
+	if (f->state != API_STATE_PAUSED)
+		return errmsg_set(e, EINVAL, API_MSG_SNAPSHOT_RUNNING);
+	if (f->real_outputs) {
+		if (api_snapshot_open_create(p, &state_fd, &mem_fd, e))
+			return -EINVAL;
+		close_both(state_fd, mem_fd);
+	}
+	f->snapshots++;
+	f->last_snapshot = p->type;
+	return 0;
+}
+
+/* Into a daemon nothing configured; the VM is then Paused, or Running with resume_vm. */
+static int fake_load_snapshot(void *ctx, const struct api_snapshot_load *p, struct errmsg *e)
+{
+	struct fake_vm *f = ctx;
+	int state_fd, mem_fd;
+
+	if (f->err)
+		return injected(f, e);
+	if (f->state != API_STATE_NOT_STARTED)
+		return errmsg_set(e, EPERM, API_MSG_STARTED);
+	if (f->configured)
+		return errmsg_set(e, EINVAL, API_MSG_LOAD_CONFIGURED);
+	if (f->real_outputs) {
+		if (api_snapshot_open_load(p, &state_fd, &mem_fd, e))
+			return -EINVAL;
+		close_both(state_fd, mem_fd);
+	}
+	f->loads++;
+	f->last_load = *p;
+	f->state = p->resume ? API_STATE_RUNNING : API_STATE_PAUSED;
+	return 0;
+}
+
 const struct api_backend fake_backend = {
 	.describe = fake_describe,
 	.set_paused = fake_set_paused,
@@ -186,4 +243,6 @@ const struct api_backend fake_backend = {
 	.get_device = fake_get_device,
 	.set_logger = fake_set_logger,
 	.set_metrics = fake_set_metrics,
+	.create_snapshot = fake_create_snapshot,
+	.load_snapshot = fake_load_snapshot,
 };

@@ -23,7 +23,14 @@ struct fake_vm {
 	int action;  /* an enum api_action; -1: action not called */
 	unsigned configures, patches;
 	unsigned loggers, metrics; /* set_logger and set_metrics calls */
-	/* Set by a test: they set up the real log and metrics files (a fuzzer must not create files at will). */
+	bool configured;           /* a configure call succeeded: no snapshot load any more */
+	unsigned snapshots, loads; /* create_snapshot and load_snapshot calls that succeeded */
+	struct api_snapshot_load last_load;
+	enum snapshot_type last_snapshot;
+	/*
+	 * Set by a test: they set up the real log and metrics files, and open a
+	 * snapshot's files as the real backend does (a fuzzer must not create files at will).
+	 */
 	bool real_outputs;
 	struct api_config_change last;
 	unsigned regs_vcpu;

@@ -28,7 +28,7 @@ for section in NAME SYNOPSIS DESCRIPTION COMMANDS; do
 done
 
 checked=0
-for cmd in run smoke daemon pause; do
+for cmd in run smoke daemon pause snapshot restore; do
 	options=$("$BIN" help "$cmd" | sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\).*/\2/p')
 	[ -n "$options" ] || fail "kvmini help $cmd lists no options"
 	for opt in $options; do
@@ -40,4 +40,4 @@ for cmd in run smoke daemon pause; do
 	done
 done
 [ "$checked" -ge 30 ] || fail "only $checked options checked: help's format changed?"
-echo "install-test: ok: $BIN and $MAN, $checked options of run, smoke, daemon and pause in the page"
+echo "install-test: ok: $BIN and $MAN, $checked options of run, smoke, daemon, pause, snapshot and restore in the page"

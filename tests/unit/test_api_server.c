@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -39,7 +40,36 @@ static int fake_refuse(void *ctx, bool paused, struct errmsg *e)
 	return errmsg_set(e, EINVAL, "no");
 }
 
-static const struct api_backend backend = { .describe = fake_describe, .set_paused = fake_refuse };
+/* A snapshot whose answer comes when the test says: snapshot_result is its outcome, -EINPROGRESS until then. */
+static int snapshot_result = -EINPROGRESS;
+static int snapshot_done_fd = -1;
+
+static int fake_create_snapshot(void *ctx, const struct api_snapshot_create *p, struct errmsg *e)
+{
+	(void)ctx;
+	(void)p;
+	(void)e;
+	return -EINPROGRESS;
+}
+
+static int fake_pending_result(void *ctx, struct errmsg *e)
+{
+	int err = __atomic_load_n(&snapshot_result, __ATOMIC_ACQUIRE);
+
+	(void)ctx;
+	return err && err != -EINPROGRESS ? errmsg_set(e, -err, "the disk is full") : err;
+}
+
+static int fake_pending_fd(void *ctx)
+{
+	(void)ctx;
+	return snapshot_done_fd;
+}
+
+static const struct api_backend backend = {
+	.describe = fake_describe, .set_paused = fake_refuse, .create_snapshot = fake_create_snapshot,
+	.pending_result = fake_pending_result, .pending_fd = fake_pending_fd,
+};
 
 static int setup(void **state)
 {
@@ -47,6 +77,9 @@ static int setup(void **state)
 
 	(void)state;
 	described = 0;
+	snapshot_result = -EINPROGRESS;
+	snapshot_done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	assert_true(snapshot_done_fd >= 0);
 	snprintf(dir, sizeof(dir), "/tmp/kvmini-api-test.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/api.sock", dir);
@@ -60,6 +93,7 @@ static int teardown(void **state)
 	(void)state;
 	api_server_stop(server);
 	server = NULL;
+	close(snapshot_done_fd);
 	unlink(path);
 	rmdir(dir);
 	return 0;
@@ -459,6 +493,76 @@ static void test_abandoned_and_too_many(void **state)
 	}
 }
 
+/* Two responses from fd, which may come in one read. */
+static void read_two_statuses(int fd, int *first, int *second)
+{
+	static char buf[65536];
+	size_t len = 0, body_len;
+	const char *body;
+	int used;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+
+		if (n <= 0)
+			fail_msg("no two complete responses (%zu bytes, recv %zd, %s)", len, n, strerror(errno));
+		len += (size_t)n;
+		used = http_parse_response(buf, len, first, &body, &body_len);
+		if (used > 0 && http_parse_response(buf + used, len - (size_t)used, second, &body, &body_len) > 0)
+			return;
+	}
+}
+
+/* Nothing to read on fd for 300 ms: no answer yet. */
+static void expect_no_answer(int fd)
+{
+	struct timeval tv = { .tv_usec = 300 * 1000 }, back = { .tv_sec = 10 };
+	char c;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(recv(fd, &c, 1, 0), -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &back, sizeof(back));
+}
+
+#define PUT_SNAPSHOT(close)                                                                                      \
+	"PUT /snapshot/create HTTP/1.1\r\nHost: x\r\n" close "Content-Length: 44\r\n\r\n"                           \
+	"{\"snapshot_path\": \"s\", \"mem_file_path\": \"m\"}"
+
+/* A snapshot's answer comes when it is written; the other clients are served meanwhile, its own later requests after. */
+static void test_pending_answer(void **state)
+{
+	uint64_t one = 1;
+	int a, b, first, second;
+
+	(void)state;
+	a = client();
+	send_str(a, PUT_SNAPSHOT("") GET_ROOT);
+	expect_no_answer(a);
+	b = client();
+	send_str(b, GET_ROOT);
+	assert_int_equal(read_status(b), 200);
+	expect_no_answer(a);
+	/* Done: told through the backend's eventfd. */
+	__atomic_store_n(&snapshot_result, 0, __ATOMIC_RELEASE);
+	assert_int_equal(write(snapshot_done_fd, &one, sizeof(one)), sizeof(one));
+	read_two_statuses(a, &first, &second);
+	assert_int_equal(first, 204);
+	assert_int_equal(second, 200);
+	close(a);
+
+	/* A failure is the backend's fault answer, found by the tick alone; Connection: close is kept. */
+	__atomic_store_n(&snapshot_result, -EINPROGRESS, __ATOMIC_RELEASE);
+	a = client();
+	send_str(a, PUT_SNAPSHOT("Connection: close\r\n"));
+	expect_no_answer(a);
+	__atomic_store_n(&snapshot_result, -EINVAL, __ATOMIC_RELEASE);
+	assert_int_equal(read_status(a), 400);
+	assert_true(closed_by_server(a));
+	close(a);
+	close(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -476,6 +580,7 @@ int main(void)
 		T(test_pipelined_then_half_close),
 		T(test_bad_requests_close),
 		T(test_abandoned_and_too_many),
+		T(test_pending_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,6 +126,28 @@ static void test_object_field(void **state)
 	assert_int_equal(json_read_object(text, strlen(text), f, 1, &e), -EINVAL);
 }
 
+/* A nested array likewise (a snapshot load's network_overrides); an object is not one. */
+static void test_array_field(void **state)
+{
+	const char *arr = NULL;
+	size_t arr_len = 0;
+	const struct json_field f[] = {
+		{ .name = "network_overrides", .type = JSON_ARRAY, .object = &arr, .object_len = &arr_len },
+	};
+	struct errmsg e = { "" };
+	const char *text = "{\"network_overrides\": [{\"iface_id\": \"eth0\"}, []] }";
+	(void)state;
+
+	assert_int_equal(json_read_object(text, strlen(text), f, 1, &e), 0);
+	assert_int_equal(arr_len, strlen("[{\"iface_id\": \"eth0\"}, []]"));
+	assert_memory_equal(arr, "[{", 2);
+	text = "{\"network_overrides\": {}}";
+	assert_int_equal(json_read_object(text, strlen(text), f, 1, &e), -EINVAL);
+	assert_string_equal(e.text, "'network_overrides' must be an array");
+	text = "{\"network_overrides\": [1,]}";
+	assert_int_equal(json_read_object(text, strlen(text), f, 1, &e), -EINVAL);
+}
+
 static void test_uint_range(void **state)
 {
 	struct target t;
@@ -541,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_uint_range),
 		cmocka_unit_test(test_null_is_absent),
 		cmocka_unit_test(test_object_field),
+		cmocka_unit_test(test_array_field),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_unknown_missing_duplicate),
 		cmocka_unit_test(test_not_an_object),

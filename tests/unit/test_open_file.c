@@ -137,6 +137,37 @@ static void test_other_kinds_refused(void **state)
 	assert_string_equal(e.text, "kernel '/nonexistent/vmlinux': No such file or directory");
 }
 
+/* create_file: a new file is 0600; O_TRUNC cuts only a regular file, never through a link or into a FIFO. */
+static void test_create_file(void **state)
+{
+	char created[128];
+	struct errmsg e;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	snprintf(created, sizeof(created), "%s/state", dir);
+	fd = create_file("snapshot", created, O_WRONLY | O_CREAT | O_TRUNC, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	close(fd);
+	assert_int_equal(unlink(created), 0);
+	/* Without O_CREAT a file that is not there is an error (a Diff snapshot's memory file). */
+	assert_int_equal(create_file("memory file", created, O_RDWR, &e), -ENOENT);
+	assert_non_null(strstr(e.text, "No such file or directory"));
+	assert_int_equal(create_file("snapshot", link_to_file, O_WRONLY | O_CREAT | O_TRUNC, &e), -ELOOP);
+	assert_int_equal(create_file("snapshot", dangling, O_WRONLY | O_CREAT | O_TRUNC, &e), -ELOOP);
+	assert_int_equal(create_file("snapshot", fifo, O_WRONLY | O_CREAT | O_TRUNC, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "a FIFO, not a regular file"));
+	assert_int_equal(create_file("snapshot", dir, O_WRONLY | O_CREAT | O_TRUNC, &e), -EINVAL);
+	/* The link's target was not cut. */
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_size, strlen("kernel"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -147,6 +178,7 @@ int main(void)
 		T(test_symlink_above_the_file_taken),
 		T(test_fifo_refused_without_blocking),
 		T(test_other_kinds_refused),
+		T(test_create_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

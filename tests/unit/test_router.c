@@ -207,8 +207,8 @@ static void test_methods_and_paths(void **state)
 	assert_int_equal(status, 404);
 	request(HTTP_PUT, "/drives/a/b", "{}");
 	assert_int_equal(status, 404);
-	request(HTTP_PUT, "/snapshot/create", "{}");
-	expect_fault(404, "not implemented");
+	request(HTTP_GET, "/snapshot/create", NULL);
+	expect_fault(405, "only PUT");
 	request(HTTP_GET, "/cpu-config", NULL);
 	expect_fault(404, "not implemented");
 	assert_int_equal(fake.configures, 0);
@@ -1006,6 +1006,156 @@ static void test_metrics(void **state)
 	rmdir(dir);
 }
 
+/* The size of a file in the scratch directory; -1 when it is not there. */
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) ? -1 : (long)st.st_size;
+}
+
+static void test_snapshot_create(void **state)
+{
+	(void)state;
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\"}");
+	expect_fault(400, "before starting");
+	fake.state = API_STATE_RUNNING;
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\"}");
+	expect_fault(400, "pause it first");
+	assert_int_equal(file_size("s.state"), -1); /* refused before anything was opened */
+	fake.state = API_STATE_PAUSED;
+
+	/* Firecracker's fields: both paths required, the type Full by default, nothing else. */
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"s.state\"}");
+	expect_fault(400, "mem_file_path");
+	request(HTTP_PUT, "/snapshot/create", "{\"mem_file_path\": \"s.mem\"}");
+	expect_fault(400, "snapshot_path");
+	request(HTTP_PUT, "/snapshot/create",
+		"{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\", \"snapshot_type\": \"Partial\"}");
+	expect_fault(400, "Partial");
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\", \"version\": 1}");
+	expect_fault(400, "version");
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"\", \"mem_file_path\": \"s.mem\"}");
+	expect_fault(400, "'snapshot_path' is empty");
+	request(HTTP_PUT, "/snapshot/create", NULL);
+	expect_fault(400, "JSON body");
+	assert_int_equal(fake.snapshots, 0);
+
+	/* A Diff goes over a Full snapshot's memory file: without one, nothing is created. */
+	request(HTTP_PUT, "/snapshot/create",
+		"{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\", \"snapshot_type\": \"Diff\"}");
+	expect_fault(400, "does not exist");
+	assert_int_equal(file_size("s.state"), -1);
+	assert_int_equal(file_size("s.mem"), -1);
+
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\"}");
+	expect_no_content();
+	assert_int_equal(fake.snapshots, 1);
+	assert_int_equal(fake.last_snapshot, SNAPSHOT_FULL);
+	assert_int_equal(file_size("s.state"), 0);
+	assert_int_equal(file_size("s.mem"), 0);
+	/* Diff keeps the memory file's contents; Full cuts it. */
+	test_write_file("s.mem", "full");
+	request(HTTP_PUT, "/snapshot/create",
+		"{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\", \"snapshot_type\": \"Diff\"}");
+	expect_no_content();
+	assert_int_equal(fake.last_snapshot, SNAPSHOT_DIFF);
+	assert_int_equal(file_size("s.mem"), 4);
+	request(HTTP_PUT, "/snapshot/create",
+		"{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"s.mem\", \"snapshot_type\": \"Full\"}");
+	expect_no_content();
+	assert_int_equal(file_size("s.mem"), 0);
+
+	/* A client's path may not end in a symbolic link, nor name a directory. */
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"link.img\", \"mem_file_path\": \"s.mem\"}");
+	expect_fault(400, "symbolic link");
+	assert_int_equal(file_size("r.img"), 0);
+	request(HTTP_PUT, "/snapshot/create", "{\"snapshot_path\": \"s.state\", \"mem_file_path\": \"dir\"}");
+	expect_fault(400, "a directory");
+	assert_int_equal(fake.snapshots, 3);
+	unlink("s.state");
+	unlink("s.mem");
+}
+
+static void test_snapshot_load(void **state)
+{
+	const char *load = "{\"snapshot_path\": \"r.img\", \"mem_backend\": {\"backend_type\": \"File\", "
+			   "\"backend_path\": \"d.img\"}}";
+
+	(void)state;
+	/* Exactly one of mem_backend and the older mem_file_path. */
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\"}");
+	expect_fault(400, "missing field: 'mem_backend'");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"d.img\", "
+					    "\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"d.img\"}}");
+	expect_fault(400, "not both");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_backend\": {\"backend_type\": \"Uffd\", "
+					    "\"backend_path\": \"/run/uffd.sock\"}}");
+	expect_fault(400, "Uffd\" is not supported");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_backend\": {\"backend_type\": \"File\"}}");
+	expect_fault(400, "'mem_backend': missing field 'backend_path'");
+	request(HTTP_PUT, "/snapshot/load", "{\"mem_file_path\": \"d.img\"}");
+	expect_fault(400, "snapshot_path");
+	/* Firecracker's other fields: taken where they ask for what kvmini does anyway, refused otherwise. */
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"d.img\", "
+					    "\"network_overrides\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap1\"}]}");
+	expect_fault(400, "network_overrides");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"d.img\", "
+					    "\"vsock_override\": {\"uds_path\": \"/v.sock\"}}");
+	expect_fault(400, "vsock_override");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"d.img\", "
+					    "\"clock_realtime\": true}");
+	expect_fault(400, "clock_realtime");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"d.img\", "
+					    "\"huge_pages\": \"2M\"}");
+	expect_fault(400, "huge_pages");
+	/* The files are opened: there, regular, and not through a link. */
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"nosuch\", \"mem_file_path\": \"d.img\"}");
+	expect_fault(400, "nosuch");
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"link.img\"}");
+	expect_fault(400, "symbolic link");
+	assert_int_equal(fake.loads, 0);
+
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_file_path\": \"d.img\", "
+					    "\"enable_diff_snapshots\": true, \"network_overrides\": [], "
+					    "\"clock_realtime\": false, \"huge_pages\": \"Snapshot\"}");
+	expect_no_content();
+	assert_int_equal(fake.loads, 1);
+	assert_string_equal(fake.last_load.state_path, "r.img");
+	assert_string_equal(fake.last_load.mem_path, "d.img");
+	assert_true(fake.last_load.track_dirty_pages);
+	assert_false(fake.last_load.resume);
+	assert_int_equal(fake.state, API_STATE_PAUSED);
+	/* Once loaded, the process has its VM. */
+	request(HTTP_PUT, "/snapshot/load", load);
+	expect_fault(400, "after starting");
+
+	fake_vm_reset(&fake);
+	fake.real_outputs = true;
+	request(HTTP_PUT, "/snapshot/load", "{\"snapshot_path\": \"r.img\", \"mem_backend\": {\"backend_type\": \"File\", "
+					    "\"backend_path\": \"d.img\"}, \"resume_vm\": true, \"track_dirty_pages\": false}");
+	expect_no_content();
+	assert_string_equal(fake.last_load.mem_path, "d.img");
+	assert_true(fake.last_load.resume);
+	assert_false(fake.last_load.track_dirty_pages);
+	assert_int_equal(fake.state, API_STATE_RUNNING);
+
+	/* Only into a process nothing configured yet (but its logger and metrics), as Firecracker. */
+	fake_vm_reset(&fake);
+	fake.real_outputs = true;
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 128, \"bogus\": 1}");
+	assert_int_equal(status, 400);
+	request(HTTP_PUT, "/snapshot/load", load);
+	expect_no_content();
+	fake_vm_reset(&fake);
+	fake.real_outputs = true;
+	request(HTTP_PUT, "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 128}");
+	expect_no_content();
+	request(HTTP_PUT, "/snapshot/load", load);
+	expect_fault(400, "after configuring");
+	assert_int_equal(fake.loads, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -1037,6 +1187,8 @@ int main(void)
 		T(test_logger),
 		T(test_config_file_outputs),
 		T(test_metrics),
+		T(test_snapshot_create),
+		T(test_snapshot_load),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
