@@ -358,22 +358,32 @@ snapshot_load() {
 \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$2\"}, \"resume_vm\": ${3:-true}}"
 }
 
+# snapshot_hold: between killing a saved kvmini and restoring, so that the
+# VM stays paused for longer than expect_restored lets its clock move.
+snapshot_hold() {
+	sleep 6
+}
+
 # expect_restored G [SECONDS]: within SECONDS (default 60) the guest
-# reports restore G: its monotonic clock went on by less than 2.5 s across
+# reports restore G: its monotonic clock went on by less than 4 s across
 # it and its realtime clock not backwards, every record it acked is on the
 # disk, and virtio-rng answers.
-# Why 2.5 s: the guest reads its clocks once a round (~100 ms, plus the
-# round's work, a few hundred ms nested), so across a restore they advance
-# by at most the round the pause cut and the one after the resume; the
-# callers keep the VM paused for at least 5 s, so a clock that went on
-# running while the VM was saved, or jumped to the host's, is caught.
+# Why 4 s: the guest reads its clocks once a round (~100 ms, plus the
+# round's work: 340 ms nested), so across a restore they advance by the
+# part of the round the pause cut and the first round after the resume,
+# which takes longer as the restored guest faults its pages in from the
+# memory file: 0.9 to 1.4 s seen nested, and slower when two L1 machines
+# share the cores. The callers hold the VM paused for at least 6 s
+# (snapshot_hold), so a clock that went on running while the VM was saved,
+# or jumped to the host's, is caught. A restored VM left paused (resume_vm
+# false) is another matter: its clock runs from the load, as in a pause.
 expect_restored() {
 	wait_console "^restore$1_rng_bytes=" "${2:-60}" ||
 		fail "the guest never reported restore $1 (console ends: $(tr -d '\r' <"$CONSOLE" | tail -n 1))"
 	mono=$(console_value "restore$1_mono_ms")
 	real=$(console_value "restore$1_real_ms")
 	echo "restore $1: monotonic +$mono ms, realtime +$real ms, $(console_value "restore$1_acked") records"
-	[ "$mono" -ge 0 ] && [ "$mono" -lt 2500 ] || fail "restore $1: the guest's monotonic clock moved by $mono ms"
+	[ "$mono" -ge 0 ] && [ "$mono" -lt 4000 ] || fail "restore $1: the guest's monotonic clock moved by $mono ms"
 	[ "$real" -ge 0 ] || fail "restore $1: the guest's realtime clock went back by $((-real)) ms"
 	expect_value "restore$1_disk" ok
 	expect_value "restore$1_rng_bytes" 64

@@ -27,7 +27,7 @@ kill_vmm
 [ "$(md5sum <"$T/full/memory")" = "$full_md5" ] || fail "the Diff changed the Full snapshot's memory file"
 cmp -s "$T/full/memory" "$T/diff.memory" && fail "the Diff wrote nothing into the copy"
 snapshot_gen "$disk" 1
-sleep 5
+snapshot_hold
 
 CASE=load
 snapshot_load "$T/diff/state" "$T/diff.memory"

@@ -5,7 +5,7 @@
 # saved and brought back twice, each time in a new process after a SIGKILL
 # of the old one: first PUT /snapshot/create (Full) and PUT /snapshot/load
 # with resume_vm; then `kvmini snapshot --keep-paused` and `kvmini restore`.
-# Each time, after at least 5 s paused: the counter goes on from the next
+# Each time, after at least 6 s paused: the counter goes on from the next
 # number (the three consoles one after the other count 0, 1, 2, ... with
 # no gap or restart), the guest's monotonic clock has not jumped and its
 # realtime clock not gone back, every record it acked reads back from the
@@ -23,7 +23,7 @@ start_snapshot_guest "$disk"
 snapshot_create Full "$T/snap1"
 kill_vmm
 snapshot_gen "$disk" 1
-sleep 5
+snapshot_hold
 
 CASE=load
 snapshot_load "$T/snap1/state" "$T/snap1/memory"
@@ -35,7 +35,7 @@ out=$("$KVMINI" snapshot --sock "$API_SOCK" --out "$T/snap2" --keep-paused 2>&1)
 expect_state Paused
 kill_vmm
 snapshot_gen "$disk" 2
-sleep 5
+snapshot_hold
 
 CASE=restore
 API_SOCK=$T/restore.sock

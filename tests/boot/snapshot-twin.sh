@@ -1,14 +1,14 @@
 #!/bin/sh
 # snapshot-twin: two VMs restored from one snapshot run side by side. The
 # snapshot guest (snapshot-roundtrip.guest) is saved (Full) and killed;
-# two kvmini daemons, each with its own API socket, load the snapshot
-# paused (resume_vm false); the second's drive is then pointed at its own
-# copy of the disk (PATCH /drives/disk, as the saved configuration names
-# the first's file), each disk telling its guest a different restore
-# number; both are resumed. Both must report their own restore (so each
-# reads its own disk) with its checks passed (lib.sh: expect_restored),
-# and both count on from the snapshot's next number at the same time;
-# Stop ends each with exit 0.
+# two kvmini daemons, each with its own API socket, load the snapshot.
+# kvmini locks a drive's file, and the saved configuration names one: the
+# first twin loads paused (resume_vm false), its drive is pointed at a
+# copy of the disk (PATCH /drives/disk) and it is resumed; then the second
+# loads, with the file. Each disk tells its guest a different restore
+# number. Both must report their own restore (so each reads its own disk)
+# with its checks passed (lib.sh: expect_restored), and both count on from
+# the snapshot's next number at the same time; Stop ends each with exit 0.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
 
@@ -18,10 +18,10 @@ CASE=boot
 start_snapshot_guest "$disk"
 snapshot_create Full "$T/snap"
 kill_vmm
-cp "$disk" "$T/disk-b.img" || fail "cannot copy the disk"
-snapshot_gen "$disk" 1
-snapshot_gen "$T/disk-b.img" 2
-sleep 5
+cp "$disk" "$T/disk-a.img" || fail "cannot copy the disk"
+snapshot_gen "$T/disk-a.img" 1
+snapshot_gen "$disk" 2
+snapshot_hold
 
 # twin NAME: the following lib.sh calls act on twin NAME's kvmini.
 twin() {
@@ -39,17 +39,13 @@ CASE=a
 snapshot_load "$T/snap/state" "$T/snap/memory" false
 vmm_a=$KVMINI_PID
 expect_state Paused
-CASE=b
-snapshot_load "$T/snap/state" "$T/snap/memory" false
-vmm_b=$KVMINI_PID
-# From here on a failure must kill both (at_exit kills b).
+expect_api 204 PATCH /drives/disk "{\"drive_id\": \"disk\", \"path_on_host\": \"$T/disk-a.img\"}"
+expect_api 204 PATCH /vm '{"state": "Resumed"}'
+# From here on a failure must kill both (at_exit kills the last one started).
 AT_EXIT="kill -KILL \"\$(cat \"\$T/a.pid\")\" 2>/dev/null; $AT_EXIT"
-expect_state Paused
-expect_api 204 PATCH /drives/disk "{\"drive_id\": \"disk\", \"path_on_host\": \"$T/disk-b.img\"}"
-twin a
-expect_api 204 PATCH /vm '{"state": "Resumed"}'
-twin b
-expect_api 204 PATCH /vm '{"state": "Resumed"}'
+CASE=b
+snapshot_load "$T/snap/state" "$T/snap/memory"
+vmm_b=$KVMINI_PID
 
 for name in a b; do
 	twin "$name"
