@@ -303,8 +303,8 @@ make_tap() {
 # virtio-rng; a restore is told to it through the disk.
 
 # snapshot_disk FILE: the guest's disk, 2 MiB, its first block saying "gen
-# 0". The test's memory files (*/memory, *.memory in $T) go when it ends:
-# a failed test's files are kept for its logs, and in L1 they would not fit
+# 0". The test's memory files (*/memory, *.memory in $T) go when it ends: a
+# failed test's $T is kept for its logs, and in L1 such files would not fit
 # on the results disk.
 snapshot_disk() {
 	AT_EXIT='rm -f "$T"/*/memory "$T"/*.memory'
