@@ -256,7 +256,9 @@ int vcpu_state_set(int vcpu_fd, const struct vcpu_state *s, struct errmsg *e)
 	err = err ?: KVM_CALL(vcpu_fd, KVM_SET_FPU, (void *)&s->fpu, e);
 	/* After the FPU: XSAVE holds the same registers and more. */
 	err = err ?: KVM_CALL(vcpu_fd, KVM_SET_XSAVE, (void *)s->xsave, e);
-	err = err ?: KVM_CALL(vcpu_fd, KVM_SET_XCRS, (void *)&s->xcrs, e);
+	/* A host without XSAVE has no XCRs: KVM_GET_XCRS gives none and KVM_SET_XCRS refuses any call. */
+	if (s->xcrs.nr_xcrs)
+		err = err ?: KVM_CALL(vcpu_fd, KVM_SET_XCRS, (void *)&s->xcrs, e);
 	err = err ?: KVM_CALL(vcpu_fd, KVM_SET_LAPIC, (void *)&s->lapic, e);
 	if (err)
 		return err;
