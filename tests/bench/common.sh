@@ -36,14 +36,7 @@ die() {
 # L2 guests that hung or triple-faulted late in long L1 runs). With one L1
 # CPU there are no IPIs between L1 CPUs; L2 guests with several vCPUs
 # still work, their threads taking turns. KVMINI_BENCH_L1_CPUS overrides it.
-# No XSAVE (nor AVX, which needs it): under QEMU 7.2's emulated SVM, L1's KVM
-# does not learn the XCR0 an L2 guest sets, and loads its own on each VMRUN.
-# L2 kernels then warned "XSAVE consistency problem: size 832 != kernel_size
-# 576" at every boot and now and then died of it (a double fault at system
-# call entry in the vsock bench); without AVX, init died of "bad frame in
-# rt_sigreturn" (its XSAVE'd SSE state refused). With FXSAVE neither happens
-# (seen 2026-12-06). Real hardware intercepts XSETBV: nothing of this is kvmini's.
-L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt,-xsave,-xsaveopt,-xsavec,-xsaves,-avx,-avx2,-fma,-f16c
+L1_QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
 	-m 4096 -smp "${KVMINI_BENCH_L1_CPUS:-1}" -nographic -no-reboot -nic none)
 # KVMINI_BENCH_L1_QMP=PATH: a QMP socket on L1's QEMU, to look into a stuck L1
 # (human-monitor-command "info lapic", "info registers").
