@@ -77,7 +77,8 @@ void report_parser_destroy(struct report_parser *p);
 
 /*
  * One console line (a trailing CR/LF is ignored; NUL bytes are dropped).
- * Returns 1 when the line starts a new report, 0 when not, -ENOMEM (the
+ * Returns 1 when the line starts a new report (kept, or past REPORT_MAX
+ * only counted), 0 when not, -ENOMEM (the
  * line is then lost; the parser stays usable). Lines after report_finish
  * are ignored.
  */

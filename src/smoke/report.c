@@ -494,9 +494,10 @@ static bool classify(const char *s, struct header *h)
 static const char *strip_prefixes(const char *s, char key[KEY_MAX])
 {
 	key[0] = '\0';
-	for (int i = 0; i < 2 && s[0] == '['; i++) {
-		const char *c = s + 1 + strspn(s + 1, " ");
-		const char *end = strchr(c, ']');
+	for (int i = 0; i < 2; i++) {
+		const char *b = i ? s + strspn(s, " ") : s; /* `[ts] [T1]` as well as `[ts][T1]` */
+		const char *c = b + 1 + strspn(b + 1, " ");
+		const char *end = b[0] == '[' ? strchr(c, ']') : NULL;
 
 		if (!end || end - c >= KEY_MAX)
 			break;
@@ -548,7 +549,7 @@ static void finalise(struct entry *e)
 		cut_printf(r->signature, sizeof(r->signature), "%s", r->title);
 	for (const char *c = kind_names[r->kind]; *c; c++)
 		hash = (hash ^ (unsigned char)*c) * 16777619u;
-	hash = (hash ^ 0) * 16777619u;
+	hash *= 16777619u; /* a NUL between the two, as FNV-1a hashes it */
 	for (const char *c = r->signature; *c; c++)
 		hash = (hash ^ (unsigned char)*c) * 16777619u;
 	r->hash = hash;
