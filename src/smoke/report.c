@@ -443,12 +443,13 @@ static bool classify(const char *s, struct header *h)
 		}
 		return true;
 	}
-	if ((at = find_word(s, "list_")) && (die = strstr(at, " corruption"))) {
+	/* `list_add corruption`: one word, then " corruption" */
+	if ((at = find_word(s, "list_")) && (die = strstr(at, " corruption")) && !memchr(at, ' ', (size_t)(die - at))) {
 		h->kind = REPORT_LIST_CORRUPTION;
 		h->end = END_TRACE;
 		h->wants_die = true;
 		put(h->head, sizeof(h->head), at, (size_t)(die - at) + strlen(" corruption"));
-		return strchr(h->head, ' ') == h->head + (die - at);
+		return true;
 	}
 	if ((at = strstr(s, "refcount_t: "))) {
 		h->kind = REPORT_REFCOUNT;

@@ -409,6 +409,7 @@ static void test_titles(void **state)
 		{ "WARNING: unsupported CPU feature", -1, NULL },
 		{ "INFO: task sh:1 finished", -1, NULL },
 		{ "my_list_helper corruption test passed", -1, NULL },
+		{ "list_add is fine, no corruption here", -1, NULL },
 		{ "Out of memory? no", -1, NULL },
 	};
 
@@ -525,6 +526,17 @@ static void test_caps(void **state)
 	assert_true(report_get(p, 0)->truncated);
 	assert_true(report_get(p, 0)->len <= REPORT_BYTES_MAX);
 	assert_true(strlen(report_get(p, 0)->title) < REPORT_TITLE_MAX);
+	report_parser_destroy(p);
+
+	/* a header longer than a title: cut (the fuzzer found one that indexed past the head) */
+	p = make();
+	memset(line, 'x', 300);
+	memcpy(line, "list_", 5);
+	strcpy(line + 300, " corruption.");
+	assert_int_equal(feed(p, line), 1);
+	report_finish(p);
+	assert_int_equal(report_get(p, 0)->kind, REPORT_LIST_CORRUPTION);
+	assert_int_equal(strlen(report_get(p, 0)->title), REPORT_TITLE_MAX - 1);
 	report_parser_destroy(p);
 
 	/* more callers reporting at once than can be open: the stalest ends, all are kept */
