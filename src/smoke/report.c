@@ -404,7 +404,7 @@ static bool classify(const char *s, struct header *h)
 			text_until(h->head, sizeof(h->head), at, bang, ARRAY_SIZE(bang));
 			return true;
 		}
-		/* __warn's `CPU: N PID: N at FILE:LINE FUNC+0x..`, or newer kernels' `FILE:LINE at FUNC+0x..` */
+		/* __warn's `CPU: N PID: N at FILE:LINE FUNC+0x..`, or another layout that names a location */
 		if (strncmp(at, "CPU: ", 5) && !(strstr(at, " at ") && strstr(at, "+0x")))
 			return false;
 		h->kind = REPORT_WARNING;
