@@ -260,6 +260,8 @@ $(eval $(call fuzz_target,snapshot,src/snapshot/format.c src/state.c src/errmsg.
 $(eval $(call fuzz_target,exec_relay,src/exec/relay.c src/clock.c,-max_len=8192))
 # Requests of a virtio-fs driver's to the FUSE server, against a small fresh tree (the format: tests/fuzz/fuzz_share.c).
 $(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
+# A kernel .config, through the preflight's parser and rules (and the initrd magic detection).
+$(eval $(call fuzz_target,kconfig,src/smoke/preflight.c src/boot/bzimage.c src/errmsg.c,-max_len=16384 -dict=tests/fuzz/kconfig.dict))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
