@@ -262,6 +262,8 @@ $(eval $(call fuzz_target,exec_relay,src/exec/relay.c src/clock.c,-max_len=8192)
 $(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
 # A guest's console output, line by line, through the crash-report classifier.
 $(eval $(call fuzz_target,report,src/smoke/report.c src/errmsg.c,-max_len=16384))
+# A kernel .config, through the preflight's parser and rules (and the initrd magic detection).
+$(eval $(call fuzz_target,kconfig,src/smoke/preflight.c src/boot/bzimage.c src/errmsg.c,-max_len=16384 -dict=tests/fuzz/kconfig.dict))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
