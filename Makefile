@@ -260,6 +260,8 @@ $(eval $(call fuzz_target,snapshot,src/snapshot/format.c src/state.c src/errmsg.
 $(eval $(call fuzz_target,exec_relay,src/exec/relay.c src/clock.c,-max_len=8192))
 # Requests of a virtio-fs driver's to the FUSE server, against a small fresh tree (the format: tests/fuzz/fuzz_share.c).
 $(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
+# A guest kernel's System.map or vmlinux, read by both parsers (tests/fuzz/fuzz_symbols.c).
+$(eval $(call fuzz_target,symbols,src/smoke/symbols.c,-max_len=8192))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
