@@ -264,6 +264,8 @@ $(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
 $(eval $(call fuzz_target,report,src/smoke/report.c src/errmsg.c,-max_len=16384))
 # A kernel .config, through the preflight's parser and rules (and the initrd magic detection).
 $(eval $(call fuzz_target,kconfig,src/smoke/preflight.c src/boot/bzimage.c src/errmsg.c,-max_len=16384 -dict=tests/fuzz/kconfig.dict))
+# A guest kernel's System.map or vmlinux, read by both parsers (tests/fuzz/fuzz_symbols.c).
+$(eval $(call fuzz_target,symbols,src/smoke/symbols.c,-max_len=8192))
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

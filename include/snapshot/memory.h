@@ -20,6 +20,9 @@ static inline uint64_t snapshot_bitmap_words(const struct guest_mem *mem)
 	return (mem->size / GUEST_PAGE_SIZE + 63) / 64;
 }
 
+/* A 4 KiB page of all zero bytes (written as a hole); page is 8-byte aligned. */
+bool snapshot_page_is_zero(const uint8_t *page);
+
 /*
  * All of guest RAM into fd from offset 0: the file is truncated to mem->size
  * and pages that are all zero are not written (holes). -errno with a

@@ -10,7 +10,7 @@
 #define RUN_MAX_PAGES ((256ULL << 20) / GUEST_PAGE_SIZE)
 
 /* One cache line at a time, so a page with data stops the test early and an empty one costs 64 loads. */
-static bool page_is_zero(const uint8_t *page)
+bool snapshot_page_is_zero(const uint8_t *page)
 {
 	const uint64_t *w = (const uint64_t *)page;
 
@@ -50,7 +50,7 @@ typedef bool page_wanted(const struct guest_mem *mem, uint64_t n, const uint64_t
 static bool page_has_data(const struct guest_mem *mem, uint64_t n, const uint64_t *bitmap)
 {
 	(void)bitmap;
-	return !page_is_zero(mem->base + n * GUEST_PAGE_SIZE);
+	return !snapshot_page_is_zero(mem->base + n * GUEST_PAGE_SIZE);
 }
 
 static bool page_set(const struct guest_mem *mem, uint64_t n, const uint64_t *bitmap)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share,snapshot}/): each is a
+# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share,snapshot,symbols}/): each is a
 # short program a well-behaved driver or kernel would give, for libFuzzer to mutate. The input formats are
 # described at the top of each tests/fuzz/fuzz_*.c. Run from the top of the tree after changing a format:
 #   tests/fuzz/make-seeds.sh
@@ -188,3 +188,10 @@ section() { le16 "$1"; le16 "$2"; le32 "$3"; le64 "$4"; le64 "$5"; }
   le32 0x174; le32 4096; b 118 99 112 48; b 118 99 112 49; b 100 101 118 115; } | emit corpus-snapshot/two-vcpus
 # An empty file: the header and nothing else.
 { b 1; snap_header 36 0; } | emit corpus-snapshot/empty
+
+# --- symbols: a System.map, and an ELF object with a .symtab (code, data, an undefined symbol) ---
+mkdir -p corpus-symbols
+printf 'ffffffff81000000 T _stext\nffffffff81001000 t do_one_initcall\nffffffff81002000 D jiffies\nffffffff81003000 T _etext\n' \
+	> corpus-symbols/system-map
+printf 'void do_idle(void) { }\nint jiffies;\nextern void schedule(void);\nvoid cpu_idle(void) { schedule(); }\n' |
+	${CC:-cc} -O2 -c -x c -o corpus-symbols/tiny.o -
