@@ -256,6 +256,8 @@ $(eval $(call fuzz_target,legacy,$(FUZZ_LIB_SRC),-max_len=1024))
 $(eval $(call fuzz_target,state,$(FUZZ_LIB_SRC),-max_len=1024))
 # A snapshot file (the input's format: tests/fuzz/fuzz_snapshot.c): its reader and the host compatibility check.
 $(eval $(call fuzz_target,snapshot,src/snapshot/format.c src/state.c src/errmsg.c,-max_len=4096))
+# A guest's test output (KTAP, TAP, kselftest's runner), as the smoke results read it.
+$(eval $(call fuzz_target,ktap,src/smoke/ktap.c,-max_len=16384))
 # The frames a guest's init sends kvmini exec over its channel, then the end of the stream.
 $(eval $(call fuzz_target,exec_relay,src/exec/relay.c src/clock.c,-max_len=8192))
 # Requests of a virtio-fs driver's to the FUSE server, against a small fresh tree (the format: tests/fuzz/fuzz_share.c).

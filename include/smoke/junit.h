@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "smoke/ktap.h"
+
 /* The caller maps verdicts: PASS → PASS, ERROR → ERROR, FAIL/TIMEOUT/PANIC → FAILURE. */
 enum junit_result {
 	JUNIT_PASS,
@@ -32,11 +34,20 @@ struct junit_case {
 	const char *message;   /* the reason: message attribute and element text; NULL: "" */
 	const char *console;   /* console tail for <system-out>; may hold NUL bytes (replaced) */
 	size_t console_len;    /* 0: no <system-out> */
+	/*
+	 * The guest's own tests, read from its KTAP/TAP output: each follows the
+	 * run's testcase as a testcase of its own, classname "CLASSNAME.RUN NAME"
+	 * then ".SUITE PATH" if any; fail is a <failure>, skip and TODO a
+	 * <skipped>, and the output before it is its <system-out>.
+	 */
+	const struct ktap_case *ktap;
+	size_t n_ktap;
 };
 
 /*
  * Writes the whole document. -EINVAL (nothing written) when suite_name, a
- * case's name or classname is NULL, or a result is out of range. The stream is
+ * case's name or classname is NULL, a result is out of range, or n_ktap is
+ * not 0 without ktap. The stream is
  * flushed, so a write error shows here: the flush's -errno (e.g. -ENOSPC), or
  * -EIO when the stream only has its error flag set.
  */

@@ -116,8 +116,51 @@ static int check_args(const char *suite_name, const struct junit_case *cases, si
 			return -EINVAL;
 		if (cases[i].result != JUNIT_PASS && cases[i].result != JUNIT_FAILURE && cases[i].result != JUNIT_ERROR)
 			return -EINVAL;
+		if (cases[i].n_ktap && !cases[i].ktap)
+			return -EINVAL;
+		for (size_t k = 0; k < cases[i].n_ktap; k++)
+			if (!ktap_result_name(cases[i].ktap[k].result))
+				return -EINVAL;
 	}
 	return 0;
+}
+
+static void put_system_out(FILE *f, const char *text, size_t n)
+{
+	if (text && n) {
+		fputs("    <system-out>", f);
+		put_escaped(f, text, n, false);
+		fputs("</system-out>\n", f);
+	}
+}
+
+/* A test the guest ran, reported by its KTAP/TAP output, under its run. */
+static void put_ktap_case(FILE *f, const struct junit_case *run, const struct ktap_case *k)
+{
+	fputs("  <testcase name=\"", f);
+	put_str(f, k->name, true);
+	fputs("\" classname=\"", f);
+	put_str(f, run->classname, true);
+	fputs(".", f);
+	put_str(f, run->name, true);
+	if (k->suite[0]) {
+		fputs(".", f);
+		put_str(f, k->suite, true);
+	}
+	fputs("\" time=\"0.000\">\n", f); /* KTAP gives no per-test times */
+	if (k->result == KTAP_FAIL) {
+		fputs("    <failure message=\"", f);
+		put_str(f, k->reason, true);
+		fputs("\" type=\"ktap\"></failure>\n", f);
+	} else if (k->result == KTAP_SKIP || k->result == KTAP_TODO) {
+		fputs("    <skipped message=\"", f);
+		if (k->result == KTAP_TODO)
+			fputs(k->reason[0] ? "TODO: " : "TODO", f);
+		put_str(f, k->reason, true);
+		fputs("\"/>\n", f);
+	}
+	put_system_out(f, k->output, k->output_len);
+	fputs("  </testcase>\n", f);
 }
 
 static void put_case(FILE *f, const struct junit_case *c)
@@ -141,17 +184,15 @@ static void put_case(FILE *f, const struct junit_case *c)
 		put_str(f, message, false);
 		fprintf(f, "</%s>\n", element);
 	}
-	if (c->console && c->console_len) {
-		fputs("    <system-out>", f);
-		put_escaped(f, c->console, c->console_len, false);
-		fputs("</system-out>\n", f);
-	}
+	put_system_out(f, c->console, c->console_len);
 	fputs("  </testcase>\n", f);
+	for (size_t k = 0; k < c->n_ktap; k++)
+		put_ktap_case(f, c, &c->ktap[k]);
 }
 
 int junit_write(FILE *f, const char *suite_name, const struct junit_case *cases, size_t n)
 {
-	size_t failures = 0, errors = 0;
+	size_t tests = n, failures = 0, errors = 0, skipped = 0;
 	double total = 0;
 	int rc = check_args(suite_name, cases, n);
 
@@ -160,12 +201,18 @@ int junit_write(FILE *f, const char *suite_name, const struct junit_case *cases,
 	for (size_t i = 0; i < n; i++) {
 		failures += cases[i].result == JUNIT_FAILURE;
 		errors += cases[i].result == JUNIT_ERROR;
+		tests += cases[i].n_ktap;
+		for (size_t k = 0; k < cases[i].n_ktap; k++) {
+			failures += cases[i].ktap[k].result == KTAP_FAIL;
+			skipped += cases[i].ktap[k].result == KTAP_SKIP || cases[i].ktap[k].result == KTAP_TODO;
+		}
 		if (cases[i].time_s > 0)
 			total += cases[i].time_s;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"", f);
 	put_str(f, suite_name, true);
-	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"", n, failures, errors);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"", tests, failures,
+		errors, skipped);
 	put_time(f, total);
 	fputs("\">\n", f);
 	for (size_t i = 0; i < n; i++)

@@ -348,6 +348,59 @@ static void test_write_error_reported(void **state)
 	fclose(f);
 }
 
+/* The guest's own tests (KTAP) follow their run's testcase and count in the suite's totals. */
+static void test_ktap_cases(void **state)
+{
+	static struct ktap_case k[3];
+	struct junit_case cases[] = {
+		{ .name = "bzImage 2 vCPUs", .classname = "kvmini.smoke", .time_s = 1, .result = JUNIT_PASS },
+	};
+	char *xml;
+	(void)state;
+
+	memset(k, 0, sizeof(k));
+	strcpy(k[0].suite, "example");
+	strcpy(k[0].name, "example_simple_test");
+	strcpy(k[1].suite, "example");
+	strcpy(k[1].name, "example_fail");
+	k[1].result = KTAP_FAIL;
+	strcpy(k[1].output, "# EXPECTATION FAILED <here> \x1b\n");
+	k[1].output_len = strlen(k[1].output);
+	strcpy(k[2].name, "later");
+	k[2].result = KTAP_TODO;
+	strcpy(k[2].reason, "race & fix");
+	cases[0].ktap = k;
+	cases[0].n_ktap = 3;
+	xml = render("kvmini smoke", cases, ARRAY_SIZE(cases));
+	assert_contains(xml, "tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\"");
+	assert_well_formed(xml);
+	assert_xpath(xml, "count(/testsuite/testcase)", "4");
+	assert_xpath(xml, "string(/testsuite/testcase[2]/@classname)", "kvmini.smoke.bzImage 2 vCPUs.example");
+	assert_xpath(xml, "string(/testsuite/testcase[2]/@name)", "example_simple_test");
+	assert_xpath(xml, "count(/testsuite/testcase[2]/*)", "0");
+	assert_xpath(xml, "string(/testsuite/testcase[3]/failure/@type)", "ktap");
+	assert_xpath(xml, "string(/testsuite/testcase[3]/system-out)", "# EXPECTATION FAILED <here> \xef\xbf\xbd\n");
+	assert_xpath(xml, "string(/testsuite/testcase[4]/@classname)", "kvmini.smoke.bzImage 2 vCPUs");
+	assert_xpath(xml, "string(/testsuite/testcase[4]/skipped/@message)", "TODO: race & fix");
+	free(xml);
+
+	k[2].result = KTAP_TODO + 1;
+	cases[0].n_ktap = 3;
+	{
+		char *buf = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&buf, &size);
+
+		assert_non_null(f);
+		assert_int_equal(junit_write(f, "s", cases, 1), -EINVAL);
+		cases[0].ktap = NULL;
+		assert_int_equal(junit_write(f, "s", cases, 1), -EINVAL);
+		fclose(f);
+		assert_int_equal(size, 0);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_invalid_arguments_write_nothing),
 		cmocka_unit_test(test_write_error_reported),
+		cmocka_unit_test(test_ktap_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
