@@ -7,12 +7,34 @@
 #ifndef KVMINI_SMOKE_RUN_ONE_H
 #define KVMINI_SMOKE_RUN_ONE_H
 
+#include <stdint.h>
+
+#include "smoke/matrix.h"
+#include "smoke/report.h"
 #include "smoke/verdict.h"
 #include "vm_config.h"
 
+/* Room for the forensics text: a few lines per vCPU and the exit history. */
+#define SMOKE_FORENSICS_MAX 8192
+
+/*
+ * What a run's child hands the parent through a pipe: fixed size, no
+ * pointers. The parent also has the whole console, and classifies its
+ * reports again for the JUnit bodies and the grouping (the same lines give
+ * the same reports).
+ */
 struct smoke_result {
 	enum verdict_status status;
 	char reason[VERDICT_REASON_MAX];
+	/* The crash report that decided a FAIL or PANIC: "" kind when none did. */
+	char report_kind[24];
+	char report_title[REPORT_TITLE_MAX];
+	char report_signature[REPORT_SIG_MAX];
+	uint32_t report_hash;
+	/* After a TIMEOUT, triple fault, VMM error or all vCPUs halted: each vCPU's state and the exit history; "" else. */
+	char forensics[SMOKE_FORENSICS_MAX];
+	/* VM exits of the run by KVM_EXIT_* number (for --json and --baseline). */
+	uint64_t exits[MATRIX_EXIT_REASONS];
 	double first_output_s; /* < 0: unknown */
 	double init_s;         /* < 0: unknown (the init did not write the boot-timer port) */
 	double elapsed_s;
