@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "boot/initramfs.h"
@@ -49,6 +51,10 @@ struct smoke_opts {
 	const char *save_initrd_path;
 	bool verbose;
 	unsigned jobs;
+	/* Forensics: the symbol table is loaded once, here, and inherited by every run's child. */
+	const char *system_map_path, *vmlinux_path, *core_path;
+	struct symtab symbols;
+	struct smoke_forensics_opts forensics;
 };
 
 struct smoke_job {
@@ -58,6 +64,7 @@ struct smoke_job {
 	pid_t pid;
 	int console_fd; /* -1 once at EOF */
 	int result_fd;  /* -1 once at EOF */
+	char core_path[4096 + 16];
 	size_t result_got;
 	struct smoke_result result;
 	FILE *console; /* everything the guest printed */
@@ -125,6 +132,18 @@ static const struct option_spec smoke_options[] = {
 	{ .name = NULL },
 };
 
+static const struct option_spec forensics_options[] = {
+	{ "system-map", 0, "FILE", "the kernel's System.map: name each vCPU's RIP in the forensics of a\n"
+	  "timeout, hang or fault (adds nokaslr to the command line)", option_string, AT(system_map_path) },
+	/* --boot pvh boots this file too: one option, two uses. */
+	{ "vmlinux", 0, "FILE", "the kernel's ELF vmlinux: its symbol table names RIPs as --system-map\n"
+	  "does (adds nokaslr to the command line)", option_string, AT(vmlinux_path) },
+	{ "core", 0, "FILE", "when forensics run, write an ELF core of guest memory and vCPU registers\n"
+	  "(with several runs, one per run: FILE.1, FILE.2, ... in the order listed)", option_string,
+	  AT(core_path) },
+	{ .name = NULL },
+};
+
 /* Apart from the others: it boots nothing, so none of them has a use with it. */
 static const struct option_spec save_initrd_options[] = {
 	{ "save-initrd", 0, "FILE", "write the built-in init's initramfs to FILE and boot nothing\n"
@@ -133,7 +152,7 @@ static const struct option_spec save_initrd_options[] = {
 };
 
 /* The groups a boot uses come first, so that --save-initrd can name the first of them given. */
-enum { SMOKE_BOOT_GROUPS = 5 };
+enum { SMOKE_BOOT_GROUPS = 6 };
 
 static size_t smoke_groups(void *opts, struct option_group *g)
 {
@@ -145,6 +164,7 @@ static size_t smoke_groups(void *opts, struct option_group *g)
 	g[n++] = (struct option_group){ initrd_options, base, NULL };
 	g[n++] = (struct option_group){ boot_options, base, NULL };
 	g[n++] = (struct option_group){ smoke_options, o, NULL };
+	g[n++] = (struct option_group){ forensics_options, o, NULL };
 	g[n++] = (struct option_group){ seccomp_options, base, NULL };
 	g[n++] = (struct option_group){ save_initrd_options, o, NULL };
 	g[n++] = (struct option_group){ verbose_options, o ? &o->verbose : NULL, NULL };
@@ -192,6 +212,79 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	return matrix_parse_mem(&o->matrix, o->mem_list, host_ram, e);
 }
 
+/*
+ * --system-map or --vmlinux (both: the map names, the vmlinux only boots),
+ * read before anything boots: a file that is not a symbol table is a usage
+ * error. The guest then gets nokaslr, so that its RIPs are the map's.
+ */
+static int load_symbols(struct smoke_opts *o, struct errmsg *e)
+{
+	const char *opt = o->system_map_path ? "--system-map" : "--vmlinux";
+	const char *path = o->system_map_path ? o->system_map_path : o->vmlinux_path;
+	size_t used = strlen(o->base.cmdline);
+	struct stat st;
+	void *file;
+	int fd, err;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(e, err, "%s '%s': %s", opt, path, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode) || !st.st_size) {
+		close(fd);
+		return errmsg_set(e, EINVAL, "%s '%s': not a symbol table (%s)", opt, path,
+				  S_ISREG(st.st_mode) ? "empty" : "not a regular file");
+	}
+	file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	err = file == MAP_FAILED ? errno : 0;
+	close(fd);
+	if (err)
+		return errmsg_set(e, err, "%s '%s': %s", opt, path, strerror(err));
+	err = o->system_map_path ? symtab_from_map(&o->symbols, file, (size_t)st.st_size) :
+				   symtab_from_elf(&o->symbols, file, (size_t)st.st_size);
+	munmap(file, (size_t)st.st_size);
+	if (err == -EINVAL && o->system_map_path)
+		return errmsg_set(e, EINVAL, "--system-map '%s': line %zu is not 'ADDRESS TYPE NAME'", path,
+				  o->symbols.bad_line);
+	if (err == -EINVAL)
+		return errmsg_set(e, EINVAL, "--vmlinux '%s': not a 64-bit little-endian ELF with a symbol table", path);
+	if (err)
+		return errmsg_set(e, -err, "%s '%s': %s", opt, path, strerror(-err));
+	if (!o->symbols.count)
+		return errmsg_set(e, EINVAL, "%s '%s': no symbols in it", opt, path);
+	if (used + sizeof(" nokaslr") > sizeof(o->base.cmdline))
+		return errmsg_set(e, EINVAL, "%s: no room left on the command line for nokaslr", opt);
+	snprintf(o->base.cmdline + used, sizeof(o->base.cmdline) - used, "%snokaslr", used ? " " : "");
+	o->forensics.symbols = &o->symbols;
+	o->forensics.nokaslr = true;
+	return 0;
+}
+
+/* --core FILE: FILE itself for a single run, else FILE.1, FILE.2, ... in the matrix's order. */
+static void job_core_path(const struct smoke_opts *o, struct smoke_job *j, size_t i, size_t n)
+{
+	if (!o->core_path)
+		j->core_path[0] = '\0';
+	else if (n == 1)
+		snprintf(j->core_path, sizeof(j->core_path), "%s", o->core_path);
+	else
+		snprintf(j->core_path, sizeof(j->core_path), "%s.%zu", o->core_path, i + 1);
+}
+
+/* A run without forensics wrote no core: its empty file goes, so that a core on disk always means one. */
+static void job_drop_empty_core(const struct smoke_job *j)
+{
+	struct stat st;
+
+	if (j->core_path[0] && !stat(j->core_path, &st) && S_ISREG(st.st_mode) && !st.st_size)
+		unlink(j->core_path);
+}
+
 static struct verdict_config verdict_config_of(const struct smoke_opts *o)
 {
 	return (struct verdict_config){
@@ -216,13 +309,21 @@ static void __attribute__((noreturn)) job_child(const struct smoke_opts *o, cons
 {
 	struct vm_config cfg = o->base;
 	struct verdict_config vcfg = verdict_config_of(o);
+	struct smoke_forensics_opts fo = o->forensics;
 	struct smoke_result res;
 
 	/* A parent that dies must not leave VMs running. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	cfg.nr_cpus = j->cpus;
 	cfg.mem_size = j->mem;
-	smoke_run_one(&cfg, &vcfg, console_fd, &res);
+	/* Opened here, before the run confines itself; core_write truncates it only when forensics run. */
+	fo.core_fd = j->core_path[0] ? open(j->core_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	if (j->core_path[0] && fo.core_fd < 0) {
+		res = (struct smoke_result){ .status = VERDICT_ERROR, .first_output_s = -1, .init_s = -1 };
+		snprintf(res.reason, sizeof(res.reason), "--core '%.300s': %s", j->core_path, strerror(errno));
+	} else {
+		smoke_run_one(&cfg, &vcfg, &fo, console_fd, &res);
+	}
 	if (write(result_fd, &res, sizeof(res)) != sizeof(res))
 		_exit(1);
 	_exit(0);
@@ -312,6 +413,22 @@ static char *console_tail(FILE *f, unsigned lines, size_t *len)
 	return all;
 }
 
+/* The forensics text, one "kvmini: smoke:   " line each, after the verdict line. */
+static void print_forensics(const struct smoke_job *j)
+{
+	const char *text = j->result.forensics;
+	size_t max = strnlen(text, sizeof(j->result.forensics));
+
+	for (size_t at = 0, end; at < max; at = end + 1) {
+		const char *nl = memchr(text + at, '\n', max - at);
+
+		end = nl ? (size_t)(nl - text) : max;
+		printf("kvmini: smoke:   %.*s\n", (int)(end - at), text + at);
+	}
+	if (j->core_path[0] && max)
+		printf("kvmini: smoke:   core file: %s\n", j->core_path);
+}
+
 static void job_report(struct smoke_job *j)
 {
 	const struct smoke_result *r = &j->result;
@@ -325,6 +442,8 @@ static void job_report(struct smoke_job *j)
 		printf("PASS %s: in %.2f s (the init did not report its start)\n", j->name, r->elapsed_s);
 	else
 		printf("%s %s: %s\n", verdict_status_name(r->status), j->name, r->reason);
+	if (r->status != VERDICT_PASS)
+		print_forensics(j);
 	if (r->status != VERDICT_PASS && (tail = console_tail(j->console, SMOKE_TAIL_LINES, &len))) {
 		printf("--- last %d console lines of %s ---\n%s%s--- end of console ---\n", SMOKE_TAIL_LINES, j->name,
 		       tail, len && tail[len - 1] != '\n' ? "\n" : "");
@@ -347,6 +466,7 @@ static void job_finish(struct smoke_job *j)
 			snprintf(j->result.reason, sizeof(j->result.reason), "the run ended without a result");
 	}
 	j->done = true;
+	job_drop_empty_core(j);
 	job_report(j);
 }
 
@@ -442,8 +562,9 @@ static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_
 		int len;
 
 		/* The boot timings lead the console text, where a CI page shows them with it. */
-		len = asprintf(&texts[i], "kvmini: first console output after %.2f s, init after %.2f s\n%s",
-			       r->first_output_s, r->init_s, tail ? tail : "");
+		len = asprintf(&texts[i], "%.*skvmini: first console output after %.2f s, init after %.2f s\n%s",
+			       (int)strnlen(r->forensics, sizeof(r->forensics)), r->forensics, r->first_output_s,
+			       r->init_s, tail ? tail : "");
 		free(tail);
 		if (len < 0) {
 			texts[i] = NULL;
@@ -544,6 +665,11 @@ int cmd_smoke(int argc, char **argv)
 		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
 		return VERDICT_EXIT_FAIL;
 	}
+	if ((err = load_symbols(&o, &e))) {
+		log_error("%s", e.text);
+		symtab_free(&o.symbols);
+		return VERDICT_EXIT_USAGE;
+	}
 	if (!o.base.initrd_path[0]) {
 		if ((err = builtin_initramfs(NULL, 0, &initramfs, &o.base.initrd_size))) {
 			log_error("cannot build the built-in initramfs: %s", strerror(-err));
@@ -564,6 +690,7 @@ int cmd_smoke(int argc, char **argv)
 
 		matrix_run(&o.matrix, i, &jobs[i].cpus, &jobs[i].mem, &mem_text);
 		job_name(&o, &jobs[i], mem_text);
+		job_core_path(&o, &jobs[i], i, n);
 		jobs[i].console_fd = jobs[i].result_fd = -1;
 	}
 	/* Children inherit stdout's buffer: empty it before any fork. */
@@ -580,5 +707,6 @@ int cmd_smoke(int argc, char **argv)
 			fclose(jobs[i].console);
 	free(jobs);
 	free(initramfs);
+	symtab_free(&o.symbols);
 	return err ? VERDICT_EXIT_FAIL : verdict_exit_code(worst);
 }
