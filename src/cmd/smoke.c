@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "log.h"
+#include "open_file.h"
 #include "parse.h"
 #include "seccomp.h"
 #include "smoke/junit.h"
@@ -228,17 +229,12 @@ static int load_symbols(struct smoke_opts *o, struct errmsg *e)
 
 	if (!path)
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = errno;
-		if (fd >= 0)
-			close(fd);
-		return errmsg_set(e, err, "%s '%s': %s", opt, path, strerror(err));
-	}
-	if (!S_ISREG(st.st_mode) || !st.st_size) {
+	if ((fd = open_file(opt, path, O_RDONLY, OPEN_REGULAR, false, e)) < 0)
+		return fd;
+	if (fstat(fd, &st) || !st.st_size) {
+		err = st.st_size ? errno : EINVAL;
 		close(fd);
-		return errmsg_set(e, EINVAL, "%s '%s': not a symbol table (%s)", opt, path,
-				  S_ISREG(st.st_mode) ? "empty" : "not a regular file");
+		return errmsg_set(e, err, "%s '%s': %s", opt, path, err == EINVAL ? "empty" : strerror(err));
 	}
 	file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	err = file == MAP_FAILED ? errno : 0;
@@ -311,16 +307,17 @@ static void __attribute__((noreturn)) job_child(const struct smoke_opts *o, cons
 	struct verdict_config vcfg = verdict_config_of(o);
 	struct smoke_forensics_opts fo = o->forensics;
 	struct smoke_result res;
+	struct errmsg e;
 
 	/* A parent that dies must not leave VMs running. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	cfg.nr_cpus = j->cpus;
 	cfg.mem_size = j->mem;
-	/* Opened here, before the run confines itself; core_write truncates it only when forensics run. */
-	fo.core_fd = j->core_path[0] ? open(j->core_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	/* Opened here, before the run confines itself; it stays empty unless forensics run. */
+	fo.core_fd = j->core_path[0] ? create_file("--core", j->core_path, O_WRONLY | O_CREAT | O_TRUNC, &e) : -1;
 	if (j->core_path[0] && fo.core_fd < 0) {
 		res = (struct smoke_result){ .status = VERDICT_ERROR, .first_output_s = -1, .init_s = -1 };
-		snprintf(res.reason, sizeof(res.reason), "--core '%.300s': %s", j->core_path, strerror(errno));
+		snprintf(res.reason, sizeof(res.reason), "%s", e.text);
 	} else {
 		smoke_run_one(&cfg, &vcfg, &fo, console_fd, &res);
 	}
