@@ -283,6 +283,7 @@ void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcf
 		.on_line = smoke_on_line, .on_tick = smoke_on_tick, .on_vm = smoke_on_vm, .ctx = &w,
 	};
 	struct runner_result res;
+	const struct report *r;
 	struct errmsg e;
 	enum verdict_end how;
 	uint64_t t0 = monotonic_ms();
@@ -312,6 +313,12 @@ void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcf
 		snprintf(out->reason, sizeof(out->reason),
 			 "hang after %.1f s: every vCPU halted, no console output or VM exit for %u s",
 			 (double)(monotonic_ms() - t0) / 1000.0, SMOKE_HANG_QUIET_S);
+	if ((r = verdict_report(w.verdict))) {
+		snprintf(out->report_kind, sizeof(out->report_kind), "%s", report_kind_name(r->kind));
+		snprintf(out->report_title, sizeof(out->report_title), "%s", r->title);
+		snprintf(out->report_signature, sizeof(out->report_signature), "%s", r->signature);
+		out->report_hash = r->hash;
+	}
 	out->first_output_s = res.first_output_s;
 	out->init_s = res.init_s;
 	out->elapsed_s = (double)(monotonic_ms() - t0) / 1000.0;
