@@ -254,6 +254,7 @@ static int load_symbols(struct smoke_opts *o, struct errmsg *e)
 	const char *path = o->system_map_path ? o->system_map_path : o->vmlinux_path;
 	size_t used = strlen(o->base.cmdline);
 	struct stat st;
+	bool code = false;
 	void *file;
 	int fd, err;
 
@@ -281,8 +282,11 @@ static int load_symbols(struct smoke_opts *o, struct errmsg *e)
 		return errmsg_set(e, EINVAL, "--vmlinux '%s': not a 64-bit little-endian ELF with a symbol table", path);
 	if (err)
 		return errmsg_set(e, -err, "%s '%s': %s", opt, path, strerror(-err));
-	if (!o->symbols.count)
-		return errmsg_set(e, EINVAL, "%s '%s': no symbols in it", opt, path);
+	for (size_t i = 0; i < o->symbols.count && !code; i++)
+		code = o->symbols.syms[i].text;
+	/* Debian's /boot/System.map is such a file: one line saying the real one is in the -dbg package. */
+	if (!code)
+		return errmsg_set(e, EINVAL, "%s '%s': no code symbols in it (a placeholder?)", opt, path);
 	if (used + sizeof(" nokaslr") > sizeof(o->base.cmdline))
 		return errmsg_set(e, EINVAL, "%s: no room left on the command line for nokaslr", opt);
 	snprintf(o->base.cmdline + used, sizeof(o->base.cmdline) - used, "%snokaslr", used ? " " : "");

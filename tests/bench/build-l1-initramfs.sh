@@ -42,11 +42,6 @@ cp "$here/l1-init" "$o/init"
 cp "$probe" "$o/bin/kvm-probe"
 cp "$kvmini" "$o/bench/kvmini"
 cp "$kernel" "$o/bench/guest/vmlinuz"
-# The package's System.map beside it, for smoke's forensics (smoke-hang).
-map="$(dirname "$kernel")/System.map-${kernel##*/vmlinuz-}"
-if [ -f "$map" ]; then
-	cp "$map" "$o/bench/guest/System.map"
-fi
 cp "$initrd" "$o/bench/guest/initramfs.cpio.gz"
 if [ -d "$root/build/guests" ]; then
 	cp -R "$root/build/guests/." "$o/bench/guests/"
