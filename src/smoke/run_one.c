@@ -46,6 +46,7 @@ static void note_kernel_offset(struct smoke_watch *w, const char *line, size_t l
 	static const char tag[] = "Kernel Offset: ";
 	const char *p = memmem(line, len, tag, sizeof(tag) - 1);
 	char num[24];
+	uint64_t slide = 0;
 	size_t n;
 
 	if (!p)
@@ -54,10 +55,9 @@ static void note_kernel_offset(struct smoke_watch *w, const char *line, size_t l
 	n = (size_t)(line + len - p) < sizeof(num) - 1 ? (size_t)(line + len - p) : sizeof(num) - 1;
 	memcpy(num, p, n);
 	num[n] = '\0';
-	if (!strncmp(num, "disabled", 8))
-		__atomic_store_n(&w->slide, 0, __ATOMIC_RELAXED);
-	else if (sscanf(num, "0x%" SCNx64, &w->slide) != 1)
+	if (strncmp(num, "disabled", 8) && sscanf(num, "0x%" SCNx64, &slide) != 1)
 		return;
+	__atomic_store_n(&w->slide, slide, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->slide_known, true, __ATOMIC_RELEASE);
 }
 
