@@ -44,10 +44,11 @@ struct smoke_result {
 
 /*
  * Forensics (docs/smoke.md): a run whose console and exits have been quiet
- * this long is probed (paused, KVM_GET_MP_STATE, resumed); with every vCPU
- * halted it is a hang and ends there as a TIMEOUT, before its deadline.
+ * for --hang-after seconds is probed (paused, KVM_GET_MP_STATE, resumed);
+ * with every vCPU halted it is a hang and ends there as a TIMEOUT, before
+ * its deadline. Long by default: a guest may idle in silence on purpose.
  */
-#define SMOKE_HANG_QUIET_S 5
+#define SMOKE_HANG_DEFAULT_S 30
 /* The exit histogram of the forensics covers this many seconds before the stop. */
 #define SMOKE_EXIT_WINDOW_S 5
 
@@ -56,6 +57,7 @@ struct smoke_forensics_opts {
 	const struct symtab *symbols; /* --system-map/--vmlinux; NULL: RIPs stay numbers */
 	bool nokaslr;                 /* the guest's command line has nokaslr: the slide is 0 */
 	int core_fd;                  /* --core, open for writing; -1: none */
+	unsigned hang_after_s;        /* --hang-after; 0: no hang probe, only the deadline */
 };
 
 /* How long a guest may go on printing after its first fatal line, for the trace. */

@@ -126,6 +126,16 @@ static int parse_timeout(void *timeout_s, const char *value, struct errmsg *e)
 	return 0;
 }
 
+static int parse_hang_after(void *hang_after_s, const char *value, struct errmsg *e)
+{
+	uint64_t n;
+
+	if (parse_uint(value, 0, 86400, &n))
+		return errmsg_set(e, EINVAL, "--hang-after '%s': must be a number of seconds from 0 to 86400", value);
+	*(unsigned *)hang_after_s = n;
+	return 0;
+}
+
 static int parse_jobs(void *jobs, const char *value, struct errmsg *e)
 {
 	uint64_t n;
@@ -168,6 +178,9 @@ static const struct option_spec forensics_options[] = {
 	/* --boot pvh boots this file too: one option, two uses. */
 	{ "vmlinux", 0, "FILE", "the kernel's ELF vmlinux: its symbol table names RIPs as --system-map\n"
 	  "does (adds nokaslr to the command line)", option_string, AT(vmlinux_path) },
+	{ "hang-after", 0, "SECONDS", "a guest silent this long, with no VM exit and every vCPU halted, is a\n"
+	  "hang: stop it there with forensics (default " OPTION_TEXT(SMOKE_HANG_DEFAULT_S) "; 0: wait for --timeout)",
+	  parse_hang_after, AT(forensics.hang_after_s) },
 	{ "core", 0, "FILE", "when forensics run, write an ELF core of guest memory and vCPU registers\n"
 	  "(with several runs, one per run: FILE.1, FILE.2, ... in the order listed)", option_string,
 	  AT(core_path) },
@@ -223,6 +236,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	o->cpus = "1";
 	o->mem = "512M";
 	o->timeout_s = SMOKE_DEFAULT_TIMEOUT;
+	o->forensics.hang_after_s = SMOKE_HANG_DEFAULT_S;
 	o->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
 	if ((err = options_parse("smoke", argc, argv, groups, smoke_groups(o, groups), e)))
 		return err;

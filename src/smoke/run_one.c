@@ -23,7 +23,7 @@ struct smoke_watch {
 	uint64_t deadline_ms;     /* --timeout */
 	uint64_t fatal_stop_ms;   /* 0, or when to stop after a fatal line */
 	bool timed_out;
-	bool hung;                /* every vCPU was found halted after SMOKE_HANG_QUIET_S of quiet */
+	bool hung;                /* every vCPU was found halted after hang_after_s of quiet */
 	/* Hang probing, on the main thread; last_line_ms is written by whichever thread printed. */
 	uint64_t last_line_ms;
 	uint64_t quiet_since_ms;
@@ -95,7 +95,7 @@ static uint64_t exits_so_far(const struct vm *vm)
 }
 
 /*
- * A guest with no console line and no VM exit for SMOKE_HANG_QUIET_S is
+ * A guest with no console line and no VM exit for --hang-after seconds is
  * paused once and its vCPUs asked for their MP state: all halted is a hang
  * (the stop keeps it paused for the forensics); otherwise it runs on and is
  * looked at again after the next quiet stretch.
@@ -104,14 +104,14 @@ static void probe_hang(struct smoke_watch *w, struct vm *vm, uint64_t now)
 {
 	uint64_t exits = exits_so_far(vm), line_ms = __atomic_load_n(&w->last_line_ms, __ATOMIC_RELAXED);
 
-	if (!w->vcpus)
+	if (!w->vcpus || !w->fo || !w->fo->hang_after_s)
 		return;
 	if (exits != w->exits_seen || line_ms > w->quiet_since_ms || !w->quiet_since_ms) {
 		w->exits_seen = exits;
 		w->quiet_since_ms = now;
 		return;
 	}
-	if (now - w->quiet_since_ms < SMOKE_HANG_QUIET_S * 1000)
+	if (now - w->quiet_since_ms < w->fo->hang_after_s * 1000ULL)
 		return;
 	w->quiet_since_ms = now;
 	if (vm_pause(vm))
@@ -176,10 +176,12 @@ static void attach(struct smoke_watch *w, struct vm *vm)
 	}
 }
 
-static const char *forensics_reason(const struct smoke_watch *w, enum vm_stop_kind kind)
+static const char *forensics_reason(const struct smoke_watch *w, enum vm_stop_kind kind, char *buf, size_t size)
 {
-	if (w->hung)
-		return "hang: no console output or VM exit for " OPTION_TEXT(SMOKE_HANG_QUIET_S) " s";
+	if (w->hung) {
+		snprintf(buf, size, "hang: no console output or VM exit for %u s", w->fo->hang_after_s);
+		return buf;
+	}
 	if (w->timed_out)
 		return "at the timeout";
 	switch (kind) {
@@ -199,7 +201,8 @@ static void collect(struct smoke_watch *w)
 {
 	struct vm *vm = w->vm;
 	struct smoke_result *out = w->out;
-	const char *why = forensics_reason(w, vm->stop_kind);
+	char hang[64];
+	const char *why = forensics_reason(w, vm->stop_kind, hang, sizeof(hang));
 	const struct symtab *syms = w->fo ? w->fo->symbols : NULL;
 	bool slide_known = __atomic_load_n(&w->slide_known, __ATOMIC_ACQUIRE);
 	uint64_t slide = slide_known ? __atomic_load_n(&w->slide, __ATOMIC_RELAXED) : 0;
@@ -312,7 +315,7 @@ void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcf
 	if (w.hung && out->status == VERDICT_TIMEOUT)
 		snprintf(out->reason, sizeof(out->reason),
 			 "hang after %.1f s: every vCPU halted, no console output or VM exit for %u s",
-			 (double)(monotonic_ms() - t0) / 1000.0, SMOKE_HANG_QUIET_S);
+			 (double)(monotonic_ms() - t0) / 1000.0, fo->hang_after_s);
 	if ((r = verdict_report(w.verdict))) {
 		snprintf(out->report_kind, sizeof(out->report_kind), "%s", report_kind_name(r->kind));
 		snprintf(out->report_title, sizeof(out->report_title), "%s", r->title);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # smoke-hang: a guest whose init sleeps forever, every vCPU halted and
 # nothing on the console, is taken for a hang about 5 s after it goes
-# quiet (well before --timeout): exit 3, a TIMEOUT line that says so, and
+# quiet with --hang-after 5 (well before --timeout): exit 3, a TIMEOUT line that says so, and
 # forensics naming each vCPU's RIP from a System.map (smoke adds nokaslr),
 # "all halted", and an ELF core with one NT_PRSTATUS note per vCPU.
 # Debian's System.map is a one-line placeholder (the real one is in the
@@ -29,7 +29,7 @@ CASE=
 
 start=$(date +%s)
 run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --cpus 2 --mem 256M --timeout 50 \
-	--cmdline KVMINI_ACTION=sleep --system-map "$map" --core "$T/core"
+	--cmdline KVMINI_ACTION=sleep --hang-after 5 --system-map "$map" --core "$T/core"
 took=$(($(date +%s) - start))
 echo "smoke took $took s"
 expect_exit 3
