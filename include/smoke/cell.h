@@ -21,13 +21,13 @@ int cell_vmlinux_beside(const char *bzimage, char *out, size_t size);
 
 /*
  * cfg = base with the cell's cpus and mem, and its axes: transport; acpi
- * off as --no-acpi; boot pvh boots `vmlinux` (NULL or "": -EINVAL, the
- * cell cannot run); console virtio adds virtio-console and makes hvc0 the
+ * off as --no-acpi; boot bzimage boots `kernel`, boot pvh the ELF `vmlinux`
+ * (NULL or "": -EINVAL, the cell cannot run); console virtio adds virtio-console and makes hvc0 the
  * kernel's console (console=hvc0 in place of the default console=ttyS0),
  * unless base's --cmdline already names a console. -EINVAL or -E2BIG with
  * a one-line reason.
  */
-int cell_config(const struct vm_config *base, const struct matrix_cell *c, const char *vmlinux,
+int cell_config(const struct vm_config *base, const struct matrix_cell *c, const char *kernel, const char *vmlinux,
 		struct vm_config *cfg, struct errmsg *e);
 
 #endif

@@ -30,7 +30,7 @@ static bool names_console(const char *cmdline)
 	return false;
 }
 
-int cell_config(const struct vm_config *base, const struct matrix_cell *c, const char *vmlinux,
+int cell_config(const struct vm_config *base, const struct matrix_cell *c, const char *kernel, const char *vmlinux,
 		struct vm_config *cfg, struct errmsg *e)
 {
 	memcpy(cfg, base, sizeof(*cfg));
@@ -38,13 +38,13 @@ int cell_config(const struct vm_config *base, const struct matrix_cell *c, const
 	cfg->mem_size = c->mem;
 	cfg->transport = c->axis[MATRIX_TRANSPORT] ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
 	cfg->acpi = c->axis[MATRIX_ACPI] == 0;
-	if (c->axis[MATRIX_BOOT]) {
-		if (!vmlinux || !vmlinux[0])
-			return errmsg_set(e, EINVAL, "--boot pvh needs the ELF vmlinux: give --vmlinux FILE");
-		if (strlen(vmlinux) >= sizeof(cfg->kernel_path))
-			return errmsg_set(e, EINVAL, "--vmlinux: the path is too long");
-		strcpy(cfg->kernel_path, vmlinux);
-	}
+	if (c->axis[MATRIX_BOOT] && (!vmlinux || !vmlinux[0]))
+		return errmsg_set(e, EINVAL, "--boot pvh needs the ELF vmlinux of %s: give --vmlinux FILE", kernel);
+	if (c->axis[MATRIX_BOOT])
+		kernel = vmlinux;
+	if (strlen(kernel) >= sizeof(cfg->kernel_path))
+		return errmsg_set(e, EINVAL, "'%.40s...': the kernel path is too long", kernel);
+	strcpy(cfg->kernel_path, kernel);
 	if (c->axis[MATRIX_CONSOLE]) {
 		size_t len = strlen(cfg->cmdline);
 		static const char hvc[] = "console=hvc0";

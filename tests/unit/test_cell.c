@@ -11,12 +11,13 @@
 #include "virtio/console.h"
 
 static struct vm_config base, cfg; /* too large for the stack */
+#define K "/src/linux/arch/x86/boot/bzImage"
 
 static void setup_base(void)
 {
 	memset(&base, 0, sizeof(base));
 	vm_config_init(&base);
-	strcpy(base.kernel_path, "/src/linux/arch/x86/boot/bzImage");
+	strcpy(base.kernel_path, "/elsewhere/bzImage"); /* the kernel argument decides */
 }
 
 static void test_vmlinux_beside(void **state)
@@ -41,12 +42,12 @@ static void test_defaults_are_run_defaults(void **state)
 	(void)state;
 
 	setup_base();
-	assert_int_equal(cell_config(&base, &c, NULL, &cfg, &e), 0);
+	assert_int_equal(cell_config(&base, &c, K, NULL, &cfg, &e), 0);
 	assert_int_equal(cfg.nr_cpus, 2);
 	assert_int_equal(cfg.mem_size, 256 << 20);
 	assert_int_equal(cfg.transport, VIRTIO_TRANSPORT_PCI);
 	assert_true(cfg.acpi);
-	assert_string_equal(cfg.kernel_path, base.kernel_path);
+	assert_string_equal(cfg.kernel_path, K);
 	assert_string_equal(cfg.cmdline, "");
 	assert_false(vcon_config_of_const(&cfg)->enabled);
 }
@@ -62,14 +63,14 @@ static void test_axes(void **state)
 	c.axis[MATRIX_ACPI] = 1;
 	c.axis[MATRIX_BOOT] = 1;
 	c.axis[MATRIX_CONSOLE] = 1;
-	assert_int_equal(cell_config(&base, &c, "/src/linux/vmlinux", &cfg, &e), 0);
+	assert_int_equal(cell_config(&base, &c, K, "/src/linux/vmlinux", &cfg, &e), 0);
 	assert_int_equal(cfg.transport, VIRTIO_TRANSPORT_MMIO);
 	assert_false(cfg.acpi);
 	assert_string_equal(cfg.kernel_path, "/src/linux/vmlinux");
 	assert_true(vcon_config_of_const(&cfg)->enabled);
 	assert_string_equal(cfg.cmdline, "console=hvc0");
 	/* The base is untouched: every cell starts from it. */
-	assert_string_equal(base.kernel_path, "/src/linux/arch/x86/boot/bzImage");
+	assert_string_equal(base.kernel_path, "/elsewhere/bzImage");
 	assert_false(vcon_config_of_const(&base)->enabled);
 }
 
@@ -81,9 +82,9 @@ static void test_pvh_without_vmlinux(void **state)
 
 	setup_base();
 	c.axis[MATRIX_BOOT] = 1;
-	assert_int_equal(cell_config(&base, &c, NULL, &cfg, &e), -EINVAL);
+	assert_int_equal(cell_config(&base, &c, K, NULL, &cfg, &e), -EINVAL);
 	assert_non_null(strstr(e.text, "--vmlinux"));
-	assert_int_equal(cell_config(&base, &c, "", &cfg, &e), -EINVAL);
+	assert_int_equal(cell_config(&base, &c, K, "", &cfg, &e), -EINVAL);
 }
 
 static void test_virtio_console_cmdline(void **state)
@@ -94,20 +95,20 @@ static void test_virtio_console_cmdline(void **state)
 
 	setup_base();
 	strcpy(base.cmdline, "quiet");
-	assert_int_equal(cell_config(&base, &c, NULL, &cfg, &e), 0);
+	assert_int_equal(cell_config(&base, &c, K, NULL, &cfg, &e), 0);
 	assert_string_equal(cfg.cmdline, "quiet console=hvc0");
 	/* The user's own console= wins. */
 	strcpy(base.cmdline, "console=ttyS0 console=hvc0,115200");
-	assert_int_equal(cell_config(&base, &c, NULL, &cfg, &e), 0);
+	assert_int_equal(cell_config(&base, &c, K, NULL, &cfg, &e), 0);
 	assert_string_equal(cfg.cmdline, base.cmdline);
 	/* earlyconsole= is not console=. */
 	strcpy(base.cmdline, "earlyconsole=x");
-	assert_int_equal(cell_config(&base, &c, NULL, &cfg, &e), 0);
+	assert_int_equal(cell_config(&base, &c, K, NULL, &cfg, &e), 0);
 	assert_string_equal(cfg.cmdline, "earlyconsole=x console=hvc0");
 	/* No room: refused, not cut. */
 	memset(base.cmdline, 'a', sizeof(base.cmdline) - 1);
 	base.cmdline[sizeof(base.cmdline) - 1] = 0;
-	assert_int_equal(cell_config(&base, &c, NULL, &cfg, &e), -E2BIG);
+	assert_int_equal(cell_config(&base, &c, K, NULL, &cfg, &e), -E2BIG);
 	assert_non_null(strstr(e.text, "console=hvc0"));
 }
 
