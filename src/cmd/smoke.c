@@ -79,6 +79,7 @@ struct smoke_opts {
 
 struct smoke_job {
 	char name[512];
+	int cell_name_len; /* of name without the " #K" of --repeat: the cell's name in the summary */
 	size_t cell;   /* matrix_cell() index */
 	unsigned kernel; /* SMOKE_TESTED or SMOKE_BASELINE */
 	pid_t pid;
@@ -309,15 +310,14 @@ static void job_name(const struct smoke_opts *o, struct smoke_job *j, unsigned r
 {
 	char kernel[VM_PATH_MAX]; /* basename may write to it */
 	char cell[384]; /* the name is cut, never the cell: kernel file names are cut at 100 bytes */
-	char nr[16] = "";
 
 	snprintf(kernel, sizeof(kernel), "%s", o->kernel[j->kernel]);
 	/* Cannot fail: a cell name is at most one --mem value (under 256 bytes) and a few short words. */
 	matrix_cell_name(&o->matrix, j->cell, cell, sizeof(cell));
+	j->cell_name_len = snprintf(j->name, sizeof(j->name), "%s%.100s %s",
+				    j->kernel == SMOKE_BASELINE ? "baseline " : "", basename(kernel), cell);
 	if (o->repeat > 1)
-		snprintf(nr, sizeof(nr), " #%u", rep + 1);
-	snprintf(j->name, sizeof(j->name), "%s%.100s %s%s", j->kernel == SMOKE_BASELINE ? "baseline " : "",
-		 basename(kernel), cell, nr);
+		snprintf(j->name + j->cell_name_len, sizeof(j->name) - j->cell_name_len, " #%u", rep + 1);
 }
 
 /* The child: one run, its result written whole to result_fd. */
@@ -676,11 +676,10 @@ static void print_repeat_summary(const struct smoke_opts *o, struct smoke_job *j
 	for (unsigned k = 0; k < o->n_kernels; k++)
 		for (size_t i = 0; i < matrix_runs(&o->matrix); i++) {
 			struct smoke_job *first = job_of(o, jobs, k, i, 0);
-			size_t len = strcspn(first->name, "#");
 			struct matrix_stats s;
 
 			cell_stats(o, jobs, k, i, &s);
-			printf("REPEAT %.*s: %zu of %zu runs did not pass (flake rate %.0f%%), ", (int)(len - 1),
+			printf("REPEAT %.*s: %zu of %zu runs did not pass (flake rate %.0f%%), ", first->cell_name_len,
 			       first->name, s.not_pass, s.runs, s.flake_rate * 100);
 			if (s.timed)
 				printf("boot median %.2f s, min-max %.2f-%.2f s (%zu timed)\n", s.boot_median_s, s.boot_min_s,

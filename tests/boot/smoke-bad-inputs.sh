@@ -16,7 +16,7 @@ bad_regex() {
 missing_kernel() {
 	run_kvmini smoke --kernel /nonexistent/bzImage
 	expect_exit 1
-	expect_console "^ERROR bzImage 1 vCPU: .*kernel '/nonexistent/bzImage': No such file or directory"
+	expect_console "^ERROR bzImage cpus=1,mem=512M: .*kernel '/nonexistent/bzImage': No such file or directory"
 }
 
 bad_values() {
