@@ -16,6 +16,12 @@ for v in KVMINI GUEST_KERNEL GUEST_INITRD GUESTS_DIR T; do
 	eval "[ -n \"\${$v:-}\" ]" || { echo "lib.sh: $v is not set (run tests through tests/bench/run.sh)" >&2; exit 1; }
 done
 
+# For every `kvmini smoke` of the stock kernel: in the nested bench it warns once
+# at boot ("XSAVE consistency problem", a WARNING in fpu__init_system_xstate:
+# under QEMU's emulated SVM the L2 guest's XCR0 does not reach L1's KVM), which
+# smoke counts as a crash report. Only that function's WARNING is allowed.
+SMOKE_ALLOW="--allow warning:fpu__init_system_xstate"
+
 # Sub-case name: prefixes reasons and the log file names (see run_case).
 CASE=
 
