@@ -271,6 +271,9 @@ static int smoke_parse_matrix(struct smoke_opts *o, struct errmsg *e)
 		return err;
 	if ((err = matrix_check(&o->matrix, e)))
 		return err;
+	/* Found before anything boots: a comparison with a kernel that is not there would be half a run. */
+	if (o->baseline_path && access(o->baseline_path, R_OK))
+		return errmsg_set(e, errno, "--baseline '%s': %s", o->baseline_path, strerror(errno));
 	o->kernel[SMOKE_TESTED] = o->base.kernel_path;
 	o->kernel[SMOKE_BASELINE] = o->baseline_path;
 	o->n_kernels = o->baseline_path ? 2 : 1;

@@ -45,6 +45,10 @@ bad_values() {
 	expect_one_message
 	expect_stderr "--boot pvh needs the ELF vmlinux of .*: give --vmlinux FILE"
 	[ ! -s "$CONSOLE" ] || fail "--boot pvh without a vmlinux printed a verdict: $(head -n 1 "$CONSOLE")"
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --baseline /nonexistent/bzImage
+	expect_exit 2
+	expect_one_message
+	expect_stderr "--baseline '/nonexistent/bzImage': No such file or directory"
 }
 
 unwritable_initrd() {
