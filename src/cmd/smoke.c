@@ -1046,7 +1046,7 @@ static int preflight(const struct smoke_opts *o, struct smoke_job *jobs, size_t 
 	err = preflight_find_config(o->base.kernel_path, o->config_path, path, sizeof(path), &e);
 	if (err == -ENOENT && !o->config_path) {
 		/* Nothing to check against: a kernel without its config boots as before. */
-		log_info("smoke: %s; booting without the config preflight", e.text);
+		log_debug("smoke: %s; booting without the config preflight", e.text);
 		return 0;
 	}
 	if (!err)

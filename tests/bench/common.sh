@@ -151,10 +151,12 @@ build_guest_initrd() {
 # build_lkdtm: LKDTM, the kernel's crash-test module built for the guest
 # kernel (which lacks it), for tests/boot/smoke-lkdtm.sh. Cached per kernel.
 build_lkdtm() {
-	LKDTM=$CACHE/lkdtm-$KERNEL_VER.ko
+	# In a folder of the kernel's name: the initramfs keeps the file's name, lkdtm.ko.
+	LKDTM=$CACHE/lkdtm-$KERNEL_VER/lkdtm.ko
 	[ -z "$SHARD_SUFFIX" ] || return 0
 	[ -f "$LKDTM" ] && return
 	echo "bench: building LKDTM for $KERNEL_VER (once)"
+	mkdir -p "$(dirname "$LKDTM")"
 	"$ROOT/scripts/build-lkdtm.sh" "$KERNEL_VER" "$LKDTM" || die "cannot build the LKDTM module"
 }
 
