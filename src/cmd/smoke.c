@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kvmini smoke: does this kernel boot? Each combination of --cpus and --mem
- * runs in a child process of its own (so runs can go in parallel and a
- * crashing run cannot take the others down); the parent collects their
- * consoles and verdicts, prints one line per run, and writes --log and --junit.
+ * kvmini smoke: does this kernel boot? Each cell of the matrix (--cpus,
+ * --mem and the boot-path axes), each of its --repeat runs, and the same
+ * again on a --baseline kernel, runs in a child process of its own (so runs
+ * can go in parallel and a crashing run cannot take the others down); the
+ * parent collects their consoles and verdicts, reads the guest's own KTAP
+ * results from each console, prints one line per run and a summary, and
+ * writes --log, --junit and --json.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +31,13 @@
 #include "parse.h"
 #include "seccomp.h"
 #include "smoke/bisect.h"
+#include "smoke/cell.h"
 #include "smoke/junit.h"
+#include "smoke/ktap.h"
 #include "smoke/matrix.h"
 #include "smoke/preflight.h"
 #include "smoke/report.h"
+#include "smoke/results_json.h"
 #include "smoke/run_one.h"
 
 #define SMOKE_MAX_PATTERNS 16
@@ -41,6 +47,17 @@
 #define SMOKE_GROUP_NAMES 8
 /* A child that outlives its own deadline by this much is killed. */
 #define SMOKE_KILL_MARGIN_MS 30000
+/*
+ * Runs in all (cells x --repeat x kernels): each holds a console file and
+ * its result until the end, and a typo in a list should not queue hours.
+ */
+#define SMOKE_MAX_RUNS MATRIX_MAX_CELLS
+/* The guest tests (KTAP/TAP testcases) kept per run for --junit and --json; more are counted only. */
+#define SMOKE_KTAP_MAX 1000
+/* The largest --json document: far above 256 runs with SMOKE_KTAP_MAX tests each. */
+#define SMOKE_JSON_MAX (256u << 20)
+
+enum { SMOKE_TESTED, SMOKE_BASELINE, SMOKE_KERNELS };
 
 struct smoke_opts {
 	struct vm_config base;
@@ -63,15 +80,25 @@ struct smoke_opts {
 	bool verbose;
 	unsigned jobs;
 	/* Forensics: the symbol table is loaded once, here, and inherited by every run's child. */
-	const char *system_map_path, *vmlinux_path, *core_path;
+	const char *system_map_path, *core_path;
 	struct symtab symbols;
 	struct smoke_forensics_opts forensics;
+	const char *axis_text[MATRIX_AXES]; /* --transport, --acpi, --boot, --console as given */
+	unsigned repeat;
+	const char *baseline_path;
+	const char *vmlinux_path; /* --vmlinux: the PVH image of --boot pvh, and a symbol table */
+	const char *json_path;
+	/* The kernels each cell boots, by SMOKE_TESTED/SMOKE_BASELINE: the bzImage, and its ELF vmlinux ("": none). */
+	const char *kernel[SMOKE_KERNELS];
+	char vmlinux[SMOKE_KERNELS][VM_PATH_MAX];
+	unsigned n_kernels;
 };
 
 struct smoke_job {
-	char name[160];
-	unsigned cpus;
-	uint64_t mem;
+	char name[512];
+	int cell_name_len; /* of name without the " #K" of --repeat: the cell's name in the summary */
+	size_t cell;   /* matrix_cell() index */
+	unsigned kernel; /* SMOKE_TESTED or SMOKE_BASELINE */
 	pid_t pid;
 	int console_fd; /* -1 once at EOF */
 	int result_fd;  /* -1 once at EOF */
@@ -85,6 +112,11 @@ struct smoke_job {
 	char core_path[4096 + 16]; /* --core: this run's file; "": none */
 	uint64_t kill_at_ms;
 	bool done;
+	/* The guest's own tests, read from its console: the first SMOKE_KTAP_MAX kept, all counted. */
+	struct ktap_case *ktap;
+	size_t n_ktap;
+	unsigned long ktap_total, ktap_failed;
+	char ktap_first_failed[KTAP_SUITE_MAX + KTAP_NAME_MAX];
 };
 
 static int add_pattern(const char **list, size_t *n, const char *opt, const char *regex, struct errmsg *e)
@@ -136,6 +168,11 @@ static int parse_hang_after(void *hang_after_s, const char *value, struct errmsg
 	return 0;
 }
 
+static int parse_repeat(void *repeat, const char *value, struct errmsg *e)
+{
+	return matrix_parse_repeat(value, repeat, e);
+}
+
 static int parse_jobs(void *jobs, const char *value, struct errmsg *e)
 {
 	uint64_t n;
@@ -161,8 +198,26 @@ static const struct option_spec smoke_options[] = {
 	  "(warning:fpu__init_system_xstate); repeatable", parse_allow, 0 },
 	{ "timeout", 0, "SECONDS", "per run (default " OPTION_TEXT(SMOKE_DEFAULT_TIMEOUT) ")", parse_timeout,
 	  AT(timeout_s) },
+	{ "transport", 0, "LIST", "virtio transports, pci,mmio (default pci); every listed value\n"
+	  "of --transport, --acpi, --boot and --console is crossed with --cpus and --mem",
+	  option_string, AT(axis_text[MATRIX_TRANSPORT]) },
+	{ "acpi", 0, "LIST", "on,off: ACPI tables, or an MP table as --no-acpi (default on)", option_string,
+	  AT(axis_text[MATRIX_ACPI]) },
+	{ "boot", 0, "LIST", "bzimage,pvh: the --kernel, or its ELF vmlinux through the PVH entry\n"
+	  "(default bzimage)", option_string, AT(axis_text[MATRIX_BOOT]) },
+	{ "console", 0, "LIST", "serial,virtio: the kernel's console on ttyS0, or on hvc0 of a\n"
+	  "virtio-console (default serial)", option_string, AT(axis_text[MATRIX_CONSOLE]) },
+	{ "vmlinux", 0, "FILE", "the kernel's ELF vmlinux: what --boot pvh boots (default: vmlinux in the\n"
+	  "build tree of a --kernel DIR/arch/x86/boot/bzImage, if there is one); given,\n"
+	  "its symbols also name RIPs in the forensics (adds nokaslr)", option_string, AT(vmlinux_path) },
+	{ "repeat", 0, "N", "runs per cell, 1 to " OPTION_TEXT(MATRIX_MAX_REPEAT) " (default 1): the summary gives\n"
+	  "each cell's flake rate and boot-time median and min-max", parse_repeat, AT(repeat) },
+	{ "baseline", 0, "KERNEL", "run the same matrix on this kernel too, then print per cell the\n"
+	  "boot-time and VM-exit differences (the verdict stays --kernel's)", option_string,
+	  AT(baseline_path) },
 	{ "jobs", 0, "N", "runs at once (default: the host's CPU count)", parse_jobs, AT(jobs) },
 	{ "junit", 0, "FILE", "write a JUnit XML report", option_string, AT(junit_path) },
+	{ "json", 0, "FILE", "write every cell's results as JSON (docs/smoke.md)", option_string, AT(json_path) },
 	{ "log", 0, "FILE", "keep the whole console", option_string, AT(log_path) },
 	{ "config", 0, "FILE", "the kernel's .config, checked before booting (default: the build\n"
 	  "tree's .config, or /boot/config-RELEASE beside the kernel)", option_string, AT(config_path) },
@@ -175,9 +230,6 @@ static const struct option_spec smoke_options[] = {
 static const struct option_spec forensics_options[] = {
 	{ "system-map", 0, "FILE", "the kernel's System.map: name each vCPU's RIP in the forensics of a\n"
 	  "timeout, hang or fault (adds nokaslr to the command line)", option_string, AT(system_map_path) },
-	/* --boot pvh boots this file too: one option, two uses. */
-	{ "vmlinux", 0, "FILE", "the kernel's ELF vmlinux: its symbol table names RIPs as --system-map\n"
-	  "does (adds nokaslr to the command line)", option_string, AT(vmlinux_path) },
 	{ "hang-after", 0, "SECONDS", "a guest silent this long, with no VM exit and every vCPU halted, is a\n"
 	  "hang: stop it there with forensics (default " OPTION_TEXT(SMOKE_HANG_DEFAULT_S) "; 0: wait for --timeout)",
 	  parse_hang_after, AT(forensics.hang_after_s) },
@@ -224,6 +276,55 @@ const struct option_usage smoke_usage = {
 		 "lacks what the run needs (the worst run decides); with --bisect: 0, 1 or 125.",
 };
 
+/* The vmlinux a pvh cell of `kernel` boots: --vmlinux for the tested kernel, else the build tree's, if any. */
+static void find_vmlinux(const char *given, const char *kernel, char *out)
+{
+	if (given)
+		snprintf(out, VM_PATH_MAX, "%s", given);
+	else if (cell_vmlinux_beside(kernel, out, VM_PATH_MAX) || access(out, R_OK))
+		out[0] = '\0';
+}
+
+/* The boot-path axes, --repeat and --baseline, after --cpus and --mem; every cell is checked before anything boots. */
+static int smoke_parse_matrix(struct smoke_opts *o, struct errmsg *e)
+{
+	static struct vm_config scratch; /* too large for the stack */
+	size_t cells;
+	int err;
+
+	for (int a = 0; a < MATRIX_AXES; a++)
+		if (o->axis_text[a] && (err = matrix_parse_axis(&o->matrix, a, o->axis_text[a], e)))
+			return err;
+	if (!o->base.acpi && o->axis_text[MATRIX_ACPI])
+		return errmsg_set(e, EINVAL, "smoke: --no-acpi and --acpi: give one of them");
+	/* --no-acpi is the one-valued --acpi off, so that names and --json say so. */
+	if (!o->base.acpi && (err = matrix_parse_axis(&o->matrix, MATRIX_ACPI, "off", e)))
+		return err;
+	if ((err = matrix_check(&o->matrix, e)))
+		return err;
+	/* Found before anything boots: a comparison with a kernel that is not there would be half a run. */
+	if (o->baseline_path && access(o->baseline_path, R_OK))
+		return errmsg_set(e, errno, "--baseline '%s': %s", o->baseline_path, strerror(errno));
+	o->kernel[SMOKE_TESTED] = o->base.kernel_path;
+	o->kernel[SMOKE_BASELINE] = o->baseline_path;
+	o->n_kernels = o->baseline_path ? 2 : 1;
+	cells = matrix_runs(&o->matrix);
+	if (cells * o->repeat * o->n_kernels > SMOKE_MAX_RUNS)
+		return errmsg_set(e, E2BIG, "smoke: %zu cells x %u repeats x %u kernels is %zu runs, more than %d",
+				  cells, o->repeat, o->n_kernels, cells * o->repeat * o->n_kernels, SMOKE_MAX_RUNS);
+	for (unsigned k = 0; k < o->n_kernels; k++) {
+		find_vmlinux(k == SMOKE_TESTED ? o->vmlinux_path : NULL, o->kernel[k], o->vmlinux[k]);
+		for (size_t i = 0; i < cells; i++) {
+			struct matrix_cell c;
+
+			matrix_cell(&o->matrix, i, &c);
+			if ((err = cell_config(&o->base, &c, o->kernel[k], o->vmlinux[k], &scratch, e)))
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct errmsg *e)
 {
 	uint64_t host_ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
@@ -238,6 +339,7 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	o->timeout_s = SMOKE_DEFAULT_TIMEOUT;
 	o->forensics.hang_after_s = SMOKE_HANG_DEFAULT_S;
 	o->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+	o->repeat = 1;
 	if ((err = options_parse("smoke", argc, argv, groups, smoke_groups(o, groups), e)))
 		return err;
 	if (o->save_initrd_path) {
@@ -254,7 +356,9 @@ static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct 
 	if (strlen(o->mem) >= sizeof(o->mem_list))
 		return errmsg_set(e, EINVAL, "--mem: list too long");
 	strcpy(o->mem_list, o->mem);
-	return matrix_parse_mem(&o->matrix, o->mem_list, host_ram, e);
+	if ((err = matrix_parse_mem(&o->matrix, o->mem_list, host_ram, e)))
+		return err;
+	return smoke_parse_matrix(o, e);
 }
 
 /*
@@ -339,21 +443,29 @@ static struct verdict_config verdict_config_of(const struct smoke_opts *o)
 	};
 }
 
-static void job_name(const struct smoke_opts *o, struct smoke_job *j, const char *mem_text)
+/* "vmlinuz cpus=2,transport=mmio", then " #3" for the third of --repeat runs; "baseline " first for --baseline's. */
+static void job_name(const struct smoke_opts *o, struct smoke_job *j, unsigned rep)
 {
-	char kernel[sizeof(o->base.kernel_path)]; /* basename may write to it */
+	char kernel[VM_PATH_MAX]; /* basename may write to it */
+	char cell[384]; /* the name is cut, never the cell: kernel file names are cut at 100 bytes */
 
-	snprintf(kernel, sizeof(kernel), "%s", o->base.kernel_path);
-	snprintf(j->name, sizeof(j->name), "%s %u vCPU%s%s%s", basename(kernel), j->cpus, j->cpus == 1 ? "" : "s",
-		 o->matrix.n_mem > 1 ? " " : "", o->matrix.n_mem > 1 ? mem_text : "");
+	snprintf(kernel, sizeof(kernel), "%s", o->kernel[j->kernel]);
+	/* Cannot fail: a cell name is at most one --mem value (under 256 bytes) and a few short words. */
+	matrix_cell_name(&o->matrix, j->cell, cell, sizeof(cell));
+	j->cell_name_len = snprintf(j->name, sizeof(j->name), "%s%.100s %s",
+				    j->kernel == SMOKE_BASELINE ? "baseline " : "", basename(kernel), cell);
+	if (o->repeat > 1)
+		snprintf(j->name + j->cell_name_len, sizeof(j->name) - j->cell_name_len, " #%u", rep + 1);
 }
 
-/* The machine one cell boots. */
-static void job_config(const struct smoke_opts *o, const struct smoke_job *j, struct vm_config *cfg)
+/* The machine one run boots: its cell on its kernel. */
+static int job_config(const struct smoke_opts *o, const struct smoke_job *j, struct vm_config *cfg,
+		      struct errmsg *e)
 {
-	*cfg = o->base;
-	cfg->nr_cpus = j->cpus;
-	cfg->mem_size = j->mem;
+	struct matrix_cell c;
+
+	matrix_cell(&o->matrix, j->cell, &c);
+	return cell_config(&o->base, &c, o->kernel[j->kernel], o->vmlinux[j->kernel], cfg, e);
 }
 
 /* The child: one run, its result written whole to result_fd. */
@@ -368,13 +480,18 @@ static void __attribute__((noreturn)) job_child(const struct smoke_opts *o, cons
 
 	/* A parent that dies must not leave VMs running. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	job_config(o, j, &cfg);
-	/* Opened here, before the run confines itself; it stays empty unless forensics run. */
-	fo.core_fd = j->core_path[0] ? create_file("--core", j->core_path, O_WRONLY | O_CREAT | O_TRUNC, &e) : -1;
-	if (j->core_path[0] && fo.core_fd < 0) {
+	/* smoke_parse_matrix built every cell already: a failure here is a bug, reported as the run's ERROR. */
+	if (job_config(o, j, &cfg, &e)) {
+		res = (struct smoke_result){ .status = VERDICT_ERROR, .first_output_s = -1, .init_s = -1 };
+		snprintf(res.reason, sizeof(res.reason), "%s", e.text);
+	} else if (j->core_path[0] &&
+		   /* Opened here, before the run confines itself; it stays empty unless forensics run. */
+		   (fo.core_fd = create_file("--core", j->core_path, O_WRONLY | O_CREAT | O_TRUNC, &e)) < 0) {
 		res = (struct smoke_result){ .status = VERDICT_ERROR, .first_output_s = -1, .init_s = -1 };
 		snprintf(res.reason, sizeof(res.reason), "%s", e.text);
 	} else {
+		if (!j->core_path[0])
+			fo.core_fd = -1;
 		smoke_run_one(&cfg, &vcfg, &fo, console_fd, &res);
 	}
 	if (write(result_fd, &res, sizeof(res)) != sizeof(res))
@@ -560,6 +677,54 @@ static void job_report(struct smoke_job *j)
 	fflush(stdout);
 }
 
+static void on_ktap_case(void *ctx, const struct ktap_case *c)
+{
+	struct smoke_job *j = ctx;
+
+	j->ktap_total++;
+	if (c->result == KTAP_FAIL && !j->ktap_failed++)
+		snprintf(j->ktap_first_failed, sizeof(j->ktap_first_failed), "%s%s%s", c->suite, c->suite[0] ? "." : "",
+			 c->name);
+	if (j->n_ktap == SMOKE_KTAP_MAX)
+		return;
+	/* Grown by doubling; out of memory, the rest are counted only. */
+	if (!(j->n_ktap & (j->n_ktap - 1))) {
+		struct ktap_case *more = realloc(j->ktap, (j->n_ktap ? 2 * j->n_ktap : 1) * sizeof(*more));
+
+		if (!more)
+			return;
+		j->ktap = more;
+	}
+	j->ktap[j->n_ktap++] = *c;
+}
+
+/*
+ * The guest's own tests, from the KTAP/TAP lines of its console. A failed
+ * one fails a run that passed otherwise: kselftest and KUnit users run a
+ * guest for its tests, and a boot that ran them is not a pass if they fail.
+ */
+static void job_read_ktap(struct smoke_job *j)
+{
+	static struct ktap_parser p; /* too large for the stack */
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct smoke_result *r = &j->result;
+
+	ktap_init(&p, on_ktap_case, j);
+	fflush(j->console);
+	rewind(j->console);
+	while ((len = getline(&line, &cap, j->console)) > 0)
+		ktap_feed_line(&p, line, (size_t)len);
+	free(line);
+	fseek(j->console, 0, SEEK_END);
+	if (j->ktap_failed && r->status == VERDICT_PASS) {
+		r->status = VERDICT_FAIL;
+		snprintf(r->reason, sizeof(r->reason), "%lu of the guest's %lu KTAP tests failed, the first: %s",
+			 j->ktap_failed, j->ktap_total, j->ktap_first_failed);
+	}
+}
+
 static void job_finish(struct smoke_job *j)
 {
 	int status;
@@ -576,6 +741,7 @@ static void job_finish(struct smoke_job *j)
 	j->done = true;
 	job_drop_empty_core(j);
 	job_classify(j);
+	job_read_ktap(j);
 	job_report(j);
 }
 
@@ -722,6 +888,8 @@ static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_
 			.message = r->status == VERDICT_PASS ? NULL : r->reason,
 			.console = texts[i],
 			.console_len = (size_t)len,
+			.ktap = jobs[i].ktap,
+			.n_ktap = jobs[i].n_ktap,
 		};
 	}
 	f = fopen(o->junit_path, "w");
@@ -736,6 +904,198 @@ out:
 	if (err)
 		log_error("--junit '%s': %s", o->junit_path, strerror(-err));
 	return err;
+}
+
+/* What the statistics and --json call a run's boot time: until the init started; < 0 unknown. */
+static double boot_time_s(const struct smoke_result *r)
+{
+	return r->init_s;
+}
+
+/* Run `rep` of cell `cell` on kernel `k`: jobs go kernel by kernel, cell by cell, repeat by repeat. */
+static struct smoke_job *job_of(const struct smoke_opts *o, struct smoke_job *jobs, unsigned k, size_t cell,
+				unsigned rep)
+{
+	return &jobs[(k * matrix_runs(&o->matrix) + cell) * o->repeat + rep];
+}
+
+/* The statistics of one cell's repeats on kernel k, into s. */
+static void cell_stats(const struct smoke_opts *o, struct smoke_job *jobs, unsigned k, size_t cell,
+		       struct matrix_stats *s)
+{
+	struct matrix_run_result runs[MATRIX_MAX_REPEAT];
+
+	for (unsigned rep = 0; rep < o->repeat; rep++) {
+		const struct smoke_result *r = &job_of(o, jobs, k, cell, rep)->result;
+
+		runs[rep] = (struct matrix_run_result){ .pass = r->status == VERDICT_PASS, .boot_s = boot_time_s(r) };
+	}
+	matrix_stats(runs, o->repeat, s);
+}
+
+/* --repeat: per cell, the flake rate and the boot time's median and spread. */
+static void print_repeat_summary(const struct smoke_opts *o, struct smoke_job *jobs)
+{
+	for (unsigned k = 0; k < o->n_kernels; k++)
+		for (size_t i = 0; i < matrix_runs(&o->matrix); i++) {
+			struct smoke_job *first = job_of(o, jobs, k, i, 0);
+			struct matrix_stats s;
+
+			cell_stats(o, jobs, k, i, &s);
+			printf("REPEAT %.*s: %zu of %zu runs did not pass (flake rate %.0f%%), ", first->cell_name_len,
+			       first->name, s.not_pass, s.runs, s.flake_rate * 100);
+			if (s.timed)
+				printf("boot median %.2f s, min-max %.2f-%.2f s (%zu timed)\n", s.boot_median_s, s.boot_min_s,
+				       s.boot_max_s, s.timed);
+			else
+				printf("no boot time known\n");
+		}
+}
+
+static bool exits_changed(const struct matrix_baseline_row *row)
+{
+	for (unsigned r = 0; r < MATRIX_EXIT_REASONS; r++)
+		if (row->exits_delta[r])
+			return true;
+	return false;
+}
+
+/* --baseline: per cell, the tested kernel's boot-time median and exit counts against the baseline's. */
+static int print_baseline(const struct smoke_opts *o, struct smoke_job *jobs)
+{
+	size_t cells = matrix_runs(&o->matrix), n_rows;
+	struct matrix_cell_result *res = calloc(SMOKE_KERNELS * cells, sizeof(*res));
+	struct matrix_baseline_row *rows = calloc(cells, sizeof(*rows));
+	char (*names)[sizeof(jobs->name)] = calloc(cells, sizeof(*names));
+
+	if (!res || !rows || !names) {
+		free(res);
+		free(rows);
+		free(names);
+		log_error("smoke: --baseline: out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cells; i++) {
+		matrix_cell_name(&o->matrix, i, names[i], sizeof(names[i]));
+		for (unsigned k = 0; k < SMOKE_KERNELS; k++) {
+			struct matrix_cell_result *c = &res[k * cells + i];
+			struct matrix_stats s;
+
+			cell_stats(o, jobs, k, i, &s);
+			c->name = names[i];
+			c->boot_s = s.boot_median_s;
+			for (unsigned rep = 0; rep < o->repeat; rep++)
+				for (unsigned r = 0; r < MATRIX_EXIT_REASONS; r++)
+					c->exits[r] += job_of(o, jobs, k, i, rep)->result.exits[r];
+		}
+	}
+	n_rows = matrix_baseline(&res[SMOKE_BASELINE * cells], cells, &res[SMOKE_TESTED * cells], cells, rows, cells);
+	for (size_t i = 0; i < n_rows; i++) {
+		const struct matrix_baseline_row *row = &rows[i];
+
+		printf("BASELINE %s: ", row->name);
+		if (row->boot_known)
+			printf("boot %.2f s -> %.2f s (%+.2f s)", row->boot_before_s, row->boot_after_s, row->boot_delta_s);
+		else
+			printf("boot time unknown");
+		printf(", VM exits %+lld", (long long)row->exits_total_delta);
+		for (unsigned r = 0, any = 0; r < MATRIX_EXIT_REASONS; r++) {
+			const char *name = results_exit_reason_name(r);
+			char key[16];
+
+			if (!row->exits_delta[r])
+				continue;
+			snprintf(key, sizeof(key), "exit_%u", r);
+			printf("%s%s %+lld", any++ ? ", " : " (", name ? name : key, (long long)row->exits_delta[r]);
+		}
+		printf("%s\n", exits_changed(row) ? ")" : "");
+	}
+	free(res);
+	free(rows);
+	free(names);
+	return 0;
+}
+
+/* The run that decides a cell's verdict, title and signature: its worst, the first of equals. */
+static const struct smoke_result *cell_worst(const struct smoke_opts *o, struct smoke_job *jobs, size_t cell)
+{
+	const struct smoke_result *worst = &job_of(o, jobs, SMOKE_TESTED, cell, 0)->result;
+
+	for (unsigned rep = 1; rep < o->repeat; rep++) {
+		const struct smoke_result *r = &job_of(o, jobs, SMOKE_TESTED, cell, rep)->result;
+
+		if (r->status != worst->status && verdict_worst(worst->status, r->status) == r->status)
+			worst = r;
+	}
+	return worst;
+}
+
+static int json_to_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/* --json: the tested kernel's cells (the baseline's are only compared, in the summary). */
+static int write_json(const struct smoke_opts *o, struct smoke_job *jobs)
+{
+	size_t cells = matrix_runs(&o->matrix), cap = 64 * 1024;
+	struct results_cell *rc = calloc(cells, sizeof(*rc));
+	struct results_run *runs = calloc(cells * o->repeat, sizeof(*runs));
+	char (*names)[sizeof(jobs->name)] = calloc(cells, sizeof(*names));
+	char *buf = NULL;
+	int len = -ENOMEM;
+
+	for (size_t i = 0; rc && runs && names && i < cells; i++) {
+		const struct smoke_result *worst = cell_worst(o, jobs, i);
+
+		matrix_cell_name(&o->matrix, i, names[i], sizeof(names[i]));
+		rc[i] = (struct results_cell){
+			.name = names[i], .status = worst->status,
+			.title = worst->report_title[0] ? worst->report_title : NULL,
+			.signature = worst->report_signature[0] ? worst->report_signature : NULL,
+			.runs = &runs[i * o->repeat], .n_runs = o->repeat,
+		};
+		matrix_cell(&o->matrix, i, &rc[i].cell);
+		for (unsigned rep = 0; rep < o->repeat; rep++) {
+			struct smoke_job *j = job_of(o, jobs, SMOKE_TESTED, i, rep);
+			struct results_run *run = &runs[i * o->repeat + rep];
+
+			*run = (struct results_run){ .status = j->result.status, .boot_s = boot_time_s(&j->result),
+						     .tests = j->ktap, .n_tests = j->n_ktap };
+			memcpy(run->exits, j->result.exits, sizeof(run->exits));
+		}
+	}
+	/* The document's size is not known before it is written: grow the buffer until it fits. */
+	while (rc && runs && names && cap <= SMOKE_JSON_MAX) {
+		char *more = realloc(buf, cap);
+
+		if (!more) {
+			len = -ENOMEM;
+			break;
+		}
+		buf = more;
+		if ((len = results_json_write(buf, cap, rc, cells)) != -ENOSPC)
+			break;
+		cap *= 2;
+	}
+	if (len >= 0)
+		len = json_to_file(o->json_path, buf, (size_t)len);
+	free(buf);
+	free(names);
+	free(runs);
+	free(rc);
+	if (len < 0)
+		log_error("--json '%s': %s", o->json_path, strerror(-len));
+	return len < 0 ? len : 0;
 }
 
 /* Identical reports across a matrix's runs: one line each, with the runs that had it. */
@@ -834,7 +1194,7 @@ static int preflight(const struct smoke_opts *o, struct smoke_job *jobs, size_t 
 		struct preflight_needs needs;
 		size_t got;
 
-		job_config(o, &jobs[i], &cfg);
+		job_config(o, &jobs[i], &cfg, &e); /* cannot fail: smoke_parse_matrix built every cell */
 		needs = (struct preflight_needs){
 			.console_virtio = jobs[i].console_virtio,
 			.transport_mmio = cfg.transport == VIRTIO_TRANSPORT_MMIO,
@@ -929,7 +1289,7 @@ static int smoke_main(struct smoke_opts *o, const struct verdict *check)
 	struct smoke_job *jobs;
 	uint8_t *initramfs = NULL;
 	struct errmsg e;
-	size_t n;
+	size_t n, n_tested;
 	int err;
 
 	log_set_verbose(o->verbose);
@@ -956,23 +1316,31 @@ static int smoke_main(struct smoke_opts *o, const struct verdict *check)
 		o->base.initrd_data = initramfs;
 	}
 
-	n = matrix_runs(&o->matrix);
+	n_tested = matrix_runs(&o->matrix) * o->repeat;
+	n = n_tested * o->n_kernels;
 	jobs = calloc(n, sizeof(*jobs));
 	if (!jobs) {
 		free(initramfs);
 		log_error("smoke: out of memory");
 		return smoke_exit(o, worst, BISECT_ERROR);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *mem_text;
+	for (unsigned k = 0; k < o->n_kernels; k++)
+		for (size_t i = 0; i < matrix_runs(&o->matrix); i++)
+			for (unsigned rep = 0; rep < o->repeat; rep++) {
+				struct smoke_job *j = job_of(o, jobs, k, i, rep);
+				struct matrix_cell c;
 
-		matrix_run(&o->matrix, i, &jobs[i].cpus, &jobs[i].mem, &mem_text);
-		job_name(o, &jobs[i], mem_text);
-		job_core_path(o, &jobs[i], i, n);
-		jobs[i].console_fd = jobs[i].result_fd = -1;
-	}
-	/* The config is checked first: a CONFIG verdict needs no KVM. */
-	err = preflight(o, jobs, n);
+				matrix_cell(&o->matrix, i, &c);
+				j->kernel = k;
+				j->cell = i;
+				j->console_virtio = c.axis[MATRIX_CONSOLE];
+				j->pvh = c.axis[MATRIX_BOOT];
+				job_name(o, j, rep);
+				job_core_path(o, j, (size_t)(j - jobs), n);
+				j->console_fd = j->result_fd = -1;
+			}
+	/* The config is checked first: a CONFIG verdict needs no KVM. Only the tested kernel's: a baseline is only compared. */
+	err = preflight(o, jobs, n_tested);
 	if (err < 0)
 		trouble = BISECT_USAGE;
 	if (!err && access("/dev/kvm", R_OK | W_OK)) {
@@ -984,19 +1352,28 @@ static int smoke_main(struct smoke_opts *o, const struct verdict *check)
 	fflush(stdout);
 	if (!err && (err = run_jobs(o, jobs, n)))
 		trouble = BISECT_ERROR;
-	for (size_t i = 0; i < n && err >= 0; i++)
+	/* The verdict is the tested kernel's alone: a baseline is only compared against. */
+	for (size_t i = 0; i < n_tested && err >= 0; i++)
 		worst = verdict_worst(worst, jobs[i].result.status);
 	if (err >= 0) {
-		print_report_groups(jobs, n, check);
-		if (o->log_path && write_log(o, jobs, n))
+		print_report_groups(jobs, n_tested, check);
+		/* Statistics and comparisons of runs that booted (err 1: the preflight stopped them all). */
+		if (!err && o->repeat > 1)
+			print_repeat_summary(o, jobs);
+		if (!err && o->baseline_path && print_baseline(o, jobs))
+			trouble = BISECT_ERROR;
+		if (o->log_path && write_log(o, jobs, err ? n_tested : n))
 			trouble = BISECT_DISK_FULL;
-		if (o->junit_path && write_junit(o, jobs, n, check))
+		if (o->junit_path && write_junit(o, jobs, n_tested, check))
+			trouble = BISECT_DISK_FULL;
+		if (o->json_path && write_json(o, jobs))
 			trouble = BISECT_DISK_FULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].console)
 			fclose(jobs[i].console);
 		report_parser_destroy(jobs[i].reports);
+		free(jobs[i].ktap);
 	}
 	free(jobs);
 	free(initramfs);

@@ -18,7 +18,7 @@ provoke() {
 # expect_report EXIT TITLE KIND: the verdict line, the report's text and the JUnit failure.
 expect_report() {
 	expect_exit "$1"
-	expect_console "^[A-Z]+ vmlinuz 1 vCPU: $2"
+	expect_console "^[A-Z]+ vmlinuz cpus=1,mem=512M: $2"
 	expect_console "^--- $3 report \\[[0-9a-f]{8}\\]"
 	grep -Eq "<failure message=\"$2[^\"]*\" type=\"$3\"" "$T/$CASE.xml" ||
 		fail "no JUnit failure of type $3 titled '$2' in $CASE.xml: $(grep -m 1 '<failure' "$T/$CASE.xml")"
@@ -30,7 +30,7 @@ warning() {
 	# Tolerated: the guest goes on, finishes and passes.
 	provoke WARNING --allow warning --expect '^lkdtm: WARNING done'
 	expect_exit 0
-	expect_console '^PASS vmlinuz 1 vCPU'
+	expect_console '^PASS vmlinuz cpus=1,mem=512M: '
 }
 
 bug() {

@@ -11,6 +11,6 @@ run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" 
 took=$(($(date +%s) - start))
 echo "smoke took $took s"
 expect_exit 3
-expect_console '^TIMEOUT vmlinuz 1 vCPU: no verdict after 30 s'
+expect_console '^TIMEOUT vmlinuz cpus=1,mem=512M: no verdict after 30 s'
 [ "$took" -ge 30 ] || fail "it gave up after $took s, before the 30 s timeout"
 [ "$took" -le 60 ] || fail "it took $took s to stop a 30 s run"
