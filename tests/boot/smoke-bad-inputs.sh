@@ -2,7 +2,8 @@
 # smoke-bad-inputs: smoke refuses what run refuses, with the same messages,
 # a regex that does not compile is a usage error naming it, and
 # --save-initrd to a folder that does not exist is one clear error, and so
-# is --save-initrd with an option that only a boot would use.
+# is --save-initrd with an option that only a boot would use; a config that
+# lacks what the run needs is a CONFIG verdict (exit 5, 125 for --bisect) with nothing booted.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 
@@ -51,6 +52,25 @@ bad_values() {
 	expect_stderr "--baseline '/nonexistent/bzImage': No such file or directory"
 }
 
+# The preflight: a config without what the run needs is a CONFIG verdict, exit 5 (125 for git bisect run), and no boot.
+config_lacks() {
+	printf '%s\n' 'CONFIG_SERIAL_8250=y' '# CONFIG_SERIAL_8250_CONSOLE is not set' 'CONFIG_ACPI=y' \
+		'CONFIG_BLK_DEV_INITRD=y' >"$T/lacking.config"
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --config "$T/lacking.config" --no-acpi --cpus 1,2 --junit "$T/config.xml"
+	expect_exit 5
+	expect_console "^CONFIG .*vmlinuz: the kernel's config \\($T/lacking.config\\) lacks what this run needs:"
+	expect_console '^  CONFIG_SERIAL_8250_CONSOLE: the console is ttyS0'
+	expect_console '^  CONFIG_X86_MPPARSE: '
+	! grep -q 'Linux version' "$CONSOLE" || fail "the kernel booted despite the CONFIG verdict"
+	grep -q 'type="CONFIG"' "$T/config.xml" || fail "no CONFIG failure in the JUnit file"
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --config "$T/lacking.config" --bisect
+	expect_exit 125
+	run_kvmini smoke --kernel "$GUEST_KERNEL" --config /nonexistent/.config
+	expect_exit 2
+	expect_one_message
+	expect_stderr "config '/nonexistent/.config': No such file or directory"
+}
+
 unwritable_initrd() {
 	run_kvmini smoke --save-initrd /nonexistent/initrd.cpio
 	expect_exit 1
@@ -68,6 +88,7 @@ save_initrd_with_boot_options() {
 
 run_case bad-regex bad_regex
 run_case missing-kernel missing_kernel
+run_case config-lacks config_lacks
 run_case bad-values bad_values
 run_case unwritable-initrd unwritable_initrd
 run_case save-initrd-with-boot-options save_initrd_with_boot_options
