@@ -312,14 +312,20 @@ boot-tests: all $(MINI_KERNEL)
 # The README's two set-up commands: each installs what it is missing first.
 check:
 	scripts/install-deps.sh check
+	$(MAKE) -j2 check-serial $(MINI_KERNEL)
+	$(MAKE) -j2 check-fuzz bench-selftest
+	$(MAKE) -j1 boot-tests
+
+# The unit stages and the fuzzers' build, one after another, take one core (each sub-make gets one job slot);
+# make check builds the minimal kernel beside them on the other, instead of minutes of its own before the boot tests.
+.PHONY: check-serial
+check-serial:
 	$(MAKE) unit
 	$(MAKE) api-replay
 	$(MAKE) unit-asan
 	$(MAKE) unit-tsan
 	$(MAKE) install-test
 	if command -v clang >/dev/null; then $(MAKE) fuzz-build; else echo 'check: no clang, fuzzing skipped'; fi
-	$(MAKE) -j2 check-fuzz bench-selftest
-	$(MAKE) -j1 boot-tests
 
 # The fuzzers take one core and the bench's self-test, whose L1 has one CPU,
 # the other; then the boot tests take both (two L1 machines): that keeps check
