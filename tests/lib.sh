@@ -20,6 +20,12 @@ done
 
 MINI_KERNEL=$GUESTS_DIR/kernel/bzImage
 
+# For every `kvmini smoke` of the stock kernel: in the nested bench it warns once
+# at boot ("XSAVE consistency problem", a WARNING in fpu__init_system_xstate:
+# under QEMU's emulated SVM the L2 guest's XCR0 does not reach L1's KVM), which
+# smoke counts as a crash report. Only that function's WARNING is allowed.
+SMOKE_ALLOW="--allow warning:fpu__init_system_xstate"
+
 # Sub-case name: prefixes reasons and the log file names (see run_case).
 CASE=
 

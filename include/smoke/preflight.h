@@ -19,9 +19,6 @@
 
 #include "errmsg.h"
 
-/* The CONFIG verdict's `kvmini smoke` exit code, next to verdict.h's 0-4. */
-#define PREFLIGHT_EXIT_CONFIG 5
-
 /* A line longer than this is garbage, not a .config (the longest real ones are CONFIG_CMDLINE strings). */
 #define KCONFIG_LINE_MAX 4096
 /* A distribution kernel's .config has about 12000 lines. */

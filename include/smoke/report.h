@@ -86,9 +86,16 @@ int report_line(struct report_parser *p, const char *line, size_t len);
 /* The end of the console: reports still open end here. */
 void report_finish(struct report_parser *p);
 
-/* After report_finish: the reports kept, in the order they started. */
+/*
+ * The reports kept so far, in the order they started. A report can be read
+ * once it has ended (its title and signature are known then): while the
+ * console runs, report_get gives NULL for one still open; after
+ * report_finish, every one has ended.
+ */
 size_t report_count(const struct report_parser *p);
 const struct report *report_get(const struct report_parser *p, size_t i);
+/* Report i's kind, known from its first line, while it is still open too; i < report_count. */
+enum report_kind report_kind_at(const struct report_parser *p, size_t i);
 /* Reports recognised beyond REPORT_MAX. */
 size_t report_dropped(const struct report_parser *p);
 

@@ -5,13 +5,16 @@
  * Not locked: call it from one thread, or under the caller's console lock.
  *
  * Deciding (verdict_result), first rule that applies wins:
- *  1. PANIC    a `Kernel panic - not syncing` line, or the VMM reported a panic
- *              (pvpanic or its own banner detection). A panic is the most
- *              specific outcome, so it beats an earlier Oops, which it names.
- *  2. FAIL     a fatal console line: Oops, BUG, general protection fault, soft
- *              or hard lockup, hung task, or a --fail regex. Guest evidence
- *              comes before how the run ended: a timeout or VMM error that
- *              follows an Oops is reported as the Oops.
+ *  1. PANIC    a kernel panic report (`Kernel panic - not syncing`), or the
+ *              VMM reported a panic (pvpanic or its own banner detection).
+ *              The reason is the panic's title, and the first report that
+ *              --allow does not tolerate when an earlier one caused it.
+ *  2. FAIL     a crash report (src/smoke/report.c: Oops, BUG, WARNING, KASAN,
+ *              lockdep, RCU stall, lockups, hung task, ...; every kind in
+ *              docs/smoke.md) that --allow does not tolerate: the reason is
+ *              the first one's title "KIND in FUNCTION"; or a --fail regex.
+ *              Guest evidence comes before how the run ended: a timeout or
+ *              VMM error that follows an Oops is reported as the Oops.
  *  3. by the ending:
  *     ERROR    the VMM could not run the guest (bad kernel, KVM error)
  *     FAIL     triple fault (reset loop)
@@ -23,24 +26,11 @@
  *     FAIL     poweroff or reboot before every --expect regex matched
  *     ERROR    no ending reported at all (a caller bug)
  *
- * Fatal patterns, always on; they follow what Linux really prints (a leading
- * printk timestamp does not matter, as nothing is anchored at the start):
- *   kernel panic        `Kernel panic - not syncing` (every panic() prints it)
- *   general protection  `general protection fault:` or `...fault,` (the kernel's
- *   fault               die header); not the user-space report `a.out[97]
- *                       general protection fault ip:...`, which is a program's crash
- *   soft lockup         `BUG: soft lockup`
- *   hard lockup         `Watchdog detected hard LOCKUP`
- *   hung task           `INFO: task NAME:PID blocked for more than N seconds`,
- *                       the first line of every hung-task report (the
- *                       `hung_task_timeout_secs` hint follows it)
- *   kernel BUG          `BUG:` as a word (so `DEBUG:` is not one), and BUG()'s
- *                       `kernel BUG at FILE:LINE!`
- *   kernel oops         `Oops:` / `Oops - ` and any x86 die header `...: 0000 [#1]`
- *                       (older kernels print `invalid opcode: 0000 [#1]` with no
- *                       "Oops" in it)
- * Only a line's first 4095 bytes are matched; NUL bytes (serial noise) are
- * dropped and a trailing CR/LF is ignored.
+ * A report is judged when it ends (its function is known then): one that
+ * is not allowed asks the caller to stop the guest soon (STOP_SOON), which
+ * leaves it a grace period to print the rest. Only a line's first 4095
+ * bytes are matched; NUL bytes (serial noise) are dropped and a trailing
+ * CR/LF is ignored.
  */
 #ifndef KVMINI_SMOKE_VERDICT_H
 #define KVMINI_SMOKE_VERDICT_H
@@ -49,11 +39,14 @@
 #include <stddef.h>
 
 #include "errmsg.h"
+#include "smoke/report.h"
 
 /* What the guest prints when it passes, unless --expect says otherwise. */
 #define VERDICT_DEFAULT_EXPECT "^KVMINI-SMOKE-OK$"
 /* Console lines kept for reasons are cut to this many bytes (at a UTF-8 boundary). */
 #define VERDICT_LINE_MAX 200
+/* --allow KIND:FUNCTION items kept (KIND alone has no limit). */
+#define VERDICT_ALLOW_MAX 16
 /* Enough for any reason verdict_result writes. */
 #define VERDICT_REASON_MAX 512
 
@@ -63,6 +56,7 @@
 #define VERDICT_EXIT_USAGE 2
 #define VERDICT_EXIT_TIMEOUT 3
 #define VERDICT_EXIT_PANIC 4
+#define VERDICT_EXIT_CONFIG 5
 
 /*
  * From best to worst: verdict_worst() keeps the later one, so a matrix's
@@ -76,6 +70,8 @@ enum verdict_status {
 	VERDICT_FAIL,
 	VERDICT_TIMEOUT,
 	VERDICT_PANIC,
+	/* The kernel's config lacks what the run needs (smoke's preflight; never from verdict_result): nothing booted. */
+	VERDICT_CONFIG,
 };
 
 enum verdict_action {
@@ -97,8 +93,11 @@ enum verdict_end {
 struct verdict_config {
 	const char *const *expect; /* --expect POSIX EREs; none: VERDICT_DEFAULT_EXPECT */
 	size_t n_expect;
-	const char *const *fail; /* --fail POSIX EREs, fatal like the built-in patterns */
+	const char *const *fail; /* --fail POSIX EREs: a matching line fails the run like a crash report */
 	size_t n_fail;
+	/* --allow lists: "KIND" or "KIND:FUNCTION" items, comma-separated (report_kind_name's names; not panic) */
+	const char *const *allow;
+	size_t n_allow;
 	bool initrd;        /* an initramfs was supplied: a root-mount panic then means the kernel could not use it */
 	unsigned timeout_s; /* for the TIMEOUT reason */
 };
@@ -130,15 +129,24 @@ void verdict_vmm_error(struct verdict *v, const char *msg);
 /* The caller saw no console byte at all: a TIMEOUT then says to check the serial console instead. */
 void verdict_set_no_output(struct verdict *v);
 
-/* The first fatal line as kept (cut to VERDICT_LINE_MAX, control characters as '?'), or NULL. */
+/* The first line a --fail regex matched, as kept (cut to VERDICT_LINE_MAX, control characters as '?'), or NULL. */
 const char *verdict_fatal_line(const struct verdict *v);
 
-/* The status, and a one-line reason into reason[size] (truncated; reason may be NULL when size is 0). */
-enum verdict_status verdict_result(const struct verdict *v, char *reason, size_t size);
+/* Whether --allow tolerates this report (its kind, or its kind in its function). */
+bool verdict_allows(const struct verdict *v, const struct report *r);
+
+/*
+ * The status, and a one-line reason into reason[size] (truncated; reason may
+ * be NULL when size is 0). It ends the console: lines fed after it are not
+ * classified as reports.
+ */
+enum verdict_status verdict_result(struct verdict *v, char *reason, size_t size);
+/* After verdict_result: the report that decided a FAIL or PANIC (the first not allowed), or NULL. */
+const struct report *verdict_report(const struct verdict *v);
 
 int verdict_exit_code(enum verdict_status s);
 enum verdict_status verdict_worst(enum verdict_status a, enum verdict_status b);
-/* "PASS", "FAIL", "TIMEOUT", "PANIC", "ERROR". */
+/* "PASS", "FAIL", "TIMEOUT", "PANIC", "ERROR", "CONFIG". */
 const char *verdict_status_name(enum verdict_status s);
 
 #endif

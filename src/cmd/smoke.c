@@ -24,13 +24,18 @@
 #include "log.h"
 #include "parse.h"
 #include "seccomp.h"
+#include "smoke/bisect.h"
 #include "smoke/junit.h"
 #include "smoke/matrix.h"
+#include "smoke/preflight.h"
+#include "smoke/report.h"
 #include "smoke/run_one.h"
 
 #define SMOKE_MAX_PATTERNS 16
 #define SMOKE_DEFAULT_TIMEOUT 60
 #define SMOKE_TAIL_LINES 50
+/* Runs named on a line of the report summary; the rest are counted. */
+#define SMOKE_GROUP_NAMES 8
 /* A child that outlives its own deadline by this much is killed. */
 #define SMOKE_KILL_MARGIN_MS 30000
 
@@ -43,6 +48,11 @@ struct smoke_opts {
 	size_t n_expect;
 	const char *fail[SMOKE_MAX_PATTERNS];
 	size_t n_fail;
+	const char *allow[SMOKE_MAX_PATTERNS];
+	size_t n_allow;
+	const char *config_path; /* --config; NULL: found beside the kernel */
+	bool no_preflight;
+	bool bisect;
 	unsigned timeout_s;
 	const char *junit_path;
 	const char *log_path;
@@ -61,6 +71,10 @@ struct smoke_job {
 	size_t result_got;
 	struct smoke_result result;
 	FILE *console; /* everything the guest printed */
+	struct report_parser *reports; /* the console's crash reports, classified again once the run is over */
+	/* The cell's boot path, as preflight needs it. */
+	bool console_virtio;
+	bool pvh;
 	uint64_t kill_at_ms;
 	bool done;
 };
@@ -85,6 +99,13 @@ static int parse_fail(void *opts, const char *value, struct errmsg *e)
 	struct smoke_opts *o = opts;
 
 	return add_pattern(o->fail, &o->n_fail, "--fail", value, e);
+}
+
+static int parse_allow(void *opts, const char *value, struct errmsg *e)
+{
+	struct smoke_opts *o = opts;
+
+	return add_pattern(o->allow, &o->n_allow, "--allow", value, e);
 }
 
 static int parse_timeout(void *timeout_s, const char *value, struct errmsg *e)
@@ -115,13 +136,21 @@ static const struct option_spec smoke_options[] = {
 	  AT(mem) },
 	{ "expect", 0, "REGEX", "a console line that must appear (repeatable; default ^KVMINI-SMOKE-OK$)",
 	  parse_expect, 0 },
-	{ "fail", 0, "REGEX", "a console line that fails the run (repeatable; panics, Oopses, BUGs,\n"
-	  "general protection faults, soft lockups and hung tasks always do)", parse_fail, 0 },
+	{ "fail", 0, "REGEX", "a console line that fails the run (repeatable; any crash report\n"
+	  "the kernel prints always does, unless --allow tolerates it)", parse_fail, 0 },
+	{ "allow", 0, "KIND[:FUNCTION],...", "crash reports that do not fail the run: kinds (warning, kasan,\n"
+	  "lockdep, ...; docs/smoke.md lists them) or a kind in one function\n"
+	  "(warning:fpu__init_system_xstate); repeatable", parse_allow, 0 },
 	{ "timeout", 0, "SECONDS", "per run (default " OPTION_TEXT(SMOKE_DEFAULT_TIMEOUT) ")", parse_timeout,
 	  AT(timeout_s) },
 	{ "jobs", 0, "N", "runs at once (default: the host's CPU count)", parse_jobs, AT(jobs) },
 	{ "junit", 0, "FILE", "write a JUnit XML report", option_string, AT(junit_path) },
 	{ "log", 0, "FILE", "keep the whole console", option_string, AT(log_path) },
+	{ "config", 0, "FILE", "the kernel's .config, checked before booting (default: the build\n"
+	  "tree's .config, or /boot/config-RELEASE beside the kernel)", option_string, AT(config_path) },
+	{ "no-preflight", 0, NULL, "boot without checking the kernel's config", option_set, AT(no_preflight) },
+	{ "bisect", 0, NULL, "exit as `git bisect run` wants: 0 pass, 1 kernel failure,\n"
+	  "125 when the run could not test the kernel", option_set, AT(bisect) },
 	{ .name = NULL },
 };
 
@@ -157,7 +186,8 @@ const struct option_usage smoke_usage = {
 		"prints the kernel release, CPUs and memory, then KVMINI-SMOKE-OK, and powers off.\n"
 		"With -v, the console streams to stdout as well.",
 	.groups = smoke_groups,
-	.notes = "Exit status: 0 pass, 1 fail, 2 usage error, 3 timeout, 4 panic (the worst run decides).",
+	.notes = "Exit status: 0 pass, 1 fail, 2 usage error, 3 timeout, 4 panic, 5 the kernel's config\n"
+		 "lacks what the run needs (the worst run decides); with --bisect: 0, 1 or 125.",
 };
 
 static int smoke_parse_args(int argc, char **argv, struct smoke_opts *o, struct errmsg *e)
@@ -196,6 +226,7 @@ static struct verdict_config verdict_config_of(const struct smoke_opts *o)
 {
 	return (struct verdict_config){
 		.expect = o->expect, .n_expect = o->n_expect, .fail = o->fail, .n_fail = o->n_fail,
+		.allow = o->allow, .n_allow = o->n_allow,
 		.initrd = true, /* the built-in init is an initramfs too */
 		.timeout_s = o->timeout_s,
 	};
@@ -210,18 +241,25 @@ static void job_name(const struct smoke_opts *o, struct smoke_job *j, const char
 		 o->matrix.n_mem > 1 ? " " : "", o->matrix.n_mem > 1 ? mem_text : "");
 }
 
+/* The machine one cell boots. */
+static void job_config(const struct smoke_opts *o, const struct smoke_job *j, struct vm_config *cfg)
+{
+	*cfg = o->base;
+	cfg->nr_cpus = j->cpus;
+	cfg->mem_size = j->mem;
+}
+
 /* The child: one run, its result written whole to result_fd. */
 static void __attribute__((noreturn)) job_child(const struct smoke_opts *o, const struct smoke_job *j,
 						 int console_fd, int result_fd)
 {
-	struct vm_config cfg = o->base;
+	static struct vm_config cfg; /* static: the device area is large */
 	struct verdict_config vcfg = verdict_config_of(o);
-	struct smoke_result res;
+	static struct smoke_result res;
 
 	/* A parent that dies must not leave VMs running. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	cfg.nr_cpus = j->cpus;
-	cfg.mem_size = j->mem;
+	job_config(o, j, &cfg);
 	smoke_run_one(&cfg, &vcfg, console_fd, &res);
 	if (write(result_fd, &res, sizeof(res)) != sizeof(res))
 		_exit(1);
@@ -288,20 +326,35 @@ static void job_read(const struct smoke_opts *o, struct smoke_job *j, int *fd)
 	}
 }
 
-/* The last `lines` lines of the console, into a malloc'd string (NULL if empty). */
-static char *console_tail(FILE *f, unsigned lines, size_t *len)
+/* The whole console, into a malloc'd NUL-terminated string (NULL if empty). */
+static char *console_all(FILE *f, size_t *len)
 {
 	long size;
-	char *all, *start;
+	char *all;
 
+	*len = 0;
+	if (!f)
+		return NULL; /* a run that never started */
 	fflush(f);
 	size = ftell(f);
-	*len = 0;
 	if (size <= 0 || !(all = malloc(size + 1)))
 		return NULL;
 	rewind(f);
 	size = (long)fread(all, 1, size, f);
+	fseek(f, 0, SEEK_END);
 	all[size] = '\0';
+	*len = (size_t)size;
+	return all;
+}
+
+/* The last `lines` lines of the console, into a malloc'd string (NULL if empty). */
+static char *console_tail(FILE *f, unsigned lines, size_t *len)
+{
+	char *all = console_all(f, len), *start;
+	long size = (long)*len;
+
+	if (!all)
+		return NULL;
 	start = all + size;
 	/* Walk back over `lines` line ends, not counting a final one. */
 	for (unsigned seen = 0; start > all; start--)
@@ -312,9 +365,46 @@ static char *console_tail(FILE *f, unsigned lines, size_t *len)
 	return all;
 }
 
+/*
+ * The console's crash reports, for the failure bodies and the grouping: the
+ * same lines the child's verdict classified, so the same reports. A run
+ * whose parser cannot be made just has none listed.
+ */
+static void job_classify(struct smoke_job *j)
+{
+	size_t len;
+	char *all = console_all(j->console, &len), *line, *end;
+
+	if (!all || report_parser_create(&j->reports)) {
+		free(all);
+		return;
+	}
+	for (line = all; line < all + len; line = end + 1) {
+		end = memchr(line, '\n', all + len - line);
+		if (!end)
+			end = all + len;
+		report_line(j->reports, line, (size_t)(end - line));
+	}
+	report_finish(j->reports);
+	free(all);
+}
+
+/* The report that decided the run, as the parent classified it; NULL when none did. */
+static const struct report *job_deciding_report(const struct smoke_job *j)
+{
+	for (size_t i = 0; j->reports && j->result.report_kind[0] && i < report_count(j->reports); i++) {
+		const struct report *r = report_get(j->reports, i);
+
+		if (r->hash == j->result.report_hash && !strcmp(r->title, j->result.report_title))
+			return r;
+	}
+	return NULL;
+}
+
 static void job_report(struct smoke_job *j)
 {
 	const struct smoke_result *r = &j->result;
+	const struct report *decided = job_deciding_report(j);
 	char *tail;
 	size_t len;
 
@@ -325,7 +415,10 @@ static void job_report(struct smoke_job *j)
 		printf("PASS %s: in %.2f s (the init did not report its start)\n", j->name, r->elapsed_s);
 	else
 		printf("%s %s: %s\n", verdict_status_name(r->status), j->name, r->reason);
-	if (r->status != VERDICT_PASS && (tail = console_tail(j->console, SMOKE_TAIL_LINES, &len))) {
+	if (decided)
+		printf("--- %s report [%08x]%s ---\n%.*s--- end of report ---\n", report_kind_name(decided->kind),
+		       decided->hash, decided->truncated ? " (cut)" : "", (int)decided->len, decided->text);
+	else if (r->status != VERDICT_PASS && (tail = console_tail(j->console, SMOKE_TAIL_LINES, &len))) {
 		printf("--- last %d console lines of %s ---\n%s%s--- end of console ---\n", SMOKE_TAIL_LINES, j->name,
 		       tail, len && tail[len - 1] != '\n' ? "\n" : "");
 		free(tail);
@@ -347,6 +440,7 @@ static void job_finish(struct smoke_job *j)
 			snprintf(j->result.reason, sizeof(j->result.reason), "the run ended without a result");
 	}
 	j->done = true;
+	job_classify(j);
 	job_report(j);
 }
 
@@ -403,13 +497,14 @@ static int run_jobs(const struct smoke_opts *o, struct smoke_job *jobs, size_t n
 	return 0;
 }
 
-static void write_log(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
+static int write_log(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
 {
 	FILE *f = fopen(o->log_path, "w");
+	int err = 0;
 
 	if (!f) {
 		log_error("--log '%s': %s", o->log_path, strerror(errno));
-		return;
+		return -errno;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char buf[65536];
@@ -417,16 +512,44 @@ static void write_log(const struct smoke_opts *o, struct smoke_job *jobs, size_t
 
 		if (n > 1)
 			fprintf(f, "=== %s ===\n", jobs[i].name);
+		if (!jobs[i].console)
+			continue;
 		fflush(jobs[i].console);
 		rewind(jobs[i].console);
 		while ((got = fread(buf, 1, sizeof(buf), jobs[i].console)))
 			fwrite(buf, 1, got, f);
 	}
-	if (fclose(f))
+	if (fclose(f)) {
+		err = -errno;
 		log_error("--log '%s': %s", o->log_path, strerror(errno));
+	}
+	return err;
 }
 
-static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
+/* The reports --allow does not tolerate, whole, one after another, into a malloc'd string ("" for none). */
+static char *failing_reports_text(const struct smoke_job *j, const struct verdict *allow)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; j->reports && i < report_count(j->reports); i++) {
+		const struct report *r = report_get(j->reports, i);
+
+		if (!verdict_allows(allow, r))
+			fprintf(f, "kvmini: %s report \"%s\" [%08x]%s\n%.*s", report_kind_name(r->kind), r->title, r->hash,
+				r->truncated ? " (cut)" : "", (int)r->len, r->text);
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_t n, const struct verdict *allow)
 {
 	struct junit_case *cases = calloc(n, sizeof(*cases));
 	char **texts = calloc(n, sizeof(*texts));
@@ -439,12 +562,15 @@ static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_
 		const struct smoke_result *r = &jobs[i].result;
 		size_t tail_len;
 		char *tail = console_tail(jobs[i].console, SMOKE_TAIL_LINES, &tail_len);
+		char *reports = failing_reports_text(&jobs[i], allow);
 		int len;
 
-		/* The boot timings lead the console text, where a CI page shows them with it. */
-		len = asprintf(&texts[i], "kvmini: first console output after %.2f s, init after %.2f s\n%s",
-			       r->first_output_s, r->init_s, tail ? tail : "");
+		/* The boot timings lead the console text, where a CI page shows them with it; reports whole, then the tail. */
+		len = asprintf(&texts[i], "kvmini: first console output after %.2f s, init after %.2f s\n%s%s%s",
+			       r->first_output_s, r->init_s, reports ? reports : "",
+			       reports && reports[0] ? "kvmini: the console's last lines\n" : "", tail ? tail : "");
 		free(tail);
+		free(reports);
 		if (len < 0) {
 			texts[i] = NULL;
 			goto out;
@@ -455,7 +581,8 @@ static int write_junit(const struct smoke_opts *o, struct smoke_job *jobs, size_
 			.time_s = r->elapsed_s,
 			.result = r->status == VERDICT_PASS ? JUNIT_PASS :
 				  r->status == VERDICT_ERROR ? JUNIT_ERROR : JUNIT_FAILURE,
-			.type = verdict_status_name(r->status),
+			/* The report's kind when one decided (what CI groups failures by), else the verdict. */
+			.type = r->report_kind[0] ? r->report_kind : verdict_status_name(r->status),
 			.message = r->status == VERDICT_PASS ? NULL : r->reason,
 			.console = texts[i],
 			.console_len = (size_t)len,
@@ -473,6 +600,149 @@ out:
 	if (err)
 		log_error("--junit '%s': %s", o->junit_path, strerror(-err));
 	return err;
+}
+
+/* Identical reports across a matrix's runs: one line each, with the runs that had it. */
+static void print_report_groups(const struct smoke_job *jobs, size_t n, const struct verdict *allow)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < n && n > 1; i++) {
+		for (size_t k = 0; jobs[i].reports && k < report_count(jobs[i].reports); k++) {
+			const struct report *r = report_get(jobs[i].reports, k);
+			size_t runs = 0, listed = 0;
+			bool earlier = false;
+
+			if (verdict_allows(allow, r))
+				continue;
+			/* Listed already, from an earlier run or earlier in this one? */
+			for (size_t m = 0; m <= i && !earlier; m++)
+				for (size_t q = 0; jobs[m].reports && q < (m == i ? k : report_count(jobs[m].reports)); q++)
+					earlier |= report_same(r, report_get(jobs[m].reports, q));
+			if (earlier)
+				continue;
+			if (!header)
+				printf("Reports:\n");
+			header = true;
+			for (size_t m = i; m < n; m++)
+				for (size_t q = 0; jobs[m].reports && q < report_count(jobs[m].reports); q++)
+					if (report_same(r, report_get(jobs[m].reports, q))) {
+						runs++;
+						break;
+					}
+			printf("  %s [%08x]: %zu of %zu runs (", r->title, r->hash, runs, n);
+			for (size_t m = i; m < n && listed < SMOKE_GROUP_NAMES; m++)
+				for (size_t q = 0; jobs[m].reports && q < report_count(jobs[m].reports); q++)
+					if (report_same(r, report_get(jobs[m].reports, q))) {
+						printf("%s%s", listed++ ? "; " : "", jobs[m].name);
+						break;
+					}
+			printf("%s)\n", runs > listed ? "; ..." : "");
+		}
+	}
+}
+
+/* An --initrd's format from its first bytes, for the decompressor it needs. */
+static int initrd_format(const char *path, enum preflight_initrd *format, struct errmsg *e)
+{
+	uint8_t head[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return errmsg_set(e, errno, "--initrd '%s': %s", path, strerror(errno));
+	got = read(fd, head, sizeof(head));
+	close(fd);
+	if (got < 0)
+		return errmsg_set(e, errno, "--initrd '%s': %s", path, strerror(errno));
+	if (preflight_initrd_format(head, (size_t)got, format, e))
+		return errmsg_set(e, EINVAL, "--initrd '%s': %s", path, e->text);
+	return 0;
+}
+
+/*
+ * The kernel-config preflight: the CONFIG verdict, on every run, when the
+ * kernel's .config lacks what one of the runs needs. Returns 1 when it gave
+ * that verdict, 0 to boot, or -EINVAL for a config that cannot be read
+ * (reported: a usage error).
+ */
+static int preflight(const struct smoke_opts *o, struct smoke_job *jobs, size_t n)
+{
+	static struct vm_config cfg;
+	struct preflight_missing missing[64];
+	struct kconfig *kc;
+	char path[4096];
+	size_t n_missing = 0;
+	struct errmsg e;
+	enum preflight_initrd initrd = PREFLIGHT_INITRD_CPIO;
+	int err;
+
+	if (o->no_preflight)
+		return 0;
+	err = preflight_find_config(o->base.kernel_path, o->config_path, path, sizeof(path), &e);
+	if (err == -ENOENT && !o->config_path) {
+		/* Nothing to check against: a kernel without its config boots as before. */
+		log_info("smoke: %s; booting without the config preflight", e.text);
+		return 0;
+	}
+	if (!err)
+		err = preflight_read_config(path, &kc, &e);
+	if (!err && o->base.initrd_path[0])
+		err = initrd_format(o->base.initrd_path, &initrd, &e);
+	if (err) {
+		log_error("smoke: %s", e.text);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct preflight_missing m[64];
+		struct preflight_needs needs;
+		size_t got;
+
+		job_config(o, &jobs[i], &cfg);
+		needs = (struct preflight_needs){
+			.console_virtio = jobs[i].console_virtio,
+			.transport_mmio = cfg.transport == VIRTIO_TRANSPORT_MMIO,
+			.acpi = cfg.acpi,
+			.cpus = cfg.nr_cpus,
+			.pvh = jobs[i].pvh,
+			.initrd = initrd,
+			.builtin_init = !o->base.initrd_path[0],
+		};
+		got = preflight_check(kc, &needs, m, 64);
+		/* The run's own reason names what it lacks; the summary each missing option once. */
+		jobs[i].result = (struct smoke_result){ .status = got ? VERDICT_CONFIG : VERDICT_PASS,
+							.first_output_s = -1, .init_s = -1 };
+		for (size_t k = 0, at = 0; k < got && k < 64 && at < sizeof(jobs[i].result.reason); k++)
+			at += (size_t)snprintf(jobs[i].result.reason + at, sizeof(jobs[i].result.reason) - at, "%sCONFIG_%s",
+					       k ? ", " : "kernel config lacks ", m[k].rule->option);
+		for (size_t k = 0; k < got && k < 64; k++) {
+			bool seen = false;
+
+			for (size_t q = 0; q < n_missing; q++)
+				seen |= missing[q].rule == m[k].rule;
+			if (!seen && n_missing < 64)
+				missing[n_missing++] = m[k];
+		}
+	}
+	kconfig_free(kc);
+	if (!n_missing)
+		return 0;
+	printf("CONFIG %s: the kernel's config (%s) lacks what this run needs:\n", o->base.kernel_path, path);
+	for (size_t q = 0; q < n_missing; q++) {
+		char line[512];
+
+		preflight_format(&missing[q], line, sizeof(line));
+		printf("  %s\n", line);
+	}
+	/* Nothing boots, not even the runs that lack nothing: their result says why. */
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].result.status == VERDICT_PASS) {
+			jobs[i].result.status = VERDICT_CONFIG;
+			snprintf(jobs[i].result.reason, sizeof(jobs[i].result.reason),
+				 "not booted: the kernel config lacks what other runs need");
+		}
+	fflush(stdout);
+	return 1;
 }
 
 /* --save-initrd: the built-in initramfs, byte for byte what smoke boots, as a file. */
@@ -506,16 +776,96 @@ static int save_initrd(const char *path, struct errmsg *e)
 	return 0;
 }
 
-int cmd_smoke(int argc, char **argv)
+/* The exit status of a whole smoke: the worst run's, or git bisect run's code for it. */
+static int smoke_exit(const struct smoke_opts *o, enum verdict_status worst, enum bisect_outcome trouble)
 {
-	struct smoke_opts o;
-	struct verdict *check;
-	struct verdict_config vcfg;
-	struct smoke_job *jobs;
-	struct errmsg e;
+	if (!o->bisect)
+		return trouble == BISECT_PASS ? verdict_exit_code(worst) :
+		       trouble == BISECT_USAGE ? VERDICT_EXIT_USAGE : VERDICT_EXIT_FAIL;
+	return bisect_exit_code(trouble == BISECT_PASS ? bisect_outcome_of(worst) : trouble);
+}
+
+/* The runs, once the options are known good. */
+static int smoke_main(struct smoke_opts *o, const struct verdict *check)
+{
 	enum verdict_status worst = VERDICT_PASS;
+	enum bisect_outcome trouble = BISECT_PASS;
+	struct smoke_job *jobs;
 	uint8_t *initramfs = NULL;
 	size_t n;
+	int err;
+
+	log_set_verbose(o->verbose);
+	/* What makes the run impossible on this host, not a property of the kernel: for --bisect, a skip. */
+	if (access(o->base.kernel_path, R_OK)) {
+		log_error("smoke: kernel '%s': %s", o->base.kernel_path, strerror(errno));
+		return smoke_exit(o, worst, BISECT_KERNEL_MISSING);
+	}
+	/* Each run's child inherits this, and filters itself through runner_run. */
+	if ((err = seccomp_enable(!o->base.no_seccomp))) {
+		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
+		return smoke_exit(o, worst, BISECT_ERROR);
+	}
+	if (!o->base.initrd_path[0]) {
+		if ((err = builtin_initramfs(NULL, 0, &initramfs, &o->base.initrd_size))) {
+			log_error("cannot build the built-in initramfs: %s", strerror(-err));
+			return smoke_exit(o, worst, BISECT_ERROR);
+		}
+		o->base.initrd_data = initramfs;
+	}
+
+	n = matrix_runs(&o->matrix);
+	jobs = calloc(n, sizeof(*jobs));
+	if (!jobs) {
+		free(initramfs);
+		log_error("smoke: out of memory");
+		return smoke_exit(o, worst, BISECT_ERROR);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *mem_text;
+
+		matrix_run(&o->matrix, i, &jobs[i].cpus, &jobs[i].mem, &mem_text);
+		job_name(o, &jobs[i], mem_text);
+		jobs[i].console_fd = jobs[i].result_fd = -1;
+	}
+	/* The config is checked first: a CONFIG verdict needs no KVM. */
+	err = preflight(o, jobs, n);
+	if (err < 0)
+		trouble = BISECT_USAGE;
+	if (!err && access("/dev/kvm", R_OK | W_OK)) {
+		log_error("smoke: /dev/kvm: %s (kvmini needs KVM)", strerror(errno));
+		err = -ENODEV;
+		trouble = BISECT_NO_KVM;
+	}
+	/* Children inherit stdout's buffer: empty it before any fork. */
+	fflush(stdout);
+	if (!err && (err = run_jobs(o, jobs, n)))
+		trouble = BISECT_ERROR;
+	for (size_t i = 0; i < n && err >= 0; i++)
+		worst = verdict_worst(worst, jobs[i].result.status);
+	if (err >= 0) {
+		print_report_groups(jobs, n, check);
+		if (o->log_path && write_log(o, jobs, n))
+			trouble = BISECT_DISK_FULL;
+		if (o->junit_path && write_junit(o, jobs, n, check))
+			trouble = BISECT_DISK_FULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].console)
+			fclose(jobs[i].console);
+		report_parser_destroy(jobs[i].reports);
+	}
+	free(jobs);
+	free(initramfs);
+	return smoke_exit(o, worst, trouble);
+}
+
+int cmd_smoke(int argc, char **argv)
+{
+	static struct smoke_opts o; /* static: the configuration's device area is large */
+	struct verdict *check;
+	struct verdict_config vcfg;
+	struct errmsg e;
 	int err;
 
 	err = smoke_parse_args(argc, argv, &o, &e);
@@ -524,61 +874,22 @@ int cmd_smoke(int argc, char **argv)
 		return 0;
 	}
 	vcfg = verdict_config_of(&o);
-	/* A regex that does not compile is a usage error, found before anything boots. */
-	if (!err && !(err = verdict_create(&vcfg, &check, &e)))
-		verdict_destroy(check);
+	/* A regex that does not compile or an unknown report kind is a usage error, found before anything boots. */
+	if (!err)
+		err = verdict_create(&vcfg, &check, &e);
 	if (err) {
 		log_error("%s", e.text);
-		return VERDICT_EXIT_USAGE;
+		return o.bisect ? bisect_exit_code(BISECT_USAGE) : VERDICT_EXIT_USAGE;
 	}
 	if (o.save_initrd_path) {
+		verdict_destroy(check);
 		if (save_initrd(o.save_initrd_path, &e)) {
 			log_error("%s", e.text);
 			return VERDICT_EXIT_FAIL;
 		}
 		return VERDICT_EXIT_PASS;
 	}
-	log_set_verbose(o.verbose);
-	/* Each run's child inherits this, and filters itself through runner_run. */
-	if ((err = seccomp_enable(!o.base.no_seccomp))) {
-		log_error("cannot set up seccomp: %s (--no-seccomp runs without it)", strerror(-err));
-		return VERDICT_EXIT_FAIL;
-	}
-	if (!o.base.initrd_path[0]) {
-		if ((err = builtin_initramfs(NULL, 0, &initramfs, &o.base.initrd_size))) {
-			log_error("cannot build the built-in initramfs: %s", strerror(-err));
-			return VERDICT_EXIT_FAIL;
-		}
-		o.base.initrd_data = initramfs;
-	}
-
-	n = matrix_runs(&o.matrix);
-	jobs = calloc(n, sizeof(*jobs));
-	if (!jobs) {
-		free(initramfs);
-		log_error("smoke: out of memory");
-		return VERDICT_EXIT_FAIL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *mem_text;
-
-		matrix_run(&o.matrix, i, &jobs[i].cpus, &jobs[i].mem, &mem_text);
-		job_name(&o, &jobs[i], mem_text);
-		jobs[i].console_fd = jobs[i].result_fd = -1;
-	}
-	/* Children inherit stdout's buffer: empty it before any fork. */
-	fflush(stdout);
-	err = run_jobs(&o, jobs, n);
-	for (size_t i = 0; i < n && !err; i++)
-		worst = verdict_worst(worst, jobs[i].result.status);
-	if (!err && o.log_path)
-		write_log(&o, jobs, n);
-	if (!err && o.junit_path && write_junit(&o, jobs, n))
-		err = -EIO;
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i].console)
-			fclose(jobs[i].console);
-	free(jobs);
-	free(initramfs);
-	return err ? VERDICT_EXIT_FAIL : verdict_exit_code(worst);
+	err = smoke_main(&o, check);
+	verdict_destroy(check);
+	return err;
 }

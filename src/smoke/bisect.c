@@ -12,6 +12,8 @@ enum bisect_outcome bisect_outcome_of(enum verdict_status s)
 		return BISECT_PANIC;
 	case VERDICT_TIMEOUT:
 		return BISECT_TIMEOUT;
+	case VERDICT_CONFIG:
+		return BISECT_CONFIG;
 	case VERDICT_ERROR:
 		break;
 	}

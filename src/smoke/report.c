@@ -724,12 +724,17 @@ void report_finish(struct report_parser *p)
 
 size_t report_count(const struct report_parser *p)
 {
-	return p->finished ? p->n : 0;
+	return p->n;
 }
 
 const struct report *report_get(const struct report_parser *p, size_t i)
 {
-	return p->finished && i < p->n ? &p->e[i].r : NULL;
+	return i < p->n && !p->e[i].open ? &p->e[i].r : NULL;
+}
+
+enum report_kind report_kind_at(const struct report_parser *p, size_t i)
+{
+	return p->e[i].r.kind;
 }
 
 size_t report_dropped(const struct report_parser *p)

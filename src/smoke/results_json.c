@@ -108,7 +108,7 @@ static void put_cell(struct json_out *j, const struct results_cell *c)
 /* verdict_status_name() answers "?" out of range: refuse such a cell instead of writing it. */
 static bool status_valid(enum verdict_status s)
 {
-	return (unsigned)s <= VERDICT_PANIC;
+	return (unsigned)s <= VERDICT_CONFIG;
 }
 
 int results_json_write(char *buf, size_t cap, const struct results_cell *cells, size_t n)

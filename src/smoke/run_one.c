@@ -62,6 +62,7 @@ void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcf
 	struct smoke_watch w = { 0 };
 	struct runner_hooks hooks = { .on_line = smoke_on_line, .on_tick = smoke_on_tick, .ctx = &w };
 	struct runner_result res;
+	const struct report *r;
 	struct errmsg e;
 	enum verdict_end how;
 	uint64_t t0 = monotonic_ms();
@@ -86,6 +87,12 @@ void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcf
 	if (res.booted && res.first_output_s < 0)
 		verdict_set_no_output(w.verdict);
 	out->status = verdict_result(w.verdict, out->reason, sizeof(out->reason));
+	if ((r = verdict_report(w.verdict))) {
+		snprintf(out->report_kind, sizeof(out->report_kind), "%s", report_kind_name(r->kind));
+		snprintf(out->report_title, sizeof(out->report_title), "%s", r->title);
+		snprintf(out->report_signature, sizeof(out->report_signature), "%s", r->signature);
+		out->report_hash = r->hash;
+	}
 	out->first_output_s = res.first_output_s;
 	out->init_s = res.init_s;
 	out->elapsed_s = (double)(monotonic_ms() - t0) / 1000.0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smoke/report.h"
 #include "smoke/verdict.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -17,25 +18,14 @@
 
 struct pattern {
 	regex_t re;
-	char *text;        /* as given, control characters as '?': it is quoted in one-line messages */
-	const char *label; /* fatal built-ins: what the reason calls a match; NULL for --fail */
-	bool panic;
-	bool seen; /* expects: matched a line already */
+	char *text; /* as given, control characters as '?': it is quoted in one-line messages */
+	bool seen;  /* expects: matched a line already */
 };
 
-/* Table order matters: a line matching several is labelled by the first, the most specific. */
-static const struct {
-	const char *re;
-	const char *label;
-	bool panic;
-} builtin_fatal[] = {
-	{ "Kernel panic - not syncing", "kernel panic", true },
-	{ "general protection fault[:,]", "general protection fault", false },
-	{ "BUG: soft lockup", "soft lockup", false },
-	{ "Watchdog detected hard LOCKUP", "hard lockup", false },
-	{ "INFO: task .+ blocked for more than [0-9]+ seconds", "hung task", false },
-	{ "(^|[^[:alnum:]_])BUG:|kernel BUG at ", "kernel BUG", false },
-	{ "Oops(:| - )|: [0-9a-f]{4} \\[#[0-9]+\\]", "kernel oops", false },
+/* A --allow item naming a function: that kind's reports in that function only. */
+struct allowed_function {
+	enum report_kind kind;
+	char function[REPORT_FUNC_MAX];
 };
 
 /* What Linux prints when it falls back to mounting a root device, which it does when it cannot use the initramfs. */
@@ -49,8 +39,15 @@ static const char *const root_mount_failed[] = {
 struct verdict {
 	struct pattern *expect;
 	size_t n_expect, n_expect_seen;
-	struct pattern *fatal; /* the built-ins, then --fail */
+	struct pattern *fatal; /* --fail */
 	size_t n_fatal;
+	struct report_parser *reports;
+	uint32_t allowed_kinds; /* 1u << kind */
+	struct allowed_function allowed[VERDICT_ALLOW_MAX];
+	size_t n_allowed;
+	uint32_t judged; /* reports (by index, REPORT_MAX <= 32) already judged when they ended */
+	bool stop_asked; /* STOP_SOON has been returned */
+	const struct report *decided;
 	bool initrd;
 	unsigned timeout_s;
 	bool no_output;
@@ -59,8 +56,6 @@ struct verdict {
 	char vmm_error[VERDICT_LINE_MAX + 1];
 	const struct pattern *first_fatal;
 	char first_fatal_line[VERDICT_LINE_MAX + 1];
-	bool panic_seen;
-	char panic_line[VERDICT_LINE_MAX + 1];
 	bool root_mount_failed;
 	char unpack_line[VERDICT_LINE_MAX + 1];
 	char buf[MATCH_MAX];
@@ -136,6 +131,68 @@ static int compile_all(struct pattern *p, size_t *done, const char *const *res, 
 	return 0;
 }
 
+/* "warning" or "warning:fpu__init_system_xstate", several to a list. */
+static int parse_allow(struct verdict *v, const char *list, struct errmsg *err)
+{
+	const char *s = list;
+
+	for (;;) {
+		size_t n = strcspn(s, ","), kind_len = strcspn(s, ",:");
+		char kind[32];
+		uint32_t mask;
+		int rc;
+
+		if (kind_len >= sizeof(kind))
+			kind_len = sizeof(kind) - 1;
+		memcpy(kind, s, kind_len);
+		kind[kind_len] = '\0';
+		if ((rc = report_kind_parse(kind, &mask, err)))
+			return errmsg_prefix(err, -rc, "--allow: ");
+		if (mask & (1u << REPORT_PANIC))
+			return errmsg_set(err, EINVAL, "--allow: a panic stops the kernel, so a run with one cannot pass");
+		if (kind_len == n) {
+			v->allowed_kinds |= mask;
+		} else {
+			struct allowed_function *a = &v->allowed[v->n_allowed];
+			size_t fn_len = n - kind_len - 1;
+
+			if (v->n_allowed == VERDICT_ALLOW_MAX)
+				return errmsg_set(err, EINVAL, "--allow: at most %d KIND:FUNCTION items", VERDICT_ALLOW_MAX);
+			if (!fn_len || fn_len >= sizeof(a->function))
+				return errmsg_set(err, EINVAL, "--allow '%.*s': the function after ':' must be 1 to %zu bytes",
+						  (int)(n > 60 ? 60 : n), s, sizeof(a->function) - 1);
+			a->kind = (enum report_kind)__builtin_ctz(mask);
+			memcpy(a->function, s + kind_len + 1, fn_len);
+			a->function[fn_len] = '\0';
+			v->n_allowed++;
+		}
+		if (!s[n])
+			return 0;
+		s += n + 1;
+	}
+}
+
+/* Whether --allow names this kind, alone or in some function. */
+static bool maybe_allowed(const struct verdict *v, enum report_kind kind)
+{
+	if (v->allowed_kinds & (1u << kind))
+		return true;
+	for (size_t i = 0; i < v->n_allowed; i++)
+		if (v->allowed[i].kind == kind)
+			return true;
+	return false;
+}
+
+bool verdict_allows(const struct verdict *v, const struct report *r)
+{
+	if (v->allowed_kinds & (1u << r->kind))
+		return true;
+	for (size_t i = 0; i < v->n_allowed; i++)
+		if (v->allowed[i].kind == r->kind && !strcmp(v->allowed[i].function, r->function))
+			return true;
+	return false;
+}
+
 int verdict_create(const struct verdict_config *cfg, struct verdict **out, struct errmsg *err)
 {
 	static const char *const default_expect[] = { VERDICT_DEFAULT_EXPECT };
@@ -144,30 +201,24 @@ int verdict_create(const struct verdict_config *cfg, struct verdict **out, struc
 	struct verdict *v;
 	int rc;
 
-	if ((cfg->n_expect && !cfg->expect) || (cfg->n_fail && !cfg->fail))
-		return errmsg_set(err, EINVAL, "no regex list");
+	if ((cfg->n_expect && !cfg->expect) || (cfg->n_fail && !cfg->fail) || (cfg->n_allow && !cfg->allow))
+		return errmsg_set(err, EINVAL, "no list");
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return errmsg_set(err, ENOMEM, "out of memory");
 	v->initrd = cfg->initrd;
 	v->timeout_s = cfg->timeout_s;
 	v->expect = calloc(n_expect, sizeof(*v->expect));
-	v->fatal = calloc(ARRAY_SIZE(builtin_fatal) + cfg->n_fail, sizeof(*v->fatal));
-	if (!v->expect || !v->fatal) {
+	v->fatal = calloc(cfg->n_fail + 1, sizeof(*v->fatal));
+	if (!v->expect || !v->fatal || report_parser_create(&v->reports)) {
 		rc = errmsg_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
 	rc = compile_all(v->expect, &v->n_expect, expect, n_expect, "--expect", err);
-	for (size_t i = 0; !rc && i < ARRAY_SIZE(builtin_fatal); i++) {
-		rc = compile(&v->fatal[v->n_fatal], builtin_fatal[i].re, "built-in pattern", err);
-		if (!rc) {
-			v->fatal[v->n_fatal].label = builtin_fatal[i].label;
-			v->fatal[v->n_fatal].panic = builtin_fatal[i].panic;
-			v->n_fatal++;
-		}
-	}
 	if (!rc)
 		rc = compile_all(v->fatal, &v->n_fatal, cfg->fail, cfg->n_fail, "--fail", err);
+	for (size_t i = 0; !rc && i < cfg->n_allow; i++)
+		rc = parse_allow(v, cfg->allow[i], err);
 	if (rc)
 		goto fail;
 	*out = v;
@@ -183,6 +234,7 @@ void verdict_destroy(struct verdict *v)
 		return;
 	free_patterns(v->expect, v->n_expect);
 	free_patterns(v->fatal, v->n_fatal);
+	report_parser_destroy(v->reports);
 	free(v);
 }
 
@@ -222,24 +274,34 @@ enum verdict_action verdict_line(struct verdict *v, const char *line, size_t len
 			v->n_expect_seen++;
 		}
 	}
-	/* After a panic line nothing can change the verdict; before it, a panic after an Oops still matters. */
-	for (size_t i = 0; !v->panic_seen && i < v->n_fatal; i++) {
-		const struct pattern *p = &v->fatal[i];
-
-		if (!matches(p, v->buf))
-			continue;
-		if (!v->first_fatal) {
-			v->first_fatal = p;
+	for (size_t i = 0; !v->first_fatal && i < v->n_fatal; i++) {
+		if (matches(&v->fatal[i], v->buf)) {
+			v->first_fatal = &v->fatal[i];
 			keep_line(v->first_fatal_line, v->buf);
 			action = VERDICT_STOP_SOON;
 		}
-		if (p->panic) {
-			v->panic_seen = true;
-			keep_line(v->panic_line, v->buf);
-		}
-		break;
+	}
+	/*
+	 * A report of a kind --allow does not name fails at its first line; one
+	 * whose kind --allow names in some function is judged when it ends,
+	 * since its function is known only then.
+	 */
+	if (report_line(v->reports, v->buf, n) == 1 && report_count(v->reports) &&
+	    !maybe_allowed(v, report_kind_at(v->reports, report_count(v->reports) - 1)))
+		action = VERDICT_STOP_SOON;
+	for (size_t i = 0; i < report_count(v->reports); i++) {
+		const struct report *r = report_get(v->reports, i);
+
+		if (!r || (v->judged & (1u << i)))
+			continue;
+		v->judged |= 1u << i;
+		if (!verdict_allows(v, r))
+			action = VERDICT_STOP_SOON;
 	}
 	note_setup_problems(v, v->buf);
+	if (action == VERDICT_STOP_SOON && v->stop_asked)
+		return VERDICT_CONTINUE;
+	v->stop_asked |= action == VERDICT_STOP_SOON;
 	return action;
 }
 
@@ -290,26 +352,43 @@ static enum verdict_status say(enum verdict_status s, char *reason, size_t size,
 	va_start(ap, fmt);
 	vsnprintf(reason, size, fmt, ap);
 	va_end(ap);
+	make_printable(reason); /* report titles come from the guest's console */
 	return s;
 }
 
-static enum verdict_status panic_result(const struct verdict *v, char *reason, size_t size)
+static enum verdict_status panic_result(const struct verdict *v, const struct report *panic,
+					const struct report *first, char *reason, size_t size)
 {
-	/* The panic is the consequence; an earlier Oops or BUG is usually the cause, so it is named too. */
-	const char *line = v->panic_seen ? v->panic_line : v->first_fatal ? v->first_fatal_line : NULL;
-	bool earlier = v->first_fatal && !v->first_fatal->panic && v->panic_seen;
+	const char *title = panic ? panic->title : NULL;
 
 	if (v->initrd && v->root_mount_failed) {
 		if (v->unpack_line[0])
 			return say(VERDICT_PANIC, reason, size, "kernel cannot use the initramfs (%s)", v->unpack_line);
 		return say(VERDICT_PANIC, reason, size, "kernel cannot use the initramfs (CONFIG_BLK_DEV_INITRD?)%s%s",
-			   line ? ": " : "", line ? line : "");
+			   title ? ": " : "", title ? title : "");
 	}
-	if (!line)
+	if (!title && first)
+		return say(VERDICT_PANIC, reason, size,
+			   "kernel panic (reported by the VMM; no panic line on the console; first: %s)", first->title);
+	if (!title)
 		return say(VERDICT_PANIC, reason, size, "kernel panic (reported by the VMM; no panic line on the console)");
-	if (earlier)
-		return say(VERDICT_PANIC, reason, size, "kernel panic: %s (first: %s)", line, v->first_fatal_line);
-	return say(VERDICT_PANIC, reason, size, "kernel panic: %s", line);
+	/* The panic is the consequence; an earlier report is usually the cause, so it is named too. */
+	if (first && first != panic)
+		return say(VERDICT_PANIC, reason, size, "%s (first: %s)", title, first->title);
+	return say(VERDICT_PANIC, reason, size, "%s", title);
+}
+
+/* Reports that --allow does not tolerate, after the first: "(+2 more reports)". */
+static size_t more_failing(const struct verdict *v, const struct report *first)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < report_count(v->reports); i++) {
+		const struct report *r = report_get(v->reports, i);
+
+		n += r != first && !verdict_allows(v, r);
+	}
+	return n + report_dropped(v->reports);
 }
 
 static enum verdict_status clean_end_result(const struct verdict *v, const char *how, char *reason, size_t size)
@@ -336,18 +415,33 @@ static enum verdict_status timeout_result(const struct verdict *v, char *reason,
 		   v->timeout_s);
 }
 
-enum verdict_status verdict_result(const struct verdict *v, char *reason, size_t size)
+enum verdict_status verdict_result(struct verdict *v, char *reason, size_t size)
 {
-	bool panic = v->panic_seen || (v->ended && v->end == VERDICT_END_PANIC);
+	const struct report *first = NULL, *panic = NULL;
 
-	if (panic)
-		return panic_result(v, reason, size);
-	if (v->first_fatal) {
-		if (v->first_fatal->label)
-			return say(VERDICT_FAIL, reason, size, "%s: %s", v->first_fatal->label, v->first_fatal_line);
+	report_finish(v->reports);
+	for (size_t i = 0; i < report_count(v->reports); i++) {
+		const struct report *r = report_get(v->reports, i);
+
+		if (!first && !verdict_allows(v, r))
+			first = r;
+		if (!panic && r->kind == REPORT_PANIC)
+			panic = r;
+	}
+	v->decided = first;
+	if (panic || (v->ended && v->end == VERDICT_END_PANIC))
+		return panic_result(v, panic, first, reason, size);
+	if (first) {
+		size_t more = more_failing(v, first);
+
+		if (more)
+			return say(VERDICT_FAIL, reason, size, "%s (+%zu more report%s)", first->title, more,
+				   more == 1 ? "" : "s");
+		return say(VERDICT_FAIL, reason, size, "%s", first->title);
+	}
+	if (v->first_fatal)
 		return say(VERDICT_FAIL, reason, size, "matched --fail '%s': %s", v->first_fatal->text,
 			   v->first_fatal_line);
-	}
 	if (!v->ended)
 		return say(VERDICT_ERROR, reason, size, "the VMM reported no ending");
 	switch (v->end) {
@@ -365,7 +459,12 @@ enum verdict_status verdict_result(const struct verdict *v, char *reason, size_t
 	case VERDICT_END_PANIC:
 		break;
 	}
-	return panic_result(v, reason, size); /* VERDICT_END_PANIC, which the first test already caught */
+	return panic_result(v, panic, first, reason, size); /* VERDICT_END_PANIC, which the first test caught */
+}
+
+const struct report *verdict_report(const struct verdict *v)
+{
+	return v->decided;
 }
 
 int verdict_exit_code(enum verdict_status s)
@@ -377,6 +476,8 @@ int verdict_exit_code(enum verdict_status s)
 		return VERDICT_EXIT_TIMEOUT;
 	case VERDICT_PANIC:
 		return VERDICT_EXIT_PANIC;
+	case VERDICT_CONFIG:
+		return VERDICT_EXIT_CONFIG;
 	case VERDICT_FAIL:
 	case VERDICT_ERROR:
 		break;
@@ -402,6 +503,8 @@ const char *verdict_status_name(enum verdict_status s)
 		return "TIMEOUT";
 	case VERDICT_PANIC:
 		return "PANIC";
+	case VERDICT_CONFIG:
+		return "CONFIG";
 	}
 	return "?";
 }

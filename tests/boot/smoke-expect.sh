@@ -7,14 +7,14 @@
 . "$(dirname "$0")/../lib.sh"
 
 never() {
-	run_kvmini smoke --kernel "$GUEST_KERNEL" --timeout 120 --expect 'this line never appears'
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 120 --expect 'this line never appears'
 	expect_exit 1
 	expect_console "^FAIL vmlinuz 1 vCPU: .*this line never appears"
 	expect_console '^--- last 50 console lines of vmlinuz 1 vCPU ---$'
 }
 
 fail_regex() {
-	run_kvmini smoke --kernel "$GUEST_KERNEL" --timeout 120 --fail '^kvmini-init: cpus'
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 120 --fail '^kvmini-init: cpus'
 	expect_exit 1
 	expect_console '^FAIL vmlinuz 1 vCPU: .*kvmini-init: cpus'
 }
@@ -22,7 +22,7 @@ fail_regex() {
 saved_initrd() {
 	run_kvmini smoke --save-initrd "$T/saved.cpio"
 	expect_exit 0
-	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$T/saved.cpio" --timeout 120
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$T/saved.cpio" --timeout 120
 	expect_exit 0
 	expect_console '^PASS vmlinuz 1 vCPU: init after [0-9.]* s'
 }

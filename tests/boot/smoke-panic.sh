@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 no_init() {
-	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
 		--cmdline "rdinit=/nonexistent init=/nonexistent"
 	expect_exit 4
 	expect_console '^PANIC vmlinuz 1 vCPU: '
@@ -13,7 +13,7 @@ no_init() {
 }
 
 sysrq() {
-	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
 		--cmdline KVMINI_ACTION=panic
 	expect_exit 4
 	expect_console '^PANIC vmlinuz 1 vCPU: kernel panic: .*sysrq'

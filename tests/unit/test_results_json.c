@@ -107,7 +107,7 @@ static void test_refused(void **state)
 	cells[1].name = NULL;
 	assert_int_equal(results_json_write(buf, sizeof(buf), cells, 2), -EINVAL);
 	cells[1].name = "x";
-	cells[1].status = VERDICT_PANIC + 1;
+	cells[1].status = VERDICT_CONFIG + 1;
 	assert_int_equal(results_json_write(buf, sizeof(buf), cells, 2), -EINVAL);
 	cells[1].status = VERDICT_PASS;
 	cells[1].cell.axis[MATRIX_BOOT] = 2;
