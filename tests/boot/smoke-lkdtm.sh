@@ -3,8 +3,8 @@
 # (guests/kernel, with LKDTM) provokes one crash per kvmini smoke run
 # (smoke-lkdtm.guest), two runs at a time; each run's exit code, verdict
 # line and JUnit <failure type=KIND message=TITLE> must carry the kind and
-# title the classifier gives that report. And --allow warning lets the
-# WARNING run pass.
+# title the classifier gives that report; BUG and EXCEPTION must not count
+# as the same bug. And --allow warning lets the WARNING run pass.
 # timeout: 180
 . "$(dirname "$0")/../lib.sh"
 
@@ -69,6 +69,14 @@ allow_warning() {
 		fail "no WARNING from lkdtm_WARNING in the guest console"
 }
 
+# BUG and EXCEPTION come the same way into LKDTM: still two bugs, not one report group.
+distinct() {
+	hash_of() { tr -d '\r' <"$T/$1.console.log" | sed -n 's/^--- bug report \[\([0-9a-f]*\)\] ---$/\1/p' | head -n 1; }
+	a=$(hash_of bug) b=$(hash_of exception)
+	[ -n "$a" ] && [ -n "$b" ] || fail "no '--- bug report [HASH] ---' line (bug '$a', exception '$b')"
+	[ "$a" != "$b" ] || fail "BUG and EXCEPTION have the same report hash $a"
+}
+
 run_case warning warning
 run_case bug bug
 run_case exception exception
@@ -76,4 +84,5 @@ run_case softlockup softlockup
 run_case hung-task hung_task
 run_case panic panic
 run_case allow-warning allow_warning
+run_case distinct distinct
 end_cases
