@@ -295,37 +295,23 @@ boot-tests: $(BUILD)/api-check
 bench-selftest: all
 	tests/bench/selftest.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results/selftest
 
-# The minimal guest kernel (guests/kernel/) and its System.map, for the boot tests that provoke real crash reports
-# (smoke-lkdtm); in build/guests, so the bench ships it into L1 with the tiny guests. Always asked for: the script
-# keeps the built kernel in build/cache and builds again only when the source package or the fragment changed.
-MINI_KERNEL := $(BUILD)/guests/kernel/bzImage
-$(MINI_KERNEL): FORCE
-	@mkdir -p $(@D)
-	scripts/build-guest-kernel.sh $@
-
 # Nested, the tests are split between BENCH_SHARDS L1 machines side by side (one core each).
 BENCH_SHARDS ?= 2
-boot-tests: all $(MINI_KERNEL)
+boot-tests: all
 	tests/bench/run.sh --kvmini $(BUILD)/kvmini --out $(BUILD)/test-results --mode $(KVMINI_BENCH_MODE) \
 		--shards $(BENCH_SHARDS)
 
 # The README's two set-up commands: each installs what it is missing first.
 check:
 	scripts/install-deps.sh check
-	$(MAKE) -j2 check-serial $(MINI_KERNEL)
-	$(MAKE) -j2 check-fuzz bench-selftest
-	$(MAKE) -j1 boot-tests
-
-# The unit stages and the fuzzers' build, one after another, take one core (each sub-make gets one job slot);
-# make check builds the minimal kernel beside them on the other, instead of minutes of its own before the boot tests.
-.PHONY: check-serial
-check-serial:
 	$(MAKE) unit
 	$(MAKE) api-replay
 	$(MAKE) unit-asan
 	$(MAKE) unit-tsan
 	$(MAKE) install-test
 	if command -v clang >/dev/null; then $(MAKE) fuzz-build; else echo 'check: no clang, fuzzing skipped'; fi
+	$(MAKE) -j2 check-fuzz bench-selftest
+	$(MAKE) -j1 boot-tests
 
 # The fuzzers take one core and the bench's self-test, whose L1 has one CPU,
 # the other; then the boot tests take both (two L1 machines): that keeps check

@@ -12,6 +12,7 @@
 #include "errmsg.h"
 
 struct vm;
+struct exit_history;
 
 #define VCPU_EXIT_REASONS 64
 /* Interrupts KVM_RUN; blocked everywhere but in vCPU threads. */
@@ -26,6 +27,8 @@ struct vcpu {
 	bool started;
 	uint64_t exits[VCPU_EXIT_REASONS]; /* by KVM_EXIT_* reason; written by the vCPU thread only, atomically */
 	uint64_t io_in, mmio_reads;        /* of the io and mmio exits, those that read (the metrics split them) */
+	/* NULL unless `kvmini smoke` watches: then each exit is recorded there (set atomically, any time). */
+	struct exit_history *history;
 };
 
 /* Creates the vCPU and gives it its CPUID, MSRs and local APIC wiring. */

@@ -1,8 +1,7 @@
 #!/bin/sh
-# Builds the minimal guest kernel (for `make bench`, and for the boot tests
-# that provoke crash reports) and copies its bzImage to OUT_BZIMAGE and its
-# System.map beside it, as System.map in the same folder (kvmini smoke's
-# --system-map names RIPs with it). Usage: build-guest-kernel.sh OUT_BZIMAGE
+# Builds the minimal guest kernel for `make bench` and copies its bzImage to
+# OUT_BZIMAGE and its System.map beside it, as System.map in the same folder
+# (for kvmini smoke --system-map). Usage: build-guest-kernel.sh OUT_BZIMAGE
 #
 # The source is Debian's linux-source-6.1 package, unpacked once into
 # build/cache/. The configuration is `make tinyconfig` (x86_64) with

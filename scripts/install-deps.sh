@@ -14,10 +14,9 @@ build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
 bench="qemu-system-x86 seabios busybox-static cpio gzip xz-utils zstd kmod e2fsprogs curl"
 # `make fuzz`: clang, and its libFuzzer runtime (only recommended by clang, so named here).
 fuzz="clang libclang-rt-14-dev"
-# The minimal guest kernel (scripts/build-guest-kernel.sh, for the boot tests
-# that provoke crash reports and for `make bench`): Debian's kernel source and
-# what building it needs (bc, bison, flex; libelf-dev for objtool; lz4 for its
-# compressed image; xz-utils unpacks the source).
+# The minimal guest kernel (scripts/build-guest-kernel.sh, for `make bench`):
+# Debian's kernel source and what building it needs (bc, bison, flex;
+# libelf-dev for objtool; lz4 for its compressed image; xz-utils unpacks it).
 kernel="linux-source-6.1 bc bison flex libelf-dev lz4 xz-utils"
 # `make bench`: gnuplot for the chart (gnuplot-nox is the smallest that has
 # the png terminal), and virtiofsd, the peer of kvmini's virtio-fs
@@ -26,7 +25,7 @@ benchmark="gnuplot-nox qemu-system-common"
 
 case "${1:-}" in
 build) want=$build ;;
-check) want="$build $bench $fuzz $kernel" ;;
+check) want="$build $bench $fuzz" ;;
 run) want="$build $bench" ;;
 bench) want="$build $bench $kernel $benchmark" ;;
 guest-kernel) want="$build $kernel" ;;

@@ -15,6 +15,7 @@
 #include "exit_codes.h"
 #include "jail.h"
 #include "log.h"
+#include "smoke/exit_history.h"
 #include "thread.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -241,6 +242,7 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct vm *vm = vcpu->vm;
+	struct exit_history *history = __atomic_load_n(&vcpu->history, __ATOMIC_ACQUIRE);
 
 	/* Only this thread writes the counter; the atomic store keeps a concurrent stats reader from seeing it torn. */
 	if (run->exit_reason < VCPU_EXIT_REASONS)
@@ -249,6 +251,11 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		__atomic_store_n(&vcpu->io_in, vcpu->io_in + 1, __ATOMIC_RELAXED);
 	else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write)
 		__atomic_store_n(&vcpu->mmio_reads, vcpu->mmio_reads + 1, __ATOMIC_RELAXED);
+	/* The clock read is the vDSO's, no system call; nothing at all when no one watches. */
+	if (history)
+		exit_history_record(history, run->exit_reason,
+				    run->exit_reason == KVM_EXIT_IO ? run->io.port :
+				    run->exit_reason == KVM_EXIT_MMIO ? run->mmio.phys_addr : 0, monotonic_ns());
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(vcpu);

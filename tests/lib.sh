@@ -9,16 +9,12 @@
 #   GUEST_INITRD  the busybox initramfs (guests/busybox)
 #   GUESTS_DIR    the tiny test guests (build/guests)
 #   T             this test's scratch and log directory
-# From those this file sets MINI_KERNEL, the minimal guest kernel
-# (guests/kernel, built into GUESTS_DIR by make boot-tests; System.map beside it).
 # A test passes when it exits 0. fail and the expect_* helpers write the
 # reason to $T/reasons, which the runner shows in the FAIL line, and exit.
 
 for v in KVMINI GUEST_KERNEL GUEST_INITRD GUESTS_DIR T; do
 	eval "[ -n \"\${$v:-}\" ]" || { echo "lib.sh: $v is not set (run tests through tests/bench/run.sh)" >&2; exit 1; }
 done
-
-MINI_KERNEL=$GUESTS_DIR/kernel/bzImage
 
 # For every `kvmini smoke` of the stock kernel: in the nested bench it warns once
 # at boot ("XSAVE consistency problem", a WARNING in fpu__init_system_xstate:

@@ -9,6 +9,8 @@
 # Usage: build-initramfs.sh OUT.cpio.gz [MODULE.ko[.xz|.zst]...]
 # Modules are stored decompressed (busybox insmod cannot decompress) as
 # /modules/NN-name.ko and loaded by /init in the order given.
+# OPTIONAL_MODULES="FILE.ko ..." are stored as /modules/optional/NAME.ko,
+# which /init does not load: the test that needs one does (LKDTM).
 # GUEST_INIT=FILE stores FILE as /init instead (make bench's lean init for
 # the kvmini exec comparison, bench/share-exec-init).
 # Needs no root: /dev/console is written as a raw cpio entry rather than
@@ -61,6 +63,11 @@ for m in "$@"; do
 	*) die "not a kernel module: $m" ;;
 	esac
 	n=$((n + 1))
+done
+
+mkdir -p "$stage/modules/optional"
+for m in ${OPTIONAL_MODULES:-}; do
+	cp "$m" "$stage/modules/optional/$(basename "$m")"
 done
 
 # One newc cpio entry: NAME MODE(octal) RDEVMAJOR RDEVMINOR, no data.

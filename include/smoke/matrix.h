@@ -70,8 +70,6 @@ int matrix_parse_repeat(const char *text, unsigned *repeat, struct errmsg *e);
 size_t matrix_runs(const struct matrix *m);
 /* Cell i's values: cpus vary fastest, then mem, then the axes in enum order. */
 void matrix_cell(const struct matrix *m, size_t i, struct matrix_cell *c);
-/* The same, for callers that need only cpus and mem. */
-void matrix_run(const struct matrix *m, size_t i, unsigned *cpus, uint64_t *mem, const char **mem_text);
 /*
  * Cell i's name: "name=value" for every axis with more than one value, in
  * the order cpus, mem, transport, acpi, boot, console, comma-separated

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smoke/ktap.h"
 #include "smoke/matrix.h"
 #include "smoke/verdict.h"
 
@@ -22,6 +23,8 @@ struct results_run {
 	enum verdict_status status;
 	double boot_s; /* < 0: unknown */
 	uint64_t exits[MATRIX_EXIT_REASONS]; /* by KVM_EXIT_* number */
+	const struct ktap_case *tests; /* the guest's own tests, read from its KTAP/TAP output */
+	size_t n_tests;
 };
 
 struct results_cell {

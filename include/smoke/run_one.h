@@ -7,10 +7,12 @@
 #ifndef KVMINI_SMOKE_RUN_ONE_H
 #define KVMINI_SMOKE_RUN_ONE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "smoke/matrix.h"
 #include "smoke/report.h"
+#include "smoke/symbols.h"
 #include "smoke/verdict.h"
 #include "vm_config.h"
 
@@ -40,11 +42,29 @@ struct smoke_result {
 	double elapsed_s;
 };
 
+/*
+ * Forensics (docs/smoke.md): a run whose console and exits have been quiet
+ * for --hang-after seconds is probed (paused, KVM_GET_MP_STATE, resumed);
+ * with every vCPU halted it is a hang and ends there as a TIMEOUT, before
+ * its deadline. Long by default: a guest may idle in silence on purpose.
+ */
+#define SMOKE_HANG_DEFAULT_S 30
+/* The exit histogram of the forensics covers this many seconds before the stop. */
+#define SMOKE_EXIT_WINDOW_S 5
+
+/* What the forensics use from the command line. */
+struct smoke_forensics_opts {
+	const struct symtab *symbols; /* --system-map/--vmlinux; NULL: RIPs stay numbers */
+	bool nokaslr;                 /* the guest's command line has nokaslr: the slide is 0 */
+	int core_fd;                  /* --core, open for writing; -1: none */
+	unsigned hang_after_s;        /* --hang-after; 0: no hang probe, only the deadline */
+};
+
 /* How long a guest may go on printing after its first fatal line, for the trace. */
 #define SMOKE_FATAL_GRACE_MS 2000
 
 /* Boots cfg with the guest console written to console_fd; vcfg has been checked (verdict_create succeeded). */
-void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcfg, int console_fd,
-		   struct smoke_result *out);
+void smoke_run_one(const struct vm_config *cfg, const struct verdict_config *vcfg,
+		   const struct smoke_forensics_opts *fo, int console_fd, struct smoke_result *out);
 
 #endif

@@ -138,16 +138,6 @@ void matrix_cell(const struct matrix *m, size_t i, struct matrix_cell *c)
 	}
 }
 
-void matrix_run(const struct matrix *m, size_t i, unsigned *cpus, uint64_t *mem, const char **mem_text)
-{
-	struct matrix_cell c;
-
-	matrix_cell(m, i, &c);
-	*cpus = c.cpus;
-	*mem = c.mem;
-	*mem_text = c.mem_text;
-}
-
 int matrix_cell_name(const struct matrix *m, size_t i, char *buf, size_t size)
 {
 	struct matrix_cell c;

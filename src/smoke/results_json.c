@@ -60,6 +60,16 @@ static void put_exits(struct json_out *j, const uint64_t *exits)
 	json_object_end(j);
 }
 
+static void put_test(struct json_out *j, const struct ktap_case *t)
+{
+	json_object_begin(j, NULL);
+	json_put_string(j, "suite", t->suite);
+	json_put_string(j, "name", t->name);
+	json_put_string(j, "result", ktap_result_name(t->result));
+	put_text(j, "reason", t->reason[0] ? t->reason : NULL);
+	json_object_end(j);
+}
+
 static void put_cell(struct json_out *j, const struct results_cell *c)
 {
 	struct matrix_run_result stat_in[MATRIX_MAX_REPEAT];
@@ -99,6 +109,10 @@ static void put_cell(struct json_out *j, const struct results_cell *c)
 		json_put_string(j, "verdict", verdict_status_name(c->runs[i].status));
 		put_us(j, "boot_us", c->runs[i].boot_s);
 		put_exits(j, c->runs[i].exits);
+		json_array_begin(j, "tests");
+		for (size_t t = 0; t < c->runs[i].n_tests; t++)
+			put_test(j, &c->runs[i].tests[t]);
+		json_array_end(j);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -118,9 +132,15 @@ int results_json_write(char *buf, size_t cap, const struct results_cell *cells, 
 	for (size_t i = 0; i < n; i++) {
 		if (!cells[i].name || !status_valid(cells[i].status) || (cells[i].n_runs && !cells[i].runs))
 			return -EINVAL;
-		for (size_t r = 0; r < cells[i].n_runs; r++)
-			if (!status_valid(cells[i].runs[r].status))
+		for (size_t r = 0; r < cells[i].n_runs; r++) {
+			const struct results_run *run = &cells[i].runs[r];
+
+			if (!status_valid(run->status) || (run->n_tests && !run->tests))
 				return -EINVAL;
+			for (size_t t = 0; t < run->n_tests; t++)
+				if (!ktap_result_name(run->tests[t].result))
+					return -EINVAL;
+		}
 		for (int a = 0; a < MATRIX_AXES; a++)
 			if (!matrix_axis_value_name(a, cells[i].cell.axis[a]))
 				return -EINVAL;

@@ -135,7 +135,8 @@ module_files() {
 GUEST_MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio-rng virtio_balloon crc32c_generic ext4 fuse virtiofs vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
 
 # build_guest_initrd: GUEST_INITRD, the default guest's busybox initramfs
-# (a shard of run.sh --shards uses the one its parent built).
+# (a shard of run.sh --shards uses the one its parent built), with LKDTM
+# among its optional modules when build_lkdtm ran first (the boot tests).
 build_guest_initrd() {
 	local modules
 	GUEST_INITRD=$WORK/guest-initramfs.cpio.gz
@@ -143,8 +144,20 @@ build_guest_initrd() {
 	# shellcheck disable=SC2086 # one module name per word
 	modules=$(module_files $GUEST_MODULES) || die "cannot resolve the guest kernel modules"
 	# shellcheck disable=SC2086 # one path per word, no spaces in them
-	"$ROOT/guests/busybox/build-initramfs.sh" "$GUEST_INITRD" $modules ||
+	OPTIONAL_MODULES=${LKDTM:-} "$ROOT/guests/busybox/build-initramfs.sh" "$GUEST_INITRD" $modules ||
 		die "cannot build the guest initramfs"
+}
+
+# build_lkdtm: LKDTM, the kernel's crash-test module built for the guest
+# kernel (which lacks it), for tests/boot/smoke-lkdtm.sh. Cached per kernel.
+build_lkdtm() {
+	# In a folder of the kernel's name: the initramfs keeps the file's name, lkdtm.ko.
+	LKDTM=$CACHE/lkdtm-$KERNEL_VER/lkdtm.ko
+	[ -z "$SHARD_SUFFIX" ] || return 0
+	[ -f "$LKDTM" ] && return
+	echo "bench: building LKDTM for $KERNEL_VER (once)"
+	mkdir -p "$(dirname "$LKDTM")"
+	"$ROOT/scripts/build-lkdtm.sh" "$KERNEL_VER" "$LKDTM" || die "cannot build the LKDTM module"
 }
 
 # build_probe: PROBE, the static kvm-probe helper.

@@ -45,6 +45,7 @@ mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(readlink -f "$OUT")
 
 resolve_kernel
+build_lkdtm
 build_guest_initrd
 build_probe
 

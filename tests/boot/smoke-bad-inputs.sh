@@ -33,6 +33,22 @@ bad_values() {
 	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 0
 	expect_exit 2
 	expect_stderr "--timeout '0'"
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --transport pci,isa
+	expect_exit 2
+	expect_stderr "--transport 'pci,isa': 'isa' is not pci or mmio"
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --acpi on,off --no-acpi
+	expect_exit 2
+	expect_stderr "--no-acpi and --acpi"
+	# A distribution kernel has no vmlinux beside it: its PVH cells cannot run, and nothing boots.
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --boot bzimage,pvh
+	expect_exit 2
+	expect_one_message
+	expect_stderr "--boot pvh needs the ELF vmlinux of .*: give --vmlinux FILE"
+	[ ! -s "$CONSOLE" ] || fail "--boot pvh without a vmlinux printed a verdict: $(head -n 1 "$CONSOLE")"
+	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --baseline /nonexistent/bzImage
+	expect_exit 2
+	expect_one_message
+	expect_stderr "--baseline '/nonexistent/bzImage': No such file or directory"
 }
 
 unwritable_initrd() {

@@ -9,14 +9,14 @@
 never() {
 	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 120 --expect 'this line never appears'
 	expect_exit 1
-	expect_console "^FAIL vmlinuz 1 vCPU: .*this line never appears"
-	expect_console '^--- last 50 console lines of vmlinuz 1 vCPU ---$'
+	expect_console "^FAIL vmlinuz cpus=1,mem=512M: .*this line never appears"
+	expect_console '^--- last 50 console lines of vmlinuz cpus=1,mem=512M ---$'
 }
 
 fail_regex() {
 	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 120 --fail '^kvmini-init: cpus'
 	expect_exit 1
-	expect_console '^FAIL vmlinuz 1 vCPU: .*kvmini-init: cpus'
+	expect_console '^FAIL vmlinuz cpus=1,mem=512M: .*kvmini-init: cpus'
 }
 
 saved_initrd() {
@@ -24,7 +24,7 @@ saved_initrd() {
 	expect_exit 0
 	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$T/saved.cpio" --timeout 120
 	expect_exit 0
-	expect_console '^PASS vmlinuz 1 vCPU: init after [0-9.]* s'
+	expect_console '^PASS vmlinuz cpus=1,mem=512M: init after [0-9.]* s'
 }
 
 run_case never never

@@ -13,7 +13,7 @@ n=$(grep -c '^PASS vmlinuz .*: init after [0-9.]* s' "$CONSOLE")
 [ "$n" -eq 4 ] || fail "$n PASS lines with an init time, expected 4"
 
 # The log holds each run under its own heading.
-for run in "1 vCPU 256M:1:262144" "2 vCPUs 256M:2:262144" "1 vCPU 512M:1:524288" "2 vCPUs 512M:2:524288"; do
+for run in "cpus=1,mem=256M:1:262144" "cpus=2,mem=256M:2:262144" "cpus=1,mem=512M:1:524288" "cpus=2,mem=512M:2:524288"; do
 	name=${run%%:*} want_cpus=${run#*:} want_kb=${run##*:}
 	want_cpus=${want_cpus%%:*}
 	section=$(tr -d '\r' <"$T/smoke.log" | awk -v h="=== vmlinuz $name ===" '/^=== / { on = ($0 == h) } on')
@@ -33,4 +33,4 @@ count() { xmllint --xpath "$1" "$T/report.xml"; }
 [ "$(count 'count(//testcase)')" = 4 ] || fail "$(count 'count(//testcase)') testcases, expected 4"
 [ "$(count 'string(//testsuite/@tests)')" = 4 ] || fail "testsuite tests=$(count 'string(//testsuite/@tests)')"
 [ "$(count 'string(//testsuite/@failures)')" = 0 ] || fail "testsuite failures=$(count 'string(//testsuite/@failures)')"
-[ "$(count 'count(//testcase[@name="vmlinuz 2 vCPUs 512M"])')" = 1 ] || fail "no testcase for 2 vCPUs 512M"
+[ "$(count 'count(//testcase[@name="vmlinuz cpus=2,mem=512M"])')" = 1 ] || fail "no testcase for cpus=2,mem=512M"

@@ -8,7 +8,7 @@ no_init() {
 	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
 		--cmdline "rdinit=/nonexistent init=/nonexistent"
 	expect_exit 4
-	expect_console '^PANIC vmlinuz 1 vCPU: '
+	expect_console '^PANIC vmlinuz cpus=1,mem=512M: '
 	expect_console 'Kernel panic - not syncing'
 }
 
@@ -16,7 +16,7 @@ sysrq() {
 	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
 		--cmdline KVMINI_ACTION=panic
 	expect_exit 4
-	expect_console '^PANIC vmlinuz 1 vCPU: kernel panic: .*sysrq'
+	expect_console '^PANIC vmlinuz cpus=1,mem=512M: kernel panic: .*sysrq'
 	expect_console 'Kernel panic - not syncing: sysrq triggered crash'
 }
 

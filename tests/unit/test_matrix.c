@@ -100,12 +100,10 @@ static void test_runs_cover_every_combination(void **state)
 	assert_int_equal(matrix_parse_mem(&m, list, HOST_RAM, &e), 0);
 	assert_int_equal(matrix_runs(&m), 6);
 	for (size_t i = 0; i < matrix_runs(&m); i++) {
-		unsigned cpus;
-		uint64_t mem;
-		const char *text;
+		struct matrix_cell c;
 
-		matrix_run(&m, i, &cpus, &mem, &text);
-		seen[mem == (256ULL << 20) ? 0 : mem == (512ULL << 20) ? 1 : 2][cpus - 1]++;
+		matrix_cell(&m, i, &c);
+		seen[c.mem == (256ULL << 20) ? 0 : c.mem == (512ULL << 20) ? 1 : 2][c.cpus - 1]++;
 	}
 	for (int a = 0; a < 3; a++)
 		for (int b = 0; b < 2; b++)

@@ -151,8 +151,8 @@ static const struct expect samples[] = {
 	  "invalid opcode: 0000 [#1]", "---[ end trace" },
 	{ "sleeping", REPORT_BUG, "BUG: sleeping function called from invalid context in bar", "bar",
 	  "bar kernel_init", "BUG: sleeping function called from invalid context at", "</TASK>" },
-	/* Real reports: LKDTM in the minimal kernel (guests/kernel), as the boot test smoke-lkdtm provokes them,
-	 * from the console of the nested bench, lines around them included. */
+	/* Real reports: LKDTM built into a tinyconfig 6.1 (guests/kernel/minimal.config with the ORC unwinder), from
+	 * the console of the nested bench, lines around them included; no timestamps, no modules, unlike real/. */
 	{ "lkdtm-warning", REPORT_WARNING, "WARNING in lkdtm_WARNING", "lkdtm_WARNING",
 	  "lkdtm_WARNING direct_entry full_proxy_write vfs_write ksys_write",
 	  "WARNING: CPU: 0 PID: 42 at drivers/misc/lkdtm/bugs.c:85 lkdtm_WARNING+0x8/0xb", "---[ end trace" },
@@ -608,6 +608,46 @@ static void test_caps(void **state)
 }
 
 /* Serial noise and hostile lines: no report invented, nothing read out of bounds (ASan checks the latter). */
+/* Reports a real kernel printed (Debian's 6.1 with LKDTM, in the nested bench; tests/boot/smoke-lkdtm.sh), whole. */
+static void test_real_reports(void **state)
+{
+	static const struct {
+		const char *file;
+		enum report_kind kind;
+		const char *title;
+	} real[] = {
+		{ "lkdtm-bug", REPORT_BUG, "kernel BUG in lkdtm_BUG" },
+		{ "lkdtm-exception", REPORT_BUG, "BUG: kernel NULL pointer dereference in lkdtm_EXCEPTION" },
+		{ "lkdtm-soft-lockup", REPORT_SOFT_LOCKUP, "BUG: soft lockup in lkdtm_SOFTLOCKUP" },
+		{ "lkdtm-hung-task", REPORT_HUNG_TASK, "INFO: task hung in direct_entry" },
+		{ "lkdtm-panic", REPORT_PANIC, "kernel panic: dumptest" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(real); i++) {
+		char path[128], *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+		struct report_parser *p = make();
+		FILE *f;
+
+		snprintf(path, sizeof(path), "tests/unit/reports/real/%s.txt", real[i].file);
+		f = fopen(path, "r");
+		if (!f)
+			fail_msg("cannot open %s (run from the tree's top directory)", path);
+		while ((len = getline(&line, &cap, f)) > 0)
+			report_line(p, line, (size_t)len);
+		free(line);
+		fclose(f);
+		report_finish(p);
+		if (report_count(p) != 1)
+			fail_msg("%s: %zu reports", path, report_count(p));
+		assert_int_equal(report_get(p, 0)->kind, real[i].kind);
+		assert_string_equal(report_get(p, 0)->title, real[i].title);
+		report_parser_destroy(p);
+	}
+}
+
 static void test_garbage(void **state)
 {
 	static const char *const lines[] = {
@@ -649,7 +689,8 @@ int main(void)
 		cmocka_unit_test(test_every_kind), cmocka_unit_test(test_kind_names), cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_truncated),  cmocka_unit_test(test_report_ends), cmocka_unit_test(test_titles),
 		cmocka_unit_test(test_signature),  cmocka_unit_test(test_same),        cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_panic_to_console_end),			       cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_panic_to_console_end), cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_real_reports),
 	};
 
 	alarm(60); /* the parser must never loop on its input: a hang fails here */

@@ -27,6 +27,7 @@ static void assert_valid_json(const char *text)
 }
 
 static struct results_run runs[3];
+static struct ktap_case tests[2];
 static struct results_cell cells[2];
 
 static int setup(void **state)
@@ -40,6 +41,13 @@ static int setup(void **state)
 	runs[0].exits[KVM_EXIT_IO] = 100;
 	runs[2].exits[KVM_EXIT_IO] = 50;
 	runs[2].exits[33] = 1;
+	memset(tests, 0, sizeof(tests));
+	strcpy(tests[0].suite, "example");
+	strcpy(tests[0].name, "add");
+	tests[1] = (struct ktap_case){ .name = "slow", .result = KTAP_SKIP };
+	strcpy(tests[1].reason, "too slow");
+	runs[2].tests = tests;
+	runs[2].n_tests = 2;
 	cells[0] = (struct results_cell){ .name = "cpus=1", .cell = { .cpus = 1, .mem = 256 << 20, .mem_text = "256M" },
 					  .status = VERDICT_PANIC, .title = "Kernel panic - not syncing: VFS",
 					  .signature = "panic:vfs", .runs = runs, .n_runs = 3 };
@@ -65,7 +73,10 @@ static void test_document(void **state)
 				    "\"title\":\"Kernel panic - not syncing: VFS\",\"signature\":\"panic:vfs\","
 				    "\"repeats\":3,\"not_pass\":1,\"boot_median_us\":600000,\"boot_min_us\":500000,"
 				    "\"boot_max_us\":700000,\"exits\":{\"io\":150,\"exit_33\":1},\"runs\":["));
-	assert_non_null(strstr(buf, "{\"verdict\":\"PANIC\",\"boot_us\":null,\"exits\":{}}"));
+	assert_non_null(strstr(buf, "{\"verdict\":\"PANIC\",\"boot_us\":null,\"exits\":{},\"tests\":[]}"));
+	assert_non_null(strstr(buf, "\"tests\":[{\"suite\":\"example\",\"name\":\"add\",\"result\":\"pass\","
+				    "\"reason\":null},{\"suite\":\"\",\"name\":\"slow\",\"result\":\"skip\","
+				    "\"reason\":\"too slow\"}]}"));
 	assert_non_null(strstr(buf, "\"transport\":\"mmio\",\"acpi\":\"off\",\"boot\":\"pvh\",\"console\":\"virtio\""));
 	assert_non_null(strstr(buf, "\"title\":null,\"signature\":null,\"repeats\":1,\"not_pass\":0"));
 }
@@ -113,6 +124,12 @@ static void test_refused(void **state)
 	cells[1].cell.axis[MATRIX_BOOT] = 2;
 	assert_int_equal(results_json_write(buf, sizeof(buf), cells, 2), -EINVAL);
 	cells[1].cell.axis[MATRIX_BOOT] = 0;
+	tests[0].result = KTAP_TODO + 1;
+	assert_int_equal(results_json_write(buf, sizeof(buf), cells, 2), -EINVAL);
+	tests[0].result = KTAP_PASS;
+	runs[2].tests = NULL;
+	assert_int_equal(results_json_write(buf, sizeof(buf), cells, 2), -EINVAL);
+	runs[2].tests = tests;
 	runs[0].status = -1;
 	assert_int_equal(results_json_write(buf, sizeof(buf), cells, 2), -EINVAL);
 }
