@@ -1,13 +1,15 @@
 #!/bin/sh
 # Builds the minimal guest kernel for `make bench` and copies its bzImage to
-# OUT_BZIMAGE. Usage: build-guest-kernel.sh OUT_BZIMAGE
+# OUT_BZIMAGE and its System.map beside it, as System.map in the same folder
+# (for kvmini smoke --system-map). Usage: build-guest-kernel.sh OUT_BZIMAGE
 #
 # The source is Debian's linux-source-6.1 package, unpacked once into
 # build/cache/. The configuration is `make tinyconfig` (x86_64) with
 # guests/kernel/minimal.config merged on top, then olddefconfig; every line of
 # that fragment must survive into the final .config, or the build stops.
-# The bzImage is cached under a key made of the package version and a
-# checksum of the fragment, so a rerun with neither changed takes seconds.
+# The bzImage and System.map are cached under a key made of the package
+# version and a checksum of the fragment, so a rerun with neither changed
+# takes seconds.
 # Quiet on success; the build log is build/cache/guest-kernel/build.log.
 set -eu
 
@@ -23,6 +25,7 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
 	exit 2
 fi
 out=$1
+out_map=$(dirname "$out")/System.map
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 fragment=$root/guests/kernel/minimal.config
@@ -33,16 +36,18 @@ work=$cache/guest-kernel
 log=$work/build.log
 
 [ -f "$fragment" ] || die "missing $fragment"
-"$root/scripts/install-deps.sh" bench || die "cannot install the Debian packages it needs"
+"$root/scripts/install-deps.sh" guest-kernel || die "cannot install the Debian packages it needs"
 
 version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) || die "$pkg is not installed"
 [ -f "$tarball" ] || die "$pkg $version is installed but $tarball is missing"
 sum=$(sha256sum "$fragment" | cut -c1-16)
 result=$work/bzImage-$version-$sum
+result_map=$work/System.map-$version-$sum
 
 mkdir -p "$work"
-if [ -f "$result" ]; then
+if [ -f "$result" ] && [ -f "$result_map" ]; then
 	cp "$result" "$out"
+	cp "$result_map" "$out_map"
 	say "up to date ($pkg $version, minimal.config $sum): $out"
 	exit 0
 fi
@@ -117,9 +122,13 @@ kmake -j"$(nproc)" bzImage || fail "the kernel build failed"
 
 bz=$obj/arch/x86/boot/bzImage
 [ -f "$bz" ] || fail "the build left no $bz"
-rm -f "$work"/bzImage-*
+[ -f "$obj/System.map" ] || fail "the build left no $obj/System.map"
+rm -f "$work"/bzImage-* "$work"/System.map-*
+cp "$obj/System.map" "$result_map.tmp"
+mv "$result_map.tmp" "$result_map"
 cp "$bz" "$result.tmp"
 mv "$result.tmp" "$result"
 cp "$result" "$out"
+cp "$result_map" "$out_map"
 size=$(wc -c <"$result")
 say "built in $(($(date +%s) - start)) s, $((size / 1024)) KiB: $out"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only those missing.
-# Usage: install-deps.sh build|check|run|bench
+# Usage: install-deps.sh build|check|run|bench|guest-kernel
 # Quiet and quick when everything is there; needs root to install.
 set -eu
 
@@ -14,19 +14,23 @@ build="gcc make libc6-dev libcmocka-dev binutils libxml2-utils"
 bench="qemu-system-x86 seabios busybox-static cpio gzip xz-utils zstd kmod e2fsprogs curl"
 # `make fuzz`: clang, and its libFuzzer runtime (only recommended by clang, so named here).
 fuzz="clang libclang-rt-14-dev"
-# `make bench`: Debian's kernel source and what building the minimal guest
-# kernel from it needs (bc, bison, flex; libelf-dev for objtool), gnuplot
-# for the chart (gnuplot-nox is the smallest that has the png terminal), and
-# virtiofsd, the peer of kvmini's virtio-fs (qemu-system-common ships it).
-benchmark="linux-source-6.1 bc bison flex libelf-dev gnuplot-nox qemu-system-common"
+# The minimal guest kernel (scripts/build-guest-kernel.sh, for `make bench`):
+# Debian's kernel source and what building it needs (bc, bison, flex;
+# libelf-dev for objtool; lz4 for its compressed image; xz-utils unpacks it).
+kernel="linux-source-6.1 bc bison flex libelf-dev lz4 xz-utils"
+# `make bench`: gnuplot for the chart (gnuplot-nox is the smallest that has
+# the png terminal), and virtiofsd, the peer of kvmini's virtio-fs
+# (qemu-system-common ships it).
+benchmark="gnuplot-nox qemu-system-common"
 
 case "${1:-}" in
 build) want=$build ;;
 check) want="$build $bench $fuzz" ;;
 run) want="$build $bench" ;;
-bench) want="$build $bench $benchmark" ;;
+bench) want="$build $bench $kernel $benchmark" ;;
+guest-kernel) want="$build $kernel" ;;
 *)
-	echo "usage: install-deps.sh build|check|run|bench" >&2
+	echo "usage: install-deps.sh build|check|run|bench|guest-kernel" >&2
 	exit 2
 	;;
 esac

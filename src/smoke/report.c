@@ -525,6 +525,7 @@ static void finalise(struct entry *e)
 	const char *fn = "";
 	uint32_t hash = 2166136261u;
 	size_t at = 0;
+	int lead;
 
 	e->open = false;
 	if (e->h.func[0] && !is_machinery(e->h.func))
@@ -543,8 +544,16 @@ static void finalise(struct entry *e)
 		cut_printf(r->title, sizeof(r->title), "%s%s%s%s%s", e->h.head, e->access[0] ? " " : "", e->access,
 			 fn[0] ? " in " : "", fn);
 
-	for (int i = 0; i < e->n_frames; i++)
-		at += (size_t)snprintf(r->signature + at, sizeof(r->signature) - at, "%s%s", i ? " " : "",
+	/*
+	 * The function the report is about leads the signature when the stack does not start with it (a trace
+	 * under a RIP starts at the caller): else two bugs reached the same way, as LKDTM's BUG and
+	 * EXCEPTION are, would be one.
+	 */
+	lead = e->n_frames && fn[0] && strcmp(fn, e->frames[0]);
+	if (lead)
+		at += (size_t)snprintf(r->signature, sizeof(r->signature), "%s", fn);
+	for (int i = 0; i < e->n_frames && lead + i < REPORT_SIG_FRAMES; i++)
+		at += (size_t)snprintf(r->signature + at, sizeof(r->signature) - at, "%s%s", at ? " " : "",
 				       e->frames[i]);
 	if (!e->n_frames)
 		cut_printf(r->signature, sizeof(r->signature), "%s", r->title);

@@ -121,16 +121,16 @@ static const struct expect samples[] = {
 	{ "ubsan", REPORT_UBSAN, "UBSAN: shift-out-of-bounds in foo_shift", "foo_shift", "foo_shift foo_probe",
 	  "UBSAN: shift-out-of-bounds in drivers/misc/foo.c:42:17", "</TASK>" },
 	{ "warning", REPORT_WARNING, "WARNING in do_thing", "do_thing",
-	  "caller_one caller_two kernel_init ret_from_fork", "WARNING: CPU: 0 PID: 1", "---[ end trace" },
+	  "do_thing caller_one caller_two kernel_init ret_from_fork", "WARNING: CPU: 0 PID: 1", "---[ end trace" },
 	{ "lockdep", REPORT_LOCKDEP,
 	  "possible circular locking dependency detected: &dev->lock_a / &dev->lock_b", "take_b",
 	  "take_b worker_fn", "WARNING: possible circular locking", "</TASK>" },
 	{ "rcu-stall", REPORT_RCU_STALL, "INFO: rcu_sched self-detected stall on CPU", "spin_forever",
 	  "spin_forever kernel_init", "rcu: INFO: rcu_sched self-detected stall on CPU", "</TASK>" },
 	{ "soft-lockup", REPORT_SOFT_LOCKUP, "BUG: soft lockup in spin_fn", "spin_fn",
-	  "lkdtm_do_action direct_entry", "watchdog: BUG: soft lockup", "</TASK>" },
+	  "spin_fn lkdtm_do_action direct_entry", "watchdog: BUG: soft lockup", "</TASK>" },
 	{ "hard-lockup", REPORT_HARD_LOCKUP, "hard LOCKUP in irqs_off_spin", "irqs_off_spin",
-	  "lkdtm_HARDLOCKUP direct_entry", "NMI watchdog: Watchdog detected hard LOCKUP", "</TASK>" },
+	  "irqs_off_spin lkdtm_HARDLOCKUP direct_entry", "NMI watchdog: Watchdog detected hard LOCKUP", "</TASK>" },
 	{ "hung-task", REPORT_HUNG_TASK, "INFO: task hung in wait_fn", "wait_fn", "wait_fn vfs_write",
 	  "INFO: task sh:60 blocked for more than 20 seconds.", "</TASK>" },
 	{ "list-corruption", REPORT_LIST_CORRUPTION, "list_add corruption in add_item", "add_item",
@@ -143,14 +143,32 @@ static const struct expect samples[] = {
 	  "unreferenced object 0xffff888003a6b400 (size 64):", "" },
 	{ "panic", REPORT_PANIC, "kernel panic: Attempted to kill init! exitcode=0x00000009", "do_exit",
 	  "do_exit do_group_exit", "Kernel panic - not syncing: Attempted", "---[ end Kernel panic" },
-	{ "gpf", REPORT_GPF, "general protection fault in walk_list", "walk_list", "walk_all kernel_init",
+	{ "gpf", REPORT_GPF, "general protection fault in walk_list", "walk_list", "walk_list walk_all kernel_init",
 	  "general protection fault, probably", "---[ end trace" },
 	{ "oops", REPORT_BUG, "BUG: kernel NULL pointer dereference in read_field", "read_field",
-	  "show_fields kernel_init", "BUG: kernel NULL pointer dereference", "---[ end trace" },
-	{ "invalid-opcode", REPORT_OOPS, "invalid opcode in ud2_here", "ud2_here", "caller_of_ud2",
+	  "read_field show_fields kernel_init", "BUG: kernel NULL pointer dereference", "---[ end trace" },
+	{ "invalid-opcode", REPORT_OOPS, "invalid opcode in ud2_here", "ud2_here", "ud2_here caller_of_ud2",
 	  "invalid opcode: 0000 [#1]", "---[ end trace" },
 	{ "sleeping", REPORT_BUG, "BUG: sleeping function called from invalid context in bar", "bar",
 	  "bar kernel_init", "BUG: sleeping function called from invalid context at", "</TASK>" },
+	/* Real reports: LKDTM built into a tinyconfig 6.1 (guests/kernel/minimal.config with the ORC unwinder), from
+	 * the console of the nested bench, lines around them included; no timestamps, no modules, unlike real/. */
+	{ "lkdtm-warning", REPORT_WARNING, "WARNING in lkdtm_WARNING", "lkdtm_WARNING",
+	  "lkdtm_WARNING direct_entry full_proxy_write vfs_write ksys_write",
+	  "WARNING: CPU: 0 PID: 42 at drivers/misc/lkdtm/bugs.c:85 lkdtm_WARNING+0x8/0xb", "---[ end trace" },
+	{ "lkdtm-bug", REPORT_BUG, "kernel BUG in lkdtm_BUG", "lkdtm_BUG",
+	  "lkdtm_BUG direct_entry full_proxy_write vfs_write ksys_write", "kernel BUG at drivers/misc/lkdtm/bugs.c:78!",
+	  "---[ end trace" },
+	{ "lkdtm-exception", REPORT_BUG, "BUG: kernel NULL pointer dereference in lkdtm_EXCEPTION", "lkdtm_EXCEPTION",
+	  "lkdtm_EXCEPTION direct_entry full_proxy_write vfs_write ksys_write",
+	  "BUG: kernel NULL pointer dereference, address: 0000000000000000", "---[ end trace" },
+	{ "lkdtm-softlockup", REPORT_SOFT_LOCKUP, "BUG: soft lockup in lkdtm_SOFTLOCKUP", "lkdtm_SOFTLOCKUP",
+	  "lkdtm_SOFTLOCKUP direct_entry full_proxy_write vfs_write ksys_write",
+	  "watchdog: BUG: soft lockup - CPU#0 stuck for 4s! [sh:42]", "</TASK>" },
+	/* lkdtm_HUNG_TASK tail-calls schedule(): the first frame past the scheduler is its caller. */
+	{ "lkdtm-hung-task", REPORT_HUNG_TASK, "INFO: task hung in direct_entry", "direct_entry",
+	  "direct_entry full_proxy_write vfs_write ksys_write do_syscall_64",
+	  "INFO: task sh:42 blocked for more than 1 seconds.", "</TASK>" },
 };
 
 /* The last line of text, without its '\n'. */
@@ -307,7 +325,7 @@ static void test_truncated(void **state)
 	report_finish(p);
 	assert_int_equal(report_count(p), 1);
 	assert_string_equal(report_get(p, 0)->title, "WARNING in do_thing");
-	assert_string_equal(report_get(p, 0)->signature, "caller_one");
+	assert_string_equal(report_get(p, 0)->signature, "do_thing caller_one");
 	assert_int_equal(feed(p, "BUG: soft lockup - CPU#0 stuck for 22s!"), 0); /* after finish: ignored */
 	assert_int_equal(report_count(p), 1);
 	report_parser_destroy(p);
@@ -434,7 +452,8 @@ static void test_titles(void **state)
 	}
 }
 
-/* The signature: function names only, `?` frames and compiler suffixes dropped, machinery skipped, N frames. */
+/* The signature: the reported function, then function names only, `?` frames and compiler suffixes dropped,
+ * machinery skipped, N names. */
 static void test_signature(void **state)
 {
 	static const char *const lines[] = {
@@ -461,7 +480,7 @@ static void test_signature(void **state)
 		feed(p, lines[i]);
 	report_finish(p);
 	r = report_get(p, 0);
-	assert_string_equal(r->signature, "f2 f3 schedule f5 f6");
+	assert_string_equal(r->signature, "f0 f2 f3 schedule f5"); /* f0, the function reported, leads */
 	assert_string_equal(r->title, "WARNING in f0");
 	report_parser_destroy(p);
 }
@@ -487,6 +506,38 @@ static void test_same(void **state)
 	assert_int_not_equal(report_get(p, 0)->hash, report_get(p, 1)->hash);
 	report_parser_destroy(p);
 	report_parser_destroy(q);
+
+	/* Two bugs reached the same way (one call path into LKDTM) are two bugs: the function leads the signature. */
+	p = make();
+	load("lkdtm-bug", &s);
+	feed_sample(p, &s, PLAIN, NULL);
+	load("lkdtm-exception", &s);
+	feed_sample(p, &s, PLAIN, NULL);
+	report_finish(p);
+	assert_int_equal(report_count(p), 2);
+	assert_int_equal(report_get(p, 0)->kind, report_get(p, 1)->kind);
+	assert_false(report_same(report_get(p, 0), report_get(p, 1)));
+	assert_int_not_equal(report_get(p, 0)->hash, report_get(p, 1)->hash);
+	report_parser_destroy(p);
+}
+
+/* A real panic (LKDTM's): with kvmini's panic=-1 the guest resets before the end marker, and the report runs to
+ * the end of the console. */
+static void test_panic_to_console_end(void **state)
+{
+	static const struct expect x = { "lkdtm-panic", REPORT_PANIC, "kernel panic: dumptest", "lkdtm_PANIC",
+					  "lkdtm_PANIC direct_entry full_proxy_write vfs_write ksys_write",
+					  "Kernel panic - not syncing: dumptest", "Kernel Offset: disabled" };
+	struct report_parser *p = make();
+	struct sample s;
+
+	(void)state;
+	load(x.file, &s);
+	feed_sample(p, &s, PLAIN, NULL);
+	report_finish(p);
+	assert_int_equal(report_count(p), 1);
+	check_report(report_get(p, 0), &x, PLAIN);
+	report_parser_destroy(p);
 }
 
 /* The caps: reports per run, lines and bytes per report, reports open at once. */
@@ -638,7 +689,8 @@ int main(void)
 		cmocka_unit_test(test_every_kind), cmocka_unit_test(test_kind_names), cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_truncated),  cmocka_unit_test(test_report_ends), cmocka_unit_test(test_titles),
 		cmocka_unit_test(test_signature),  cmocka_unit_test(test_same),        cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_garbage),    cmocka_unit_test(test_real_reports),
+		cmocka_unit_test(test_panic_to_console_end), cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_real_reports),
 	};
 
 	alarm(60); /* the parser must never loop on its input: a hang fails here */
