@@ -607,7 +607,6 @@ static void test_caps(void **state)
 	report_parser_destroy(p);
 }
 
-/* Serial noise and hostile lines: no report invented, nothing read out of bounds (ASan checks the latter). */
 /* Reports a real kernel printed (Debian's 6.1 with LKDTM, in the nested bench; tests/boot/smoke-lkdtm.sh), whole. */
 static void test_real_reports(void **state)
 {
@@ -648,6 +647,7 @@ static void test_real_reports(void **state)
 	}
 }
 
+/* Serial noise and hostile lines: no report invented, nothing read out of bounds (ASan checks the latter). */
 static void test_garbage(void **state)
 {
 	static const char *const lines[] = {
