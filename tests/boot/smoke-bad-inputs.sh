@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 bad_regex() {
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --expect 'boot (ok'
+	run_smoke --kernel "$GUEST_KERNEL" --expect 'boot (ok'
 	expect_exit 2
 	expect_one_message
 	expect_stderr "boot \\(ok"
@@ -25,28 +25,28 @@ missing_kernel() {
 }
 
 bad_values() {
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --cpus 0
+	run_smoke --kernel "$GUEST_KERNEL" --cpus 0
 	expect_exit 2
 	expect_stderr "--cpus '0'"
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --mem 12Q
+	run_smoke --kernel "$GUEST_KERNEL" --mem 12Q
 	expect_exit 2
 	expect_stderr "--mem '12Q': not a size"
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 0
+	run_smoke --kernel "$GUEST_KERNEL" --timeout 0
 	expect_exit 2
 	expect_stderr "--timeout '0'"
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --transport pci,isa
+	run_smoke --kernel "$GUEST_KERNEL" --transport pci,isa
 	expect_exit 2
 	expect_stderr "--transport 'pci,isa': 'isa' is not pci or mmio"
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --acpi on,off --no-acpi
+	run_smoke --kernel "$GUEST_KERNEL" --acpi on,off --no-acpi
 	expect_exit 2
 	expect_stderr "--no-acpi and --acpi"
 	# A distribution kernel has no vmlinux beside it: its PVH cells cannot run, and nothing boots.
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --boot bzimage,pvh
+	run_smoke --kernel "$GUEST_KERNEL" --boot bzimage,pvh
 	expect_exit 2
 	expect_one_message
 	expect_stderr "--boot pvh needs the ELF vmlinux of .*: give --vmlinux FILE"
 	[ ! -s "$CONSOLE" ] || fail "--boot pvh without a vmlinux printed a verdict: $(head -n 1 "$CONSOLE")"
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --baseline /nonexistent/bzImage
+	run_smoke --kernel "$GUEST_KERNEL" --baseline /nonexistent/bzImage
 	expect_exit 2
 	expect_one_message
 	expect_stderr "--baseline '/nonexistent/bzImage': No such file or directory"

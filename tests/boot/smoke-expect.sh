@@ -7,14 +7,14 @@
 . "$(dirname "$0")/../lib.sh"
 
 never() {
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 120 --expect 'this line never appears'
+	run_smoke --kernel "$GUEST_KERNEL" --timeout 120 --expect 'this line never appears'
 	expect_exit 1
 	expect_console "^FAIL vmlinuz cpus=1,mem=512M: .*this line never appears"
 	expect_console '^--- last 50 console lines of vmlinuz cpus=1,mem=512M ---$'
 }
 
 fail_regex() {
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --timeout 120 --fail '^kvmini-init: cpus'
+	run_smoke --kernel "$GUEST_KERNEL" --timeout 120 --fail '^kvmini-init: cpus'
 	expect_exit 1
 	expect_console '^FAIL vmlinuz cpus=1,mem=512M: .*kvmini-init: cpus'
 }
@@ -22,7 +22,7 @@ fail_regex() {
 saved_initrd() {
 	run_kvmini smoke --save-initrd "$T/saved.cpio"
 	expect_exit 0
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$T/saved.cpio" --timeout 120
+	run_smoke --kernel "$GUEST_KERNEL" --initrd "$T/saved.cpio" --timeout 120
 	expect_exit 0
 	expect_console '^PASS vmlinuz cpus=1,mem=512M: init after [0-9.]* s'
 }

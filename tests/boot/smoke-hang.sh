@@ -28,7 +28,7 @@ head -c "$bytes" "$IMG" >"$map" || fail "cannot cut the map out of $IMG"
 CASE=
 
 start=$(date +%s)
-run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --cpus 2 --mem 256M --timeout 50 \
+run_smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --cpus 2 --mem 256M --timeout 50 \
 	--cmdline KVMINI_ACTION=sleep --hang-after 5 --system-map "$map" --core "$T/core"
 took=$(($(date +%s) - start))
 echo "smoke took $took s"

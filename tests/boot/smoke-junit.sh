@@ -6,7 +6,7 @@
 # timeout: 400
 . "$(dirname "$0")/../lib.sh"
 
-run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --cpus 1,2 --mem 256M,512M --timeout 150 --jobs 2 \
+run_smoke --kernel "$GUEST_KERNEL" --cpus 1,2 --mem 256M,512M --timeout 150 --jobs 2 \
 	--junit "$T/report.xml" --log "$T/smoke.log"
 expect_exit 0
 n=$(grep -c '^PASS vmlinuz .*: init after [0-9.]* s' "$CONSOLE")

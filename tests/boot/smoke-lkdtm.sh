@@ -11,7 +11,7 @@
 provoke() {
 	type=$1
 	shift
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 90 \
+	run_smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 90 \
 		--cmdline "KVMINI_ACTION=lkdtm KVMINI_LKDTM=$type" --junit "$T/$CASE.xml" "$@"
 }
 

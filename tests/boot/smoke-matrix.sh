@@ -15,8 +15,7 @@
 count() { xmllint --xpath "$1" "$2"; }
 
 axes() {
-	# shellcheck disable=SC2086 # SMOKE_ALLOW is two words
-	run_kvmini smoke --kernel "$GUEST_KERNEL" $SMOKE_ALLOW --transport pci,mmio --acpi on,off --cpus 1,2 --mem 256M \
+	run_smoke --kernel "$GUEST_KERNEL" --transport pci,mmio --acpi on,off --cpus 1,2 --mem 256M \
 		--jobs 2 --timeout 120 --json "$T/axes.json" --junit "$T/axes.xml" --log "$T/axes.log"
 	expect_exit 0
 	n=$(grep -c '^PASS vmlinuz cpus=[12],transport=[a-z]*,acpi=o[nf]*: init after' "$CONSOLE")
@@ -50,8 +49,7 @@ axes() {
 # hvc0 (--console virtio: the busybox init loads virtio_console and reopens
 # its console there), so the verdict and the KTAP reader see hvc0's output.
 ktap() {
-	# shellcheck disable=SC2086 # SMOKE_ALLOW is two words
-	run_kvmini smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" $SMOKE_ALLOW --mem 256M --timeout 120 \
+	run_smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --mem 256M --timeout 120 \
 		--console virtio --cmdline "KVMINI_ACTION=smoke-matrix KVMINI_KTAP=fail" --expect '^smoke-matrix-done' \
 		--junit "$T/ktap.xml" --json "$T/ktap.json"
 	expect_exit 1

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 no_init() {
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
+	run_smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
 		--cmdline "rdinit=/nonexistent init=/nonexistent"
 	expect_exit 4
 	expect_console '^PANIC vmlinuz cpus=1,mem=512M: '
@@ -13,7 +13,7 @@ no_init() {
 }
 
 sysrq() {
-	run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
+	run_smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 120 \
 		--cmdline KVMINI_ACTION=panic
 	expect_exit 4
 	expect_console '^PANIC vmlinuz cpus=1,mem=512M: kernel panic: .*sysrq'

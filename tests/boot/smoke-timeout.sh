@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 start=$(date +%s)
-run_kvmini smoke $SMOKE_ALLOW --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 30 --cmdline KVMINI_ACTION=counter
+run_smoke --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --timeout 30 --cmdline KVMINI_ACTION=counter
 took=$(($(date +%s) - start))
 echo "smoke took $took s"
 expect_exit 3
