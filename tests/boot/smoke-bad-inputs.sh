@@ -71,6 +71,26 @@ config_lacks() {
 	expect_stderr "config '/nonexistent/.config': No such file or directory"
 }
 
+# Forensics' inputs are refused before anything boots.
+forensics_inputs() {
+	# Like Debian's placeholder System.map: no code symbol to name a RIP with.
+	printf 'ffffffff82000000 D init_task\n' >"$T/data-only.map"
+	: >"$T/empty.map"
+	run_smoke --kernel "$GUEST_KERNEL" --system-map "$T/data-only.map"
+	expect_exit 2
+	expect_one_message
+	expect_stderr "--system-map '$T/data-only.map'"
+	run_smoke --kernel "$GUEST_KERNEL" --system-map "$T/empty.map"
+	expect_exit 2
+	expect_stderr "--system-map '$T/empty.map': empty"
+	run_smoke --kernel "$GUEST_KERNEL" --vmlinux "$T/empty.map"
+	expect_exit 2
+	expect_stderr "--vmlinux '$T/empty.map'"
+	run_smoke --kernel "$GUEST_KERNEL" --hang-after soon
+	expect_exit 2
+	expect_stderr "--hang-after 'soon': must be a number of seconds from 0 to 86400"
+}
+
 unwritable_initrd() {
 	run_kvmini smoke --save-initrd /nonexistent/initrd.cpio
 	expect_exit 1
@@ -89,6 +109,7 @@ save_initrd_with_boot_options() {
 run_case bad-regex bad_regex
 run_case missing-kernel missing_kernel
 run_case config-lacks config_lacks
+run_case forensics-inputs forensics_inputs
 run_case bad-values bad_values
 run_case unwritable-initrd unwritable_initrd
 run_case save-initrd-with-boot-options save_initrd_with_boot_options
