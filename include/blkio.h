@@ -31,8 +31,9 @@ enum blkio_op {
 
 /*
  * One request. The iovec array and its buffers must stay valid until the
- * request's completion is reaped. len is used by DISCARD and WRITE_ZEROES
- * only; iov and iovcnt by READ and WRITE only.
+ * request's completion is reaped. offset is used by all but FLUSH (which
+ * covers the whole file), len by DISCARD and WRITE_ZEROES only, iov and
+ * iovcnt by READ and WRITE only.
  */
 struct blkio_req {
 	enum blkio_op op;
@@ -87,7 +88,11 @@ int blkio_submit(struct blkio *b, const struct blkio_req *req);
 /* Starts every queued request: one system call for io_uring. Returns 0 or a negative errno. */
 int blkio_commit(struct blkio *b);
 
-/* Takes up to max completions without blocking: returns how many, or a negative errno. */
+/*
+ * Takes up to max completions without blocking: returns how many, or a
+ * negative errno. With max taken the eventfd stays readable if any request
+ * is still in flight, so a caller that reaps in batches is woken again.
+ */
 int blkio_reap(struct blkio *b, struct blkio_completion *out, unsigned max);
 
 /*

@@ -184,7 +184,9 @@ static void uring_queue(struct blkio *b, const struct blkio_req *req)
 		sqe->len = req->iovcnt;
 		break;
 	case BLKIO_FLUSH:
+		/* The whole file, as fdatasync: an offset or length here would sync only that range. */
 		sqe->opcode = IORING_OP_FSYNC;
+		sqe->off = 0;
 		sqe->fsync_flags = IORING_FSYNC_DATASYNC;
 		break;
 	case BLKIO_DISCARD:
@@ -464,6 +466,9 @@ int blkio_reap(struct blkio *b, struct blkio_completion *out, unsigned max)
 		return -errno;
 	n = b->engine == BLKIO_IO_URING ? uring_reap(&b->uring, out, max) : pool_reap(b, out, max);
 	b->in_flight -= n;
+	/* Some may be left: the eventfd is set again so that an epoll loop comes back for them. */
+	if (n == max && b->in_flight)
+		(void)!write(b->event_fd, &(uint64_t){ 1 }, sizeof(uint64_t));
 	return (int)n;
 }
 

@@ -402,6 +402,33 @@ static void test_event_fd(void **state)
 	assert_int_equal(blkio_wait(f->b, -1), 0); /* nothing in flight: no wait */
 }
 
+/* Reaped one of two completions, the eventfd stays readable for the other. */
+static void test_partial_reap(void **state)
+{
+	struct fixture *f = *state;
+	struct pollfd pfd;
+	struct blkio_completion c[2];
+	uint64_t posted = 0, count;
+
+	f->b = create(f, 2);
+	pfd = (struct pollfd){ .fd = blkio_event_fd(f->b), .events = POLLIN };
+	submit(f->b, BLKIO_FLUSH, 0, 0, 0, NULL, 0, 1);
+	submit(f->b, BLKIO_FLUSH, 0, 0, 0, NULL, 0, 2);
+	assert_int_equal(blkio_commit(f->b), 0);
+	/* Both engines add 1 to the eventfd per completion: both are there once it has counted 2, and it is clear. */
+	while (posted < 2) {
+		assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+		assert_int_equal(read(pfd.fd, &count, sizeof(count)), sizeof(count));
+		posted += count;
+	}
+	assert_int_equal(posted, 2);
+	assert_int_equal(blkio_reap(f->b, c, 1), 1);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_int_equal(blkio_reap(f->b, c + 1, 1), 1);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	assert_int_equal(c[0].tag + c[1].tag, 3);
+}
+
 /* Destroyed with requests in flight (some not committed), it waits: every write is in the file afterwards. */
 static void test_destroy_in_flight(void **state)
 {
@@ -472,6 +499,7 @@ int main(void)
 		ON(test_invalid, threads_file),
 		ON(test_invalid, uring_file),
 		ON_ALL(test_event_fd),
+		ON_ALL(test_partial_reap),
 		ON_ALL(test_destroy_in_flight),
 		ON(test_auto, threads_file),
 	};
