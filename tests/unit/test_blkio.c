@@ -16,7 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blkio.h"
@@ -475,6 +480,53 @@ static void test_auto(void **state)
 	}
 }
 
+/* In a child: io_uring_setup fails with err (as under a seccomp profile); what AUTO and IO_URING make of it. */
+static int refused_child(int fd, int err)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)err),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	const struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	const struct blkio_req flush = { .op = BLKIO_FLUSH, .tag = 5 };
+	struct blkio_completion c;
+	struct blkio *b;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 10;
+	if (blkio_create(&b, fd, 2, BLKIO_IO_URING) != -err)
+		return 11;
+	if (blkio_create(&b, fd, 2, BLKIO_AUTO))
+		return 12;
+	if (strcmp(blkio_engine_name(b), "threads") || blkio_submit(b, &flush) || blkio_commit(b) ||
+	    blkio_wait(b, WAIT_MS) || blkio_reap(b, &c, 1) != 1 || c.tag != 5 || c.result != 0)
+		return 13;
+	blkio_destroy(b);
+	return 0;
+}
+
+/* Refused (EPERM) or missing (ENOSYS), io_uring gives way to the threads under AUTO, and only then. */
+static void test_refused(void **state)
+{
+	struct fixture *f = *state;
+	const int errs[] = { EPERM, ENOSYS, EINVAL };
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		int status;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(refused_child(f->fd, errs[i]));
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		/* Any other error is not a refusal: AUTO fails with it rather than hide it. */
+		assert_int_equal(WEXITSTATUS(status), errs[i] == EINVAL ? 12 : 0);
+	}
+}
+
 static struct fixture threads_file = { .engine = BLKIO_THREADS };
 static struct fixture threads_memfd = { .engine = BLKIO_THREADS, .memfd = true };
 static struct fixture uring_file = { .engine = BLKIO_IO_URING };
@@ -502,6 +554,7 @@ int main(void)
 		ON_ALL(test_partial_reap),
 		ON_ALL(test_destroy_in_flight),
 		ON(test_auto, threads_file),
+		ON(test_refused, threads_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
