@@ -266,6 +266,9 @@ $(eval $(call fuzz_target,share,src/fs/share.c src/errmsg.c,-max_len=4096))
 $(eval $(call fuzz_target,report,src/smoke/report.c src/errmsg.c,-max_len=16384))
 # A kernel .config, through the preflight's parser and rules (and the initrd magic detection).
 $(eval $(call fuzz_target,kconfig,src/smoke/preflight.c src/boot/bzimage.c src/errmsg.c,-max_len=16384 -dict=tests/fuzz/kconfig.dict))
+# A guest's virtio-net header and frame length through the transmit check, and the receive planner (the format:
+# tests/fuzz/fuzz_vnet_hdr.c).
+$(eval $(call fuzz_target,vnet_hdr,src/virtio/vnet_hdr.c,-max_len=1100))
 # A guest kernel's System.map or vmlinux, read by both parsers (tests/fuzz/fuzz_symbols.c).
 $(eval $(call fuzz_target,symbols,src/smoke/symbols.c,-max_len=8192))
 

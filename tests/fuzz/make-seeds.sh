@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share,snapshot,symbols}/): each is a
+# Writes the seed inputs of the device fuzz targets (tests/fuzz/corpus-{virtio,loader,legacy,share,snapshot,symbols,vnet_hdr}/): each is a
 # short program a well-behaved driver or kernel would give, for libFuzzer to mutate. The input formats are
 # described at the top of each tests/fuzz/fuzz_*.c. Run from the top of the tree after changing a format:
 #   tests/fuzz/make-seeds.sh
@@ -195,3 +195,15 @@ printf 'ffffffff81000000 T _stext\nffffffff81001000 t do_one_initcall\nffffffff8
 	> corpus-symbols/system-map
 printf 'void do_idle(void) { }\nint jiffies;\nextern void schedule(void);\nvoid cpu_idle(void) { schedule(); }\n' |
 	${CC:-cc} -O2 -c -x c -o corpus-symbols/tiny.o -
+
+# --- vnet_hdr: a header (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers), the features
+# (low word; high word's top byte: the receive cap less 1), the frame length, then receive chain sizes ---
+mkdir -p corpus-vnet_hdr
+vnet_hdr() { b "$1" "$2"; le16 "$3"; le16 "$4"; le16 "$5"; le16 "$6"; le16 "$7"; }
+# CSUM, HOST_TSO4/6, HOST_ECN, MRG_RXBUF; a cap of 64.
+features() { le32 0xb801; le32 0x3f000000; }
+# A 64 KB TCP/IPv4 segment to split, received over 4 KiB pages.
+{ vnet_hdr 1 1 54 1448 34 16 0; features; le32 65000
+  i=0; while [ $i -lt 17 ]; do le32 4096; i=$((i + 1)); done; } | emit corpus-vnet_hdr/tso4
+# A single frame with a partial UDP checksum, into one large buffer.
+{ vnet_hdr 1 0 0 0 34 6 0; features; le32 1514; le32 65562; } | emit corpus-vnet_hdr/csum
