@@ -35,7 +35,7 @@ GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool $(BUILD)/guests/snapshot-cpuid \
-	$(BUILD)/guests/blk-load
+	$(BUILD)/guests/blk-load $(BUILD)/guests/net-load
 
 # One static binary: it runs unchanged inside the nested test bench's initramfs.
 $(BUILD)/kvmini: $(OBJ)
