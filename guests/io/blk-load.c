@@ -253,6 +253,8 @@ int main(int argc, char **argv)
 	double elapsed = now() - start;
 	syscall(SYS_io_destroy, ctx);
 	close(fd);
+	free(bufs);
+	free(slots);
 
 	unsigned long long bytes = ops * bs;
 	printf("blk-load mode=%s bs=%llu qd=%llu ops=%llu bytes=%llu secs=%.3f iops=%.1f mibps=%.2f\n", mode->name, bs,

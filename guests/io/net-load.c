@@ -206,6 +206,8 @@ static int run_server(int argc, char **argv)
 			fprintf(stderr, "net-load: server: connection %lu: %s\n", served + 1, strerror(-err));
 		close(fd);
 	}
+	free(buf);
+	close(lfd);
 	return 0;
 }
 
@@ -265,6 +267,7 @@ static int run_client(int argc, char **argv)
 		fail("sending the command", err);
 	if (cmd == CMD_ECHO) {
 		round_trips(fd, secs);
+		close(fd);
 		return 0;
 	}
 	char *buf = malloc(CHUNK);
@@ -281,6 +284,8 @@ static int run_client(int argc, char **argv)
 			bytes += (unsigned long long)n;
 		}
 		report(mode, now() - start, bytes);
+		free(buf);
+		close(fd);
 		return 0;
 	}
 	while (now() < stop)
@@ -301,6 +306,8 @@ static int run_client(int argc, char **argv)
 		exit(1);
 	}
 	report(mode, elapsed, bytes);
+	free(buf);
+	close(fd);
 	return 0;
 }
 
