@@ -34,7 +34,8 @@ GUESTS     := $(GUEST_SRC:guests/tiny/%.S=$(BUILD)/guests/%.elf)
 .PHONY: all check run bench install install-test unit unit-asan unit-tsan api-replay fuzz bench-selftest boot-tests clean FORCE
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool $(BUILD)/guests/snapshot-cpuid
+all: $(BUILD)/kvmini $(BUILD)/kvmini.1 $(GUESTS) $(BUILD)/guests/vsock-tool $(BUILD)/guests/snapshot-cpuid \
+	$(BUILD)/guests/blk-load $(BUILD)/guests/net-load
 
 # One static binary: it runs unchanged inside the nested test bench's initramfs.
 $(BUILD)/kvmini: $(OBJ)
@@ -152,6 +153,13 @@ $(BUILD)/guests/%.elf: guests/tiny/%.S guests/tiny/pvh.ld guests/tiny/pvh-note.h
 # Both ends of a vsock stream (guests/vsock/vsock-tool.c): /bin/vsock-tool in the guest initramfs, and the
 # host side in L1 (/bench/guests/vsock-tool) for the boot test and the vsock benchmark.
 $(BUILD)/guests/vsock-tool: guests/vsock/vsock-tool.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $@'
+	@$(CC) -std=gnu11 $(WARNINGS) -static -O2 -o $@ $<
+
+# The I/O benchmarks' load generators (guests/io/, docs/benchmarks.md): in the guest initramfs and in L1, so
+# static like vsock-tool. Not in the initramfs or make bench yet.
+$(BUILD)/guests/%-load: guests/io/%-load.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'
 	@$(CC) -std=gnu11 $(WARNINGS) -static -O2 -o $@ $<
