@@ -559,67 +559,68 @@ static void job_read(const struct smoke_opts *o, struct smoke_job *j, int *fd)
 	}
 }
 
-/* The whole console, into a malloc'd NUL-terminated string (NULL if empty). */
-static char *console_all(FILE *f, size_t *len)
+/*
+ * What the tail of a console may cost: 50 lines of up to 1 KiB. A guest that
+ * printed gigabytes before its deadline costs the parent no more than that.
+ */
+#define SMOKE_TAIL_BYTES (SMOKE_TAIL_LINES * 1024L)
+
+/* The last `lines` lines of the console, at most SMOKE_TAIL_BYTES, into a malloc'd string (NULL if empty). */
+static char *console_tail(FILE *f, unsigned lines, size_t *len)
 {
-	long size;
-	char *all;
+	long size, from;
+	char *tail, *start;
 
 	*len = 0;
 	if (!f)
 		return NULL; /* a run that never started */
 	fflush(f);
 	size = ftell(f);
-	if (size <= 0 || !(all = malloc(size + 1)))
+	from = size > SMOKE_TAIL_BYTES ? size - SMOKE_TAIL_BYTES : 0;
+	if (size <= 0 || !(tail = malloc(size - from + 1)))
 		return NULL;
-	rewind(f);
-	size = (long)fread(all, 1, size, f);
+	fseek(f, from, SEEK_SET);
+	size = from + (long)fread(tail, 1, size - from, f);
 	fseek(f, 0, SEEK_END);
-	all[size] = '\0';
-	*len = (size_t)size;
-	return all;
-}
-
-/* The last `lines` lines of the console, into a malloc'd string (NULL if empty). */
-static char *console_tail(FILE *f, unsigned lines, size_t *len)
-{
-	char *all = console_all(f, len), *start;
-	long size = (long)*len;
-
-	if (!all)
-		return NULL;
-	start = all + size;
+	tail[size - from] = '\0';
+	start = tail + (size - from);
 	/* Walk back over `lines` line ends, not counting a final one. */
-	for (unsigned seen = 0; start > all; start--)
-		if (start[-1] == '\n' && start != all + size && ++seen == lines)
+	for (unsigned seen = 0; start > tail; start--)
+		if (start[-1] == '\n' && start != tail + (size - from) && ++seen == lines)
 			break;
-	*len = all + size - start;
-	memmove(all, start, *len + 1);
-	return all;
+	*len = tail + (size - from) - start;
+	memmove(tail, start, *len + 1);
+	return tail;
 }
 
 /*
- * The console's crash reports, for the failure bodies and the grouping: the
- * same lines the child's verdict classified, so the same reports. A run
- * whose parser cannot be made just has none listed.
+ * Reads the console once, a line at a time, for both of its readers: the
+ * crash reports (for the failure bodies and the grouping: the same lines the
+ * child's verdict classified, so the same reports) and the KTAP/TAP lines.
+ * A line longer than the buffer is read in pieces, each fed as a line: both
+ * parsers cap a line far below it. A run whose report parser cannot be made
+ * just has none listed.
  */
-static void job_classify(struct smoke_job *j)
+static void job_read_console(struct smoke_job *j, struct ktap_parser *ktap)
 {
+	static char line[4096];
 	size_t len;
-	char *all = console_all(j->console, &len), *line, *end;
 
-	if (!all || report_parser_create(&j->reports)) {
-		free(all);
+	if (!j->console)
 		return;
+	if (report_parser_create(&j->reports))
+		j->reports = NULL;
+	fflush(j->console);
+	rewind(j->console);
+	while (fgets(line, sizeof(line), j->console)) {
+		len = strlen(line);
+		ktap_feed_line(ktap, line, len);
+		if (j->reports)
+			report_line(j->reports, line, len && line[len - 1] == '\n' ? len - 1 : len);
 	}
-	for (line = all; line < all + len; line = end + 1) {
-		end = memchr(line, '\n', all + len - line);
-		if (!end)
-			end = all + len;
-		report_line(j->reports, line, (size_t)(end - line));
-	}
-	report_finish(j->reports);
-	free(all);
+	fseek(j->console, 0, SEEK_END);
+	if (j->reports)
+		report_finish(j->reports);
 }
 
 /* The report that decided the run, as the parent classified it; NULL when none did. */
@@ -699,25 +700,18 @@ static void on_ktap_case(void *ctx, const struct ktap_case *c)
 }
 
 /*
- * The guest's own tests, from the KTAP/TAP lines of its console. A failed
- * one fails a run that passed otherwise: kselftest and KUnit users run a
+ * What the console says beyond the child's verdict: its reports, and the
+ * guest's own tests from its KTAP/TAP lines. A failed test fails a run that
+ * passed otherwise: kselftest and KUnit users run a
  * guest for its tests, and a boot that ran them is not a pass if they fail.
  */
-static void job_read_ktap(struct smoke_job *j)
+static void job_read_results(struct smoke_job *j)
 {
 	static struct ktap_parser p; /* too large for the stack */
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
 	struct smoke_result *r = &j->result;
 
 	ktap_init(&p, on_ktap_case, j);
-	fflush(j->console);
-	rewind(j->console);
-	while ((len = getline(&line, &cap, j->console)) > 0)
-		ktap_feed_line(&p, line, (size_t)len);
-	free(line);
-	fseek(j->console, 0, SEEK_END);
+	job_read_console(j, &p);
 	if (j->ktap_failed && r->status == VERDICT_PASS) {
 		r->status = VERDICT_FAIL;
 		snprintf(r->reason, sizeof(r->reason), "%lu of the guest's %lu KTAP tests failed, the first: %s",
@@ -740,8 +734,7 @@ static void job_finish(struct smoke_job *j)
 	}
 	j->done = true;
 	job_drop_empty_core(j);
-	job_classify(j);
-	job_read_ktap(j);
+	job_read_results(j);
 	job_report(j);
 }
 

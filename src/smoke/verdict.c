@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <assert.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -45,7 +46,7 @@ struct verdict {
 	uint32_t allowed_kinds; /* 1u << kind */
 	struct allowed_function allowed[VERDICT_ALLOW_MAX];
 	size_t n_allowed;
-	uint32_t judged; /* reports (by index, REPORT_MAX <= 32) already judged when they ended */
+	uint32_t judged; /* reports (by index) already judged when they ended */
 	bool stop_asked; /* STOP_SOON has been returned */
 	const struct report *decided;
 	bool initrd;
@@ -60,6 +61,7 @@ struct verdict {
 	char unpack_line[VERDICT_LINE_MAX + 1];
 	char buf[MATCH_MAX];
 };
+static_assert(REPORT_MAX <= 32, "a report's index is a bit of `judged`");
 
 /* Reasons are one line: anything below space (and DEL) becomes '?'. */
 static void make_printable(char *s)
