@@ -106,4 +106,17 @@ int report_kind_parse(const char *list, uint32_t *mask, struct errmsg *err);
 /* The same bug: the same kind and signature (a matrix groups such reports). */
 bool report_same(const struct report *a, const struct report *b);
 
+/* One report of one run of many (a matrix, repeats), for grouping the same bugs across runs. */
+struct report_ref {
+	const struct report *report;
+	size_t run;   /* the run's index */
+	size_t index; /* the report's index within its run */
+};
+/*
+ * Sorts refs so that the same reports (report_same) are adjacent, each group
+ * in run order: by kind, signature, run and index. O(n log n), where
+ * comparing every report with every other would be quadratic in runs.
+ */
+void report_refs_sort(struct report_ref *refs, size_t n);
+
 #endif

@@ -1094,41 +1094,39 @@ static int write_json(const struct smoke_opts *o, struct smoke_job *jobs)
 /* Identical reports across a matrix's runs: one line each, with the runs that had it. */
 static void print_report_groups(const struct smoke_job *jobs, size_t n, const struct verdict *allow)
 {
-	bool header = false;
+	struct report_ref *refs;
+	size_t n_refs = 0, total = 0;
 
-	for (size_t i = 0; i < n && n > 1; i++) {
+	for (size_t i = 0; i < n; i++)
+		total += jobs[i].reports ? report_count(jobs[i].reports) : 0;
+	if (n < 2 || !total || !(refs = calloc(total, sizeof(*refs))))
+		return; /* out of memory, the verdict lines have said it all */
+	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; jobs[i].reports && k < report_count(jobs[i].reports); k++) {
 			const struct report *r = report_get(jobs[i].reports, k);
-			size_t runs = 0, listed = 0;
-			bool earlier = false;
 
-			if (verdict_allows(allow, r))
-				continue;
-			/* Listed already, from an earlier run or earlier in this one? */
-			for (size_t m = 0; m <= i && !earlier; m++)
-				for (size_t q = 0; jobs[m].reports && q < (m == i ? k : report_count(jobs[m].reports)); q++)
-					earlier |= report_same(r, report_get(jobs[m].reports, q));
-			if (earlier)
-				continue;
-			if (!header)
-				printf("Reports:\n");
-			header = true;
-			for (size_t m = i; m < n; m++)
-				for (size_t q = 0; jobs[m].reports && q < report_count(jobs[m].reports); q++)
-					if (report_same(r, report_get(jobs[m].reports, q))) {
-						runs++;
-						break;
-					}
-			printf("  %s [%08x]: %zu of %zu runs (", r->title, r->hash, runs, n);
-			for (size_t m = i; m < n && listed < SMOKE_GROUP_NAMES; m++)
-				for (size_t q = 0; jobs[m].reports && q < report_count(jobs[m].reports); q++)
-					if (report_same(r, report_get(jobs[m].reports, q))) {
-						printf("%s%s", listed++ ? "; " : "", jobs[m].name);
-						break;
-					}
-			printf("%s)\n", runs > listed ? "; ..." : "");
+			if (!verdict_allows(allow, r))
+				refs[n_refs++] = (struct report_ref){ .report = r, .run = i, .index = k };
 		}
+	report_refs_sort(refs, n_refs);
+	for (size_t g = 0, end; g < n_refs; g = end) {
+		const struct report *r = refs[g].report;
+		size_t runs = 0, listed = 0;
+
+		if (!g)
+			printf("Reports:\n");
+		printf("  %s [%08x]: ", r->title, r->hash);
+		/* A group's runs in order; a run with the report twice counts once. */
+		for (end = g; end < n_refs && report_same(r, refs[end].report); end++)
+			if (end == g || refs[end].run != refs[end - 1].run)
+				runs++;
+		printf("%zu of %zu runs (", runs, n);
+		for (size_t m = g; m < end && listed < SMOKE_GROUP_NAMES; m++)
+			if (m == g || refs[m].run != refs[m - 1].run)
+				printf("%s%s", listed++ ? "; " : "", jobs[refs[m].run].name);
+		printf("%s)\n", runs > listed ? "; ..." : "");
 	}
+	free(refs);
 }
 
 /* An --initrd's format from its first bytes, for the decompressor it needs. */

@@ -778,3 +778,23 @@ bool report_same(const struct report *a, const struct report *b)
 {
 	return a->kind == b->kind && !strcmp(a->signature, b->signature);
 }
+
+static int report_ref_cmp(const void *pa, const void *pb)
+{
+	const struct report_ref *a = pa, *b = pb;
+	int sig;
+
+	if (a->report->kind != b->report->kind)
+		return a->report->kind < b->report->kind ? -1 : 1;
+	if ((sig = strcmp(a->report->signature, b->report->signature)))
+		return sig;
+	if (a->run != b->run)
+		return a->run < b->run ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void report_refs_sort(struct report_ref *refs, size_t n)
+{
+	if (n > 1)
+		qsort(refs, n, sizeof(*refs), report_ref_cmp);
+}

@@ -25,8 +25,10 @@ expect_report() {
 }
 
 warning() {
-	provoke WARNING
+	# Two runs with the same bug: one group naming both.
+	provoke WARNING --cpus 1,2
 	expect_report 1 'WARNING in lkdtm_WARNING' warning
+	expect_console '^  WARNING in lkdtm_WARNING \[[0-9a-f]{8}\]: 2 of 2 runs \(vmlinuz cpus=1,mem=512M; vmlinuz cpus=2,mem=512M\)$'
 	# Tolerated: the guest goes on, finishes and passes.
 	provoke WARNING --allow warning --expect '^lkdtm: WARNING done'
 	expect_exit 0

@@ -521,6 +521,42 @@ static void test_same(void **state)
 	report_parser_destroy(p);
 }
 
+/* Grouping across runs: the same bug in runs 0 and 2 is one group, in run order, apart from another bug. */
+static void test_refs_sort(void **state)
+{
+	struct report_parser *runs[3] = { make(), make(), make() };
+	struct report_ref refs[4];
+	size_t n = 0;
+	struct sample s;
+
+	(void)state;
+	load("gpf", &s);
+	feed_sample(runs[0], &s, PLAIN, NULL);
+	load("warning", &s);
+	feed_sample(runs[0], &s, PLAIN, NULL);
+	load("gpf", &s);
+	feed_sample(runs[1], &s, TIMESTAMP, NULL);
+	load("warning", &s);
+	feed_sample(runs[2], &s, TIMESTAMP_CALLER, "C1");
+	for (size_t r = 3; r-- > 0;) { /* fed from the last run, so the sort must order the runs */
+		report_finish(runs[r]);
+		for (size_t i = 0; i < report_count(runs[r]); i++)
+			refs[n++] = (struct report_ref){ .report = report_get(runs[r], i), .run = r, .index = i };
+	}
+	assert_int_equal(n, 4);
+	report_refs_sort(refs, n);
+	/* Two groups of two; within each, run order. */
+	assert_true(report_same(refs[0].report, refs[1].report));
+	assert_true(report_same(refs[2].report, refs[3].report));
+	assert_false(report_same(refs[1].report, refs[2].report));
+	assert_true(refs[0].run < refs[1].run);
+	assert_true(refs[2].run < refs[3].run);
+	assert_true((refs[0].run == 0 && refs[1].run == 1) || (refs[0].run == 0 && refs[1].run == 2));
+	report_refs_sort(refs, 0); /* nothing to sort is no error */
+	for (size_t r = 0; r < 3; r++)
+		report_parser_destroy(runs[r]);
+}
+
 /* A real panic (LKDTM's): with kvmini's panic=-1 the guest resets before the end marker, and the report runs to
  * the end of the console. */
 static void test_panic_to_console_end(void **state)
@@ -688,7 +724,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_kind), cmocka_unit_test(test_kind_names), cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_truncated),  cmocka_unit_test(test_report_ends), cmocka_unit_test(test_titles),
-		cmocka_unit_test(test_signature),  cmocka_unit_test(test_same),        cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_signature),  cmocka_unit_test(test_same),        cmocka_unit_test(test_refs_sort), cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_panic_to_console_end), cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_real_reports),
 	};
