@@ -620,7 +620,7 @@ blkio_runs() {
 			# shellcheck disable=SC2086 # CMD is split into words on purpose
 			$CMD "$CMDLINE_OPT" "$CMDLINE" </dev/null >"$work/$name.fifo" 2>"$work/$name.stderr" &
 			pid=$!
-			# Each case takes IO_SECS and a second; the boot a minute at most.
+			# Each case takes IO_SECS and a second, the boot a minute at most: twice that, then it is stuck.
 			(sleep "$((120 + 6 * (IO_SECS + 1) * 2))"; kill "$pid" 2>/dev/null) &
 			watchdog=$!
 			before='' done=
@@ -714,8 +714,9 @@ net_runs() {
 						else
 							r="$r bytes=$(word "$out" bytes) gbps=$(word "$out" gbps)"
 						fi
-						[ "$rc" != 0 ] || r="$r status=0"
-						[ "$rc" = 0 ] || r="$r status=1"
+						status=1
+						[ "$rc" != 0 ] || status=0
+						r="$r status=$status"
 					fi
 					record "kind=net vmm=$vmm kernel=stock cpus=$CPUS run=$run case=$mode $r"
 					mark "PROGRESS $name $mode: $r"
