@@ -211,6 +211,10 @@ function cpu_store(K, bytes,   gib, i, t, x) {
 	gib = bytes / 1073741824; t = 0
 	for (i = 1; i <= 4; i++) {
 		x = field("cpu_" ck[i] "_ms")
+		# "other" is the process's total less its threads' (l1-perf.sh's
+		# task_cpu): the kernel rounds each to ticks, so it can be a tick
+		# or two below zero.
+		if (isnum(x) && x < 0 && x >= -50) x = 0
 		if (!measured(x)) return
 		store(K SUBSEP "cpu_" ck[i], x / 1000 / gib); t += x
 	}
