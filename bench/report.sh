@@ -207,7 +207,7 @@ function tcols_io(p1, p2) {
 }
 # The I/O rows' CPU time per GiB: per kind of thread (l1-perf.sh's
 # task_cpu) and in all, each kept under K SUBSEP "cpu_" kind.
-function cpu_store(K, bytes,   gib, i, t, x) {
+function cpu_store(K, bytes,   gib, i, t, x, v4) {
 	gib = bytes / 1073741824; t = 0
 	for (i = 1; i <= 4; i++) {
 		x = field("cpu_" ck[i] "_ms")
@@ -216,19 +216,23 @@ function cpu_store(K, bytes,   gib, i, t, x) {
 		# or two below zero.
 		if (isnum(x) && x < 0 && x >= -50) x = 0
 		if (!measured(x)) return
-		store(K SUBSEP "cpu_" ck[i], x / 1000 / gib); t += x
+		v4[i] = x; t += x
 	}
-	store(K SUBSEP "cpu_total", t / 1000 / gib)
+	for (i = 1; i <= 4; i++) { store(K SUBSEP "cpu_" ck[i], v4[i] / 1000 / gib); csum[K, ck[i]] += v4[i] }
+	store(K SUBSEP "cpu_total", t / 1000 / gib); csum[K, "total"] += t
 }
-# A CPU cell: the total's median, then each kind's that is not zero.
-function cpu_cell(prefix, v, c, runsv,   K, x, i, parts) {
+# A CPU cell: the total's median, then that split by each kind's share of
+# the CPU time of all the runs (medians per kind would not add up to it).
+function cpu_cell(prefix, v, c, runsv,   K, i, parts, x) {
 	if (!runsv) return NYA
-	K = prefix SUBSEP v SUBSEP c SUBSEP "cpu_"
-	if (!((K "total") in MED)) return "n/a"
+	K = prefix SUBSEP v SUBSEP c
+	if (!((K SUBSEP "cpu_total") in MED)) return "n/a"
 	parts = ""
-	for (i = 1; i <= 4; i++)
-		if (MED[K ck[i]] > 0) parts = parts (parts == "" ? "" : ", ") cl[i] " " fmt(MED[K ck[i]], "s")
-	return fmt(MED[K "total"], "s") (parts == "" ? "" : " (" parts ")")
+	for (i = 1; csum[K, "total"] > 0 && i <= 4; i++) {
+		x = MED[K SUBSEP "cpu_total"] * csum[K, ck[i]] / csum[K, "total"]
+		if (x > 0) parts = parts (parts == "" ? "" : ", ") cl[i] " " fmt(x, "s")
+	}
+	return fmt(MED[K SUBSEP "cpu_total"], "s") (parts == "" ? "" : " (" parts ")")
 }
 # The goal column of row TR against both peers: kvmini/peer at least G
 # for each (below G if BELOW).
@@ -678,7 +682,7 @@ END {
 			ratio_cols("blkio", yc[i]); goal_both(1, 0)
 		}
 		tprint()
-		print "CPU time per GiB moved (s/GiB, lower is better): the VMM's threads (`/proc/PID/task/*/stat`) during each case, and the kinds of thread in brackets (\"other\" is kvmini's I/O thread, QEMU's worker threads); a ratio below 1: kvmini used less." > MD
+		print "CPU time per GiB moved (s/GiB, lower is better): the VMM's threads (`/proc/PID/task/*/stat`) during each case: the median, and in brackets that split by each kind of thread's share of all the runs' CPU time (\"other\" is kvmini's I/O thread, QEMU's worker threads); a ratio below 1: kvmini used less." > MD
 		print "" > MD
 		tcols_io(Y1, Y2); TGOAL = 0; tstart()
 		for (i = 1; i <= ny; i++) {
