@@ -158,7 +158,7 @@ $(BUILD)/guests/vsock-tool: guests/vsock/vsock-tool.c
 	@$(CC) -std=gnu11 $(WARNINGS) -static -O2 -o $@ $<
 
 # The I/O benchmarks' load generators (guests/io/, docs/benchmarks.md): in the guest initramfs and in L1, so
-# static like vsock-tool. Not in the initramfs or make bench yet.
+# static like vsock-tool; make bench's blkio and net rows use them.
 $(BUILD)/guests/%-load: guests/io/%-load.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $@'

@@ -10,10 +10,13 @@
 #   SMOKE_INITRD GUEST_INITRD, for the shared-directory rows VIRTIOFSD
 #   WITH_VIRTIOFSD (bench/with-virtiofsd.sh) SHARE_INITRD EXEC_INITRD
 #   SHARE_TREE EXEC_MODULES, for the vsock rows VSOCK_HOST_TOOL (vsock-tool
-#   built for this host), and optionally RUNS (5) MEM_MIB (256) CPUS (1)
-#   PARALLEL (10) BLK_MIB (64) API_ROUNDS (50) SHARE_MIB (256) VSOCK_MIB
-#   (256) VSOCK_ROUNDS (1000) and ROWS (which rows, comma-separated; default
-#   all: boot,parallel,blk,api,exec,share,vsock,snap).
+#   built for this host), for the net rows NET_LOAD (net-load built for this
+#   host; root, tun and vhost_net needed, and loop for the blkio rows), and
+#   optionally RUNS (5) MEM_MIB (256) CPUS (1) PARALLEL (10) BLK_MIB (64)
+#   API_ROUNDS (50) SHARE_MIB (256) VSOCK_MIB (256) VSOCK_ROUNDS (1000)
+#   BLKIO_MIB (1024) IO_SECS (2, per blkio case and net client) and ROWS
+#   (which rows, comma-separated; default all:
+#   boot,parallel,blk,api,exec,share,vsock,snap,blkio,net).
 set -u
 
 out=$1
@@ -22,7 +25,8 @@ work=$out/work
 RUNS=${RUNS:-5} MEM_MIB=${MEM_MIB:-256} CPUS=${CPUS:-1}
 PARALLEL=${PARALLEL:-10} BLK_MIB=${BLK_MIB:-64} API_ROUNDS=${API_ROUNDS:-50}
 SHARE_MIB=${SHARE_MIB:-256} VSOCK_MIB=${VSOCK_MIB:-256} VSOCK_ROUNDS=${VSOCK_ROUNDS:-1000}
-ROWS=${ROWS:-boot,parallel,blk,api,exec,share,vsock,snap}
+BLKIO_MIB=${BLKIO_MIB:-1024} IO_SECS=${IO_SECS:-2}
+ROWS=${ROWS:-boot,parallel,blk,api,exec,share,vsock,snap,blkio,net}
 VMMS="kvmini qemu-microvm qemu-pc"
 # Every VMM boots with exactly this command line (kvmini adds the same
 # defaults, console=ttyS0 reboot=k panic=-1, in front of its --cmdline).
@@ -527,6 +531,207 @@ snap_runs() {
 	MEM_MIB=$mem_default MARKER=KVMINI-SMOKE-OK
 }
 
+# task_cpu PID: PID's CPU time so far, in clock ticks (USER_HZ: 100 a
+# second on x86), by kind of thread: main (the process's first thread),
+# vcpu (QEMU's "CPU n/KVM" of -name debug-threads=on, or a thread ever
+# seen inside the KVM_RUN ioctl: kvmini names no threads, so its vCPU
+# threads are known by their system call, listed in $work/vcpu-tids.PID),
+# other (the rest of the process's time: kvmini's I/O thread and any helper
+# threads it starts, QEMU's worker threads, aio=threads' among them; from
+# the process's own total, which keeps the time of threads that have
+# ended, as idle workers do) and vhost (the kernel's vhost-PID worker
+# threads of QEMU's vhost-net, which are not PID's tasks).
+task_cpu() {
+	for t in /proc/"$1"/task/*; do
+		# "16 FD 0xae80 ...": inside ioctl(FD, KVM_RUN) (a vCPU halted in the guest is too).
+		! grep -q '^16 0x[0-9a-f]* 0xae80 ' "$t/syscall" 2>/dev/null || echo "${t##*/}" >>"$work/vcpu-tids.$1"
+	done
+	touch "$work/vcpu-tids.$1"
+	vhost=$(grep -lx "vhost-$1" /proc/[0-9]*/comm 2>/dev/null | sed 's|comm$|stat|')
+	# The process's line first, then its threads' and vhost's.
+	# shellcheck disable=SC2086 # one path per word
+	cat /proc/"$1"/stat /proc/"$1"/task/*/stat $vhost 2>/dev/null | awk -v pid="$1" -v tids="$work/vcpu-tids.$1" '
+		BEGIN { while ((getline t <tids) > 0) vcpu[t] = 1 }
+		{	# comm may hold spaces and parentheses: the figures follow the last ")".
+			comm = $0; sub(/^[0-9]+ \(/, "", comm); sub(/\) [^)]*$/, "", comm)
+			rest = $0; sub(/.*\) /, "", rest); split(rest, f, " ")
+			if (NR == 1) k = "all"
+			else if (comm == "vhost-" pid) k = "vhost"
+			else if ($1 == pid) k = "main"
+			else if (($1 in vcpu) || comm ~ /^CPU [0-9]+\/KVM$/) k = "vcpu"
+			else next
+			n[k] += f[12] + f[13] }
+		END { printf "main=%d vcpu=%d other=%d vhost=%d\n", n["main"], n["vcpu"], n["all"] - n["main"] - n["vcpu"], n["vhost"] }'
+}
+
+# cpu_delta BEFORE AFTER: task_cpu's figures of AFTER less BEFORE, in ms,
+# as cpu_main_ms=... cpu_vcpu_ms=... cpu_other_ms=... cpu_vhost_ms=...
+cpu_delta() {
+	echo "$1 $2" | awk '{ for (i = 1; i <= 4; i++) { split($i, a, "="); split($(i + 4), b, "=")
+		printf "%scpu_%s_ms=%d", (i > 1 ? " " : ""), a[1], (b[2] - a[2]) * 10 } }'
+}
+
+# The blkio row's cases, MODE:QD (tests/boot/io-bench.guest), and their
+# VMMs: kvmini --drive cache=none, QEMU microvm virtio-blk-device with
+# cache=none and aio=io_uring, and with aio=threads.
+BLKIO_CASES="read:1 write:1 randread:1 randread:32 randwrite:1 randwrite:32"
+blkio_vmm() {
+	case $1 in
+	kvmini) set -- "$@" --drive "path=$2,cache=none" ;;
+	qemu-io_uring | qemu-threads)
+		set -- "$@" -name guest,debug-threads=on \
+			-drive "id=d0,file=$2,format=raw,if=none,cache=none,aio=${1#qemu-}" -device virtio-blk-device,drive=d0
+		;;
+	esac
+	vm=$1
+	[ "$vm" = kvmini ] || vm=qemu-microvm
+	shift 2
+	vmm_cmd "$vm" "$STOCK_KERNEL" "$GUEST_INITRD" \
+		"quiet KVMINI_ACTION=io-bench KVMINI_CASE=blk KVMINI_IO_SECS=$IO_SECS KVMINI_BLK_CASES=$(echo "$BLKIO_CASES" | tr ' ' ,)" "$@"
+}
+
+# Block I/O inside the guest (blk-load on /dev/vda, O_DIRECT) on a
+# BLKIO_MIB MiB raw image in L1's RAM: a file on a tmpfs, filled with
+# zeros, attached as a loop device (tmpfs takes no O_DIRECT on Linux 6.1;
+# the loop device does, so cache=none holds for every VMM, and what lies
+# under it is memory). One boot per VMM and run runs every case; the
+# VMM's CPU time is read as each case starts and ends (the console's
+# io_start and io_result lines, read as they come through a FIFO).
+blkio_runs() {
+	mnt=$work/blkio
+	mkdir -p "$mnt"
+	if ! mount -t tmpfs -o "size=$((BLKIO_MIB + 1))m" tmpfs "$mnt"; then
+		record "kind=unavailable what=block_I/O_rows reason=cannot_mount_a_tmpfs_in_$mnt"
+		return
+	fi
+	dd if=/dev/zero of="$mnt/disk.img" bs=1M count="$BLKIO_MIB" 2>/dev/null
+	if ! loop=$(losetup -f) || ! losetup "$loop" "$mnt/disk.img"; then
+		record "kind=unavailable what=block_I/O_rows reason=no_loop_device_(the_loop_module)"
+		umount "$mnt"
+		return
+	fi
+	cr=$(printf '\r')
+	for run in $(seq "$((RUNS < 3 ? RUNS : 3))"); do
+		for vmm in kvmini qemu-io_uring qemu-threads; do
+			name=blkio-$vmm-$run
+			blkio_vmm "$vmm" "$loop"
+			rm -f "$work/$name.fifo" "$work/$name.console"
+			mkfifo "$work/$name.fifo"
+			# shellcheck disable=SC2086 # CMD is split into words on purpose
+			$CMD "$CMDLINE_OPT" "$CMDLINE" </dev/null >"$work/$name.fifo" 2>"$work/$name.stderr" &
+			pid=$!
+			# Each case takes IO_SECS and a second, the boot a minute at most: twice that, then it is stuck.
+			(sleep "$((120 + 6 * (IO_SECS + 1) * 2))"; kill "$pid" 2>/dev/null) &
+			watchdog=$!
+			before='' done=
+			while IFS= read -r line; do
+				line=${line%"$cr"}
+				echo "$line" >>"$work/$name.console"
+				case $line in
+				io_start=*) before=$(task_cpu "$pid") ;;
+				io_result=*)
+					after=$(task_cpu "$pid")
+					c=${line#io_result=}
+					c=${c%% *}
+					status=1
+					[ "$(word "$line" rc)" != 0 ] || [ -z "$before" ] || status=0
+					r="case=$(echo "$c" | tr : -) bytes=$(word "$line" bytes) secs=$(word "$line" secs)"
+					r="$r iops=$(word "$line" iops) mibps=$(word "$line" mibps) $(cpu_delta "$before" "$after")"
+					record "kind=blkio vmm=$vmm kernel=stock run=$run mib=$BLKIO_MIB $r status=$status"
+					mark "PROGRESS $name $r status=$status"
+					done="$done $c" before=''
+					;;
+				esac
+			done <"$work/$name.fifo"
+			kill "$watchdog" 2>/dev/null
+			wait "$pid"
+			rm -f "$work/$name.fifo" "$work/vcpu-tids.$pid"
+			# A case the guest never finished is a failed run of it, not a missing row.
+			for c in $BLKIO_CASES; do
+				case " $done " in *" $c "*) continue ;; esac
+				record "kind=blkio vmm=$vmm kernel=stock run=$run mib=$BLKIO_MIB case=$(echo "$c" | tr : -) status=1"
+				mark "PROGRESS $name $c: no result"
+			done
+		done
+	done
+	losetup -d "$loop"
+	umount "$mnt"
+}
+
+# The net row's VMMs: kvmini --net on a tap, QEMU microvm's
+# virtio-net-device on the same tap served in QEMU's user space
+# (vhost=off) or by L1's in-kernel vhost-net (vhost=on).
+net_vmm() {
+	cmdline="quiet KVMINI_ACTION=io-bench KVMINI_CASE=net KVMINI_NET_ADDR=$NET_GUEST/30 KVMINI_NET_PEER=$NET_HOST"
+	cmdline="$cmdline KVMINI_NET_PORT=$NET_PORT KVMINI_NET_CONNS=3"
+	case $1 in
+	kvmini) vmm_cmd kvmini "$STOCK_KERNEL" "$GUEST_INITRD" "$cmdline" --net "tap=$NET_TAP,mac=52:54:00:4b:56:02" ;;
+	*)
+		vhost=off
+		[ "$1" = qemu-user ] || vhost=on
+		vmm_cmd qemu-microvm "$STOCK_KERNEL" "$GUEST_INITRD" "$cmdline" -name guest,debug-threads=on \
+			-netdev "tap,id=n0,ifname=$NET_TAP,script=no,downscript=no,vhost=$vhost" \
+			-device virtio-net-device,netdev=n0,mac=52:54:00:4b:56:02
+		;;
+	esac
+}
+
+# TCP between the guest and L1 over a tap (169.254.1.1/30 in L1, .2 in the
+# guest): net-load's server in the guest, its clients in L1, each for
+# IO_SECS, timed by L1's clock: send (L1 to the guest), recv (the guest to
+# L1) and rr (1-byte round trips: p50, p99), with 1 and 2 vCPUs. The
+# VMM's CPU time is read around each client.
+net_runs() {
+	NET_TAP=kvbench0 NET_HOST=169.254.1.1 NET_GUEST=169.254.1.2 NET_PORT=5201
+	if ! tunctl -t "$NET_TAP" >/dev/null || ! ip addr add "$NET_HOST/30" dev "$NET_TAP" ||
+		! ip link set "$NET_TAP" up; then
+		record "kind=unavailable what=network_rows reason=cannot_make_the_tap_${NET_TAP}_(root_and_tun_needed)"
+		tunctl -d "$NET_TAP" >/dev/null 2>&1
+		return
+	fi
+	cpus_default=$CPUS
+	for run in $(seq "$((RUNS < 3 ? RUNS : 3))"); do
+		for CPUS in 1 2; do
+			for vmm in kvmini qemu-user qemu-vhost; do
+				name=net-$vmm-$CPUS-$run
+				net_vmm "$vmm"
+				# shellcheck disable=SC2086 # CMD is split into words on purpose
+				$CMD "$CMDLINE_OPT" "$CMDLINE" </dev/null >"$work/$name.console" 2>"$work/$name.stderr" &
+				pid=$!
+				up=
+				! wait_console "$name" '^net_listening' 180 "$pid" || up=1
+				for mode in send recv rr; do
+					r="status=1"
+					if [ -n "$up" ]; then
+						before=$(task_cpu "$pid")
+						out=$(timeout "$((IO_SECS + 30))" "$NET_LOAD" "$mode" "$NET_GUEST" "$NET_PORT" "$IO_SECS" 2>&1)
+						rc=$?
+						after=$(task_cpu "$pid")
+						echo "$out" >"$work/$name.$mode"
+						r="secs=$(word "$out" secs) $(cpu_delta "$before" "$after")"
+						if [ "$mode" = rr ]; then
+							r="$r rounds=$(word "$out" rounds) p50us=$(word "$out" p50us) p99us=$(word "$out" p99us)"
+						else
+							r="$r bytes=$(word "$out" bytes) gbps=$(word "$out" gbps)"
+						fi
+						status=1
+						[ "$rc" != 0 ] || status=0
+						r="$r status=$status"
+					fi
+					record "kind=net vmm=$vmm kernel=stock cpus=$CPUS run=$run case=$mode $r"
+					mark "PROGRESS $name $mode: $r"
+				done
+				wait_console "$name" '^io-bench-done' 30 "$pid"
+				kill "$pid" 2>/dev/null
+				wait "$pid" 2>/dev/null
+				rm -f "$work/vcpu-tids.$pid"
+			done
+		done
+	done
+	CPUS=$cpus_default
+	tunctl -d "$NET_TAP" >/dev/null
+}
+
 # row NAME: whether ROWS asks for that row.
 row() {
 	case ",$ROWS," in *",$1,"*) return 0 ;; esac
@@ -536,7 +741,7 @@ row() {
 record "kind=info guest_mem_mib=$MEM_MIB guest_cpus=$CPUS runs=$RUNS cmdline=$(echo "$DEFAULTS quiet" | tr ' ' '_')"
 record "kind=info kvmini_version=$("$KVMINI" version | awk '{ print $NF; exit }') qemu_version=$("$QEMU" -version | awk '{ print $4; exit }')"
 record "kind=info bench_cpus=$(grep -c ^processor /proc/cpuinfo) bench_kernel=$(uname -r)"
-for r in boot parallel blk api exec share vsock snap; do
+for r in boot parallel blk api exec share vsock snap blkio net; do
 	! row "$r" || "${r}_runs"
 done
 mark "PROGRESS done"

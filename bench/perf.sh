@@ -6,7 +6,7 @@
 # do), and turns the raw figures into bench/results/latest.{md,json,png}.
 #
 # Usage: perf.sh --kvmini PATH [--runs N] [--mode auto|direct|nested] [--only ROW[,ROW...]]
-# ROWs: boot parallel blk api exec share vsock snap (bench/l1-perf.sh). With --only,
+# ROWs: boot parallel blk api exec share vsock snap blkio net (bench/l1-perf.sh). With --only,
 # the new records replace those rows' in bench/results/latest.raw and the
 # others stay as they were.
 set -u
@@ -19,7 +19,7 @@ usage() {
 	exit 2
 }
 
-ALL_ROWS=boot,parallel,blk,api,exec,share,vsock,snap
+ALL_ROWS=boot,parallel,blk,api,exec,share,vsock,snap,blkio,net
 KVMINI= RUNS=5 ROWS=$ALL_ROWS
 MODE=${KVMINI_BENCH_MODE:-auto}
 while [ $# -gt 0 ]; do
@@ -67,6 +67,10 @@ SMOKE_INITRD=$WORK/smoke-initrd.cpio
 # (the guest initramfs has it as /bin/vsock-tool).
 VSOCK_HOST_TOOL=$ROOT/build/guests/vsock-tool
 [ -x "$VSOCK_HOST_TOOL" ] || die "$VSOCK_HOST_TOOL not found (run make first)"
+# The net rows' L1 side: net-load, which make builds (the guest has it too;
+# L1 as /bench/guests/net-load).
+NET_LOAD=$ROOT/build/guests/net-load
+[ -x "$NET_LOAD" ] || die "$NET_LOAD not found (run make first)"
 "$KVMINI" smoke --save-initrd "$SMOKE_INITRD" || die "kvmini smoke --save-initrd failed"
 
 # The shared-directory rows. QEMU's peer of kvmini's virtio-fs: Debian's
@@ -137,9 +141,10 @@ run_nested() {
 		mkdir -p "$extra/usr/share/$(dirname "$fw")"
 		cp -L "/usr/share/$fw" "$extra/usr/share/$fw" || die "QEMU firmware /usr/share/$fw not found"
 	done
-	# L1's vhost_vsock: QEMU's vhost-vsock-device, and AF_VSOCK to its guests.
-	BENCH_HOST_TOOLS="$BENCH_HOST_TOOLS qemu-system-x86_64 $VIRTIOFSD" L1_EXTRA=$extra L1_MORE_MODULES=vhost_vsock \
-		build_l1_initrd
+	# L1's vhost_vsock: QEMU's vhost-vsock-device, and AF_VSOCK to its guests;
+	# vhost_net: QEMU's virtio-net with vhost=on; loop: the blkio rows' disk.
+	BENCH_HOST_TOOLS="$BENCH_HOST_TOOLS qemu-system-x86_64 $VIRTIOFSD" L1_EXTRA=$extra \
+		L1_MORE_MODULES="vhost_vsock vhost_net loop" build_l1_initrd
 	for attempt in 1 2; do
 		L1_WAITING_FOR="its first measurement"
 		l1_run on_perf_line 7200 "KVMINI_BENCH=perf RUNS=$RUNS ROWS=$ROWS"
@@ -159,7 +164,7 @@ run_direct() {
 		STOCK_KERNEL=$VMLINUZ MINI_KERNEL=$MINI_KERNEL SMOKE_INITRD=$SMOKE_INITRD \
 		GUEST_INITRD=$GUEST_INITRD VIRTIOFSD=$VIRTIOFSD WITH_VIRTIOFSD=$ROOT/bench/with-virtiofsd.sh \
 		SHARE_INITRD=$SHARE_INITRD EXEC_INITRD=$EXEC_INITRD SHARE_TREE=$SHARE_TREE \
-		VSOCK_HOST_TOOL=$VSOCK_HOST_TOOL \
+		VSOCK_HOST_TOOL=$VSOCK_HOST_TOOL NET_LOAD=$NET_LOAD \
 		EXEC_MODULES=$KERNEL_TREE/lib/modules/$KERNEL_VER RUNS=$RUNS ROWS=$ROWS sh "$ROOT/bench/l1-perf.sh" "$OUT" |
 		sed -n 's/^KVMINI-BENCH: PROGRESS /bench: /p'
 	echo "${PIPESTATUS[0]}" >"$OUT/exit-status"

@@ -7,7 +7,7 @@
 #
 # RAW holds one record per line, space-separated key=value pairs (-1: not
 # measured, lines starting with # are comments); kinds info, boot, parallel,
-# blk, api, exec, share, vsock, snap and unavailable. Writes OUTDIR/latest.md (also printed on
+# blk, api, exec, share, vsock, snap, blkio, net and unavailable. Writes OUTDIR/latest.md (also printed on
 # stdout), OUTDIR/latest.json and, when gnuplot is installed,
 # OUTDIR/latest.png. Figures that could not be measured read n/a (null in
 # JSON); rows with nothing measured yet read "not yet available".
@@ -72,6 +72,7 @@ function pad(s, w, right,   n) {
 function fmt(x, kind) {
 	if (kind == "mib") return sprintf("%.2f", x / 1024)
 	if (kind == "mbs") return sprintf("%.1f", x)
+	if (kind == "s") return sprintf("%.2f", x)
 	if (x == int(x)) return sprintf("%.0f", x)
 	return sprintf("%.1f", x)
 }
@@ -199,6 +200,56 @@ function tprint(   r, c, w, line, x) {
 	print "" > MD
 }
 
+# The I/O rows' tables: VMMs TV[1..TN] = kvmini, P1, P2 (their peers).
+function tcols_io(p1, p2) {
+	delete TV; TN = 3; TB1 = p1; TB2 = p2; TGOAL = 1
+	TV[1] = "kvmini"; TV[2] = p1; TV[3] = p2
+}
+# The I/O rows' CPU time per GiB: per kind of thread (l1-perf.sh's
+# task_cpu) and in all, each kept under K SUBSEP "cpu_" kind.
+function cpu_store(K, bytes,   gib, i, t, x, v4) {
+	gib = bytes / 1073741824; t = 0
+	for (i = 1; i <= 4; i++) {
+		x = field("cpu_" ck[i] "_ms")
+		# "other" is the process's total less its threads' (l1-perf.sh's
+		# task_cpu): the kernel rounds each to ticks, so it can be a tick
+		# or two below zero.
+		if (isnum(x) && x < 0 && x >= -50) x = 0
+		if (!measured(x)) return
+		v4[i] = x; t += x
+	}
+	for (i = 1; i <= 4; i++) { store(K SUBSEP "cpu_" ck[i], v4[i] / 1000 / gib); csum[K, ck[i]] += v4[i] }
+	store(K SUBSEP "cpu_total", t / 1000 / gib); csum[K, "total"] += t
+}
+# A CPU cell: the total's median, then that split by each kind's share of
+# the CPU time of all the runs (medians per kind would not add up to it).
+function cpu_cell(prefix, v, c, runsv,   K, i, parts, x) {
+	if (!runsv) return NYA
+	K = prefix SUBSEP v SUBSEP c
+	if (!((K SUBSEP "cpu_total") in MED)) return "n/a"
+	parts = ""
+	for (i = 1; csum[K, "total"] > 0 && i <= 4; i++) {
+		x = MED[K SUBSEP "cpu_total"] * csum[K, ck[i]] / csum[K, "total"]
+		if (x > 0) parts = parts (parts == "" ? "" : ", ") cl[i] " " fmt(x, "s")
+	}
+	return fmt(MED[K SUBSEP "cpu_total"], "s") (parts == "" ? "" : " (" parts ")")
+}
+# The goal column of row TR against both peers: kvmini/peer at least G
+# for each (below G if BELOW).
+function goal_both(g, below,   r1, r2, ok) {
+	r1 = T[TR, TN + 2]; r2 = T[TR, TN + 3]
+	ok = (below ? r1 + 0 < g && r2 + 0 < g : r1 + 0 >= g && r2 + 0 >= g)
+	T[TR, TC] = (below ? "< " : ">= ") sprintf("%.2f", g) " both" \
+		(r1 == "n/a" || r2 == "n/a" ? "" : (ok ? ", met" : ", missed"))
+}
+# JSON of one I/O row's figure F: runs, ok, the figure and its CPU per GiB.
+function jio(prefix, v, c, f, runsv, okv,   K, i, o) {
+	K = prefix SUBSEP v SUBSEP c
+	o = "{\"runs\": " (runsv + 0) ", \"ok\": " (okv + 0) ", " js(f) ": {" jstat(K) "}"
+	for (i = 1; i <= 4; i++) o = o ", " js("cpu_s_per_gib_" ck[i]) ": {" jstat(K SUBSEP "cpu_" ck[i]) "}"
+	return o ", \"cpu_s_per_gib\": {" jstat(K SUBSEP "cpu_total") "}}"
+}
+
 # A cell of the snapshot table: figure F of VMM V at M MiB, or why not.
 function zcell(v, m, f, fk,   K) {
 	if (!zrun[v, m]) return NYA
@@ -242,6 +293,19 @@ BEGIN {
 	split("ms ms mib mib ms", zk, " ")
 	split("boot to the first counter line (ms)|snapshot create, paused (ms)|state file on disk (MiB)|" \
 		"all snapshot files on disk (MiB)|restore to the first output (ms)", zl, "|")
+	# The block rows: kvmini --drive cache=none against QEMU microvm's
+	# virtio-blk-device, cache=none, aio=io_uring (Y1) and aio=threads (Y2);
+	# their cases (MODE-QD), how each reads, and the thread kinds of the
+	# CPU time per GiB (kvmini's "other" is its I/O thread).
+	Y1 = "qemu-io_uring"; Y2 = "qemu-threads"
+	ny = split("read-1 write-1 randread-1 randread-32 randwrite-1 randwrite-32", yc, " ")
+	split("sequential read, 1 MiB requests, QD 1 (MiB/s)|sequential write, 1 MiB requests, QD 1 (MiB/s)|" \
+		"random read, 4 KiB, QD 1 (IOPS)|random read, 4 KiB, QD 32 (IOPS)|random write, 4 KiB, QD 1 (IOPS)|" \
+		"random write, 4 KiB, QD 32 (IOPS)", yl, "|")
+	split("main vcpu other vhost", ck, " "); split("main|vCPU|other|vhost", cl, "|")
+	# The network rows: kvmini --net against QEMU microvm's virtio-net-device
+	# in user space (N1, the goal's peer) and with vhost=on (N2).
+	N1 = "qemu-user"; N2 = "qemu-vhost"
 	addk("stock"); addk("minimal")
 	addv("kvmini"); addv(B1); addv(B2)
 	fig("marker_ms", "boot to init marker (ms)", "ms", 0)
@@ -370,6 +434,33 @@ BEGIN {
 			for (i = 1; i <= nz; i++)
 				if (measured(field(zf[i]))) store("snap" SUBSEP v SUBSEP m SUBSEP zf[i], F[zf[i]] + 0)
 		}
+	} else if (kind == "blkio") {
+		data++
+		c = field("case")
+		yrun[v, c]++
+		if (measured(field("mib"))) ymib = field("mib")
+		if (field("status") == "0" && measured(field("bytes")) && F["bytes"] > 0 && measured(field(c ~ /^rand/ ? "iops" : "mibps"))) {
+			yok[v, c]++
+			store("blkio" SUBSEP v SUBSEP c, F[c ~ /^rand/ ? "iops" : "mibps"] + 0)
+			cpu_store("blkio" SUBSEP v SUBSEP c, F["bytes"])
+		}
+	} else if (kind == "net") {
+		data++
+		c = field("case"); n = field("cpus")
+		if (!isnum(n)) { bad++; next }
+		if (!((n) in ncpu)) { ncpu[n] = 1; nn[++nnc] = n }
+		if (measured(field("secs"))) nsecs = field("secs")
+		nrun[n, v, c]++
+		if (field("status") != "0") next
+		if (c == "rr" && measured(field("p50us")) && measured(field("p99us"))) {
+			nok[n, v, c]++
+			store("net" SUBSEP n SUBSEP v SUBSEP "p50us", F["p50us"] + 0)
+			store("net" SUBSEP n SUBSEP v SUBSEP "p99us", F["p99us"] + 0)
+		} else if (c != "rr" && measured(field("bytes")) && F["bytes"] > 0 && measured(field("gbps"))) {
+			nok[n, v, c]++
+			store("net" SUBSEP n SUBSEP v SUBSEP c, F["gbps"] * 1000)
+			cpu_store("net" SUBSEP n SUBSEP v SUBSEP c, F["bytes"])
+		}
 	} else if (kind == "api") {
 		addv(v); data++
 		st = field("status")
@@ -396,7 +487,7 @@ END {
 	print "" > MD
 
 	if (!data) {
-		print "**No data:** the raw results hold no boot, parallel, blk, api, exec, share, vsock or snap records." > MD
+		print "**No data:** the raw results hold no boot, parallel, blk, api, exec, share, vsock, snap, blkio or net records." > MD
 		print "" > MD
 	} else {
 		print "Each cell: median over the runs that succeeded, then (min–max). Ratios compare" > MD
@@ -582,6 +673,67 @@ END {
 		}
 	}
 
+	if (data) {
+		heading("Block I/O", "kvmini's virtio-blk (`--drive cache=none`) against QEMU microvm's `virtio-blk-device` with `cache=none`, `aio=io_uring` and `aio=threads`; `blk-load` in the guest on `/dev/vda` with `O_DIRECT`, the image" (ymib == "" ? "" : " of " ymib " MiB") " in L1's RAM behind a loop device (docs/benchmarks.md). MiB/s and IOPS: higher is better, so are the ratios. Goal (issue 17): at least QEMU's figure on every row.")
+		tcols_io(Y1, Y2); tstart(); T[0, TC] = "goal, kvmini/each QEMU"
+		for (i = 1; i <= ny; i++) {
+			TR++; T[TR, 1] = yl[i]
+			for (c = 1; c <= 3; c++) T[TR, c + 1] = okcell("blkio", TV[c], yc[i], "mbs", yrun[TV[c], yc[i]], yok[TV[c], yc[i]])
+			ratio_cols("blkio", yc[i]); goal_both(1, 0)
+		}
+		tprint()
+		print "CPU time per GiB moved (s/GiB, lower is better): the VMM's threads (`/proc/PID/task/*/stat`) during each case: the median, and in brackets that split by each kind of thread's share of all the runs' CPU time (\"other\" is kvmini's I/O thread, QEMU's worker threads); a ratio below 1: kvmini used less." > MD
+		print "" > MD
+		tcols_io(Y1, Y2); TGOAL = 0; tstart()
+		for (i = 1; i <= ny; i++) {
+			TR++; T[TR, 1] = yl[i]
+			sub(/ \((MiB\/s|IOPS)\)$/, "", T[TR, 1])
+			for (c = 1; c <= 3; c++) T[TR, c + 1] = cpu_cell("blkio", TV[c], yc[i], yrun[TV[c], yc[i]])
+			ratio_cols("blkio", yc[i] SUBSEP "cpu_total")
+		}
+		tprint()
+
+		heading("Network", "kvmini's virtio-net (`--net tap=`) against QEMU microvm's `virtio-net-device` on the same tap, in QEMU's user space (`vhost=off`) and with L1's vhost-net (`vhost=on`); `net-load` over TCP between the guest and L1" (nsecs == "" ? "" : ", about " sprintf("%.0f", nsecs) " s per figure") ", timed by L1 (docs/benchmarks.md). Mbit/s: higher is better; round trips (µs): lower is better. Goals (issue 17): throughput at least 1.5× QEMU's user-space figure, round trips no slower than it.")
+		if (!nnc) { print "Not yet available: no network records." > MD; print "" > MD }
+		split("guest to L1 (Mbit/s)|L1 to guest (Mbit/s)|1-byte round trip, p50 (µs)|1-byte round trip, p99 (µs)", nl, "|")
+		split("recv send p50us p99us", nq, " ")
+		tcols_io(N1, N2); tstart()
+		vline = ""
+		for (j = 1; j <= nnc; j++) {
+			n = nn[j]
+			for (i = 1; i <= 4; i++) {
+				TR++; T[TR, 1] = nl[i] ", " n " vCPU" (n == 1 ? "" : "s")
+				for (c = 1; c <= 3; c++)
+					T[TR, c + 1] = okcell("net" SUBSEP n, TV[c], nq[i], i <= 2 ? "mbs" : "n", \
+						nrun[n, TV[c], i <= 2 ? nq[i] : "rr"], nok[n, TV[c], i <= 2 ? nq[i] : "rr"])
+				ratio_cols("net" SUBSEP n, nq[i])
+				if (i <= 2) goal_col(1.5, 0); else goal_col(1, 1)
+				# Where vhost-net still wins, and by how much.
+				r = T[TR, TN + 3]
+				if (r != "n/a" && (i <= 2 ? r + 0 < 1 : r + 0 > 1))
+					vline = vline (vline == "" ? "" : "; ") T[TR, 1] " " sprintf("%.2f", i <= 2 ? 1 / r : r) "×"
+			}
+		}
+		if (nnc) {
+			tprint()
+			print "vhost-net ahead of kvmini: " (vline == "" ? "on no row" : vline " (vhost's figure over kvmini's, as better)") "." > MD
+			print "" > MD
+			print "CPU time per GiB moved (s/GiB, lower is better), as for the block rows; \"vhost\" is the kernel's vhost-PID worker of QEMU's vhost-net." > MD
+			print "" > MD
+			tcols_io(N1, N2); TGOAL = 0; tstart()
+			for (j = 1; j <= nnc; j++) {
+				n = nn[j]
+				for (i = 1; i <= 2; i++) {
+					TR++; T[TR, 1] = nl[i] ", " n " vCPU" (n == 1 ? "" : "s")
+					sub(/ \(Mbit\/s\)/, "", T[TR, 1])
+					for (c = 1; c <= 3; c++) T[TR, c + 1] = cpu_cell("net" SUBSEP n, TV[c], nq[i], nrun[n, TV[c], nq[i]])
+					ratio_cols("net" SUBSEP n, nq[i] SUBSEP "cpu_total")
+				}
+			}
+			tprint()
+		}
+	}
+
 	heading("Not measured this time", "")
 	if (nu == 0) print "- nothing reported as unavailable" > MD
 	for (i = 1; i <= nu; i++) {
@@ -730,6 +882,45 @@ END {
 		printf "\n    }" > JS
 	}
 	printf "%s},\n", (nzm ? "\n  " : "") > JS
+
+	printf "  \"blkio\": {\"mib\": %s", ymib == "" ? "null" : jraw(ymib) > JS
+	for (c = 1; c <= 3; c++) {
+		v = c == 1 ? "kvmini" : (c == 2 ? Y1 : Y2)
+		printf ",\n    %s: {", js(v) > JS
+		for (i = 1; i <= ny; i++)
+			printf "%s%s: %s", (i > 1 ? ", " : ""), js(yc[i]), jio("blkio", v, yc[i], yc[i] ~ /^rand/ ? "iops" : "mib_s", yrun[v, yc[i]], yok[v, yc[i]]) > JS
+		printf "}" > JS
+	}
+	for (c = 2; c <= 3; c++) {
+		v = c == 2 ? Y1 : Y2
+		printf ",\n    %s: {", js("kvmini/" v) > JS
+		for (i = 1; i <= ny; i++)
+			printf "%s%s: %s", (i > 1 ? ", " : ""), js(yc[i]), jratio("blkio" SUBSEP "kvmini" SUBSEP yc[i], "blkio" SUBSEP v SUBSEP yc[i]) > JS
+		printf "}" > JS
+	}
+	printf "\n  },\n" > JS
+	printf "  \"net\": {" > JS
+	for (j = 1; j <= nnc; j++) {
+		n = nn[j]
+		printf "%s\n    %s: {", (j > 1 ? "," : ""), js("vcpus_" n) > JS
+		for (c = 1; c <= 3; c++) {
+			v = c == 1 ? "kvmini" : (c == 2 ? N1 : N2)
+			printf "%s\n      %s: {\"guest_to_l1\": %s, \"l1_to_guest\": %s", (c > 1 ? "," : ""), js(v), \
+				jio("net" SUBSEP n, v, "recv", "mbit_s", nrun[n, v, "recv"], nok[n, v, "recv"]), \
+				jio("net" SUBSEP n, v, "send", "mbit_s", nrun[n, v, "send"], nok[n, v, "send"]) > JS
+			printf ", \"rr\": {\"runs\": %d, \"ok\": %d, \"p50_us\": {%s}, \"p99_us\": {%s}}}", nrun[n, v, "rr"] + 0, nok[n, v, "rr"] + 0, \
+				jstat("net" SUBSEP n SUBSEP v SUBSEP "p50us"), jstat("net" SUBSEP n SUBSEP v SUBSEP "p99us") > JS
+		}
+		for (c = 2; c <= 3; c++) {
+			v = c == 2 ? N1 : N2
+			printf ",\n      %s: {", js("kvmini/" v) > JS
+			for (i = 1; i <= 4; i++)
+				printf "%s%s: %s", (i > 1 ? ", " : ""), js(nq[i]), jratio("net" SUBSEP n SUBSEP "kvmini" SUBSEP nq[i], "net" SUBSEP n SUBSEP v SUBSEP nq[i]) > JS
+			printf "}" > JS
+		}
+		printf "\n    }" > JS
+	}
+	printf "%s},\n", (nnc ? "\n  " : "") > JS
 
 	printf "  \"unavailable\": [" > JS
 	for (i = 1; i <= nu; i++)

@@ -2,9 +2,10 @@
 # Build the default kvmini guest initramfs: the static busybox, a symlink
 # per applet, guests/busybox/init as /init, the boot tests' guest halves
 # (tests/boot/NAME.guest as /tests/NAME.guest, with their helpers
-# guests/busybox/guest-lib.sh as /guest-lib.sh), /bin/vsock-tool (built by
-# `make` into build/guests; VSOCK_TOOL=FILE names another), and optional
-# kernel modules.
+# guests/busybox/guest-lib.sh as /guest-lib.sh), the static guest tools
+# /bin/vsock-tool, /bin/blk-load and /bin/net-load (built by `make` into
+# build/guests; GUEST_TOOLS=DIR names another folder), and optional kernel
+# modules.
 #
 # Usage: build-initramfs.sh OUT.cpio.gz [MODULE.ko[.xz|.zst]...]
 # Modules are stored decompressed (busybox insmod cannot decompress) as
@@ -25,10 +26,13 @@ shift
 here=$(cd "$(dirname "$0")" && pwd)
 tests=$here/../../tests/boot
 busybox=${BUSYBOX:-/bin/busybox}
-vsock_tool=${VSOCK_TOOL:-$here/../../build/guests/vsock-tool}
+tools=${GUEST_TOOLS:-$here/../../build/guests}
+guest_tools="vsock-tool blk-load net-load"
 
 [ -x "$busybox" ] || die "$busybox not found (install busybox-static)"
-[ -x "$vsock_tool" ] || die "$vsock_tool not found (make builds it)"
+for t in $guest_tools; do
+	[ -x "$tools/$t" ] || die "$tools/$t not found (make builds it)"
+done
 # A dynamically linked busybox would find no libc in the guest.
 if ldd "$busybox" >/dev/null 2>&1; then
 	die "$busybox is dynamically linked (install busybox-static)"
@@ -39,7 +43,9 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" \
 	"$stage/tmp" "$stage/root" "$stage/etc" "$stage/modules" "$stage/tests"
 cp "$busybox" "$stage/bin/busybox"
-cp "$vsock_tool" "$stage/bin/vsock-tool"
+for t in $guest_tools; do
+	cp "$tools/$t" "$stage/bin/$t"
+done
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
