@@ -71,6 +71,8 @@ struct virtio_dev_ops {
 	 * thread runs again and a save sees no request half done.
 	 */
 	void (*pause)(struct virtio_dev *dev);
+	/* Optional: its own counters into row (GET /vm/stats), read without dev->lock. */
+	void (*stats)(struct virtio_dev *dev, struct device_stats *row);
 	/* Optional: frees what the device owns, at VM teardown. */
 	void (*destroy)(struct virtio_dev *dev);
 	/*

@@ -471,7 +471,9 @@ struct blk_dev {
 	unsigned serving;          /* the queue blk_serve takes chains from */
 	unsigned waiting;          /* queues stopped for the rate limiter or a full engine: looked at again */
 	uint32_t generation;       /* a reset's: completions of requests from before it go to no ring */
-	uint64_t completed;        /* requests the engine finished */
+	/* For the stats, which read them without the lock: requests in flight, and finished. */
+	uint64_t in_flight, completed;
+	const char *engine;        /* blkio_engine_name: the engine stays while the device lives */
 };
 
 static int blk_malformed(struct virtio_dev *dev, const struct vq_chain *chain)
@@ -501,6 +503,7 @@ static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 		req->queue = blk->serving;
 		req->head = chain->head;
 		req->generation = blk->generation;
+		__atomic_store_n(&blk->in_flight, blkio_in_flight(blk->disk.io), __ATOMIC_RELAXED);
 	}
 	return r >= 0 ? r : blk_malformed(dev, chain);
 }
@@ -543,7 +546,7 @@ static void blk_reap(struct blk_dev *blk)
 			const unsigned q = req->queue;
 			const uint16_t head = req->head;
 
-			blk->completed++;
+			__atomic_store_n(&blk->completed, blk->completed + 1, __ATOMIC_RELAXED);
 			if (req->generation != blk->generation) {
 				blk_request_free(req);
 				continue;
@@ -553,6 +556,7 @@ static void blk_reap(struct blk_dev *blk)
 		}
 		total += (unsigned)n;
 	} while (n == BLK_REAP_BATCH && total < BLK_DEPTH);
+	__atomic_store_n(&blk->in_flight, blkio_in_flight(blk->disk.io), __ATOMIC_RELAXED);
 	for (unsigned q = 0; q < blk->vdev.nr_queues; q++) {
 		if (pushed & (1u << q))
 			virtio_queue_done(&blk->vdev, q);
@@ -678,11 +682,21 @@ static int blk_restore(struct virtio_dev *dev, struct state_reader *r)
 	return r->err;
 }
 
+static void blk_stats(struct virtio_dev *dev, struct device_stats *row)
+{
+	struct blk_dev *blk = dev->priv;
+
+	row->engine = blk->engine;
+	row->in_flight = __atomic_load_n(&blk->in_flight, __ATOMIC_RELAXED);
+	row->completed = __atomic_load_n(&blk->completed, __ATOMIC_RELAXED);
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.queue_notify = blk_queue_notify,
 	.refuse = blk_refuse,
 	.reset = blk_reset,
 	.pause = blk_pause,
+	.stats = blk_stats,
 	.destroy = blk_destroy,
 	.save = blk_save,
 	.restore = blk_restore,
@@ -726,6 +740,7 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	blk->io = host->io;
 	if ((err = blk_disk_open(&blk->disk, &blk->drive, e)) || (err = blk_disk_start(&blk->disk, cfg->engine, e)))
 		goto fail;
+	blk->engine = blkio_engine_name(blk->disk.io);
 	if ((err = io_thread_add(host->io, blkio_event_fd(blk->disk.io), EPOLLIN, blk_on_complete, blk))) {
 		errmsg_set(e, -err, "drive '%s': cannot watch its I/O engine: %s", cfg->path, strerror(-err));
 		goto fail;
@@ -749,7 +764,7 @@ static int blk_create(const struct device_host *host, const void *config, unsign
 	log_debug("%s: drive '%s', %llu sectors%s%s, id '%s', %u queue%s, engine %s%s%s", blk->vdev.name, cfg->path,
 		  (unsigned long long)blk->disk.sectors, cfg->readonly ? ", read-only" : "",
 		  cfg->direct ? ", O_DIRECT" : "", cfg->id, blk->vdev.nr_queues, blk->vdev.nr_queues > 1 ? "s" : "",
-		  blkio_engine_name(blk->disk.io), blk->disk.can_discard ? ", discard" : "",
+		  blk->engine, blk->disk.can_discard ? ", discard" : "",
 		  blk->disk.can_zero ? ", write-zeroes" : "");
 	*dev = &blk->vdev;
 	return 0;
