@@ -24,7 +24,7 @@
 #define DRIVE_ID_MAX 20 /* VIRTIO_BLK_ID_BYTES */
 #define DRIVE_PARTUUID_MAX 63
 
-/* --drive path=FILE[,readonly=on][,cache=none][,id=NAME] */
+/* --drive path=FILE[,readonly=on][,cache=none][,id=NAME][,io=auto|uring|threads] */
 struct drive_config {
 	char path[4096];
 	char id[DRIVE_ID_MAX + 1]; /* VIRTIO_BLK_T_GET_ID; default "driveN" */
@@ -39,7 +39,7 @@ struct drive_config {
 	 */
 	bool no_flush;
 	bool io_engine_async; /* io_engine "Async": shown back; every drive runs the engine blkio picks */
-	enum blkio_engine engine; /* BLKIO_AUTO but in tests, which pick one */
+	enum blkio_engine engine; /* io=: BLKIO_AUTO unless given (the API's drives always are) */
 	char partuuid[DRIVE_PARTUUID_MAX + 1]; /* with the root device: root=PARTUUID=<it> instead of /dev/vdX */
 	struct rate_limiter_config rate_limiter; /* the API's rate_limiter: none unless active */
 };

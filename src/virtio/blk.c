@@ -774,9 +774,23 @@ fail:
 	return err;
 }
 
-/* --drive path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME] */
-enum { DRIVE_PATH, DRIVE_READONLY, DRIVE_CACHE, DRIVE_ID, DRIVE_KEYS };
-static const char *const drive_keys[DRIVE_KEYS] = { "path", "readonly", "cache", "id" };
+/* --drive path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME][,io=auto|uring|threads] */
+enum { DRIVE_PATH, DRIVE_READONLY, DRIVE_CACHE, DRIVE_ID, DRIVE_IO, DRIVE_KEYS };
+static const char *const drive_keys[DRIVE_KEYS] = { "path", "readonly", "cache", "id", "io" };
+
+/* io=: the engine, by its blkio_engine value; uring fails at the start where io_uring cannot run. */
+static int parse_io(const struct kv_item *it, enum blkio_engine *out, struct errmsg *e)
+{
+	static const char *const names[] = { [BLKIO_AUTO] = "auto", [BLKIO_IO_URING] = "uring",
+					     [BLKIO_THREADS] = "threads" };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == it->value_len && !memcmp(names[i], it->value, it->value_len)) {
+			*out = (enum blkio_engine)i;
+			return 0;
+		}
+	return errmsg_set(e, EINVAL, "io '%.*s': must be auto, uring or threads", (int)it->value_len, it->value);
+}
 
 static int parse_drive(const char *arg, struct drive_config *d, struct errmsg *e)
 {
@@ -797,6 +811,9 @@ static int parse_drive(const char *arg, struct drive_config *d, struct errmsg *e
 			break;
 		case DRIVE_CACHE:
 			err = kv_choice(&it, "writeback", "none", &d->direct, e);
+			break;
+		case DRIVE_IO:
+			err = parse_io(&it, &d->engine, e);
 			break;
 		case DRIVE_ID:
 			err = kv_string(&it, d->id, sizeof(d->id), e);
@@ -831,10 +848,10 @@ static int add_drive(void *blk_config, const char *arg, struct errmsg *e)
 }
 
 static const struct option_spec blk_options[] = {
-	{ "drive", 0, "path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME]",
+	{ "drive", 0, "path=FILE[,readonly=on|off][,cache=none|writeback][,id=NAME][,io=auto|uring|threads]",
 	  "a virtio-blk disk backed by FILE (raw image or block device);\n"
 	  "repeatable, up to " OPTION_TEXT(BLK_MAX_DRIVES) "; id (at most " OPTION_TEXT(DRIVE_ID_MAX)
-	  " characters) is its serial", add_drive, 0 },
+	  " characters) is its serial;\nio: its I/O engine (auto: io_uring, else threads)", add_drive, 0 },
 	{ .name = NULL },
 };
 
