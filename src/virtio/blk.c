@@ -505,7 +505,7 @@ static int blk_serve(struct virtio_dev *dev, const struct vq_chain *chain, uint3
 		req->generation = blk->generation;
 		__atomic_store_n(&blk->in_flight, blkio_in_flight(blk->disk.io), __ATOMIC_RELAXED);
 	}
-	return r >= 0 ? r : blk_malformed(dev, chain);
+	return r >= 0 || r == -EAGAIN ? r : blk_malformed(dev, chain);
 }
 
 /* A request over BLK_REQUEST_MAX, which the driver was told not to make: VIRTIO_BLK_S_IOERR, the disk untouched. */
