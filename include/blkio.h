@@ -101,6 +101,13 @@ int blkio_reap(struct blkio *b, struct blkio_completion *out, unsigned max);
  */
 int blkio_wait(struct blkio *b, int timeout_ms);
 
+/*
+ * Points the engine at another file (a drive's new backing file) while
+ * nothing is in flight: 0, or -EBUSY. The engine is made where it may be
+ * (io_uring_setup before the seccomp filters), then kept.
+ */
+int blkio_set_fd(struct blkio *b, int fd);
+
 /* Requests submitted and not yet reaped. */
 unsigned blkio_in_flight(const struct blkio *b);
 

@@ -148,6 +148,9 @@ struct device_stats {
 	uint64_t notifications; /* queue notifications the device took */
 	uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
 	uint64_t throttled;     /* times a queue waited for its rate limiter */
+	/* A drive's: its I/O engine ("io_uring" or "threads"; NULL for other devices), requests now and done. */
+	const char *engine;
+	uint64_t in_flight, completed;
 };
 
 struct device_ops {

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "blkio.h"
+#include "jail.h"
+#include "log.h"
 #include "thread.h"
 
 /* Enough to keep a disk busy while one thread waits on a flush; each costs a stack. */
@@ -280,7 +282,14 @@ static void *pool_worker(void *arg)
 	struct blkio *b = arg;
 	struct pool *p = &b->pool;
 	const uint64_t one = 1;
+	const char *what;
+	int err;
 
+	/* Filtered as the I/O thread that feeds it: what a request calls is on that list. */
+	if ((err = jail_enter(SECCOMP_IO, &what))) {
+		log_error("blkio worker: cannot confine it: %s: %s; it takes no requests", what, strerror(-err));
+		return NULL;
+	}
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop || pool_runnable(b)) {
 		struct blkio_req req;
@@ -406,6 +415,19 @@ int blkio_event_fd(const struct blkio *b)
 unsigned blkio_in_flight(const struct blkio *b)
 {
 	return b->in_flight;
+}
+
+int blkio_set_fd(struct blkio *b, int fd)
+{
+	if (b->in_flight)
+		return -EBUSY;
+	/* The pool's threads read it only after taking a request, under the lock. */
+	if (b->engine == BLKIO_THREADS)
+		pthread_mutex_lock(&b->pool.lock);
+	b->fd = fd;
+	if (b->engine == BLKIO_THREADS)
+		pthread_mutex_unlock(&b->pool.lock);
+	return 0;
 }
 
 static bool req_valid(const struct blkio_req *r)

@@ -83,6 +83,8 @@ static const struct call_row syscalls[] = {
 	CALL(preadv,              X,   X,   X,   _),
 	CALL(pwritev,             X,   X,   X,   _),
 	CALL(fdatasync,           X,   X,   X,   _),
+	/* virtio-blk's io_uring: the I/O thread starts requests (the ring was set up before the filters) */
+	CALL(io_uring_enter,      _,   _,   X,   _),
 	CALL(getrandom,           X,   X,   X,   _),
 	CALL(eventfd2,            X,   X,   X,   _),
 	CALL(timerfd_create,      _,   _,   X,   _), /* a rate limiter's timer, made when its queue first waits */
@@ -119,7 +121,7 @@ static const struct call_row syscalls[] = {
 	CALL(fstatfs,             _,   _,   X,   _),
 	CALL(fsync,               _,   _,   X,   _),
 	CALL(ftruncate,           X,   _,   X,   _), /* main: a snapshot's state and memory files, cut to size */
-	CALL(fallocate,           _,   _,   X,   _),
+	CALL(fallocate,           _,   _,   X,   X), /* and virtio-blk's: PATCH /drives probes hole punching */
 	CALL(fchmod,              _,   _,   X,   _),
 	CALL(fchmodat,            _,   _,   X,   _),
 	CALL(fchownat,            _,   _,   X,   _),
@@ -185,7 +187,7 @@ static const struct call_row notable[] = {
 	CALL(pipe2, _, _, _, _),   CALL(wait4, _, _, _, _),   CALL(rt_sigaction, _, _, _, _),
 	CALL(fstat, _, _, _, _),
 	CALL(dup, _, _, _, _),     CALL(memfd_create, _, _, _, _), CALL(bpf, _, _, _, _),
-	CALL(sigaltstack, _, _, _, _),
+	CALL(sigaltstack, _, _, _, _), CALL(io_uring_setup, _, _, _, _),
 };
 
 #undef X

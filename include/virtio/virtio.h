@@ -45,8 +45,11 @@ struct state_writer;
  * chain's writable part in *written, -EIO after reporting a broken
  * request with virtio_device_error, or -EAGAIN for "not now" (its rate
  * limiter waits): the chain goes back to the ring untouched and the queue
- * stops until the device calls queue_notify again.
+ * stops until the device calls queue_notify again. Or VIRTIO_IN_FLIGHT: the
+ * device keeps the chain (its buffers stay valid until the driver has it
+ * back) and hands it back later with virtio_queue_complete.
  */
+#define VIRTIO_IN_FLIGHT 1
 typedef int (*virtio_serve_fn)(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written);
 
 struct virtio_dev_ops {
@@ -62,6 +65,14 @@ struct virtio_dev_ops {
 	virtio_serve_fn refuse;
 	/* Optional: the driver reset the device; drop any in-flight state. */
 	void (*reset)(struct virtio_dev *dev);
+	/*
+	 * Optional: the VM pauses (the I/O thread has stopped): hand back every
+	 * chain still in flight, so nothing writes guest memory until the I/O
+	 * thread runs again and a save sees no request half done.
+	 */
+	void (*pause)(struct virtio_dev *dev);
+	/* Optional: its own counters into row (GET /vm/stats), read without dev->lock. */
+	void (*stats)(struct virtio_dev *dev, struct device_stats *row);
 	/* Optional: frees what the device owns, at VM teardown. */
 	void (*destroy)(struct virtio_dev *dev);
 	/*
@@ -157,7 +168,8 @@ unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max);
  * Waits out whoever holds one of its devices' locks: with the vCPUs parked
  * and the I/O thread stopped, only the main thread's console input
  * (virtio-console) can be inside one, and once a pause was requested it
- * touches no guest memory.
+ * touches no guest memory. Then each device's ops->pause hands back what
+ * it has in flight.
  */
 void virtio_kind_pause(void *data);
 /* The index-th device of a kind (data as virtio_kind_init made it), NULL past the last. */
@@ -260,6 +272,12 @@ bool virtio_turn_over(struct virtio_dev *dev, unsigned q, const struct virtio_tu
  * instead of serve; a malformed one is a device error.
  */
 void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serve);
+/*
+ * Hands back a chain the device's serve kept (VIRTIO_IN_FLIGHT), with
+ * `written` bytes written into it; the device calls virtio_queue_done once
+ * after a batch of them.
+ */
+void virtio_queue_complete(struct virtio_dev *dev, unsigned q, uint16_t head, uint32_t written);
 /* The device wants queue q looked at again (a rate limiter lifted): a kick of its own, not the driver's. */
 void virtio_queue_kick(struct virtio_dev *dev, unsigned q);
 /* The device changed its configuration space: new generation, and a configuration interrupt once DRIVER_OK. */

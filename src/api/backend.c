@@ -465,6 +465,11 @@ static void put_stats(struct json_out *j, const struct vm_stats *st)
 		json_put_uint(j, "bytes_from_guest", st->virtio[i].bytes_from_guest);
 		json_put_uint(j, "bytes_to_guest", st->virtio[i].bytes_to_guest);
 		json_put_uint(j, "throttled", st->virtio[i].throttled);
+		if (st->virtio[i].engine) {
+			json_put_string(j, "io_engine", st->virtio[i].engine);
+			json_put_uint(j, "in_flight", st->virtio[i].in_flight);
+			json_put_uint(j, "completed", st->virtio[i].completed);
+		}
 		json_object_end(j);
 	}
 	json_array_end(j);

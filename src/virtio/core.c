@@ -185,6 +185,9 @@ unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max)
 		rows[n].bytes_from_guest = __atomic_load_n(&dev->bytes_from_guest, __ATOMIC_RELAXED);
 		rows[n].bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
 		rows[n].throttled = __atomic_load_n(&dev->throttled, __ATOMIC_RELAXED);
+		rows[n].engine = NULL;
+		if (dev->ops->stats)
+			dev->ops->stats(dev, &rows[n]);
 	}
 	return n;
 }
@@ -195,6 +198,8 @@ void virtio_kind_pause(void *data)
 
 	for (unsigned i = 0; (dev = virtio_kind_device(data, i)); i++) {
 		pthread_mutex_lock(&dev->lock);
+		if (dev->ops->pause)
+			dev->ops->pause(dev);
 		pthread_mutex_unlock(&dev->lock);
 	}
 }
@@ -356,11 +361,17 @@ void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serv
 
 			if (err == -EAGAIN)
 				vq_unpop(vq);
-			if (err)
+			if (err < 0)
 				break;
+			turn.chains++;
+			if (err == VIRTIO_IN_FLIGHT) {
+				/* Its data is moved later, but it is this turn's work: counted at its full size. */
+				dev->bytes_from_guest += chain.out_len;
+				turn.bytes += chain.out_len + chain.in_len;
+				continue;
+			}
 			vq_push(vq, chain.head, written);
 			pushed = true;
-			turn.chains++;
 			if (!fits)
 				continue;
 			dev->bytes_from_guest += chain.out_len;
@@ -372,6 +383,12 @@ void virtio_queue_serve(struct virtio_dev *dev, unsigned q, virtio_serve_fn serv
 	} while (!yielded && got == 0 && vq_arm_notify(vq));
 	if (pushed)
 		virtio_queue_done(dev, q);
+}
+
+void virtio_queue_complete(struct virtio_dev *dev, unsigned q, uint16_t head, uint32_t written)
+{
+	vq_push(&dev->vqs[q], head, written);
+	dev->bytes_to_guest += written;
 }
 
 void virtio_config_changed(struct virtio_dev *dev)

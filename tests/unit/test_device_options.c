@@ -82,6 +82,13 @@ static void test_drive_all_keys(void **state)
 	assert_int_equal(blk_config_of(&cfg)->nr_drives, 2);
 	assert_false(blk_config_of(&cfg)->drives[1].readonly);
 	assert_false(blk_config_of(&cfg)->drives[1].direct);
+	assert_int_equal(blk_config_of(&cfg)->drives[0].engine, BLKIO_AUTO);
+	assert_int_equal(device_option("drive", "path=c,io=threads"), 0);
+	assert_int_equal(blk_config_of(&cfg)->drives[2].engine, BLKIO_THREADS);
+	assert_int_equal(device_option("drive", "path=d,io=uring"), 0);
+	assert_int_equal(blk_config_of(&cfg)->drives[3].engine, BLKIO_IO_URING);
+	assert_int_equal(device_option("drive", "path=e,io=auto"), 0);
+	assert_int_equal(blk_config_of(&cfg)->drives[4].engine, BLKIO_AUTO);
 	/* The default id counts drives, whatever the others are called. */
 	assert_string_equal(blk_config_of(&cfg)->drives[1].id, "drive1");
 }
@@ -116,6 +123,8 @@ static void test_drive_bad_inputs(void **state)
 		{ "path=x,readonly=", "readonly '': must be off or on" },
 		{ "path=x,cache=directsync", "cache 'directsync': must be writeback or none" },
 		{ "path=x,cache=none,cache=none", "'cache' given twice" },
+		{ "path=x,io=aio", "io 'aio': must be auto, uring or threads" },
+		{ "path=x,io=", "io '': must be auto, uring or threads" },
 		{ "path=x,=1", "unknown key ''" },
 		{ "PATH=x", "unknown key 'PATH'" },
 	};

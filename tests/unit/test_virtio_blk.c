@@ -62,6 +62,8 @@ static int open_disk(bool readonly, bool direct)
 	struct errmsg e;
 	int err = blk_disk_open(&disk, &cfg, &e);
 
+	if (!err && (err = blk_disk_start(&disk, cfg.engine, &e)))
+		blk_disk_close(&disk);
 	if (err)
 		print_message("blk_disk_open: %s\n", e.text);
 	return err;
@@ -71,6 +73,7 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&chain, 0, sizeof(chain));
+	cfg.engine = BLKIO_AUTO;
 	if (make_image(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", SECTORS * SECTOR))
 		return -1;
 	return open_disk(false, false);
@@ -102,10 +105,46 @@ static struct virtio_blk_outhdr header(uint32_t type, uint64_t sector)
 	return (struct virtio_blk_outhdr){ .type = htole32(type), .sector = htole64(sector) };
 }
 
+/* The status byte: the last of the chain's writable part. */
+static uint8_t status_of(const struct vq_chain *c)
+{
+	const struct iovec *last = &c->iov[c->nr_out + c->nr_in - 1];
+
+	return ((const uint8_t *)last->iov_base)[last->iov_len - 1];
+}
+
+/* Every completion of the n requests in flight, in the order they came; fails after 10 s. */
+static void reap_all(struct blkio_completion *done, unsigned n)
+{
+	for (unsigned got = 0; got < n;) {
+		int r;
+
+		assert_int_equal(blkio_wait(disk.io, 10000), 0);
+		r = blkio_reap(disk.io, done + got, n - got);
+		assert_true(r >= 0);
+		got += (unsigned)r;
+	}
+	assert_int_equal(blkio_in_flight(disk.io), 0);
+}
+
+/* One chain as the device serves it, through the engine: the status written, or -EIO. */
 static int request(void)
 {
+	struct blk_req *req;
+	struct blkio_completion done;
+	int r;
+
 	written = 0xdeadbeef;
-	return blk_request(&disk, &chain, &written);
+	r = blk_request_start(&disk, &chain, &req, &written);
+	if (r < 0)
+		return r;
+	if (r == VIRTIO_IN_FLIGHT) {
+		assert_int_equal(blkio_commit(disk.io), 0);
+		reap_all(&done, 1);
+		assert_ptr_equal((void *)(uintptr_t)done.tag, req);
+		written = blk_request_finish(&disk, req, done.result);
+	}
+	return status_of(&chain);
 }
 
 static void expect_image(size_t offset, const uint8_t *data, size_t len)
@@ -288,6 +327,7 @@ static void test_get_id(void **state)
 	blk_disk_close(&disk);
 	snprintf(cfg.id, sizeof(cfg.id), "%s", "abcdefghijklmnopqrst");
 	assert_int_equal(blk_disk_open(&disk, &cfg, &(struct errmsg){ 0 }), 0);
+	assert_int_equal(blk_disk_start(&disk, BLKIO_THREADS, &(struct errmsg){ 0 }), 0);
 	memset(&chain, 0, sizeof(chain));
 	memset(id, 0xee, sizeof(id));
 	add_out(&hdr, sizeof(hdr));
@@ -360,9 +400,10 @@ static void test_readonly(void **state)
 	expect_image(0, back, sizeof(back));
 }
 
+/* A type it does not know (here GET_LIFETIME, 10). */
 static void test_unsupported(void **state)
 {
-	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_DISCARD, 0);
+	struct virtio_blk_outhdr hdr = header(10, 0);
 	uint8_t seg[16] = { 0 }, status = 0xff;
 
 	(void)state;
@@ -413,6 +454,7 @@ static void test_host_error(void **state)
 	close(disk.fd);
 	disk.fd = open("/", O_RDONLY | O_DIRECTORY);
 	assert_true(disk.fd >= 0);
+	assert_int_equal(blkio_set_fd(disk.io, disk.fd), 0);
 	expect_rw_status(VIRTIO_BLK_T_IN, 0, SECTOR, VIRTIO_BLK_S_IOERR);
 	expect_rw_status(VIRTIO_BLK_T_OUT, 0, SECTOR, VIRTIO_BLK_S_IOERR);
 }
@@ -440,7 +482,7 @@ static void test_direct(void **state)
 		assert_non_null(strstr(e.text, "cache="));
 		skip();
 	}
-	assert_non_null(disk.bounce);
+	assert_int_equal(blk_disk_start(&disk, BLKIO_AUTO, &e), 0);
 	add_out(&hdr, sizeof(hdr));
 	add_in(odd, 3 * SECTOR - 7);
 	add_in(odd + 3 * SECTOR - 7, 8);
@@ -450,6 +492,291 @@ static void test_direct(void **state)
 
 	expect_rw_status(VIRTIO_BLK_T_OUT, 1, 4 * SECTOR, VIRTIO_BLK_S_OK);
 	expect_rw_status(VIRTIO_BLK_T_IN, SECTORS - 1, 2 * SECTOR, VIRTIO_BLK_S_IOERR);
+}
+
+/* The image made again, size bytes of image_byte, opened on the given engine (with O_DIRECT if direct). */
+static void remake_image_as(size_t size, enum blkio_engine engine, bool direct)
+{
+	blk_disk_close(&disk);
+	unlink(path);
+	assert_int_equal(make_image(direct ? "/var/tmp" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", size), 0);
+	cfg.engine = engine;
+	assert_int_equal(open_disk(false, direct), 0);
+}
+
+static void remake_image(size_t size, enum blkio_engine engine)
+{
+	remake_image_as(size, engine, false);
+}
+
+/* A chain of header, data (out for a write, in for a read) and status, in c. */
+static void make_rw(struct vq_chain *c, struct virtio_blk_outhdr *hdr, uint8_t *data, size_t len, uint8_t *status)
+{
+	const bool write = le32toh(hdr->type) == VIRTIO_BLK_T_OUT;
+
+	memset(c, 0, sizeof(*c));
+	c->iov[c->nr_out++] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(*hdr) };
+	c->out_len = sizeof(*hdr);
+	if (write) {
+		c->iov[c->nr_out++] = (struct iovec){ .iov_base = data, .iov_len = len };
+		c->out_len += len;
+	} else {
+		c->iov[c->nr_out + c->nr_in++] = (struct iovec){ .iov_base = data, .iov_len = len };
+		c->in_len += len;
+	}
+	c->iov[c->nr_out + c->nr_in++] = (struct iovec){ .iov_base = status, .iov_len = 1 };
+	c->in_len += 1;
+	*status = 0xff;
+}
+
+/*
+ * Starts n chains at once, then finishes them in the reverse of the order
+ * their completions came in; the order of those completions in *order
+ * (indices into c) when not NULL.
+ */
+static void run_reversed(struct vq_chain *c, unsigned n, unsigned *order)
+{
+	struct blk_req *req[16];
+	struct blkio_completion done[16];
+	uint32_t w;
+
+	assert_true(n <= 16);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(blk_request_start(&disk, &c[i], &req[i], &w), VIRTIO_IN_FLIGHT);
+	assert_int_equal(blkio_commit(disk.io), 0);
+	reap_all(done, n);
+	for (unsigned i = n; i--;) {
+		for (unsigned j = 0; order && j < n; j++)
+			if ((uintptr_t)req[j] == done[i].tag)
+				order[i] = j;
+		blk_request_finish(&disk, (struct blk_req *)(uintptr_t)done[i].tag, done[i].result);
+	}
+}
+
+#define BATCH 8
+
+/* Eight writes, then eight reads of them and of untouched sectors, completed in reverse: the same bytes. */
+static void out_of_order(enum blkio_engine engine)
+{
+	static struct vq_chain c[BATCH];
+	static uint8_t data[BATCH][2 * SECTOR];
+	struct virtio_blk_outhdr hdr[BATCH];
+	uint8_t status[BATCH];
+	int fd;
+
+	remake_image(SECTORS * SECTOR, engine);
+	for (unsigned i = 0; i < BATCH; i++) {
+		hdr[i] = header(VIRTIO_BLK_T_OUT, 4 * i);
+		memset(data[i], 0x10 + i, sizeof(data[i]));
+		make_rw(&c[i], &hdr[i], data[i], sizeof(data[i]), &status[i]);
+	}
+	run_reversed(c, BATCH, NULL);
+	for (unsigned i = 0; i < BATCH; i++)
+		assert_int_equal(status[i], VIRTIO_BLK_S_OK);
+	/* Each read spans a written pair of sectors and half of the untouched ones after it. */
+	for (unsigned i = 0; i < BATCH; i++) {
+		hdr[i] = header(VIRTIO_BLK_T_IN, 4 * i + 1);
+		memset(data[i], 0, sizeof(data[i]));
+		make_rw(&c[i], &hdr[i], data[i], sizeof(data[i]), &status[i]);
+	}
+	run_reversed(c, BATCH, NULL);
+	for (unsigned i = 0; i < BATCH; i++) {
+		assert_int_equal(status[i], VIRTIO_BLK_S_OK);
+		for (size_t b = 0; b < SECTOR; b++)
+			assert_int_equal(data[i][b], 0x10 + i);
+		expect_image((4 * i + 2) * SECTOR, data[i] + SECTOR, SECTOR);
+	}
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < BATCH; i++) {
+		uint8_t back[2 * SECTOR];
+
+		assert_int_equal(pread(fd, back, sizeof(back), 4 * i * SECTOR), sizeof(back));
+		for (size_t b = 0; b < sizeof(back); b++)
+			assert_int_equal(back[b], 0x10 + i);
+	}
+	close(fd);
+}
+
+static void test_out_of_order_threads(void **state)
+{
+	(void)state;
+	out_of_order(BLKIO_THREADS);
+}
+
+static void test_out_of_order_auto(void **state)
+{
+	(void)state;
+	out_of_order(BLKIO_AUTO);
+}
+
+#define FLUSHED BATCH
+
+/*
+ * A FLUSH after big writes completes after all of them: it starts only
+ * once they are done. The writes go to the disk (O_DIRECT), so each takes
+ * longer than a flush with nothing left to write back would.
+ */
+static void flush_after_writes(enum blkio_engine engine)
+{
+	static struct vq_chain c[FLUSHED + 1];
+	static uint8_t data[FLUSHED][256 * 1024] __attribute__((aligned(4096)));
+	struct virtio_blk_outhdr hdr[FLUSHED + 1];
+	uint8_t status[FLUSHED + 1];
+	unsigned order[FLUSHED + 1];
+
+	remake_image_as(FLUSHED * sizeof(data[0]), engine, true);
+	for (unsigned i = 0; i < FLUSHED; i++) {
+		hdr[i] = header(VIRTIO_BLK_T_OUT, i * sizeof(data[0]) / SECTOR);
+		memset(data[i], 0x20 + i, sizeof(data[i]));
+		make_rw(&c[i], &hdr[i], data[i], sizeof(data[i]), &status[i]);
+	}
+	hdr[FLUSHED] = header(VIRTIO_BLK_T_FLUSH, 0);
+	memset(&c[FLUSHED], 0, sizeof(c[FLUSHED]));
+	c[FLUSHED].iov[c[FLUSHED].nr_out++] = (struct iovec){ .iov_base = &hdr[FLUSHED], .iov_len = sizeof(hdr[0]) };
+	c[FLUSHED].out_len = sizeof(hdr[0]);
+	c[FLUSHED].iov[c[FLUSHED].nr_out + c[FLUSHED].nr_in++] = (struct iovec){ .iov_base = &status[FLUSHED], .iov_len = 1 };
+	c[FLUSHED].in_len = 1;
+	run_reversed(c, FLUSHED + 1, order);
+	assert_int_equal(order[FLUSHED], FLUSHED);
+	for (unsigned i = 0; i <= FLUSHED; i++)
+		assert_int_equal(status[i], VIRTIO_BLK_S_OK);
+}
+
+static void test_flush_after_writes_threads(void **state)
+{
+	(void)state;
+	flush_after_writes(BLKIO_THREADS);
+}
+
+static void test_flush_after_writes_auto(void **state)
+{
+	(void)state;
+	flush_after_writes(BLKIO_AUTO);
+}
+
+/* A DISCARD or WRITE_ZEROES request of one segment (or of `segs` bytes of segments when not 16); its status. */
+static int dwz(uint32_t type, uint64_t sector, uint32_t sectors, uint32_t flags, size_t segs)
+{
+	struct virtio_blk_outhdr hdr = header(type, 0);
+	struct virtio_blk_discard_write_zeroes seg[2] = {
+		{ .sector = htole64(sector), .num_sectors = htole32(sectors), .flags = htole32(flags) },
+		{ .sector = htole64(sector), .num_sectors = htole32(sectors), .flags = htole32(flags) },
+	};
+	uint8_t status = 0xff;
+
+	memset(&chain, 0, sizeof(chain));
+	add_out(&hdr, sizeof(hdr));
+	if (segs)
+		add_out(seg, segs);
+	add_in(&status, 1);
+	return request();
+}
+
+static void read_sectors(uint64_t sector, uint8_t *buf, size_t len)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_IN, sector);
+	uint8_t status;
+
+	memset(&chain, 0, sizeof(chain));
+	add_out(&hdr, sizeof(hdr));
+	add_in(buf, len);
+	add_in(&status, 1);
+	assert_int_equal(request(), VIRTIO_BLK_S_OK);
+}
+
+#define BIG (1u << 20)
+#define SEG sizeof(struct virtio_blk_discard_write_zeroes)
+
+/* DISCARD punches a hole (SEEK_HOLE finds it), the size stays, and the range reads back as zeroes. */
+static void test_discard_punches_hole(void **state)
+{
+	static uint8_t back[128 * 1024];
+	struct stat before, after;
+
+	(void)state;
+	remake_image(BIG, BLKIO_AUTO);
+	assert_true(disk.can_discard);
+	assert_int_equal(fstat(disk.fd, &before), 0);
+	assert_int_equal(dwz(VIRTIO_BLK_T_DISCARD, 256, 256, 0, SEG), VIRTIO_BLK_S_OK);
+	assert_int_equal(fstat(disk.fd, &after), 0);
+	assert_int_equal(after.st_size, BIG);
+	assert_true(after.st_blocks < before.st_blocks);
+	assert_int_equal(lseek(disk.fd, 0, SEEK_HOLE), 128 * 1024);
+	assert_int_equal(lseek(disk.fd, 128 * 1024, SEEK_DATA), 256 * 1024);
+	read_sectors(256, back, sizeof(back));
+	for (size_t i = 0; i < sizeof(back); i++)
+		assert_int_equal(back[i], 0);
+	read_sectors(512, back, SECTOR);
+	expect_image(256 * 1024, back, SECTOR);
+}
+
+/* WRITE_ZEROES reads back as zeroes, with or without unmap; around it nothing changed. */
+static void test_write_zeroes(void **state)
+{
+	static uint8_t back[6 * 4096];
+
+	(void)state;
+	remake_image(BIG, BLKIO_AUTO);
+	assert_true(disk.can_zero);
+	assert_int_equal(dwz(VIRTIO_BLK_T_WRITE_ZEROES, 16, 8, 0, SEG), VIRTIO_BLK_S_OK);
+	assert_int_equal(dwz(VIRTIO_BLK_T_WRITE_ZEROES, 32, 16, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP, SEG),
+			 VIRTIO_BLK_S_OK);
+	read_sectors(8, back, sizeof(back));
+	expect_image(8 * SECTOR, back, 8 * SECTOR);
+	for (size_t i = 8 * SECTOR; i < 16 * SECTOR; i++)
+		assert_int_equal(back[i], 0);
+	expect_image(24 * SECTOR, back + 16 * SECTOR, 8 * SECTOR);
+	for (size_t i = 24 * SECTOR; i < 40 * SECTOR; i++)
+		assert_int_equal(back[i], 0);
+	expect_image(56 * SECTOR, back + 48 * SECTOR, sizeof(back) - 48 * SECTOR);
+	assert_int_equal(lseek(disk.fd, 0, SEEK_END), BIG);
+}
+
+/* Malformed segments are refused with the spec's status, and the image is untouched. */
+static void test_dwz_malformed(void **state)
+{
+	static uint8_t back[BIG];
+	const uint32_t D = VIRTIO_BLK_T_DISCARD, Z = VIRTIO_BLK_T_WRITE_ZEROES;
+	const uint64_t end = BIG / SECTOR;
+	struct stat before, after;
+	int fd;
+
+	(void)state;
+	remake_image(BIG, BLKIO_AUTO);
+	assert_int_equal(fstat(disk.fd, &before), 0);
+	assert_int_equal(dwz(D, end, 8, 0, SEG), VIRTIO_BLK_S_IOERR);           /* past the end */
+	assert_int_equal(dwz(D, end - 8, 16, 0, SEG), VIRTIO_BLK_S_IOERR);      /* across it */
+	assert_int_equal(dwz(Z, UINT64_MAX - 7, 8, 0, SEG), VIRTIO_BLK_S_IOERR); /* wrapping */
+	assert_int_equal(dwz(D, 8, 0, 0, SEG), VIRTIO_BLK_S_IOERR);             /* empty */
+	assert_int_equal(dwz(Z, 0, BLK_DWZ_MAX_SECTORS + 8, 0, SEG), VIRTIO_BLK_S_IOERR); /* over the max */
+	assert_int_equal(dwz(D, 4, 8, 0, SEG), VIRTIO_BLK_S_IOERR);             /* unaligned start */
+	assert_int_equal(dwz(Z, 8, 12, 0, SEG), VIRTIO_BLK_S_IOERR);            /* unaligned length */
+	assert_int_equal(dwz(D, 8, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP, SEG), VIRTIO_BLK_S_UNSUPP); /* unmap on discard */
+	assert_int_equal(dwz(Z, 8, 8, 2, SEG), VIRTIO_BLK_S_UNSUPP);            /* unknown flag */
+	assert_int_equal(dwz(D, 8, 8, 0, 2 * SEG), VIRTIO_BLK_S_UNSUPP);        /* two segments */
+	assert_int_equal(dwz(Z, 8, 8, 0, SEG - 1), VIRTIO_BLK_S_IOERR);         /* a torn one */
+	assert_int_equal(dwz(D, 8, 8, 0, 0), VIRTIO_BLK_S_IOERR);               /* none */
+	assert_int_equal(fstat(disk.fd, &after), 0);
+	assert_int_equal(after.st_size, BIG);
+	assert_int_equal(after.st_blocks, before.st_blocks);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, back, BIG, 0), BIG);
+	close(fd);
+	expect_image(0, back, BIG);
+}
+
+/* A read-only drive offers neither, and answers them UNSUPP. */
+static void test_dwz_readonly(void **state)
+{
+	(void)state;
+	blk_disk_close(&disk);
+	assert_int_equal(open_disk(true, false), 0);
+	assert_false(disk.can_discard);
+	assert_false(disk.can_zero);
+	assert_int_equal(dwz(VIRTIO_BLK_T_DISCARD, 8, 8, 0, SEG), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(dwz(VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 0, SEG), VIRTIO_BLK_S_UNSUPP);
 }
 
 /* PATCH /drives/{id} on a running drive: the new file, its capacity, and the driver told of the change. */
@@ -567,6 +894,14 @@ int main(void)
 		T(test_short_read),
 		T(test_host_error),
 		T(test_direct),
+		T(test_out_of_order_threads),
+		T(test_out_of_order_auto),
+		T(test_flush_after_writes_threads),
+		T(test_flush_after_writes_auto),
+		T(test_discard_punches_hole),
+		T(test_write_zeroes),
+		T(test_dwz_malformed),
+		T(test_dwz_readonly),
 		T(test_patch_swaps_file),
 		T(test_sixteen_drives_mmio),
 		T(test_sixteen_drives_pci),
