@@ -142,12 +142,20 @@ static inline int host_discard_ram(const struct device_host *h, uint64_t gpa, ui
 	return h->ops->discard_ram(h->vm, gpa, len);
 }
 
+/* The most drop reasons one device's stats row carries. */
+#define DEVICE_DROP_REASONS_MAX 12
+
 /* A device's counters for GET /vm/stats. */
 struct device_stats {
 	char name[24];          /* "virtio-blk0" */
 	uint64_t notifications; /* queue notifications the device took */
 	uint64_t bytes_from_guest, bytes_to_guest; /* through its queues, each way */
 	uint64_t throttled;     /* times a queue waited for its rate limiter */
+	unsigned nr_drops;      /* reasons the device counts dropped frames or requests by (virtio-net) */
+	struct device_drop {
+		const char *reason; /* static: "csum_outside_frame" */
+		uint64_t count;
+	} drops[DEVICE_DROP_REASONS_MAX];
 };
 
 struct device_ops {

@@ -60,6 +60,19 @@ struct virtio_dev_ops {
 	 * chain is a device error (NEEDS_RESET).
 	 */
 	virtio_serve_fn refuse;
+	/*
+	 * Optional: the driver set FEATURES_OK and the core found the accepted
+	 * features (dev->driver_features) a valid subset of the offered ones:
+	 * the device checks its own rules among them and acts on them; non-zero
+	 * refuses FEATURES_OK (the bit stays clear).
+	 */
+	int (*features_ok)(struct virtio_dev *dev);
+	/*
+	 * Optional: its frames or requests dropped per reason, for its stats row
+	 * (read without dev->lock, so counters are read atomically); returns how
+	 * many of at most max it filled.
+	 */
+	unsigned (*drops)(struct virtio_dev *dev, struct device_drop *out, unsigned max);
 	/* Optional: the driver reset the device; drop any in-flight state. */
 	void (*reset)(struct virtio_dev *dev);
 	/* Optional: frees what the device owns, at VM teardown. */
