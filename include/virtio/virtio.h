@@ -55,12 +55,6 @@ struct virtio_dev_ops {
 	/* Optional: the driver wrote the device configuration space (already bounds-checked, stored in config). */
 	void (*config_write)(struct virtio_dev *dev, uint32_t offset, unsigned size);
 	/*
-	 * Optional: answers a chain larger than dev->request_max with the
-	 * device's error answer, touching none of its data. Without it such a
-	 * chain is a device error (NEEDS_RESET).
-	 */
-	virtio_serve_fn refuse;
-	/*
 	 * Optional: the driver set FEATURES_OK and the core found the accepted
 	 * features (dev->driver_features) a valid subset of the offered ones:
 	 * the device checks its own rules among them and acts on them; non-zero
@@ -68,13 +62,15 @@ struct virtio_dev_ops {
 	 */
 	int (*features_ok)(struct virtio_dev *dev);
 	/*
-	 * Optional: its frames or requests dropped per reason, for its stats row
-	 * (read without dev->lock, so counters are read atomically); returns how
-	 * many of at most max it filled.
+	 * Optional: answers a chain larger than dev->request_max with the
+	 * device's error answer, touching none of its data. Without it such a
+	 * chain is a device error (NEEDS_RESET).
 	 */
-	unsigned (*drops)(struct virtio_dev *dev, struct device_drop *out, unsigned max);
+	virtio_serve_fn refuse;
 	/* Optional: the driver reset the device; drop any in-flight state. */
 	void (*reset)(struct virtio_dev *dev);
+	/* Optional: its own counters into row (GET /vm/stats), read without dev->lock. */
+	void (*stats)(struct virtio_dev *dev, struct device_stats *row);
 	/* Optional: frees what the device owns, at VM teardown. */
 	void (*destroy)(struct virtio_dev *dev);
 	/*

@@ -185,7 +185,9 @@ unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max)
 		rows[n].bytes_from_guest = __atomic_load_n(&dev->bytes_from_guest, __ATOMIC_RELAXED);
 		rows[n].bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
 		rows[n].throttled = __atomic_load_n(&dev->throttled, __ATOMIC_RELAXED);
-		rows[n].nr_drops = dev->ops->drops ? dev->ops->drops(dev, rows[n].drops, DEVICE_DROP_REASONS_MAX) : 0;
+		rows[n].nr_drops = 0;
+		if (dev->ops->stats)
+			dev->ops->stats(dev, &rows[n]);
 	}
 	return n;
 }
