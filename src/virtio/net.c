@@ -208,7 +208,7 @@ static void net_rx_deliver(struct net_dev *net, size_t len)
 	struct virtio_dev *dev = &net->vdev;
 	struct net_rx_held *rx = &net->rx;
 	uint32_t fill[NET_RX_CHAINS_MAX];
-	struct virtio_net_hdr_v1 hdr;
+	struct virtio_net_hdr_v1 hdr = { 0 };
 	unsigned first_iov;
 	int n;
 
