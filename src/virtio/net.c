@@ -421,6 +421,9 @@ static int net_apply_offloads(struct net_dev *net)
 
 	if (err)
 		log_error("%s: tap '%s': TUNSETOFFLOAD %#x: %s", net->vdev.name, net->tap, offloads, strerror(-err));
+	else
+		log_debug("%s: features %#llx accepted, tap offloads %#x", net->vdev.name,
+			  (unsigned long long)net->vdev.driver_features, offloads);
 	return err;
 }
 
