@@ -24,6 +24,7 @@
 #include <linux/virtio_net.h>
 
 #include "fake_host.h"
+#include "state.h"
 #include "virtio/net.h"
 #include "virtio/virtio.h"
 #include "virtio/vnet_hdr.h"
@@ -51,11 +52,9 @@ static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct fake_host f;
 static struct virtio_dev *dev;
 
-static int setup(void **state)
+/* The machine: virtio-mmio and one virtio-net interface on the fake tap, over ram as it is. */
+static int make_vm(void)
 {
-	(void)state;
-	alarm(TEST_TIMEOUT_S);
-	memset(ram, 0, sizeof(ram));
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	if (fake_host_init(&f, ram, sizeof(ram)))
 		return -1;
@@ -67,6 +66,14 @@ static int setup(void **state)
 		return -1;
 	dev = virtio_kind_device(fake_host_last(&f), 0);
 	return dev ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	alarm(TEST_TIMEOUT_S);
+	memset(ram, 0, sizeof(ram));
+	return make_vm();
 }
 
 static int teardown(void **state)
@@ -299,6 +306,46 @@ static void test_rx_merged_buffers(void **state)
 	assert_int_equal(dropped("rx_too_big"), 0);
 }
 
+/*
+ * Saved while it holds receive chains (too few for the largest frame), the
+ * device restored in a new process hands them all back to the ring, sets
+ * the negotiated offloads on its new tap, and takes the chains again in
+ * order for the next frame.
+ */
+static void test_snapshot_held_chains(void **state)
+{
+	static uint8_t frame[4000];
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e = { "" };
+	struct virtio_net_hdr_v1 h;
+
+	(void)state;
+	assert_true(start_net(ALL_FEATURES));
+	offer_rx(0, 40, 1500);
+	fake_host_run_io(&f, 8);
+	assert_int_equal(le16toh(used(NET_RXQ)->idx), 0);
+	state_writer_init(&w);
+	assert_int_equal(devices_save(f.devices.devices, f.devices.nr, &w), 0);
+	fake_host_exit(&f);
+
+	assert_int_equal(make_vm(), 0);
+	fake_host_tap_offloads = 0; /* a new tap, as opened: its offloads off */
+	state_reader_init(&r, w.buf, w.len, "VM");
+	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), 0);
+	assert_int_equal(fake_host_tap_offloads, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	offer_rx(40, 10, 1500);
+	tap_send(sizeof(frame), 5, frame);
+	fake_host_run_io(&f, 8);
+	assert_int_equal(le16toh(used(NET_RXQ)->idx), 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(le32toh(used(NET_RXQ)->ring[i].id), i);
+	memcpy(&h, ram + DATA_GPA, HDR);
+	assert_int_equal(le16toh(h.num_buffers), 3);
+	assert_memory_equal(ram + DATA_GPA + HDR, frame + HDR, 1500 - HDR);
+	state_writer_free(&w);
+}
+
 /* Without MRG_RXBUF every frame takes one chain, and num_buffers says 1. */
 static void test_rx_one_chain_each(void **state)
 {
@@ -325,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_bad_headers_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_merged_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_one_chain_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_held_chains, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
