@@ -142,6 +142,9 @@ static inline int host_discard_ram(const struct device_host *h, uint64_t gpa, ui
 	return h->ops->discard_ram(h->vm, gpa, len);
 }
 
+/* The most drop reasons one device's stats row carries. */
+#define DEVICE_DROP_REASONS_MAX 12
+
 /* A device's counters for GET /vm/stats. */
 struct device_stats {
 	char name[24];          /* "virtio-blk0" */
@@ -151,6 +154,11 @@ struct device_stats {
 	/* A drive's: its I/O engine ("io_uring" or "threads"; NULL for other devices), requests now and done. */
 	const char *engine;
 	uint64_t in_flight, completed;
+	unsigned nr_drops;      /* reasons the device counts dropped frames or requests by (virtio-net) */
+	struct device_drop {
+		const char *reason; /* static: "csum_outside_frame" */
+		uint64_t count;
+	} drops[DEVICE_DROP_REASONS_MAX];
 };
 
 struct device_ops {

@@ -57,7 +57,7 @@ static struct {
 	uint64_t last_flush_ms;
 	/* What the VM's cumulative counters were at the previous flush, to report the difference. */
 	uint64_t prev_vcpu[5];
-	uint64_t prev_dev[DEV_KINDS][3];
+	uint64_t prev_dev[DEV_KINDS][4];
 } m = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static uint64_t counts[ARRAY_SIZE(endpoints)], fails[ARRAY_SIZE(endpoints)];
@@ -184,10 +184,21 @@ static void put_vcpu(struct json_out *j, const struct vm_stats *st)
  * The devices' traffic, added up by kind: Firecracker's aggregate "block",
  * "net" and "entropy" objects (not its per-device ones). Under m.lock.
  */
+/* Frames a device dropped on their way from the guest: every reason but the receive side's ("rx_..."). */
+static uint64_t dropped_from_guest(const struct device_stats *row)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < row->nr_drops && i < DEVICE_DROP_REASONS_MAX; i++)
+		if (strncmp(row->drops[i].reason, "rx_", 3))
+			n += row->drops[i].count;
+	return n;
+}
+
 static void put_devices(struct json_out *j, const struct vm_stats *st)
 {
 	static const char *const prefixes[DEV_KINDS] = { "virtio-blk", "virtio-net", "virtio-rng" };
-	uint64_t total[DEV_KINDS][3] = { { 0 } }, d[DEV_KINDS][3];
+	uint64_t total[DEV_KINDS][4] = { { 0 } }, d[DEV_KINDS][4];
 
 	for (unsigned i = 0; st && i < st->nr_virtio && i < VM_STATS_VIRTIO_MAX; i++) {
 		const struct device_stats *row = &st->virtio[i];
@@ -198,10 +209,11 @@ static void put_devices(struct json_out *j, const struct vm_stats *st)
 			total[k][0] += row->notifications;
 			total[k][1] += row->bytes_from_guest;
 			total[k][2] += row->bytes_to_guest;
+			total[k][3] += dropped_from_guest(row);
 		}
 	}
 	for (unsigned k = 0; k < DEV_KINDS; k++)
-		for (unsigned f = 0; f < 3; f++)
+		for (unsigned f = 0; f < 4; f++)
 			d[k][f] = st ? since(total[k][f], &m.prev_dev[k][f]) : 0;
 	json_object_begin(j, "block");
 	json_put_uint(j, "queue_event_count", d[DEV_BLOCK][0]);
@@ -211,6 +223,7 @@ static void put_devices(struct json_out *j, const struct vm_stats *st)
 	json_object_begin(j, "net");
 	json_put_uint(j, "tx_bytes_count", d[DEV_NET][1]);
 	json_put_uint(j, "rx_bytes_count", d[DEV_NET][2]);
+	json_put_uint(j, "tx_malformed_frames", d[DEV_NET][3]);
 	json_object_end(j);
 	json_object_begin(j, "entropy");
 	json_put_uint(j, "entropy_event_count", d[DEV_RNG][0]);

@@ -8,6 +8,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/fs.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
@@ -154,6 +155,8 @@ static const struct call_row ioctls[] = {
 	IOCTL(TCSETSF,                 X,   _,   _,   _),
 	/* kvmini exec's relay thread, filtered as an I/O thread: the terminal's size for the guest's */
 	IOCTL(TIOCGWINSZ,              _,   _,   X,   _),
+	/* virtio-net's tap offloads, set as the driver's features say: FEATURES_OK and reset (vCPU), restore (main) */
+	IOCTL(TUNSETOFFLOAD,           X,   X,   _,   _),
 	/* PATCH /drives/{id} onto a block device: its size */
 	IOCTL(BLKGETSIZE64,            X,   _,   X,   X),
 	/* PUT /snapshot/create: vm_snapshot reads KVM's state on the main thread, the VM paused */

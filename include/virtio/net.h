@@ -8,6 +8,7 @@
 
 #include "errmsg.h"
 #include "rate_limiter.h"
+#include "virtio/vnet_hdr.h"
 #include "vm_config.h"
 
 /* Interfaces one VM may have (--net, PUT /network-interfaces/{id}). */
@@ -40,10 +41,14 @@ int net_config_parse(const char *arg, struct net_config *n, struct errmsg *e);
 const struct net_configs *net_config_of_const(const struct vm_config *cfg);
 
 /*
- * Opens the tap interface `tap` for frames with a virtio_net_hdr_v1 in front
- * and no offloads, non-blocking: returns its fd, or a negative errno with the
- * reason in *e. The fuzz target replaces it (a weak symbol).
+ * Opens the tap interface `tap`, non-blocking, for frames with a
+ * virtio_net_hdr_v1 in front where it takes one (IFF_VNET_HDR), with its
+ * offloads off: returns its fd and in *caps what it accepts, or a negative
+ * errno with the reason in *e. The unit tests and fuzz targets replace it
+ * and virtio_net_tap_offload (weak symbols: tests/common/fake_host.c).
  */
-int virtio_net_open_tap(const char *tap, struct errmsg *e);
+int virtio_net_open_tap(const char *tap, struct vnet_tap_caps *caps, struct errmsg *e);
+/* Sets the TUN_F_* offloads the tap may hand over (TUNSETOFFLOAD): 0 or a negative errno. */
+int virtio_net_tap_offload(int fd, unsigned offloads);
 
 #endif

@@ -58,6 +58,13 @@ struct virtio_dev_ops {
 	/* Optional: the driver wrote the device configuration space (already bounds-checked, stored in config). */
 	void (*config_write)(struct virtio_dev *dev, uint32_t offset, unsigned size);
 	/*
+	 * Optional: the driver set FEATURES_OK and the core found the accepted
+	 * features (dev->driver_features) a valid subset of the offered ones:
+	 * the device checks its own rules among them and acts on them; non-zero
+	 * refuses FEATURES_OK (the bit stays clear).
+	 */
+	int (*features_ok)(struct virtio_dev *dev);
+	/*
 	 * Optional: answers a chain larger than dev->request_max with the
 	 * device's error answer, touching none of its data. Without it such a
 	 * chain is a device error (NEEDS_RESET).

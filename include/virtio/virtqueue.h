@@ -104,5 +104,7 @@ bool vq_arm_notify(struct virtqueue *vq);
 size_t vq_chain_read(const struct vq_chain *chain, size_t offset, void *dst, size_t len);
 /* Copies up to len bytes into the chain's writable part at `offset`; returns bytes copied. */
 size_t vq_chain_write(const struct vq_chain *chain, size_t offset, const void *src, size_t len);
+/* The same over any n iovecs (a device that gathered several chains' buffers for one readv). */
+size_t vq_iov_write(const struct iovec *iov, unsigned n, size_t offset, const void *src, size_t len);
 
 #endif

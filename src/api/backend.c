@@ -470,6 +470,12 @@ static void put_stats(struct json_out *j, const struct vm_stats *st)
 			json_put_uint(j, "in_flight", st->virtio[i].in_flight);
 			json_put_uint(j, "completed", st->virtio[i].completed);
 		}
+		if (st->virtio[i].nr_drops) {
+			json_object_begin(j, "dropped");
+			for (unsigned d = 0; d < st->virtio[i].nr_drops && d < DEVICE_DROP_REASONS_MAX; d++)
+				json_put_uint(j, st->virtio[i].drops[d].reason, st->virtio[i].drops[d].count);
+			json_object_end(j);
+		}
 		json_object_end(j);
 	}
 	json_array_end(j);

@@ -186,6 +186,7 @@ unsigned virtio_kind_stats(void *data, struct device_stats *rows, unsigned max)
 		rows[n].bytes_to_guest = __atomic_load_n(&dev->bytes_to_guest, __ATOMIC_RELAXED);
 		rows[n].throttled = __atomic_load_n(&dev->throttled, __ATOMIC_RELAXED);
 		rows[n].engine = NULL;
+		rows[n].nr_drops = 0;
 		if (dev->ops->stats)
 			dev->ops->stats(dev, &rows[n]);
 	}
@@ -256,7 +257,8 @@ void virtio_set_status(struct virtio_dev *dev, uint8_t status)
 		return;
 	}
 	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) && !(was & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    ((dev->driver_features & ~dev->device_features) || !has_feature(dev, VIRTIO_F_VERSION_1)))
+	    ((dev->driver_features & ~dev->device_features) || !has_feature(dev, VIRTIO_F_VERSION_1) ||
+	     (dev->ops->features_ok && dev->ops->features_ok(dev))))
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	/* NEEDS_RESET is the device's to set; only a reset clears it. */
 	dev->status = status | (was & VIRTIO_CONFIG_S_NEEDS_RESET);

@@ -3,8 +3,11 @@
  * virtio-net: one device per --net, joined to a host tap interface. Frames
  * go straight between the guest's buffers and the tap (readv/writev), each
  * with the 12-byte virtio_net_hdr_v1 in front, which the tap itself produces
- * and consumes (IFF_VNET_HDR). No offloads are offered or enabled, so every
- * header says "no checksum to finish, no segmentation".
+ * and consumes (IFF_VNET_HDR). The offloads the tap accepts are offered
+ * (include/virtio/vnet_hdr.h); a transmitted header is checked on a copy
+ * before it reaches the host kernel, and a refused frame is dropped and
+ * counted. With VIRTIO_NET_F_MRG_RXBUF a received frame spans several
+ * receive chains.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +38,50 @@
 #include "virtio/net.h"
 #include "virtio/throttle.h"
 #include "virtio/virtio.h"
+#include "virtio/vnet_hdr.h"
 
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
 #define NET_HDR_SIZE sizeof(struct virtio_net_hdr_v1)
 /*
- * The largest frame the guest may send: without VIRTIO_NET_F_MTU Linux
- * allows an MTU up to 65535, plus the Ethernet header and a VLAN tag. No
- * segmentation offload is offered, so no frame is larger; a larger chain is
+ * The largest frame either way: without VIRTIO_NET_F_MTU Linux allows an
+ * MTU up to 65535, plus the Ethernet header and a VLAN tag; a TSO frame is
+ * at most 64 KiB (GSO_MAX_SIZE) with its headers. A larger chain is
  * dropped, as a switch drops a giant frame.
  */
 #define NET_FRAME_MAX (ETH_MAX_MTU + ETH_HLEN + 4)
+/*
+ * Receive chains one frame may span with VIRTIO_NET_F_MRG_RXBUF. Linux's
+ * mergeable buffers are at least 1518 bytes, so 44 hold the largest frame;
+ * a guest offering smaller ones gets what fits in these, and a frame that
+ * does not is dropped and counted.
+ */
+#define NET_RX_CHAINS_MAX 64
+/* The buffers one readv may fill (UIO_MAXIOV). */
+#define NET_RX_IOV_MAX 1024
 /* Dropped frames a device may log before it goes quiet. */
 #define NET_DROP_BURST 10
+
+/* Why frames were dropped: the transmit header checks (enum vnet_tx_verdict, from 1), then these. */
+enum {
+	NET_DROP_TX_TOO_BIG = VNET_TX_VERDICTS, /* a transmit chain over NET_FRAME_MAX */
+	NET_DROP_RX_TOO_BIG,			/* a received frame larger than the buffers it was read into */
+	NET_DROPS
+};
+static_assert(NET_DROPS - 1 <= DEVICE_DROP_REASONS_MAX, "every drop reason has its place in a stats row");
+
+/*
+ * Receive chains taken from the ring and waiting for a frame: their
+ * writable buffers side by side, so one readv fills as many as it needs.
+ */
+struct net_rx_held {
+	unsigned nr;
+	size_t room; /* their bytes, in all */
+	uint16_t head[NET_RX_CHAINS_MAX];
+	uint32_t size[NET_RX_CHAINS_MAX];
+	unsigned iov_end[NET_RX_CHAINS_MAX]; /* chain i's buffers end at iov[iov_end[i]] */
+	unsigned nr_iov;
+	struct iovec iov[NET_RX_IOV_MAX];
+};
 
 struct net_dev {
 	struct virtio_dev vdev;
@@ -56,8 +92,10 @@ struct net_dev {
 	bool tap_watched; /* the I/O thread waits for frames on tap_fd */
 	bool tap_failed;  /* the tap went away: the link is down for good and tap_fd is off the I/O thread */
 	bool tap_down;    /* the last write found the host interface down (EIO), said once with -v */
-	bool rx_held;     /* rx_chain was taken from the receive queue and waits for a frame */
-	struct vq_chain rx_chain; /* a receive buffer held across calls (rx_held) */
+	struct vnet_tap_caps caps; /* what the tap accepts: the offloads offered follow */
+	struct net_rx_held rx;
+	struct vq_chain rx_chain; /* a receive chain being taken */
+	uint64_t dropped[NET_DROPS]; /* frames dropped, by reason */
 	struct log_limit drops;
 	const char *id; /* the API's iface_id */
 	struct virtio_throttle rx_throttle, tx_throttle; /* rx_rate_limiter, tx_rate_limiter */
@@ -85,12 +123,130 @@ static void net_watch_tap(struct net_dev *net, bool on)
 		net->tap_watched = on;
 }
 
-/* Moves frames from the tap into receive buffers until one side runs out. dev->lock held. */
+static bool net_mrg_rxbuf(const struct virtio_dev *dev)
+{
+	return dev->driver_features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+}
+
+/* Counts a dropped frame and says why, rate-limited. */
+static void net_drop(struct net_dev *net, unsigned reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void net_drop(struct net_dev *net, unsigned reason, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	__atomic_fetch_add(&net->dropped[reason], 1, __ATOMIC_RELAXED);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_limited(&net->drops, "%s: %s", net->vdev.name, why);
+}
+
+/*
+ * Whether the held chains can take any frame: one chain without
+ * MRG_RXBUF (the driver sized it, as the spec asks, for the offloads it
+ * took), else room for the largest frame or as many chains as one frame
+ * may span.
+ */
+static bool net_rx_ready(const struct net_dev *net)
+{
+	const struct net_rx_held *rx = &net->rx;
+
+	if (!net_mrg_rxbuf(&net->vdev))
+		return rx->nr == 1;
+	return rx->room >= NET_HDR_SIZE + NET_FRAME_MAX || rx->nr == NET_RX_CHAINS_MAX;
+}
+
+/*
+ * Takes receive chains until a frame of any size fits: 1 then, 0 when the
+ * driver must add buffers first (a big frame waits in the tap rather than
+ * be cut), -EIO after a device error.
+ */
+static int net_rx_take(struct net_dev *net)
+{
+	struct virtio_dev *dev = &net->vdev;
+	struct virtqueue *vq = &dev->vqs[NET_RXQ];
+	struct vq_chain *c = &net->rx_chain;
+	struct net_rx_held *rx = &net->rx;
+
+	while (!net_rx_ready(net)) {
+		int got = vq_pop(vq, c);
+
+		if (got < 0) {
+			virtio_device_error(dev, "malformed descriptor chain on the receive queue");
+			return -EIO;
+		}
+		if (!got) {
+			if (vq_arm_notify(vq))
+				continue;
+			/* The driver has given all it has: no more will come before a frame goes. */
+			return rx->nr && rx->nr == vq->size;
+		}
+		if (!rx->nr && c->in_len < NET_HDR_SIZE) {
+			virtio_device_error(dev, "a %zu-byte receive buffer, smaller than the %zu-byte header",
+					    c->in_len, NET_HDR_SIZE);
+			return -EIO;
+		}
+		if (c->nr_in > NET_RX_IOV_MAX - rx->nr_iov) {
+			/* More buffers than one readv takes: the next frame goes into those held already. */
+			vq_unpop(vq);
+			return 1;
+		}
+		memcpy(rx->iov + rx->nr_iov, c->iov + c->nr_out, c->nr_in * sizeof(struct iovec));
+		rx->nr_iov += c->nr_in;
+		rx->head[rx->nr] = c->head;
+		rx->size[rx->nr] = c->in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)c->in_len;
+		rx->iov_end[rx->nr++] = rx->nr_iov;
+		rx->room += c->in_len;
+	}
+	return 1;
+}
+
+/* A frame of len bytes, header included, was read into the held chains: the ones it fills go to the driver. */
+static void net_rx_deliver(struct net_dev *net, size_t len)
+{
+	struct virtio_dev *dev = &net->vdev;
+	struct net_rx_held *rx = &net->rx;
+	uint32_t fill[NET_RX_CHAINS_MAX];
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	unsigned first_iov;
+	int n;
+
+	n = vnet_rx_plan(len, rx->size, rx->nr, net_mrg_rxbuf(dev) ? NET_RX_CHAINS_MAX : 1, fill);
+	if (n <= 0 || len < NET_HDR_SIZE) {
+		/* Only a tap breaking its own rules gets here: it wrote no more than the buffers hold. */
+		net_drop(net, NET_DROP_RX_TOO_BIG, "a %zu-byte frame from tap '%s' does not fit its buffers", len,
+			 net->tap);
+		return;
+	}
+	/* The tap leaves num_buffers alone. */
+	vnet_set_num_buffers(&hdr, (unsigned)n);
+	vq_iov_write(rx->iov, rx->iov_end[0], offsetof(struct virtio_net_hdr_v1, num_buffers), &hdr.num_buffers,
+		     sizeof(hdr.num_buffers));
+	for (int i = 0; i < n; i++) {
+		vq_push(&dev->vqs[NET_RXQ], rx->head[i], fill[i]);
+		rx->room -= rx->size[i];
+	}
+	/* The chains left over wait for the next frame, in ring order. */
+	first_iov = rx->iov_end[n - 1];
+	rx->nr -= (unsigned)n;
+	rx->nr_iov -= first_iov;
+	memmove(rx->head, rx->head + n, rx->nr * sizeof(rx->head[0]));
+	memmove(rx->size, rx->size + n, rx->nr * sizeof(rx->size[0]));
+	for (unsigned i = 0; i < rx->nr; i++)
+		rx->iov_end[i] = rx->iov_end[i + (unsigned)n] - first_iov;
+	memmove(rx->iov, rx->iov + first_iov, rx->nr_iov * sizeof(rx->iov[0]));
+}
+
+/*
+ * Moves frames from the tap into receive buffers until one side runs out
+ * or the turn's budget is spent, then interrupts the driver once.
+ * dev->lock held.
+ */
 static void net_rx(struct net_dev *net)
 {
 	struct virtio_dev *dev = &net->vdev;
 	struct virtqueue *vq = &dev->vqs[NET_RXQ];
-	const uint16_t one_buffer = htole16(1);
 	struct virtio_turn turn = { 0 };
 	bool pushed = false;
 
@@ -101,77 +257,74 @@ static void net_rx(struct net_dev *net)
 		return;
 	}
 	for (;;) {
-		struct vq_chain *c = &net->rx_chain;
 		ssize_t len;
+		int got;
 
 		/* A flooded tap or a busy guest must not keep the I/O thread from the other devices. */
 		if (virtio_turn_over(dev, NET_RXQ, &turn))
 			break;
-		if (!net->rx_held) {
-			int got = vq_pop(vq, c);
-
-			if (got < 0) {
-				virtio_device_error(dev, "malformed descriptor chain on the receive queue");
-				break;
-			}
-			if (!got) {
-				if (vq_arm_notify(vq))
-					continue;
-				/* Frames wait in the tap until the driver adds buffers and kicks queue 0. */
+		if ((got = net_rx_take(net)) <= 0) {
+			/* Frames wait in the tap until the driver adds buffers and kicks queue 0. */
+			if (!got)
 				net_watch_tap(net, false);
-				break;
-			}
-			if (c->in_len < NET_HDR_SIZE) {
-				virtio_device_error(dev, "a %zu-byte receive buffer, smaller than the %zu-byte header",
-						    c->in_len, NET_HDR_SIZE);
-				break;
-			}
-			net->rx_held = true;
+			break;
 		}
 		/* A frame's size is known once read: it goes while the limiter is not in debt, and is charged after. */
 		if (!virtio_throttle_allow(&net->rx_throttle, 1, 0)) {
 			net_watch_tap(net, false); /* frames wait in the tap; the limiter's timer calls us again */
 			break;
 		}
-		len = readv(net->tap_fd, c->iov + c->nr_out, (int)c->nr_in);
+		len = readv(net->tap_fd, net->rx.iov, (int)net->rx.nr_iov);
 		turn.chains++;
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < 0 && errno == EAGAIN) {
+			/* The ring still has room: the tap wakes us for the next frame. */
 			net_watch_tap(net, true);
 			break;
 		}
 		if (len < 0 && (errno == EFAULT || errno == EINVAL)) {
-			/* The tap drops a frame that does not fit; the buffer stays ours for the next one. */
-			log_limited(&net->drops, "%s: a frame larger than the %zu-byte receive buffer was dropped",
-				    dev->name, c->in_len);
+			/* The tap drops a frame that does not fit; the buffers stay ours for the next one. */
+			net_drop(net, NET_DROP_RX_TOO_BIG, "a frame larger than the %zu-byte receive buffers was dropped",
+				 net->rx.room);
 			continue;
 		}
 		if (len < 0) {
 			net_link_down(net, strerror(errno));
 			break;
 		}
-		/* The tap leaves num_buffers alone; without VIRTIO_NET_F_MRG_RXBUF it is always 1. */
-		vq_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &one_buffer, sizeof(one_buffer));
-		vq_push(vq, c->head, (uint32_t)len);
+		net_rx_deliver(net, (size_t)len);
 		virtio_throttle_charge(&net->rx_throttle, 1, (size_t)len > NET_HDR_SIZE ? (size_t)len - NET_HDR_SIZE : 0);
 		dev->bytes_to_guest += (uint64_t)len;
 		turn.bytes += (uint64_t)len;
-		net->rx_held = false;
 		pushed = true;
 	}
 	if (pushed)
 		virtio_queue_done(dev, NET_RXQ);
 }
 
-static void net_send(struct net_dev *net, const struct vq_chain *c)
+/* The frame goes with the checked copy of its header in front, its data straight from the guest's buffers. */
+static void net_send(struct net_dev *net, const struct virtio_net_hdr_v1 *hdr, const struct vq_chain *c)
 {
+	struct iovec iov[VQ_CHAIN_MAX + 1];
+	size_t skip = NET_HDR_SIZE;
+	unsigned n = 1;
 	ssize_t sent;
 
 	if (net->tap_failed)
 		return;
+	iov[0] = (struct iovec){ .iov_base = (void *)hdr, .iov_len = NET_HDR_SIZE };
+	for (unsigned i = 0; i < c->nr_out; i++) {
+		if (skip >= c->iov[i].iov_len) {
+			skip -= c->iov[i].iov_len;
+			continue;
+		}
+		iov[n++] = (struct iovec){ .iov_base = (uint8_t *)c->iov[i].iov_base + skip,
+					   .iov_len = c->iov[i].iov_len - skip };
+		skip = 0;
+	}
 	do
-		sent = writev(net->tap_fd, c->iov, (int)c->nr_out);
+		sent = writev(net->tap_fd, iov, (int)n);
 	while (sent < 0 && errno == EINTR);
 	if (sent >= 0) {
 		net->tap_down = false;
@@ -192,7 +345,7 @@ static void net_send(struct net_dev *net, const struct vq_chain *c)
 		net->tap_down = true;
 		return;
 	}
-	/* EAGAIN (queue full), EINVAL (a frame it refuses): dropped, as a switch would. */
+	/* EAGAIN (queue full), EINVAL (a frame it refuses): dropped, as a switch would; not the guest's fault. */
 	log_limited(&net->drops, "%s: a %zu-byte frame to tap '%s' was dropped: %s", net->vdev.name,
 		    c->out_len - NET_HDR_SIZE, net->tap, strerror(errno));
 }
@@ -201,17 +354,27 @@ static void net_send(struct net_dev *net, const struct vq_chain *c)
 static int net_tx(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
 {
 	struct net_dev *net = dev->priv;
+	struct virtio_net_hdr_v1 hdr;
+	enum vnet_tx_verdict v;
 
+	*written = 0;
 	if (chain->out_len < NET_HDR_SIZE) {
 		virtio_device_error(dev, "a frame of %zu bytes, smaller than the %zu-byte header", chain->out_len,
 				    NET_HDR_SIZE);
 		return -EIO;
 	}
+	/* Read once: the guest may rewrite its own copy while the host kernel reads the frame. */
+	vq_chain_read(chain, 0, &hdr, sizeof(hdr));
+	v = vnet_tx_check(&hdr, chain->out_len - NET_HDR_SIZE, dev->driver_features);
+	if (v != VNET_TX_OK) {
+		net_drop(net, v, "a %zu-byte frame with a bad header (%s) was dropped", chain->out_len - NET_HDR_SIZE,
+			 vnet_tx_verdict_name(v));
+		return 0;
+	}
 	/* Ethernet frames are what a limit counts, without the virtio header. */
 	if (!virtio_throttle_take(&net->tx_throttle, 1, chain->out_len - NET_HDR_SIZE))
 		return -EAGAIN;
-	net_send(net, chain);
-	*written = 0;
+	net_send(net, &hdr, chain);
 	return 0;
 }
 
@@ -220,8 +383,8 @@ static int net_tx_refuse(struct virtio_dev *dev, const struct vq_chain *chain, u
 {
 	struct net_dev *net = dev->priv;
 
-	log_limited(&net->drops, "%s: a %zu-byte frame, over the %u-byte limit, was dropped", dev->name,
-		    chain->out_len + chain->in_len, NET_FRAME_MAX);
+	net_drop(net, NET_DROP_TX_TOO_BIG, "a %zu-byte frame, over the %u-byte limit, was dropped",
+		 chain->out_len + chain->in_len, NET_FRAME_MAX);
 	*written = 0;
 	return 0;
 }
@@ -250,12 +413,58 @@ static void net_on_tap(void *ctx, uint32_t events)
 	pthread_mutex_unlock(&net->vdev.lock);
 }
 
+/* The tap hands over what the driver's features let it take: checksums left partial, TSO frames. */
+static int net_apply_offloads(struct net_dev *net)
+{
+	unsigned offloads = vnet_tap_offloads(net->vdev.driver_features);
+	int err = virtio_net_tap_offload(net->tap_fd, offloads);
+
+	if (err)
+		log_error("%s: tap '%s': TUNSETOFFLOAD %#x: %s", net->vdev.name, net->tap, offloads, strerror(-err));
+	else
+		log_debug("%s: features %#llx accepted, tap offloads %#x", net->vdev.name,
+			  (unsigned long long)net->vdev.driver_features, offloads);
+	return err;
+}
+
+/* FEATURES_OK: the offloads accepted must respect the spec's dependencies; the tap then follows them. */
+static int net_features_ok(struct virtio_dev *dev)
+{
+	struct net_dev *net = dev->priv;
+
+	if (vnet_check_features(dev->driver_features)) {
+		log_limited(&dev->error_log, "%s: features %#llx refused: an offload without the one it needs",
+			    dev->name, (unsigned long long)dev->driver_features);
+		return -EINVAL;
+	}
+	return net_apply_offloads(net);
+}
+
+/* Its drop counters, every reason always there, so that a client sees zeros rather than nothing. */
+static void net_stats(struct virtio_dev *dev, struct device_stats *row)
+{
+	struct net_dev *net = dev->priv;
+
+	row->nr_drops = 0;
+	for (unsigned r = VNET_TX_OK + 1; r < NET_DROPS; r++) {
+		struct device_drop *d = &row->drops[row->nr_drops++];
+
+		d->reason = r < VNET_TX_VERDICTS ? vnet_tx_verdict_name(r)
+			  : r == NET_DROP_TX_TOO_BIG ? "tx_too_big" : "rx_too_big";
+		d->count = __atomic_load_n(&net->dropped[r], __ATOMIC_RELAXED);
+	}
+}
+
 static void net_reset(struct virtio_dev *dev)
 {
 	struct net_dev *net = dev->priv;
 
-	/* A held receive buffer belongs to the old rings. */
-	net->rx_held = false;
+	/* Held receive buffers belong to the old rings. */
+	net->rx.nr = net->rx.nr_iov = 0;
+	net->rx.room = 0;
+	/* The next driver may take fewer offloads: frames the tap makes meanwhile must suit any. */
+	if (!net->tap_failed)
+		virtio_net_tap_offload(net->tap_fd, 0);
 }
 
 static void net_destroy(struct virtio_dev *dev)
@@ -274,16 +483,17 @@ static void net_destroy(struct virtio_dev *dev)
 
 /*
  * The MAC the guest read, which may be a random one of this process's, and
- * whether a receive buffer was held: its iovecs point into this process, so
- * it is taken again instead. Frames in the tap's queue or the host's network
- * are not the VM's: they are not saved.
+ * whether receive buffers were held: their iovecs point into this process,
+ * so they are taken again instead (they are all the receive queue's chains
+ * not handed back). Frames in the tap's queue or the host's network are not
+ * the VM's: they are not saved.
  */
 static void net_save(struct virtio_dev *dev, struct state_writer *w)
 {
 	struct net_dev *net = dev->priv;
 
 	state_put_bytes(w, net->config.mac, sizeof(net->config.mac));
-	state_put_bool(w, net->rx_held);
+	state_put_bool(w, net->rx.nr > 0);
 }
 
 static int net_restore(struct virtio_dev *dev, struct state_reader *r)
@@ -303,17 +513,26 @@ static int net_restore(struct virtio_dev *dev, struct state_reader *r)
 	if (held && (!vq->started || vq->last_avail == vq->used_idx))
 		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
 				     dev->name);
+	if (held && (uint16_t)(vq->last_avail - vq->used_idx) > vq->size)
+		return state_invalid(r, "rx_held", "%s: %u receive buffers held, more than the queue's %u", dev->name,
+				     (uint16_t)(vq->last_avail - vq->used_idx), vq->size);
+	/* The tap reopened has its offloads off: the negotiated ones come back. */
+	if ((dev->status & VIRTIO_CONFIG_S_FEATURES_OK) && net_apply_offloads(net))
+		return state_invalid(r, "driver_features", "%s: the tap refuses the offloads negotiated", dev->name);
 	memcpy(net->config.mac, mac, sizeof(mac));
-	/* The held chain goes back to the driver's side: the next frame takes it again. */
+	/* The held chains go back to the driver's side: the next frame takes them again. */
 	if (held)
-		vq_unpop(vq);
+		while (vq->last_avail != vq->used_idx)
+			vq_unpop(vq);
 	return 0;
 }
 
 static const struct virtio_dev_ops net_ops = {
 	.queue_notify = net_queue_notify,
 	.refuse = net_tx_refuse,
+	.features_ok = net_features_ok,
 	.reset = net_reset,
+	.stats = net_stats,
 	.destroy = net_destroy,
 	.save = net_save,
 	.restore = net_restore,
@@ -335,12 +554,28 @@ static int net_tap_error(const char *tap, int err, struct errmsg *e)
 	}
 }
 
+/* The offloads the tap accepts, each set with the ones it needs: TSO needs the checksum offload. */
+static unsigned net_probe_offloads(int fd)
+{
+	static const unsigned tries[] = { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, TUN_F_CSUM };
+
+	for (unsigned i = 0; i < sizeof(tries) / sizeof(tries[0]); i++)
+		if (!ioctl(fd, TUNSETOFFLOAD, tries[i]))
+			return tries[i];
+	return 0;
+}
+
 /*
- * Weak so that the virtio fuzz target (tests/fuzz/fuzz_virtio.c) can put one
- * end of a SOCK_SEQPACKET socketpair in place of a tap: kvmini itself links
- * this definition, nothing else does.
+ * Weak so that the unit tests and fuzz targets (tests/common/fake_host.c)
+ * can put one end of a SOCK_SEQPACKET socketpair in place of a tap: kvmini
+ * itself links this definition, nothing else does.
  */
-__attribute__((weak)) int virtio_net_open_tap(const char *tap, struct errmsg *e)
+__attribute__((weak)) int virtio_net_tap_offload(int fd, unsigned offloads)
+{
+	return ioctl(fd, TUNSETOFFLOAD, offloads) ? -errno : 0;
+}
+
+__attribute__((weak)) int virtio_net_open_tap(const char *tap, struct vnet_tap_caps *caps, struct errmsg *e)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	int hdr_size = NET_HDR_SIZE;
@@ -357,11 +592,14 @@ __attribute__((weak)) int virtio_net_open_tap(const char *tap, struct errmsg *e)
 		err = net_tap_error(tap, errno, e);
 	else if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size))
 		err = errmsg_set(e, errno, "tap '%s': TUNSETVNETHDRSZ: %s", tap, strerror(errno));
-	/* A persistent tap keeps offloads an earlier user enabled; the guest was offered none. */
-	else if (ioctl(fd, TUNSETOFFLOAD, 0))
+	else {
+		*caps = (struct vnet_tap_caps){ .vnet_hdr = true, .hdr_size_v1 = true,
+						.offloads = net_probe_offloads(fd) };
+		/* A persistent tap keeps offloads an earlier user enabled; the driver has taken none yet. */
+		if (!ioctl(fd, TUNSETOFFLOAD, 0))
+			return fd;
 		err = errmsg_set(e, errno, "tap '%s': TUNSETOFFLOAD: %s", tap, strerror(errno));
-	else
-		return fd;
+	}
 	close(fd);
 	return err;
 }
@@ -403,7 +641,7 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	net->id = cfg->id;
 	net->io = host->io;
 	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
-	net->tap_fd = virtio_net_open_tap(cfg->tap, e);
+	net->tap_fd = virtio_net_open_tap(cfg->tap, &net->caps, e);
 	if (net->tap_fd < 0) {
 		err = net->tap_fd;
 		free(net);
@@ -420,7 +658,7 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	snprintf(net->vdev.name, sizeof(net->vdev.name), "virtio-net%u", index);
 	net->vdev.nr_queues = NET_QUEUES;
 	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
-				    (cfg->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
+				    (cfg->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0) | vnet_offered_features(&net->caps);
 	net->config.mtu = htole16(cfg->mtu);
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
@@ -435,8 +673,8 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	}
 	net->tap_watched = true;
 	m = net->config.mac;
-	log_debug("%s: tap '%s', mac %02x:%02x:%02x:%02x:%02x:%02x", net->vdev.name, cfg->tap, m[0], m[1], m[2], m[3],
-		  m[4], m[5]);
+	log_debug("%s: tap '%s', mac %02x:%02x:%02x:%02x:%02x:%02x, offloads offered %#llx", net->vdev.name, cfg->tap,
+		  m[0], m[1], m[2], m[3], m[4], m[5], (unsigned long long)vnet_offered_features(&net->caps));
 	*dev = &net->vdev;
 	return 0;
 }

@@ -306,8 +306,13 @@ size_t vq_chain_read(const struct vq_chain *chain, size_t offset, void *dst, siz
 	return iov_copy(chain->iov, chain->nr_out, offset, dst, len, false);
 }
 
-size_t vq_chain_write(const struct vq_chain *chain, size_t offset, const void *src, size_t len)
+size_t vq_iov_write(const struct iovec *iov, unsigned n, size_t offset, const void *src, size_t len)
 {
 	/* The cast only lets one helper serve both directions: with to_iov, flat is only read. */
-	return iov_copy(chain->iov + chain->nr_out, chain->nr_in, offset, (uint8_t *)src, len, true);
+	return iov_copy(iov, n, offset, (uint8_t *)src, len, true);
+}
+
+size_t vq_chain_write(const struct vq_chain *chain, size_t offset, const void *src, size_t len)
+{
+	return vq_iov_write(chain->iov + chain->nr_out, chain->nr_in, offset, src, len);
 }

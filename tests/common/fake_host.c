@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <linux/if_tun.h>
 
 #include "console.h"
 #include "fake_host.h"
@@ -172,9 +173,21 @@ static const struct device_host_ops fake_host_ops = {
 
 int fake_host_tap_peer = -1;
 
-int virtio_net_open_tap(const char *tap, struct errmsg *e)
+unsigned fake_host_tap_offloads;
+
+int virtio_net_tap_offload(int fd, unsigned offloads)
+{
+	(void)fd;
+	fake_host_tap_offloads = offloads;
+	return 0;
+}
+
+int virtio_net_open_tap(const char *tap, struct vnet_tap_caps *caps, struct errmsg *e)
 {
 	int fds[2];
+
+	*caps = (struct vnet_tap_caps){ .vnet_hdr = true, .hdr_size_v1 = true,
+					.offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 };
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
 		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));

@@ -19,7 +19,7 @@
  *   find            the devices made with fake_host_add
  *   discard_ram     each range (refused as the VM refuses it), zeroed as
  *                   MADV_DONTNEED leaves it
- * and virtio-net's tap is a socketpair (fake_host_tap_peer).
+ * and virtio-net's tap is a socketpair (fake_host_tap_peer) taking every offload.
  * Devices come from the registered records by name, as devices_init makes
  * them, each with its part of f->cfg (device_config).
  */
@@ -97,6 +97,8 @@ struct fake_host {
  * test closed it).
  */
 extern int fake_host_tap_peer;
+/* What the device last set with TUNSETOFFLOAD; the fake tap claims TUN_F_CSUM, TSO4 and TSO6. */
+extern unsigned fake_host_tap_offloads;
 
 /* ram is the guest's memory (the caller keeps it); the machine has ACPI and cfg's transport once devices come. */
 int fake_host_init(struct fake_host *f, void *ram, uint64_t ram_size);

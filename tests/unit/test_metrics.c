@@ -100,6 +100,11 @@ static void test_vcpu_and_devices(void **state)
 	exits[0][KVM_EXIT_MMIO] = 8;
 	vm.mmio_reads = 3;
 	exits[1][KVM_EXIT_INTERNAL_ERROR] = 1;
+	/* Frames the guest sent that were refused count; one too big for the guest's buffers does not. */
+	vm.virtio[2].nr_drops = 3;
+	vm.virtio[2].drops[0] = (struct device_drop){ "bad_flags", 3 };
+	vm.virtio[2].drops[1] = (struct device_drop){ "tx_too_big", 1 };
+	vm.virtio[2].drops[2] = (struct device_drop){ "rx_too_big", 5 };
 	format(&vm);
 	assert_int_equal(value("vcpu", "exit_io_in"), 15);
 	assert_int_equal(value("vcpu", "exit_io_out"), 25);
@@ -111,6 +116,7 @@ static void test_vcpu_and_devices(void **state)
 	assert_int_equal(value("block", "read_bytes"), 5500);
 	assert_int_equal(value("net", "tx_bytes_count"), 70);
 	assert_int_equal(value("net", "rx_bytes_count"), 700);
+	assert_int_equal(value("net", "tx_malformed_frames"), 4);
 	assert_int_equal(value("entropy", "entropy_bytes"), 0);
 	assert_true(!strncmp(line, "{\"utc_timestamp_ms\":1", 21));
 	/* Well under the 4 KiB a pipe takes in one write (docs/metrics.md), with emit_id's room to spare. */
