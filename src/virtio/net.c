@@ -519,7 +519,8 @@ static int net_features_ok(struct virtio_dev *dev)
 	struct net_dev *net = dev->priv;
 
 	/* The spec: VIRTIO_NET_F_MQ needs VIRTIO_NET_F_CTRL_VQ. */
-	if ((dev->driver_features & (1ULL << VIRTIO_NET_F_MQ)) && !(dev->driver_features & (1ULL << VIRTIO_NET_F_CTRL_VQ))) {
+	if ((dev->driver_features & (1ULL << VIRTIO_NET_F_MQ)) &&
+	    !(dev->driver_features & (1ULL << VIRTIO_NET_F_CTRL_VQ))) {
 		log_limited(&dev->error_log, "%s: features %#llx refused: MQ without CTRL_VQ", dev->name,
 			    (unsigned long long)dev->driver_features);
 		return -EINVAL;
@@ -974,13 +975,15 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	char tap[64], mac[32] = "", opt[128];
 	const char *rx_text = NULL, *tx_text = NULL;
 	size_t rx_len = 0, tx_len = 0;
-	uint64_t mtu = 0;
+	uint64_t mtu = 0, queues = 1;
 	bool mac_set = false;
 	const struct json_field f[] = {
 		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
 		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
 		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
 		{ .name = "mtu", .type = JSON_UINT, .uint = &mtu, .min = NET_MTU_MIN, .max = NET_MTU_MAX },
+		/* kvmini's own, so GET /vm/config (and a snapshot's configuration) carries --net queues=. */
+		{ .name = "queues", .type = JSON_UINT, .uint = &queues, .min = 1, .max = NET_QUEUE_PAIRS_MAX },
 		{ .name = "rx_rate_limiter", .type = JSON_OBJECT, .object = &rx_text, .object_len = &rx_len },
 		{ .name = "tx_rate_limiter", .type = JSON_OBJECT, .object = &tx_text, .object_len = &tx_len },
 	};
@@ -998,8 +1001,12 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	    (err = rate_limiter_config_parse("tx_rate_limiter", tx_text, tx_len, &tx, e)) ||
 	    (err = net_config_parse(opt, n, e)))
 		return err;
+	/* A limiter's timer wakes the first pair only. */
+	if (queues > 1 && (rate_limiter_config_active(&rx) || rate_limiter_config_active(&tx)))
+		return errmsg_set(e, EINVAL, "rate limiters need 'queues' 1");
 	snprintf(n->id, sizeof(n->id), "%s", c->id);
 	n->mtu = (uint16_t)mtu;
+	n->queues = queues > 1 ? (uint8_t)queues : 0; /* as --net leaves it */
 	n->rx_rate_limiter = rx;
 	n->tx_rate_limiter = tx;
 	return 0;
@@ -1046,6 +1053,8 @@ static void ifaces_format(const void *config, struct json_out *j)
 		}
 		if (nets->nets[i].mtu)
 			json_put_uint(j, "mtu", nets->nets[i].mtu);
+		if (nets->nets[i].queues > 1)
+			json_put_uint(j, "queues", nets->nets[i].queues);
 		rate_limiter_config_format(j, "rx_rate_limiter", &nets->nets[i].rx_rate_limiter);
 		rate_limiter_config_format(j, "tx_rate_limiter", &nets->nets[i].tx_rate_limiter);
 		json_object_end(j);
@@ -1109,7 +1118,7 @@ static int net_api_patch(void *data, const struct api_config_change *c, struct e
 			continue;
 		/* A limiter's timer wakes the first pair only. */
 		if (net->nr_pairs > 1)
-			return errmsg_set(e, EINVAL, "network interface '%s': rate limiters need queues=1", c->id);
+			return errmsg_set(e, EINVAL, "network interface '%s': rate limiters need 'queues' 1", c->id);
 		pthread_mutex_lock(&dev->lock);
 		virtio_throttle_update(&net->rx_throttle, &p->rx);
 		virtio_throttle_update(&net->tx_throttle, &p->tx);
