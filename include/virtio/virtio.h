@@ -31,7 +31,8 @@ struct virtio_dev;
 struct state_reader;
 struct state_writer;
 
-#define VIRTIO_QUEUES_MAX 4
+/* virtio-net's 4 queue pairs and its control queue. */
+#define VIRTIO_QUEUES_MAX 9
 /* VIRTIO_MSI_NO_VECTOR */
 #define VIRTIO_NO_VECTOR 0xffff
 /* The `queue` argument of transport->interrupt for a configuration change. */

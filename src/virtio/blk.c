@@ -50,12 +50,13 @@
 /* Host I/O errors and impossible requests a drive may log before it goes quiet. */
 #define BLK_IO_ERROR_BURST 10
 /*
- * Queues with VIRTIO_BLK_F_MQ: one per vCPU, as many as the core carries.
+ * Queues with VIRTIO_BLK_F_MQ: one per vCPU, up to 4.
  * They share the drive's one engine: the one I/O thread serves them all, so
  * an engine each would only add rings and threads, and a shared one lets a
  * FLUSH on any queue cover the writes of all of them, as the guest means it.
  */
-#define BLK_QUEUES_MAX VIRTIO_QUEUES_MAX
+#define BLK_QUEUES_MAX 4
+static_assert(BLK_QUEUES_MAX <= VIRTIO_QUEUES_MAX, "the core carries blk's queues");
 /* Completions handed back per batch (one interrupt per queue per batch). */
 #define BLK_REAP_BATCH 32
 /* How long a reset, pause, file swap or teardown waits for the requests in flight. */

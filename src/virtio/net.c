@@ -40,7 +40,9 @@
 #include "virtio/virtio.h"
 #include "virtio/vnet_hdr.h"
 
+/* Queue pair p is queues 2p (receive) and 2p + 1 (transmit); the control queue follows the last pair. */
 enum { NET_RXQ, NET_TXQ, NET_QUEUES };
+static_assert(2 * NET_QUEUE_PAIRS_MAX + 1 <= VIRTIO_QUEUES_MAX, "the core carries every pair and the control queue");
 #define NET_HDR_SIZE sizeof(struct virtio_net_hdr_v1)
 /*
  * The largest frame either way: without VIRTIO_NET_F_MTU Linux allows an
@@ -83,18 +85,28 @@ struct net_rx_held {
 	struct iovec iov[NET_RX_IOV_MAX];
 };
 
+/* One receive and transmit queue pair and the tap queue (fd) it is joined to. */
+struct net_pair {
+	struct net_dev *net;
+	unsigned index;
+	int tap_fd;
+	bool tap_watched; /* the I/O thread waits for frames on tap_fd */
+	struct net_rx_held rx;
+	struct vq_chain rx_chain; /* a receive chain being taken */
+};
+
 struct net_dev {
 	struct virtio_dev vdev;
 	struct virtio_net_config config;
 	const char *tap; /* its name, for messages */
-	struct io_thread *io; /* where tap_fd is watched */
-	int tap_fd;
-	bool tap_watched; /* the I/O thread waits for frames on tap_fd */
-	bool tap_failed;  /* the tap went away: the link is down for good and tap_fd is off the I/O thread */
+	struct io_thread *io; /* where the tap fds are watched */
+	struct net_pair pairs[NET_QUEUE_PAIRS_MAX];
+	unsigned nr_pairs;     /* queues= */
+	unsigned active_pairs; /* the ones served: 1 until the driver sets more (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET) */
+	int tx_fd;             /* the tap fd of the transmit queue being served */
+	bool tap_failed;  /* the tap went away: the link is down for good and its fds are off the I/O thread */
 	bool tap_down;    /* the last write found the host interface down (EIO), said once with -v */
 	struct vnet_tap_caps caps; /* what the tap accepts: the offloads offered follow */
-	struct net_rx_held rx;
-	struct vq_chain rx_chain; /* a receive chain being taken */
 	uint64_t dropped[NET_DROPS]; /* frames dropped, by reason */
 	struct log_limit drops;
 	const char *id; /* the API's iface_id */
@@ -108,19 +120,21 @@ static void net_link_down(struct net_dev *net, const char *why)
 		return;
 	log_error("%s: tap '%s': %s; the link is down", net->vdev.name, net->tap, why);
 	net->tap_failed = true;
-	net->tap_watched = false;
-	event_loop_remove(&net->io->loop, net->tap_fd);
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
+		net->pairs[p].tap_watched = false;
+		event_loop_remove(&net->io->loop, net->pairs[p].tap_fd);
+	}
 	net->config.status = htole16(0);
 	virtio_config_changed(&net->vdev);
 }
 
 /* Whether the I/O thread should wake us for frames: not while the guest has no buffer to put them in. */
-static void net_watch_tap(struct net_dev *net, bool on)
+static void net_watch_tap(struct net_pair *pair, bool on)
 {
-	if (net->tap_failed || net->tap_watched == on)
+	if (pair->net->tap_failed || pair->tap_watched == on)
 		return;
-	if (!event_loop_set_events(&net->io->loop, net->tap_fd, on ? EPOLLIN : 0))
-		net->tap_watched = on;
+	if (!event_loop_set_events(&pair->net->io->loop, pair->tap_fd, on ? EPOLLIN : 0))
+		pair->tap_watched = on;
 }
 
 static bool net_mrg_rxbuf(const struct virtio_dev *dev)
@@ -148,11 +162,11 @@ static void net_drop(struct net_dev *net, unsigned reason, const char *fmt, ...)
  * took), else room for the largest frame or as many chains as one frame
  * may span.
  */
-static bool net_rx_ready(const struct net_dev *net)
+static bool net_rx_ready(const struct net_pair *pair)
 {
-	const struct net_rx_held *rx = &net->rx;
+	const struct net_rx_held *rx = &pair->rx;
 
-	if (!net_mrg_rxbuf(&net->vdev))
+	if (!net_mrg_rxbuf(&pair->net->vdev))
 		return rx->nr == 1;
 	return rx->room >= NET_HDR_SIZE + NET_FRAME_MAX || rx->nr == NET_RX_CHAINS_MAX;
 }
@@ -162,14 +176,14 @@ static bool net_rx_ready(const struct net_dev *net)
  * driver must add buffers first (a big frame waits in the tap rather than
  * be cut), -EIO after a device error.
  */
-static int net_rx_take(struct net_dev *net)
+static int net_rx_take(struct net_pair *pair)
 {
-	struct virtio_dev *dev = &net->vdev;
-	struct virtqueue *vq = &dev->vqs[NET_RXQ];
-	struct vq_chain *c = &net->rx_chain;
-	struct net_rx_held *rx = &net->rx;
+	struct virtio_dev *dev = &pair->net->vdev;
+	struct virtqueue *vq = &dev->vqs[2 * pair->index + NET_RXQ];
+	struct vq_chain *c = &pair->rx_chain;
+	struct net_rx_held *rx = &pair->rx;
 
-	while (!net_rx_ready(net)) {
+	while (!net_rx_ready(pair)) {
 		int got = vq_pop(vq, c);
 
 		if (got < 0) {
@@ -203,10 +217,11 @@ static int net_rx_take(struct net_dev *net)
 }
 
 /* A frame of len bytes, header included, was read into the held chains: the ones it fills go to the driver. */
-static void net_rx_deliver(struct net_dev *net, size_t len)
+static void net_rx_deliver(struct net_pair *pair, size_t len)
 {
+	struct net_dev *net = pair->net;
 	struct virtio_dev *dev = &net->vdev;
-	struct net_rx_held *rx = &net->rx;
+	struct net_rx_held *rx = &pair->rx;
 	uint32_t fill[NET_RX_CHAINS_MAX];
 	struct virtio_net_hdr_v1 hdr = { 0 };
 	unsigned first_iov;
@@ -224,7 +239,7 @@ static void net_rx_deliver(struct net_dev *net, size_t len)
 	vq_iov_write(rx->iov, rx->iov_end[0], offsetof(struct virtio_net_hdr_v1, num_buffers), &hdr.num_buffers,
 		     sizeof(hdr.num_buffers));
 	for (int i = 0; i < n; i++) {
-		vq_push(&dev->vqs[NET_RXQ], rx->head[i], fill[i]);
+		vq_push(&dev->vqs[2 * pair->index + NET_RXQ], rx->head[i], fill[i]);
 		rx->room -= rx->size[i];
 	}
 	/* The chains left over wait for the next frame, in ring order. */
@@ -243,17 +258,20 @@ static void net_rx_deliver(struct net_dev *net, size_t len)
  * or the turn's budget is spent, then interrupts the driver once.
  * dev->lock held.
  */
-static void net_rx(struct net_dev *net)
+static void net_rx(struct net_pair *pair)
 {
+	struct net_dev *net = pair->net;
 	struct virtio_dev *dev = &net->vdev;
-	struct virtqueue *vq = &dev->vqs[NET_RXQ];
+	unsigned q = 2 * pair->index + NET_RXQ;
+	struct virtqueue *vq = &dev->vqs[q];
 	struct virtio_turn turn = { 0 };
 	bool pushed = false;
 
 	if (net->tap_failed)
 		return;
-	if (!virtio_device_live(dev) || !vq->started) {
-		net_watch_tap(net, false); /* a kick on the receive queue after DRIVER_OK starts it again */
+	/* A pair the driver has not enabled: frames wait in its tap queue until VQ_PAIRS_SET takes it. */
+	if (!virtio_device_live(dev) || !vq->started || pair->index >= net->active_pairs) {
+		net_watch_tap(pair, false); /* a kick on the receive queue after DRIVER_OK starts it again */
 		return;
 	}
 	for (;;) {
@@ -261,46 +279,46 @@ static void net_rx(struct net_dev *net)
 		int got;
 
 		/* A flooded tap or a busy guest must not keep the I/O thread from the other devices. */
-		if (virtio_turn_over(dev, NET_RXQ, &turn))
+		if (virtio_turn_over(dev, q, &turn))
 			break;
-		if ((got = net_rx_take(net)) <= 0) {
-			/* Frames wait in the tap until the driver adds buffers and kicks queue 0. */
+		if ((got = net_rx_take(pair)) <= 0) {
+			/* Frames wait in the tap until the driver adds buffers and kicks the receive queue. */
 			if (!got)
-				net_watch_tap(net, false);
+				net_watch_tap(pair, false);
 			break;
 		}
 		/* A frame's size is known once read: it goes while the limiter is not in debt, and is charged after. */
 		if (!virtio_throttle_allow(&net->rx_throttle, 1, 0)) {
-			net_watch_tap(net, false); /* frames wait in the tap; the limiter's timer calls us again */
+			net_watch_tap(pair, false); /* frames wait in the tap; the limiter's timer calls us again */
 			break;
 		}
-		len = readv(net->tap_fd, net->rx.iov, (int)net->rx.nr_iov);
+		len = readv(pair->tap_fd, pair->rx.iov, (int)pair->rx.nr_iov);
 		turn.chains++;
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < 0 && errno == EAGAIN) {
 			/* The ring still has room: the tap wakes us for the next frame. */
-			net_watch_tap(net, true);
+			net_watch_tap(pair, true);
 			break;
 		}
 		if (len < 0 && (errno == EFAULT || errno == EINVAL)) {
 			/* The tap drops a frame that does not fit; the buffers stay ours for the next one. */
 			net_drop(net, NET_DROP_RX_TOO_BIG, "a frame larger than the %zu-byte receive buffers was dropped",
-				 net->rx.room);
+				 pair->rx.room);
 			continue;
 		}
 		if (len < 0) {
 			net_link_down(net, strerror(errno));
 			break;
 		}
-		net_rx_deliver(net, (size_t)len);
+		net_rx_deliver(pair, (size_t)len);
 		virtio_throttle_charge(&net->rx_throttle, 1, (size_t)len > NET_HDR_SIZE ? (size_t)len - NET_HDR_SIZE : 0);
 		dev->bytes_to_guest += (uint64_t)len;
 		turn.bytes += (uint64_t)len;
 		pushed = true;
 	}
 	if (pushed)
-		virtio_queue_done(dev, NET_RXQ);
+		virtio_queue_done(dev, q);
 }
 
 /* The frame goes with the checked copy of its header in front, its data straight from the guest's buffers. */
@@ -324,7 +342,7 @@ static void net_send(struct net_dev *net, const struct virtio_net_hdr_v1 *hdr, c
 		skip = 0;
 	}
 	do
-		sent = writev(net->tap_fd, iov, (int)n);
+		sent = writev(net->tx_fd, iov, (int)n);
 	while (sent < 0 && errno == EINTR);
 	if (sent >= 0) {
 		net->tap_down = false;
@@ -389,27 +407,92 @@ static int net_tx_refuse(struct virtio_dev *dev, const struct vq_chain *chain, u
 	return 0;
 }
 
+/* The pairs from `from` on were enabled: what their queues and tap queues hold is served now. */
+static void net_set_pairs(struct net_dev *net, unsigned pairs)
+{
+	unsigned from = net->active_pairs;
+
+	net->active_pairs = pairs;
+	for (unsigned p = from; p < pairs; p++) {
+		virtio_queue_kick(&net->vdev, 2 * p + NET_RXQ);
+		virtio_queue_kick(&net->vdev, 2 * p + NET_TXQ);
+	}
+	for (unsigned p = pairs; p < from; p++)
+		net_watch_tap(&net->pairs[p], false);
+}
+
+/*
+ * One control command: VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET with 1 to
+ * max_virtqueue_pairs pairs is the only one taken (the features offered ask
+ * for no other); anything else, or a command of the wrong size, gets
+ * VIRTIO_NET_ERR. Only a chain with no room for the answer is a device error.
+ */
+static int net_ctrl(struct virtio_dev *dev, const struct vq_chain *chain, uint32_t *written)
+{
+	struct net_dev *net = dev->priv;
+	struct __attribute__((packed)) {
+		uint8_t class, command;
+		uint16_t pairs; /* struct virtio_net_ctrl_mq */
+	} cmd = { 0 };
+	uint8_t ack = VIRTIO_NET_ERR;
+	unsigned pairs;
+
+	*written = 0;
+	if (!chain->in_len) {
+		virtio_device_error(dev, "a control command with no room for its answer");
+		return -EIO;
+	}
+	vq_chain_read(chain, 0, &cmd, sizeof(cmd));
+	pairs = le16toh(cmd.pairs);
+	if (chain->out_len == sizeof(cmd) && cmd.class == VIRTIO_NET_CTRL_MQ &&
+	    cmd.command == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && pairs >= 1 && pairs <= net->nr_pairs &&
+	    (dev->driver_features & (1ULL << VIRTIO_NET_F_MQ))) {
+		net_set_pairs(net, pairs);
+		ack = VIRTIO_NET_OK;
+	} else
+		/* An answer the spec provides for, not a broken driver: said only with -v. */
+		log_debug("%s: control command %u.%u (%zu bytes) refused", dev->name, cmd.class, cmd.command,
+			  chain->out_len);
+	*written = (uint32_t)vq_chain_write(chain, 0, &ack, sizeof(ack));
+	return 0;
+}
+
+/* The control queue's index: after the last pair with VIRTIO_NET_F_MQ, else after the first (the spec's). */
+static unsigned net_ctrl_queue(const struct net_dev *net)
+{
+	return net->vdev.driver_features & (1ULL << VIRTIO_NET_F_MQ) ? 2 * net->nr_pairs : 2;
+}
+
 static void net_queue_notify(struct virtio_dev *dev, unsigned q)
 {
 	struct net_dev *net = dev->priv;
 
-	/* Kicks while a rate limiter waits change nothing: its timer calls again. */
-	if (q == NET_RXQ && !virtio_throttle_waiting(&net->rx_throttle))
-		net_rx(net);
-	else if (q == NET_TXQ && !virtio_throttle_waiting(&net->tx_throttle))
+	if (net->nr_pairs > 1 && q == net_ctrl_queue(net)) {
+		virtio_queue_serve(dev, q, net_ctrl);
+		return;
+	}
+	/* A pair not enabled waits with what it holds; a kick while a rate limiter waits changes nothing. */
+	if (q / 2 >= net->active_pairs)
+		return;
+	if (q % 2 == NET_RXQ && !virtio_throttle_waiting(&net->rx_throttle))
+		net_rx(&net->pairs[q / 2]);
+	else if (q % 2 == NET_TXQ && !virtio_throttle_waiting(&net->tx_throttle)) {
+		net->tx_fd = net->pairs[q / 2].tap_fd;
 		virtio_queue_serve(dev, q, net_tx);
+	}
 }
 
-/* The tap has frames (or failed). I/O thread. */
+/* A tap queue has frames (or failed). I/O thread. */
 static void net_on_tap(void *ctx, uint32_t events)
 {
-	struct net_dev *net = ctx;
+	struct net_pair *pair = ctx;
+	struct net_dev *net = pair->net;
 
 	pthread_mutex_lock(&net->vdev.lock);
 	if (events & (EPOLLERR | EPOLLHUP))
 		net_link_down(net, "the interface is gone");
 	else if (!virtio_throttle_waiting(&net->rx_throttle))
-		net_rx(net);
+		net_rx(pair);
 	pthread_mutex_unlock(&net->vdev.lock);
 }
 
@@ -417,7 +500,10 @@ static void net_on_tap(void *ctx, uint32_t events)
 static int net_apply_offloads(struct net_dev *net)
 {
 	unsigned offloads = vnet_tap_offloads(net->vdev.driver_features);
-	int err = virtio_net_tap_offload(net->tap_fd, offloads);
+	int err = 0;
+
+	for (unsigned p = 0; p < net->nr_pairs && !err; p++)
+		err = virtio_net_tap_offload(net->pairs[p].tap_fd, offloads);
 
 	if (err)
 		log_error("%s: tap '%s': TUNSETOFFLOAD %#x: %s", net->vdev.name, net->tap, offloads, strerror(-err));
@@ -432,6 +518,13 @@ static int net_features_ok(struct virtio_dev *dev)
 {
 	struct net_dev *net = dev->priv;
 
+	/* The spec: VIRTIO_NET_F_MQ needs VIRTIO_NET_F_CTRL_VQ. */
+	if ((dev->driver_features & (1ULL << VIRTIO_NET_F_MQ)) &&
+	    !(dev->driver_features & (1ULL << VIRTIO_NET_F_CTRL_VQ))) {
+		log_limited(&dev->error_log, "%s: features %#llx refused: MQ without CTRL_VQ", dev->name,
+			    (unsigned long long)dev->driver_features);
+		return -EINVAL;
+	}
 	if (vnet_check_features(dev->driver_features)) {
 		log_limited(&dev->error_log, "%s: features %#llx refused: an offload without the one it needs",
 			    dev->name, (unsigned long long)dev->driver_features);
@@ -459,12 +552,27 @@ static void net_reset(struct virtio_dev *dev)
 {
 	struct net_dev *net = dev->priv;
 
-	/* Held receive buffers belong to the old rings. */
-	net->rx.nr = net->rx.nr_iov = 0;
-	net->rx.room = 0;
-	/* The next driver may take fewer offloads: frames the tap makes meanwhile must suit any. */
-	if (!net->tap_failed)
-		virtio_net_tap_offload(net->tap_fd, 0);
+	net->active_pairs = 1; /* the spec: until the driver sets more */
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
+		struct net_pair *pair = &net->pairs[p];
+
+		/* Held receive buffers belong to the old rings. */
+		pair->rx.nr = pair->rx.nr_iov = 0;
+		pair->rx.room = 0;
+		/* The next driver may take fewer offloads: frames the tap makes meanwhile must suit any. */
+		if (!net->tap_failed)
+			virtio_net_tap_offload(pair->tap_fd, 0);
+	}
+}
+
+/* Still open, so no other source can have their numbers: removing one is safe even if it was never added. */
+static void net_close_taps(struct net_dev *net)
+{
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
+		event_loop_remove(&net->io->loop, net->pairs[p].tap_fd);
+		close(net->pairs[p].tap_fd);
+	}
+	net->nr_pairs = 0;
 }
 
 static void net_destroy(struct virtio_dev *dev)
@@ -473,11 +581,7 @@ static void net_destroy(struct virtio_dev *dev)
 
 	virtio_throttle_close(&net->rx_throttle);
 	virtio_throttle_close(&net->tx_throttle);
-	/* Still open, so no other source can have its number: removing it is safe even if it was never added. */
-	if (net->tap_fd >= 0) {
-		event_loop_remove(&net->io->loop, net->tap_fd);
-		close(net->tap_fd);
-	}
+	net_close_taps(net);
 	free(net);
 }
 
@@ -485,7 +589,9 @@ static void net_destroy(struct virtio_dev *dev)
  * The MAC the guest read, which may be a random one of this process's, and
  * whether receive buffers were held: their iovecs point into this process,
  * so they are taken again instead (they are all the receive queue's chains
- * not handed back). Frames in the tap's queue or the host's network are not
+ * not handed back). With queues= over 1 (the restoring VM's configuration
+ * opens as many tap queues), the pairs enabled and each further pair's held
+ * flag follow. Frames in the tap's queues or the host's network are not
  * the VM's: they are not saved.
  */
 static void net_save(struct virtio_dev *dev, struct state_writer *w)
@@ -493,37 +599,63 @@ static void net_save(struct virtio_dev *dev, struct state_writer *w)
 	struct net_dev *net = dev->priv;
 
 	state_put_bytes(w, net->config.mac, sizeof(net->config.mac));
-	state_put_bool(w, net->rx.nr > 0);
+	state_put_bool(w, net->pairs[0].rx.nr > 0);
+	if (net->nr_pairs == 1)
+		return;
+	state_put_u16(w, (uint16_t)net->active_pairs);
+	for (unsigned p = 1; p < net->nr_pairs; p++)
+		state_put_bool(w, net->pairs[p].rx.nr > 0);
+}
+
+static int net_check_held(struct virtio_dev *dev, const struct virtqueue *vq, struct state_reader *r)
+{
+	if (!vq->started || vq->last_avail == vq->used_idx)
+		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
+				     dev->name);
+	if ((uint16_t)(vq->last_avail - vq->used_idx) > vq->size)
+		return state_invalid(r, "rx_held", "%s: %u receive buffers held, more than the queue's %u", dev->name,
+				     (uint16_t)(vq->last_avail - vq->used_idx), vq->size);
+	return 0;
 }
 
 static int net_restore(struct virtio_dev *dev, struct state_reader *r)
 {
 	struct net_dev *net = dev->priv;
-	struct virtqueue *vq = &dev->vqs[NET_RXQ];
 	uint8_t mac[sizeof(net->config.mac)];
-	bool held;
+	bool held[NET_QUEUE_PAIRS_MAX];
+	unsigned active = 1;
+	int err;
 
 	state_get_bytes(r, "mac", mac, sizeof(mac));
-	held = state_get_bool(r, "rx_held");
+	held[0] = state_get_bool(r, "rx_held");
+	if (net->nr_pairs > 1)
+		active = state_get_u16(r, "active_pairs");
+	for (unsigned p = 1; p < net->nr_pairs; p++)
+		held[p] = state_get_bool(r, "rx_held");
 	if (!state_ok(r))
 		return r->err;
 	if (mac[0] & 1)
 		return state_invalid(r, "mac", "%s: %02x:%02x:%02x:%02x:%02x:%02x is a multicast address", dev->name,
 				     mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	if (held && (!vq->started || vq->last_avail == vq->used_idx))
-		return state_invalid(r, "rx_held", "%s: a receive buffer held, but none is taken from the queue",
-				     dev->name);
-	if (held && (uint16_t)(vq->last_avail - vq->used_idx) > vq->size)
-		return state_invalid(r, "rx_held", "%s: %u receive buffers held, more than the queue's %u", dev->name,
-				     (uint16_t)(vq->last_avail - vq->used_idx), vq->size);
+	if (active < 1 || active > net->nr_pairs)
+		return state_invalid(r, "active_pairs", "%s: %u pairs enabled, the device has %u", dev->name, active,
+				     net->nr_pairs);
+	for (unsigned p = 0; p < net->nr_pairs; p++)
+		if (held[p] && (err = net_check_held(dev, &dev->vqs[2 * p + NET_RXQ], r)))
+			return err;
 	/* The tap reopened has its offloads off: the negotiated ones come back. */
 	if ((dev->status & VIRTIO_CONFIG_S_FEATURES_OK) && net_apply_offloads(net))
 		return state_invalid(r, "driver_features", "%s: the tap refuses the offloads negotiated", dev->name);
 	memcpy(net->config.mac, mac, sizeof(mac));
+	net->active_pairs = active;
 	/* The held chains go back to the driver's side: the next frame takes them again. */
-	if (held)
-		while (vq->last_avail != vq->used_idx)
-			vq_unpop(vq);
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
+		struct virtqueue *vq = &dev->vqs[2 * p + NET_RXQ];
+
+		if (held[p])
+			while (vq->last_avail != vq->used_idx)
+				vq_unpop(vq);
+	}
 	return 0;
 }
 
@@ -539,8 +671,11 @@ static const struct virtio_dev_ops net_ops = {
 };
 
 /* The error a user can act on when the tap cannot be had. */
-static int net_tap_error(const char *tap, int err, struct errmsg *e)
+static int net_tap_error(const char *tap, bool multi_queue, int err, struct errmsg *e)
 {
+	if (multi_queue && err == EINVAL)
+		return errmsg_set(e, err, "tap '%s': %s (queues= needs a multi-queue tap: ip tuntap add %s mode tap "
+				  "multi_queue)", tap, strerror(err), tap);
 	switch (err) {
 	case EPERM:
 		return errmsg_set(e, err, "tap '%s': %s (create it for this user first: ip tuntap add %s mode tap user "
@@ -575,9 +710,10 @@ __attribute__((weak)) int virtio_net_tap_offload(int fd, unsigned offloads)
 	return ioctl(fd, TUNSETOFFLOAD, offloads) ? -errno : 0;
 }
 
-__attribute__((weak)) int virtio_net_open_tap(const char *tap, struct vnet_tap_caps *caps, struct errmsg *e)
+__attribute__((weak)) int virtio_net_open_tap(const char *tap, bool multi_queue, struct vnet_tap_caps *caps,
+					      struct errmsg *e)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi_queue ? IFF_MULTI_QUEUE : 0) };
 	int hdr_size = NET_HDR_SIZE;
 	int fd, err;
 
@@ -589,7 +725,7 @@ __attribute__((weak)) int virtio_net_open_tap(const char *tap, struct vnet_tap_c
 	}
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
 	if (ioctl(fd, TUNSETIFF, &ifr))
-		err = net_tap_error(tap, errno, e);
+		err = net_tap_error(tap, multi_queue, errno, e);
 	else if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size))
 		err = errmsg_set(e, errno, "tap '%s': TUNSETVNETHDRSZ: %s", tap, strerror(errno));
 	else {
@@ -641,11 +777,19 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	net->id = cfg->id;
 	net->io = host->io;
 	net->drops = (struct log_limit)LOG_LIMIT("virtio-net dropped frames", NET_DROP_BURST);
-	net->tap_fd = virtio_net_open_tap(cfg->tap, &net->caps, e);
-	if (net->tap_fd < 0) {
-		err = net->tap_fd;
-		free(net);
-		return err;
+	net->active_pairs = 1;
+	/* One tap queue per pair; a single-queue device opens the tap as it always did. */
+	for (unsigned p = 0; p < (cfg->queues > 1 ? cfg->queues : 1u); p++) {
+		struct net_pair *pair = &net->pairs[p];
+
+		*pair = (struct net_pair){ .net = net, .index = p };
+		if ((pair->tap_fd = virtio_net_open_tap(cfg->tap, cfg->queues > 1, &net->caps, e)) < 0) {
+			err = pair->tap_fd;
+			net_close_taps(net);
+			free(net);
+			return err;
+		}
+		net->nr_pairs++;
 	}
 	if (cfg->mac_set)
 		memcpy(net->config.mac, cfg->mac, sizeof(net->config.mac));
@@ -659,22 +803,30 @@ static int net_create(const struct device_host *host, const void *config, unsign
 	net->vdev.nr_queues = NET_QUEUES;
 	net->vdev.device_features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
 				    (cfg->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0) | vnet_offered_features(&net->caps);
+	if (net->nr_pairs > 1) {
+		net->vdev.nr_queues = 2 * net->nr_pairs + 1; /* and the control queue */
+		net->vdev.device_features |= (1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ);
+		net->config.max_virtqueue_pairs = htole16((uint16_t)net->nr_pairs);
+	}
 	net->config.mtu = htole16(cfg->mtu);
 	net->vdev.config = (uint8_t *)&net->config;
 	net->vdev.config_size = sizeof(net->config);
 	net->vdev.request_max = NET_HDR_SIZE + NET_FRAME_MAX;
 	virtio_throttle_init(&net->rx_throttle, &net->vdev, NET_RXQ, &cfg->rx_rate_limiter);
 	virtio_throttle_init(&net->tx_throttle, &net->vdev, NET_TXQ, &cfg->tx_rate_limiter);
-	if ((err = io_thread_add(host->io, net->tap_fd, EPOLLIN, net_on_tap, net))) {
-		errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
-		close(net->tap_fd);
-		free(net);
-		return err;
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
+		if ((err = io_thread_add(host->io, net->pairs[p].tap_fd, EPOLLIN, net_on_tap, &net->pairs[p]))) {
+			errmsg_set(e, -err, "%s: cannot watch tap '%s': %s", net->vdev.name, cfg->tap, strerror(-err));
+			net_close_taps(net);
+			free(net);
+			return err;
+		}
+		net->pairs[p].tap_watched = true;
 	}
-	net->tap_watched = true;
 	m = net->config.mac;
-	log_debug("%s: tap '%s', mac %02x:%02x:%02x:%02x:%02x:%02x, offloads offered %#llx", net->vdev.name, cfg->tap,
-		  m[0], m[1], m[2], m[3], m[4], m[5], (unsigned long long)vnet_offered_features(&net->caps));
+	log_debug("%s: tap '%s', mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pairs, offloads offered %#llx",
+		  net->vdev.name, cfg->tap, m[0], m[1], m[2], m[3], m[4], m[5], net->nr_pairs,
+		  (unsigned long long)vnet_offered_features(&net->caps));
 	*dev = &net->vdev;
 	return 0;
 }
@@ -716,8 +868,8 @@ static int parse_mac(const struct kv_item *it, uint8_t mac[6], struct errmsg *e)
 	return 0;
 }
 
-enum { NET_TAP, NET_MAC, NET_KEYS };
-static const char *const net_keys[NET_KEYS] = { "tap", "mac" };
+enum { NET_TAP, NET_MAC, NET_QUEUES_KEY, NET_KEYS };
+static const char *const net_keys[NET_KEYS] = { "tap", "mac", "queues" };
 
 static int parse_net(const char *arg, struct net_config *n, struct errmsg *e)
 {
@@ -737,6 +889,12 @@ static int parse_net(const char *arg, struct net_config *n, struct errmsg *e)
 		case NET_MAC:
 			err = parse_mac(&it, n->mac, e);
 			n->mac_set = true;
+			break;
+		case NET_QUEUES_KEY:
+			if (it.value_len != 1 || it.value[0] < '1' || it.value[0] > '0' + NET_QUEUE_PAIRS_MAX)
+				return errmsg_set(e, EINVAL, "queues '%.*s': 1 to %d", (int)it.value_len, it.value,
+						  NET_QUEUE_PAIRS_MAX);
+			n->queues = (uint8_t)(it.value[0] - '0');
 			break;
 		}
 	}
@@ -795,8 +953,9 @@ static int add_net(void *net_configs, const char *arg, struct errmsg *e)
 }
 
 static const struct option_spec net_options[] = {
-	{ "net", 0, "tap=NAME[,mac=52:54:00:12:34:56]",
-	  "a virtio-net interface on host tap NAME; repeatable, up to " OPTION_TEXT(NET_MAX_INTERFACES), add_net, 0 },
+	{ "net", 0, "tap=NAME[,mac=52:54:00:12:34:56][,queues=N]",
+	  "a virtio-net interface on host tap NAME, with N queue pairs (1-" OPTION_TEXT(NET_QUEUE_PAIRS_MAX)
+	  ", a multi-queue tap for more than 1); repeatable, up to " OPTION_TEXT(NET_MAX_INTERFACES), add_net, 0 },
 	{ .name = NULL },
 };
 
@@ -816,13 +975,15 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	char tap[64], mac[32] = "", opt[128];
 	const char *rx_text = NULL, *tx_text = NULL;
 	size_t rx_len = 0, tx_len = 0;
-	uint64_t mtu = 0;
+	uint64_t mtu = 0, queues = 1;
 	bool mac_set = false;
 	const struct json_field f[] = {
 		{ .name = "iface_id", .type = JSON_STRING, .required = true, .str = c->id, .str_cap = sizeof(c->id) },
 		{ .name = "host_dev_name", .type = JSON_STRING, .required = true, .str = tap, .str_cap = sizeof(tap) },
 		{ .name = "guest_mac", .type = JSON_STRING, .present = &mac_set, .str = mac, .str_cap = sizeof(mac) },
 		{ .name = "mtu", .type = JSON_UINT, .uint = &mtu, .min = NET_MTU_MIN, .max = NET_MTU_MAX },
+		/* kvmini's own, so GET /vm/config (and a snapshot's configuration) carries --net queues=. */
+		{ .name = "queues", .type = JSON_UINT, .uint = &queues, .min = 1, .max = NET_QUEUE_PAIRS_MAX },
 		{ .name = "rx_rate_limiter", .type = JSON_OBJECT, .object = &rx_text, .object_len = &rx_len },
 		{ .name = "tx_rate_limiter", .type = JSON_OBJECT, .object = &tx_text, .object_len = &tx_len },
 	};
@@ -840,8 +1001,12 @@ static int iface_parse(const char *json, size_t len, struct api_config_change *c
 	    (err = rate_limiter_config_parse("tx_rate_limiter", tx_text, tx_len, &tx, e)) ||
 	    (err = net_config_parse(opt, n, e)))
 		return err;
+	/* A limiter's timer wakes the first pair only. */
+	if (queues > 1 && (rate_limiter_config_active(&rx) || rate_limiter_config_active(&tx)))
+		return errmsg_set(e, EINVAL, "rate limiters need 'queues' 1");
 	snprintf(n->id, sizeof(n->id), "%s", c->id);
 	n->mtu = (uint16_t)mtu;
+	n->queues = queues > 1 ? (uint8_t)queues : 0; /* as --net leaves it */
 	n->rx_rate_limiter = rx;
 	n->tx_rate_limiter = tx;
 	return 0;
@@ -888,6 +1053,8 @@ static void ifaces_format(const void *config, struct json_out *j)
 		}
 		if (nets->nets[i].mtu)
 			json_put_uint(j, "mtu", nets->nets[i].mtu);
+		if (nets->nets[i].queues > 1)
+			json_put_uint(j, "queues", nets->nets[i].queues);
 		rate_limiter_config_format(j, "rx_rate_limiter", &nets->nets[i].rx_rate_limiter);
 		rate_limiter_config_format(j, "tx_rate_limiter", &nets->nets[i].tx_rate_limiter);
 		json_object_end(j);
@@ -949,6 +1116,9 @@ static int net_api_patch(void *data, const struct api_config_change *c, struct e
 
 		if (strcmp(net->id, c->id))
 			continue;
+		/* A limiter's timer wakes the first pair only. */
+		if (net->nr_pairs > 1)
+			return errmsg_set(e, EINVAL, "network interface '%s': rate limiters need 'queues' 1", c->id);
 		pthread_mutex_lock(&dev->lock);
 		virtio_throttle_update(&net->rx_throttle, &p->rx);
 		virtio_throttle_update(&net->tx_throttle, &p->tx);

@@ -182,7 +182,10 @@ int virtio_net_tap_offload(int fd, unsigned offloads)
 	return 0;
 }
 
-int virtio_net_open_tap(const char *tap, struct vnet_tap_caps *caps, struct errmsg *e)
+int fake_host_tap_peers[NET_QUEUE_PAIRS_MAX];
+unsigned fake_host_tap_opened;
+
+int virtio_net_open_tap(const char *tap, bool multi_queue, struct vnet_tap_caps *caps, struct errmsg *e)
 {
 	int fds[2];
 
@@ -192,6 +195,8 @@ int virtio_net_open_tap(const char *tap, struct vnet_tap_caps *caps, struct errm
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds))
 		return errmsg_set(e, errno, "tap '%s': socketpair: %s", tap, strerror(errno));
 	fake_host_tap_peer = fds[1];
+	if (multi_queue && fake_host_tap_opened < NET_QUEUE_PAIRS_MAX)
+		fake_host_tap_peers[fake_host_tap_opened++] = fds[1];
 	return fds[0];
 }
 

@@ -97,6 +97,9 @@ struct fake_host {
  * test closed it).
  */
 extern int fake_host_tap_peer;
+/* With queues= over 1: each tap queue's peer, in the order opened (the test zeroes the count first). */
+extern int fake_host_tap_peers[];
+extern unsigned fake_host_tap_opened;
 /* What the device last set with TUNSETOFFLOAD; the fake tap claims TUN_F_CSUM, TSO4 and TSO6. */
 extern unsigned fake_host_tap_offloads;
 

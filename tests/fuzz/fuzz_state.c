@@ -217,6 +217,9 @@ static void mmio_write(uint64_t addr, uint32_t v)
 	io_bus_access(&f.mmio, addr, (uint8_t *)&v, 4, true);
 }
 
+/* Ring pages set aside per window: the most queues a device above has, so every ring lies in ram. */
+#define WINDOW_QUEUES 3
+
 /* Every queue of the device in window w set up (size 8, rings in their own page each) and running. */
 static void mmio_driver_setup(unsigned w, unsigned nr_queues)
 {
@@ -228,7 +231,7 @@ static void mmio_driver_setup(unsigned w, unsigned nr_queues)
 	mmio_write(m + VIRTIO_MMIO_DRIVER_FEATURES, 1);
 	mmio_write(m + VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	for (unsigned q = 0; q < nr_queues; q++) {
-		uint32_t ring = 0x1000 * (1 + 3 * (VIRTIO_QUEUES_MAX * w + q));
+		uint32_t ring = 0x1000 * (1 + 3 * (WINDOW_QUEUES * w + q));
 
 		mmio_write(m + VIRTIO_MMIO_QUEUE_SEL, q);
 		mmio_write(m + VIRTIO_MMIO_QUEUE_NUM, 8);

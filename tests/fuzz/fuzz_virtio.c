@@ -65,8 +65,8 @@ static const char *const device_names[] = { "virtio-blk", "virtio-net", "virtio-
 
 /*
  * The input: a selector byte (bits 0-1 the device, bit 2 MMIO rather than
- * PCI, bit 3 a read-only disk or a balloon without statistics, bits 4-5 virtio-fs (01),
- * virtio-balloon (10) or virtio-vsock (11) instead, bits 6-7 a rate limiter on blk, net's two
+ * PCI, bit 3 a read-only disk, a 4-pair net or a balloon without statistics, bits 4-5 virtio-fs (01),
+ * virtio-balloon (10) or virtio-vsock (11) instead, bits 6-7 a rate limiter on blk, net's first pair's two
  * queues and rng: one of `limiters`), then ops, each an op byte (modulo OP_COUNT),
  * a size byte (1 << (byte & 3) bytes) and its arguments, little-endian:
  *   REG_WRITE offset:2 value:size    REG_READ offset:2    (in the BAR or window)
@@ -408,6 +408,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	net_config_of(&f.cfg)->nets[0].tx_rate_limiter = limiters[selector >> 6];
 	rng_config_of(&f.cfg)->rate_limiter = limiters[selector >> 6];
 	net_config_of(&f.cfg)->nr = kind == DEV_NET;
+	/* Bit 3 also makes the interface multiqueue: 4 pairs and the control queue; host frames reach the last pair. */
+	net_config_of(&f.cfg)->nets[0].queues = selector & 8 ? 4 : 0;
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "fuzz0");
 	vcon_config_of(&f.cfg)->enabled = kind == DEV_CONSOLE;
 	rng_config_of(&f.cfg)->enabled = kind == DEV_RNG;

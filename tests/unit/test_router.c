@@ -553,6 +553,17 @@ static void test_network_interfaces(void **state)
 	assert_int_equal(net_config_of(&fake.cfg)->nets[1].mtu, 1500);
 	assert_false(rate_limiter_config_active(&net_config_of(&fake.cfg)->nets[1].rx_rate_limiter));
 	assert_int_equal(net_config_of(&fake.cfg)->nets[1].tx_rate_limiter.bandwidth.refill_time_ms, 10);
+	/* kvmini's queues: 1 to 4, and over 1 without a rate limiter (its timer wakes one pair). */
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"queues\": 5}");
+	expect_fault(400, "'queues' must be an integer from 1 to 4");
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"queues\": 2, "
+						      "\"tx_rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 10}}}");
+	expect_fault(400, "rate limiters need 'queues' 1");
+	request(HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", \"host_dev_name\": \"tap1\", \"queues\": 2}");
+	expect_no_content();
+	assert_int_equal(net_config_of(&fake.cfg)->nets[1].queues, 2);
+	request(HTTP_GET, "/vm/config", NULL);
+	assert_non_null(strstr(out, "\"host_dev_name\":\"tap1\",\"queues\":2"));
 
 	request(HTTP_PUT, "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap0\"}");
 	expect_fault(400, "eth0");

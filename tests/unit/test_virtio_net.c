@@ -39,7 +39,7 @@
 #define DESC_GPA(q) (0x1000u + (q) * 0x4000u)
 #define AVAIL_GPA(q) (DESC_GPA(q) + 0x1000u)
 #define USED_GPA(q) (DESC_GPA(q) + 0x2000u)
-#define DATA_GPA 0x10000u
+#define DATA_GPA 0x30000u /* after the rings of 2 * 4 + 1 queues */
 #define HDR sizeof(struct virtio_net_hdr_v1)
 #define BIT(f) (1ULL << (f))
 /* Every offload the fake tap allows, and merged receive buffers. */
@@ -52,13 +52,15 @@ static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct fake_host f;
 static struct virtio_dev *dev;
 
-/* The machine: virtio-mmio and one virtio-net interface on the fake tap, over ram as it is. */
-static int make_vm(void)
+/* The machine: virtio-mmio and one virtio-net interface on the fake tap with `queues` pairs, over ram as it is. */
+static int make_vm_queues(unsigned queues)
 {
 	memset(&f.cfg, 0, sizeof(f.cfg));
 	if (fake_host_init(&f, ram, sizeof(ram)))
 		return -1;
 	f.cfg.transport = VIRTIO_TRANSPORT_MMIO;
+	fake_host_tap_opened = 0;
+	net_config_of(&f.cfg)->nets[0].queues = (uint8_t)queues;
 	net_config_of(&f.cfg)->nr = 1;
 	snprintf(net_config_of(&f.cfg)->nets[0].tap, sizeof(net_config_of(&f.cfg)->nets[0].tap), "tap0");
 	snprintf(net_config_of(&f.cfg)->nets[0].id, sizeof(net_config_of(&f.cfg)->nets[0].id), "eth0");
@@ -66,6 +68,11 @@ static int make_vm(void)
 		return -1;
 	dev = virtio_kind_device(fake_host_last(&f), 0);
 	return dev ? 0 : -1;
+}
+
+static int make_vm(void)
+{
+	return make_vm_queues(1);
 }
 
 static int setup(void **state)
@@ -91,14 +98,14 @@ static void set_status(uint8_t status)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-/* The driver's set-up, from a reset: both queues, the features given; whether FEATURES_OK held. */
+/* The driver's set-up, from a reset: every queue, the features given; whether FEATURES_OK held. */
 static bool start_net(uint64_t features)
 {
 	const uint8_t base = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 
 	set_status(0);
 	memset(ram, 0, DATA_GPA);
-	for (unsigned q = NET_RXQ; q <= NET_TXQ; q++)
+	for (unsigned q = 0; q < dev->nr_queues; q++)
 		dev->vqs[q] = (struct virtqueue){ .size = QSIZE, .desc_gpa = DESC_GPA(q), .avail_gpa = AVAIL_GPA(q),
 						  .used_gpa = USED_GPA(q), .enabled = true,
 						  .msix_vector = 0xffff };
@@ -185,16 +192,22 @@ static struct virtio_net_hdr_v1 hdr(uint8_t flags, uint8_t gso_type, uint16_t gs
 					   .csum_offset = htole16(csum_offset) };
 }
 
-/* Sends one frame of frame_len bytes (a pattern) behind h on the transmit queue, from descriptor i. */
-static void transmit(unsigned i, const struct virtio_net_hdr_v1 *h, size_t frame_len)
+/* Offers one frame of frame_len bytes (a pattern) behind h on transmit queue q, from descriptor i. */
+static void offer_tx(unsigned q, unsigned i, const struct virtio_net_hdr_v1 *h, size_t frame_len)
 {
 	uint64_t gpa = DATA_GPA + i * 0x1000u;
 
 	memcpy(ram + gpa, h, HDR);
 	for (size_t k = 0; k < frame_len; k++)
 		ram[gpa + HDR + k] = (uint8_t)(k * 7 + i);
-	set_desc(NET_TXQ, i, gpa, (uint32_t)(HDR + frame_len), false);
-	offer(NET_TXQ, i);
+	set_desc(q, i, gpa, (uint32_t)(HDR + frame_len), false);
+	offer(q, i);
+}
+
+/* Sends one frame on the transmit queue, from descriptor i. */
+static void transmit(unsigned i, const struct virtio_net_hdr_v1 *h, size_t frame_len)
+{
+	offer_tx(NET_TXQ, i, h, frame_len);
 	notify(NET_TXQ);
 }
 
@@ -365,6 +378,145 @@ static void test_rx_one_chain_each(void **state)
 	assert_int_equal(le16toh(h.num_buffers), 1);
 }
 
+/* The control queue of a 2-pair device, and where its commands and answers go. */
+#define CTRLQ 4
+#define CMD_GPA 0x20000u
+#define ACK_GPA 0x21000u
+#define MQ_FEATURES (ALL_FEATURES | BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ))
+
+/* Sends a command of len bytes (class, command, data) as descriptor i and returns the device's answer. */
+static uint8_t ctrl(unsigned i, const uint8_t *cmd, uint32_t len)
+{
+	struct vring_desc *desc = (struct vring_desc *)(ram + DESC_GPA(CTRLQ));
+	uint16_t before = le16toh(used(CTRLQ)->idx);
+
+	memcpy(ram + CMD_GPA + i * 16, cmd, len);
+	ram[ACK_GPA + i] = 0xa5;
+	desc[2 * i] = (struct vring_desc){ .addr = htole64(CMD_GPA + i * 16), .len = htole32(len),
+					   .flags = htole16(VRING_DESC_F_NEXT), .next = htole16((uint16_t)(2 * i + 1)) };
+	desc[2 * i + 1] = (struct vring_desc){ .addr = htole64(ACK_GPA + i), .len = htole32(1),
+					       .flags = htole16(VRING_DESC_F_WRITE) };
+	offer(CTRLQ, 2 * i);
+	notify(CTRLQ);
+	assert_int_equal(le16toh(used(CTRLQ)->idx), before + 1);
+	assert_int_equal(le32toh(used(CTRLQ)->ring[before % QSIZE].len), 1);
+	return ram[ACK_GPA + i];
+}
+
+static uint8_t set_pairs(unsigned i, uint16_t pairs)
+{
+	const uint8_t cmd[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, (uint8_t)pairs,
+				 (uint8_t)(pairs >> 8) };
+
+	return ctrl(i, cmd, sizeof(cmd));
+}
+
+/* queues=2: two tap queues, MQ and the control queue offered; the control queue's answers to good and bad commands. */
+static void test_mq_ctrl_commands(void **state)
+{
+	const uint8_t unknown_class[4] = { VIRTIO_NET_CTRL_MQ + 1, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0 };
+	const uint8_t unknown_cmd[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, 1, 0 };
+	const uint8_t short_cmd[3] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1 };
+	const uint8_t long_cmd[5] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0, 0 };
+	const uint8_t class_only[1] = { VIRTIO_NET_CTRL_MQ };
+
+	(void)state;
+	fake_host_exit(&f);
+	assert_int_equal(make_vm_queues(2), 0);
+	assert_int_equal(fake_host_tap_opened, 2);
+	assert_int_equal(dev->nr_queues, 5);
+	assert_true((dev->device_features & MQ_FEATURES) == MQ_FEATURES);
+	assert_int_equal(le16toh(((const struct virtio_net_config *)dev->config)->max_virtqueue_pairs), 2);
+	/* The spec: MQ needs the control queue. */
+	assert_false(start_net(ALL_FEATURES | BIT(VIRTIO_NET_F_MQ)));
+	assert_true(start_net(MQ_FEATURES));
+	assert_int_equal(set_pairs(0, 2), VIRTIO_NET_OK);
+	assert_int_equal(set_pairs(1, 1), VIRTIO_NET_OK);
+	assert_int_equal(set_pairs(2, 0), VIRTIO_NET_ERR);
+	assert_int_equal(set_pairs(3, 3), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl(4, unknown_class, sizeof(unknown_class)), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl(5, unknown_cmd, sizeof(unknown_cmd)), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl(6, short_cmd, sizeof(short_cmd)), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl(7, long_cmd, sizeof(long_cmd)), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl(8, class_only, sizeof(class_only)), VIRTIO_NET_ERR);
+	/* None of those broke the device. */
+	assert_true(virtio_device_live(dev));
+	assert_int_equal(set_pairs(9, 2), VIRTIO_NET_OK);
+}
+
+/*
+ * Pair 1 is served only once the driver sets 2 pairs: then its transmit
+ * queue's frame reaches tap queue 1 (and not 0), and a frame on tap queue 1
+ * reaches its receive queue; saved and restored, the pairs stay set.
+ */
+static void test_mq_pair1_frames(void **state)
+{
+	static uint8_t frame[300], got[HDR + 300];
+	const struct virtio_net_hdr_v1 h = { 0 };
+	struct state_writer w;
+	struct state_reader r;
+	struct errmsg e = { "" };
+
+	(void)state;
+	fake_host_exit(&f);
+	assert_int_equal(make_vm_queues(2), 0);
+	assert_true(start_net(MQ_FEATURES));
+	offer_tx(3, 0, &h, 200);
+	notify(3);
+	assert_int_equal(le16toh(used(3)->idx), 0);
+	assert_int_equal(set_pairs(0, 2), VIRTIO_NET_OK);
+	fake_host_run_io(&f, 8);
+	assert_int_equal(le16toh(used(3)->idx), 1);
+	assert_int_equal(recv(fake_host_tap_peers[1], got, sizeof(got), MSG_DONTWAIT), HDR + 200);
+	assert_memory_equal(got + HDR, ram + DATA_GPA + HDR, 200);
+	assert_int_equal(recv(fake_host_tap_peers[0], got, sizeof(got), MSG_DONTWAIT), -1);
+
+	/* Enough merged buffers for the largest frame, so the next one goes at once. */
+	for (unsigned i = 0; i < 50; i++) {
+		set_desc(2, i, DATA_GPA + 0x8000u + i * 2048u, 1500, true);
+		offer(2, i);
+	}
+	notify(2);
+	memset(frame, 0, HDR);
+	for (size_t k = HDR; k < sizeof(frame); k++)
+		frame[k] = (uint8_t)(k * 3);
+	assert_int_equal(send(fake_host_tap_peers[1], frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	fake_host_run_io(&f, 8);
+	assert_int_equal(le16toh(used(2)->idx), 1);
+	assert_int_equal(le16toh(used(NET_RXQ)->idx), 0);
+	assert_memory_equal(ram + DATA_GPA + 0x8000u + HDR, frame + HDR, sizeof(frame) - HDR);
+
+	/* Restored, the device serves pair 1 without a new VQ_PAIRS_SET. */
+	state_writer_init(&w);
+	assert_int_equal(devices_save(f.devices.devices, f.devices.nr, &w), 0);
+	fake_host_exit(&f);
+	assert_int_equal(make_vm_queues(2), 0);
+	state_reader_init(&r, w.buf, w.len, "VM");
+	assert_int_equal(devices_restore(f.devices.devices, f.devices.nr, &r, &e), 0);
+	state_writer_free(&w);
+	offer_tx(3, 1, &h, 100);
+	notify(3);
+	assert_int_equal(le16toh(used(3)->idx), 2);
+	assert_int_equal(recv(fake_host_tap_peers[1], got, sizeof(got), MSG_DONTWAIT), HDR + 100);
+}
+
+/* queues= takes 1 to 4, with a one-line error naming the value otherwise. */
+static void test_queues_option(void **state)
+{
+	struct net_config n;
+	struct errmsg e = { "" };
+
+	(void)state;
+	assert_int_equal(net_config_parse("tap=tap0,queues=2", &n, &e), 0);
+	assert_int_equal(n.queues, 2);
+	assert_int_equal(net_config_parse("tap=tap0", &n, &e), 0);
+	assert_int_equal(n.queues, 0);
+	assert_int_equal(net_config_parse("tap=tap0,queues=9", &n, &e), -EINVAL);
+	assert_non_null(strstr(e.text, "queues '9': 1 to 4"));
+	assert_int_equal(net_config_parse("tap=tap0,queues=0", &n, &e), -EINVAL);
+	assert_int_equal(net_config_parse("tap=tap0,queues=12", &n, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +525,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_merged_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_one_chain_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_held_chains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mq_ctrl_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mq_pair1_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queues_option, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
