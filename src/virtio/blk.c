@@ -433,21 +433,51 @@ static const char *blk_type_name(uint32_t type)
 	}
 }
 
+/*
+ * The rest of a short read or write, on this thread: rare (a file system
+ * filling up, a file that shrank) and going on is what says which it is,
+ * ENOSPC or nothing more to read. Bytes moved in all, or a negative errno.
+ */
+static int64_t blk_finish_short(struct blk_disk *disk, const struct blk_req *req, int64_t done)
+{
+	const struct iovec *iov = req->bounce ? &req->bounce_iov : req->iov;
+	const unsigned nr = req->bounce ? 1 : req->nr_iov;
+	struct iovec rest[VQ_CHAIN_MAX];
+
+	while ((uint64_t)done < req->len) {
+		const unsigned cnt = iov_slice(iov, nr, (size_t)done, req->len - (size_t)done, rest);
+		const off_t at = (off_t)(req->sector * BLK_SECTOR_SIZE + (uint64_t)done);
+		ssize_t got = req->type == VIRTIO_BLK_T_OUT ? pwritev(disk->fd, rest, (int)cnt, at)
+							    : preadv(disk->fd, rest, (int)cnt, at);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (!got)
+			break;
+		done += got;
+	}
+	return done;
+}
+
 uint32_t blk_request_finish(struct blk_disk *disk, struct blk_req *req, int64_t result)
 {
 	const bool moves_data = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
 	uint8_t status = VIRTIO_BLK_S_OK;
 	uint32_t written = 1;
 
+	if (moves_data && result >= 0 && (uint64_t)result < req->len)
+		result = blk_finish_short(disk, req, result);
 	if (result < 0) {
-		log_limited(&disk->io_log, "drive '%s': %s at sector %llu: %s", disk->path, blk_type_name(req->type),
-			    (unsigned long long)req->sector, strerror((int)-result));
+		log_limited(&disk->io_log, "drive '%s': %s of %zu bytes at sector %llu: %s", disk->path,
+			    blk_type_name(req->type), req->len, (unsigned long long)req->sector,
+			    strerror((int)-result));
 		status = VIRTIO_BLK_S_IOERR;
 	} else if (moves_data && (uint64_t)result != req->len) {
-		/* Buffered writes fill a file system up to the last byte that fits; the next would say ENOSPC. */
-		log_limited(&disk->io_log, "drive '%s': short %s at sector %llu: %lld of %zu bytes (did it shrink "
-			    "or fill up?)", disk->path, blk_type_name(req->type), (unsigned long long)req->sector,
-			    (long long)result, req->len);
+		log_limited(&disk->io_log, "drive '%s': %s of %zu bytes at sector %llu: only %lld (did the file "
+			    "shrink?)", disk->path, blk_type_name(req->type), req->len,
+			    (unsigned long long)req->sector, (long long)result);
 		status = VIRTIO_BLK_S_IOERR;
 	} else if (req->type == VIRTIO_BLK_T_IN) {
 		/* Only a successful read fills the buffers; it is then less than 2 GiB (one request). */

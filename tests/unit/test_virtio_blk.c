@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "api/section.h"
@@ -445,6 +447,54 @@ static void test_short_read(void **state)
 	expect_rw_status(VIRTIO_BLK_T_IN, 7, 2 * SECTOR, VIRTIO_BLK_S_IOERR);
 	expect_rw_status(VIRTIO_BLK_T_IN, 20, SECTOR, VIRTIO_BLK_S_IOERR);
 	expect_rw_status(VIRTIO_BLK_T_IN, 7, SECTOR, VIRTIO_BLK_S_OK);
+}
+
+/*
+ * The engine wrote only the first of two sectors, as a file system filling
+ * up does: the rest is written then, or its error (here EFBIG past
+ * RLIMIT_FSIZE; ENOSPC on a full disk) fails the request.
+ */
+static void short_write(uint8_t want, size_t fsize_limit)
+{
+	struct virtio_blk_outhdr hdr = header(VIRTIO_BLK_T_OUT, 4);
+	static uint8_t data[2 * SECTOR];
+	uint8_t status = 0xff, back[2 * SECTOR];
+	const uint8_t zero[SECTOR] = { 0 };
+	struct rlimit old, low;
+	struct blkio_completion done;
+	struct blk_req *req;
+	int fd = open(path, O_RDWR);
+
+	memset(data, 0x5a, sizeof(data));
+	memset(&chain, 0, sizeof(chain));
+	add_out(&hdr, sizeof(hdr));
+	add_out(data, sizeof(data));
+	add_in(&status, 1);
+	assert_int_equal(blk_request_start(&disk, &chain, &req, &written), VIRTIO_IN_FLIGHT);
+	assert_int_equal(blkio_commit(disk.io), 0);
+	reap_all(&done, 1);
+	assert_int_equal(done.result, sizeof(data));
+	/* As if only the first sector had been written. */
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, zero, SECTOR, 5 * SECTOR), SECTOR);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	low = (struct rlimit){ .rlim_cur = fsize_limit, .rlim_max = old.rlim_max };
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+	written = blk_request_finish(&disk, req, SECTOR);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(status, want);
+	assert_int_equal(written, 1);
+	assert_int_equal(pread(fd, back, sizeof(back), 4 * SECTOR), sizeof(back));
+	close(fd);
+	assert_memory_equal(back + SECTOR, want == VIRTIO_BLK_S_OK ? data : zero, SECTOR);
+}
+
+static void test_short_write_continued(void **state)
+{
+	(void)state;
+	short_write(VIRTIO_BLK_S_OK, RLIM_INFINITY);
+	short_write(VIRTIO_BLK_S_IOERR, 5 * SECTOR);
 }
 
 /* An errno from the host (here EISDIR) fails the request, not kvmini. */
@@ -892,6 +942,7 @@ int main(void)
 		T(test_unsupported),
 		T(test_short_chain),
 		T(test_short_read),
+		T(test_short_write_continued),
 		T(test_host_error),
 		T(test_direct),
 		T(test_out_of_order_threads),
