@@ -230,7 +230,7 @@ static const struct option_spec smoke_options[] = {
 static const struct option_spec forensics_options[] = {
 	{ "system-map", 0, "FILE", "the kernel's System.map: name each vCPU's RIP in the forensics of a\n"
 	  "timeout, hang or fault (adds nokaslr to the command line)", option_string, AT(system_map_path) },
-	{ "hang-after", 0, "SECONDS", "a guest silent this long, with no VM exit and every vCPU halted, is a\n"
+	{ "hang-after", 0, "SECONDS", "a guest silent this long, with almost no VM exit and every vCPU halted, is a\n"
 	  "hang: stop it there with forensics (default " OPTION_TEXT(SMOKE_HANG_DEFAULT_S) "; 0: wait for --timeout)",
 	  parse_hang_after, AT(forensics.hang_after_s) },
 	{ "core", 0, "FILE", "when forensics run, write an ELF core of guest memory and vCPU registers\n"
